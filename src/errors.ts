@@ -1,0 +1,29 @@
+/**
+ * Every failure a user can cause carries one of these codes; the GraphQL layer copies it to
+ * `extensions.code` and the CLI prints it, so the set is part of the public contract.
+ */
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'NO_FACE'
+  | 'UNSUPPORTED_IMAGE'
+  | 'CORRUPT_IMAGE'
+  | 'IMAGE_TOO_LARGE'
+  | 'MODEL_UNAVAILABLE'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'INTERNAL';
+
+export class Face3dError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'Face3dError';
+    this.code = code;
+  }
+}
+
+export function isFace3dError(value: unknown): value is Face3dError {
+  return value instanceof Face3dError;
+}
