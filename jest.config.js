@@ -1,6 +1,7 @@
 /** Tests are TypeScript ESM, compiled on the fly by ts-jest. */
 export default {
-  testEnvironment: 'node',
+  // ONNX Runtime allocates outputs outside jest's sandbox; this environment shares the realm's typed arrays.
+  testEnvironment: '<rootDir>/test/helpers/onnx-environment.js',
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: {

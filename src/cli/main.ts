@@ -1,2 +1,20 @@
 #!/usr/bin/env node
-console.log('face3d');
+import { Command, CommanderError } from 'commander';
+import { registerFaceCommands } from './face-commands.js';
+
+const program = new Command();
+program
+  .name('face3d')
+  .description('Face photos to 3D Morphable Model vectors, a gallery, and identification by 3D shape')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerFaceCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+}

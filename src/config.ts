@@ -1,0 +1,109 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Where ONNX models run: `auto` tries CUDA and falls back to the CPU. */
+export type Device = 'auto' | 'cpu' | 'cuda';
+
+export const DEVICES: readonly Device[] = ['auto', 'cpu', 'cuda'];
+
+/** Everything the service reads from its environment, validated once. */
+export interface Config {
+  readonly device: Device;
+  /** ONNX Runtime intra-op threads; 0 lets ONNX Runtime choose. */
+  readonly threads: number;
+  readonly batchMax: number;
+  readonly batchDelayMs: number;
+  readonly maxImageBytes: number;
+  readonly maxImagePixels: number;
+  /** Absolute path. */
+  readonly modelsDir: string;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+const MIB = 1024 * 1024;
+
+/**
+ * The directory holding this package's package.json. Compiled code runs from `dist/src/` and
+ * jest runs `src/` directly, so the root is found by walking up rather than by a fixed `..`.
+ */
+export function findPackageRoot(startDir: string = dirname(fileURLToPath(import.meta.url))): string {
+  for (let dir = resolve(startDir); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${startDir}`);
+  }
+}
+
+/** Reads variables one by one and collects every problem, so one error lists them all. */
+class EnvReader {
+  readonly problems: string[] = [];
+
+  constructor(private readonly env: Env) {}
+
+  /** Unset and blank both mean "use the default", as container environments often set blanks. */
+  private raw(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === '' ? undefined : value;
+  }
+
+  integer(name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+    const text = this.raw(name);
+    if (text === undefined) return fallback;
+    const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
+      const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+      this.problems.push(`${name} must be an integer ${range}, got "${text}"`);
+      return fallback;
+    }
+    return value;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const text = this.raw(name)?.toLowerCase();
+    if (text === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(text)) return text as T;
+    this.problems.push(`${name} must be one of ${allowed.join(', ')}, got "${text}"`);
+    return fallback;
+  }
+
+  /** A relative value is taken from the working directory, like any path typed in a shell. */
+  path(name: string, fallback: string): string {
+    const text = this.raw(name);
+    return text === undefined ? fallback : resolve(text);
+  }
+}
+
+/** Validates `env` into a frozen Config; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const read = new EnvReader(env);
+  const loaded: Config = {
+    device: read.oneOf('FACE3D_DEVICE', DEVICES, 'auto'),
+    threads: read.integer('FACE3D_THREADS', 0, 0, 1024),
+    batchMax: read.integer('FACE3D_BATCH_MAX', 8, 1, 1024),
+    batchDelayMs: read.integer('FACE3D_BATCH_DELAY_MS', 5, 0, 60_000),
+    maxImageBytes: read.integer('FACE3D_MAX_IMAGE_BYTES', 20 * MIB, 1),
+    maxImagePixels: read.integer('FACE3D_MAX_IMAGE_PIXELS', 40_000_000, 1),
+    modelsDir: read.path('FACE3D_MODELS_DIR', join(findPackageRoot(), 'models')),
+  };
+  if (read.problems.length > 0) throw new ConfigError(read.problems);
+  return Object.freeze(loaded);
+}
+
+let cached: Config | undefined;
+
+/** The process configuration, read from process.env on first use. */
+export function config(): Config {
+  cached ??= loadConfig();
+  return cached;
+}

@@ -1,0 +1,140 @@
+import { config } from '../config.js';
+import type { Feeds, OnnxModel, Outputs, TensorData } from './onnx-runtime.js';
+
+export interface MicroBatcherOptions {
+  /** A batch is sent as soon as it holds this many items. */
+  readonly maxBatch: number;
+  /** ...or this long after its first item arrived, whichever comes first. */
+  readonly maxDelayMs: number;
+}
+
+/** Must return one result per item, in the items' order. */
+export type RunBatch<I, O> = (items: readonly I[]) => Promise<readonly O[]>;
+
+interface Waiting<I, O> {
+  readonly item: I;
+  readonly resolve: (output: O) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+function optionsFromConfig(): MicroBatcherOptions {
+  const { batchMax, batchDelayMs } = config();
+  return { maxBatch: batchMax, maxDelayMs: batchDelayMs };
+}
+
+/**
+ * Groups concurrent `submit` calls into `runBatch` calls, trading at most `maxDelayMs` of
+ * latency for the throughput of batched inference. A failed batch rejects exactly its own
+ * items; batches run as soon as they are formed, without waiting for earlier ones.
+ */
+export class MicroBatcher<I, O> {
+  private queue: Waiting<I, O>[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly running = new Set<Promise<void>>();
+  private closed = false;
+
+  constructor(
+    private readonly runBatch: RunBatch<I, O>,
+    private readonly options: MicroBatcherOptions = optionsFromConfig(),
+  ) {
+    if (!Number.isInteger(options.maxBatch) || options.maxBatch < 1) {
+      throw new RangeError(`maxBatch must be a positive integer, got ${options.maxBatch}`);
+    }
+    if (!Number.isFinite(options.maxDelayMs) || options.maxDelayMs < 0) {
+      throw new RangeError(`maxDelayMs must be a non-negative number, got ${options.maxDelayMs}`);
+    }
+  }
+
+  submit(item: I): Promise<O> {
+    if (this.closed) return Promise.reject(new Error('the batcher is closed'));
+    return new Promise<O>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      if (this.queue.length >= this.options.maxBatch) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), this.options.maxDelayMs);
+    });
+  }
+
+  /** Sends what is queued now, refuses new items, and resolves once every batch has settled. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.flush();
+    await Promise.all(this.running);
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.queue.length > 0) this.dispatch(this.queue.splice(0, this.options.maxBatch));
+  }
+
+  private dispatch(batch: readonly Waiting<I, O>[]): void {
+    const settled = this.settle(batch);
+    this.running.add(settled);
+    void settled.then(() => this.running.delete(settled));
+  }
+
+  /** Never rejects: every outcome is delivered to the batch's own promises. */
+  private async settle(batch: readonly Waiting<I, O>[]): Promise<void> {
+    try {
+      const outputs = await this.runBatch(batch.map((waiting) => waiting.item));
+      if (outputs.length !== batch.length) {
+        throw new Error(`runBatch returned ${outputs.length} results for ${batch.length} items`);
+      }
+      batch.forEach((waiting, i) => waiting.resolve(outputs[i]));
+    } catch (error) {
+      for (const waiting of batch) waiting.reject(error);
+    }
+  }
+}
+
+function sameDims(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** Joins per-item tensors of dims [1, ...rest] (e.g. NHWC with N = 1) into one [N, ...rest]. */
+export function stackBatch(tensors: readonly TensorData[]): TensorData {
+  if (tensors.length === 0) throw new RangeError('cannot stack an empty batch');
+  const itemDims = tensors[0].dims;
+  const itemSize = tensors[0].data.length;
+  const data = new Float32Array(itemSize * tensors.length);
+  tensors.forEach((tensor, i) => {
+    if (tensor.dims[0] !== 1 || !sameDims(tensor.dims, itemDims) || tensor.data.length !== itemSize) {
+      throw new RangeError(`item ${i} has dims [${tensor.dims}], expected [${itemDims}] with batch 1`);
+    }
+    data.set(tensor.data, i * itemSize);
+  });
+  return { data, dims: [tensors.length, ...itemDims.slice(1)] };
+}
+
+/** The inverse of stackBatch: [count, ...rest] into `count` tensors of [1, ...rest], each its own copy. */
+export function splitBatch(tensor: TensorData, count: number): TensorData[] {
+  if (tensor.dims[0] !== count) throw new RangeError(`batch dimension is ${tensor.dims[0]}, expected ${count}`);
+  const itemSize = tensor.data.length / count;
+  const itemDims = [1, ...tensor.dims.slice(1)];
+  return Array.from({ length: count }, (_, i) => ({
+    data: tensor.data.slice(i * itemSize, (i + 1) * itemSize),
+    dims: itemDims,
+  }));
+}
+
+function input(feeds: Feeds, name: string): TensorData {
+  const tensor = feeds[name];
+  if (tensor === undefined) throw new RangeError(`an item lacks input ${name}`);
+  return tensor;
+}
+
+/**
+ * Runs a model with a dynamic batch dimension once for many items, each given as the feeds it
+ * would be run with alone: the RunBatch to hand a MicroBatcher<Feeds, Outputs>.
+ */
+export async function runModelOnBatch(model: Pick<OnnxModel, 'run'>, items: readonly Feeds[]): Promise<Outputs[]> {
+  if (items.length === 0) return [];
+  const inputNames = Object.keys(items[0]);
+  const stacked = Object.fromEntries(inputNames.map((name) => [name, stackBatch(items.map((feeds) => input(feeds, name)))]));
+  const outputs = await model.run(stacked);
+  const perItem: Outputs[] = items.map(() => ({}));
+  for (const [name, tensor] of Object.entries(outputs)) {
+    splitBatch(tensor, items.length).forEach((part, i) => (perItem[i][name] = part));
+  }
+  return perItem;
+}

@@ -1,0 +1,49 @@
+import type { Box, RgbImage } from './image.js';
+import { cropToImage, sampleRegion, wholeImageRegion } from './crop.js';
+import { decodeDetections, weightedNonMaxSuppression, type Detection } from './detect-decode.js';
+import type { ImageNetwork } from './networks.js';
+
+/** BlazeFace (MediaPipe's short-range face detector) as converted by `npm run models:build`. */
+export const DETECTOR_INPUT_SIZE = 256;
+
+export interface DetectOptions {
+  /** Faces scoring below this are not reported. */
+  readonly minScore?: number;
+  readonly iouThreshold?: number;
+}
+
+const DEFAULT_MIN_SCORE = 0.5;
+const DEFAULT_IOU = 0.3;
+
+/**
+ * Finds every face: the photo is padded to a square (so faces keep their aspect) and scaled to the
+ * detector's input. Returns detections in photo pixels, best first; an empty list when there is none.
+ */
+export async function detectFaces(network: ImageNetwork, image: RgbImage, options: DetectOptions = {}): Promise<Detection[]> {
+  const region = wholeImageRegion(image.width, image.height);
+  const input = sampleRegion(image, region, DETECTOR_INPUT_SIZE);
+  for (let i = 0; i < input.length; i++) input[i] = input[i] / 127.5 - 1;
+  const out = await network.infer(input);
+  const heads = [
+    { logits: out.scores16, regressors: out.regressors16, stride: 16, anchorsPerCell: 2 },
+    { logits: out.scores32, regressors: out.regressors32, stride: 32, anchorsPerCell: 6 },
+  ];
+  const raw = decodeDetections(heads, DETECTOR_INPUT_SIZE, options.minScore ?? DEFAULT_MIN_SCORE);
+  const merged = weightedNonMaxSuppression(raw, options.iouThreshold ?? DEFAULT_IOU);
+  const toImage = (x: number, y: number) => cropToImage(region, DETECTOR_INPUT_SIZE, x, y);
+  return merged.map((d) => {
+    const topLeft = toImage(d.box.x, d.box.y);
+    const bottomRight = toImage(d.box.x + d.box.width, d.box.y + d.box.height);
+    const box: Box = { x: topLeft.x, y: topLeft.y, width: bottomRight.x - topLeft.x, height: bottomRight.y - topLeft.y };
+    return { box, score: d.score, keypoints: d.keypoints.map((p) => toImage(p.x, p.y)) };
+  });
+}
+
+export function boxArea(box: Box): number {
+  return box.width * box.height;
+}
+
+/** The face users mean when they send a portrait: the largest one. */
+export function largestDetection(detections: readonly Detection[]): Detection | undefined {
+  return detections.reduce<Detection | undefined>((best, d) => (!best || boxArea(d.box) > boxArea(best.box) ? d : best), undefined);
+}

@@ -1,0 +1,80 @@
+import type { Box, Point2, RgbImage } from './image.js';
+import { decodeImage } from './decode.js';
+import type { SquareRegion } from './crop.js';
+import { detectFaces, DETECTOR_INPUT_SIZE, largestDetection, type DetectOptions } from './detector.js';
+import type { Detection } from './detect-decode.js';
+import { detectLandmarks, LANDMARK_INPUT_SIZE, regionFromDetection, type FaceLandmarks } from './landmarks.js';
+import { identityFeatures, identityRegion, IDENTITY_INPUT_SIZE, type IdentityFraming } from './identity.js';
+import { openNetwork, type ImageNetwork } from './networks.js';
+
+/** Everything the face stages learn about one face. */
+export interface AnalysedFace {
+  readonly box: Box;
+  readonly score: number;
+  readonly keypoints: readonly Point2[];
+  readonly landmarks: FaceLandmarks;
+  /** The identity network's embedding (not normalised). */
+  readonly features: Float32Array;
+  readonly identityRegion: SquareRegion;
+}
+
+export interface FaceNetworks {
+  readonly detector: ImageNetwork;
+  readonly landmarks: ImageNetwork;
+  readonly identity: ImageNetwork;
+}
+
+export async function openFaceNetworks(): Promise<FaceNetworks> {
+  const [detector, landmarks, identity] = await Promise.all([
+    openNetwork('blazeface', DETECTOR_INPUT_SIZE),
+    openNetwork('facemesh', LANDMARK_INPUT_SIZE),
+    openNetwork('faceres', IDENTITY_INPUT_SIZE),
+  ]);
+  return { detector, landmarks, identity };
+}
+
+export async function closeFaceNetworks(networks: FaceNetworks): Promise<void> {
+  await Promise.all([networks.detector.close(), networks.landmarks.close(), networks.identity.close()]);
+}
+
+/** A caller-given face box stands in for a detection (the seed used datasets' boxes this way). */
+export function detectionFromBox(box: Box): Detection {
+  const cx = box.x + box.width / 2;
+  const cy = box.y + box.height / 2;
+  // Level eyes assumed: the landmark stage's second pass corrects any tilt.
+  const keypoints = [{ x: cx - box.width / 4, y: cy }, { x: cx + box.width / 4, y: cy }];
+  return { box, score: 1, keypoints };
+}
+
+export interface AnalyseOptions extends DetectOptions {
+  /** Skip detection and use this box as the face. */
+  readonly faceBox?: Box;
+  /** Analyse every detected face instead of only the largest. */
+  readonly allFaces?: boolean;
+  readonly framing?: IdentityFraming;
+}
+
+export async function analyseDetection(networks: FaceNetworks, image: RgbImage, detection: Detection, framing?: IdentityFraming): Promise<AnalysedFace> {
+  const landmarks = await detectLandmarks(networks.landmarks, image, regionFromDetection(detection));
+  const region = identityRegion(landmarks.points, framing);
+  const features = await identityFeatures(networks.identity, image, region);
+  return { box: detection.box, score: detection.score, keypoints: detection.keypoints, landmarks, features, identityRegion: region };
+}
+
+/** decode → detect → landmarks → identity features, for the largest face (or every face). */
+export async function analyseImage(networks: FaceNetworks, image: RgbImage, options: AnalyseOptions = {}): Promise<AnalysedFace[]> {
+  let detections: Detection[];
+  if (options.faceBox) {
+    detections = [detectionFromBox(options.faceBox)];
+  } else {
+    const found = await detectFaces(networks.detector, image, options);
+    const largest = largestDetection(found);
+    detections = options.allFaces ? found : largest ? [largest] : [];
+  }
+  return Promise.all(detections.map((d) => analyseDetection(networks, image, d, options.framing)));
+}
+
+export async function analysePhoto(networks: FaceNetworks, bytes: Uint8Array, options: AnalyseOptions = {}): Promise<{ image: RgbImage; faces: AnalysedFace[] }> {
+  const image = await decodeImage(bytes);
+  return { image, faces: await analyseImage(networks, image, options) };
+}
