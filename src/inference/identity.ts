@@ -1,6 +1,6 @@
 import type { Point2, RgbImage } from './image.js';
 import { sampleRegion, type SquareRegion } from './crop.js';
-import { MESH_POINTS } from './landmarks.js';
+import { FACEMESH_LANDMARKS } from '../morphable/facemesh-topology.js';
 import type { ImageNetwork } from './networks.js';
 
 /**
@@ -27,13 +27,13 @@ function midpoint(points: Float32Array, a: number, b: number): Point2 {
 }
 
 export function identityRegion(points: Float32Array, framing: IdentityFraming = DEFAULT_IDENTITY_FRAMING): SquareRegion {
-  const eyes = midpoint(points, MESH_POINTS.rightEyeOuter, MESH_POINTS.leftEyeOuter);
-  const mouth = midpoint(points, MESH_POINTS.mouthRight, MESH_POINTS.mouthLeft);
+  const eyes = midpoint(points, FACEMESH_LANDMARKS.rightEyeOuterCorner, FACEMESH_LANDMARKS.leftEyeOuterCorner);
+  const mouth = midpoint(points, FACEMESH_LANDMARKS.mouthRightCorner, FACEMESH_LANDMARKS.mouthLeftCorner);
   const dx = mouth.x - eyes.x;
   const dy = mouth.y - eyes.y;
   const eyeToMouth = Math.hypot(dx, dy);
-  const rightEye = { x: points[MESH_POINTS.rightEyeOuter * 3], y: points[MESH_POINTS.rightEyeOuter * 3 + 1] };
-  const leftEye = { x: points[MESH_POINTS.leftEyeOuter * 3], y: points[MESH_POINTS.leftEyeOuter * 3 + 1] };
+  const rightEye = { x: points[FACEMESH_LANDMARKS.rightEyeOuterCorner * 3], y: points[FACEMESH_LANDMARKS.rightEyeOuterCorner * 3 + 1] };
+  const leftEye = { x: points[FACEMESH_LANDMARKS.leftEyeOuterCorner * 3], y: points[FACEMESH_LANDMARKS.leftEyeOuterCorner * 3 + 1] };
   return {
     centerX: eyes.x + framing.centre * dx,
     centerY: eyes.y + framing.centre * dy,

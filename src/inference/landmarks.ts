@@ -2,23 +2,11 @@ import type { Point2, RgbImage } from './image.js';
 import { cropToImage, sampleRegion, type SquareRegion } from './crop.js';
 import type { Detection } from './detect-decode.js';
 import type { ImageNetwork } from './networks.js';
+import { FACEMESH_LANDMARKS, FACEMESH_VERTEX_COUNT } from '../morphable/facemesh-topology.js';
 
 /** MediaPipe FaceMesh: 468 points from a 192x192 crop of RGB in 0..1. */
 export const LANDMARK_INPUT_SIZE = 192;
-export const LANDMARK_COUNT = 468;
-
-/** FaceMesh indices used to orient and frame a face (subject's right = image left in a frontal photo). */
-export const MESH_POINTS = {
-  rightEyeOuter: 33,
-  rightEyeInner: 133,
-  leftEyeInner: 362,
-  leftEyeOuter: 263,
-  mouthRight: 61,
-  mouthLeft: 291,
-  noseTip: 1,
-  chin: 152,
-  forehead: 10,
-} as const;
+export const LANDMARK_COUNT = FACEMESH_VERTEX_COUNT;
 
 export interface FaceLandmarks {
   /** 468 x (x, y, z) in photo pixels; z is depth relative to the face centre, same scale as x. */
@@ -55,8 +43,8 @@ function meshPoint(points: Float32Array, index: number): Point2 {
 
 /** The crop FaceMesh itself would track with: the landmarks' extent in the eye-levelled frame. */
 export function regionFromLandmarks(points: Float32Array): SquareRegion {
-  const rightEye = meshPoint(points, MESH_POINTS.rightEyeOuter);
-  const leftEye = meshPoint(points, MESH_POINTS.leftEyeOuter);
+  const rightEye = meshPoint(points, FACEMESH_LANDMARKS.rightEyeOuterCorner);
+  const leftEye = meshPoint(points, FACEMESH_LANDMARKS.leftEyeOuterCorner);
   const angle = eyeLineAngle(rightEye, leftEye);
   const cos = Math.cos(angle);
   const sin = Math.sin(angle);

@@ -1,0 +1,15 @@
+/**
+ * Allowed values of the string columns that stand in for enums (SQLite has no enum type, and
+ * strings keep one schema for SQLite and PostgreSQL). Repositories validate against these.
+ */
+export const PHOTO_STATUSES = ['PENDING', 'PROCESSING', 'READY', 'FAILED'] as const;
+export type PhotoStatus = (typeof PHOTO_STATUSES)[number];
+
+export const JOB_STATUSES = ['QUEUED', 'RUNNING', 'DONE', 'FAILED'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export const API_KEY_ROLES = ['admin', 'enroll', 'read'] as const;
+export type ApiKeyRole = (typeof API_KEY_ROLES)[number];
+
+export const CHANGE_OPS = ['CREATE', 'UPDATE', 'DELETE'] as const;
+export type ChangeOp = (typeof CHANGE_OPS)[number];

@@ -1,0 +1,404 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import BetterSqlite3 from 'better-sqlite3';
+import ts from 'typescript';
+import { findPackageRoot } from '../../src/config.js';
+import type { DmmfDatamodel, DmmfField, DmmfModel } from '../../src/store/dmmf.js';
+import { applyMigrations, MigrationError, type MigrationReport } from '../../src/store/migrate.js';
+import { sqliteSchemaSql } from '../../src/store/schema-sql.js';
+
+let workDir: string;
+let migrationsDir: string;
+let dbFile: string;
+
+function writeMigration(name: string, sql: string): void {
+  mkdirSync(join(migrationsDir, name), { recursive: true });
+  writeFileSync(join(migrationsDir, name, 'migration.sql'), sql);
+}
+
+function withDb<T>(use: (db: BetterSqlite3.Database) => T): T {
+  const db = new BetterSqlite3(dbFile, { timeout: 10_000 });
+  try {
+    return use(db);
+  } finally {
+    db.close();
+  }
+}
+
+function migrate(): MigrationReport {
+  return withDb((db) => applyMigrations(db, migrationsDir));
+}
+
+function tables(): string[] {
+  return withDb((db) =>
+    (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map(
+      (row) => row.name,
+    ),
+  );
+}
+
+interface HistoryRow {
+  id: string;
+  checksum: string;
+  finished_at: number | null;
+  migration_name: string;
+  logs: string | null;
+  rolled_back_at: number | null;
+  started_at: number;
+  applied_steps_count: number;
+}
+
+function history(): HistoryRow[] {
+  return withDb((db) => db.prepare('SELECT * FROM "_prisma_migrations" ORDER BY migration_name').all() as HistoryRow[]);
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+interface MigratingChild {
+  /** Resolves once the process has opened the database and waits for `go()`. */
+  readonly ready: Promise<void>;
+  go(): void;
+  readonly report: Promise<MigrationReport>;
+}
+
+/** A separate node process running the runner on the test database when told to. */
+function startMigratingChild(): MigratingChild {
+  const runnerFile = join(workDir, 'migrate.mjs');
+  if (!existsSync(runnerFile)) {
+    // The runner imports only node builtins, so its transpiled text runs alone.
+    const source = readFileSync(join(findPackageRoot(), 'src/store/migrate.ts'), 'utf8');
+    const options = { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } };
+    writeFileSync(runnerFile, ts.transpileModule(source, options).outputText);
+  }
+  const script = `
+import { createRequire } from 'node:module';
+import { applyMigrations } from ${JSON.stringify(pathToFileURL(runnerFile).href)};
+const [packageJson, dbFile, migrationsDir] = process.argv.slice(1);
+const Database = createRequire(packageJson)('better-sqlite3');
+const db = new Database(dbFile, { timeout: 60000 });
+process.stdout.write('ready\\n');
+process.stdin.once('data', () => {
+  db.pragma('journal_mode = WAL');
+  process.stdout.write(JSON.stringify(applyMigrations(db, migrationsDir)));
+  db.close();
+});
+`;
+  const child = spawn(
+    process.execPath,
+    ['--input-type=module', '-e', script, join(findPackageRoot(), 'package.json'), dbFile, migrationsDir],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    if (stdout.startsWith('ready\n')) markReady();
+  });
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const report = new Promise<MigrationReport>((resolve, reject) => {
+    child.on('exit', (code) => {
+      if (code === 0) resolve(JSON.parse(stdout.slice('ready\n'.length)) as MigrationReport);
+      else reject(new Error(`migrating process exited with ${code}: ${stderr}`));
+    });
+  });
+  return { ready, go: () => child.stdin.end('go\n'), report };
+}
+
+const CREATE_A = 'CREATE TABLE "A" ("id" INTEGER NOT NULL PRIMARY KEY);\n';
+const CREATE_B = 'CREATE TABLE "B" ("id" INTEGER NOT NULL PRIMARY KEY, "aId" INTEGER REFERENCES "A" ("id"));\n';
+
+beforeEach(() => {
+  workDir = mkdtempSync(join(tmpdir(), 'face3d-migrations-'));
+  migrationsDir = join(workDir, 'migrations');
+  dbFile = join(workDir, 'test.db');
+  mkdirSync(migrationsDir);
+  writeFileSync(join(migrationsDir, 'migration_lock.toml'), 'provider = "sqlite"\n');
+});
+
+afterEach(() => {
+  rmSync(workDir, { recursive: true, force: true });
+});
+
+describe('applyMigrations', () => {
+  it('applies folders in name order and records them in Prisma’s _prisma_migrations layout', () => {
+    writeMigration('20240102000000_b', CREATE_B);
+    writeMigration('20240101000000_a', CREATE_A);
+
+    const report = migrate();
+
+    expect(report).toEqual({ applied: ['20240101000000_a', '20240102000000_b'], alreadyApplied: [] });
+    expect(tables()).toEqual(['A', 'B', '_prisma_migrations']);
+    const columns = withDb((db) => (db.pragma('table_info("_prisma_migrations")') as { name: string }[]).map((c) => c.name));
+    expect(columns).toEqual([
+      'id',
+      'checksum',
+      'finished_at',
+      'migration_name',
+      'logs',
+      'rolled_back_at',
+      'started_at',
+      'applied_steps_count',
+    ]);
+    const rows = history();
+    expect(rows.map((row) => [row.migration_name, row.checksum, row.applied_steps_count, row.logs])).toEqual([
+      ['20240101000000_a', sha256(CREATE_A), 1, null],
+      ['20240102000000_b', sha256(CREATE_B), 1, null],
+    ]);
+    for (const row of rows) {
+      expect(row.id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(row.finished_at).toBeGreaterThanOrEqual(row.started_at);
+      expect(row.rolled_back_at).toBeNull();
+    }
+  });
+
+  it('is idempotent: a second run applies nothing and records nothing', () => {
+    writeMigration('20240101000000_a', CREATE_A);
+    migrate();
+    const before = history();
+
+    const report = migrate();
+
+    expect(report).toEqual({ applied: [], alreadyApplied: ['20240101000000_a'] });
+    expect(history()).toEqual(before);
+  });
+
+  it('applies only the migrations added since the last run', () => {
+    writeMigration('20240101000000_a', CREATE_A);
+    migrate();
+    writeMigration('20240102000000_b', CREATE_B);
+
+    expect(migrate()).toEqual({ applied: ['20240102000000_b'], alreadyApplied: ['20240101000000_a'] });
+    expect(tables()).toContain('B');
+  });
+
+  it('refuses to run when an applied migration was edited, and applies nothing after it', () => {
+    writeMigration('20240101000000_a', CREATE_A);
+    migrate();
+    writeMigration('20240101000000_a', `${CREATE_A}-- edited\n`);
+    writeMigration('20240102000000_b', CREATE_B);
+
+    expect(migrate).toThrow(MigrationError);
+    expect(migrate).toThrow(/20240101000000_a was modified after it was applied/);
+    expect(tables()).not.toContain('B');
+    expect(history().map((row) => row.migration_name)).toEqual(['20240101000000_a']);
+  });
+
+  it('accepts a migration whose only change is CRLF line endings from a checkout', () => {
+    writeMigration('20240101000000_a', CREATE_A);
+    migrate();
+    writeMigration('20240101000000_a', CREATE_A.replaceAll('\n', '\r\n'));
+
+    expect(migrate().alreadyApplied).toEqual(['20240101000000_a']);
+  });
+
+  it('rolls a failing migration back completely and keeps the earlier ones', () => {
+    writeMigration('20240101000000_a', CREATE_A);
+    writeMigration('20240102000000_broken', 'CREATE TABLE "C" ("id" INTEGER);\nINSERT INTO "Missing" VALUES (1);\n');
+
+    let error: unknown;
+    try {
+      migrate();
+    } catch (caught) {
+      error = caught;
+    }
+
+    expect(error).toBeInstanceOf(MigrationError);
+    expect((error as MigrationError).migrationName).toBe('20240102000000_broken');
+    expect((error as Error).message).toMatch(/no such table: Missing/);
+    expect(tables()).toEqual(['A', '_prisma_migrations']);
+    expect(history().map((row) => row.migration_name)).toEqual(['20240101000000_a']);
+
+    writeMigration('20240102000000_broken', 'CREATE TABLE "C" ("id" INTEGER);\n');
+    expect(migrate().applied).toEqual(['20240102000000_broken']);
+  });
+
+  it('rejects a migration that leaves rows violating a foreign key', () => {
+    writeMigration('20240101000000_a', `${CREATE_A}${CREATE_B}`);
+    writeMigration('20240102000000_orphan', 'INSERT INTO "B" ("id", "aId") VALUES (1, 42);\n');
+
+    expect(migrate).toThrow(/20240102000000_orphan leaves 1 rows violating foreign keys/);
+    expect(withDb((db) => db.prepare('SELECT COUNT(*) AS n FROM "B"').get())).toEqual({ n: 0 });
+  });
+
+  it('refuses a history row that Prisma left unfinished', () => {
+    writeMigration('20240101000000_a', CREATE_A);
+    migrate();
+    withDb((db) => db.prepare('UPDATE "_prisma_migrations" SET finished_at = NULL').run());
+
+    expect(migrate).toThrow(/20240101000000_a was started but never finished/);
+  });
+
+  it('ignores a migration that was rolled back and applies it again', () => {
+    writeMigration('20240101000000_a', CREATE_A);
+    migrate();
+    withDb((db) => {
+      db.exec('DROP TABLE "A"');
+      db.prepare('UPDATE "_prisma_migrations" SET rolled_back_at = ?').run(Date.now());
+    });
+
+    expect(migrate().applied).toEqual(['20240101000000_a']);
+    expect(tables()).toContain('A');
+  });
+
+  it('refuses migrations locked to another provider', () => {
+    writeFileSync(join(migrationsDir, 'migration_lock.toml'), 'provider = "postgresql"\n');
+    writeMigration('20240101000000_a', CREATE_A);
+
+    expect(migrate).toThrow(/provider "postgresql", not "sqlite"/);
+  });
+
+  it('reads the history only once it holds the write lock, so it never redoes another process’s migration', async () => {
+    writeMigration('20240101000000_a', CREATE_A);
+    migrate();
+    writeMigration('20240102000000_b', CREATE_B);
+    const other = new BetterSqlite3(dbFile);
+    other.pragma('journal_mode = WAL');
+    // Another process has applied the new migration but not yet committed.
+    other.prepare('BEGIN IMMEDIATE').run();
+    applyMigrations(other, migrationsDir);
+    const child = startMigratingChild();
+    await child.ready;
+    child.go();
+    // Give the child time to reach its transaction; it must wait for the commit, not read past it.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    other.prepare('COMMIT').run();
+    other.close();
+
+    const report = await child.report;
+
+    expect(report).toEqual({ applied: [], alreadyApplied: ['20240101000000_a', '20240102000000_b'] });
+    expect(history().map((row) => row.migration_name)).toEqual(['20240101000000_a', '20240102000000_b']);
+  });
+
+  it('applies each migration exactly once when several processes start together', async () => {
+    // A migration slow enough that the processes, released at one instant, overlap while it runs.
+    writeMigration(
+      '20240101000000_slow',
+      `${CREATE_A}INSERT INTO "A" ("id") WITH RECURSIVE n(i) AS ` +
+        '(SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000) SELECT i FROM n;\n',
+    );
+    writeMigration('20240102000000_b', CREATE_B);
+    const children = [1, 2, 3].map(() => startMigratingChild());
+    await Promise.all(children.map((child) => child.ready));
+    for (const child of children) child.go();
+
+    const reports = await Promise.all(children.map((child) => child.report));
+
+    expect(reports.flatMap((report) => report.applied).sort()).toEqual(['20240101000000_slow', '20240102000000_b']);
+    expect(history().map((row) => row.migration_name)).toEqual(['20240101000000_slow', '20240102000000_b']);
+    expect(withDb((db) => db.prepare('SELECT COUNT(*) AS n FROM "A"').get())).toEqual({ n: 200000 });
+  });
+});
+
+function scalar(name: string, type: string, extra: Partial<DmmfField> = {}): DmmfField {
+  return { name, kind: 'scalar', type, isList: false, isRequired: true, isId: false, nativeType: null, ...extra };
+}
+
+function relation(name: string, target: string, from: string[], extra: Partial<DmmfField> = {}): DmmfField {
+  return {
+    ...scalar(name, target),
+    kind: 'object',
+    relationName: `${name}Relation`,
+    relationFromFields: from,
+    relationToFields: ['id'],
+    ...extra,
+  };
+}
+
+function model(name: string, fields: DmmfField[], primaryKey: DmmfModel['primaryKey'] = null): DmmfModel {
+  return { name, dbName: null, fields, primaryKey };
+}
+
+describe('sqliteSchemaSql', () => {
+  const owner = model('Owner', [scalar('id', 'Int', { isId: true, default: { name: 'autoincrement', args: [] } })]);
+
+  it('writes composite primary keys as a named constraint', () => {
+    const pair = model('Pair', [scalar('a', 'String'), scalar('b', 'String')], { name: null, fields: ['a', 'b'] });
+
+    const sql = sqliteSchemaSql({ models: [pair], enums: [], indexes: [] });
+
+    expect(sql).toContain('"a" TEXT NOT NULL,\n    "b" TEXT NOT NULL,\n    CONSTRAINT "Pair_pkey" PRIMARY KEY ("a", "b")');
+  });
+
+  it('uses Prisma’s default referential actions when the schema names none', () => {
+    const pet = model('Pet', [
+      scalar('id', 'String', { isId: true }),
+      scalar('ownerId', 'Int'),
+      relation('owner', 'Owner', ['ownerId']),
+      scalar('sitterId', 'Int', { isRequired: false }),
+      relation('sitter', 'Owner', ['sitterId'], { isRequired: false }),
+    ]);
+
+    const sql = sqliteSchemaSql({ models: [owner, pet], enums: [], indexes: [] });
+
+    expect(sql).toContain('"id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT');
+    expect(sql).toContain(
+      'CONSTRAINT "Pet_ownerId_fkey" FOREIGN KEY ("ownerId") REFERENCES "Owner" ("id") ON DELETE RESTRICT ON UPDATE CASCADE',
+    );
+    expect(sql).toContain(
+      'CONSTRAINT "Pet_sitterId_fkey" FOREIGN KEY ("sitterId") REFERENCES "Owner" ("id") ON DELETE SET NULL ON UPDATE CASCADE',
+    );
+  });
+
+  it('writes literal and now() defaults, honours @map names and leaves cuid() to the client', () => {
+    const thing = model('Thing', [
+      scalar('id', 'String', { isId: true, default: { name: 'cuid', args: [1] } }),
+      scalar('label', 'String', { dbName: 'the_label', default: "it's" }),
+      scalar('done', 'Boolean', { default: false }),
+      scalar('at', 'DateTime', { default: { name: 'now', args: [] } }),
+    ]);
+
+    const sql = sqliteSchemaSql({
+      models: [thing],
+      enums: [],
+      indexes: [{ model: 'Thing', type: 'unique', fields: [{ name: 'label' }] }],
+    });
+
+    expect(sql).toContain('"id" TEXT NOT NULL PRIMARY KEY,\n');
+    expect(sql).toContain(`"the_label" TEXT NOT NULL DEFAULT 'it''s'`);
+    expect(sql).toContain('"done" BOOLEAN NOT NULL DEFAULT false');
+    expect(sql).toContain('"at" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP');
+    expect(sql).toContain('CREATE UNIQUE INDEX "Thing_the_label_key" ON "Thing"("the_label");');
+  });
+
+  it('produces SQL that SQLite accepts', () => {
+    const pet = model('Pet', [
+      scalar('id', 'String', { isId: true }),
+      scalar('ownerId', 'Int'),
+      relation('owner', 'Owner', ['ownerId']),
+    ]);
+    const datamodel: DmmfDatamodel = {
+      models: [owner, pet],
+      enums: [],
+      indexes: [{ model: 'Pet', type: 'normal', fields: [{ name: 'ownerId' }] }],
+    };
+    const db = new BetterSqlite3(':memory:');
+    try {
+      db.exec(sqliteSchemaSql(datamodel));
+      expect(db.pragma('index_list("Pet")')).toEqual(
+        expect.arrayContaining([expect.objectContaining({ name: 'Pet_ownerId_idx', unique: 0 })]),
+      );
+    } finally {
+      db.close();
+    }
+  });
+
+  it('rejects what it cannot express on SQLite', () => {
+    expect(() => sqliteSchemaSql({ models: [owner], enums: [{ name: 'Mood' }], indexes: [] })).toThrow(/enums/);
+    const tagged = model('Tagged', [scalar('id', 'String', { isId: true }), scalar('tags', 'String', { isList: true })]);
+    expect(() => sqliteSchemaSql({ models: [tagged], enums: [], indexes: [] })).toThrow(/Tagged.tags: scalar lists/);
+    const manyToMany = { isList: true, relationName: 'AToB' };
+    const a = model('A', [scalar('id', 'String', { isId: true }), relation('bs', 'B', [], manyToMany)]);
+    const b = model('B', [scalar('id', 'String', { isId: true }), relation('as', 'A', [], manyToMany)]);
+    expect(() => sqliteSchemaSql({ models: [a, b], enums: [], indexes: [] })).toThrow(/AToB/);
+  });
+});
