@@ -1,0 +1,118 @@
+/**
+ * Fitting the morphable model to one photo's landmarks and texture: pose by similarity Procrustes
+ * to the mean shape, then identity and expression coefficients jointly by ridge-regularised least
+ * squares, and texture coefficients on the texels the photo shows. This is the per-photo `fitted`
+ * vector of the paper's baseline, and the per-photo fit that training labels pool.
+ */
+import { alignSimilarity, rotationToEuler, type EulerAngles } from './procrustes.js';
+import type { Bundle, LinearModel } from './bundle.js';
+import { solveSymmetricPositiveDefinite, zeros64 } from '../training/linear-algebra.js';
+
+export interface PoseFit {
+  /** Photo landmarks mapped into the model frame (similarity-aligned to the mean shape). */
+  readonly aligned: Float64Array;
+  /** The head's rotation in the photo (degrees), from the model frame to the photo. */
+  readonly pose: EulerAngles;
+  /** Model millimetres per photo pixel. */
+  readonly scale: number;
+}
+
+/** FaceMesh gives y down and z away from the camera; the model frame has y up and z towards the viewer. */
+export function landmarksToModelFrame(points: Float32Array): Float64Array {
+  const out = new Float64Array(points.length);
+  for (let i = 0; i < points.length; i += 3) {
+    out[i] = points[i];
+    out[i + 1] = -points[i + 1];
+    out[i + 2] = -points[i + 2];
+  }
+  return out;
+}
+
+export function fitPose(meanShape: ArrayLike<number>, points: Float32Array): PoseFit {
+  const photo = landmarksToModelFrame(points);
+  const toModel = alignSimilarity(photo, Float64Array.from(meanShape));
+  const toPhoto = alignSimilarity(Float64Array.from(meanShape), photo);
+  return { aligned: toModel.aligned, pose: rotationToEuler(toPhoto.rotation), scale: toModel.scale };
+}
+
+/**
+ * argmin ||x − μ − Σ_m B_m (σ_m ⊙ c_m)||² + λ ||c||² over the stacked coefficients of several
+ * linear models sharing one mean (identity and expression), i.e. the MAP fit under unit-normal priors.
+ */
+export function fitJointCoefficients(x: ArrayLike<number>, mean: ArrayLike<number>, models: readonly LinearModel[], lambda: number): Float64Array[] {
+  const rows: { data: Float32Array; offset: number; sigma: number }[] = [];
+  for (const model of models) {
+    for (let j = 0; j < model.basis.rows; j++) rows.push({ data: model.basis.data, offset: j * model.basis.cols, sigma: model.sigma[j] });
+  }
+  const d = mean.length;
+  const residual = new Float64Array(d);
+  for (let c = 0; c < d; c++) residual[c] = x[c] - mean[c];
+  const k = rows.length;
+  const normal = new Float64Array(k * k);
+  const rhs = zeros64(k, 1);
+  for (let a = 0; a < k; a++) {
+    const ra = rows[a];
+    let r = 0;
+    for (let c = 0; c < d; c++) r += ra.data[ra.offset + c] * residual[c];
+    rhs.data[a] = ra.sigma * r;
+    for (let b = 0; b <= a; b++) {
+      const rb = rows[b];
+      let s = 0;
+      for (let c = 0; c < d; c++) s += ra.data[ra.offset + c] * rb.data[rb.offset + c];
+      normal[a * k + b] = normal[b * k + a] = ra.sigma * rb.sigma * s;
+    }
+    normal[a * k + a] += lambda;
+  }
+  const solution = solveSymmetricPositiveDefinite(normal, rhs).data;
+  let start = 0;
+  return models.map((model) => {
+    const part = solution.slice(start, start + model.basis.rows);
+    start += model.basis.rows;
+    return part;
+  });
+}
+
+/** Squared-millimetre noise of FaceMesh landmarks relative to the unit prior: the ridge strength. */
+export const SHAPE_FIT_LAMBDA = 4;
+/** Texture noise (squared 0..255 levels) relative to the prior, per texel channel. */
+export const TEXTURE_FIT_LAMBDA = 2000;
+
+export interface ShapeFit extends PoseFit {
+  readonly identity: Float64Array;
+  readonly expression: Float64Array;
+}
+
+export function fitShape(bundle: Bundle, points: Float32Array, lambda = SHAPE_FIT_LAMBDA): ShapeFit {
+  const pose = fitPose(bundle.shape.mean, points);
+  const [identity, expression] = fitJointCoefficients(pose.aligned, bundle.shape.mean, [bundle.shape, bundle.expression], lambda);
+  return { ...pose, identity, expression };
+}
+
+/**
+ * Texture coefficients from the texels the photo shows: weighted ridge regression with the
+ * visibility mask as weights, so hidden parts are filled in by the model, not by zeros.
+ */
+export function fitTexture(model: LinearModel, texture: Float32Array, visibility: Float32Array, lambda = TEXTURE_FIT_LAMBDA): Float64Array {
+  const d = model.basis.cols;
+  const k = model.basis.rows;
+  const normal = new Float64Array(k * k);
+  const rhs = zeros64(k, 1);
+  const weighted = new Float64Array(d);
+  for (let a = 0; a < k; a++) {
+    const oa = a * d;
+    let r = 0;
+    for (let c = 0; c < d; c++) {
+      weighted[c] = visibility[c] * model.basis.data[oa + c];
+      r += weighted[c] * (texture[c] - model.mean[c]);
+    }
+    rhs.data[a] = model.sigma[a] * r;
+    for (let b = 0; b <= a; b++) {
+      const ob = b * d;
+      let s = 0;
+      for (let c = 0; c < d; c++) s += weighted[c] * model.basis.data[ob + c];
+      normal[a * k + b] = normal[b * k + a] = model.sigma[a] * model.sigma[b] * s;
+    }
+    normal[a * k + a] += lambda;
+  }
+  return solveSymmetricPositiveDefinite(normal, rhs).data;
+}

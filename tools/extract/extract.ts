@@ -1,0 +1,87 @@
+/**
+ * npm run train:extract -- --root <folder-per-person dataset> [--out <cache dir>] [--shard 256]
+ * Runs decode → detect → landmarks → identity features → UV texture over every photo and caches
+ * the results (tools/extract/cache.ts). Resumable: finished shards are skipped.
+ */
+import { mkdir, readFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import cliProgress from 'cli-progress';
+import { listPeople } from '../../src/dataset/folder-dataset.js';
+import { decodeImage } from '../../src/inference/decode.js';
+import { faceTexture } from '../../src/inference/face-texture.js';
+import { analyseImage, closeFaceNetworks, openFaceNetworks, type FaceNetworks } from '../../src/inference/pipeline.js';
+import { errorRecord } from '../../src/cli/output.js';
+import { shardExists, writeShard, type ExtractedPhoto } from './cache.js';
+
+const { values } = parseArgs({
+  options: {
+    root: { type: 'string' },
+    out: { type: 'string' },
+    shard: { type: 'string', default: '256' },
+    concurrency: { type: 'string', default: '4' },
+  },
+});
+if (!values.root) {
+  console.error('usage: npm run train:extract -- --root <dataset dir> [--out <cache dir>] [--shard 256] [--concurrency 4]');
+  process.exit(2);
+}
+const root = resolve(values.root);
+const out = resolve(values.out ?? join('.cache', 'extract', basename(root)));
+const shardSize = Number(values.shard);
+const concurrency = Number(values.concurrency);
+
+async function extractPhoto(networks: FaceNetworks, path: string, person: string): Promise<ExtractedPhoto> {
+  try {
+    const image = await decodeImage(await readFile(join(root, path)));
+    const [face] = await analyseImage(networks, image);
+    if (!face) return { entry: { path, person, status: 'NO_FACE' } };
+    const { texture, mask } = faceTexture(image, face.landmarks.points);
+    return {
+      entry: { path, person, status: 'ok', box: face.box, score: face.score, confidence: face.landmarks.confidence },
+      points: face.landmarks.points,
+      features: face.features,
+      texture,
+      mask,
+    };
+  } catch (error) {
+    return { entry: { path, person, status: errorRecord(error).code } };
+  }
+}
+
+/** Keeps `limit` photos in flight so the batcher can group network runs. */
+async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: limit }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]);
+    }
+  }));
+  return results;
+}
+
+const photos = (await listPeople(root)).flatMap((p) => p.images.map((path) => ({ path, person: p.name })));
+await mkdir(out, { recursive: true });
+const shards = Math.ceil(photos.length / shardSize);
+const bar = new cliProgress.SingleBar({ format: 'extract [{bar}] {value}/{total} photos | {rate}/s | ETA {eta_formatted}', hideCursor: true, noTTYOutput: true, notTTYSchedule: 15000 }, cliProgress.Presets.shades_classic);
+bar.start(photos.length, 0, { rate: '0.0' });
+const started = Date.now();
+let done = 0;
+const networks = await openFaceNetworks();
+try {
+  for (let s = 0; s < shards; s++) {
+    const batch = photos.slice(s * shardSize, (s + 1) * shardSize);
+    if (!shardExists(out, s)) {
+      const extracted = await mapConcurrent(batch, concurrency, (p) => extractPhoto(networks, p.path, p.person));
+      await writeShard(out, s, extracted);
+      done += batch.length;
+    }
+    bar.increment(batch.length, { rate: (done / Math.max(1e-3, (Date.now() - started) / 1000)).toFixed(1) });
+  }
+} finally {
+  bar.stop();
+  await closeFaceNetworks(networks);
+}
+console.log(`extracted ${photos.length} photos of ${root} into ${out}`);
