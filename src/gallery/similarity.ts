@@ -1,0 +1,52 @@
+/**
+ * Vector comparison for recognition: cosine similarity, L2 normalisation and subject templates.
+ * A zero vector has no direction; it is treated as similar to nothing (cosine 0).
+ */
+import type { FloatArray } from '../training/linear-algebra.js';
+
+export function dotProduct(a: FloatArray, b: FloatArray): number {
+  assertSameLength(a, b);
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += a[i] * b[i];
+  return sum;
+}
+
+export function l2Norm(v: FloatArray): number {
+  let sum = 0;
+  for (let i = 0; i < v.length; i++) sum += v[i] * v[i];
+  return Math.sqrt(sum);
+}
+
+/** In [−1, 1]; 0 when either vector is zero. */
+export function cosineSimilarity(a: FloatArray, b: FloatArray): number {
+  const denominator = l2Norm(a) * l2Norm(b);
+  return denominator > 0 ? dotProduct(a, b) / denominator : 0;
+}
+
+/** A unit-length copy; a zero vector stays zero. */
+export function l2Normalise(v: FloatArray): Float32Array {
+  const norm = l2Norm(v);
+  const out = new Float32Array(v.length);
+  if (norm > 0) for (let i = 0; i < v.length; i++) out[i] = v[i] / norm;
+  return out;
+}
+
+/**
+ * A subject's template from several photos: each vector is normalised first, so that every photo
+ * counts equally whatever its magnitude, then the mean is renormalised, so that templates compare
+ * with probes by cosine (or by dot product) like any single photo.
+ */
+export function meanTemplate(vectors: readonly FloatArray[]): Float32Array {
+  if (vectors.length === 0) throw new RangeError('meanTemplate needs at least one vector');
+  const sum = new Float64Array(vectors[0].length);
+  for (const vector of vectors) {
+    assertSameLength(vector, sum);
+    const unit = l2Normalise(vector);
+    for (let i = 0; i < sum.length; i++) sum[i] += unit[i];
+  }
+  return l2Normalise(sum);
+}
+
+function assertSameLength(a: FloatArray, b: FloatArray): void {
+  if (a.length !== b.length) throw new RangeError(`vector lengths differ: ${a.length} vs ${b.length}`);
+}
