@@ -4,14 +4,23 @@ import { MicroBatcher, runModelOnBatch, type MicroBatcherOptions } from './batch
 import { loadModel, type Feeds, type OnnxModel, type Outputs } from './onnx-runtime.js';
 
 /**
- * One network over square NHWC crops, as the face stages see it: a crop in, named outputs out.
- * Concurrent calls are grouped into batches so a busy server runs each model once per batch.
+ * One network as the stages see it: one item in (a square NHWC crop, or a feature vector), named
+ * outputs out. Concurrent calls are grouped into batches so a busy server runs each model once
+ * per batch.
  */
-export interface ImageNetwork {
+export interface Network {
   readonly name: string;
-  readonly inputSize: number;
-  infer(crop: Float32Array): Promise<Readonly<Record<string, Float32Array>>>;
+  /** Dims of one item, without the batch dimension. */
+  readonly itemDims: readonly number[];
+  infer(item: Float32Array): Promise<Readonly<Record<string, Float32Array>>>;
   close(): Promise<void>;
+}
+
+/** A network over square RGB crops of `itemDims[0]` pixels. */
+export type ImageNetwork = Network;
+
+export function imageDims(size: number): readonly number[] {
+  return [size, size, 3];
 }
 
 /** Converted by `npm run models:build` into models/build/<name>.onnx. */
@@ -31,16 +40,16 @@ const OUTPUT_ALIASES: Readonly<Record<string, string>> = {
   output_faceflag: 'faceFlag',
 };
 
-export function wrapNetwork(name: string, model: OnnxModel, inputSize: number, batching?: MicroBatcherOptions): ImageNetwork {
+export function wrapNetwork(name: string, model: OnnxModel, itemDims: readonly number[], batching?: MicroBatcherOptions): Network {
   const inputName = model.inputNames[0];
   const batcher = new MicroBatcher<Feeds, Outputs>((items) => runModelOnBatch(model, items), batching);
+  const expected = itemDims.reduce((a, b) => a * b, 1);
   return {
     name,
-    inputSize,
-    async infer(crop) {
-      const expected = inputSize * inputSize * 3;
-      if (crop.length !== expected) throw new RangeError(`${name} takes ${expected} values, got ${crop.length}`);
-      const outputs = await batcher.submit({ [inputName]: { data: crop, dims: [1, inputSize, inputSize, 3] } });
+    itemDims,
+    async infer(item) {
+      if (item.length !== expected) throw new RangeError(`${name} takes ${expected} values, got ${item.length}`);
+      const outputs = await batcher.submit({ [inputName]: { data: item, dims: [1, ...itemDims] } });
       return Object.fromEntries(Object.entries(outputs).map(([key, tensor]) => [OUTPUT_ALIASES[key] ?? key, tensor.data]));
     },
     close: () => batcher.close(),
@@ -48,5 +57,5 @@ export function wrapNetwork(name: string, model: OnnxModel, inputSize: number, b
 }
 
 export async function openNetwork(name: NetworkName, inputSize: number, batching?: MicroBatcherOptions): Promise<ImageNetwork> {
-  return wrapNetwork(name, await loadModel(convertedModelPath(name)), inputSize, batching);
+  return wrapNetwork(name, await loadModel(convertedModelPath(name)), imageDims(inputSize), batching);
 }

@@ -7,6 +7,7 @@
 import { alignSimilarity, rotationToEuler, type EulerAngles } from './procrustes.js';
 import type { Bundle, LinearModel } from './bundle.js';
 import { solveSymmetricPositiveDefinite, zeros64 } from '../training/linear-algebra.js';
+import { imageToModelSpace } from '../mesh/mesh.js';
 
 export interface PoseFit {
   /** Photo landmarks mapped into the model frame (similarity-aligned to the mean shape). */
@@ -17,19 +18,8 @@ export interface PoseFit {
   readonly scale: number;
 }
 
-/** FaceMesh gives y down and z away from the camera; the model frame has y up and z towards the viewer. */
-export function landmarksToModelFrame(points: Float32Array): Float64Array {
-  const out = new Float64Array(points.length);
-  for (let i = 0; i < points.length; i += 3) {
-    out[i] = points[i];
-    out[i + 1] = -points[i + 1];
-    out[i + 2] = -points[i + 2];
-  }
-  return out;
-}
-
 export function fitPose(meanShape: ArrayLike<number>, points: Float32Array): PoseFit {
-  const photo = landmarksToModelFrame(points);
+  const photo = imageToModelSpace(points);
   const toModel = alignSimilarity(photo, Float64Array.from(meanShape));
   const toPhoto = alignSimilarity(Float64Array.from(meanShape), photo);
   return { aligned: toModel.aligned, pose: rotationToEuler(toPhoto.rotation), scale: toModel.scale };

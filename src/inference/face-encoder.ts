@@ -1,0 +1,95 @@
+/**
+ * The whole per-photo path of face3d: decode → detect → landmarks → identity features → 3DMM
+ * vectors (the regressor head), plus pose and expression from the shape fit. The identity vector
+ * is the regressed [α, β]; pose and expression are kept apart from it.
+ */
+import { join } from 'node:path';
+import { config } from '../config.js';
+import type { RgbImage } from './image.js';
+import { analyseImage, closeFaceNetworks, openFaceNetworks, type AnalyseOptions, type AnalysedFace, type FaceNetworks } from './pipeline.js';
+import { wrapNetwork, type Network } from './networks.js';
+import { loadModel } from './onnx-runtime.js';
+import { faceTexture, TEXTURE_SIZE } from './face-texture.js';
+import { loadBundle, type Bundle } from '../morphable/bundle.js';
+import { fitShape, fitTexture } from '../morphable/fit.js';
+import { downsampleTexture } from '../morphable/texture-space.js';
+import type { EulerAngles } from '../morphable/procrustes.js';
+import { Face3dError } from '../errors.js';
+
+export const DEFAULT_BUNDLE = 'lfw-facemesh';
+
+export interface IdentityVector {
+  readonly bundleId: string;
+  /** α, σ units. */
+  readonly shape: Float32Array;
+  /** β, σ units. */
+  readonly texture: Float32Array;
+}
+
+export interface EncodedFace extends AnalysedFace {
+  /** The paper's method: the regressor's estimate of the person's pooled coefficients. */
+  readonly vector: IdentityVector;
+  readonly pose: EulerAngles;
+  readonly expression: Float32Array;
+}
+
+export type VectorKind = 'regressed' | 'fitted';
+
+export class FaceEncoder {
+  private constructor(
+    readonly bundle: Bundle,
+    private readonly networks: FaceNetworks,
+    private readonly head: Network,
+  ) {}
+
+  static async open(bundleDir = join(config().modelsDir, DEFAULT_BUNDLE)): Promise<FaceEncoder> {
+    const bundle = await loadBundle(bundleDir);
+    const regressor = bundle.manifest.regressor;
+    if (!regressor) throw new Face3dError('MODEL_UNAVAILABLE', `bundle ${bundle.manifest.id} has no trained regressor`);
+    const [networks, headModel] = await Promise.all([openFaceNetworks(), loadModel(join(bundleDir, regressor.file))]);
+    return new FaceEncoder(bundle, networks, wrapNetwork(`${bundle.manifest.id}/regressor`, headModel, [regressor.inputDim]));
+  }
+
+  get bundleId(): string {
+    return this.bundle.manifest.id;
+  }
+
+  /** The largest face (or every face), each with its regressed identity vector, pose and expression. */
+  async encode(image: RgbImage, options: AnalyseOptions = {}): Promise<EncodedFace[]> {
+    const faces = await analyseImage(this.networks, image, { ...options, framing: this.bundle.manifest.preprocessing.identityFraming as AnalyseOptions['framing'] });
+    return Promise.all(faces.map((face) => this.encodeFace(face)));
+  }
+
+  private async encodeFace(face: AnalysedFace): Promise<EncodedFace> {
+    const { coefficients } = await this.head.infer(face.features);
+    const k = this.bundle.manifest.shape.components;
+    const fit = fitShape(this.bundle, face.landmarks.points);
+    return {
+      ...face,
+      vector: { bundleId: this.bundleId, shape: coefficients.slice(0, k), texture: coefficients.slice(k) },
+      pose: fit.pose,
+      expression: Float32Array.from(fit.expression),
+    };
+  }
+
+  /** The baseline the paper argues against: one photo's own landmarks and texture projected on the bases. */
+  fittedVector(image: RgbImage, face: AnalysedFace): IdentityVector {
+    const shape = fitShape(this.bundle, face.landmarks.points).identity;
+    const { texture, mask } = faceTexture(image, face.landmarks.points);
+    const sample = downsampleTexture(texture, mask, TEXTURE_SIZE, TEXTURE_SIZE / this.bundle.manifest.texture.size);
+    const beta = fitTexture(this.bundle.texture, sample.texture, sample.visibility);
+    return { bundleId: this.bundleId, shape: Float32Array.from(shape), texture: Float32Array.from(beta) };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([closeFaceNetworks(this.networks), this.head.close()]);
+  }
+}
+
+/** The vector compared by cosine similarity: shape and texture side by side. */
+export function identityVector(vector: IdentityVector): Float32Array {
+  const out = new Float32Array(vector.shape.length + vector.texture.length);
+  out.set(vector.shape);
+  out.set(vector.texture, vector.shape.length);
+  return out;
+}

@@ -1,0 +1,35 @@
+import type { Mesh } from '../mesh/mesh.js';
+import { FACEMESH_TRIANGLES, FACEMESH_UVS } from './facemesh-topology.js';
+import { synthesise, type Bundle } from './bundle.js';
+import { sampleBilinear } from '../mesh/raster.js';
+
+/** The 3DMM coefficients of one face: identity (α shape, β texture) and optional expression e. */
+export interface Coefficients {
+  readonly shape: ArrayLike<number>;
+  readonly texture: ArrayLike<number>;
+  readonly expression?: ArrayLike<number>;
+}
+
+function clampByte(value: number): number {
+  return Math.max(0, Math.min(255, Math.round(value)));
+}
+
+/**
+ * The face as a mesh: vertices S = μ_S + U_S(σ_S ⊙ α) [+ E(σ_E ⊙ e)] in millimetres, the texture
+ * T = μ_T + U_T(σ_T ⊙ β) as an image in FaceMesh's UV layout, and per-vertex colours sampled from
+ * it (for formats and viewers without textures).
+ */
+export function reconstructMesh(bundle: Bundle, coefficients: Coefficients): Mesh {
+  const positions = synthesise(bundle.shape, coefficients.shape);
+  if (coefficients.expression) {
+    const offsets = synthesise(bundle.expression, coefficients.expression, new Float32Array(positions.length));
+    for (let c = 0; c < positions.length; c++) positions[c] += offsets[c];
+  }
+  const size = bundle.manifest.texture.size;
+  const texels = synthesise(bundle.texture, coefficients.texture);
+  const texture = { width: size, height: size, data: Uint8Array.from(texels, clampByte) };
+  const sampled = new Float32Array(positions.length);
+  for (let v = 0; v < positions.length / 3; v++) sampleBilinear(texture, FACEMESH_UVS[v * 2] * size, FACEMESH_UVS[v * 2 + 1] * size, sampled, v * 3);
+  const colors = Uint8Array.from(sampled, clampByte);
+  return { positions, indices: FACEMESH_TRIANGLES, colors, uvs: FACEMESH_UVS, texture };
+}
