@@ -33,7 +33,9 @@ export interface EncodedFace extends AnalysedFace {
   readonly expression: Float32Array;
 }
 
-export type VectorKind = 'regressed' | 'fitted';
+export function defaultBundleDir(): string {
+  return join(config().modelsDir, DEFAULT_BUNDLE);
+}
 
 export class FaceEncoder {
   private constructor(
@@ -42,11 +44,12 @@ export class FaceEncoder {
     private readonly head: Network,
   ) {}
 
-  static async open(bundleDir = join(config().modelsDir, DEFAULT_BUNDLE)): Promise<FaceEncoder> {
+  /** `regressorFile` swaps in another head of the same shape (the evaluation's shuffled-labels control). */
+  static async open(bundleDir = defaultBundleDir(), regressorFile?: string): Promise<FaceEncoder> {
     const bundle = await loadBundle(bundleDir);
     const regressor = bundle.manifest.regressor;
     if (!regressor) throw new Face3dError('MODEL_UNAVAILABLE', `bundle ${bundle.manifest.id} has no trained regressor`);
-    const [networks, headModel] = await Promise.all([openFaceNetworks(), loadModel(join(bundleDir, regressor.file))]);
+    const [networks, headModel] = await Promise.all([openFaceNetworks(), loadModel(join(bundleDir, regressorFile ?? regressor.file))]);
     return new FaceEncoder(bundle, networks, wrapNetwork(`${bundle.manifest.id}/regressor`, headModel, [regressor.inputDim]));
   }
 

@@ -1,4 +1,3 @@
-/** @jest-environment ./test/helpers/onnx-environment.js */
 /**
  * The rebuilt FaceRecognitionNet (onnxruntime-node) against face-api's own implementation
  * (its Node bundle on the pure-JS TF.js CPU backend), on deterministic synthetic face-sized images.

@@ -12,6 +12,7 @@ import { decodeImage } from '../../src/inference/decode.js';
 import { faceTexture } from '../../src/inference/face-texture.js';
 import { analyseImage, closeFaceNetworks, openFaceNetworks, type FaceNetworks } from '../../src/inference/pipeline.js';
 import { errorRecord } from '../../src/cli/output.js';
+import { mapConcurrent } from '../../src/eval/embedding-source.js';
 import { shardExists, writeShard, type ExtractedPhoto } from './cache.js';
 
 const { values } = parseArgs({
@@ -47,19 +48,6 @@ async function extractPhoto(networks: FaceNetworks, path: string, person: string
   } catch (error) {
     return { entry: { path, person, status: errorRecord(error).code } };
   }
-}
-
-/** Keeps `limit` photos in flight so the batcher can group network runs. */
-async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]);
-    }
-  }));
-  return results;
 }
 
 const photos = (await listPeople(root)).flatMap((p) => p.images.map((path) => ({ path, person: p.name })));
