@@ -4,7 +4,6 @@
  * tensor data with `instanceof` against the test realm's constructors, so every run fails with
  * "A float32 tensor's data must be type of function Float32Array()". Jest already shares
  * ArrayBuffer and Uint8Array with the main realm for Buffer; this shares the other typed arrays.
- * Use with a `@jest-environment ./test/helpers/onnx-environment.js` docblock (or as
  * `testEnvironment` in jest.config.js).
  */
 import { TestEnvironment } from 'jest-environment-node';

@@ -14,9 +14,10 @@ import { fitPca, project, type Pca } from '../../src/morphable/pca.js';
 import { generalisedProcrustesMean } from '../../src/morphable/procrustes.js';
 import { robustPool, splitHalfReliability } from '../../src/morphable/pooling.js';
 import { downsampleTexture, poolTextures, type TextureSample } from '../../src/morphable/texture-space.js';
-import { fitJointCoefficients, fitPose, landmarksToModelFrame, SHAPE_FIT_LAMBDA } from '../../src/morphable/fit.js';
+import { fitJointCoefficients, fitPose, SHAPE_FIT_LAMBDA } from '../../src/morphable/fit.js';
 import { BUNDLE_FORMAT_VERSION, type BundleManifest, type LinearModel, type LinearModelFiles } from '../../src/morphable/bundle.js';
 import { FACEMESH_LANDMARKS, FACEMESH_VERTEX_COUNT } from '../../src/morphable/facemesh-topology.js';
+import { imageToModelSpace } from '../../src/mesh/mesh.js';
 import { DEFAULT_IDENTITY_FRAMING } from '../../src/inference/identity.js';
 import { TEXTURE_SIZE } from '../../src/inference/face-texture.js';
 import { loadExtraction, MASK_BYTES, POINT_VALUES, TEXTURE_BYTES } from '../extract/cache.js';
@@ -50,7 +51,7 @@ const photoRows = extraction.faces.map((entry, row) => ({ entry, row })).filter(
 log(`${photoRows.length} photos with a face (${excluded.size} people excluded)`);
 
 // 1. Pose: generalised Procrustes mean of every photo, scaled to millimetres.
-const modelFrame = photoRows.map(({ row }) => landmarksToModelFrame(extraction.points.subarray(row * POINT_VALUES, (row + 1) * POINT_VALUES)));
+const modelFrame = photoRows.map(({ row }) => imageToModelSpace(extraction.points.subarray(row * POINT_VALUES, (row + 1) * POINT_VALUES)));
 const gpa = generalisedProcrustesMean(modelFrame, { iterations: 10 });
 const eyeDistance = (() => {
   const a = FACEMESH_LANDMARKS.rightEyeOuterCorner * 3;
