@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerFaceCommands } from './face-commands.js';
+import { registerEvalCommands } from './eval-commands.js';
 
 const program = new Command();
 program
@@ -10,6 +11,7 @@ program
   .exitOverride();
 
 registerFaceCommands(program);
+registerEvalCommands(program);
 
 try {
   await program.parseAsync(process.argv);

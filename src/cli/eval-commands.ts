@@ -1,0 +1,144 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import sharp from 'sharp';
+import { Face3dError } from '../errors.js';
+import { listPeople } from '../dataset/folder-dataset.js';
+import { EmbeddingSource, mapConcurrent, type ControlKind, type FaceBoxMode, type VectorKind } from '../eval/embedding-source.js';
+import { parseIdentifyList, parseLfwPairs, parsePairsTsv, type ImagePair } from '../eval/pairs.js';
+import { fidelity, identifyProbes, leaveOneOutReferences, referenceReliability, stability, verifyPairs, type FidelityCase, type PhotoFits } from '../eval/protocols.js';
+import { rocSvg } from '../eval/roc-plot.js';
+import { identityVector } from '../inference/face-encoder.js';
+import { printJsonLine, round } from './output.js';
+
+interface SourceOptions {
+  readonly root: string;
+  readonly vector: VectorKind;
+  readonly faceBox: FaceBoxMode;
+  readonly control?: ControlKind;
+  readonly bundle?: string;
+  readonly json?: boolean;
+}
+
+function sourceOptions(command: Command): Command {
+  return command
+    .requiredOption('--root <dir>', 'folder the image paths are relative to')
+    .addOption(new Option('--vector <kind>', 'what to compare').choices(['regressed', 'fitted', 'features']).default('regressed'))
+    .addOption(new Option('--face-box <mode>', 'detect the face, or take the whole image as the face box').choices(['detect', 'full']).default('detect'))
+    .addOption(new Option('--control <kind>', 'a control vector of the regressor\'s size: a random projection of the identity features, or the head trained on shuffled labels').choices(['random-projection', 'shuffled-labels']))
+    .option('--bundle <dir>', 'morphable model bundle (default: models/lfw-facemesh)')
+    .option('--json', 'machine-readable output');
+}
+
+function openSource(options: SourceOptions): Promise<EmbeddingSource> {
+  return EmbeddingSource.open({ root: options.root, vector: options.vector, faceBox: options.faceBox, control: options.control, bundleDir: options.bundle });
+}
+
+/** LFW pairs files start with a count line; our TSV starts with its header. */
+export function parsePairsFile(text: string, source: string): ImagePair[] {
+  return text.startsWith('image_a\t') ? parsePairsTsv(text, source) : parseLfwPairs(text, source).pairs;
+}
+
+async function readText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new Face3dError('NOT_FOUND', `cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
+function printReport(report: Record<string, unknown>, json: boolean | undefined): void {
+  if (json) printJsonLine(report);
+  else for (const [key, value] of Object.entries(report)) console.log(`${key}: ${typeof value === 'object' ? JSON.stringify(value) : value}`);
+}
+
+export function registerEvalCommands(program: Command): void {
+  const evaluate = program.command('eval').description('measure verification, identification and 3D fidelity on a labelled dataset');
+
+  sourceOptions(evaluate.command('verify').description('pair verification accuracy (LFW 10-fold threshold choice), AUC, EER, TAR at FAR'))
+    .requiredOption('--pairs <file>', "LFW pairs file, or TSV with header image_a<TAB>image_b<TAB>same")
+    .option('--roc <file>', 'write the ROC curve (.svg or .png) with the operating points marked')
+    .addHelpText('after', '\nExample:\n  face3d eval verify --pairs ../shared/datasets/lfw/pairsDevTest.txt --root ../shared/datasets/lfw/dev --vector regressed --json')
+    .action(async (options: SourceOptions & { pairs: string; roc?: string }) => {
+      const pairs = parsePairsFile(await readText(options.pairs), options.pairs);
+      const source = await openSource(options);
+      try {
+        const { roc, ...report } = await verifyPairs(source, pairs);
+        if (options.roc) {
+          const svg = rocSvg(roc, [
+            { label: 'FAR 1%', falseAcceptRate: 0.01, trueAcceptRate: report.tarAtFar['0.01'] },
+            { label: 'FAR 0.1%', falseAcceptRate: 0.001, trueAcceptRate: report.tarAtFar['0.001'] },
+          ], `${report.vector}: accuracy ${round(report.accuracy * 100, 2)}%, AUC ${round(report.auc, 4)}`);
+          if (options.roc.toLowerCase().endsWith('.png')) await sharp(Buffer.from(svg)).png().toFile(options.roc);
+          else await writeFile(options.roc, svg);
+        }
+        printReport({ ...report, bundle: source.encoder.bundleId }, options.json);
+      } finally {
+        await source.close();
+      }
+    });
+
+  sourceOptions(evaluate.command('identify').description('closed-set identification: rank-1 and rank-5 of probes against gallery templates'))
+    .requiredOption('--list <file>', 'TSV with header image<TAB>role<TAB>subject, role gallery|probe')
+    .action(async (options: SourceOptions & { list: string }) => {
+      const entries = parseIdentifyList(await readText(options.list), options.list);
+      const source = await openSource(options);
+      try {
+        printReport({ ...(await identifyProbes(source, entries)), bundle: source.encoder.bundleId }, options.json);
+      } finally {
+        await source.close();
+      }
+    });
+
+  evaluate
+    .command('fidelity')
+    .description("how close one photo's vector is to the person's reference, pooled from their other photos")
+    .requiredOption('--root <dir>', 'folder-per-person dataset (held-out people)')
+    .option('--min-photos <n>', 'people with at least this many photos', '4')
+    .option('--bundle <dir>', 'morphable model bundle')
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', '\nExample:\n  face3d eval fidelity --root ../shared/datasets/lfw/dev --json')
+    .action(async (options: { root: string; minPhotos: string; bundle?: string; json?: boolean }) => {
+      const started = Date.now();
+      const minPhotos = Number(options.minPhotos);
+      if (!(minPhotos >= 3)) throw new Face3dError('BAD_USER_INPUT', '--min-photos must be at least 3 (a reference needs two other photos)');
+      const people = (await listPeople(options.root)).filter((p) => p.images.length >= minPhotos);
+      const source = await EmbeddingSource.open({ root: options.root, vector: 'regressed', faceBox: 'detect', bundleDir: options.bundle });
+      try {
+        const photos = people.flatMap((p) => p.images.map((image) => ({ person: p.name, image })));
+        const results = await mapConcurrent(photos, 4, async ({ person, image }) => {
+          const v = await source.vectorOf(image);
+          if ('error' in v) return undefined;
+          const fitted = source.encoder.fittedVector(v.image, v.face);
+          const yaw = (v.face.pose.yaw * Math.PI) / 180;
+          const confidence = Math.max(0.05, v.face.landmarks.confidence * Math.cos(yaw) ** 2);
+          return { person, regressed: v.face.vector, fitted: { person, shape: fitted.shape, texture: fitted.texture, confidence } };
+        });
+        const ok = results.filter((r): r is NonNullable<typeof r> => r !== undefined);
+        const byPerson = new Map<string, number>();
+        for (const r of ok) byPerson.set(r.person, (byPerson.get(r.person) ?? 0) + 1);
+        const usable = ok.filter((r) => byPerson.get(r.person)! >= 3);
+        const fits: PhotoFits[] = usable.map((r) => r.fitted);
+        const references = leaveOneOutReferences(fits);
+        const compare = (estimate: (i: number) => FidelityCase['estimate']) => fidelity(usable.map((_, i) => ({ estimate: estimate(i), reference: references[i] })));
+        const zeros = { shape: new Float64Array(references[0].shape.length), texture: new Float64Array(references[0].texture.length) };
+        const labels = usable.map((r) => r.person);
+        printReport({
+          people: new Set(labels).size,
+          photos: usable.length,
+          failed: photos.length - ok.length,
+          regressed: compare((i) => usable[i].regressed),
+          fitted: compare((i) => usable[i].fitted),
+          mean: compare(() => zeros),
+          referenceReliability: referenceReliability(fits, Math.max(4, minPhotos)),
+          stability: {
+            regressed: stability(usable.map((r) => identityVector(r.regressed)), labels),
+            fitted: stability(usable.map((r) => identityVector({ bundleId: '', shape: Float32Array.from(r.fitted.shape), texture: Float32Array.from(r.fitted.texture) })), labels),
+          },
+          bundle: source.encoder.bundleId,
+          seconds: (Date.now() - started) / 1000,
+        }, options.json);
+      } finally {
+        await source.close();
+      }
+    });
+}

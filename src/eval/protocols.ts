@@ -1,0 +1,177 @@
+/**
+ * The evaluation protocols behind `face3d eval`: verification on pairs, closed-set identification
+ * with gallery templates, stability, and fidelity of one-photo vectors to a person's pooled fits.
+ * Photos without a face count as errors, never silently dropped.
+ */
+import { cosineSimilarity, meanTemplate } from '../gallery/similarity.js';
+import { robustPool } from '../morphable/pooling.js';
+import { splitHalfReliability } from '../morphable/pooling.js';
+import { areaUnderCurve, equalErrorRate, identificationRates, rocCurve, stabilityRatio, tarAtFar, tenFoldAccuracy, type RocPoint, type ScoredPair } from './metrics.js';
+import type { ImagePair, IdentifyEntry } from './pairs.js';
+import { mapConcurrent, type EmbeddingSource } from './embedding-source.js';
+import type { FloatArray } from '../training/linear-algebra.js';
+
+const CONCURRENCY = 4;
+
+export interface VerifyReport {
+  readonly vector: string;
+  readonly accuracy: number;
+  readonly accuracyStd: number;
+  readonly auc: number;
+  readonly eer: number;
+  readonly tarAtFar: { readonly '0.01': number; readonly '0.001': number };
+  readonly thresholdAtFar: { readonly '0.01': number; readonly '0.001': number };
+  readonly pairs: number;
+  readonly failed: number;
+  readonly seconds: number;
+  readonly roc: RocPoint[];
+}
+
+/**
+ * A pair with a failed photo gets the score that makes it wrong at every threshold (−∞ for a
+ * same pair, +∞ for a different pair), so accuracy, ROC and AUC all count it as an error.
+ */
+export function scoreForFailure(same: boolean): number {
+  return same ? -Infinity : Infinity;
+}
+
+export async function verifyPairs(source: EmbeddingSource, pairs: readonly ImagePair[]): Promise<VerifyReport> {
+  const started = Date.now();
+  const paths = [...new Set(pairs.flatMap((p) => [p.imageA, p.imageB]))];
+  await mapConcurrent(paths, CONCURRENCY, (path) => source.vectorOf(path));
+  const failedPhotos = new Set<string>();
+  const scored: ScoredPair[] = [];
+  for (const pair of pairs) {
+    const [a, b] = await Promise.all([source.vectorOf(pair.imageA), source.vectorOf(pair.imageB)]);
+    if ('error' in a) failedPhotos.add(pair.imageA);
+    if ('error' in b) failedPhotos.add(pair.imageB);
+    const score = 'vector' in a && 'vector' in b ? cosineSimilarity(a.vector, b.vector) : scoreForFailure(pair.same);
+    scored.push({ score, same: pair.same });
+  }
+  const tenFold = tenFoldAccuracy(scored);
+  const far1 = tarAtFar(scored, 0.01);
+  const far01 = tarAtFar(scored, 0.001);
+  return {
+    vector: source.describe(),
+    accuracy: tenFold.mean,
+    accuracyStd: tenFold.std,
+    auc: areaUnderCurve(scored),
+    eer: equalErrorRate(scored).rate,
+    tarAtFar: { '0.01': far1.trueAcceptRate, '0.001': far01.trueAcceptRate },
+    thresholdAtFar: { '0.01': far1.threshold, '0.001': far01.threshold },
+    pairs: pairs.length,
+    failed: failedPhotos.size,
+    seconds: (Date.now() - started) / 1000,
+    roc: rocCurve(scored),
+  };
+}
+
+export interface IdentifyReport {
+  readonly vector: string;
+  readonly rank1: number;
+  readonly rank5: number;
+  readonly probes: number;
+  readonly gallerySubjects: number;
+  readonly failed: number;
+  readonly seconds: number;
+}
+
+export async function identifyProbes(source: EmbeddingSource, entries: readonly IdentifyEntry[]): Promise<IdentifyReport> {
+  const started = Date.now();
+  const vectors = await mapConcurrent(entries, CONCURRENCY, (e) => source.vectorOf(e.image));
+  const gallery = new Map<string, Float32Array[]>();
+  let failed = 0;
+  entries.forEach((entry, i) => {
+    const v = vectors[i];
+    if (entry.role !== 'gallery') return;
+    if ('error' in v) failed++;
+    else gallery.set(entry.subject, [...(gallery.get(entry.subject) ?? []), v.vector]);
+  });
+  const subjects = [...gallery.keys()];
+  const templates = subjects.map((s) => meanTemplate(gallery.get(s)!));
+  const probes = entries.map((e, i) => ({ e, v: vectors[i] })).filter(({ e }) => e.role === 'probe');
+  const rows: Float64Array[] = [];
+  const probeLabels: string[] = [];
+  for (const { e, v } of probes) {
+    // A probe without a face ranks every subject equally: it is a miss, not a dropped probe.
+    if ('error' in v) failed++;
+    rows.push(Float64Array.from(templates, (t) => ('vector' in v ? cosineSimilarity(v.vector, t) : 0)));
+    probeLabels.push(e.subject);
+  }
+  const similarity = { rows: rows.length, cols: subjects.length, data: new Float64Array(rows.length * subjects.length) };
+  rows.forEach((r, i) => similarity.data.set(r, i * subjects.length));
+  const rates = identificationRates(similarity, probeLabels, subjects);
+  return { vector: source.describe(), rank1: rates.rank1, rank5: rates.rank5, probes: probes.length, gallerySubjects: subjects.length, failed, seconds: (Date.now() - started) / 1000 };
+}
+
+/** Mean within-person / mean between-person cosine distance of one-photo vectors (lower is more stable). */
+export function stability(vectors: readonly FloatArray[], people: readonly string[]): number {
+  return stabilityRatio(vectors, people, { maxPairs: 20000, seed: 1 }).ratio;
+}
+
+export interface BlockFidelity {
+  /** 1 − Σ(v − ref)² / Σ(ref − mean ref)², over people, photos and coefficients. */
+  readonly r2: number;
+  /** Root mean squared coefficient error, in σ units. */
+  readonly rmse: number;
+}
+
+export interface FidelityComparison {
+  readonly shape: BlockFidelity;
+  readonly texture: BlockFidelity;
+}
+
+/** One photo's estimate against the reference pooled from that person's other photos. */
+export interface FidelityCase {
+  readonly estimate: { readonly shape: FloatArray; readonly texture: FloatArray };
+  readonly reference: { readonly shape: FloatArray; readonly texture: FloatArray };
+}
+
+function blockFidelity(cases: readonly FidelityCase[], block: 'shape' | 'texture'): BlockFidelity {
+  const k = cases[0].reference[block].length;
+  const mean = new Float64Array(k);
+  for (const c of cases) for (let j = 0; j < k; j++) mean[j] += c.reference[block][j] / cases.length;
+  let residual = 0;
+  let total = 0;
+  for (const c of cases) {
+    for (let j = 0; j < k; j++) {
+      residual += (c.estimate[block][j] - c.reference[block][j]) ** 2;
+      total += (c.reference[block][j] - mean[j]) ** 2;
+    }
+  }
+  return { r2: 1 - residual / total, rmse: Math.sqrt(residual / (cases.length * k)) };
+}
+
+export function fidelity(cases: readonly FidelityCase[]): FidelityComparison {
+  return { shape: blockFidelity(cases, 'shape'), texture: blockFidelity(cases, 'texture') };
+}
+
+export interface PhotoFits {
+  readonly person: string;
+  readonly shape: FloatArray;
+  readonly texture: FloatArray;
+  readonly confidence: number;
+}
+
+/** Leave-one-out references: each photo's person pooled (robustly) from their other photos. */
+export function leaveOneOutReferences(fits: readonly PhotoFits[]): { shape: Float64Array; texture: Float64Array }[] {
+  return fits.map((fit, i) => {
+    const others = fits.filter((other, j) => j !== i && other.person === fit.person);
+    const confidences = others.map((o) => o.confidence);
+    return {
+      shape: robustPool(others.map((o) => o.shape), confidences).pooled,
+      texture: robustPool(others.map((o) => o.texture), confidences).pooled,
+    };
+  });
+}
+
+/** Split-half reliability of the references themselves (people with at least `minPhotos` photos). */
+export function referenceReliability(fits: readonly PhotoFits[], minPhotos: number): { shape: number; texture: number; people: number } {
+  const byPerson = new Map<string, PhotoFits[]>();
+  for (const f of fits) byPerson.set(f.person, [...(byPerson.get(f.person) ?? []), f]);
+  const people = [...byPerson.values()];
+  const block = (key: 'shape' | 'texture') =>
+    splitHalfReliability(people.map((p) => ({ vectors: p.map((f) => f[key]), confidences: p.map((f) => f.confidence) })), robustPool, minPhotos);
+  const shape = block('shape');
+  return { shape: shape.r2, texture: block('texture').r2, people: shape.peopleUsed };
+}
