@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import sharp from 'sharp';
 import { Face3dError } from '../errors.js';
 import { listPeople } from '../dataset/folder-dataset.js';
-import { EmbeddingSource, mapConcurrent, type ControlKind, type FaceBoxMode, type VectorKind } from '../eval/embedding-source.js';
+import { EmbeddingSource, mapConcurrent, type ControlKind, type FaceBoxMode, type FaceSelection, type VectorKind } from '../eval/embedding-source.js';
 import { parseIdentifyList, parseLfwPairs, parsePairsTsv, type ImagePair } from '../eval/pairs.js';
 import { fidelity, identifyProbes, leaveOneOutReferences, referenceReliability, stability, verifyPairs, type FidelityCase, type PhotoFits } from '../eval/protocols.js';
 import { rocSvg } from '../eval/roc-plot.js';
@@ -14,6 +14,7 @@ interface SourceOptions {
   readonly root: string;
   readonly vector: VectorKind;
   readonly faceBox: FaceBoxMode;
+  readonly faceSelect: FaceSelection;
   readonly control?: ControlKind;
   readonly bundle?: string;
   readonly json?: boolean;
@@ -24,13 +25,14 @@ function sourceOptions(command: Command): Command {
     .requiredOption('--root <dir>', 'folder the image paths are relative to')
     .addOption(new Option('--vector <kind>', 'what to compare').choices(['regressed', 'fitted', 'features']).default('regressed'))
     .addOption(new Option('--face-box <mode>', 'detect the face, or take the whole image as the face box').choices(['detect', 'full']).default('detect'))
+    .addOption(new Option('--face-select <which>', 'with several faces, the one nearest the centre (centred portraits such as LFW) or the largest').choices(['central', 'largest']).default('central'))
     .addOption(new Option('--control <kind>', 'a control vector of the regressor\'s size: a random projection of the identity features, or the head trained on shuffled labels').choices(['random-projection', 'shuffled-labels']))
     .option('--bundle <dir>', 'morphable model bundle (default: models/lfw-facemesh)')
     .option('--json', 'machine-readable output');
 }
 
 function openSource(options: SourceOptions): Promise<EmbeddingSource> {
-  return EmbeddingSource.open({ root: options.root, vector: options.vector, faceBox: options.faceBox, control: options.control, bundleDir: options.bundle });
+  return EmbeddingSource.open({ root: options.root, vector: options.vector, faceBox: options.faceBox, select: options.faceSelect, control: options.control, bundleDir: options.bundle });
 }
 
 /** LFW pairs files start with a count line; our TSV starts with its header. */

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerFaceCommands } from './face-commands.js';
+import { registerServerCommands } from './server-commands.js';
 import { registerEvalCommands } from './eval-commands.js';
 
 const program = new Command();
@@ -11,6 +12,7 @@ program
   .exitOverride();
 
 registerFaceCommands(program);
+registerServerCommands(program);
 registerEvalCommands(program);
 
 try {

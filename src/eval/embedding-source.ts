@@ -12,11 +12,14 @@ import type { RgbImage } from '../inference/image.js';
 export type VectorKind = 'regressed' | 'fitted' | 'features';
 export type ControlKind = 'random-projection' | 'shuffled-labels';
 export type FaceBoxMode = 'detect' | 'full';
+export type FaceSelection = 'largest' | 'central';
 
 export interface EmbeddingOptions {
   readonly root: string;
   readonly vector: VectorKind;
   readonly faceBox: FaceBoxMode;
+  /** Default `central`: evaluation sets are centred portraits, where a larger bystander is not the subject. */
+  readonly select?: FaceSelection;
   readonly control?: ControlKind;
   readonly bundleDir?: string;
 }
@@ -78,7 +81,7 @@ export class EmbeddingSource {
       return { error: (error as { code?: string }).code ?? 'CORRUPT_IMAGE' };
     }
     const faceBox = this.options.faceBox === 'full' ? { x: 0, y: 0, width: image.width, height: image.height } : undefined;
-    const [face] = await this.encoder.encode(image, { faceBox });
+    const [face] = await this.encoder.encode(image, { faceBox, select: this.options.select ?? 'central' });
     if (!face) return { error: 'NO_FACE' };
     return { vector: this.vectorFor(image, face), face, image };
   }

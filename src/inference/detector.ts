@@ -47,3 +47,12 @@ export function boxArea(box: Box): number {
 export function largestDetection(detections: readonly Detection[]): Detection | undefined {
   return detections.reduce<Detection | undefined>((best, d) => (!best || boxArea(d.box) > boxArea(best.box) ? d : best), undefined);
 }
+
+/**
+ * The face nearest the photo's centre: what a dataset of centred portraits (LFW) means by "the"
+ * face, where a larger bystander can appear at the edge.
+ */
+export function centralDetection(detections: readonly Detection[], width: number, height: number): Detection | undefined {
+  const distance = (d: Detection) => Math.hypot(d.box.x + d.box.width / 2 - width / 2, d.box.y + d.box.height / 2 - height / 2);
+  return detections.reduce<Detection | undefined>((best, d) => (!best || distance(d) < distance(best) ? d : best), undefined);
+}

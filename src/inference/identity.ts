@@ -1,16 +1,18 @@
-import type { Point2, RgbImage } from './image.js';
+import type { RgbImage } from './image.js';
 import { sampleRegion, type SquareRegion } from './crop.js';
 import { FACEMESH_LANDMARKS } from '../morphable/facemesh-topology.js';
 import type { ImageNetwork } from './networks.js';
 
 /**
  * Framing of the identity network's crop, relative to the face's own landmarks so that it does not
- * depend on how the photo was taken: the crop centre lies `centre` of the way from the eyes' midpoint
- * to the mouth's midpoint, its side is `side` times that eye-to-mouth distance, and `level` rotates
- * the crop so the eyes are horizontal.
+ * depend on how the photo was taken. The face's size is the RMS distance of its 468 3D landmarks
+ * from their centroid: averaged over the whole mesh, it barely moves with expression, and being 3D
+ * it does not shrink when the head turns. The crop's side is `side` sizes; its centre lies `offset`
+ * sizes from the landmarks' centroid along the face's vertical axis (negative: towards the
+ * forehead); `level` rotates the crop so the eyes are horizontal.
  */
 export interface IdentityFraming {
-  readonly centre: number;
+  readonly offset: number;
   readonly side: number;
   readonly level: boolean;
 }
@@ -19,26 +21,45 @@ export interface IdentityFraming {
 export const IDENTITY_INPUT_SIZE = 224;
 const BGR_MEAN = [103.939, 116.779, 123.68] as const;
 
-/** Chosen on pairs of LFW *train* people (tools/eval/tune-framing), never on the dev pairs. */
-export const DEFAULT_IDENTITY_FRAMING: IdentityFraming = { centre: 0.35, side: 3.2, level: true };
+/** Chosen on pairs of LFW *train* people (tools/identity/tune-framing.ts), never on the dev pairs. */
+export const DEFAULT_IDENTITY_FRAMING: IdentityFraming = { offset: -0.29, side: 4.06, level: true };
 
-function midpoint(points: Float32Array, a: number, b: number): Point2 {
-  return { x: (points[a * 3] + points[b * 3]) / 2, y: (points[a * 3 + 1] + points[b * 3 + 1]) / 2 };
+export interface FaceFrame {
+  readonly centroidX: number;
+  readonly centroidY: number;
+  /** RMS 3D distance of the landmarks from their centroid, in photo pixels. */
+  readonly size: number;
+  /** Eye-line angle (radians). */
+  readonly roll: number;
+}
+
+export function faceFrame(points: Float32Array): FaceFrame {
+  const n = points.length / 3;
+  let cx = 0, cy = 0, cz = 0;
+  for (let i = 0; i < n; i++) {
+    cx += points[i * 3];
+    cy += points[i * 3 + 1];
+    cz += points[i * 3 + 2];
+  }
+  cx /= n; cy /= n; cz /= n;
+  let squared = 0;
+  for (let i = 0; i < n; i++) squared += (points[i * 3] - cx) ** 2 + (points[i * 3 + 1] - cy) ** 2 + (points[i * 3 + 2] - cz) ** 2;
+  const right = FACEMESH_LANDMARKS.rightEyeOuterCorner * 3;
+  const left = FACEMESH_LANDMARKS.leftEyeOuterCorner * 3;
+  const roll = Math.atan2(points[left + 1] - points[right + 1], points[left] - points[right]);
+  return { centroidX: cx, centroidY: cy, size: Math.sqrt(squared / n), roll };
 }
 
 export function identityRegion(points: Float32Array, framing: IdentityFraming = DEFAULT_IDENTITY_FRAMING): SquareRegion {
-  const eyes = midpoint(points, FACEMESH_LANDMARKS.rightEyeOuterCorner, FACEMESH_LANDMARKS.leftEyeOuterCorner);
-  const mouth = midpoint(points, FACEMESH_LANDMARKS.mouthRightCorner, FACEMESH_LANDMARKS.mouthLeftCorner);
-  const dx = mouth.x - eyes.x;
-  const dy = mouth.y - eyes.y;
-  const eyeToMouth = Math.hypot(dx, dy);
-  const rightEye = { x: points[FACEMESH_LANDMARKS.rightEyeOuterCorner * 3], y: points[FACEMESH_LANDMARKS.rightEyeOuterCorner * 3 + 1] };
-  const leftEye = { x: points[FACEMESH_LANDMARKS.leftEyeOuterCorner * 3], y: points[FACEMESH_LANDMARKS.leftEyeOuterCorner * 3 + 1] };
+  const frame = faceFrame(points);
+  const angle = framing.level ? frame.roll : 0;
+  // The face's downward axis is the eye line turned by +90°.
+  const shift = framing.offset * frame.size;
   return {
-    centerX: eyes.x + framing.centre * dx,
-    centerY: eyes.y + framing.centre * dy,
-    side: framing.side * eyeToMouth,
-    angle: framing.level ? Math.atan2(leftEye.y - rightEye.y, leftEye.x - rightEye.x) : 0,
+    centerX: frame.centroidX - Math.sin(angle) * shift,
+    centerY: frame.centroidY + Math.cos(angle) * shift,
+    side: framing.side * frame.size,
+    angle,
   };
 }
 

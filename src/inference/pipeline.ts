@@ -1,7 +1,7 @@
 import type { Box, Point2, RgbImage } from './image.js';
 import { decodeImage } from './decode.js';
 import type { SquareRegion } from './crop.js';
-import { detectFaces, DETECTOR_INPUT_SIZE, largestDetection, type DetectOptions } from './detector.js';
+import { centralDetection, detectFaces, DETECTOR_INPUT_SIZE, largestDetection, type DetectOptions } from './detector.js';
 import type { Detection } from './detect-decode.js';
 import { detectLandmarks, LANDMARK_INPUT_SIZE, regionFromDetection, type FaceLandmarks } from './landmarks.js';
 import { identityFeatures, identityRegion, IDENTITY_INPUT_SIZE, type IdentityFraming } from './identity.js';
@@ -49,8 +49,10 @@ export function detectionFromBox(box: Box): Detection {
 export interface AnalyseOptions extends DetectOptions {
   /** Skip detection and use this box as the face. */
   readonly faceBox?: Box;
-  /** Analyse every detected face instead of only the largest. */
+  /** Analyse every detected face instead of only one. */
   readonly allFaces?: boolean;
+  /** Which face is "the" face: the largest (default), or the one nearest the centre (centred portraits). */
+  readonly select?: 'largest' | 'central';
   readonly framing?: IdentityFraming;
 }
 
@@ -68,8 +70,8 @@ export async function analyseImage(networks: FaceNetworks, image: RgbImage, opti
     detections = [detectionFromBox(options.faceBox)];
   } else {
     const found = await detectFaces(networks.detector, image, options);
-    const largest = largestDetection(found);
-    detections = options.allFaces ? found : largest ? [largest] : [];
+    const chosen = options.select === 'central' ? centralDetection(found, image.width, image.height) : largestDetection(found);
+    detections = options.allFaces ? found : chosen ? [chosen] : [];
   }
   return Promise.all(detections.map((d) => analyseDetection(networks, image, d, options.framing)));
 }

@@ -40,6 +40,11 @@ export interface GradientHeadOptions {
   readonly seed?: number;
   /** Share of rows held out (a seeded random subset) to measure validation loss; default 0. */
   readonly validationFraction?: number;
+  /**
+   * A group per row (e.g. the person): when given, the held-out share is drawn by whole groups, so
+   * validation measures generalisation to unseen people rather than to unseen photos of known ones.
+   */
+  readonly rowGroups?: readonly string[];
   /** With validation: stop after this many epochs without a better validation loss. The best epoch's weights are returned. */
   readonly patience?: number;
   readonly onEpoch?: (record: EpochRecord) => void;
@@ -70,7 +75,7 @@ export function trainGradientHead(x: Matrix, y: Matrix, options: GradientHeadOpt
   assertMatrix(y, 'head labels');
   if (x.rows !== y.rows) throw new RangeError(`head training: ${x.rows} feature rows vs ${y.rows} label rows`);
   const random = mulberry32(options.seed ?? 1);
-  const { train, validation } = splitRows(x.rows, options.validationFraction ?? 0, random);
+  const { train, validation } = options.rowGroups ? splitGroups(options.rowGroups, options.validationFraction ?? 0, random) : splitRows(x.rows, options.validationFraction ?? 0, random);
   const standardisation = columnStandardisation(rowsOf(x, train));
   const network = createNetwork(x.cols, options.hiddenUnits ?? 0, y.cols, columnMeans(rowsOf(y, train)), random);
   const optimiser = new AdamW(network, options.learningRate ?? 1e-3, options.weightDecay ?? 0);
@@ -109,6 +114,13 @@ function splitRows(count: number, fraction: number, random: Random): { train: In
   const validationCount = Math.round(count * fraction);
   if (count - validationCount < 1) throw new RangeError('head training needs at least one training row');
   return { train: order.slice(validationCount), validation: order.slice(0, validationCount) };
+}
+
+function splitGroups(groups: readonly string[], fraction: number, random: Random): { train: Int32Array; validation: Int32Array } {
+  const names = [...new Set(groups)];
+  const held = new Set(Array.from(splitRows(names.length, fraction, random).validation, (i) => names[i]));
+  const rows = Array.from(groups.keys());
+  return { train: Int32Array.from(rows.filter((r) => !held.has(groups[r]))), validation: Int32Array.from(rows.filter((r) => held.has(groups[r]))) };
 }
 
 function rowsOf(matrix: Matrix, indices: ArrayLike<number>): Matrix<Float32Array> {

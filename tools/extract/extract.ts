@@ -1,6 +1,7 @@
 /**
- * npm run train:extract -- --root <folder-per-person dataset> [--out <cache dir>] [--shard 256]
+ * npm run train:extract -- --root <folder-per-person dataset> [--out <cache dir>]  [--shard 256] [--face-select central|largest]
  * Runs decode → detect → landmarks → identity features → UV texture over every photo and caches
+ * (the face nearest the centre by default: datasets such as LFW are centred portraits)
  * the results (tools/extract/cache.ts). Resumable: finished shards are skipped.
  */
 import { mkdir, readFile } from 'node:fs/promises';
@@ -21,6 +22,7 @@ const { values } = parseArgs({
     out: { type: 'string' },
     shard: { type: 'string', default: '256' },
     concurrency: { type: 'string', default: '4' },
+    'face-select': { type: 'string', default: 'central' },
   },
 });
 if (!values.root) {
@@ -31,11 +33,12 @@ const root = resolve(values.root);
 const out = resolve(values.out ?? join('.cache', 'extract', basename(root)));
 const shardSize = Number(values.shard);
 const concurrency = Number(values.concurrency);
+const select = values['face-select'] === 'largest' ? 'largest' : 'central';
 
 async function extractPhoto(networks: FaceNetworks, path: string, person: string): Promise<ExtractedPhoto> {
   try {
     const image = await decodeImage(await readFile(join(root, path)));
-    const [face] = await analyseImage(networks, image);
+    const [face] = await analyseImage(networks, image, { select });
     if (!face) return { entry: { path, person, status: 'NO_FACE' } };
     const { texture, mask } = faceTexture(image, face.landmarks.points);
     return {

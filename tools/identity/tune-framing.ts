@@ -10,7 +10,7 @@ import { listPeople, samplePairs } from '../../src/dataset/folder-dataset.js';
 import { decodeImage } from '../../src/inference/decode.js';
 import { detectFaces, largestDetection } from '../../src/inference/detector.js';
 import { detectLandmarks, regionFromDetection } from '../../src/inference/landmarks.js';
-import { identityFeatures, identityRegion, type IdentityFraming } from '../../src/inference/identity.js';
+import { DEFAULT_IDENTITY_FRAMING, identityFeatures, identityRegion, type IdentityFraming } from '../../src/inference/identity.js';
 import { openFaceNetworks, closeFaceNetworks } from '../../src/inference/pipeline.js';
 import type { RgbImage } from '../../src/inference/image.js';
 import { cosineSimilarity } from '../../src/gallery/similarity.js';
@@ -46,18 +46,19 @@ async function evaluate(framing: IdentityFraming): Promise<number> {
   return accuracy;
 }
 
-let best: IdentityFraming = { centre: 0.35, side: 3.2, level: true };
+let best: IdentityFraming = DEFAULT_IDENTITY_FRAMING;
 let bestAccuracy = await evaluate(best);
-const candidates = (f: IdentityFraming): IdentityFraming[] => [
-  ...[2.6, 2.9, 3.5, 3.8].map((side) => ({ ...f, side })),
+/** Coordinate search: one parameter at a time around the best so far. */
+const steps: ((f: IdentityFraming) => IdentityFraming[])[] = [
+  (f) => [f.side - 0.4, f.side + 0.4].map((side) => ({ ...f, side })),
+  (f) => [f.offset - 0.2, f.offset + 0.2].map((offset) => ({ ...f, offset })),
+  (f) => [{ ...f, level: !f.level }],
 ];
-for (const framing of candidates(best)) {
-  const accuracy = await evaluate(framing);
-  if (accuracy > bestAccuracy) [best, bestAccuracy] = [framing, accuracy];
-}
-for (const framing of [0.2, 0.5].map((centre) => ({ ...best, centre })).concat([{ ...best, level: false }])) {
-  const accuracy = await evaluate(framing);
-  if (accuracy > bestAccuracy) [best, bestAccuracy] = [framing, accuracy];
+for (const step of steps) {
+  for (const framing of step(best)) {
+    const accuracy = await evaluate(framing);
+    if (accuracy > bestAccuracy) [best, bestAccuracy] = [framing, accuracy];
+  }
 }
 console.log('best', JSON.stringify({ ...best, accuracy: bestAccuracy }));
 await closeFaceNetworks(networks);

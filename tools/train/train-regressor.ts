@@ -51,6 +51,7 @@ const options = {
   batchSize: 128,
   seed,
   validationFraction: 0.1,
+  rowGroups: rows.people,
   patience: 8,
   onEpoch: (r: { epoch: number; trainLoss: number; validationLoss?: number }) =>
     console.log(`epoch ${r.epoch}: train ${r.trainLoss.toFixed(4)} validation ${r.validationLoss?.toFixed(4)}`),
