@@ -5,7 +5,7 @@
  * α and β are the identity vector (σ units, as in the Basel Face Model); e is the per-photo
  * expression, kept apart from identity.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Face3dError } from '../errors.js';
 import type { Matrix } from '../training/linear-algebra.js';
@@ -100,4 +100,18 @@ export function synthesise(model: LinearModel, coefficients: ArrayLike<number>, 
     for (let c = 0; c < d; c++) out[c] += scale * model.basis.data[row + c];
   }
   return out;
+}
+
+/** Writes one linear model as `<prefix>-mean.f32`, `-basis.f32`, `-sigma.f32`; returns its manifest entry. */
+export async function writeLinearModel(dir: string, prefix: string, model: LinearModel): Promise<LinearModelFiles> {
+  const files = { mean: `${prefix}-mean.f32`, basis: `${prefix}-basis.f32`, sigma: `${prefix}-sigma.f32` };
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, files.mean), model.mean);
+  await writeFile(join(dir, files.basis), model.basis.data);
+  await writeFile(join(dir, files.sigma), model.sigma);
+  return { components: model.basis.rows, dims: model.basis.cols, ...files };
+}
+
+export async function writeManifest(dir: string, manifest: BundleManifest): Promise<void> {
+  await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 }

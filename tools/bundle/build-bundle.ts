@@ -7,7 +7,7 @@
  * residuals; expression removed from every photo; robust, confidence-weighted pooling per person;
  * PCA across people for shape and texture; labels = the pooled fits' coefficients.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fitPca, project, type Pca } from '../../src/morphable/pca.js';
@@ -15,7 +15,7 @@ import { generalisedProcrustesMean } from '../../src/morphable/procrustes.js';
 import { robustPool, splitHalfReliability } from '../../src/morphable/pooling.js';
 import { downsampleTexture, poolTextures, type TextureSample } from '../../src/morphable/texture-space.js';
 import { fitJointCoefficients, fitPose, SHAPE_FIT_LAMBDA } from '../../src/morphable/fit.js';
-import { BUNDLE_FORMAT_VERSION, type BundleManifest, type LinearModel, type LinearModelFiles } from '../../src/morphable/bundle.js';
+import { BUNDLE_FORMAT_VERSION, writeLinearModel, writeManifest, type BundleManifest, type LinearModel } from '../../src/morphable/bundle.js';
 import { FACEMESH_LANDMARKS, FACEMESH_VERTEX_COUNT } from '../../src/morphable/facemesh-topology.js';
 import { imageToModelSpace } from '../../src/mesh/mesh.js';
 import { DEFAULT_IDENTITY_FRAMING } from '../../src/inference/identity.js';
@@ -157,14 +157,6 @@ const textureReliability = splitHalfReliability(
 log(`label split-half reliability R²: shape ${shapeReliability.r2.toFixed(3)}, texture ${textureReliability.r2.toFixed(3)} (${shapeReliability.peopleUsed} people)`);
 
 // 7. Write the bundle.
-await mkdir(values.out!, { recursive: true });
-async function writeModel(prefix: string, model: LinearModel): Promise<LinearModelFiles> {
-  const files = { mean: `${prefix}-mean.f32`, basis: `${prefix}-basis.f32`, sigma: `${prefix}-sigma.f32` };
-  await writeFile(join(values.out!, files.mean), model.mean);
-  await writeFile(join(values.out!, files.basis), model.basis.data);
-  await writeFile(join(values.out!, files.sigma), model.sigma);
-  return { components: model.basis.rows, dims: model.basis.cols, ...files };
-}
 const shapeModel = asLinearModel(shapePca);
 const previous = await readFile(join(values.out!, 'manifest.json'), 'utf8').then((t) => JSON.parse(t) as BundleManifest, () => undefined);
 const manifest: BundleManifest = {
@@ -174,9 +166,9 @@ const manifest: BundleManifest = {
   vertexCount: FACEMESH_VERTEX_COUNT,
   topology: 'mediapipe-facemesh-468',
   units: 'mm',
-  shape: await writeModel('shape', shapeModel),
-  expression: await writeModel('expression', { ...expressionModel, mean: Float32Array.from(meanShape) }),
-  texture: { ...(await writeModel('texture', asLinearModel(texturePca))), size: textureSize },
+  shape: await writeLinearModel(values.out!, 'shape', shapeModel),
+  expression: await writeLinearModel(values.out!, 'expression', { ...expressionModel, mean: Float32Array.from(meanShape) }),
+  texture: { ...(await writeLinearModel(values.out!, 'texture', asLinearModel(texturePca))), size: textureSize },
   preprocessing: { identityFraming: DEFAULT_IDENTITY_FRAMING, featureNetwork: 'faceres', uvTextureSize: TEXTURE_SIZE },
   regressor: previous?.regressor,
   calibration: previous?.calibration,
@@ -192,6 +184,6 @@ const manifest: BundleManifest = {
     labelReliability: { shape: shapeReliability.r2, texture: textureReliability.r2, people: shapeReliability.peopleUsed },
   },
 };
-await writeFile(join(values.out!, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+await writeManifest(values.out!, manifest);
 await saveLabels(labelsPath, { bundle: bundleId, labels });
 log(`bundle written to ${values.out}, labels to ${labelsPath}`);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { trainGradientHead } from '../../src/training/gradient-head.js';
 import { mulberry32 } from '../../src/training/random.js';
-import type { BundleManifest } from '../../src/morphable/bundle.js';
+import { writeManifest, type BundleManifest } from '../../src/morphable/bundle.js';
 import { loadExtraction } from '../extract/cache.js';
 import { loadLabels, readPeopleList } from '../bundle/labels.js';
 import { headToOnnx } from './export-head.js';
@@ -78,5 +78,5 @@ if (!values.control && !values.out) {
       },
     },
   };
-  await writeFile(manifestPath, `${JSON.stringify(updated, null, 2)}\n`);
+  await writeManifest(bundleDir, updated);
 }

@@ -1,0 +1,34 @@
+import { describe, expect, it } from '@jest/globals';
+import { cropToImage, expandToSquare, sampleRegion, wholeImageRegion } from '../../src/inference/crop.js';
+import type { RgbImage } from '../../src/inference/image.js';
+
+/** A 4x2 image whose red channel is the column and green the row. */
+function gradientImage(width: number, height: number): RgbImage {
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data.set([x * 10, y * 10, 7], (y * width + x) * 3);
+  return { data, width, height };
+}
+
+describe('crop', () => {
+  it("expands a box asymmetrically by half-sides (the seed's scheme)", () => {
+    const region = expandToSquare({ x: 0, y: 0, width: 100, height: 100 }, { left: 1, top: 2, right: 1, bottom: 1 });
+    // centre (50, 50), half 50: left 0, right 100, top -50, bottom 100.
+    expect(region).toEqual({ centerX: 50, centerY: 25, side: 150, angle: 0 });
+  });
+
+  it('samples pixels exactly at unit scale and pads outside the photo with zeros', () => {
+    const image = gradientImage(4, 2);
+    const crop = sampleRegion(image, wholeImageRegion(4, 2), 4);
+    // The square region is 4x4 centred on the 4x2 image: rows 0 and 3 fall outside.
+    expect(Array.from(crop.subarray(0, 12))).toEqual(new Array(12).fill(0));
+    expect(Array.from(crop.subarray(12, 24))).toEqual([0, 0, 7, 10, 0, 7, 20, 0, 7, 30, 0, 7]);
+    expect(Array.from(crop.subarray(24, 27))).toEqual([0, 10, 7]);
+  });
+
+  it('rotates the sampling grid with the region angle and maps crop points back', () => {
+    const region = { centerX: 10, centerY: 20, side: 8, angle: Math.PI / 2 };
+    const p = cropToImage(region, 8, 8, 4); // right-middle of the crop
+    expect(p.x).toBeCloseTo(10, 10);
+    expect(p.y).toBeCloseTo(24, 10);
+  });
+});
