@@ -13,6 +13,7 @@ import { faceTexture, TEXTURE_SIZE } from './face-texture.js';
 import { loadBundle, type Bundle } from '../morphable/bundle.js';
 import { fitShape, fitTexture } from '../morphable/fit.js';
 import { downsampleTexture } from '../morphable/texture-space.js';
+import { symmetriseTexture } from '../morphable/symmetry.js';
 import type { EulerAngles } from '../morphable/procrustes.js';
 import { Face3dError } from '../errors.js';
 
@@ -79,8 +80,10 @@ export class FaceEncoder {
   fittedVector(image: RgbImage, face: AnalysedFace): IdentityVector {
     const shape = fitShape(this.bundle, face.landmarks.points).identity;
     const { texture, mask } = faceTexture(image, face.landmarks.points);
-    const sample = downsampleTexture(texture, mask, TEXTURE_SIZE, TEXTURE_SIZE / this.bundle.manifest.texture.size);
-    const beta = fitTexture(this.bundle.texture, sample.texture, sample.visibility);
+    const size = this.bundle.manifest.texture.size;
+    const sample = downsampleTexture(texture, mask, TEXTURE_SIZE, TEXTURE_SIZE / size);
+    const seen = this.bundle.manifest.preprocessing.symmetric ? symmetriseTexture(sample, size) : sample;
+    const beta = fitTexture(this.bundle.texture, seen.texture, seen.visibility);
     return { bundleId: this.bundleId, shape: Float32Array.from(shape), texture: Float32Array.from(beta) };
   }
 

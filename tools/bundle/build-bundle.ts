@@ -2,9 +2,10 @@
  * Builds a face3d morphable model from an extraction of a folder-per-person dataset, and the
  * per-person training labels the regressor learns (Tran et al.'s pooled multi-photo fits).
  *   npm run train:bundle -- --extraction .cache/extract/train --out models/lfw-facemesh
- *                           [--components 99] [--expression 30] [--exclude-people <file>]
+ *                           [--components 99] [--expression 30] [--exclude-people <file>] [--symmetry on|off]
  * Steps: pose removed by Procrustes to the mean shape; expression basis from the within-person
- * residuals; expression removed from every photo; robust, confidence-weighted pooling per person;
+ * residuals; expression removed from every photo; left-right symmetry (shape and texture);
+ * robust, confidence-weighted pooling per person;
  * PCA across people for shape and texture; labels = the pooled fits' coefficients.
  */
 import { readFile } from 'node:fs/promises';
@@ -14,6 +15,7 @@ import { fitPca, project, type Pca } from '../../src/morphable/pca.js';
 import { generalisedProcrustesMean } from '../../src/morphable/procrustes.js';
 import { robustPool, splitHalfReliability } from '../../src/morphable/pooling.js';
 import { downsampleTexture, poolTextures, type TextureSample } from '../../src/morphable/texture-space.js';
+import { symmetriseShape, symmetriseTexture } from '../../src/morphable/symmetry.js';
 import { fitJointCoefficients, fitPose, SHAPE_FIT_LAMBDA } from '../../src/morphable/fit.js';
 import { BUNDLE_FORMAT_VERSION, writeLinearModel, writeManifest, type BundleManifest, type LinearModel } from '../../src/morphable/bundle.js';
 import { FACEMESH_LANDMARKS, FACEMESH_VERTEX_COUNT } from '../../src/morphable/facemesh-topology.js';
@@ -32,11 +34,13 @@ const { values } = parseArgs({
     'texture-size': { type: 'string', default: '64' },
     'exclude-people': { type: 'string' },
     labels: { type: 'string' },
+    symmetry: { type: 'string', default: 'on' },
   },
 });
 const components = Number(values.components);
 const expressionComponents = Number(values.expression);
 const textureSize = Number(values['texture-size']);
+const symmetric = values.symmetry !== 'off';
 const bundleId = values.out!.split('/').filter(Boolean).pop()!;
 const labelsPath = values.labels ?? join('.cache', 'labels', `${bundleId}.json`);
 const log = (message: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
@@ -113,9 +117,9 @@ const neutral = fits.map((fit) => {
     const scale = expression[j] * expressionModel.sigma[j];
     for (let c = 0; c < POINT_VALUES; c++) out[c] -= scale * expressionModel.basis.data[j * POINT_VALUES + c];
   }
-  return out;
+  return symmetric ? symmetriseShape(out) : out;
 });
-log('expression removed from every photo');
+log(`expression removed from every photo${symmetric ? ', shapes symmetrised' : ''}`);
 
 // 4. Shape: robust pooling per person, PCA across people.
 const pooledShapes = labelled.map(([, photos]) => robustPool(photos.map((i) => neutral[i]), photos.map((i) => confidences[i])).pooled);
@@ -126,12 +130,13 @@ log(`shape basis: ${shapePca.basis.rows} components, ${(100 * shapePca.explained
 const factor = TEXTURE_SIZE / textureSize;
 const textureOf = (i: number): TextureSample => {
   const row = photoRows[i].row;
-  return downsampleTexture(
+  const sample = downsampleTexture(
     extraction.textures.subarray(row * TEXTURE_BYTES, (row + 1) * TEXTURE_BYTES),
     extraction.masks.subarray(row * MASK_BYTES, (row + 1) * MASK_BYTES),
     TEXTURE_SIZE,
     factor,
   );
+  return symmetric ? symmetriseTexture(sample, textureSize) : sample;
 };
 const textureDims = textureSize * textureSize * 3;
 const allTextures = photoRows.map((_, i) => textureOf(i));
@@ -169,7 +174,7 @@ const manifest: BundleManifest = {
   shape: await writeLinearModel(values.out!, 'shape', shapeModel),
   expression: await writeLinearModel(values.out!, 'expression', { ...expressionModel, mean: Float32Array.from(meanShape) }),
   texture: { ...(await writeLinearModel(values.out!, 'texture', asLinearModel(texturePca))), size: textureSize },
-  preprocessing: { identityFraming: DEFAULT_IDENTITY_FRAMING, featureNetwork: 'faceres', uvTextureSize: TEXTURE_SIZE },
+  preprocessing: { identityFraming: DEFAULT_IDENTITY_FRAMING, featureNetwork: 'faceres', uvTextureSize: TEXTURE_SIZE, symmetric },
   regressor: previous?.regressor,
   calibration: previous?.calibration,
   training: {
@@ -178,6 +183,7 @@ const manifest: BundleManifest = {
     people: people.size,
     labelledPeople: labelled.length,
     excludedPeople: excluded.size,
+    symmetric,
     shapeVarianceExplained: shapePca.explainedVarianceRatio.reduce((a, b) => a + b, 0),
     textureVarianceExplained: texturePca.explainedVarianceRatio.reduce((a, b) => a + b, 0),
     expressionVarianceExplained: expressionPca.explainedVarianceRatio.reduce((a, b) => a + b, 0),
