@@ -24,7 +24,7 @@ const { values } = parseArgs({
     'exclude-people': { type: 'string' },
     seed: { type: 'string', default: '1' },
     epochs: { type: 'string', default: '40' },
-    hidden: { type: 'string', default: '1024' },
+    hidden: { type: 'string', default: '512' },
     'learning-rate': { type: 'string', default: '0.0005' },
     'weight-decay': { type: 'string', default: '0.0001' },
     control: { type: 'string' },
