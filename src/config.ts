@@ -18,6 +18,24 @@ export interface Config {
   readonly maxImagePixels: number;
   /** Absolute path. */
   readonly modelsDir: string;
+  /** `file:<path>` of the SQLite gallery; a relative path is taken from the working directory. */
+  readonly databaseUrl: string;
+  /** Where photo bytes are kept, content-addressed; undefined: a `photos` folder next to the database file. */
+  readonly dataDir: string | undefined;
+  readonly host: string;
+  /** 0 picks a free port (tests). */
+  readonly port: number;
+  /** Bootstraps an admin API key at start-up; stored hashed like any other key. */
+  readonly adminKey: string | undefined;
+  /** Files per multipart request. Each file is limited by maxImageBytes. */
+  readonly maxUploadFiles: number;
+  readonly maxQueryDepth: number;
+  /** Estimated fields a query may resolve, list sizes multiplied in (see src/api/limits.ts). */
+  readonly maxQueryCost: number;
+  /** Enrollment jobs run at once by this process. */
+  readonly workers: number;
+  /** NODE_ENV=production: no stack traces or internal messages to clients, no introspection. */
+  readonly production: boolean;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -33,6 +51,8 @@ export class ConfigError extends Error {
 }
 
 const MIB = 1024 * 1024;
+
+export const DEFAULT_DATABASE_URL = 'file:./data/face3d.db';
 
 /**
  * The directory holding this package's package.json. Compiled code runs from `dist/src/` and
@@ -82,7 +102,31 @@ class EnvReader {
     const text = this.raw(name);
     return text === undefined ? fallback : resolve(text);
   }
+
+  optionalPath(name: string): string | undefined {
+    const text = this.raw(name);
+    return text === undefined ? undefined : resolve(text);
+  }
+
+  matching(name: string, pattern: RegExp, rule: string, fallback: string): string {
+    const text = this.raw(name);
+    if (text === undefined) return fallback;
+    if (pattern.test(text)) return text;
+    this.problems.push(`${name} ${rule}, got "${text}"`);
+    return fallback;
+  }
+
+  /** Secrets are never echoed back in problems. */
+  secret(name: string, minLength: number): string | undefined {
+    const text = this.raw(name);
+    if (text === undefined || text.length >= minLength) return text;
+    this.problems.push(`${name} must be at least ${minLength} characters long (try \`openssl rand -hex 32\`)`);
+    return undefined;
+  }
 }
+
+/** Admin keys guard deletes and key management; anything shorter is guessable. */
+export const MIN_ADMIN_KEY_LENGTH = 24;
 
 /** Validates `env` into a frozen Config; throws a ConfigError naming every bad variable. */
 export function loadConfig(env: Env = process.env): Config {
@@ -95,6 +139,16 @@ export function loadConfig(env: Env = process.env): Config {
     maxImageBytes: read.integer('FACE3D_MAX_IMAGE_BYTES', 20 * MIB, 1),
     maxImagePixels: read.integer('FACE3D_MAX_IMAGE_PIXELS', 40_000_000, 1),
     modelsDir: read.path('FACE3D_MODELS_DIR', join(findPackageRoot(), 'models')),
+    databaseUrl: read.matching('DATABASE_URL', /^file:[^?]+$/, 'must be file:<path> (SQLite)', DEFAULT_DATABASE_URL),
+    dataDir: read.optionalPath('FACE3D_DATA_DIR'),
+    host: read.matching('HOST', /^[\w.:-]+$/, 'must be a host name or IP address', '0.0.0.0'),
+    port: read.integer('PORT', 4000, 0, 65_535),
+    adminKey: read.secret('FACE3D_ADMIN_KEY', MIN_ADMIN_KEY_LENGTH),
+    maxUploadFiles: read.integer('FACE3D_MAX_UPLOAD_FILES', 20, 1, 1000),
+    maxQueryDepth: read.integer('FACE3D_MAX_QUERY_DEPTH', 12, 2, 100),
+    maxQueryCost: read.integer('FACE3D_MAX_QUERY_COST', 5000, 10),
+    workers: read.integer('FACE3D_WORKERS', 1, 1, 64),
+    production: env.NODE_ENV?.trim() === 'production',
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return Object.freeze(loaded);

@@ -5,6 +5,10 @@
 export type ErrorCode =
   | 'BAD_USER_INPUT'
   | 'NOT_FOUND'
+  /** The photo or subject exists but has no enrolled face (yet) for the server's bundle. */
+  | 'NOT_READY'
+  /** A unique value (such as a subject's externalId) is already taken. */
+  | 'CONFLICT'
   | 'NO_FACE'
   | 'UNSUPPORTED_IMAGE'
   | 'CORRUPT_IMAGE'

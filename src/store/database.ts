@@ -2,11 +2,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import BetterSqlite3 from 'better-sqlite3';
-import { findPackageRoot } from '../config.js';
+import { DEFAULT_DATABASE_URL, findPackageRoot } from '../config.js';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { applyMigrations, type MigrationReport } from './migrate.js';
 
-export const DEFAULT_DATABASE_URL = 'file:./data/face3d.db';
+export { DEFAULT_DATABASE_URL };
 
 /** How long a connection waits for another process's write lock before failing with SQLITE_BUSY. */
 const DEFAULT_BUSY_TIMEOUT_MS = 10_000;

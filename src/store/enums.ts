@@ -13,3 +13,7 @@ export type ApiKeyRole = (typeof API_KEY_ROLES)[number];
 
 export const CHANGE_OPS = ['CREATE', 'UPDATE', 'DELETE'] as const;
 export type ChangeOp = (typeof CHANGE_OPS)[number];
+
+/** Job.kind values; ENROLL: detect and encode the face of one photo. */
+export const JOB_KINDS = ['ENROLL'] as const;
+export type JobKind = (typeof JOB_KINDS)[number];

@@ -16,6 +16,16 @@ describe('loadConfig', () => {
       maxImageBytes: 20 * 1024 * 1024,
       maxImagePixels: 40_000_000,
       modelsDir: join(findPackageRoot(), 'models'),
+      databaseUrl: 'file:./data/face3d.db',
+      dataDir: undefined,
+      host: '0.0.0.0',
+      port: 4000,
+      adminKey: undefined,
+      maxUploadFiles: 20,
+      maxQueryDepth: 12,
+      maxQueryCost: 5000,
+      workers: 1,
+      production: false,
     });
     expect(existsSync(join(loaded.modelsDir, '..', 'package.json'))).toBe(true);
     expect(Object.isFrozen(loaded)).toBe(true);
@@ -30,6 +40,16 @@ describe('loadConfig', () => {
       FACE3D_MAX_IMAGE_BYTES: '1000',
       FACE3D_MAX_IMAGE_PIXELS: '250000',
       FACE3D_MODELS_DIR: 'relative/models',
+      DATABASE_URL: 'file:/srv/face3d/gallery.db',
+      FACE3D_DATA_DIR: 'relative/photos',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      FACE3D_ADMIN_KEY: 'an-admin-key-of-24-chars',
+      FACE3D_MAX_UPLOAD_FILES: '5',
+      FACE3D_MAX_QUERY_DEPTH: '8',
+      FACE3D_MAX_QUERY_COST: '100',
+      FACE3D_WORKERS: '2',
+      NODE_ENV: 'production',
     });
 
     expect(loaded).toEqual({
@@ -40,6 +60,16 @@ describe('loadConfig', () => {
       maxImageBytes: 1000,
       maxImagePixels: 250_000,
       modelsDir: resolve('relative/models'),
+      databaseUrl: 'file:/srv/face3d/gallery.db',
+      dataDir: resolve('relative/photos'),
+      host: '127.0.0.1',
+      port: 0,
+      adminKey: 'an-admin-key-of-24-chars',
+      maxUploadFiles: 5,
+      maxQueryDepth: 8,
+      maxQueryCost: 100,
+      workers: 2,
+      production: true,
     });
   });
 
@@ -51,6 +81,9 @@ describe('loadConfig', () => {
       FACE3D_BATCH_DELAY_MS: '1.5',
       FACE3D_MAX_IMAGE_BYTES: '20MB',
       FACE3D_MAX_IMAGE_PIXELS: '99999999999999999999',
+      DATABASE_URL: 'postgres://db/face3d',
+      PORT: '70000',
+      FACE3D_ADMIN_KEY: 'short-secret',
     };
 
     let thrown: unknown;
@@ -68,7 +101,11 @@ describe('loadConfig', () => {
       'FACE3D_BATCH_DELAY_MS must be an integer from 0 to 60000, got "1.5"',
       'FACE3D_MAX_IMAGE_BYTES must be an integer of at least 1, got "20MB"',
       'FACE3D_MAX_IMAGE_PIXELS must be an integer of at least 1, got "99999999999999999999"',
+      'DATABASE_URL must be file:<path> (SQLite), got "postgres://db/face3d"',
+      'PORT must be an integer from 0 to 65535, got "70000"',
+      'FACE3D_ADMIN_KEY must be at least 24 characters long (try `openssl rand -hex 32`)',
     ]);
+    expect((thrown as ConfigError).message).not.toContain('short-secret');
   });
 
   it('config() validates process.env once and returns the same object', () => {

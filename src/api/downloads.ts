@@ -1,0 +1,90 @@
+/**
+ * File downloads next to /graphql, with the API's authentication (READ): the original photos and
+ * the meshes that `Subject.mesh` / `Face.mesh` point to.
+ *   GET /photos/<photoId>/original
+ *   GET /meshes/<subject|face>/<id>/<subject|face>-<id>.<ply|glb|obj|mtl|png>[?expression=1][&ascii=1]
+ */
+import { Router, type Request, type Response } from 'express';
+import { Face3dError, isFace3dError, type ErrorCode } from '../errors.js';
+import { meshStem, type MeshTarget } from '../gallery/gallery.js';
+import { MESH_EXTENSIONS, type MeshFormat } from '../gallery/mesh-export.js';
+import { identifyCaller, requireRole } from './auth.js';
+import type { ApiServices } from './context.js';
+import { errorBody, type ErrorLogger } from './errors.js';
+
+const FORMAT_OF_EXTENSION: Readonly<Record<string, MeshFormat>> = { ply: 'PLY', glb: 'GLB', obj: 'OBJ', mtl: 'OBJ', png: 'OBJ' };
+
+const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
+  BAD_USER_INPUT: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  NOT_READY: 409,
+};
+
+export interface MeshRequest {
+  readonly target: MeshTarget;
+  readonly format: MeshFormat;
+  readonly expression: boolean;
+  readonly ascii: boolean;
+}
+
+/** Where a mesh file is served; `fileName` defaults to the main file of the format. */
+export function meshUrl(baseUrl: string, request: MeshRequest, fileName = `${meshStem(request.target)}.${MESH_EXTENSIONS[request.format]}`): string {
+  const { target } = request;
+  const parameters = new URLSearchParams();
+  if (request.expression) parameters.set('expression', '1');
+  if (request.ascii) parameters.set('ascii', '1');
+  const search = parameters.size > 0 ? `?${parameters}` : '';
+  return `${baseUrl}/meshes/${target.kind}/${encodeURIComponent(target.id)}/${encodeURIComponent(fileName)}${search}`;
+}
+
+export function photoUrl(baseUrl: string, photoId: string): string {
+  return `${baseUrl}/photos/${encodeURIComponent(photoId)}/original`;
+}
+
+function parseMeshRequest(req: Request): { request: MeshRequest; fileName: string } {
+  const { kind, id, file } = req.params as Record<string, string>;
+  if (kind !== 'subject' && kind !== 'face') throw new Face3dError('NOT_FOUND', `no mesh kind "${kind}": use subject or face`);
+  const target: MeshTarget = { kind, id };
+  const extension = /\.([a-z]+)$/.exec(file)?.[1] ?? '';
+  const format = FORMAT_OF_EXTENSION[extension];
+  if (!format || file !== `${meshStem(target)}.${extension}`) throw new Face3dError('NOT_FOUND', `no mesh file "${file}" for ${kind} ${id}`);
+  const flag = (name: string): boolean => req.query[name] === '1' || req.query[name] === 'true';
+  return { request: { target, format, expression: flag('expression'), ascii: flag('ascii') }, fileName: file };
+}
+
+export function downloadRoutes(services: ApiServices, log: ErrorLogger): Router {
+  const router = Router();
+  const guarded = (handler: (req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response) => {
+    try {
+      requireRole(await identifyCaller(req.headers.authorization, services.keys), 'read');
+      await handler(req, res);
+    } catch (error) {
+      const code = isFace3dError(error) ? error.code : 'INTERNAL';
+      if (code === 'INTERNAL') log(error);
+      const message = code === 'INTERNAL' && services.config.production ? 'internal error' : (error as Error).message;
+      res.status(HTTP_STATUS[code] ?? 500).json(errorBody(code, message));
+    }
+  };
+
+  router.get(
+    '/photos/:id/original',
+    guarded(async (req, res) => {
+      const { bytes, mimeType } = await services.gallery.photoFile(req.params.id as string);
+      res.type(mimeType).set('Cache-Control', 'private, max-age=3600').send(bytes);
+    }),
+  );
+
+  router.get(
+    '/meshes/:kind/:id/:file',
+    guarded(async (req, res) => {
+      const { request, fileName } = parseMeshRequest(req);
+      const exported = await services.gallery.meshOf(request.target, request.format, request);
+      const file = exported.files.find((candidate) => candidate.name === fileName);
+      if (!file) throw new Face3dError('NOT_FOUND', `no file "${fileName}" in this ${request.format} export`);
+      res.type(file.contentType).set('Cache-Control', 'private, no-cache').attachment(file.name).send(file.bytes);
+    }),
+  );
+  return router;
+}

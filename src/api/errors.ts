@@ -1,0 +1,37 @@
+/**
+ * Errors as clients see them: every one has `extensions.code`. A Face3dError keeps its code and
+ * message; GraphQL's own request errors keep Apollo's codes; anything else is INTERNAL, and in
+ * production its message is replaced, since it may describe the server's insides.
+ */
+import { ApolloServerErrorCode, ApolloServerValidationErrorCode, unwrapResolverError } from '@apollo/server/errors';
+import type { GraphQLFormattedError } from 'graphql';
+import { isFace3dError } from '../errors.js';
+
+const CLIENT_ERROR_CODES: ReadonlySet<string> = new Set(
+  [...Object.values(ApolloServerErrorCode), ...Object.values(ApolloServerValidationErrorCode)].filter((code) => code !== ApolloServerErrorCode.INTERNAL_SERVER_ERROR),
+);
+
+export const INTERNAL_MESSAGE = 'internal error: the server logged the details';
+
+export type ErrorLogger = (error: unknown) => void;
+
+export function createErrorFormatter(production: boolean, log: ErrorLogger): (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError {
+  return (formatted, error) => {
+    const { stacktrace, ...extensions } = formatted.extensions ?? {};
+    const debug = production || stacktrace === undefined ? {} : { stacktrace };
+    const original = unwrapResolverError(error);
+    if (isFace3dError(original) && original.code !== 'INTERNAL') {
+      return { ...formatted, message: original.message, extensions: { ...extensions, code: original.code, ...debug } };
+    }
+    if (typeof extensions.code === 'string' && CLIENT_ERROR_CODES.has(extensions.code)) {
+      return { ...formatted, extensions: { ...extensions, ...debug } };
+    }
+    log(original);
+    return { ...formatted, message: production ? INTERNAL_MESSAGE : formatted.message, extensions: { code: 'INTERNAL', ...debug } };
+  };
+}
+
+/** The response body of errors that happen before GraphQL runs (multipart parsing, CSRF). */
+export function errorBody(code: string, message: string): { errors: GraphQLFormattedError[] } {
+  return { errors: [{ message, extensions: { code } }] };
+}

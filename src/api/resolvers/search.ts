@@ -1,0 +1,94 @@
+import { Face3dError } from '../../errors.js';
+import type { Probe, RankedCandidate } from '../../gallery/gallery.js';
+import type { Threshold } from '../../gallery/decision.js';
+import type { MatchMode } from '../../gallery/gallery-index.js';
+import type { Box } from '../../inference/image.js';
+import { requireRole } from '../auth.js';
+import type { RequestContext } from '../context.js';
+import { readUpload } from '../uploads.js';
+
+interface FaceRefInput {
+  readonly image?: unknown;
+  readonly photoId?: string | null;
+  readonly subjectId?: string | null;
+  readonly faceBox?: Box | null;
+}
+
+interface IdentifyArgs {
+  readonly image?: unknown;
+  readonly photoId?: string | null;
+  readonly faceBox?: Box | null;
+  readonly topK: number;
+  readonly threshold?: number | null;
+  readonly mode: MatchMode;
+}
+
+function thresholdFields(threshold: Threshold) {
+  return { threshold: threshold.value, falseAcceptRate: threshold.falseAcceptRate, thresholdSource: threshold.source };
+}
+
+function given(value: unknown): boolean {
+  return value !== undefined && value !== null;
+}
+
+/** Exactly one of image, photoId and (verify only) subjectId. */
+async function resolveProbe(ref: FaceRefInput, ctx: RequestContext, where: string): Promise<Probe> {
+  const { gallery, config } = ctx.services;
+  const sources = [ref.image, ref.photoId, ref.subjectId].filter(given).length;
+  if (sources !== 1) throw new Face3dError('BAD_USER_INPUT', `${where}: give exactly one of ${where === 'identify' ? 'image, photoId' : 'image, photoId, subjectId'}`);
+  if (given(ref.faceBox) && !given(ref.image)) throw new Face3dError('BAD_USER_INPUT', `${where}: faceBox applies to image only`);
+  if (given(ref.image)) return gallery.probeImage(await readUpload(ref.image, config.maxImageBytes), ref.faceBox ?? null);
+  if (ref.photoId) return gallery.probePhoto(ref.photoId);
+  return gallery.probeSubject(ref.subjectId!);
+}
+
+export const searchResolvers = {
+  Query: {
+    serverInfo: (_: unknown, __: unknown, ctx: RequestContext) => {
+      requireRole(ctx.caller, 'read');
+      const { gallery, config } = ctx.services;
+      const threshold = gallery.defaultThreshold;
+      return {
+        bundle: gallery.bundleId,
+        defaultThreshold: threshold.value,
+        falseAcceptRate: threshold.falseAcceptRate,
+        thresholdSource: threshold.source,
+        subjects: gallery.index.subjectCount,
+        enrolledFaces: gallery.index.faceCount,
+        maxUploadBytes: config.maxImageBytes,
+        maxUploadFiles: config.maxUploadFiles,
+      };
+    },
+    identify: async (_: unknown, args: IdentifyArgs, ctx: RequestContext) => {
+      requireRole(ctx.caller, 'read');
+      const probe = await resolveProbe({ image: args.image, photoId: args.photoId, faceBox: args.faceBox }, ctx, 'identify');
+      const outcome = ctx.services.gallery.identify(probe, { topK: args.topK, threshold: args.threshold, mode: args.mode });
+      return {
+        probe,
+        matches: outcome.candidates.map((candidate, i) => ({ ...candidate, rank: i + 1 })),
+        unknown: outcome.unknown,
+        ...thresholdFields(outcome.threshold),
+      };
+    },
+    verify: async (_: unknown, args: { a: FaceRefInput; b: FaceRefInput; threshold?: number | null }, ctx: RequestContext) => {
+      requireRole(ctx.caller, 'read');
+      const [a, b] = await Promise.all([resolveProbe(args.a, ctx, 'a'), resolveProbe(args.b, ctx, 'b')]);
+      const outcome = ctx.services.gallery.verify(a, b, args.threshold);
+      return { similarity: outcome.similarity, match: outcome.match, ...thresholdFields(outcome.threshold), a, b };
+    },
+  },
+  Match: {
+    subject: (parent: RankedCandidate, _: unknown, ctx: RequestContext) => ctx.loaders.subject.load(parent.subjectId),
+    face: (parent: RankedCandidate, _: unknown, ctx: RequestContext) => ctx.loaders.face.load(parent.faceId),
+  },
+  Probe: {
+    vector: (parent: Probe) => parent,
+    box: (parent: Probe) => parent.face?.box ?? null,
+    score: (parent: Probe) => parent.face?.score ?? null,
+    pose: (parent: Probe) => parent.face?.pose ?? null,
+    expression: (parent: Probe) => (parent.face ? Array.from(parent.face.expression) : null),
+    photo: (parent: Probe, _: unknown, ctx: RequestContext) => (parent.photoId ? ctx.loaders.photo.load(parent.photoId) : null),
+    face: (parent: Probe, _: unknown, ctx: RequestContext) => (parent.faceId ? ctx.loaders.face.load(parent.faceId) : null),
+    subject: (parent: Probe, _: unknown, ctx: RequestContext) => (parent.subjectId && !parent.photoId ? ctx.loaders.subject.load(parent.subjectId) : null),
+  },
+};

@@ -1,0 +1,56 @@
+import type { Prisma } from '../../generated/prisma/client.js';
+import type { PhotoStatus } from '../../store/enums.js';
+import { templateCoefficients } from '../../gallery/coefficients.js';
+import type { SubjectRecord } from '../../gallery/records.js';
+import type { SubjectListArgs } from '../../gallery/subject-repository.js';
+import { requireRole } from '../auth.js';
+import { toConnection } from '../connection.js';
+import type { RequestContext } from '../context.js';
+import { meshField } from './meshes.js';
+
+interface SubjectInputArgs {
+  readonly name?: string | null;
+  readonly externalId?: string | null;
+  readonly metadata?: Prisma.InputJsonValue | null;
+}
+
+export const subjectResolvers = {
+  Query: {
+    subject: (_: unknown, args: { id: string }, ctx: RequestContext) => {
+      requireRole(ctx.caller, 'read');
+      return ctx.loaders.subject.load(args.id);
+    },
+    subjects: async (_: unknown, args: SubjectListArgs, ctx: RequestContext) => {
+      requireRole(ctx.caller, 'read');
+      const { subjects } = ctx.services.gallery;
+      const page = await subjects.list(args);
+      for (const subject of page.items) ctx.loaders.subject.prime(subject.id, subject);
+      return { ...toConnection(page), totalCount: () => subjects.count(args.search) };
+    },
+  },
+  Mutation: {
+    createSubject: (_: unknown, args: { input: SubjectInputArgs & { name: string } }, ctx: RequestContext) => {
+      requireRole(ctx.caller, 'enroll');
+      return ctx.services.gallery.subjects.create(args.input);
+    },
+    updateSubject: (_: unknown, args: { id: string; input: SubjectInputArgs }, ctx: RequestContext) => {
+      requireRole(ctx.caller, 'enroll');
+      return ctx.services.gallery.subjects.update(args.id, args.input);
+    },
+    deleteSubject: async (_: unknown, args: { id: string }, ctx: RequestContext) => {
+      requireRole(ctx.caller, 'admin');
+      await ctx.services.gallery.deleteSubject(args.id);
+      return true;
+    },
+  },
+  Subject: {
+    photos: async (parent: SubjectRecord, args: { first?: number | null; after?: string | null; status?: PhotoStatus | null }, ctx: RequestContext) =>
+      toConnection(await ctx.loaders.photoPage.load({ subjectId: parent.id, ...args })),
+    photoCount: (parent: SubjectRecord, _: unknown, ctx: RequestContext) => ctx.loaders.photoCount.load(parent.id),
+    template: async (parent: SubjectRecord, _: unknown, ctx: RequestContext) => {
+      const faces = await ctx.loaders.facesOfSubject.load(parent.id);
+      return faces.length === 0 ? null : { bundleId: ctx.services.gallery.bundleId, ...templateCoefficients(faces, false) };
+    },
+    mesh: meshField('subject'),
+  },
+};

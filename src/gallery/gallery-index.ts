@@ -1,0 +1,131 @@
+/**
+ * The in-memory side of the gallery for one 3DMM bundle: every enrolled face's identity vector
+ * and every subject's template (the mean of its faces' unit vectors, as in the paper), each in an
+ * exact {@link VectorIndex}. Vectors of other bundles are refused, never compared.
+ */
+import { Face3dError } from '../errors.js';
+import { meanTemplate } from './similarity.js';
+import { VectorIndex } from './vector-index.js';
+
+export interface BundleVector {
+  readonly bundleId: string;
+  /** [α, β] side by side: the identity vector compared by cosine. */
+  readonly vector: Float32Array;
+}
+
+export interface IndexedFace extends BundleVector {
+  readonly faceId: string;
+  readonly subjectId: string;
+}
+
+/** TEMPLATE: one candidate per subject, by its template; PHOTO: one candidate per enrolled face. */
+export type MatchMode = 'TEMPLATE' | 'PHOTO';
+
+export interface Candidate {
+  readonly subjectId: string;
+  /** TEMPLATE: the subject's face most similar to the probe; PHOTO: the matched face. */
+  readonly faceId: string;
+  readonly similarity: number;
+}
+
+export class GalleryIndex {
+  private readonly faces: VectorIndex;
+  private readonly templates: VectorIndex;
+  private readonly facesOfSubject = new Map<string, Set<string>>();
+  private readonly subjectOfFace = new Map<string, string>();
+
+  constructor(
+    readonly bundleId: string,
+    readonly dimension: number,
+  ) {
+    this.faces = new VectorIndex(dimension);
+    this.templates = new VectorIndex(dimension);
+  }
+
+  get faceCount(): number {
+    return this.faces.size;
+  }
+
+  get subjectCount(): number {
+    return this.templates.size;
+  }
+
+  addFace(face: IndexedFace): void {
+    this.assertBundle(face);
+    const previous = this.subjectOfFace.get(face.faceId);
+    if (previous !== undefined && previous !== face.subjectId) this.removeFace(face.faceId);
+    this.faces.upsert(face.faceId, face.vector);
+    this.subjectOfFace.set(face.faceId, face.subjectId);
+    let faceIds = this.facesOfSubject.get(face.subjectId);
+    if (!faceIds) this.facesOfSubject.set(face.subjectId, (faceIds = new Set()));
+    faceIds.add(face.faceId);
+    this.refreshTemplate(face.subjectId);
+  }
+
+  removeFace(faceId: string): void {
+    const subjectId = this.subjectOfFace.get(faceId);
+    if (subjectId === undefined) return;
+    this.faces.remove(faceId);
+    this.subjectOfFace.delete(faceId);
+    this.facesOfSubject.get(subjectId)?.delete(faceId);
+    this.refreshTemplate(subjectId);
+  }
+
+  removeSubject(subjectId: string): void {
+    for (const faceId of this.facesOfSubject.get(subjectId) ?? []) {
+      this.faces.remove(faceId);
+      this.subjectOfFace.delete(faceId);
+    }
+    this.facesOfSubject.delete(subjectId);
+    this.templates.remove(subjectId);
+  }
+
+  /** The subject's template (unit length), or undefined while it has no enrolled face. */
+  template(subjectId: string): Float32Array | undefined {
+    return this.templates.get(subjectId);
+  }
+
+  /** The face's unit identity vector, or undefined when the face is not enrolled under this bundle. */
+  faceVector(faceId: string): Float32Array | undefined {
+    return this.faces.get(faceId);
+  }
+
+  /** The best `k` candidates for `probe`, most similar first. */
+  search(probe: BundleVector, k: number, mode: MatchMode): Candidate[] {
+    this.assertBundle(probe);
+    if (mode === 'PHOTO') {
+      return this.faces.search(probe.vector, k).map(({ id, score }) => ({ subjectId: this.subjectOfFace.get(id)!, faceId: id, similarity: score }));
+    }
+    return this.templates.search(probe.vector, k).map(({ id, score }) => ({
+      subjectId: id,
+      faceId: this.closestFace(id, probe.vector),
+      similarity: score,
+    }));
+  }
+
+  private closestFace(subjectId: string, vector: Float32Array): string {
+    let best = '';
+    let bestScore = -Infinity;
+    for (const faceId of this.facesOfSubject.get(subjectId) ?? []) {
+      const score = this.faces.score(faceId, vector)!;
+      if (score > bestScore) [best, bestScore] = [faceId, score];
+    }
+    return best;
+  }
+
+  private refreshTemplate(subjectId: string): void {
+    const faceIds = [...(this.facesOfSubject.get(subjectId) ?? [])];
+    if (faceIds.length === 0) {
+      this.facesOfSubject.delete(subjectId);
+      this.templates.remove(subjectId);
+      return;
+    }
+    this.templates.upsert(subjectId, meanTemplate(faceIds.map((faceId) => this.faces.get(faceId)!)));
+  }
+
+  private assertBundle(vector: BundleVector): void {
+    if (vector.bundleId !== this.bundleId) {
+      throw new Face3dError('NOT_READY', `a vector of bundle ${vector.bundleId} cannot be compared with the gallery of bundle ${this.bundleId}`);
+    }
+  }
+}

@@ -1,0 +1,315 @@
+/**
+ * The gallery's operations, whatever calls them (GraphQL, HTTP downloads, CLI, benchmarks):
+ * subjects and photos in the database, photo bytes in the blob store, vectors in the in-memory
+ * index of the server's bundle, probes encoded by the face encoder.
+ */
+import { Face3dError, isFace3dError } from '../errors.js';
+import { decodeImage, detectImageFormat, type DecodeLimits } from '../inference/decode.js';
+import { identityVector, type EncodedFace } from '../inference/face-encoder.js';
+import type { Box, RgbImage } from '../inference/image.js';
+import type { Bundle } from '../morphable/bundle.js';
+import type { Coefficients } from '../morphable/reconstruct.js';
+import type { EulerAngles } from '../morphable/procrustes.js';
+import { AsyncLock } from './async-lock.js';
+import type { BlobStore } from './blob-store.js';
+import { chooseThreshold, isMatch, isUnknown, type Threshold } from './decision.js';
+import type { BundleVector, Candidate, GalleryIndex, MatchMode } from './gallery-index.js';
+import { assertFiniteCoefficients, templateCoefficients } from './coefficients.js';
+import { exportMesh, type MeshExport, type MeshFormat } from './mesh-export.js';
+import { PhotoRepository, type AcceptedPhoto, type AcceptResult } from './photo-repository.js';
+import { cosineSimilarity } from './similarity.js';
+import { notFound, SubjectRepository } from './subject-repository.js';
+import type { GalleryStore } from './store.js';
+
+/** The part of FaceEncoder the gallery and the enrollment worker use. */
+export interface FaceAnalyser {
+  readonly bundleId: string;
+  encode(image: RgbImage, options: { faceBox?: Box }): Promise<EncodedFace[]>;
+}
+
+export interface UploadedImage {
+  readonly bytes: Uint8Array;
+  /** For error messages only. */
+  readonly filename?: string;
+}
+
+/** The face a probe was made from, when it was one face (not a subject's template). */
+export interface ProbeFace {
+  readonly box: Box;
+  readonly score: number;
+  readonly pose: EulerAngles;
+  readonly expression: Float32Array;
+}
+
+/** What identify and verify compare: an identity vector plus where it came from. */
+export interface Probe extends BundleVector {
+  /** α and β as stored or regressed (σ units); a subject's are its faces' means. */
+  readonly shape: Float32Array;
+  readonly texture: Float32Array;
+  readonly face: ProbeFace | null;
+  readonly photoId: string | null;
+  readonly faceId: string | null;
+  readonly subjectId: string | null;
+}
+
+export interface RankedCandidate extends Candidate {
+  readonly aboveThreshold: boolean;
+}
+
+export interface IdentifyOptions {
+  readonly topK: number;
+  readonly threshold?: number | null;
+  readonly mode: MatchMode;
+}
+
+export interface IdentifyOutcome {
+  readonly candidates: readonly RankedCandidate[];
+  readonly unknown: boolean;
+  readonly threshold: Threshold;
+}
+
+export interface VerifyOutcome {
+  readonly similarity: number;
+  readonly match: boolean;
+  readonly threshold: Threshold;
+}
+
+export interface GalleryDeps {
+  readonly store: GalleryStore;
+  readonly blobs: BlobStore;
+  readonly index: GalleryIndex;
+  readonly analyser: FaceAnalyser;
+  readonly bundle: Bundle;
+  readonly decodeLimits: DecodeLimits;
+  readonly defaultThreshold: Threshold;
+  /** Called after photos were queued for enrollment. */
+  readonly onQueued: () => void;
+}
+
+export interface MeshTarget {
+  readonly kind: 'subject' | 'face';
+  readonly id: string;
+}
+
+export function meshStem(target: MeshTarget): string {
+  return `${target.kind}-${target.id}`;
+}
+
+export const MAX_TOP_K = 100;
+
+const MIME_TYPES = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif', tiff: 'image/tiff', avif: 'image/avif' } as const;
+
+function validateBox(box: Box, width?: number, height?: number): void {
+  const values = [box.x, box.y, box.width, box.height];
+  if (!values.every(Number.isFinite) || box.width <= 0 || box.height <= 0) {
+    throw new Face3dError('BAD_USER_INPUT', 'faceBox needs finite x and y and a positive width and height');
+  }
+  if (width !== undefined && height !== undefined && (box.x >= width || box.y >= height || box.x + box.width <= 0 || box.y + box.height <= 0)) {
+    throw new Face3dError('BAD_USER_INPUT', `faceBox lies outside the ${width}x${height} image`);
+  }
+}
+
+/** Prefixes which upload failed, keeping the code. */
+function aboutUpload(error: unknown, index: number, image: UploadedImage): unknown {
+  if (!isFace3dError(error)) return error;
+  const name = image.filename ? ` (${image.filename})` : '';
+  return new Face3dError(error.code, `photo ${index + 1}${name}: ${error.message}`, { cause: error });
+}
+
+export class Gallery {
+  readonly subjects: SubjectRepository;
+  readonly photos: PhotoRepository;
+  /** Between storing a file and recording its photo, a delete must not take the file as unused. */
+  private readonly blobLock = new AsyncLock();
+
+  constructor(private readonly deps: GalleryDeps) {
+    this.subjects = new SubjectRepository(deps.store);
+    this.photos = new PhotoRepository(deps.store);
+  }
+
+  get bundle(): Bundle {
+    return this.deps.bundle;
+  }
+
+  get bundleId(): string {
+    return this.deps.index.bundleId;
+  }
+
+  get defaultThreshold(): Threshold {
+    return this.deps.defaultThreshold;
+  }
+
+  get index(): GalleryIndex {
+    return this.deps.index;
+  }
+
+  /** Loads every enrolled face of the server's bundle into the index (start-up). */
+  async loadIndex(): Promise<void> {
+    for await (const face of this.photos.allFaceVectors(this.bundleId)) {
+      this.deps.index.addFace({ faceId: face.faceId, subjectId: face.subjectId, bundleId: face.bundleId, vector: identityVector(face) });
+    }
+  }
+
+  async deleteSubject(id: string): Promise<void> {
+    const deleted = await this.subjects.delete(id);
+    this.deps.index.removeSubject(id);
+    await this.removeUnreferencedBlobs(deleted.storagePaths);
+  }
+
+  async deletePhoto(id: string): Promise<void> {
+    const deleted = await this.photos.delete(id);
+    if (deleted.faceId) this.deps.index.removeFace(deleted.faceId);
+    await this.removeUnreferencedBlobs([deleted.storagePath]);
+  }
+
+  /**
+   * Checks every image (format, size, decodability, box), stores their bytes durably, then
+   * records all photos and their jobs in one transaction: the batch is accepted whole or not at all.
+   */
+  async enroll(subjectId: string, images: readonly UploadedImage[], faceBox: Box | null): Promise<AcceptResult[]> {
+    if (images.length === 0) throw new Face3dError('BAD_USER_INPUT', 'photos must hold at least one image');
+    if (faceBox) validateBox(faceBox);
+    const checked: (Omit<AcceptedPhoto, 'sha256' | 'storagePath'> & { bytes: Uint8Array })[] = [];
+    for (const [i, image] of images.entries()) {
+      try {
+        const decoded = await decodeImage(image.bytes, this.deps.decodeLimits);
+        if (faceBox) validateBox(faceBox, decoded.width, decoded.height);
+        checked.push({ bytes: image.bytes, mimeType: MIME_TYPES[detectImageFormat(image.bytes)!], width: decoded.width, height: decoded.height });
+      } catch (error) {
+        throw aboutUpload(error, i, image);
+      }
+    }
+    const results = await this.blobLock.run(async () => {
+      const accepted: AcceptedPhoto[] = [];
+      try {
+        for (const { bytes, ...photo } of checked) accepted.push({ ...(await this.deps.blobs.put(bytes)), ...photo });
+        return await this.photos.accept(subjectId, accepted, faceBox);
+      } catch (error) {
+        await this.removeUnreferenced(accepted.map((photo) => photo.storagePath));
+        throw error;
+      }
+    });
+    if (results.some((result) => result.created)) this.deps.onQueued();
+    return results;
+  }
+
+  /** The probe from a photo's largest face (or the face in `faceBox`); NO_FACE when there is none. */
+  async probeImage(image: UploadedImage, faceBox: Box | null): Promise<Probe> {
+    if (faceBox) validateBox(faceBox);
+    const decoded = await decodeImage(image.bytes, this.deps.decodeLimits);
+    if (faceBox) validateBox(faceBox, decoded.width, decoded.height);
+    const [face] = await this.deps.analyser.encode(decoded, faceBox ? { faceBox } : {});
+    if (!face) throw new Face3dError('NO_FACE', 'no face found in the image');
+    assertFiniteCoefficients(face.vector);
+    return {
+      ...face.vector,
+      vector: identityVector(face.vector),
+      face: { box: face.box, score: face.score, pose: face.pose, expression: face.expression },
+      photoId: null,
+      faceId: null,
+      subjectId: null,
+    };
+  }
+
+  /** The probe from an enrolled photo's stored vector. */
+  async probePhoto(photoId: string): Promise<Probe> {
+    const [photo] = await this.photos.findMany([photoId]);
+    if (!photo) throw notFound('photo', photoId);
+    const [face] = await this.photos.facesByPhotoIds([photoId]);
+    const [stored] = face ? await this.photos.vectorsByFaceIds([face.id], this.bundleId) : [null];
+    if (!face || !stored) {
+      const why = photo.status === 'FAILED' ? `failed (${photo.error?.code})` : `is ${photo.status}`;
+      throw new Face3dError('NOT_READY', `photo "${photoId}" has no face vector of bundle ${this.bundleId}: its enrollment ${why}`);
+    }
+    return { ...stored, vector: identityVector(stored), face, photoId, faceId: face.id, subjectId: photo.subjectId };
+  }
+
+  /** The probe of a subject: its template, and its faces' mean coefficients. */
+  async probeSubject(subjectId: string): Promise<Probe> {
+    const coefficients = await this.subjectCoefficients(subjectId, false);
+    const template = this.deps.index.template(subjectId);
+    if (!template) throw new Face3dError('NOT_READY', `subject "${subjectId}" has no enrolled face of bundle ${this.bundleId}`);
+    return {
+      bundleId: this.bundleId,
+      vector: template,
+      shape: Float32Array.from(coefficients.shape),
+      texture: Float32Array.from(coefficients.texture),
+      face: null,
+      photoId: null,
+      faceId: null,
+      subjectId,
+    };
+  }
+
+  identify(probe: Probe, options: IdentifyOptions): IdentifyOutcome {
+    if (!Number.isInteger(options.topK) || options.topK < 1 || options.topK > MAX_TOP_K) {
+      throw new Face3dError('BAD_USER_INPUT', `topK must be an integer from 1 to ${MAX_TOP_K}, got ${options.topK}`);
+    }
+    const threshold = chooseThreshold(options.threshold, this.deps.defaultThreshold);
+    const candidates = this.deps.index.search(probe, options.topK, options.mode).map((candidate) => ({ ...candidate, aboveThreshold: isMatch(candidate.similarity, threshold) }));
+    return { candidates, unknown: isUnknown(candidates[0]?.similarity, threshold), threshold };
+  }
+
+  verify(a: Probe, b: Probe, requestedThreshold?: number | null): VerifyOutcome {
+    for (const probe of [a, b]) {
+      if (probe.bundleId !== this.bundleId) throw new Face3dError('NOT_READY', `a vector of bundle ${probe.bundleId} cannot be compared under bundle ${this.bundleId}`);
+    }
+    const threshold = chooseThreshold(requestedThreshold, this.deps.defaultThreshold);
+    const similarity = cosineSimilarity(a.vector, b.vector);
+    return { similarity, match: isMatch(similarity, threshold), threshold };
+  }
+
+  /** The mean of the subject's faces' coefficients (and expressions, when asked). */
+  async subjectCoefficients(subjectId: string, withExpression: boolean): Promise<Coefficients> {
+    const [subject] = await this.subjects.findMany([subjectId]);
+    if (!subject) throw notFound('subject', subjectId);
+    const [faces] = await this.photos.faceVectorsOfSubjects([subjectId], this.bundleId);
+    if (faces.length === 0) throw new Face3dError('NOT_READY', `subject "${subjectId}" has no enrolled face of bundle ${this.bundleId}`);
+    return templateCoefficients(faces, withExpression);
+  }
+
+  async faceCoefficients(faceId: string, withExpression: boolean): Promise<Coefficients> {
+    const [face] = await this.photos.facesByIds([faceId]);
+    if (!face) throw notFound('face', faceId);
+    const [vector] = await this.photos.vectorsByFaceIds([faceId], this.bundleId);
+    if (!vector) throw new Face3dError('NOT_READY', `face "${faceId}" has no vector of bundle ${this.bundleId}`);
+    return { shape: vector.shape, texture: vector.texture, ...(withExpression && { expression: face.expression }) };
+  }
+
+  /** The stored original of a photo. */
+  async photoFile(photoId: string): Promise<{ bytes: Buffer; mimeType: string }> {
+    const [photo] = await this.photos.findMany([photoId]);
+    if (!photo) throw notFound('photo', photoId);
+    return { bytes: await this.deps.blobs.read(photo.storagePath), mimeType: photo.mimeType };
+  }
+
+  /** Whether {@link meshOf} has coefficients to reconstruct `target` from. */
+  hasMesh(target: MeshTarget): boolean {
+    return target.kind === 'subject' ? this.deps.index.template(target.id) !== undefined : this.deps.index.faceVector(target.id) !== undefined;
+  }
+
+  /** A subject's template face or one enrolled face as mesh files named `<kind>-<id>.<ext>`. */
+  async meshOf(target: MeshTarget, format: MeshFormat, options: { expression: boolean; ascii?: boolean }): Promise<MeshExport> {
+    const coefficients =
+      target.kind === 'subject' ? await this.subjectCoefficients(target.id, options.expression) : await this.faceCoefficients(target.id, options.expression);
+    return exportMesh(this.deps.bundle, coefficients, format, { stem: meshStem(target), ascii: options.ascii });
+  }
+
+  /** Deletes stored files no photo names any more, and files a crash left behind (start-up). */
+  async sweepBlobs(): Promise<number> {
+    const [stored, referenced] = await Promise.all([this.deps.blobs.list(), this.photos.referencedStoragePaths()]);
+    const orphans = stored.filter((path) => !referenced.has(path));
+    await Promise.all(orphans.map((path) => this.deps.blobs.remove(path)));
+    return orphans.length;
+  }
+
+  private async removeUnreferencedBlobs(storagePaths: readonly string[]): Promise<void> {
+    if (storagePaths.length > 0) await this.blobLock.run(() => this.removeUnreferenced(storagePaths));
+  }
+
+  /** Callers hold blobLock. */
+  private async removeUnreferenced(storagePaths: readonly string[]): Promise<void> {
+    const referenced = await this.photos.referencedStoragePaths(storagePaths);
+    await Promise.all(storagePaths.filter((path) => !referenced.has(path)).map((path) => this.deps.blobs.remove(path)));
+  }
+}

@@ -1,0 +1,221 @@
+import { Prisma } from '../generated/prisma/client.js';
+import type { Box } from '../inference/image.js';
+import type { EulerAngles } from '../morphable/procrustes.js';
+import type { PhotoStatus } from '../store/enums.js';
+import { afterKeyset, keysetOrder, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
+import { toFaceRecord, toFaceVectorRecord, toPhotoRecord, type FaceRecord, type FaceVectorRecord, type PhotoRecord } from './records.js';
+import type { GalleryStore } from './store.js';
+import { notFound } from './subject-repository.js';
+import { bytesToFloat32, float32ToBytes } from './vector-codec.js';
+
+/** A photo whose bytes are already stored durably, about to be recorded. */
+export interface AcceptedPhoto {
+  readonly sha256: string;
+  readonly storagePath: string;
+  readonly mimeType: string;
+  readonly width: number;
+  readonly height: number;
+}
+
+export interface AcceptResult {
+  readonly photo: PhotoRecord;
+  /** False when the subject already had these bytes: the earlier photo is returned, nothing queued. */
+  readonly created: boolean;
+}
+
+/** What inference found for one photo. */
+export interface EncodedFaceRecord {
+  readonly box: Box;
+  readonly score: number;
+  readonly pose: EulerAngles;
+  readonly expression: Float32Array;
+  readonly bundleId: string;
+  readonly shape: Float32Array;
+  readonly texture: Float32Array;
+}
+
+export interface PhotoPageArgs extends PageArgs {
+  readonly status?: PhotoStatus | null;
+}
+
+/** An enrolled face with what the index and mesh export need. */
+export interface StoredFaceVector extends FaceVectorRecord {
+  readonly subjectId: string;
+  readonly expression: Float32Array;
+}
+
+export interface DeletedPhoto {
+  readonly subjectId: string;
+  readonly storagePath: string;
+  readonly faceId: string | null;
+}
+
+const LOAD_CHUNK = 5000;
+
+/** The nested create of a Face row with its one FaceVector. */
+function faceData(face: EncodedFaceRecord) {
+  return {
+    boxX: face.box.x,
+    boxY: face.box.y,
+    boxWidth: face.box.width,
+    boxHeight: face.box.height,
+    score: face.score,
+    yaw: face.pose.yaw,
+    pitch: face.pose.pitch,
+    roll: face.pose.roll,
+    expression: float32ToBytes(face.expression),
+    vectors: { create: { bundleId: face.bundleId, shape: float32ToBytes(face.shape), texture: float32ToBytes(face.texture) } },
+  };
+}
+
+export class PhotoRepository {
+  constructor(private readonly store: GalleryStore) {}
+
+  /**
+   * Records photos and queues one ENROLL job for each new one, all or nothing. The same bytes
+   * enrolled twice for a subject are one photo (the face box of the first enrollment stands).
+   */
+  async accept(subjectId: string, photos: readonly AcceptedPhoto[], faceBox: Box | null): Promise<AcceptResult[]> {
+    return this.store.transaction(async (tx) => {
+      if (!(await tx.subject.findUnique({ where: { id: subjectId }, select: { id: true } }))) throw notFound('subject', subjectId);
+      const results: AcceptResult[] = [];
+      for (const photo of photos) {
+        const existing = await tx.photo.findUnique({ where: { subjectId_sha256: { subjectId, sha256: photo.sha256 } } });
+        if (existing) {
+          results.push({ photo: toPhotoRecord(existing), created: false });
+          continue;
+        }
+        const row = await tx.photo.create({
+          data: { ...photo, subjectId, faceBox: faceBox ? { ...faceBox } : Prisma.DbNull, jobs: { create: { kind: 'ENROLL' } } },
+        });
+        results.push({ photo: toPhotoRecord(row), created: true });
+      }
+      return results;
+    });
+  }
+
+  /**
+   * Records a photo whose face was encoded elsewhere, READY at once and with no job (imports,
+   * benchmark galleries). Its bytes need not be in the blob store; downloads of it then fail.
+   */
+  async importEnrolled(subjectId: string, photo: AcceptedPhoto, face: EncodedFaceRecord): Promise<{ photo: PhotoRecord; face: FaceRecord }> {
+    const row = await this.store.write((db) =>
+      db.photo.create({ data: { ...photo, subjectId, status: 'READY', face: { create: faceData(face) } }, include: { face: true } }),
+    );
+    return { photo: toPhotoRecord(row), face: toFaceRecord(row.face!) };
+  }
+
+  /** Stores the face and its vector, marks the photo READY and its job DONE, atomically. Null when the photo was deleted meanwhile. */
+  async saveFace(photoId: string, jobId: string, face: EncodedFaceRecord): Promise<{ photo: PhotoRecord; face: FaceRecord } | null> {
+    return this.store.transaction(async (tx) => {
+      if (!(await tx.photo.findUnique({ where: { id: photoId }, select: { id: true } }))) return null;
+      const row = await tx.photo.update({
+        where: { id: photoId },
+        data: {
+          status: 'READY',
+          errorCode: null,
+          errorMessage: null,
+          face: { create: faceData(face) },
+          jobs: { updateMany: { where: { id: jobId }, data: { status: 'DONE', leaseUntil: null, lastError: null } } },
+        },
+        include: { face: true },
+      });
+      return { photo: toPhotoRecord(row), face: toFaceRecord(row.face!) };
+    });
+  }
+
+  async delete(id: string): Promise<DeletedPhoto> {
+    return this.store.transaction(async (tx) => {
+      const photo = await tx.photo.findUnique({ where: { id }, select: { subjectId: true, storagePath: true, face: { select: { id: true } } } });
+      if (!photo) throw notFound('photo', id);
+      await tx.photo.delete({ where: { id } });
+      return { subjectId: photo.subjectId, storagePath: photo.storagePath, faceId: photo.face?.id ?? null };
+    });
+  }
+
+  async findMany(ids: readonly string[]): Promise<(PhotoRecord | null)[]> {
+    const rows = await this.store.read.photo.findMany({ where: { id: { in: [...ids] } } });
+    const byId = new Map(rows.map((row) => [row.id, toPhotoRecord(row)]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  async facesByPhotoIds(photoIds: readonly string[]): Promise<(FaceRecord | null)[]> {
+    const rows = await this.store.read.face.findMany({ where: { photoId: { in: [...photoIds] } } });
+    const byPhoto = new Map(rows.map((row) => [row.photoId, toFaceRecord(row)]));
+    return photoIds.map((id) => byPhoto.get(id) ?? null);
+  }
+
+  async facesByIds(faceIds: readonly string[]): Promise<(FaceRecord | null)[]> {
+    const rows = await this.store.read.face.findMany({ where: { id: { in: [...faceIds] } } });
+    const byId = new Map(rows.map((row) => [row.id, toFaceRecord(row)]));
+    return faceIds.map((id) => byId.get(id) ?? null);
+  }
+
+  async vectorsByFaceIds(faceIds: readonly string[], bundleId: string): Promise<(FaceVectorRecord | null)[]> {
+    const rows = await this.store.read.faceVector.findMany({ where: { faceId: { in: [...faceIds] }, bundleId } });
+    const byFace = new Map(rows.map((row) => [row.faceId, toFaceVectorRecord(row)]));
+    return faceIds.map((id) => byFace.get(id) ?? null);
+  }
+
+  /**
+   * One page of photos for each subject. One query for all of them: the rows are cut into pages
+   * here, which reads every photo of these subjects; galleries hold a handful per subject.
+   */
+  async pagesBySubject(subjectIds: readonly string[], args: PhotoPageArgs): Promise<Page<PhotoRecord>[]> {
+    const size = pageSize(args.first);
+    const rows = await this.store.read.photo.findMany({
+      where: { AND: [{ subjectId: { in: [...subjectIds] } }, args.status ? { status: args.status } : {}, afterKeyset(args.after)] },
+      orderBy: keysetOrder(),
+    });
+    const bySubject = new Map<string, PhotoRecord[]>(subjectIds.map((id) => [id, []]));
+    for (const row of rows) bySubject.get(row.subjectId)?.push(toPhotoRecord(row));
+    return subjectIds.map((id) => toPage(bySubject.get(id)!.slice(0, size + 1), size));
+  }
+
+  async countsBySubject(subjectIds: readonly string[]): Promise<number[]> {
+    const groups = await this.store.read.photo.groupBy({ by: ['subjectId'], where: { subjectId: { in: [...subjectIds] } }, _count: { _all: true } });
+    const counts = new Map(groups.map((group) => [group.subjectId, group._count._all]));
+    return subjectIds.map((id) => counts.get(id) ?? 0);
+  }
+
+  /** The enrolled faces of each subject under `bundleId`, oldest first. */
+  async faceVectorsOfSubjects(subjectIds: readonly string[], bundleId: string): Promise<StoredFaceVector[][]> {
+    const rows = await this.store.read.faceVector.findMany({
+      where: { bundleId, face: { photo: { subjectId: { in: [...subjectIds] } } } },
+      include: { face: { select: { expression: true, photo: { select: { subjectId: true } } } } },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    });
+    const bySubject = new Map<string, StoredFaceVector[]>(subjectIds.map((id) => [id, []]));
+    for (const row of rows) {
+      const subjectId = row.face.photo.subjectId;
+      bySubject.get(subjectId)?.push({ ...toFaceVectorRecord(row), subjectId, expression: bytesToFloat32(row.face.expression) });
+    }
+    return subjectIds.map((id) => bySubject.get(id)!);
+  }
+
+  /** Every enrolled face under `bundleId`, read in chunks (start-up index load). */
+  async *allFaceVectors(bundleId: string): AsyncGenerator<FaceVectorRecord & { readonly subjectId: string }> {
+    let cursor: string | undefined;
+    for (;;) {
+      const rows = await this.store.read.faceVector.findMany({
+        where: { bundleId, ...(cursor && { id: { gt: cursor } }) },
+        include: { face: { select: { photo: { select: { subjectId: true } } } } },
+        orderBy: { id: 'asc' },
+        take: LOAD_CHUNK,
+      });
+      for (const row of rows) yield { ...toFaceVectorRecord(row), subjectId: row.face.photo.subjectId };
+      if (rows.length < LOAD_CHUNK) return;
+      cursor = rows[rows.length - 1].id;
+    }
+  }
+
+  /** Those of `storagePaths` that some photo still names; every named path when none are given. */
+  async referencedStoragePaths(storagePaths?: readonly string[]): Promise<Set<string>> {
+    const rows = await this.store.read.photo.findMany({
+      where: storagePaths ? { storagePath: { in: [...storagePaths] } } : {},
+      select: { storagePath: true },
+      distinct: ['storagePath'],
+    });
+    return new Set(rows.map((row) => row.storagePath));
+  }
+}

@@ -1,0 +1,92 @@
+/** The gallery's rows as plain objects: what repositories return and the API layer reads. */
+import type { Face, FaceVector, Photo, Subject } from '../generated/prisma/client.js';
+import type { Prisma } from '../generated/prisma/client.js';
+import type { Box } from '../inference/image.js';
+import type { EulerAngles } from '../morphable/procrustes.js';
+import type { PhotoStatus } from '../store/enums.js';
+import { bytesToFloat32 } from './vector-codec.js';
+
+export interface SubjectRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly externalId: string | null;
+  readonly metadata: Prisma.JsonValue | null;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+export interface PhotoError {
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface PhotoRecord {
+  readonly id: string;
+  readonly subjectId: string;
+  readonly sha256: string;
+  readonly storagePath: string;
+  readonly mimeType: string;
+  readonly width: number;
+  readonly height: number;
+  readonly status: PhotoStatus;
+  readonly error: PhotoError | null;
+  readonly faceBox: Box | null;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+export interface FaceRecord {
+  readonly id: string;
+  readonly photoId: string;
+  readonly box: Box;
+  readonly score: number;
+  readonly pose: EulerAngles;
+  readonly expression: Float32Array;
+  readonly createdAt: Date;
+}
+
+export interface FaceVectorRecord {
+  readonly faceId: string;
+  readonly bundleId: string;
+  /** α, σ units. */
+  readonly shape: Float32Array;
+  /** β, σ units. */
+  readonly texture: Float32Array;
+}
+
+export function toSubjectRecord(row: Subject): SubjectRecord {
+  return { id: row.id, name: row.name, externalId: row.externalId, metadata: row.metadata, createdAt: row.createdAt, updatedAt: row.updatedAt };
+}
+
+export function toPhotoRecord(row: Photo): PhotoRecord {
+  return {
+    id: row.id,
+    subjectId: row.subjectId,
+    sha256: row.sha256,
+    storagePath: row.storagePath,
+    mimeType: row.mimeType,
+    width: row.width,
+    height: row.height,
+    status: row.status as PhotoStatus,
+    error: row.errorCode === null ? null : { code: row.errorCode, message: row.errorMessage ?? '' },
+    faceBox: row.faceBox as Box | null,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+export function toFaceRecord(row: Face): FaceRecord {
+  return {
+    id: row.id,
+    photoId: row.photoId,
+    box: { x: row.boxX, y: row.boxY, width: row.boxWidth, height: row.boxHeight },
+    score: row.score,
+    pose: { yaw: row.yaw, pitch: row.pitch, roll: row.roll },
+    expression: bytesToFloat32(row.expression),
+    createdAt: row.createdAt,
+  };
+}
+
+export function toFaceVectorRecord(row: FaceVector): FaceVectorRecord {
+  return { faceId: row.faceId, bundleId: row.bundleId, shape: bytesToFloat32(row.shape), texture: bytesToFloat32(row.texture) };
+}

@@ -1,0 +1,140 @@
+/**
+ * Runs enrollment jobs in this process: read the stored photo, decode, find the face (the
+ * largest, or the box given at enrollment), regress its 3DMM vector, store it. Failures the photo
+ * itself causes (no face, undecodable) fail the photo at once with their code; anything else is
+ * retried up to the job's attempt limit.
+ */
+import type { BlobStore } from '../gallery/blob-store.js';
+import type { FaceAnalyser } from '../gallery/gallery.js';
+import type { EncodedFaceRecord, PhotoRepository } from '../gallery/photo-repository.js';
+import type { FaceRecord, PhotoError, PhotoRecord } from '../gallery/records.js';
+import { Face3dError, isFace3dError, type ErrorCode } from '../errors.js';
+import { decodeImage, type DecodeLimits } from '../inference/decode.js';
+import { assertFiniteCoefficients } from '../gallery/coefficients.js';
+import type { ClaimedJob, JobRepository } from './job-repository.js';
+
+export interface EnrollmentWorkerOptions {
+  readonly jobs: JobRepository;
+  readonly photos: PhotoRepository;
+  readonly blobs: BlobStore;
+  readonly analyser: FaceAnalyser;
+  readonly decodeLimits: DecodeLimits;
+  readonly concurrency: number;
+  /** A claimed job not finished by then may be claimed again (its worker is presumed dead). */
+  readonly leaseMs?: number;
+  /** How often idle loops look for work nobody announced (jobs queued by another process). */
+  readonly pollMs?: number;
+  readonly onPhotoChanged: (photo: PhotoRecord) => void;
+  readonly onFaceEnrolled: (photo: PhotoRecord, face: FaceRecord, encoded: EncodedFaceRecord) => void;
+  readonly onError?: (error: unknown) => void;
+}
+
+/** Codes that say the photo itself is unusable: retrying cannot help. */
+const PERMANENT: ReadonlySet<ErrorCode> = new Set(['NO_FACE', 'CORRUPT_IMAGE', 'UNSUPPORTED_IMAGE', 'IMAGE_TOO_LARGE', 'BAD_USER_INPUT']);
+
+const DEFAULT_LEASE_MS = 10 * 60_000;
+const DEFAULT_POLL_MS = 2_000;
+
+export function failureOf(error: unknown): { error: PhotoError; retryable: boolean } {
+  if (isFace3dError(error)) return { error: { code: error.code, message: error.message }, retryable: !PERMANENT.has(error.code) };
+  if ((error as NodeJS.ErrnoException)?.code === 'ENOENT') {
+    return { error: { code: 'INTERNAL', message: 'the stored photo file is missing' }, retryable: false };
+  }
+  return { error: { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) }, retryable: true };
+}
+
+export class EnrollmentWorker {
+  private running = false;
+  private readonly loops: Promise<void>[] = [];
+  private readonly sleepers = new Set<() => void>();
+  private idleWaiters: (() => void)[] = [];
+  private busy = 0;
+
+  constructor(private readonly options: EnrollmentWorkerOptions) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    for (let i = 0; i < this.options.concurrency; i++) this.loops.push(this.loop());
+  }
+
+  /** New jobs were queued. */
+  wake(): void {
+    for (const wakeUp of [...this.sleepers]) wakeUp();
+  }
+
+  /** Lets running jobs finish, then stops; queued jobs stay queued for the next start. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await Promise.all(this.loops.splice(0));
+  }
+
+  /** Resolves once no job is running and none is waiting (tests, benchmarks). */
+  idle(): Promise<void> {
+    return new Promise((resolve) => {
+      this.idleWaiters.push(resolve);
+      this.wake();
+    });
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      let claimed: Awaited<ReturnType<JobRepository['claimNext']>> = null;
+      this.busy++;
+      try {
+        claimed = await this.options.jobs.claimNext(this.options.leaseMs ?? DEFAULT_LEASE_MS);
+        if (claimed) {
+          this.options.onPhotoChanged(claimed.photo);
+          await this.process(claimed.job, claimed.photo);
+        }
+      } catch (error) {
+        this.options.onError?.(error);
+      } finally {
+        this.busy--;
+      }
+      if (!claimed) await this.sleep();
+    }
+  }
+
+  private async sleep(): Promise<void> {
+    if (this.busy === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    if (!this.running) return;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.sleepers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, this.options.pollMs ?? DEFAULT_POLL_MS);
+      this.sleepers.add(done);
+    });
+  }
+
+  private async process(job: ClaimedJob, photo: PhotoRecord): Promise<void> {
+    let encoded: EncodedFaceRecord;
+    try {
+      encoded = await this.encode(photo);
+    } catch (error) {
+      const failure = failureOf(error);
+      const settled = await this.options.jobs.settleFailure(job, failure.error, failure.retryable);
+      if (settled) this.options.onPhotoChanged(settled);
+      return;
+    }
+    const saved = await this.options.photos.saveFace(photo.id, job.id, encoded);
+    if (!saved) return;
+    this.options.onFaceEnrolled(saved.photo, saved.face, encoded);
+    this.options.onPhotoChanged(saved.photo);
+  }
+
+  private async encode(photo: PhotoRecord): Promise<EncodedFaceRecord> {
+    const image = await decodeImage(await this.options.blobs.read(photo.storagePath), this.options.decodeLimits);
+    const [face] = await this.options.analyser.encode(image, photo.faceBox ? { faceBox: photo.faceBox } : {});
+    if (!face) {
+      const where = photo.faceBox ? 'in the given face box' : 'in the photo';
+      throw new Face3dError('NO_FACE', `no face found ${where}`);
+    }
+    assertFiniteCoefficients(face.vector);
+    return { box: face.box, score: face.score, pose: face.pose, expression: face.expression, ...face.vector };
+  }
+}

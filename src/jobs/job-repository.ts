@@ -1,0 +1,107 @@
+/**
+ * Enrollment jobs, persisted next to the photos they process. A job and its photo move together:
+ * QUEUED/PENDING → RUNNING/PROCESSING → DONE/READY or FAILED/FAILED, each step one transaction.
+ * A job is retried a bounded number of times (Job.maxAttempts, counted when claimed) and jobs a
+ * dead process left RUNNING are put back or failed at start-up, so no photo waits forever.
+ */
+import type { GalleryStore } from '../gallery/store.js';
+import { toPhotoRecord, type PhotoError, type PhotoRecord } from '../gallery/records.js';
+
+export interface ClaimedJob {
+  readonly id: string;
+  readonly photoId: string;
+  /** Including this one. */
+  readonly attempts: number;
+  readonly maxAttempts: number;
+}
+
+export interface RecoveryReport {
+  /** RUNNING jobs of a process that died, queued again. */
+  readonly requeued: number;
+  /** RUNNING jobs that had used up their attempts. */
+  readonly failed: number;
+  /** Unfinished photos that had no live job (never expected; repaired all the same). */
+  readonly enqueued: number;
+}
+
+export const INTERRUPTED: PhotoError = { code: 'INTERNAL', message: 'processing was interrupted by a server restart too many times' };
+
+export class JobRepository {
+  constructor(private readonly store: GalleryStore) {}
+
+  /**
+   * Takes the oldest runnable job: QUEUED, or RUNNING under a lease that has run out (its worker
+   * is gone). The guarded update makes the claim safe against another process claiming it too.
+   */
+  async claimNext(leaseMs: number, now = new Date()): Promise<{ job: ClaimedJob; photo: PhotoRecord } | null> {
+    return this.store.transaction(async (tx) => {
+      const candidate = await tx.job.findFirst({
+        where: { kind: 'ENROLL', photoId: { not: null }, OR: [{ status: 'QUEUED' }, { status: 'RUNNING', leaseUntil: { lt: now } }] },
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      });
+      if (!candidate) return null;
+      const { count } = await tx.job.updateMany({
+        where: { id: candidate.id, status: candidate.status, attempts: candidate.attempts },
+        data: { status: 'RUNNING', attempts: { increment: 1 }, leaseUntil: new Date(now.getTime() + leaseMs) },
+      });
+      if (count === 0) return null;
+      const photo = await tx.photo.update({ where: { id: candidate.photoId! }, data: { status: 'PROCESSING' } });
+      const job = { id: candidate.id, photoId: candidate.photoId!, attempts: candidate.attempts + 1, maxAttempts: candidate.maxAttempts };
+      return { job, photo: toPhotoRecord(photo) };
+    });
+  }
+
+  /** Queues the job again when `retryable` and attempts remain; otherwise fails it and its photo. Null when the photo is gone. */
+  async settleFailure(job: ClaimedJob, error: PhotoError, retryable: boolean): Promise<PhotoRecord | null> {
+    const retry = retryable && job.attempts < job.maxAttempts;
+    return this.store.transaction(async (tx) => {
+      const { count } = await tx.job.updateMany({
+        where: { id: job.id },
+        data: { status: retry ? 'QUEUED' : 'FAILED', leaseUntil: null, lastError: `${error.code}: ${error.message}` },
+      });
+      if (count === 0) return null;
+      const photo = await tx.photo.update({
+        where: { id: job.photoId },
+        data: retry ? { status: 'PENDING' } : { status: 'FAILED', errorCode: error.code, errorMessage: error.message },
+      });
+      return toPhotoRecord(photo);
+    });
+  }
+
+  /** Start-up repair, before this process's worker starts: see {@link RecoveryReport}. */
+  async recover(): Promise<RecoveryReport> {
+    return this.store.transaction(async (tx) => {
+      const running = await tx.job.findMany({ where: { status: 'RUNNING' } });
+      let requeued = 0;
+      let failed = 0;
+      for (const job of running) {
+        const exhausted = job.attempts >= job.maxAttempts;
+        await tx.job.update({
+          where: { id: job.id },
+          data: exhausted ? { status: 'FAILED', leaseUntil: null, lastError: `${INTERRUPTED.code}: ${INTERRUPTED.message}` } : { status: 'QUEUED', leaseUntil: null },
+        });
+        if (job.photoId) {
+          await tx.photo.update({
+            where: { id: job.photoId },
+            data: exhausted ? { status: 'FAILED', errorCode: INTERRUPTED.code, errorMessage: INTERRUPTED.message } : { status: 'PENDING' },
+          });
+        }
+        if (exhausted) failed++;
+        else requeued++;
+      }
+      const stranded = await tx.photo.findMany({
+        where: { status: { in: ['PENDING', 'PROCESSING'] }, jobs: { none: { status: { in: ['QUEUED', 'RUNNING'] } } } },
+        select: { id: true },
+      });
+      for (const photo of stranded) {
+        await tx.photo.update({ where: { id: photo.id }, data: { status: 'PENDING', jobs: { create: { kind: 'ENROLL' } } } });
+      }
+      return { requeued, failed, enqueued: stranded.length };
+    });
+  }
+
+  /** Jobs not finished yet (QUEUED or RUNNING). */
+  unfinishedCount(): Promise<number> {
+    return this.store.read.job.count({ where: { status: { in: ['QUEUED', 'RUNNING'] } } });
+  }
+}

@@ -1,0 +1,247 @@
+/**
+ * The face3d service: one HTTP server with GraphQL at /graphql (queries and mutations over HTTP,
+ * file uploads as multipart requests, subscriptions over graphql-ws), the photo and mesh
+ * downloads, and /healthz. Start-up opens the database (migrating it), loads the bundle's vectors
+ * into the index, repairs what a previous process left unfinished, then starts the enrollment worker.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { GraphQLError, parse, validate, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import graphqlUploadExpress from 'graphql-upload/graphqlUploadExpress.mjs';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { createContext, type ApiServices, type RequestContext } from './api/context.js';
+import { downloadRoutes } from './api/downloads.js';
+import { createErrorFormatter, errorBody, type ErrorLogger } from './api/errors.js';
+import { assertWithinLimits, measureOperation, queryLimitsPlugin, type QueryLimits } from './api/limits.js';
+import { buildSchema } from './api/schema.js';
+import { ApiKeyRepository } from './auth/api-keys.js';
+import type { Config } from './config.js';
+import { BlobStore } from './gallery/blob-store.js';
+import { defaultThreshold } from './gallery/decision.js';
+import { Gallery } from './gallery/gallery.js';
+import { GalleryIndex } from './gallery/gallery-index.js';
+import { GalleryStore } from './gallery/store.js';
+import { FaceEncoder, identityVector } from './inference/face-encoder.js';
+import { EnrollmentWorker } from './jobs/enrollment-worker.js';
+import { JobRepository, type RecoveryReport } from './jobs/job-repository.js';
+import { PhotoEvents } from './jobs/photo-events.js';
+import { openDatabase, type Database } from './store/database.js';
+
+export interface ServerOptions {
+  readonly config: Config;
+  /** An already open encoder (kept open on close); by default the bundle in models/ is opened. */
+  readonly encoder?: FaceEncoder;
+  readonly log?: (line: string) => void;
+}
+
+export interface RunningServer {
+  /** http://host:port */
+  readonly url: string;
+  readonly gallery: Gallery;
+  readonly worker: EnrollmentWorker;
+  readonly recovery: RecoveryReport;
+  close(): Promise<void>;
+}
+
+/** Apollo's own CSRF rule, applied before a multipart body is read rather than after. */
+const PREFLIGHT_HEADERS = ['apollo-require-preflight', 'x-apollo-operation-name'];
+
+function requirePreflightForMultipart(req: Request, res: Response, next: NextFunction): void {
+  if (req.is('multipart/form-data') && !PREFLIGHT_HEADERS.some((header) => req.get(header))) {
+    res.status(400).json(errorBody('BAD_REQUEST', `multipart requests must send a non-empty ${PREFLIGHT_HEADERS.join(' or ')} header (CSRF prevention)`));
+    return;
+  }
+  next();
+}
+
+/** Errors of the multipart parser (too many files, malformed parts) as GraphQL-shaped bodies. */
+function uploadErrorHandler(log: ErrorLogger) {
+  return (error: Error & { status?: number; expose?: boolean }, _req: Request, res: Response, next: NextFunction): void => {
+    if (res.headersSent) return next(error);
+    if (error.status && error.status < 500 && error.expose) {
+      res.status(error.status).json(errorBody(error.status === 413 ? 'BAD_USER_INPUT' : 'BAD_REQUEST', error.message));
+      return;
+    }
+    log(error);
+    res.status(500).json(errorBody('INTERNAL', 'internal error'));
+  };
+}
+
+function baseUrlOf(req: IncomingMessage): string {
+  const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
+  return `${encrypted ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`;
+}
+
+function authorizationFromParams(params: Readonly<Record<string, unknown>> | undefined): string | undefined {
+  const value = params?.authorization ?? params?.Authorization;
+  return typeof value === 'string' ? value : undefined;
+}
+
+function serveSubscriptions(server: Server, schema: GraphQLSchema, services: ApiServices, limits: QueryLimits, format: ReturnType<typeof createErrorFormatter>) {
+  const wsServer = new WebSocketServer({ server, path: '/graphql' });
+  return useServer(
+    {
+      schema,
+      isProd: services.config.production,
+      onConnect: async (ctx) => (await createContext(services, authorizationFromParams(ctx.connectionParams), '')).caller.principal !== null,
+      onSubscribe: async (ctx, _id, payload) => {
+        let document;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          return [error as GraphQLError];
+        }
+        const errors = validate(schema, document);
+        if (errors.length > 0) return errors;
+        try {
+          assertWithinLimits(measureOperation(schema, document, payload.operationName, payload.variables ?? {}), limits);
+        } catch (error) {
+          return [error as GraphQLError];
+        }
+        const contextValue = await createContext(services, authorizationFromParams(ctx.connectionParams), baseUrlOf(ctx.extra.request));
+        return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
+      },
+      onNext: (_ctx, _id, _payload, _args, result: ExecutionResult) =>
+        result.errors ? { ...result, errors: result.errors.map((error) => format(error.toJSON(), error) as GraphQLError) } : result,
+    },
+    wsServer,
+  );
+}
+
+async function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server.address() as AddressInfo;
+}
+
+interface Core {
+  readonly services: ApiServices;
+  readonly worker: EnrollmentWorker;
+  readonly recovery: RecoveryReport;
+}
+
+/** The gallery and its worker over an open database: index loaded, leftovers repaired, worker not started. */
+async function openCore(config: Config, database: Database, encoder: FaceEncoder, logError: ErrorLogger): Promise<Core> {
+  const { manifest } = encoder.bundle;
+  const store = new GalleryStore(database.prisma);
+  const jobs = new JobRepository(store);
+  const events = new PhotoEvents();
+  const keys = new ApiKeyRepository(store);
+  const blobs = new BlobStore(config.dataDir ?? join(dirname(database.file), 'photos'));
+  const decodeLimits = { maxBytes: config.maxImageBytes, maxPixels: config.maxImagePixels };
+  const gallery = new Gallery({
+    store,
+    blobs,
+    index: new GalleryIndex(manifest.id, manifest.shape.components + manifest.texture.components),
+    analyser: encoder,
+    bundle: encoder.bundle,
+    decodeLimits,
+    defaultThreshold: defaultThreshold(manifest.calibration),
+    onQueued: () => worker.wake(),
+  });
+  const worker = new EnrollmentWorker({
+    jobs,
+    photos: gallery.photos,
+    blobs,
+    analyser: encoder,
+    decodeLimits,
+    concurrency: config.workers,
+    onPhotoChanged: (photo) => events.publish(photo),
+    onFaceEnrolled: (photo, face, encoded) => gallery.index.addFace({ faceId: face.id, subjectId: photo.subjectId, bundleId: encoded.bundleId, vector: identityVector(encoded) }),
+    onError: logError,
+  });
+  await gallery.loadIndex();
+  const recovery = await jobs.recover();
+  await gallery.sweepBlobs();
+  if (config.adminKey) await keys.ensureBootstrapKey(config.adminKey);
+  return { services: { gallery, keys, events, config }, worker, recovery };
+}
+
+/** Express + Apollo + graphql-ws on one HTTP server, listening. */
+async function serveHttp(services: ApiServices, logError: ErrorLogger): Promise<{ url: string; stop: () => Promise<void> }> {
+  const { config } = services;
+  const limits: QueryLimits = { maxDepth: config.maxQueryDepth, maxCost: config.maxQueryCost };
+  const schema = buildSchema();
+  const formatError = createErrorFormatter(config.production, logError);
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = createServer(app);
+  const subscriptions = serveSubscriptions(httpServer, schema, services, limits, formatError);
+  const apollo = new ApolloServer<RequestContext>({
+    schema,
+    csrfPrevention: true,
+    introspection: !config.production,
+    includeStacktraceInErrorResponses: !config.production,
+    formatError,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      queryLimitsPlugin(limits),
+      { serverWillStart: async () => ({ drainServer: async () => subscriptions.dispose() }) },
+    ],
+  });
+  await apollo.start();
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', bundle: services.gallery.bundleId });
+  });
+  app.use(downloadRoutes(services, logError));
+  app.use(
+    '/graphql',
+    requirePreflightForMultipart,
+    graphqlUploadExpress({ maxFileSize: config.maxImageBytes, maxFiles: config.maxUploadFiles }),
+    express.json({ limit: '1mb' }),
+    expressMiddleware(apollo, { context: async ({ req }) => createContext(services, req.headers.authorization, baseUrlOf(req)) }),
+  );
+  app.use(uploadErrorHandler(logError));
+
+  try {
+    const address = await listen(httpServer, config.port, config.host);
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    return { url: `http://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`, stop: () => apollo.stop() };
+  } catch (error) {
+    await apollo.stop();
+    throw error;
+  }
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const { config } = options;
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const logError: ErrorLogger = (error) => log(`face3d: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  /** What to undo, last opened first, on close or on a failed start. */
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanUp = async (): Promise<void> => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  };
+  try {
+    const database = await openDatabase(config.databaseUrl);
+    cleanups.push(() => database.close());
+    const encoder = options.encoder ?? (await FaceEncoder.open());
+    if (!options.encoder) cleanups.push(() => encoder.close());
+    const { services, worker, recovery } = await openCore(config, database, encoder, logError);
+    cleanups.push(() => worker.stop());
+    const http = await serveHttp(services, logError);
+    cleanups.push(http.stop);
+    worker.start();
+    const { gallery } = services;
+    log(
+      `face3d: serving ${http.url}/graphql (bundle ${gallery.bundleId}, ${gallery.index.subjectCount} subjects, ${gallery.index.faceCount} faces; ` +
+        `jobs requeued ${recovery.requeued}, failed ${recovery.failed}, repaired ${recovery.enqueued})`,
+    );
+    return { url: http.url, gallery, worker, recovery, close: cleanUp };
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+}

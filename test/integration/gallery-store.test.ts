@@ -1,0 +1,281 @@
+/**
+ * The gallery's storage side on a real SQLite file, without the face models: repositories, blob
+ * store, job queue and worker (with a stand-in analyser, since what is tested here is the job
+ * bookkeeping, not inference), API keys.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { ApiKeyRepository, BOOTSTRAP_LABEL, hashKey } from '../../src/auth/api-keys.js';
+import { Face3dError } from '../../src/errors.js';
+import { BlobStore, sha256Hex, storagePathFor } from '../../src/gallery/blob-store.js';
+import { defaultThreshold } from '../../src/gallery/decision.js';
+import { Gallery, type FaceAnalyser } from '../../src/gallery/gallery.js';
+import { GalleryIndex } from '../../src/gallery/gallery-index.js';
+import { encodeCursor } from '../../src/gallery/pagination.js';
+import { GalleryStore } from '../../src/gallery/store.js';
+import type { EncodedFace } from '../../src/inference/face-encoder.js';
+import type { RgbImage } from '../../src/inference/image.js';
+import type { Bundle } from '../../src/morphable/bundle.js';
+import { EnrollmentWorker } from '../../src/jobs/enrollment-worker.js';
+import { JobRepository } from '../../src/jobs/job-repository.js';
+import type { PhotoRecord } from '../../src/gallery/records.js';
+import { openDatabase, type Database } from '../../src/store/database.js';
+
+const BUNDLE = 'test-bundle';
+const K = 2;
+
+/** Tells faces apart by the image's first pixel: red → a vector, black → no face, blue → a transient failure. */
+class StandInAnalyser implements FaceAnalyser {
+  readonly bundleId = BUNDLE;
+  calls = 0;
+  transientFailures = 0;
+
+  async encode(image: RgbImage): Promise<EncodedFace[]> {
+    this.calls++;
+    const [r, g, b] = image.data;
+    if (b > 200 && this.transientFailures-- > 0) throw new Error('transient');
+    if (r + g + b < 30) return [];
+    const face = { box: { x: 1, y: 2, width: 3, height: 4 }, score: 0.9, pose: { yaw: 1, pitch: 2, roll: 3 }, expression: Float32Array.from([0.5]) };
+    return [{ ...face, vector: { bundleId: BUNDLE, shape: Float32Array.from([r, g]), texture: Float32Array.from([b, 1]) } } as unknown as EncodedFace];
+  }
+}
+
+function png(r: number, g: number, b: number): Promise<Buffer> {
+  return sharp({ create: { width: 8, height: 8, channels: 3, background: { r, g, b } } }).png().toBuffer();
+}
+
+let dir: string;
+let database: Database;
+let store: GalleryStore;
+let blobs: BlobStore;
+let gallery: Gallery;
+let jobs: JobRepository;
+let analyser: StandInAnalyser;
+let changes: PhotoRecord[];
+
+function newWorker(concurrency = 1): EnrollmentWorker {
+  return new EnrollmentWorker({
+    jobs,
+    photos: gallery.photos,
+    blobs,
+    analyser,
+    decodeLimits: { maxBytes: 1e6, maxPixels: 1e6 },
+    concurrency,
+    pollMs: 50,
+    onPhotoChanged: (photo) => changes.push(photo),
+    onFaceEnrolled: (photo, face, encoded) =>
+      gallery.index.addFace({ faceId: face.id, subjectId: photo.subjectId, bundleId: BUNDLE, vector: Float32Array.from([...encoded.shape, ...encoded.texture]) }),
+  });
+}
+
+async function runJobs(): Promise<void> {
+  const worker = newWorker();
+  worker.start();
+  await worker.idle();
+  await worker.stop();
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'face3d-gallery-'));
+  database = await openDatabase(`file:${join(dir, 'gallery.db')}`);
+  store = new GalleryStore(database.prisma);
+  blobs = new BlobStore(join(dir, 'photos'));
+  jobs = new JobRepository(store);
+  analyser = new StandInAnalyser();
+  gallery = new Gallery({
+    store,
+    blobs,
+    index: new GalleryIndex(BUNDLE, 2 * K),
+    analyser,
+    bundle: { manifest: { id: BUNDLE } } as Bundle,
+    decodeLimits: { maxBytes: 1e6, maxPixels: 1e6 },
+    defaultThreshold: defaultThreshold(undefined),
+    onQueued: () => undefined,
+  });
+});
+
+beforeEach(() => {
+  changes = [];
+});
+
+afterAll(async () => {
+  await database.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('subjects', () => {
+  it('are created, updated and found; externalId is unique (CONFLICT) and blanks are refused', async () => {
+    const alice = await gallery.subjects.create({ name: ' Alice ', externalId: 'ext-1', metadata: { team: 'a' } });
+    expect(alice).toMatchObject({ name: 'Alice', externalId: 'ext-1', metadata: { team: 'a' } });
+    await expect(gallery.subjects.create({ name: 'Eve', externalId: 'ext-1' })).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(gallery.subjects.create({ name: '   ' })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+    const updated = await gallery.subjects.update(alice.id, { externalId: null, metadata: null });
+    expect(updated).toMatchObject({ name: 'Alice', externalId: null, metadata: null });
+    await expect(gallery.subjects.update('missing', { name: 'x' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(await gallery.subjects.findMany([alice.id, 'missing'])).toEqual([updated, null]);
+  });
+
+  it('page forwards in creation order and search by name part or exact externalId', async () => {
+    for (const name of ['Page A', 'Page B', 'Page C']) await gallery.subjects.create({ name, externalId: `page-${name.at(-1)}` });
+    const first = await gallery.subjects.list({ first: 2, search: 'page' });
+    expect(first.items.map((subject) => subject.name)).toEqual(['Page A', 'Page B']);
+    expect(first.hasNextPage).toBe(true);
+    const second = await gallery.subjects.list({ first: 2, search: 'page', after: encodeCursor(first.items[1]) });
+    expect(second.items.map((subject) => subject.name)).toEqual(['Page C']);
+    expect(second.hasNextPage).toBe(false);
+    expect(await gallery.subjects.count('page')).toBe(3);
+    expect((await gallery.subjects.list({ search: 'page-B' })).items.map((subject) => subject.name)).toEqual(['Page B']);
+  });
+});
+
+describe('enrollment jobs', () => {
+  it('store each photo once per subject, durably, and enroll one face for it', async () => {
+    const subject = await gallery.subjects.create({ name: 'Red' });
+    const bytes = await png(250, 10, 10);
+    const [first] = await gallery.enroll(subject.id, [{ bytes }], null);
+    const [again] = await gallery.enroll(subject.id, [{ bytes }], null);
+    expect(first).toMatchObject({ created: true, photo: { status: 'PENDING', width: 8, height: 8, mimeType: 'image/png', sha256: sha256Hex(bytes) } });
+    expect(again).toEqual({ created: false, photo: first.photo });
+    expect(existsSync(join(dir, 'photos', first.photo.storagePath))).toBe(true);
+
+    await runJobs();
+    const [photo] = await gallery.photos.findMany([first.photo.id]);
+    expect(photo?.status).toBe('READY');
+    expect(changes.map((change) => change.status)).toEqual(['PROCESSING', 'READY']);
+    const [face] = await gallery.photos.facesByPhotoIds([photo!.id]);
+    expect(face).toMatchObject({ box: { x: 1, y: 2, width: 3, height: 4 }, pose: { yaw: 1, pitch: 2, roll: 3 }, expression: Float32Array.from([0.5]) });
+    const [vector] = await gallery.photos.vectorsByFaceIds([face!.id], BUNDLE);
+    expect(vector).toEqual({ faceId: face!.id, bundleId: BUNDLE, shape: Float32Array.from([250, 10]), texture: Float32Array.from([10, 1]) });
+    expect(await gallery.photos.vectorsByFaceIds([face!.id], 'another-bundle')).toEqual([null]);
+    expect(gallery.index.template(subject.id)).toBeDefined();
+  });
+
+  it('fail a photo without a face at once with NO_FACE, and retry transient failures', async () => {
+    const subject = await gallery.subjects.create({ name: 'Mixed' });
+    const [dark, flaky] = await gallery.enroll(subject.id, [{ bytes: await png(0, 0, 0) }, { bytes: await png(20, 20, 250) }], null);
+    analyser.transientFailures = 1;
+    const before = analyser.calls;
+    await runJobs();
+    const [darkPhoto, flakyPhoto] = await gallery.photos.findMany([dark.photo.id, flaky.photo.id]);
+    expect(darkPhoto).toMatchObject({ status: 'FAILED', error: { code: 'NO_FACE' } });
+    expect(flakyPhoto?.status).toBe('READY');
+    expect(analyser.calls - before).toBe(3);
+  });
+
+  it('give up after maxAttempts transient failures', async () => {
+    const subject = await gallery.subjects.create({ name: 'Doomed' });
+    const [result] = await gallery.enroll(subject.id, [{ bytes: await png(30, 30, 240) }], null);
+    analyser.transientFailures = 100;
+    await runJobs();
+    const [photo] = await gallery.photos.findMany([result.photo.id]);
+    expect(photo).toMatchObject({ status: 'FAILED', error: { code: 'INTERNAL', message: 'transient' } });
+    analyser.transientFailures = 0;
+  });
+
+  it('refuse a batch with an unusable image as a whole, naming it', async () => {
+    const subject = await gallery.subjects.create({ name: 'Batch' });
+    const images = [{ bytes: await png(100, 0, 0) }, { bytes: Buffer.from('not an image'), filename: 'notes.txt' }];
+    await expect(gallery.enroll(subject.id, images, null)).rejects.toMatchObject({ code: 'UNSUPPORTED_IMAGE', message: expect.stringMatching(/^photo 2 \(notes.txt\)/) });
+    await expect(gallery.enroll(subject.id, [{ bytes: await png(100, 0, 0) }], { x: 50, y: 50, width: 10, height: 10 })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+    await expect(gallery.enroll('missing', [{ bytes: await png(100, 0, 0) }], null)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(await blobs.list()).not.toContain(storagePathFor(sha256Hex(await png(100, 0, 0))));
+    expect((await gallery.photos.pagesBySubject([subject.id], {}))[0].items).toEqual([]);
+  });
+
+  it('after a crash: RUNNING jobs are queued again, or failed once out of attempts; nothing stays PENDING without a job', async () => {
+    const subject = await gallery.subjects.create({ name: 'Crash' });
+    const [a, b, c] = await gallery.enroll(subject.id, [{ bytes: await png(200, 1, 1) }, { bytes: await png(200, 2, 2) }, { bytes: await png(200, 3, 3) }], null);
+    // What a process killed mid-inference leaves behind:
+    await jobs.claimNext(60_000);
+    const exhausted = (await jobs.claimNext(60_000))!;
+    await database.prisma.job.update({ where: { id: exhausted.job.id }, data: { attempts: exhausted.job.maxAttempts } });
+    await database.prisma.job.deleteMany({ where: { photoId: c.photo.id } });
+
+    expect(await jobs.recover()).toEqual({ requeued: 1, failed: 1, enqueued: 1 });
+    const statuses = async () => (await gallery.photos.findMany([a.photo.id, b.photo.id, c.photo.id])).map((photo) => photo?.status);
+    expect(await statuses()).toEqual(['PENDING', 'FAILED', 'PENDING']);
+    await runJobs();
+    expect(await statuses()).toEqual(['READY', 'FAILED', 'READY']);
+    expect(await jobs.unfinishedCount()).toBe(0);
+  });
+
+  it('skip a job whose photo was deleted while it ran', async () => {
+    const subject = await gallery.subjects.create({ name: 'Gone' });
+    const [result] = await gallery.enroll(subject.id, [{ bytes: await png(180, 60, 60) }], null);
+    const claimed = (await jobs.claimNext(60_000))!;
+    await gallery.deletePhoto(result.photo.id);
+    expect(await gallery.photos.saveFace(result.photo.id, claimed.job.id, { box: { x: 0, y: 0, width: 1, height: 1 }, score: 1, pose: { yaw: 0, pitch: 0, roll: 0 }, expression: new Float32Array(1), bundleId: BUNDLE, shape: new Float32Array(K), texture: new Float32Array(K) })).toBeNull();
+    expect(await jobs.unfinishedCount()).toBe(0);
+  });
+});
+
+describe('deletes', () => {
+  it('remove a subject’s rows, index entries and files, but keep files another subject shares', async () => {
+    const bytes = await png(240, 200, 10);
+    const keep = await gallery.subjects.create({ name: 'Keeper' });
+    const drop = await gallery.subjects.create({ name: 'Dropped' });
+    const [kept] = await gallery.enroll(keep.id, [{ bytes }], null);
+    const [dropped, own] = await gallery.enroll(drop.id, [{ bytes }, { bytes: await png(240, 201, 11) }], null);
+    await runJobs();
+    expect(gallery.index.template(drop.id)).toBeDefined();
+
+    await gallery.deleteSubject(drop.id);
+    expect(await gallery.subjects.findMany([drop.id])).toEqual([null]);
+    expect(await gallery.photos.findMany([dropped.photo.id, own.photo.id])).toEqual([null, null]);
+    expect(await database.prisma.faceVector.count({ where: { face: { photo: { subjectId: drop.id } } } })).toBe(0);
+    expect(gallery.index.template(drop.id)).toBeUndefined();
+    expect(existsSync(join(dir, 'photos', own.photo.storagePath))).toBe(false);
+    expect(existsSync(join(dir, 'photos', kept.photo.storagePath))).toBe(true);
+    await expect(gallery.deleteSubject(drop.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('sweep files no photo names and leftovers of interrupted writes', async () => {
+    const orphan = await blobs.put(Buffer.from('orphan bytes'));
+    await mkdir(join(dir, 'photos', 'incoming'), { recursive: true });
+    await writeFile(join(dir, 'photos', 'incoming', 'half-written'), 'x');
+    expect(await gallery.sweepBlobs()).toBe(1);
+    expect(existsSync(join(dir, 'photos', orphan.storagePath))).toBe(false);
+    expect(existsSync(join(dir, 'photos', 'incoming'))).toBe(false);
+  });
+});
+
+describe('the index loaded at start-up', () => {
+  it('holds exactly the enrolled faces of its bundle', async () => {
+    const fresh = new Gallery({ ...(gallery as unknown as { deps: ConstructorParameters<typeof Gallery>[0] }).deps, index: new GalleryIndex(BUNDLE, 2 * K) });
+    await fresh.loadIndex();
+    expect(fresh.index.faceCount).toBe(await database.prisma.faceVector.count({ where: { bundleId: BUNDLE } }));
+    expect(fresh.index.subjectCount).toBe(gallery.index.subjectCount);
+  });
+});
+
+describe('API keys', () => {
+  it('are stored as salted hashes and authenticate until revoked', async () => {
+    const keys = new ApiKeyRepository(store);
+    const { key, record } = await keys.create('enroll', 'robot');
+    expect(key).toMatch(/^f3d_[a-z0-9]+_[\w-]{43}$/);
+    const row = await database.prisma.apiKey.findUniqueOrThrow({ where: { id: record.id } });
+    expect(row.hash).toBe(hashKey(key, row.salt));
+    expect(JSON.stringify(row)).not.toContain(key.split('_')[2]);
+    expect(await keys.authenticate(key)).toEqual({ keyId: record.id, role: 'enroll', label: 'robot' });
+    expect(await keys.authenticate(`${key.slice(0, -1)}x`)).toBeNull();
+    expect(await keys.revoke(record.id)).toBe(true);
+    expect(await keys.revoke(record.id)).toBe(false);
+    expect(await keys.authenticate(key)).toBeNull();
+    await expect(keys.create('read', BOOTSTRAP_LABEL)).rejects.toBeInstanceOf(Face3dError);
+  });
+
+  it('bootstrap an admin key from FACE3D_ADMIN_KEY once, and rotate it when the variable changes', async () => {
+    const keys = new ApiKeyRepository(store);
+    await keys.ensureBootstrapKey('first-admin-key-0123456789');
+    await keys.ensureBootstrapKey('first-admin-key-0123456789');
+    expect((await keys.list()).filter((record) => record.label === BOOTSTRAP_LABEL && !record.revokedAt)).toHaveLength(1);
+    expect(await keys.authenticate('first-admin-key-0123456789')).toMatchObject({ role: 'admin' });
+    await keys.ensureBootstrapKey('second-admin-key-0123456789');
+    expect(await keys.authenticate('first-admin-key-0123456789')).toBeNull();
+    expect(await keys.authenticate('second-admin-key-0123456789')).toMatchObject({ role: 'admin' });
+  });
+});

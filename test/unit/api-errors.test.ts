@@ -1,0 +1,49 @@
+import { describe, expect, it } from '@jest/globals';
+import { GraphQLError } from 'graphql';
+import { requireRole } from '../../src/api/auth.js';
+import { createErrorFormatter, INTERNAL_MESSAGE } from '../../src/api/errors.js';
+import { roleAllows } from '../../src/auth/api-keys.js';
+import { Face3dError } from '../../src/errors.js';
+
+/** What Apollo hands formatError for an error thrown in a resolver. */
+function fromResolver(original: Error): { formatted: { message: string; path: string[]; extensions: Record<string, unknown> }; error: GraphQLError } {
+  const error = new GraphQLError(original.message, { originalError: original, path: ['field'] });
+  return { formatted: { message: original.message, path: ['field'], extensions: { code: 'INTERNAL_SERVER_ERROR', stacktrace: ['at somewhere'] } }, error };
+}
+
+describe('createErrorFormatter', () => {
+  it('gives a Face3dError its own code and message', () => {
+    const { formatted, error } = fromResolver(new Face3dError('NO_FACE', 'no face found in the image'));
+    expect(createErrorFormatter(true, () => undefined)(formatted, error)).toEqual({ message: 'no face found in the image', path: ['field'], extensions: { code: 'NO_FACE' } });
+  });
+
+  it('keeps Apollo’s request error codes', () => {
+    const formatted = { message: 'Cannot query field "nope"', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } };
+    expect(createErrorFormatter(true, () => undefined)(formatted, new GraphQLError(formatted.message))).toEqual(formatted);
+  });
+
+  it('hides anything else behind INTERNAL in production, logging it, and keeps details in development', () => {
+    const logged: unknown[] = [];
+    const { formatted, error } = fromResolver(new Error('SQLITE_CORRUPT at /srv/secret/path'));
+    expect(createErrorFormatter(true, (e) => logged.push(e))(formatted, error)).toEqual({ message: INTERNAL_MESSAGE, path: ['field'], extensions: { code: 'INTERNAL' } });
+    expect(logged).toHaveLength(1);
+    const development = createErrorFormatter(false, () => undefined)(formatted, error);
+    expect(development).toMatchObject({ message: 'SQLITE_CORRUPT at /srv/secret/path', extensions: { code: 'INTERNAL', stacktrace: ['at somewhere'] } });
+  });
+});
+
+describe('roles', () => {
+  it('include each other: admin ⊃ enroll ⊃ read', () => {
+    expect(roleAllows('admin', 'enroll')).toBe(true);
+    expect(roleAllows('enroll', 'read')).toBe(true);
+    expect(roleAllows('read', 'enroll')).toBe(false);
+    expect(roleAllows('enroll', 'admin')).toBe(false);
+  });
+
+  it('are enforced with UNAUTHENTICATED (no valid key) and FORBIDDEN (role too low)', () => {
+    const reader = { principal: { keyId: 'k', role: 'read' as const, label: 'r' } };
+    expect(requireRole(reader, 'read')).toBe(reader.principal);
+    expect(() => requireRole(reader, 'enroll')).toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
+    expect(() => requireRole({ principal: null, problem: 'no key' }, 'read')).toThrow(expect.objectContaining({ code: 'UNAUTHENTICATED', message: 'no key' }));
+  });
+});
