@@ -10,7 +10,7 @@ import { analyseImage, closeFaceNetworks, openFaceNetworks, type AnalyseOptions,
 import { wrapNetwork, type Network } from './networks.js';
 import { loadModel } from './onnx-runtime.js';
 import { faceTexture, TEXTURE_SIZE } from './face-texture.js';
-import { loadBundle, type Bundle } from '../morphable/bundle.js';
+import { loadBundle, uvTextureSize, type Bundle } from '../morphable/bundle.js';
 import { fitShape, fitTexture } from '../morphable/fit.js';
 import { downsampleTexture } from '../morphable/texture-space.js';
 import { symmetriseTexture } from '../morphable/symmetry.js';
@@ -80,7 +80,7 @@ export class FaceEncoder {
   fittedVector(image: RgbImage, face: AnalysedFace): IdentityVector {
     const shape = fitShape(this.bundle, face.landmarks.points).identity;
     const { texture, mask } = faceTexture(image, face.landmarks.points);
-    const size = this.bundle.manifest.texture.size;
+    const size = uvTextureSize(this.bundle.manifest);
     const sample = downsampleTexture(texture, mask, TEXTURE_SIZE, TEXTURE_SIZE / size);
     const seen = this.bundle.manifest.preprocessing.symmetric ? symmetriseTexture(sample, size) : sample;
     const beta = fitTexture(this.bundle.texture, seen.texture, seen.visibility);

@@ -24,7 +24,7 @@ export function imageDims(size: number): readonly number[] {
 }
 
 /** Converted by `npm run models:build` into models/build/<name>.onnx. */
-export type NetworkName = 'blazeface' | 'facemesh' | 'faceres' | 'faceres-deep' | 'mobileface' | 'mobilefacenet';
+export type NetworkName = 'blazeface' | 'facemesh' | 'faceres' | 'faceres-deep' | 'mobileface' | 'mobilefacenet' | 'faceapi-recognition';
 
 export function convertedModelPath(name: NetworkName): string {
   return join(config().modelsDir, 'build', `${name}.onnx`);

@@ -6,6 +6,7 @@ import type { Detection } from './detect-decode.js';
 import { detectLandmarks, LANDMARK_INPUT_SIZE, regionFromDetection, type FaceLandmarks } from './landmarks.js';
 import { identityFeatures, identityRegion, IDENTITY_INPUT_SIZE, type IdentityFraming } from './identity.js';
 import { openNetwork, type ImageNetwork } from './networks.js';
+import type { MicroBatcherOptions } from './batcher.js';
 
 /** Everything the face stages learn about one face. */
 export interface AnalysedFace {
@@ -24,11 +25,12 @@ export interface FaceNetworks {
   readonly identity: ImageNetwork;
 }
 
-export async function openFaceNetworks(): Promise<FaceNetworks> {
+/** `batching` overrides FACE3D_BATCH_MAX / FACE3D_BATCH_DELAY_MS (benchmarks compare both). */
+export async function openFaceNetworks(batching?: MicroBatcherOptions): Promise<FaceNetworks> {
   const [detector, landmarks, identity] = await Promise.all([
-    openNetwork('blazeface', DETECTOR_INPUT_SIZE),
-    openNetwork('facemesh', LANDMARK_INPUT_SIZE),
-    openNetwork('faceres', IDENTITY_INPUT_SIZE),
+    openNetwork('blazeface', DETECTOR_INPUT_SIZE, batching),
+    openNetwork('facemesh', LANDMARK_INPUT_SIZE, batching),
+    openNetwork('faceres', IDENTITY_INPUT_SIZE, batching),
   ]);
   return { detector, landmarks, identity };
 }

@@ -10,7 +10,7 @@ describe('loadConfig', () => {
 
     expect(loaded).toEqual({
       device: 'auto',
-      threads: 0,
+      threads: 1,
       batchMax: 8,
       batchDelayMs: 5,
       maxImageBytes: 20 * 1024 * 1024,

@@ -1,0 +1,144 @@
+/**
+ * Milliseconds per image for each stage of the face pipeline and for the whole of it, in three
+ * modes measured in the same run: one image at a time with networks unbatched (a stage's own
+ * cost), one at a time through the service's micro-batcher (FACE3D_BATCH_MAX,
+ * FACE3D_BATCH_DELAY_MS: what a lone request sees), and N images in flight through that batcher,
+ * where a figure is wall time divided by images: throughput.
+ *   npm run bench:pipeline -- [--root ../shared/datasets/lfw/dev] [--images 100] [--concurrency 8]
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { config } from '../src/config.js';
+import { listPeople } from '../src/dataset/folder-dataset.js';
+import { mapConcurrent } from '../src/eval/embedding-source.js';
+import type { MicroBatcherOptions } from '../src/inference/batcher.js';
+import { decodeImage } from '../src/inference/decode.js';
+import type { Detection } from '../src/inference/detect-decode.js';
+import { detectFaces, largestDetection } from '../src/inference/detector.js';
+import { faceTexture } from '../src/inference/face-texture.js';
+import { identityFeatures, identityRegion } from '../src/inference/identity.js';
+import type { RgbImage } from '../src/inference/image.js';
+import { detectLandmarks, regionFromDetection } from '../src/inference/landmarks.js';
+import { analysePhoto, closeFaceNetworks, openFaceNetworks, type FaceNetworks } from '../src/inference/pipeline.js';
+
+const STAGES = ['decode', 'detect', 'landmarks (2 passes)', 'identity features (faceres)', 'UV texture warp', 'whole pipeline'] as const;
+type StageName = (typeof STAGES)[number];
+type StageTimes = Record<StageName, number>;
+
+interface Mode {
+  readonly label: string;
+  readonly batching: MicroBatcherOptions;
+  readonly concurrency: number;
+}
+
+/** The pipeline's networks with the given batching (openFaceNetworks always takes the configured one). */
+/** Runs `fn` over every item with `concurrency` in flight; the wall time per item. */
+async function timed<I, O>(items: readonly I[], concurrency: number, fn: (item: I) => Promise<O> | O): Promise<{ outputs: O[]; msPerImage: number }> {
+  const started = performance.now();
+  const outputs = await mapConcurrent(items, concurrency, async (item) => fn(item));
+  return { outputs, msPerImage: (performance.now() - started) / Math.max(items.length, 1) };
+}
+
+interface Face {
+  readonly image: RgbImage;
+  readonly detection: Detection;
+}
+
+interface Landmarked {
+  readonly image: RgbImage;
+  readonly points: Float32Array;
+}
+
+/** The decoded, detected faces are fed stage by stage, so each stage is timed on its own. */
+async function timeStages(networks: FaceNetworks, photos: readonly Uint8Array[], concurrency: number): Promise<{ times: StageTimes; faces: number }> {
+  const decode = await timed(photos, concurrency, (bytes) => decodeImage(bytes));
+  const detect = await timed(decode.outputs, concurrency, async (image) => ({ image, detection: largestDetection(await detectFaces(networks.detector, image)) }));
+  const faces = detect.outputs.filter((face): face is Face => face.detection !== undefined);
+  const landmarks = await timed(faces, concurrency, async ({ image, detection }): Promise<Landmarked> => ({
+    image,
+    points: (await detectLandmarks(networks.landmarks, image, regionFromDetection(detection))).points,
+  }));
+  const identity = await timed(landmarks.outputs, concurrency, ({ image, points }) => identityFeatures(networks.identity, image, identityRegion(points)));
+  const texture = await timed(landmarks.outputs, concurrency, ({ image, points }) => faceTexture(image, points));
+  const whole = await timed(photos, concurrency, async (bytes) => {
+    const { image, faces: [face] } = await analysePhoto(networks, bytes);
+    return face && faceTexture(image, face.landmarks.points);
+  });
+  const times = {
+    decode: decode.msPerImage,
+    detect: detect.msPerImage,
+    'landmarks (2 passes)': landmarks.msPerImage,
+    'identity features (faceres)': identity.msPerImage,
+    'UV texture warp': texture.msPerImage,
+    'whole pipeline': whole.msPerImage,
+  };
+  return { times, faces: faces.length };
+}
+
+/** A short first run, so session set-up and first-call allocations are not timed. */
+const WARM_UP_IMAGES = 8;
+
+async function measureMode(mode: Mode, photos: readonly Uint8Array[]): Promise<{ times: StageTimes; faces: number }> {
+  const networks = await openFaceNetworks(mode.batching);
+  try {
+    await timeStages(networks, photos.slice(0, WARM_UP_IMAGES), mode.concurrency);
+    return await timeStages(networks, photos, mode.concurrency);
+  } finally {
+    await closeFaceNetworks(networks);
+  }
+}
+
+/** `count` photos spread evenly over the dataset's sorted list, read into memory (file reads are not timed). */
+async function readPhotos(root: string, count: number): Promise<Uint8Array[]> {
+  const paths = (await listPeople(root)).flatMap((person) => person.images);
+  const step = Math.max(1, Math.floor(paths.length / count));
+  const chosen = paths.filter((_, i) => i % step === 0).slice(0, count);
+  return Promise.all(chosen.map((path) => readFile(join(root, path))));
+}
+
+function markdownTable(modes: readonly Mode[], times: readonly StageTimes[]): string {
+  const stageSum = (t: StageTimes): number => STAGES.filter((s) => s !== 'whole pipeline').reduce((sum, s) => sum + t[s], 0);
+  const row = (label: string, values: readonly number[]): string => `| ${label} | ${values.map((v) => v.toFixed(1)).join(' | ')} |`;
+  return [
+    `| stage (ms/image) | ${modes.map((m) => m.label).join(' | ')} |`,
+    `|---|${modes.map(() => '---|').join('')}`,
+    ...STAGES.filter((s) => s !== 'whole pipeline').map((stage) => row(stage, times.map((t) => t[stage]))),
+    row('sum of the stages', times.map(stageSum)),
+    row('whole pipeline (decode → texture)', times.map((t) => t['whole pipeline'])),
+  ].join('\n');
+}
+
+const { values } = parseArgs({
+  options: {
+    root: { type: 'string', default: '../shared/datasets/lfw/dev' },
+    images: { type: 'string', default: '100' },
+    concurrency: { type: 'string', default: '8' },
+  },
+});
+if (!existsSync(values.root)) {
+  console.log(`bench:pipeline skipped: no LFW dev photos at ${values.root} (pass --root <folder-per-person photos>)`);
+  process.exit(0);
+}
+
+const { batchMax, batchDelayMs, threads } = config();
+const concurrency = Number(values.concurrency);
+const serviceBatching = { maxBatch: batchMax, maxDelayMs: batchDelayMs };
+const modes: Mode[] = [
+  { label: 'one at a time, unbatched', batching: { maxBatch: 1, maxDelayMs: 0 }, concurrency: 1 },
+  // A lone request in the service: every network call waits out the batcher's delay for company.
+  { label: `one at a time, batcher (≤ ${batchMax}, ${batchDelayMs} ms wait)`, batching: serviceBatching, concurrency: 1 },
+  { label: `${concurrency} in flight, batcher (≤ ${batchMax}, ${batchDelayMs} ms wait)`, batching: serviceBatching, concurrency },
+];
+const photos = await readPhotos(values.root, Number(values.images));
+const loadBefore = loadavg()[0];
+const results: { times: StageTimes; faces: number }[] = [];
+for (const mode of modes) results.push(await measureMode(mode, photos));
+
+const cpu = cpus();
+console.log(`Pipeline on ${photos.length} photos from ${values.root} (a face found in ${results[0].faces}); ` +
+  `${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, load average ${loadBefore.toFixed(1)} before the run; ` +
+  `ONNX Runtime device ${config().device}, ${threads || 'default'} threads; Node ${process.version}\n`);
+console.log(markdownTable(modes, results.map((r) => r.times)));

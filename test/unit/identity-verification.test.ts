@@ -1,0 +1,104 @@
+import { describe, expect, it } from '@jest/globals';
+import type { IdentityFraming } from '../../src/inference/identity.js';
+import {
+  averageWithMirror,
+  MISSING_SCORE,
+  mirrorCrop,
+  pairsMissingAPhoto,
+  scorePairs,
+  searchFraming,
+  verification,
+  type FramingGrid,
+} from '../../tools/identity/verification.js';
+
+describe('scorePairs', () => {
+  const vectors = new Map([
+    ['a', Float32Array.of(1, 0)],
+    ['b', Float32Array.of(2, 0)],
+    ['c', Float32Array.of(0, 3)],
+  ]);
+
+  it('scores by cosine and gives a pair with a missing photo the lowest score', () => {
+    const pairs = [
+      { imageA: 'a', imageB: 'b', same: true },
+      { imageA: 'a', imageB: 'c', same: false },
+      { imageA: 'a', imageB: 'gone', same: true },
+    ];
+    expect(scorePairs(pairs, vectors)).toEqual([
+      { score: 1, same: true },
+      { score: 0, same: false },
+      { score: MISSING_SCORE, same: true },
+    ]);
+    expect(pairsMissingAPhoto(pairs, vectors)).toBe(1);
+  });
+});
+
+describe('verification', () => {
+  it('is perfect when every same pair outscores every different pair', () => {
+    const scored = Array.from({ length: 40 }, (_, i) => ({ score: i < 20 ? 0.9 + i / 1000 : 0.1 + i / 1000, same: i < 20 }));
+    expect(verification(scored)).toEqual({ accuracy: 1, tenFoldAccuracy: 1, tenFoldStandardError: 0, auc: 1 });
+  });
+
+  it('reports chance for scores that do not depend on the label', () => {
+    const scored = Array.from({ length: 40 }, (_, i) => ({ score: 0.5, same: i % 2 === 0 }));
+    const result = verification(scored);
+    expect(result.accuracy).toBe(0.5);
+    expect(result.auc).toBe(0.5);
+  });
+});
+
+describe('mirrorCrop', () => {
+  it('reverses each row of pixels and keeps each pixel\'s channels in order', () => {
+    // 2x2 RGB: pixel (x, y) holds 10 * (2y + x) + channel.
+    const crop = Float32Array.from({ length: 12 }, (_, i) => 10 * Math.floor(i / 3) + (i % 3));
+    expect(Array.from(mirrorCrop(crop, 2))).toEqual([10, 11, 12, 0, 1, 2, 30, 31, 32, 20, 21, 22]);
+  });
+
+  it('is its own inverse and leaves its input alone', () => {
+    const crop = Float32Array.from({ length: 5 * 5 * 3 }, (_, i) => i * 7 % 13);
+    const copy = Float32Array.from(crop);
+    expect(mirrorCrop(mirrorCrop(crop, 5), 5)).toEqual(crop);
+    expect(crop).toEqual(copy);
+  });
+
+  it('refuses a crop of the wrong size', () => {
+    expect(() => mirrorCrop(new Float32Array(11), 2)).toThrow(RangeError);
+  });
+});
+
+describe('averageWithMirror', () => {
+  it('averages the normalised embeddings of each photo and its mirror', () => {
+    const averaged = averageWithMirror(new Map([['p', Float32Array.of(3, 0)]]), new Map([['p', Float32Array.of(0, 5)]]));
+    const [x, y] = averaged.get('p')!;
+    expect(x).toBeCloseTo(Math.SQRT1_2, 6);
+    expect(y).toBeCloseTo(Math.SQRT1_2, 6);
+  });
+
+  it('refuses a photo without a mirrored embedding', () => {
+    expect(() => averageWithMirror(new Map([['p', Float32Array.of(1)]]), new Map())).toThrow(/no mirrored embedding for p/);
+  });
+});
+
+describe('searchFraming', () => {
+  const grid: FramingGrid = { start: { offset: -0.3, side: 3.2, level: true }, sides: [2.8, 3.2, 3.6], offsets: [-0.5, -0.3, 0] };
+
+  it('walks side, then offset, then levelling, trying each framing once', async () => {
+    // Peaks at side 3.6, offset 0, unlevelled.
+    const accuracyOf = async (f: IdentityFraming): Promise<number> => 1 - Math.abs(f.side - 3.6) - Math.abs(f.offset) - (f.level ? 0.01 : 0);
+    const search = await searchFraming(grid, accuracyOf);
+    expect(search.best.framing).toEqual({ offset: 0, side: 3.6, level: false });
+    expect(search.trials.map((t) => t.framing)).toEqual([
+      { offset: -0.3, side: 3.2, level: true },
+      { offset: -0.3, side: 2.8, level: true },
+      { offset: -0.3, side: 3.6, level: true },
+      { offset: -0.5, side: 3.6, level: true },
+      { offset: 0, side: 3.6, level: true },
+      { offset: 0, side: 3.6, level: false },
+    ]);
+  });
+
+  it('keeps the start on ties', async () => {
+    const search = await searchFraming(grid, async () => 0.9);
+    expect(search.best).toEqual({ framing: grid.start, accuracy: 0.9 });
+  });
+});

@@ -1,0 +1,109 @@
+/**
+ * The pure parts of comparing identity networks: scoring pairs of photos, the mirrored-copy
+ * trick, and the search for a network's crop framing.
+ */
+import type { ImagePair } from '../../src/eval/pairs.js';
+import { areaUnderCurve, bestThresholdAccuracy, tenFoldAccuracy, type ScoredPair } from '../../src/eval/metrics.js';
+import { cosineSimilarity, meanTemplate } from '../../src/gallery/similarity.js';
+import type { IdentityFraming } from '../../src/inference/identity.js';
+
+/**
+ * A pair with a photo that has no embedding (no face found) scores the lowest cosine: it counts
+ * as a "different" decision, so a failure costs accuracy instead of silently leaving the test.
+ */
+export const MISSING_SCORE = -1;
+
+export function scorePairs(pairs: readonly ImagePair[], vectors: ReadonlyMap<string, Float32Array>): ScoredPair[] {
+  return pairs.map(({ imageA, imageB, same }) => {
+    const a = vectors.get(imageA);
+    const b = vectors.get(imageB);
+    return { score: a && b ? cosineSimilarity(a, b) : MISSING_SCORE, same };
+  });
+}
+
+export function pairsMissingAPhoto(pairs: readonly ImagePair[], vectors: ReadonlyMap<string, Float32Array>): number {
+  return pairs.filter((pair) => !vectors.has(pair.imageA) || !vectors.has(pair.imageB)).length;
+}
+
+export interface Verification {
+  /** At the threshold that is best on these very pairs (an optimistic figure). */
+  readonly accuracy: number;
+  /** LFW protocol: each tenth scored at the threshold chosen on the other nine. */
+  readonly tenFoldAccuracy: number;
+  readonly tenFoldStandardError: number;
+  readonly auc: number;
+}
+
+export function verification(scored: readonly ScoredPair[]): Verification {
+  const tenFold = tenFoldAccuracy(scored);
+  return {
+    accuracy: bestThresholdAccuracy(scored).accuracy,
+    tenFoldAccuracy: tenFold.mean,
+    tenFoldStandardError: tenFold.standardError,
+    auc: areaUnderCurve(scored),
+  };
+}
+
+/** A square HWC crop mirrored left to right (a new array). */
+export function mirrorCrop(crop: Float32Array, size: number, channels = 3): Float32Array {
+  if (crop.length !== size * size * channels) throw new RangeError(`a ${size}x${size}x${channels} crop has ${size * size * channels} values, got ${crop.length}`);
+  const mirrored = new Float32Array(crop.length);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const from = (y * size + x) * channels;
+      const to = (y * size + size - 1 - x) * channels;
+      for (let c = 0; c < channels; c++) mirrored[to + c] = crop[from + c];
+    }
+  }
+  return mirrored;
+}
+
+/** The mirrored-copy trick: each photo's embedding and its mirror's, both normalised, averaged. */
+export function averageWithMirror(plain: ReadonlyMap<string, Float32Array>, mirrored: ReadonlyMap<string, Float32Array>): Map<string, Float32Array> {
+  return new Map([...plain].map(([path, vector]) => {
+    const mirror = mirrored.get(path);
+    if (!mirror) throw new RangeError(`no mirrored embedding for ${path}`);
+    return [path, meanTemplate([vector, mirror])];
+  }));
+}
+
+/** The framings a search may try: every side and every offset, levelled or not. */
+export interface FramingGrid {
+  readonly start: IdentityFraming;
+  readonly sides: readonly number[];
+  readonly offsets: readonly number[];
+}
+
+export interface FramingTrial {
+  readonly framing: IdentityFraming;
+  readonly accuracy: number;
+}
+
+export interface FramingSearch {
+  readonly best: FramingTrial;
+  /** In the order they were tried. */
+  readonly trials: readonly FramingTrial[];
+}
+
+/**
+ * Coordinate search, cheaper than the full grid: the start, then each side at the start's offset,
+ * then each offset at the best side, then the best with levelling switched. A framing must beat the
+ * best so far strictly to replace it, so ties keep the start.
+ */
+export async function searchFraming(grid: FramingGrid, accuracyOf: (framing: IdentityFraming) => Promise<number>): Promise<FramingSearch> {
+  const trials: FramingTrial[] = [];
+  const tried = (f: IdentityFraming): boolean => trials.some((t) => t.framing.side === f.side && t.framing.offset === f.offset && t.framing.level === f.level);
+  let best: FramingTrial | undefined;
+  const consider = async (framings: readonly IdentityFraming[]): Promise<void> => {
+    for (const framing of framings.filter((f) => !tried(f))) {
+      const trial = { framing, accuracy: await accuracyOf(framing) };
+      trials.push(trial);
+      if (!best || trial.accuracy > best.accuracy) best = trial;
+    }
+  };
+  await consider([grid.start]);
+  await consider(grid.sides.map((side) => ({ ...grid.start, side })));
+  await consider(grid.offsets.map((offset) => ({ ...best!.framing, offset })));
+  await consider([{ ...best!.framing, level: !best!.framing.level }]);
+  return { best: best!, trials };
+}
