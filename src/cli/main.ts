@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerFaceCommands } from './face-commands.js';
 import { registerServerCommands } from './server-commands.js';
 import { registerEvalCommands } from './eval-commands.js';
+import { registerImportCommands } from './import-commands.js';
 
 const program = new Command();
 program
@@ -14,6 +15,7 @@ program
 registerFaceCommands(program);
 registerServerCommands(program);
 registerEvalCommands(program);
+registerImportCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,14 +1,19 @@
 /**
  * A face3d 3D morphable model ("bundle"): a manifest plus flat float32 files, loaded once.
- *   shape      S = μ_S + U_S (σ_S ⊙ α) + E (σ_E ⊙ e)   (468 x 3 FaceMesh vertices, millimetres, y up)
- *   texture    T = μ_T + U_T (σ_T ⊙ β)                 (size x size RGB in FaceMesh's UV layout, 0..255)
+ *   shape      S = μ_S + U_S (σ_S ⊙ α) + E (σ_E ⊙ e)   (vertexCount x 3, x y z interleaved, millimetres, y up)
+ *   texture    T = μ_T + U_T (σ_T ⊙ β)                 (0..255 RGB: an image in the UV layout, or one colour per vertex)
  * α and β are the identity vector (σ units, as in the Basel Face Model); e is the per-photo
  * expression, kept apart from identity.
+ *
+ * Topologies: 'mediapipe-facemesh-468' (our own bundles: FaceMesh's triangles and UVs, a UV texture
+ * image of texture.size) or 'custom' (imported models such as the Basel Face Model: triangles in a
+ * uint32 file, texture per vertex). Bundles written before 'custom' existed read unchanged.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Face3dError } from '../errors.js';
 import type { Matrix } from '../training/linear-algebra.js';
+import { FACEMESH_TRIANGLES } from './facemesh-topology.js';
 
 export const BUNDLE_FORMAT_VERSION = 1;
 
@@ -20,16 +25,30 @@ export interface LinearModelFiles {
   readonly sigma: string;
 }
 
+export type BundleTopology = 'mediapipe-facemesh-468' | 'custom';
+
+/** A texture image of size x size in the topology's UV layout (`kind` absent in older bundles), or one RGB colour per vertex. */
+export type TextureFiles = LinearModelFiles & ({ readonly kind?: 'uv-image'; readonly size: number } | { readonly kind: 'per-vertex' });
+
+/** uint32 vertex indices, three per triangle, 0-based, counter-clockwise seen from the front. */
+export interface TrianglesFile {
+  readonly file: string;
+  readonly count: number;
+}
+
 export interface BundleManifest {
   readonly format: number;
   readonly id: string;
   readonly description: string;
   readonly vertexCount: number;
-  readonly topology: 'mediapipe-facemesh-468';
+  readonly topology: BundleTopology;
+  /** Required for the 'custom' topology. */
+  readonly triangles?: TrianglesFile;
   readonly units: 'mm';
   readonly shape: LinearModelFiles;
+  /** Zero components when the model has none (the Basel Face Model 2009). */
   readonly expression: LinearModelFiles;
-  readonly texture: LinearModelFiles & { readonly size: number };
+  readonly texture: TextureFiles;
   /** The preprocessing the regressor was trained with (identity crop framing, feature network). */
   readonly preprocessing: Readonly<Record<string, unknown>>;
   /** The regression head from identity features to [α, β], if trained. */
@@ -52,14 +71,35 @@ export interface Bundle {
   readonly shape: LinearModel;
   readonly expression: LinearModel;
   readonly texture: LinearModel;
+  readonly triangles: Uint32Array;
+}
+
+async function readFileBuffer(path: string, expectedValues: number): Promise<ArrayBuffer> {
+  const bytes = await readFile(path);
+  if (bytes.byteLength !== expectedValues * 4) {
+    throw new Face3dError('MODEL_UNAVAILABLE', `${path} holds ${bytes.byteLength / 4} values, expected ${expectedValues}`);
+  }
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
 }
 
 async function readFloat32(path: string, expected: number): Promise<Float32Array> {
-  const bytes = await readFile(path);
-  if (bytes.byteLength !== expected * 4) {
-    throw new Face3dError('MODEL_UNAVAILABLE', `${path} holds ${bytes.byteLength / 4} floats, expected ${expected}`);
-  }
-  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  return new Float32Array(await readFileBuffer(path, expected));
+}
+
+/** The texture image's side for UV-image bundles; MODEL_UNAVAILABLE for per-vertex ones, which have no image. */
+export function uvTextureSize(manifest: BundleManifest): number {
+  const { texture } = manifest;
+  if (texture.kind === 'per-vertex') throw new Face3dError('MODEL_UNAVAILABLE', `bundle ${manifest.id} has per-vertex colours, not a UV texture image`);
+  return texture.size;
+}
+
+async function loadTriangles(dir: string, manifest: BundleManifest): Promise<Uint32Array> {
+  if (manifest.topology === 'mediapipe-facemesh-468') return FACEMESH_TRIANGLES;
+  if (!manifest.triangles) throw new Face3dError('MODEL_UNAVAILABLE', `bundle ${manifest.id} has a custom topology but no triangles file`);
+  const triangles = new Uint32Array(await readFileBuffer(join(dir, manifest.triangles.file), manifest.triangles.count * 3));
+  const outside = triangles.find((index) => index >= manifest.vertexCount);
+  if (outside !== undefined) throw new Face3dError('MODEL_UNAVAILABLE', `bundle ${manifest.id}: triangle index ${outside} is outside its ${manifest.vertexCount} vertices`);
+  return triangles;
 }
 
 async function loadLinearModel(dir: string, files: LinearModelFiles): Promise<LinearModel> {
@@ -81,12 +121,18 @@ export async function loadBundle(dir: string): Promise<Bundle> {
   if (manifest.format !== BUNDLE_FORMAT_VERSION) {
     throw new Face3dError('MODEL_UNAVAILABLE', `bundle ${manifest.id} has format ${manifest.format}; this face3d reads format ${BUNDLE_FORMAT_VERSION}`);
   }
-  const [shape, expression, texture] = await Promise.all([
+  const vertexDims = manifest.vertexCount * 3;
+  const perVertexTexture = manifest.texture.kind === 'per-vertex';
+  if (manifest.shape.dims !== vertexDims || (perVertexTexture && manifest.texture.dims !== vertexDims)) {
+    throw new Face3dError('MODEL_UNAVAILABLE', `bundle ${manifest.id}: shape or per-vertex texture dims differ from 3 x ${manifest.vertexCount} vertices`);
+  }
+  const [shape, expression, texture, triangles] = await Promise.all([
     loadLinearModel(dir, manifest.shape),
     loadLinearModel(dir, manifest.expression),
     loadLinearModel(dir, manifest.texture),
+    loadTriangles(dir, manifest),
   ]);
-  return { dir, manifest, shape, expression, texture };
+  return { dir, manifest, shape, expression, texture, triangles };
 }
 
 /** mean + Σ_j basis_j σ_j c_j, in float32 (the runtime's precision). Missing coefficients are 0. */
@@ -110,6 +156,14 @@ export async function writeLinearModel(dir: string, prefix: string, model: Linea
   await writeFile(join(dir, files.basis), model.basis.data);
   await writeFile(join(dir, files.sigma), model.sigma);
   return { components: model.basis.rows, dims: model.basis.cols, ...files };
+}
+
+/** Writes a custom topology's triangles as `triangles.u32`; returns its manifest entry. */
+export async function writeTriangles(dir: string, triangles: Uint32Array): Promise<TrianglesFile> {
+  const file = 'triangles.u32';
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, file), triangles);
+  return { file, count: triangles.length / 3 };
 }
 
 export async function writeManifest(dir: string, manifest: BundleManifest): Promise<void> {

@@ -8,6 +8,8 @@ import { alignSimilarity, rotationToEuler, type EulerAngles } from './procrustes
 import type { Bundle, LinearModel } from './bundle.js';
 import { solveSymmetricPositiveDefinite, zeros64 } from '../training/linear-algebra.js';
 import { imageToModelSpace } from '../mesh/mesh.js';
+import { project } from './pca.js';
+import { symmetriseShape } from './symmetry.js';
 
 export interface PoseFit {
   /** Photo landmarks mapped into the model frame (similarity-aligned to the mean shape). */
@@ -67,15 +69,39 @@ export const SHAPE_FIT_LAMBDA = 4;
 /** Texture noise (squared 0..255 levels) relative to the prior, per texel channel. */
 export const TEXTURE_FIT_LAMBDA = 2000;
 
+export interface NeutralShape {
+  /** The aligned shape less its expression (and averaged with its mirror image when `symmetric`). */
+  readonly neutral: Float64Array;
+  readonly expression: Float64Array;
+}
+
+/**
+ * Removes a photo's expression: a joint ridge fit of identity and expression explains the aligned
+ * shape, and only the expression part is subtracted, so the identity keeps its full scale. This is
+ * exactly what per-person labels pool, so one photo's fit and a person's label are comparable.
+ */
+export function neutralShape(aligned: Float64Array, mean: ArrayLike<number>, identity: LinearModel, expressionModel: LinearModel, lambda: number, symmetric: boolean): NeutralShape {
+  const [, expression] = fitJointCoefficients(aligned, mean, [identity, expressionModel], lambda);
+  const out = Float64Array.from(aligned);
+  const d = out.length;
+  for (let j = 0; j < expression.length; j++) {
+    const scale = expression[j] * expressionModel.sigma[j];
+    for (let c = 0; c < d; c++) out[c] -= scale * expressionModel.basis.data[j * d + c];
+  }
+  return { neutral: symmetric ? symmetriseShape(out) : out, expression };
+}
+
 export interface ShapeFit extends PoseFit {
   readonly identity: Float64Array;
   readonly expression: Float64Array;
 }
 
+/** Pose, expression and the identity coefficients of one photo's landmarks (its neutral shape projected on the shape basis). */
 export function fitShape(bundle: Bundle, points: Float32Array, lambda = SHAPE_FIT_LAMBDA): ShapeFit {
   const pose = fitPose(bundle.shape.mean, points);
-  const [identity, expression] = fitJointCoefficients(pose.aligned, bundle.shape.mean, [bundle.shape, bundle.expression], lambda);
-  return { ...pose, identity, expression };
+  const symmetric = bundle.manifest.preprocessing.symmetric === true;
+  const { neutral, expression } = neutralShape(pose.aligned, bundle.shape.mean, bundle.shape, bundle.expression, lambda, symmetric);
+  return { ...pose, identity: project(bundle.shape, neutral), expression };
 }
 
 /**

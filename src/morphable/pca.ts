@@ -136,11 +136,18 @@ function orientRows(basis: Matrix<Float64Array>): void {
   }
 }
 
+/** The parts of a linear model that coefficients need (a Pca, or a bundle's float32 model). */
+export interface LinearBasis {
+  readonly mean: FloatArray;
+  readonly basis: Matrix;
+  readonly sigma: FloatArray;
+}
+
 /** Coefficients of x in sigma units: alpha_j = basis_j · (x − mean) / sigma_j. */
-export function project(pca: Pca, x: FloatArray): Float64Array {
+export function project(pca: LinearBasis, x: FloatArray): Float64Array {
   const residual = residualFromMean(pca, x);
   const { basis, sigma } = pca;
-  return sigma.map((s, j) => dot(basis.data, j * basis.cols, residual, 0, basis.cols) / s);
+  return Float64Array.from(sigma, (s, j) => dot(basis.data, j * basis.cols, residual, 0, basis.cols) / s);
 }
 
 /** mean + Σ_j basis_j · sigma_j · coeffs_j. Fewer coefficients than components use the leading ones. */
@@ -194,7 +201,7 @@ export function projectRegularised(pca: Pca, x: FloatArray, lambda: number, dime
   return solveSymmetricPositiveDefinite(normal, rhs).data;
 }
 
-function residualFromMean(pca: Pca, x: FloatArray): Float64Array {
+function residualFromMean(pca: LinearBasis, x: FloatArray): Float64Array {
   assertLength(x, pca.mean.length, 'PCA sample');
-  return pca.mean.map((m, c) => x[c] - m);
+  return Float64Array.from(pca.mean, (m, c) => x[c] - m);
 }

@@ -1,5 +1,5 @@
 import type { Mesh } from '../mesh/mesh.js';
-import { FACEMESH_TRIANGLES, FACEMESH_UVS } from './facemesh-topology.js';
+import { FACEMESH_UVS } from './facemesh-topology.js';
 import { synthesise, type Bundle } from './bundle.js';
 import { sampleBilinear } from '../mesh/raster.js';
 
@@ -15,9 +15,10 @@ function clampByte(value: number): number {
 }
 
 /**
- * The face as a mesh: vertices S = μ_S + U_S(σ_S ⊙ α) [+ E(σ_E ⊙ e)] in millimetres, the texture
- * T = μ_T + U_T(σ_T ⊙ β) as an image in FaceMesh's UV layout, and per-vertex colours sampled from
- * it (for formats and viewers without textures).
+ * The face as a mesh: vertices S = μ_S + U_S(σ_S ⊙ α) [+ E(σ_E ⊙ e)] in millimetres and the texture
+ * T = μ_T + U_T(σ_T ⊙ β), clamped to 0..255. A per-vertex texture is the vertex colours themselves
+ * (the Basel Face Model's convention); a UV texture is an image in FaceMesh's UV layout, with
+ * per-vertex colours sampled from it for formats and viewers without textures.
  */
 export function reconstructMesh(bundle: Bundle, coefficients: Coefficients): Mesh {
   const positions = synthesise(bundle.shape, coefficients.shape);
@@ -25,11 +26,13 @@ export function reconstructMesh(bundle: Bundle, coefficients: Coefficients): Mes
     const offsets = synthesise(bundle.expression, coefficients.expression, new Float32Array(positions.length));
     for (let c = 0; c < positions.length; c++) positions[c] += offsets[c];
   }
-  const size = bundle.manifest.texture.size;
   const texels = synthesise(bundle.texture, coefficients.texture);
+  const textureFiles = bundle.manifest.texture;
+  if (textureFiles.kind === 'per-vertex') return { positions, indices: bundle.triangles, colors: Uint8Array.from(texels, clampByte) };
+  const { size } = textureFiles;
   const texture = { width: size, height: size, data: Uint8Array.from(texels, clampByte) };
   const sampled = new Float32Array(positions.length);
   for (let v = 0; v < positions.length / 3; v++) sampleBilinear(texture, FACEMESH_UVS[v * 2] * size, FACEMESH_UVS[v * 2 + 1] * size, sampled, v * 3);
   const colors = Uint8Array.from(sampled, clampByte);
-  return { positions, indices: FACEMESH_TRIANGLES, colors, uvs: FACEMESH_UVS, texture };
+  return { positions, indices: bundle.triangles, colors, uvs: FACEMESH_UVS, texture };
 }

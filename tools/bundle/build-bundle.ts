@@ -15,8 +15,8 @@ import { fitPca, project, type Pca } from '../../src/morphable/pca.js';
 import { generalisedProcrustesMean } from '../../src/morphable/procrustes.js';
 import { robustPool, splitHalfReliability } from '../../src/morphable/pooling.js';
 import { downsampleTexture, poolTextures, type TextureSample } from '../../src/morphable/texture-space.js';
-import { symmetriseShape, symmetriseTexture } from '../../src/morphable/symmetry.js';
-import { fitJointCoefficients, fitPose, SHAPE_FIT_LAMBDA } from '../../src/morphable/fit.js';
+import { symmetriseTexture } from '../../src/morphable/symmetry.js';
+import { fitPose, neutralShape, SHAPE_FIT_LAMBDA } from '../../src/morphable/fit.js';
 import { BUNDLE_FORMAT_VERSION, writeLinearModel, writeManifest, type BundleManifest, type LinearModel } from '../../src/morphable/bundle.js';
 import { FACEMESH_LANDMARKS, FACEMESH_VERTEX_COUNT } from '../../src/morphable/facemesh-topology.js';
 import { imageToModelSpace } from '../../src/mesh/mesh.js';
@@ -110,15 +110,7 @@ log(`expression basis: ${expressionPca.basis.rows} components, ${(100 * expressi
 const expressionModel = asLinearModel(expressionPca);
 const identityModel = asLinearModel(preliminaryIdentity);
 expressionModel.mean.set(meanShape);
-const neutral = fits.map((fit) => {
-  const [, expression] = fitJointCoefficients(fit.aligned, meanShape, [identityModel, expressionModel], SHAPE_FIT_LAMBDA);
-  const out = Float64Array.from(fit.aligned);
-  for (let j = 0; j < expression.length; j++) {
-    const scale = expression[j] * expressionModel.sigma[j];
-    for (let c = 0; c < POINT_VALUES; c++) out[c] -= scale * expressionModel.basis.data[j * POINT_VALUES + c];
-  }
-  return symmetric ? symmetriseShape(out) : out;
-});
+const neutral = fits.map((fit) => neutralShape(fit.aligned, meanShape, identityModel, expressionModel, SHAPE_FIT_LAMBDA, symmetric).neutral);
 log(`expression removed from every photo${symmetric ? ', shapes symmetrised' : ''}`);
 
 // 4. Shape: robust pooling per person, PCA across people.

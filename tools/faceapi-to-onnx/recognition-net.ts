@@ -6,7 +6,7 @@
  */
 import { OPSET, type ConvertedModel } from '../tfjs-to-onnx/convert.js';
 import { NHWC_TO_NCHW, transposeData } from '../tfjs-to-onnx/layout.js';
-import { OnnxGraphBuilder, attr, floatTensor, int64Tensor, serializeModel } from '../tfjs-to-onnx/onnx-builder.js';
+import { OnnxGraphBuilder, attr, floatTensor, int64Tensor, serializeModel } from '../../src/onnx/onnx-builder.js';
 import { BATCH, spatialPadding, windowOutputSize, type Window2d } from '../tfjs-to-onnx/tensor-shape.js';
 import type { ConstTensor } from '../tfjs-to-onnx/weights.js';
 

@@ -1,7 +1,7 @@
 /** State shared by the op converters: TF name -> ONNX value, constants, cached transposes and initializers. */
 import { parseInputRef } from './graph-model.js';
 import { identityPerm, isIdentity, permute, transposeBetween, transposeData, type Perm } from './layout.js';
-import { OnnxGraphBuilder, attr, floatTensor, int64Tensor, type AttributeProto } from './onnx-builder.js';
+import { OnnxGraphBuilder, attr, floatTensor, int64Tensor, type AttributeProto } from '../../src/onnx/onnx-builder.js';
 import type { Shape } from './tensor-shape.js';
 import type { ConstTensor } from './weights.js';
 

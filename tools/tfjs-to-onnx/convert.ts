@@ -5,14 +5,15 @@
 import { ConversionContext, type TfValue } from './context.js';
 import { attrShape, dataInputs, parseInputRef, type GraphModelSource, type TfNode } from './graph-model.js';
 import { identityPerm } from './layout.js';
-import { OnnxGraphBuilder, serializeModel, type OnnxDim } from './onnx-builder.js';
+import { OnnxGraphBuilder, serializeModel, type OnnxDim } from '../../src/onnx/onnx-builder.js';
 import { OP_CONVERTERS } from './ops/index.js';
 import { BATCH, type Shape } from './tensor-shape.js';
 import { decodeWeights } from './weights.js';
 
 /** Bump when the generated graphs change for the same source (invalidates built models). */
 export const CONVERTER_VERSION = '1.0.0';
-export const OPSET = 17;
+import { OPSET } from '../../src/onnx/onnx-builder.js';
+export { OPSET };
 
 /** A TF node whose (first) output becomes a graph output called `name`. */
 export interface OutputSpec {

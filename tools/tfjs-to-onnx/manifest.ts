@@ -1,7 +1,7 @@
 /** models/build/manifest.json: what was built from what, so rebuilds can be skipped and consumers know the I/O. */
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { OnnxDim } from './onnx-builder.js';
+import type { OnnxDim } from '../../src/onnx/onnx-builder.js';
 import type { ValueRange } from './models.js';
 
 export const MANIFEST_FILE = 'manifest.json';

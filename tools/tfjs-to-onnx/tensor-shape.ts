@@ -1,6 +1,7 @@
 /** Static shape inference over TF shapes; the batch dimension is tracked symbolically. */
 
-export const BATCH = 'batch';
+import { BATCH } from '../../src/onnx/onnx-builder.js';
+export { BATCH };
 
 /** A known size, the model's batch size, or unknown. */
 export type Dim = number | typeof BATCH | null;

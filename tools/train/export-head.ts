@@ -1,5 +1,5 @@
 /** The regression head as ONNX: Gemm (+ Relu + Gemm), input `features` [batch, d], output `coefficients`. */
-import { floatTensor, OnnxGraphBuilder, serializeModel, attr } from '../tfjs-to-onnx/onnx-builder.js';
+import { floatTensor, OnnxGraphBuilder, OPSET, serializeModel, attr } from '../../src/onnx/onnx-builder.js';
 import { headInputDim, headOutputDim, type RegressionHead } from '../../src/training/head.js';
 
 export const HEAD_INPUT = 'features';
@@ -18,5 +18,5 @@ export function headToOnnx(head: RegressionHead, description: string): Uint8Arra
       : graph.addNode('Relu', [graph.addNode('Gemm', [value, weights, bias], `dense${index}`)], `relu${index}`);
   });
   graph.addOutput(HEAD_OUTPUT, 'float32', ['batch', headOutputDim(head)]);
-  return serializeModel(graph.toGraph('face3d_regressor_head'), { opset: 17, producerName: 'face3d', producerVersion: '1', docString: description });
+  return serializeModel(graph.toGraph('face3d_regressor_head'), { opset: OPSET, producerName: 'face3d', producerVersion: '1', docString: description });
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import onnxPkg from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
-import { OnnxGraphBuilder, attr, floatTensor, int64Tensor, serializeModel } from '../../../tools/tfjs-to-onnx/onnx-builder.js';
+import { OnnxGraphBuilder, attr, floatTensor, int64Tensor, serializeModel } from '../../../src/onnx/onnx-builder.js';
 
 const METADATA = { opset: 17, producerName: 'test', producerVersion: '0', properties: { origin: 'unit test' } };
 

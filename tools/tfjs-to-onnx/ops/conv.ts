@@ -2,7 +2,7 @@
 import { attrInts, attrString, dataInputs, type TfNode } from '../graph-model.js';
 import type { ConversionContext, TfValue } from '../context.js';
 import { NHWC_TO_NCHW, transposeData } from '../layout.js';
-import { attr, floatTensor, type AttributeProto } from '../onnx-builder.js';
+import { attr, floatTensor, type AttributeProto } from '../../../src/onnx/onnx-builder.js';
 import { formatShape, spatialPadding, windowOutputSize, type Padding, type SpatialPadding, type Window2d } from '../tensor-shape.js';
 import { emitActivation, parseFusedOps } from './elementwise.js';
 

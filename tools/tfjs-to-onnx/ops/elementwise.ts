@@ -2,7 +2,7 @@
 import { attrFloat, attrStrings, dataInputs, type TfNode } from '../graph-model.js';
 import { type ConversionContext, type Operand, type TfValue, operandShape } from '../context.js';
 import { identityPerm, isIdentity } from '../layout.js';
-import { attr } from '../onnx-builder.js';
+import { attr } from '../../../src/onnx/onnx-builder.js';
 import { broadcastShapes } from '../tensor-shape.js';
 
 const BINARY_OPS: Readonly<Record<string, string>> = {

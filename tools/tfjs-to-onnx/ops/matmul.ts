@@ -1,7 +1,7 @@
 /** MatMul and _FusedMatMul (bias + activation) as Gemm. */
 import { attrBool, dataInputs, type TfNode } from '../graph-model.js';
 import { operandShape, type ConversionContext, type TfValue } from '../context.js';
-import { attr } from '../onnx-builder.js';
+import { attr } from '../../../src/onnx/onnx-builder.js';
 import { formatShape } from '../tensor-shape.js';
 import { emitActivation, parseFusedOps } from './elementwise.js';
 

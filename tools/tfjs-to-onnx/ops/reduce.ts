@@ -2,7 +2,7 @@
 import { attrBool, dataInputs, type TfNode } from '../graph-model.js';
 import type { ConversionContext } from '../context.js';
 import { dropAxes, normaliseAxes, onnxAxis } from '../layout.js';
-import { attr } from '../onnx-builder.js';
+import { attr } from '../../../src/onnx/onnx-builder.js';
 
 /** Mean and Sum with constant reduction_indices. */
 export function convertReduce(node: TfNode, ctx: ConversionContext): void {

@@ -6,6 +6,12 @@ import onnxPkg from 'onnx-proto';
 
 const { onnx } = onnxPkg;
 
+/** The ONNX opset every face3d converter writes (onnxruntime-node 1.30 runs it). */
+export const OPSET = 17;
+
+/** The symbolic name of the dynamic batch dimension. */
+export const BATCH = 'batch';
+
 export type AttributeProto = onnxPkg.onnx.IAttributeProto;
 export type GraphProto = onnxPkg.onnx.IGraphProto;
 
