@@ -22,6 +22,11 @@ export interface Config {
   readonly maxImagePixels: number;
   /** Absolute path. */
   readonly modelsDir: string;
+  /**
+   * The bundles served, each a bundle id under modelsDir or a path to a bundle directory; the first
+   * is the default of requests that name none. Every enrolled face gets a vector under each.
+   */
+  readonly bundles: readonly string[];
   /** `file:<path>` of the SQLite gallery; a relative path is taken from the working directory. */
   readonly databaseUrl: string;
   /** Where photo bytes are kept, content-addressed; undefined: a `photos` folder next to the database file. */
@@ -93,6 +98,14 @@ class EnvReader {
     return value;
   }
 
+  /** Comma-separated, blanks dropped; duplicates are a problem. */
+  list(name: string, fallback: readonly string[]): readonly string[] {
+    const items = (this.raw(name) ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
+    if (items.length === 0) return fallback;
+    if (new Set(items).size !== items.length) this.problems.push(`${name} lists a bundle twice: "${items.join(',')}"`);
+    return items;
+  }
+
   oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
     const text = this.raw(name)?.toLowerCase();
     if (text === undefined) return fallback;
@@ -143,6 +156,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxImageBytes: read.integer('FACE3D_MAX_IMAGE_BYTES', 20 * MIB, 1),
     maxImagePixels: read.integer('FACE3D_MAX_IMAGE_PIXELS', 40_000_000, 1),
     modelsDir: read.path('FACE3D_MODELS_DIR', join(findPackageRoot(), 'models')),
+    bundles: read.list('FACE3D_BUNDLES', ['lfw-facemesh']),
     databaseUrl: read.matching('DATABASE_URL', /^file:[^?]+$/, 'must be file:<path> (SQLite)', DEFAULT_DATABASE_URL),
     dataDir: read.optionalPath('FACE3D_DATA_DIR'),
     host: read.matching('HOST', /^[\w.:-]+$/, 'must be a host name or IP address', '0.0.0.0'),

@@ -1,8 +1,8 @@
 /**
  * The face3d service: one HTTP server with GraphQL at /graphql (queries and mutations over HTTP,
  * file uploads as multipart requests, subscriptions over graphql-ws), the photo and mesh
- * downloads, and /healthz. Start-up opens the database (migrating it), loads the bundle's vectors
- * into the index, repairs what a previous process left unfinished, then starts the enrollment worker.
+ * downloads, and /healthz. Start-up opens the database (migrating it), opens one encoder per
+ * served bundle (FACE3D_BUNDLES), loads each bundle's vectors into its index, repairs what a previous process left unfinished, then starts the enrollment worker.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -27,16 +27,17 @@ import { defaultThreshold } from './gallery/decision.js';
 import { Gallery } from './gallery/gallery.js';
 import { GalleryIndex } from './gallery/gallery-index.js';
 import { GalleryStore } from './gallery/store.js';
-import { FaceEncoder, identityVector } from './inference/face-encoder.js';
+import { bundleDirOf, openBundleEncoder, readBundleManifest, type BundleEncoder } from './inference/bundle-encoder.js';
 import { EnrollmentWorker } from './jobs/enrollment-worker.js';
 import { JobRepository, type RecoveryReport } from './jobs/job-repository.js';
 import { PhotoEvents } from './jobs/photo-events.js';
 import { openDatabase, type Database } from './store/database.js';
+import { Face3dError } from './errors.js';
 
 export interface ServerOptions {
   readonly config: Config;
-  /** An already open encoder (kept open on close); by default the bundle in models/ is opened. */
-  readonly encoder?: FaceEncoder;
+  /** An already open encoder (kept open on close), used for the served bundle of its id; the others are opened from config.bundles. */
+  readonly encoder?: BundleEncoder;
   readonly log?: (line: string) => void;
 }
 
@@ -131,9 +132,19 @@ interface Core {
   readonly recovery: RecoveryReport;
 }
 
-/** The gallery and its worker over an open database: index loaded, leftovers repaired, worker not started. */
-async function openCore(config: Config, database: Database, encoder: FaceEncoder, logError: ErrorLogger): Promise<Core> {
+function servedBundle(encoder: BundleEncoder) {
   const { manifest } = encoder.bundle;
+  return {
+    index: new GalleryIndex(manifest.id, manifest.shape.components + manifest.texture.components),
+    analyser: encoder,
+    bundle: encoder.bundle,
+    defaultThreshold: defaultThreshold(manifest.calibration),
+  };
+}
+
+/** The gallery and its worker over an open database: indexes loaded, leftovers repaired, worker not started. */
+async function openCore(config: Config, database: Database, encoders: readonly BundleEncoder[], logError: ErrorLogger): Promise<Core> {
+  const [defaultEncoder, ...otherEncoders] = encoders;
   const store = new GalleryStore(database.prisma);
   const jobs = new JobRepository(store);
   const events = new PhotoEvents();
@@ -141,24 +152,25 @@ async function openCore(config: Config, database: Database, encoder: FaceEncoder
   const blobs = new BlobStore(config.dataDir ?? join(dirname(database.file), 'photos'));
   const decodeLimits = { maxBytes: config.maxImageBytes, maxPixels: config.maxImagePixels };
   const gallery = new Gallery({
+    ...servedBundle(defaultEncoder),
+    otherBundles: otherEncoders.map(servedBundle),
     store,
     blobs,
-    index: new GalleryIndex(manifest.id, manifest.shape.components + manifest.texture.components),
-    analyser: encoder,
-    bundle: encoder.bundle,
     decodeLimits,
-    defaultThreshold: defaultThreshold(manifest.calibration),
     onQueued: () => worker.wake(),
   });
   const worker = new EnrollmentWorker({
     jobs,
     photos: gallery.photos,
     blobs,
-    analyser: encoder,
+    analyser: defaultEncoder,
+    otherAnalysers: otherEncoders,
     decodeLimits,
     concurrency: config.workers,
     onPhotoChanged: (photo) => events.publish(photo),
-    onFaceEnrolled: (photo, face, encoded) => gallery.index.addFace({ faceId: face.id, subjectId: photo.subjectId, bundleId: encoded.bundleId, vector: identityVector(encoded) }),
+    onFaceEnrolled: (photo, face, encoded) => {
+      for (const vector of [encoded, ...(encoded.otherVectors ?? [])]) gallery.indexFace(face.id, photo.subjectId, vector);
+    },
     onError: logError,
   });
   await gallery.loadIndex();
@@ -215,6 +227,24 @@ async function serveHttp(services: ApiServices, logError: ErrorLogger): Promise<
   }
 }
 
+/** One encoder per configured bundle, in order; `given` stands in for the bundle of its id. */
+async function openEncoders(config: Config, given: BundleEncoder | undefined, cleanups: (() => Promise<void>)[]): Promise<BundleEncoder[]> {
+  const encoders: BundleEncoder[] = [];
+  for (const entry of config.bundles) {
+    const dir = bundleDirOf(entry, config.modelsDir);
+    if (given && (entry === given.bundleId || (await readBundleManifest(dir)).id === given.bundleId)) {
+      encoders.push(given);
+      continue;
+    }
+    const encoder = await openBundleEncoder(dir);
+    cleanups.push(() => encoder.close());
+    encoders.push(encoder);
+  }
+  const ids = encoders.map((encoder) => encoder.bundleId);
+  if (new Set(ids).size !== ids.length) throw new Face3dError('MODEL_UNAVAILABLE', `FACE3D_BUNDLES names bundle ids twice: ${ids.join(', ')}`);
+  return encoders;
+}
+
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { config } = options;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -227,16 +257,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   try {
     const database = await openDatabase(config.databaseUrl);
     cleanups.push(() => database.close());
-    const encoder = options.encoder ?? (await FaceEncoder.open());
-    if (!options.encoder) cleanups.push(() => encoder.close());
-    const { services, worker, recovery } = await openCore(config, database, encoder, logError);
+    const encoders = await openEncoders(config, options.encoder, cleanups);
+    const { services, worker, recovery } = await openCore(config, database, encoders, logError);
     cleanups.push(() => worker.stop());
     const http = await serveHttp(services, logError);
     cleanups.push(http.stop);
     worker.start();
     const { gallery } = services;
     log(
-      `face3d: serving ${http.url}/graphql (bundle ${gallery.bundleId}, ${gallery.index.subjectCount} subjects, ${gallery.index.faceCount} faces; ` +
+      `face3d: serving ${http.url}/graphql (bundles ${gallery.bundleIds.join(', ')}, ${gallery.index.subjectCount} subjects, ${gallery.index.faceCount} faces; ` +
         `jobs requeued ${recovery.requeued}, failed ${recovery.failed}, repaired ${recovery.enqueued})`,
     );
     return { url: http.url, gallery, worker, recovery, close: cleanUp };

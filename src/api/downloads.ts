@@ -2,7 +2,7 @@
  * File downloads next to /graphql, with the API's authentication (READ): the original photos and
  * the meshes that `Subject.mesh` / `Face.mesh` point to.
  *   GET /photos/<photoId>/original
- *   GET /meshes/<subject|face>/<id>/<subject|face>-<id>.<ply|glb|obj|mtl|png>[?expression=1][&ascii=1]
+ *   GET /meshes/<subject|face>/<id>/<subject|face>-<id>.<ply|glb|obj|mtl|png>[?expression=1][&ascii=1][&bundle=<id>]
  */
 import { Router, type Request, type Response } from 'express';
 import { Face3dError, isFace3dError, type ErrorCode } from '../errors.js';
@@ -27,6 +27,8 @@ export interface MeshRequest {
   readonly format: MeshFormat;
   readonly expression: boolean;
   readonly ascii: boolean;
+  /** The served bundle that reconstructs it; null: the default bundle. */
+  readonly bundle: string | null;
 }
 
 /** Where a mesh file is served; `fileName` defaults to the main file of the format. */
@@ -35,6 +37,7 @@ export function meshUrl(baseUrl: string, request: MeshRequest, fileName = `${mes
   const parameters = new URLSearchParams();
   if (request.expression) parameters.set('expression', '1');
   if (request.ascii) parameters.set('ascii', '1');
+  if (request.bundle !== null) parameters.set('bundle', request.bundle);
   const search = parameters.size > 0 ? `?${parameters}` : '';
   return `${baseUrl}/meshes/${target.kind}/${encodeURIComponent(target.id)}/${encodeURIComponent(fileName)}${search}`;
 }
@@ -51,7 +54,8 @@ function parseMeshRequest(req: Request): { request: MeshRequest; fileName: strin
   const format = FORMAT_OF_EXTENSION[extension];
   if (!format || file !== `${meshStem(target)}.${extension}`) throw new Face3dError('NOT_FOUND', `no mesh file "${file}" for ${kind} ${id}`);
   const flag = (name: string): boolean => req.query[name] === '1' || req.query[name] === 'true';
-  return { request: { target, format, expression: flag('expression'), ascii: flag('ascii') }, fileName: file };
+  const bundle = typeof req.query.bundle === 'string' ? req.query.bundle : null;
+  return { request: { target, format, expression: flag('expression'), ascii: flag('ascii'), bundle }, fileName: file };
 }
 
 export function downloadRoutes(services: ApiServices, log: ErrorLogger): Router {

@@ -1,11 +1,12 @@
 /**
  * The gallery's operations, whatever calls them (GraphQL, HTTP downloads, CLI, benchmarks):
- * subjects and photos in the database, photo bytes in the blob store, vectors in the in-memory
- * index of the server's bundle, probes encoded by the face encoder.
+ * subjects and photos in the database, photo bytes in the blob store, vectors in one in-memory
+ * index per served bundle, probes encoded by that bundle's encoder. Requests name a bundle or get
+ * the default one; vectors of different bundles are never compared.
  */
 import { Face3dError, isFace3dError } from '../errors.js';
 import { decodeImage, detectImageFormat, type DecodeLimits } from '../inference/decode.js';
-import { identityVector, type EncodedFace } from '../inference/face-encoder.js';
+import { identityVector, type EncodedFace, type IdentityVector } from '../inference/face-encoder.js';
 import type { Box, RgbImage } from '../inference/image.js';
 import type { Bundle } from '../morphable/bundle.js';
 import type { Coefficients } from '../morphable/reconstruct.js';
@@ -21,7 +22,7 @@ import { cosineSimilarity } from './similarity.js';
 import { notFound, SubjectRepository } from './subject-repository.js';
 import type { GalleryStore } from './store.js';
 
-/** The part of FaceEncoder the gallery and the enrollment worker use. */
+/** The part of a BundleEncoder the gallery and the enrollment worker use. */
 export interface FaceAnalyser {
   readonly bundleId: string;
   encode(image: RgbImage, options: { faceBox?: Box }): Promise<EncodedFace[]>;
@@ -74,14 +75,20 @@ export interface VerifyOutcome {
   readonly threshold: Threshold;
 }
 
-export interface GalleryDeps {
-  readonly store: GalleryStore;
-  readonly blobs: BlobStore;
+/** One bundle the gallery serves: its encoder, its model, its vectors, its threshold. */
+export interface ServedBundle {
   readonly index: GalleryIndex;
   readonly analyser: FaceAnalyser;
   readonly bundle: Bundle;
-  readonly decodeLimits: DecodeLimits;
   readonly defaultThreshold: Threshold;
+}
+
+export interface GalleryDeps extends ServedBundle {
+  readonly store: GalleryStore;
+  readonly blobs: BlobStore;
+  /** Served beside the default bundle (the deps' own index, analyser, bundle and threshold). */
+  readonly otherBundles?: readonly ServedBundle[];
+  readonly decodeLimits: DecodeLimits;
   /** Called after photos were queued for enrollment. */
   readonly onQueued: () => void;
 }
@@ -121,44 +128,66 @@ export class Gallery {
   readonly photos: PhotoRepository;
   /** Between storing a file and recording its photo, a delete must not take the file as unused. */
   private readonly blobLock = new AsyncLock();
+  private readonly servedBundles: ReadonlyMap<string, ServedBundle>;
 
   constructor(private readonly deps: GalleryDeps) {
     this.subjects = new SubjectRepository(deps.store);
     this.photos = new PhotoRepository(deps.store);
+    this.servedBundles = new Map([deps, ...(deps.otherBundles ?? [])].map((served) => [served.index.bundleId, served]));
   }
 
+  /** The default bundle's model. */
   get bundle(): Bundle {
     return this.deps.bundle;
   }
 
+  /** The default bundle: requests that name none use it. */
   get bundleId(): string {
     return this.deps.index.bundleId;
+  }
+
+  /** Every served bundle, the default first. */
+  get bundleIds(): string[] {
+    return [...this.servedBundles.keys()];
+  }
+
+  /** The named bundle (the default when none is named); BAD_USER_INPUT when this server does not serve it. */
+  served(bundleId?: string | null): ServedBundle {
+    const served = this.servedBundles.get(bundleId ?? this.bundleId);
+    if (!served) throw new Face3dError('BAD_USER_INPUT', `bundle "${bundleId}" is not served here; served: ${this.bundleIds.join(', ')}`);
+    return served;
   }
 
   get defaultThreshold(): Threshold {
     return this.deps.defaultThreshold;
   }
 
+  /** The default bundle's index. */
   get index(): GalleryIndex {
     return this.deps.index;
   }
 
-  /** Loads every enrolled face of the server's bundle into the index (start-up). */
+  /** Puts an enrolled face's vector into the index of the vector's bundle. */
+  indexFace(faceId: string, subjectId: string, vector: IdentityVector): void {
+    this.served(vector.bundleId).index.addFace({ faceId, subjectId, bundleId: vector.bundleId, vector: identityVector(vector) });
+  }
+
+  /** Loads every enrolled face of every served bundle into its index (start-up). */
   async loadIndex(): Promise<void> {
-    for await (const face of this.photos.allFaceVectors(this.bundleId)) {
-      this.deps.index.addFace({ faceId: face.faceId, subjectId: face.subjectId, bundleId: face.bundleId, vector: identityVector(face) });
+    for (const bundleId of this.bundleIds) {
+      for await (const face of this.photos.allFaceVectors(bundleId)) this.indexFace(face.faceId, face.subjectId, face);
     }
   }
 
   async deleteSubject(id: string): Promise<void> {
     const deleted = await this.subjects.delete(id);
-    this.deps.index.removeSubject(id);
+    for (const served of this.servedBundles.values()) served.index.removeSubject(id);
     await this.removeUnreferencedBlobs(deleted.storagePaths);
   }
 
   async deletePhoto(id: string): Promise<void> {
     const deleted = await this.photos.delete(id);
-    if (deleted.faceId) this.deps.index.removeFace(deleted.faceId);
+    if (deleted.faceId) for (const served of this.servedBundles.values()) served.index.removeFace(deleted.faceId);
     await this.removeUnreferencedBlobs([deleted.storagePath]);
   }
 
@@ -193,12 +222,13 @@ export class Gallery {
     return results;
   }
 
-  /** The probe from a photo's largest face (or the face in `faceBox`); NO_FACE when there is none. */
-  async probeImage(image: UploadedImage, faceBox: Box | null): Promise<Probe> {
+  /** The probe from a photo's largest face (or the face in `faceBox`) under `bundleId`; NO_FACE when there is none. */
+  async probeImage(image: UploadedImage, faceBox: Box | null, bundleId?: string | null): Promise<Probe> {
+    const { analyser } = this.served(bundleId);
     if (faceBox) validateBox(faceBox);
     const decoded = await decodeImage(image.bytes, this.deps.decodeLimits);
     if (faceBox) validateBox(faceBox, decoded.width, decoded.height);
-    const [face] = await this.deps.analyser.encode(decoded, faceBox ? { faceBox } : {});
+    const [face] = await analyser.encode(decoded, faceBox ? { faceBox } : {});
     if (!face) throw new Face3dError('NO_FACE', 'no face found in the image');
     assertFiniteCoefficients(face.vector);
     return {
@@ -211,26 +241,28 @@ export class Gallery {
     };
   }
 
-  /** The probe from an enrolled photo's stored vector. */
-  async probePhoto(photoId: string): Promise<Probe> {
+  /** The probe from an enrolled photo's stored vector under `bundleId`. */
+  async probePhoto(photoId: string, bundleId?: string | null): Promise<Probe> {
+    const bundle = this.served(bundleId).index.bundleId;
     const [photo] = await this.photos.findMany([photoId]);
     if (!photo) throw notFound('photo', photoId);
     const [face] = await this.photos.facesByPhotoIds([photoId]);
-    const [stored] = face ? await this.photos.vectorsByFaceIds([face.id], this.bundleId) : [null];
+    const [stored] = face ? await this.photos.vectorsByFaceIds([face.id], bundle) : [null];
     if (!face || !stored) {
       const why = photo.status === 'FAILED' ? `failed (${photo.error?.code})` : `is ${photo.status}`;
-      throw new Face3dError('NOT_READY', `photo "${photoId}" has no face vector of bundle ${this.bundleId}: its enrollment ${why}`);
+      throw new Face3dError('NOT_READY', `photo "${photoId}" has no face vector of bundle ${bundle}: its enrollment ${why}`);
     }
     return { ...stored, vector: identityVector(stored), face, photoId, faceId: face.id, subjectId: photo.subjectId };
   }
 
   /** The probe of a subject: its template, and its faces' mean coefficients. */
-  async probeSubject(subjectId: string): Promise<Probe> {
-    const coefficients = await this.subjectCoefficients(subjectId, false);
-    const template = this.deps.index.template(subjectId);
-    if (!template) throw new Face3dError('NOT_READY', `subject "${subjectId}" has no enrolled face of bundle ${this.bundleId}`);
+  async probeSubject(subjectId: string, bundleId?: string | null): Promise<Probe> {
+    const { index } = this.served(bundleId);
+    const coefficients = await this.subjectCoefficients(subjectId, false, index.bundleId);
+    const template = index.template(subjectId);
+    if (!template) throw new Face3dError('NOT_READY', `subject "${subjectId}" has no enrolled face of bundle ${index.bundleId}`);
     return {
-      bundleId: this.bundleId,
+      bundleId: index.bundleId,
       vector: template,
       shape: Float32Array.from(coefficients.shape),
       texture: Float32Array.from(coefficients.texture),
@@ -245,34 +277,33 @@ export class Gallery {
     if (!Number.isInteger(options.topK) || options.topK < 1 || options.topK > MAX_TOP_K) {
       throw new Face3dError('BAD_USER_INPUT', `topK must be an integer from 1 to ${MAX_TOP_K}, got ${options.topK}`);
     }
-    const threshold = chooseThreshold(options.threshold, this.deps.defaultThreshold);
-    const candidates = this.deps.index.search(probe, options.topK, options.mode).map((candidate) => ({ ...candidate, aboveThreshold: isMatch(candidate.similarity, threshold) }));
+    const served = this.served(probe.bundleId);
+    const threshold = chooseThreshold(options.threshold, served.defaultThreshold);
+    const candidates = served.index.search(probe, options.topK, options.mode).map((candidate) => ({ ...candidate, aboveThreshold: isMatch(candidate.similarity, threshold) }));
     return { candidates, unknown: isUnknown(candidates[0]?.similarity, threshold), threshold };
   }
 
   verify(a: Probe, b: Probe, requestedThreshold?: number | null): VerifyOutcome {
-    for (const probe of [a, b]) {
-      if (probe.bundleId !== this.bundleId) throw new Face3dError('NOT_READY', `a vector of bundle ${probe.bundleId} cannot be compared under bundle ${this.bundleId}`);
-    }
-    const threshold = chooseThreshold(requestedThreshold, this.deps.defaultThreshold);
+    if (a.bundleId !== b.bundleId) throw new Face3dError('BAD_USER_INPUT', `a vector of bundle ${a.bundleId} cannot be compared with one of bundle ${b.bundleId}`);
+    const threshold = chooseThreshold(requestedThreshold, this.served(a.bundleId).defaultThreshold);
     const similarity = cosineSimilarity(a.vector, b.vector);
     return { similarity, match: isMatch(similarity, threshold), threshold };
   }
 
   /** The mean of the subject's faces' coefficients (and expressions, when asked). */
-  async subjectCoefficients(subjectId: string, withExpression: boolean): Promise<Coefficients> {
+  async subjectCoefficients(subjectId: string, withExpression: boolean, bundleId = this.bundleId): Promise<Coefficients> {
     const [subject] = await this.subjects.findMany([subjectId]);
     if (!subject) throw notFound('subject', subjectId);
-    const [faces] = await this.photos.faceVectorsOfSubjects([subjectId], this.bundleId);
-    if (faces.length === 0) throw new Face3dError('NOT_READY', `subject "${subjectId}" has no enrolled face of bundle ${this.bundleId}`);
+    const [faces] = await this.photos.faceVectorsOfSubjects([subjectId], bundleId);
+    if (faces.length === 0) throw new Face3dError('NOT_READY', `subject "${subjectId}" has no enrolled face of bundle ${bundleId}`);
     return templateCoefficients(faces, withExpression);
   }
 
-  async faceCoefficients(faceId: string, withExpression: boolean): Promise<Coefficients> {
+  async faceCoefficients(faceId: string, withExpression: boolean, bundleId = this.bundleId): Promise<Coefficients> {
     const [face] = await this.photos.facesByIds([faceId]);
     if (!face) throw notFound('face', faceId);
-    const [vector] = await this.photos.vectorsByFaceIds([faceId], this.bundleId);
-    if (!vector) throw new Face3dError('NOT_READY', `face "${faceId}" has no vector of bundle ${this.bundleId}`);
+    const [vector] = await this.photos.vectorsByFaceIds([faceId], bundleId);
+    if (!vector) throw new Face3dError('NOT_READY', `face "${faceId}" has no vector of bundle ${bundleId}`);
     return { shape: vector.shape, texture: vector.texture, ...(withExpression && { expression: face.expression }) };
   }
 
@@ -283,16 +314,21 @@ export class Gallery {
     return { bytes: await this.deps.blobs.read(photo.storagePath), mimeType: photo.mimeType };
   }
 
-  /** Whether {@link meshOf} has coefficients to reconstruct `target` from. */
-  hasMesh(target: MeshTarget): boolean {
-    return target.kind === 'subject' ? this.deps.index.template(target.id) !== undefined : this.deps.index.faceVector(target.id) !== undefined;
+  /** Whether {@link meshOf} has coefficients to reconstruct `target` from under `bundleId`. */
+  hasMesh(target: MeshTarget, bundleId?: string | null): boolean {
+    const { index } = this.served(bundleId);
+    return target.kind === 'subject' ? index.template(target.id) !== undefined : index.faceVector(target.id) !== undefined;
   }
 
-  /** A subject's template face or one enrolled face as mesh files named `<kind>-<id>.<ext>`. */
-  async meshOf(target: MeshTarget, format: MeshFormat, options: { expression: boolean; ascii?: boolean }): Promise<MeshExport> {
+  /** A subject's template face or one enrolled face, reconstructed with `bundle`'s model, as mesh files named `<kind>-<id>.<ext>`. */
+  async meshOf(target: MeshTarget, format: MeshFormat, options: { expression: boolean; ascii?: boolean; bundle?: string | null }): Promise<MeshExport> {
+    const { bundle } = this.served(options.bundle);
+    const bundleId = bundle.manifest.id;
     const coefficients =
-      target.kind === 'subject' ? await this.subjectCoefficients(target.id, options.expression) : await this.faceCoefficients(target.id, options.expression);
-    return exportMesh(this.deps.bundle, coefficients, format, { stem: meshStem(target), ascii: options.ascii });
+      target.kind === 'subject'
+        ? await this.subjectCoefficients(target.id, options.expression, bundleId)
+        : await this.faceCoefficients(target.id, options.expression, bundleId);
+    return exportMesh(bundle, coefficients, format, { stem: meshStem(target), ascii: options.ascii });
   }
 
   /** Deletes stored files no photo names any more, and files a crash left behind (start-up). */

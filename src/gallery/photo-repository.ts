@@ -32,6 +32,8 @@ export interface EncodedFaceRecord {
   readonly bundleId: string;
   readonly shape: Float32Array;
   readonly texture: Float32Array;
+  /** The same face's vectors under the server's other bundles. */
+  readonly otherVectors?: readonly Omit<FaceVectorRecord, 'faceId'>[];
 }
 
 export interface PhotoPageArgs extends PageArgs {
@@ -52,7 +54,7 @@ export interface DeletedPhoto {
 
 const LOAD_CHUNK = 5000;
 
-/** The nested create of a Face row with its one FaceVector. */
+/** The nested create of a Face row with its FaceVectors, one per bundle. */
 function faceData(face: EncodedFaceRecord) {
   return {
     boxX: face.box.x,
@@ -64,7 +66,9 @@ function faceData(face: EncodedFaceRecord) {
     pitch: face.pose.pitch,
     roll: face.pose.roll,
     expression: float32ToBytes(face.expression),
-    vectors: { create: { bundleId: face.bundleId, shape: float32ToBytes(face.shape), texture: float32ToBytes(face.texture) } },
+    vectors: {
+      create: [face, ...(face.otherVectors ?? [])].map((vector) => ({ bundleId: vector.bundleId, shape: float32ToBytes(vector.shape), texture: float32ToBytes(vector.texture) })),
+    },
   };
 }
 

@@ -1,8 +1,8 @@
 /**
  * Runs enrollment jobs in this process: read the stored photo, decode, find the face (the
- * largest, or the box given at enrollment), regress its 3DMM vector, store it. Failures the photo
- * itself causes (no face, undecodable) fail the photo at once with their code; anything else is
- * retried up to the job's attempt limit.
+ * largest, or the box given at enrollment), regress its 3DMM vector under every served bundle,
+ * store them. Failures the photo itself causes (no face, undecodable) fail the photo at once with
+ * their code; anything else is retried up to the job's attempt limit.
  */
 import type { BlobStore } from '../gallery/blob-store.js';
 import type { FaceAnalyser } from '../gallery/gallery.js';
@@ -10,6 +10,8 @@ import type { EncodedFaceRecord, PhotoRepository } from '../gallery/photo-reposi
 import type { FaceRecord, PhotoError, PhotoRecord } from '../gallery/records.js';
 import { Face3dError, isFace3dError, type ErrorCode } from '../errors.js';
 import { decodeImage, type DecodeLimits } from '../inference/decode.js';
+import type { IdentityVector } from '../inference/face-encoder.js';
+import type { Box, RgbImage } from '../inference/image.js';
 import { assertFiniteCoefficients } from '../gallery/coefficients.js';
 import type { ClaimedJob, JobRepository } from './job-repository.js';
 
@@ -17,7 +19,10 @@ export interface EnrollmentWorkerOptions {
   readonly jobs: JobRepository;
   readonly photos: PhotoRepository;
   readonly blobs: BlobStore;
+  /** The default bundle's: it picks the face and records its box, pose and expression. */
   readonly analyser: FaceAnalyser;
+  /** The other bundles', each encoding the face the first one found. */
+  readonly otherAnalysers?: readonly FaceAnalyser[];
   readonly decodeLimits: DecodeLimits;
   readonly concurrency: number;
   /** A claimed job not finished by then may be claimed again (its worker is presumed dead). */
@@ -135,6 +140,14 @@ export class EnrollmentWorker {
       throw new Face3dError('NO_FACE', `no face found ${where}`);
     }
     assertFiniteCoefficients(face.vector);
-    return { box: face.box, score: face.score, pose: face.pose, expression: face.expression, ...face.vector };
+    const otherVectors = await Promise.all((this.options.otherAnalysers ?? []).map((analyser) => this.encodeSameFace(analyser, image, photo.faceBox ?? face.box)));
+    return { box: face.box, score: face.score, pose: face.pose, expression: face.expression, ...face.vector, otherVectors };
+  }
+
+  private async encodeSameFace(analyser: FaceAnalyser, image: RgbImage, faceBox: Box): Promise<IdentityVector> {
+    const [face] = await analyser.encode(image, { faceBox });
+    if (!face) throw new Face3dError('NO_FACE', `bundle ${analyser.bundleId} found no face in the face box`);
+    assertFiniteCoefficients(face.vector);
+    return face.vector;
   }
 }

@@ -30,23 +30,18 @@ export function fitPose(meanShape: ArrayLike<number>, points: Float32Array): Pos
 /**
  * argmin ||x − μ − Σ_m B_m (σ_m ⊙ c_m)||² + λ ||c||² over the stacked coefficients of several
  * linear models sharing one mean (identity and expression), i.e. the MAP fit under unit-normal priors.
+ * The normal matrix depends only on the models, so it is built once and every x costs one solve.
  */
-export function fitJointCoefficients(x: ArrayLike<number>, mean: ArrayLike<number>, models: readonly LinearModel[], lambda: number): Float64Array[] {
+export function jointFitter(mean: ArrayLike<number>, models: readonly LinearModel[], lambda: number): (x: ArrayLike<number>) => Float64Array[] {
   const rows: { data: Float32Array; offset: number; sigma: number }[] = [];
   for (const model of models) {
     for (let j = 0; j < model.basis.rows; j++) rows.push({ data: model.basis.data, offset: j * model.basis.cols, sigma: model.sigma[j] });
   }
   const d = mean.length;
-  const residual = new Float64Array(d);
-  for (let c = 0; c < d; c++) residual[c] = x[c] - mean[c];
   const k = rows.length;
   const normal = new Float64Array(k * k);
-  const rhs = zeros64(k, 1);
   for (let a = 0; a < k; a++) {
     const ra = rows[a];
-    let r = 0;
-    for (let c = 0; c < d; c++) r += ra.data[ra.offset + c] * residual[c];
-    rhs.data[a] = ra.sigma * r;
     for (let b = 0; b <= a; b++) {
       const rb = rows[b];
       let s = 0;
@@ -55,13 +50,27 @@ export function fitJointCoefficients(x: ArrayLike<number>, mean: ArrayLike<numbe
     }
     normal[a * k + a] += lambda;
   }
-  const solution = solveSymmetricPositiveDefinite(normal, rhs).data;
-  let start = 0;
-  return models.map((model) => {
-    const part = solution.slice(start, start + model.basis.rows);
-    start += model.basis.rows;
-    return part;
-  });
+  return (x) => {
+    const residual = new Float64Array(d);
+    for (let c = 0; c < d; c++) residual[c] = x[c] - mean[c];
+    const rhs = zeros64(k, 1);
+    rows.forEach((r, a) => {
+      let dot = 0;
+      for (let c = 0; c < d; c++) dot += r.data[r.offset + c] * residual[c];
+      rhs.data[a] = r.sigma * dot;
+    });
+    const solution = solveSymmetricPositiveDefinite(normal, rhs).data;
+    let start = 0;
+    return models.map((model) => {
+      const part = solution.slice(start, start + model.basis.rows);
+      start += model.basis.rows;
+      return part;
+    });
+  };
+}
+
+export function fitJointCoefficients(x: ArrayLike<number>, mean: ArrayLike<number>, models: readonly LinearModel[], lambda: number): Float64Array[] {
+  return jointFitter(mean, models, lambda)(x);
 }
 
 /** Squared-millimetre noise of FaceMesh landmarks relative to the unit prior: the ridge strength. */
@@ -80,15 +89,31 @@ export interface NeutralShape {
  * shape, and only the expression part is subtracted, so the identity keeps its full scale. This is
  * exactly what per-person labels pool, so one photo's fit and a person's label are comparable.
  */
-export function neutralShape(aligned: Float64Array, mean: ArrayLike<number>, identity: LinearModel, expressionModel: LinearModel, lambda: number, symmetric: boolean): NeutralShape {
-  const [, expression] = fitJointCoefficients(aligned, mean, [identity, expressionModel], lambda);
-  const out = Float64Array.from(aligned);
-  const d = out.length;
-  for (let j = 0; j < expression.length; j++) {
-    const scale = expression[j] * expressionModel.sigma[j];
-    for (let c = 0; c < d; c++) out[c] -= scale * expressionModel.basis.data[j * d + c];
+export function expressionRemover(mean: ArrayLike<number>, identity: LinearModel, expressionModel: LinearModel, lambda: number, symmetric: boolean): (aligned: Float64Array) => NeutralShape {
+  const fit = jointFitter(mean, [identity, expressionModel], lambda);
+  return (aligned) => {
+    const [, expression] = fit(aligned);
+    const out = Float64Array.from(aligned);
+    const d = out.length;
+    for (let j = 0; j < expression.length; j++) {
+      const scale = expression[j] * expressionModel.sigma[j];
+      for (let c = 0; c < d; c++) out[c] -= scale * expressionModel.basis.data[j * d + c];
+    }
+    return { neutral: symmetric ? symmetriseShape(out) : out, expression };
+  };
+}
+
+const removers = new WeakMap<Bundle, Map<number, (aligned: Float64Array) => NeutralShape>>();
+
+function bundleRemover(bundle: Bundle, lambda: number): (aligned: Float64Array) => NeutralShape {
+  let byLambda = removers.get(bundle);
+  if (!byLambda) removers.set(bundle, (byLambda = new Map()));
+  let remover = byLambda.get(lambda);
+  if (!remover) {
+    remover = expressionRemover(bundle.expression.mean, bundle.shape, bundle.expression, lambda, bundle.manifest.preprocessing.symmetric === true);
+    byLambda.set(lambda, remover);
   }
-  return { neutral: symmetric ? symmetriseShape(out) : out, expression };
+  return remover;
 }
 
 export interface ShapeFit extends PoseFit {
@@ -98,9 +123,10 @@ export interface ShapeFit extends PoseFit {
 
 /** Pose, expression and the identity coefficients of one photo's landmarks (its neutral shape projected on the shape basis). */
 export function fitShape(bundle: Bundle, points: Float32Array, lambda = SHAPE_FIT_LAMBDA): ShapeFit {
-  const pose = fitPose(bundle.shape.mean, points);
-  const symmetric = bundle.manifest.preprocessing.symmetric === true;
-  const { neutral, expression } = neutralShape(pose.aligned, bundle.shape.mean, bundle.shape, bundle.expression, lambda, symmetric);
+  // The expression model's mean is the population's mean face with its average expression: the
+  // reference every training photo was aligned to, so a photo is fitted exactly as labels were made.
+  const pose = fitPose(bundle.expression.mean, points);
+  const { neutral, expression } = bundleRemover(bundle, lambda)(pose.aligned);
   return { ...pose, identity: project(bundle.shape, neutral), expression };
 }
 

@@ -16,7 +16,7 @@ import { generalisedProcrustesMean } from '../../src/morphable/procrustes.js';
 import { robustPool, splitHalfReliability } from '../../src/morphable/pooling.js';
 import { downsampleTexture, poolTextures, type TextureSample } from '../../src/morphable/texture-space.js';
 import { symmetriseTexture } from '../../src/morphable/symmetry.js';
-import { fitPose, neutralShape, SHAPE_FIT_LAMBDA } from '../../src/morphable/fit.js';
+import { expressionRemover, fitPose, SHAPE_FIT_LAMBDA } from '../../src/morphable/fit.js';
 import { BUNDLE_FORMAT_VERSION, writeLinearModel, writeManifest, type BundleManifest, type LinearModel } from '../../src/morphable/bundle.js';
 import { FACEMESH_LANDMARKS, FACEMESH_VERTEX_COUNT } from '../../src/morphable/facemesh-topology.js';
 import { imageToModelSpace } from '../../src/mesh/mesh.js';
@@ -110,12 +110,20 @@ log(`expression basis: ${expressionPca.basis.rows} components, ${(100 * expressi
 const expressionModel = asLinearModel(expressionPca);
 const identityModel = asLinearModel(preliminaryIdentity);
 expressionModel.mean.set(meanShape);
-const neutral = fits.map((fit) => neutralShape(fit.aligned, meanShape, identityModel, expressionModel, SHAPE_FIT_LAMBDA, symmetric).neutral);
+const removePreliminary = expressionRemover(meanShape, identityModel, expressionModel, SHAPE_FIT_LAMBDA, symmetric);
+let neutral = fits.map((fit) => removePreliminary(fit.aligned).neutral);
 log(`expression removed from every photo${symmetric ? ', shapes symmetrised' : ''}`);
 
 // 4. Shape: robust pooling per person, PCA across people.
-const pooledShapes = labelled.map(([, photos]) => robustPool(photos.map((i) => neutral[i]), photos.map((i) => confidences[i])).pooled);
-const shapePca = fitPca(toMatrix(pooledShapes), { maxComponents: components });
+const poolShapes = () => labelled.map(([, photos]) => robustPool(photos.map((i) => neutral[i]), photos.map((i) => confidences[i])).pooled);
+let pooledShapes = poolShapes();
+let shapePca = fitPca(toMatrix(pooledShapes), { maxComponents: components });
+// Second pass: expression removed again against the final identity basis, exactly as fitShape does
+// at run time, so one photo's fit and a person's label are built the same way.
+const removeFinal = expressionRemover(meanShape, asLinearModel(shapePca), expressionModel, SHAPE_FIT_LAMBDA, symmetric);
+neutral = fits.map((fit) => removeFinal(fit.aligned).neutral);
+pooledShapes = poolShapes();
+shapePca = fitPca(toMatrix(pooledShapes), { maxComponents: components });
 log(`shape basis: ${shapePca.basis.rows} components, ${(100 * shapePca.explainedVarianceRatio.reduce((a, b) => a + b, 0)).toFixed(1)}% of between-person variance`);
 
 // 5. Texture: per-photo UV textures (downsampled), per-person visibility-weighted pooling, PCA.

@@ -14,6 +14,7 @@ interface MeshParent {
 interface MeshArgs {
   readonly format: MeshFormat;
   readonly expression: boolean;
+  readonly bundle?: string | null;
 }
 
 /** `Subject.mesh` / `Face.mesh`: null until there are coefficients to reconstruct from. */
@@ -21,8 +22,8 @@ export function meshField(kind: MeshTarget['kind']) {
   return (parent: { id: string }, args: MeshArgs, ctx: RequestContext): MeshParent | null => {
     const { gallery } = ctx.services;
     const target = { kind, id: parent.id };
-    if (!gallery.hasMesh(target)) return null;
-    const request: MeshRequest = { target, format: args.format, expression: args.expression, ascii: false };
+    if (!gallery.hasMesh(target, args.bundle)) return null;
+    const request: MeshRequest = { target, format: args.format, expression: args.expression, ascii: false, bundle: args.bundle ?? null };
     let exported: Promise<MeshExport> | undefined;
     return { request, baseUrl: ctx.baseUrl, files: () => (exported ??= gallery.meshOf(target, args.format, request)) };
   };

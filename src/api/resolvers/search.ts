@@ -21,6 +21,7 @@ interface IdentifyArgs {
   readonly topK: number;
   readonly threshold?: number | null;
   readonly mode: MatchMode;
+  readonly bundle?: string | null;
 }
 
 function thresholdFields(threshold: Threshold) {
@@ -31,15 +32,16 @@ function given(value: unknown): boolean {
   return value !== undefined && value !== null;
 }
 
-/** Exactly one of image, photoId and (verify only) subjectId. */
-async function resolveProbe(ref: FaceRefInput, ctx: RequestContext, where: string): Promise<Probe> {
+/** Exactly one of image, photoId and (verify only) subjectId, encoded under `bundle` (default: the server's). */
+async function resolveProbe(ref: FaceRefInput, bundle: string | null | undefined, ctx: RequestContext, where: string): Promise<Probe> {
   const { gallery, config } = ctx.services;
   const sources = [ref.image, ref.photoId, ref.subjectId].filter(given).length;
   if (sources !== 1) throw new Face3dError('BAD_USER_INPUT', `${where}: give exactly one of ${where === 'identify' ? 'image, photoId' : 'image, photoId, subjectId'}`);
   if (given(ref.faceBox) && !given(ref.image)) throw new Face3dError('BAD_USER_INPUT', `${where}: faceBox applies to image only`);
-  if (given(ref.image)) return gallery.probeImage(await readUpload(ref.image, config.maxImageBytes), ref.faceBox ?? null);
-  if (ref.photoId) return gallery.probePhoto(ref.photoId);
-  return gallery.probeSubject(ref.subjectId!);
+  gallery.served(bundle);
+  if (given(ref.image)) return gallery.probeImage(await readUpload(ref.image, config.maxImageBytes), ref.faceBox ?? null, bundle);
+  if (ref.photoId) return gallery.probePhoto(ref.photoId, bundle);
+  return gallery.probeSubject(ref.subjectId!, bundle);
 }
 
 export const searchResolvers = {
@@ -50,6 +52,7 @@ export const searchResolvers = {
       const threshold = gallery.defaultThreshold;
       return {
         bundle: gallery.bundleId,
+        bundles: gallery.bundleIds,
         defaultThreshold: threshold.value,
         falseAcceptRate: threshold.falseAcceptRate,
         thresholdSource: threshold.source,
@@ -61,7 +64,7 @@ export const searchResolvers = {
     },
     identify: async (_: unknown, args: IdentifyArgs, ctx: RequestContext) => {
       requireRole(ctx.caller, 'read');
-      const probe = await resolveProbe({ image: args.image, photoId: args.photoId, faceBox: args.faceBox }, ctx, 'identify');
+      const probe = await resolveProbe({ image: args.image, photoId: args.photoId, faceBox: args.faceBox }, args.bundle, ctx, 'identify');
       const outcome = ctx.services.gallery.identify(probe, { topK: args.topK, threshold: args.threshold, mode: args.mode });
       return {
         probe,
@@ -70,9 +73,9 @@ export const searchResolvers = {
         ...thresholdFields(outcome.threshold),
       };
     },
-    verify: async (_: unknown, args: { a: FaceRefInput; b: FaceRefInput; threshold?: number | null }, ctx: RequestContext) => {
+    verify: async (_: unknown, args: { a: FaceRefInput; b: FaceRefInput; threshold?: number | null; bundle?: string | null }, ctx: RequestContext) => {
       requireRole(ctx.caller, 'read');
-      const [a, b] = await Promise.all([resolveProbe(args.a, ctx, 'a'), resolveProbe(args.b, ctx, 'b')]);
+      const [a, b] = await Promise.all([resolveProbe(args.a, args.bundle, ctx, 'a'), resolveProbe(args.b, args.bundle, ctx, 'b')]);
       const outcome = ctx.services.gallery.verify(a, b, args.threshold);
       return { similarity: outcome.similarity, match: outcome.match, ...thresholdFields(outcome.threshold), a, b };
     },
