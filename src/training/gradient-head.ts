@@ -62,6 +62,8 @@ export interface TrainedHead {
   readonly history: EpochRecord[];
   /** The epoch (1-based) whose weights `head` holds. */
   readonly bestEpoch: number;
+  /** Rows held out for validation (never trained on), e.g. for post-hoc calibration. */
+  readonly validationRows: Int32Array;
 }
 
 const ADAM_BETA1 = 0.9;
@@ -105,7 +107,7 @@ export function trainGradientHead(x: Matrix, y: Matrix, options: GradientHeadOpt
   }
   const first = foldStandardisation(best.layers[0], standardisation);
   const layers: RegressionHead['layers'] = best.layers.length === 2 ? [first, best.layers[1]] : [first];
-  return { head: { layers }, history, bestEpoch: best.epoch };
+  return { head: { layers }, history, bestEpoch: best.epoch, validationRows: validation };
 }
 
 function splitRows(count: number, fraction: number, random: Random): { train: Int32Array; validation: Int32Array } {

@@ -9,6 +9,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { trainGradientHead } from '../../src/training/gradient-head.js';
+import { applyHeadBatch } from '../../src/training/head.js';
+import { blockShrinkage, shrinkHeadOutputs } from '../../src/training/shrinkage.js';
 import { mulberry32 } from '../../src/training/random.js';
 import { writeManifest, type BundleManifest } from '../../src/morphable/bundle.js';
 import { loadExtraction } from '../extract/cache.js';
@@ -57,9 +59,16 @@ const options = {
     console.log(`epoch ${r.epoch}: train ${r.trainLoss.toFixed(4)} validation ${r.validationLoss?.toFixed(4)}`),
 };
 const trained = trainGradientHead(rows.features, rows.labels, options);
+// Shape and texture blocks shrunk to the scale that best fits the held-out people's labels.
+const blocks = [{ start: 0, end: manifest.shape.components }, { start: manifest.shape.components, end: rows.labels.cols }];
+const held = (m: typeof rows.labels) => ({ rows: trained.validationRows.length, cols: m.cols, data: Float32Array.from(Array.from(trained.validationRows).flatMap((r) => Array.from(m.data.subarray(r * m.cols, (r + 1) * m.cols)))) });
+const heldFeatures = held(rows.features);
+const shrinkage = values.control ? [1, 1] : blockShrinkage(applyHeadBatch(trained.head, heldFeatures), held(rows.labels), blocks);
+const head = shrinkHeadOutputs(trained.head, blocks, shrinkage);
 const seconds = (Date.now() - started) / 1000;
+console.log(`output shrinkage on held-out people: shape ${shrinkage[0].toFixed(3)}, texture ${shrinkage[1].toFixed(3)}`);
 const fileName = values.out ?? (values.control ? `regressor-control-${values.control}.onnx` : 'regressor.onnx');
-await writeFile(join(bundleDir, fileName), headToOnnx(trained.head, `face3d regressor head for bundle ${manifest.id}`));
+await writeFile(join(bundleDir, fileName), headToOnnx(head, `face3d regressor head for bundle ${manifest.id}`));
 console.log(`best epoch ${trained.bestEpoch}, ${seconds.toFixed(0)} s; wrote ${join(bundleDir, fileName)}`);
 if (!values.control && !values.out) {
   const updated: BundleManifest = {
@@ -73,6 +82,7 @@ if (!values.control && !values.out) {
         excludedPeople: excluded.size,
         ...Object.fromEntries(Object.entries(options).filter(([key]) => key !== 'onEpoch')),
         bestEpoch: trained.bestEpoch,
+        outputShrinkage: { shape: shrinkage[0], texture: shrinkage[1] },
         seconds,
         loss: 'asymmetric Euclidean, λ1 = 1 (over-estimate), λ2 = 3 (under-estimate)',
       },
