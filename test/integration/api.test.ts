@@ -298,6 +298,25 @@ describeWithLfw('the face3d GraphQL API over HTTP', () => {
     });
   });
 
+  describe('batching', () => {
+    it('loads the photo counts and photo pages of a whole page of subjects in one repository call each (no N+1)', async () => {
+      const photos = server.gallery.photos;
+      const calls = { counts: 0, pages: 0 };
+      const counts = photos.countsBySubject.bind(photos);
+      const pages = photos.pagesBySubject.bind(photos);
+      photos.countsBySubject = (ids) => { calls.counts++; return counts(ids); };
+      photos.pagesBySubject = (ids, args) => { calls.pages++; return pages(ids, args); };
+      try {
+        const page = dataOf(await reader.query<{ subjects: { edges: unknown[] } }>('{ subjects(first: 4) { edges { node { photoCount photos(first: 2) { edges { node { id } } } } } } }'));
+        expect(page.subjects.edges.length).toBeGreaterThan(1);
+        expect(calls).toEqual({ counts: 1, pages: 1 });
+      } finally {
+        photos.countsBySubject = counts;
+        photos.pagesBySubject = pages;
+      }
+    });
+  });
+
   describe('meshes', () => {
     const MESH = `query($id: ID!, $format: MeshFormat!) { subject(id: $id) { mesh(format: $format) { format url vertices triangles bytes files { name url contentType bytes } } template { bundle shape } } }`;
     type MeshResult = { url: string; vertices: number; triangles: number; bytes: number; files: { name: string; url: string; contentType: string; bytes: number }[] };
