@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { ApiClient, dataOf } from '../src/api/http-client.js';
 import { loadConfig } from '../src/config.js';
 import { listPeople } from '../src/dataset/folder-dataset.js';
-import { mapConcurrent } from '../src/eval/embedding-source.js';
+import { mapConcurrent } from '../src/concurrency.js';
 import { storagePathFor, sha256Hex } from '../src/gallery/blob-store.js';
 import { PhotoRepository } from '../src/gallery/photo-repository.js';
 import { GalleryStore } from '../src/gallery/store.js';

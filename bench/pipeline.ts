@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { config } from '../src/config.js';
 import { listPeople } from '../src/dataset/folder-dataset.js';
-import { mapConcurrent } from '../src/eval/embedding-source.js';
+import { mapConcurrent } from '../src/concurrency.js';
 import type { MicroBatcherOptions } from '../src/inference/batcher.js';
 import { decodeImage } from '../src/inference/decode.js';
 import type { Detection } from '../src/inference/detect-decode.js';

@@ -3,11 +3,13 @@ import { Command, Option } from 'commander';
 import sharp from 'sharp';
 import { Face3dError } from '../errors.js';
 import { listPeople } from '../dataset/folder-dataset.js';
-import { EmbeddingSource, mapConcurrent, type ControlKind, type FaceBoxMode, type FaceSelection, type VectorKind } from '../eval/embedding-source.js';
+import { EmbeddingSource, type ControlKind, type FaceBoxMode, type FaceSelection, type VectorKind } from '../eval/embedding-source.js';
+import { mapConcurrent } from '../concurrency.js';
 import { parseIdentifyList, parseLfwPairs, parsePairsTsv, type ImagePair } from '../eval/pairs.js';
 import { fidelity, identifyProbes, leaveOneOutReferences, referenceReliability, stability, verifyPairs, type FidelityCase, type PhotoFits } from '../eval/protocols.js';
 import { rocSvg } from '../eval/roc-plot.js';
 import { identityVector } from '../inference/face-encoder.js';
+import { fitConfidence } from '../morphable/fit.js';
 import { printJsonLine, round } from './output.js';
 
 interface SourceOptions {
@@ -111,8 +113,7 @@ export function registerEvalCommands(program: Command): void {
           const v = await source.vectorOf(image);
           if ('error' in v) return undefined;
           const fitted = source.encoder.fittedVector(v.image, v.face);
-          const yaw = (v.face.pose.yaw * Math.PI) / 180;
-          const confidence = Math.max(0.05, v.face.landmarks.confidence * Math.cos(yaw) ** 2);
+          const confidence = fitConfidence(v.face.landmarks.confidence, v.face.pose.yaw);
           return { person, regressed: v.face.vector, fitted: { person, shape: fitted.shape, texture: fitted.texture, confidence } };
         });
         const ok = results.filter((r): r is NonNullable<typeof r> => r !== undefined);

@@ -8,7 +8,8 @@ import { robustPool } from '../morphable/pooling.js';
 import { splitHalfReliability } from '../morphable/pooling.js';
 import { areaUnderCurve, equalErrorRate, identificationRates, rocCurve, stabilityRatio, tarAtFar, tenFoldAccuracy, type RocPoint, type ScoredPair } from './metrics.js';
 import type { ImagePair, IdentifyEntry } from './pairs.js';
-import { mapConcurrent, type EmbeddingSource } from './embedding-source.js';
+import type { EmbeddingSource } from './embedding-source.js';
+import { mapConcurrent } from '../concurrency.js';
 import type { FloatArray } from '../training/linear-algebra.js';
 
 const CONCURRENCY = 4;

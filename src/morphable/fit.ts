@@ -73,6 +73,15 @@ export function fitJointCoefficients(x: ArrayLike<number>, mean: ArrayLike<numbe
   return jointFitter(mean, models, lambda)(x);
 }
 
+/**
+ * How much one photo's fit counts when a person's photos are pooled: FaceMesh's face probability,
+ * times cos²(yaw) because a frontal photo shows both halves of the face; never quite zero, so a
+ * person whose every photo is in profile still gets a label.
+ */
+export function fitConfidence(landmarkConfidence: number, yawDegrees: number): number {
+  return Math.max(0.05, landmarkConfidence * Math.cos((yawDegrees * Math.PI) / 180) ** 2);
+}
+
 /** Squared-millimetre noise of FaceMesh landmarks relative to the unit prior: the ridge strength. */
 export const SHAPE_FIT_LAMBDA = 4;
 /** Texture noise (squared 0..255 levels) relative to the prior, per texel channel. */

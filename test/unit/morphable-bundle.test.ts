@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { BUNDLE_FORMAT_VERSION, loadBundle, synthesise, writeLinearModel, writeManifest, type Bundle, type LinearModel } from '../../src/morphable/bundle.js';
-import { fitShape, fitTexture } from '../../src/morphable/fit.js';
+import { fitConfidence, fitShape, fitTexture } from '../../src/morphable/fit.js';
 import { reconstructMesh } from '../../src/morphable/reconstruct.js';
 import { eulerToRotation } from '../../src/morphable/procrustes.js';
 import { downsampleTexture, poolTextures } from '../../src/morphable/texture-space.js';
@@ -161,5 +161,13 @@ describe('texture space', () => {
     const a = { texture: Float32Array.of(10, 20), visibility: Float32Array.of(1, 0) };
     const b = { texture: Float32Array.of(30, 40), visibility: Float32Array.of(1, 0) };
     expect(Array.from(poolTextures([a, b], [3, 1], [0, 99]))).toEqual([15, 99]);
+  });
+});
+
+describe('fit confidence', () => {
+  it('weights frontal photos by their landmark confidence and turned ones less, never to zero', () => {
+    expect(fitConfidence(0.9, 0)).toBeCloseTo(0.9, 10);
+    expect(fitConfidence(1, 60)).toBeCloseTo(0.25, 10);
+    expect(fitConfidence(1, 90)).toBe(0.05);
   });
 });

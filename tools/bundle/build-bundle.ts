@@ -16,7 +16,7 @@ import { generalisedProcrustesMean } from '../../src/morphable/procrustes.js';
 import { robustPool, splitHalfReliability } from '../../src/morphable/pooling.js';
 import { downsampleTexture, poolTextures, type TextureSample } from '../../src/morphable/texture-space.js';
 import { symmetriseTexture } from '../../src/morphable/symmetry.js';
-import { expressionRemover, fitPose, SHAPE_FIT_LAMBDA } from '../../src/morphable/fit.js';
+import { expressionRemover, fitConfidence, fitPose, SHAPE_FIT_LAMBDA } from '../../src/morphable/fit.js';
 import { BUNDLE_FORMAT_VERSION, writeLinearModel, writeManifest, type BundleManifest, type LinearModel } from '../../src/morphable/bundle.js';
 import { FACEMESH_LANDMARKS, FACEMESH_VERTEX_COUNT } from '../../src/morphable/facemesh-topology.js';
 import { imageToModelSpace } from '../../src/mesh/mesh.js';
@@ -64,11 +64,7 @@ const eyeDistance = (() => {
 })();
 const meanShape = gpa.mean.map((v) => (v * OUTER_EYE_DISTANCE_MM) / eyeDistance);
 const fits = photoRows.map(({ row }) => fitPose(meanShape, extraction.points.subarray(row * POINT_VALUES, (row + 1) * POINT_VALUES)));
-/** Fit confidence: FaceMesh's face probability, and frontal photos count more (they show both halves). */
-const confidences = photoRows.map(({ entry }, i) => {
-  const yaw = (fits[i].pose.yaw * Math.PI) / 180;
-  return Math.max(0.05, (entry.confidence ?? 1) * Math.cos(yaw) ** 2);
-});
+const confidences = photoRows.map(({ entry }, i) => fitConfidence(entry.confidence ?? 1, fits[i].pose.yaw));
 log(`pose removed (GPA ${gpa.iterations} iterations)`);
 
 // Photos grouped by person, in dataset order.

@@ -13,7 +13,7 @@ import { decodeImage } from '../../src/inference/decode.js';
 import { faceTexture } from '../../src/inference/face-texture.js';
 import { analyseImage, closeFaceNetworks, openFaceNetworks, type FaceNetworks } from '../../src/inference/pipeline.js';
 import { errorRecord } from '../../src/cli/output.js';
-import { mapConcurrent } from '../../src/eval/embedding-source.js';
+import { mapConcurrent } from '../../src/concurrency.js';
 import { shardExists, writeShard, type ExtractedPhoto } from './cache.js';
 
 const { values } = parseArgs({

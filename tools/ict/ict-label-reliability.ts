@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { loadIctFaceKit } from '../../src/morphable/ict-facekit.js';
 import { DLIB68_REGIONS, facemeshToDlib68 } from '../../src/morphable/facemesh-dlib68.js';
 import { fitLandmarks2d, fitLandmarks3d, modelShape, transposeRotation, type LandmarkFit } from '../../src/morphable/landmark-fit.js';
+import { fitConfidence } from '../../src/morphable/fit.js';
 import { alignSimilarity, generalisedProcrustesMean, rotationToEuler } from '../../src/morphable/procrustes.js';
 import { robustPool, splitHalfReliability, type SplitHalfReliability } from '../../src/morphable/pooling.js';
 import { fitPca, project } from '../../src/morphable/pca.js';
@@ -58,10 +59,7 @@ const correspondence = regionResiduals(meanInIct.aligned, ictNeutral);
 log(`mapped FaceMesh mean vs ICT landmarks68 (mm): ${JSON.stringify(correspondence)}`);
 
 const aligned = landmarks.map((points) => alignSimilarity(points, meanInIct.aligned));
-const confidences = extraction.faces.map((entry, i) => {
-  const yaw = (rotationToEuler(transposeRotation(aligned[i].rotation)).yaw * Math.PI) / 180;
-  return Math.max(0.05, (entry.confidence ?? 1) * Math.cos(yaw) ** 2);
-});
+const confidences = extraction.faces.map((entry, i) => fitConfidence(entry.confidence ?? 1, rotationToEuler(transposeRotation(aligned[i].rotation)).yaw));
 
 // Baseline: PCA across people of the pooled aligned FaceMesh points, K components.
 const pooled = withAtLeast(MIN_PHOTOS_FOR_PCA).map((photos) => robustPool(photos.map((i) => aligned[i].aligned), photos.map((i) => confidences[i])).pooled);

@@ -5,7 +5,7 @@ import { centralDetection, detectFaces, largestDetection } from '../../src/infer
 import { detectLandmarks, regionFromDetection } from '../../src/inference/landmarks.js';
 import type { AnalyseOptions, FaceNetworks } from '../../src/inference/pipeline.js';
 import type { RgbImage } from '../../src/inference/image.js';
-import { mapConcurrent } from '../../src/eval/embedding-source.js';
+import { mapConcurrent } from '../../src/concurrency.js';
 
 /** A photo decoded once, with the FaceMesh landmarks of its chosen face when one was found. */
 export interface AlignedPhoto {
