@@ -74,9 +74,15 @@ export class BlobStore {
     await rm(this.absolute(storagePath), { force: true });
   }
 
-  /** Every stored path, and leftovers of writes a crash interrupted removed. */
-  async list(): Promise<string[]> {
-    await rm(join(this.root, TEMP_FOLDER), { recursive: true, force: true });
+  /**
+   * Every stored path, and leftovers of writes a crash interrupted removed. With `before`, only
+   * files last written before then: other processes sharing the store may be mid-write.
+   */
+  async list(before?: Date): Promise<string[]> {
+    const isOld = async (path: string): Promise<boolean> => !before || (await stat(path)).mtime < before;
+    const tempRoot = join(this.root, TEMP_FOLDER);
+    const temps = await readdir(tempRoot).catch(() => [] as string[]);
+    await Promise.all(temps.map(async (name) => (await isOld(join(tempRoot, name))) && rm(join(tempRoot, name), { force: true })));
     let folders: string[];
     try {
       folders = await readdir(this.root);
@@ -85,8 +91,10 @@ export class BlobStore {
       throw error;
     }
     const shards = folders.filter((folder) => SHARD_FOLDER.test(folder));
-    const paths = await Promise.all(shards.map(async (folder) => (await readdir(join(this.root, folder))).map((name) => `${folder}/${name}`)));
-    return paths.flat().filter((path) => STORAGE_PATH.test(path));
+    const paths = (await Promise.all(shards.map(async (folder) => (await readdir(join(this.root, folder))).map((name) => `${folder}/${name}`)))).flat();
+    const stored = paths.filter((path) => STORAGE_PATH.test(path));
+    const old = await Promise.all(stored.map((path) => isOld(join(this.root, path))));
+    return stored.filter((_, i) => old[i]);
   }
 
   /** Refuses paths that are not ours, so a tampered row cannot reach outside the root. */

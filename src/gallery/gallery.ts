@@ -179,15 +179,34 @@ export class Gallery {
     }
   }
 
+  /** Puts a face enrolled by another process into this process's indexes (change feed); nothing when it is gone again. */
+  async indexStoredFace(faceId: string): Promise<void> {
+    const [face] = await this.photos.facesByIds([faceId]);
+    const [photo] = face ? await this.photos.findMany([face.photoId]) : [null];
+    if (!photo) return;
+    for (const bundleId of this.bundleIds) {
+      const [vector] = await this.photos.vectorsByFaceIds([faceId], bundleId);
+      if (vector) this.indexFace(faceId, photo.subjectId, vector);
+    }
+  }
+
+  forgetFace(faceId: string): void {
+    for (const served of this.servedBundles.values()) served.index.removeFace(faceId);
+  }
+
+  forgetSubject(subjectId: string): void {
+    for (const served of this.servedBundles.values()) served.index.removeSubject(subjectId);
+  }
+
   async deleteSubject(id: string): Promise<void> {
     const deleted = await this.subjects.delete(id);
-    for (const served of this.servedBundles.values()) served.index.removeSubject(id);
+    this.forgetSubject(id);
     await this.removeUnreferencedBlobs(deleted.storagePaths);
   }
 
   async deletePhoto(id: string): Promise<void> {
     const deleted = await this.photos.delete(id);
-    if (deleted.faceId) for (const served of this.servedBundles.values()) served.index.removeFace(deleted.faceId);
+    if (deleted.faceId) this.forgetFace(deleted.faceId);
     await this.removeUnreferencedBlobs([deleted.storagePath]);
   }
 
@@ -273,13 +292,16 @@ export class Gallery {
     };
   }
 
-  identify(probe: Probe, options: IdentifyOptions): IdentifyOutcome {
+  /** Searches pgvector's index in SQL where the database has it, else this process's index. */
+  async identify(probe: Probe, options: IdentifyOptions): Promise<IdentifyOutcome> {
     if (!Number.isInteger(options.topK) || options.topK < 1 || options.topK > MAX_TOP_K) {
       throw new Face3dError('BAD_USER_INPUT', `topK must be an integer from 1 to ${MAX_TOP_K}, got ${options.topK}`);
     }
     const served = this.served(probe.bundleId);
     const threshold = chooseThreshold(options.threshold, served.defaultThreshold);
-    const candidates = served.index.search(probe, options.topK, options.mode).map((candidate) => ({ ...candidate, aboveThreshold: isMatch(candidate.similarity, threshold) }));
+    const vectors = this.deps.store.vectors;
+    const found = vectors ? await vectors.search(probe.bundleId, probe.vector, options.topK, options.mode) : served.index.search(probe, options.topK, options.mode);
+    const candidates = found.map((candidate) => ({ ...candidate, aboveThreshold: isMatch(candidate.similarity, threshold) }));
     return { candidates, unknown: isUnknown(candidates[0]?.similarity, threshold), threshold };
   }
 
@@ -331,9 +353,13 @@ export class Gallery {
     return exportMesh(bundle, coefficients, format, { stem: meshStem(target), ascii: options.ascii });
   }
 
-  /** Deletes stored files no photo names any more, and files a crash left behind (start-up). */
-  async sweepBlobs(): Promise<number> {
-    const [stored, referenced] = await Promise.all([this.deps.blobs.list(), this.photos.referencedStoragePaths()]);
+  /**
+   * Deletes stored files no photo names any more, and files a crash left behind (start-up).
+   * `before`: only files older than that, where other processes may be storing photos meanwhile.
+   */
+  async sweepBlobs(before?: Date): Promise<number> {
+    const stored = await this.deps.blobs.list(before);
+    const referenced = await this.photos.referencedStoragePaths();
     const orphans = stored.filter((path) => !referenced.has(path));
     await Promise.all(orphans.map((path) => this.deps.blobs.remove(path)));
     return orphans.length;

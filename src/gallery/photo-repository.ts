@@ -1,10 +1,11 @@
 import { Prisma } from '../generated/prisma/client.js';
+import { identityVector } from '../inference/face-encoder.js';
 import type { Box } from '../inference/image.js';
 import type { EulerAngles } from '../morphable/procrustes.js';
 import type { PhotoStatus } from '../store/enums.js';
 import { afterKeyset, keysetOrder, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
 import { toFaceRecord, toFaceVectorRecord, toPhotoRecord, type FaceRecord, type FaceVectorRecord, type PhotoRecord } from './records.js';
-import type { GalleryStore } from './store.js';
+import type { Db, GalleryStore } from './store.js';
 import { notFound } from './subject-repository.js';
 import { bytesToFloat32, float32ToBytes } from './vector-codec.js';
 
@@ -53,6 +54,9 @@ export interface DeletedPhoto {
 }
 
 const LOAD_CHUNK = 5000;
+
+const FACE_WITH_VECTORS = { face: { include: { vectors: true } } } as const;
+type PhotoWithFaceVectors = Prisma.PhotoGetPayload<{ include: typeof FACE_WITH_VECTORS }>;
 
 /** The nested create of a Face row with its FaceVectors, one per bundle. */
 function faceData(face: EncodedFaceRecord) {
@@ -103,16 +107,22 @@ export class PhotoRepository {
    * benchmark galleries). Its bytes need not be in the blob store; downloads of it then fail.
    */
   async importEnrolled(subjectId: string, photo: AcceptedPhoto, face: EncodedFaceRecord): Promise<{ photo: PhotoRecord; face: FaceRecord }> {
-    const row = await this.store.write((db) =>
-      db.photo.create({ data: { ...photo, subjectId, status: 'READY', face: { create: faceData(face) } }, include: { face: true } }),
-    );
-    return { photo: toPhotoRecord(row), face: toFaceRecord(row.face!) };
+    return this.store.transaction(async (tx) => {
+      const row = await tx.photo.create({ data: { ...photo, subjectId, status: 'READY', face: { create: faceData(face) } }, include: FACE_WITH_VECTORS });
+      return this.faceStored(tx, row, face);
+    });
   }
 
-  /** Stores the face and its vector, marks the photo READY and its job DONE, atomically. Null when the photo was deleted meanwhile. */
+  /** Stores the face and its vector, marks the photo READY and its job DONE, atomically. Null when the photo was deleted meanwhile or already has its face. */
   async saveFace(photoId: string, jobId: string, face: EncodedFaceRecord): Promise<{ photo: PhotoRecord; face: FaceRecord } | null> {
     return this.store.transaction(async (tx) => {
-      if (!(await tx.photo.findUnique({ where: { id: photoId }, select: { id: true } }))) return null;
+      const current = await tx.photo.findUnique({ where: { id: photoId }, select: { id: true, face: { select: { id: true } } } });
+      if (!current) return null;
+      if (current.face) {
+        // Another worker took over this job (its lease ran out) and finished first.
+        await tx.job.updateMany({ where: { id: jobId }, data: { status: 'DONE', leaseUntil: null } });
+        return null;
+      }
       const row = await tx.photo.update({
         where: { id: photoId },
         data: {
@@ -122,10 +132,22 @@ export class PhotoRepository {
           face: { create: faceData(face) },
           jobs: { updateMany: { where: { id: jobId }, data: { status: 'DONE', leaseUntil: null, lastError: null } } },
         },
-        include: { face: true },
+        include: FACE_WITH_VECTORS,
       });
-      return { photo: toPhotoRecord(row), face: toFaceRecord(row.face!) };
+      return this.faceStored(tx, row, face);
     });
+  }
+
+  /** What every new face takes along in its transaction: a change-feed entry and, with pgvector, its embeddings. */
+  private async faceStored(tx: Db, row: PhotoWithFaceVectors, encoded: EncodedFaceRecord): Promise<{ photo: PhotoRecord; face: FaceRecord }> {
+    const face = row.face!;
+    const encodedByBundle = new Map([encoded, ...(encoded.otherVectors ?? [])].map((vector) => [vector.bundleId, vector]));
+    await this.store.vectors?.insert(
+      tx,
+      face.vectors.map((vector) => ({ faceVectorId: vector.id, faceId: face.id, subjectId: row.subjectId, bundleId: vector.bundleId, vector: identityVector(encodedByBundle.get(vector.bundleId)!) })),
+    );
+    await this.store.recordChange(tx, 'Face', 'CREATE', [face.id]);
+    return { photo: toPhotoRecord(row), face: toFaceRecord(face) };
   }
 
   async delete(id: string): Promise<DeletedPhoto> {
@@ -133,6 +155,7 @@ export class PhotoRepository {
       const photo = await tx.photo.findUnique({ where: { id }, select: { subjectId: true, storagePath: true, face: { select: { id: true } } } });
       if (!photo) throw notFound('photo', id);
       await tx.photo.delete({ where: { id } });
+      if (photo.face) await this.store.recordChange(tx, 'Face', 'DELETE', [photo.face.id]);
       return { subjectId: photo.subjectId, storagePath: photo.storagePath, faceId: photo.face?.id ?? null };
     });
   }

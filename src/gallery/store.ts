@@ -1,22 +1,47 @@
 /**
- * The Prisma client with this process's writes taken one at a time. The better-sqlite3 adapter
- * runs every query on one connection and only its transactions take a lock, so a write issued
- * while another request's transaction is open would land inside that transaction (and vanish
- * with its rollback). SQLite allows one writer at a time anyway; queuing them here costs nothing.
+ * The Prisma client with this process's writes taken one at a time, plus what the repositories
+ * must know of the database behind it. The better-sqlite3 adapter runs every query on one
+ * connection and only its transactions take a lock, so a write issued while another request's
+ * transaction is open would land inside that transaction (and vanish with its rollback). SQLite
+ * allows one writer at a time anyway; queuing them here costs nothing. (PGlite has one
+ * connection too; on a PostgreSQL server the queue only orders this process's own writes.)
  */
+import { randomUUID } from 'node:crypto';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
+import type { ChangeOp } from '../store/enums.js';
+import type { DatabaseProvider } from '../store/database.js';
+import type { PgVectorTable } from '../store/pgvector.js';
 import { AsyncLock } from './async-lock.js';
 
 /** The client or an open transaction: what repository methods run on. */
 export type Db = Prisma.TransactionClient;
+
+/** What the change feed tells other processes about (src/gallery/change-feed.ts). */
+export type ChangeEntity = 'Face' | 'Photo' | 'Subject';
+
+export interface GalleryStoreOptions {
+  readonly provider?: DatabaseProvider;
+  /** Where pgvector is installed: enrolled vectors are also written there, for search in SQL. */
+  readonly vectors?: PgVectorTable;
+}
 
 /** Waits for another process's write lock longer than Prisma's 2 s default (SQLite busy handling). */
 const TRANSACTION_OPTIONS = { maxWait: 15_000, timeout: 30_000 } as const;
 
 export class GalleryStore {
   private readonly writes = new AsyncLock();
+  readonly provider: DatabaseProvider;
+  readonly vectors: PgVectorTable | undefined;
+  /** Marks this process's change-feed rows, which it has applied already. */
+  readonly origin = randomUUID();
 
-  constructor(readonly prisma: PrismaClient) {}
+  constructor(
+    readonly prisma: PrismaClient,
+    options: GalleryStoreOptions = {},
+  ) {
+    this.provider = options.provider ?? 'sqlite';
+    this.vectors = options.vectors;
+  }
 
   /** Reads need no queue: they see committed data or, at worst, a transaction in flight. */
   get read(): Db {
@@ -29,5 +54,11 @@ export class GalleryStore {
 
   transaction<T>(work: (tx: Db) => Promise<T>): Promise<T> {
     return this.write(() => this.prisma.$transaction((tx) => work(tx), TRANSACTION_OPTIONS));
+  }
+
+  /** Appends to the change feed, inside the transaction that made the change. */
+  async recordChange(tx: Db, entity: ChangeEntity, op: ChangeOp, entityIds: readonly string[]): Promise<void> {
+    if (entityIds.length === 0) return;
+    await tx.changeLog.createMany({ data: entityIds.map((entityId) => ({ entity, entityId, op, origin: this.origin })) });
   }
 }

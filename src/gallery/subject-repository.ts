@@ -88,6 +88,7 @@ export class SubjectRepository {
       const photos = await tx.photo.findMany({ where: { subjectId: id }, select: { storagePath: true, face: { select: { id: true } } } });
       const { count } = await tx.subject.deleteMany({ where: { id } });
       if (count === 0) throw notFound('subject', id);
+      await this.store.recordChange(tx, 'Subject', 'DELETE', [id]);
       return {
         storagePaths: photos.map((photo) => photo.storagePath),
         faceIds: photos.flatMap((photo) => (photo.face ? [photo.face.id] : [])),
@@ -118,6 +119,9 @@ export class SubjectRepository {
 
   private searchFilter(search: string | null | undefined): Prisma.SubjectWhereInput {
     const term = search?.trim();
-    return term ? { OR: [{ name: { contains: term } }, { externalId: term }] } : {};
+    if (!term) return {};
+    // SQLite's LIKE ignores ASCII case; PostgreSQL matches case-insensitively only when asked.
+    const name = this.store.provider === 'postgresql' ? ({ contains: term, mode: 'insensitive' } as Prisma.StringFilter) : { contains: term };
+    return { OR: [{ name }, { externalId: term }] };
   }
 }

@@ -37,7 +37,8 @@ export interface EnrollmentWorkerOptions {
 /** Codes that say the photo itself is unusable: retrying cannot help. */
 const PERMANENT: ReadonlySet<ErrorCode> = new Set(['NO_FACE', 'CORRUPT_IMAGE', 'UNSUPPORTED_IMAGE', 'IMAGE_TOO_LARGE', 'BAD_USER_INPUT']);
 
-const DEFAULT_LEASE_MS = 10 * 60_000;
+/** Renewed every third of it while the job runs, so a dead worker's jobs are free again within a minute. */
+const DEFAULT_LEASE_MS = 60_000;
 const DEFAULT_POLL_MS = 2_000;
 
 export function failureOf(error: unknown): { error: PhotoError; retryable: boolean } {
@@ -54,6 +55,8 @@ export class EnrollmentWorker {
   private readonly sleepers = new Set<() => void>();
   private idleWaiters: (() => void)[] = [];
   private busy = 0;
+  private readonly inProgress = new Set<string>();
+  private renewTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: EnrollmentWorkerOptions) {}
 
@@ -61,6 +64,13 @@ export class EnrollmentWorker {
     if (this.running) return;
     this.running = true;
     for (let i = 0; i < this.options.concurrency; i++) this.loops.push(this.loop());
+    this.renewTimer = setInterval(() => {
+      this.options.jobs.renewLeases([...this.inProgress], this.leaseMs).catch((error: unknown) => this.options.onError?.(error));
+    }, this.leaseMs / 3);
+  }
+
+  private get leaseMs(): number {
+    return this.options.leaseMs ?? DEFAULT_LEASE_MS;
   }
 
   /** New jobs were queued. */
@@ -71,6 +81,7 @@ export class EnrollmentWorker {
   /** Lets running jobs finish, then stops; queued jobs stay queued for the next start. */
   async stop(): Promise<void> {
     this.running = false;
+    clearInterval(this.renewTimer);
     this.wake();
     await Promise.all(this.loops.splice(0));
   }
@@ -88,14 +99,16 @@ export class EnrollmentWorker {
       let claimed: Awaited<ReturnType<JobRepository['claimNext']>> = null;
       this.busy++;
       try {
-        claimed = await this.options.jobs.claimNext(this.options.leaseMs ?? DEFAULT_LEASE_MS);
+        claimed = await this.options.jobs.claimNext(this.leaseMs);
         if (claimed) {
+          this.inProgress.add(claimed.job.id);
           this.options.onPhotoChanged(claimed.photo);
           await this.process(claimed.job, claimed.photo);
         }
       } catch (error) {
         this.options.onError?.(error);
       } finally {
+        if (claimed) this.inProgress.delete(claimed.job.id);
         this.busy--;
       }
       if (!claimed) await this.sleep();

@@ -4,7 +4,7 @@
  * A job is retried a bounded number of times (Job.maxAttempts, counted when claimed) and jobs a
  * dead process left RUNNING are put back or failed at start-up, so no photo waits forever.
  */
-import type { GalleryStore } from '../gallery/store.js';
+import type { Db, GalleryStore } from '../gallery/store.js';
 import { toPhotoRecord, type PhotoError, type PhotoRecord } from '../gallery/records.js';
 
 export interface ClaimedJob {
@@ -35,10 +35,7 @@ export class JobRepository {
    */
   async claimNext(leaseMs: number, now = new Date()): Promise<{ job: ClaimedJob; photo: PhotoRecord } | null> {
     return this.store.transaction(async (tx) => {
-      const candidate = await tx.job.findFirst({
-        where: { kind: 'ENROLL', photoId: { not: null }, OR: [{ status: 'QUEUED' }, { status: 'RUNNING', leaseUntil: { lt: now } }] },
-        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-      });
+      const candidate = await this.findRunnable(tx, now);
       if (!candidate) return null;
       const { count } = await tx.job.updateMany({
         where: { id: candidate.id, status: candidate.status, attempts: candidate.attempts },
@@ -46,9 +43,26 @@ export class JobRepository {
       });
       if (count === 0) return null;
       const photo = await tx.photo.update({ where: { id: candidate.photoId! }, data: { status: 'PROCESSING' } });
+      await this.store.recordChange(tx, 'Photo', 'UPDATE', [photo.id]);
       const job = { id: candidate.id, photoId: candidate.photoId!, attempts: candidate.attempts + 1, maxAttempts: candidate.maxAttempts };
       return { job, photo: toPhotoRecord(photo) };
     });
+  }
+
+  /**
+   * The oldest runnable job. PostgreSQL locks it and skips rows other workers hold, so workers on
+   * many machines each take a different job without waiting; SQLite has one writer at a time.
+   */
+  private async findRunnable(tx: Db, now: Date): Promise<{ id: string; photoId: string | null; status: string; attempts: number; maxAttempts: number } | null> {
+    const where = { kind: 'ENROLL', photoId: { not: null }, OR: [{ status: 'QUEUED' }, { status: 'RUNNING', leaseUntil: { lt: now } }] };
+    if (this.store.provider !== 'postgresql') return tx.job.findFirst({ where, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+    const [row] = await tx.$queryRawUnsafe<{ id: string; photoId: string | null; status: string; attempts: number; maxAttempts: number }[]>(
+      `SELECT "id", "photoId", "status", "attempts", "maxAttempts" FROM "Job"
+       WHERE "kind" = 'ENROLL' AND "photoId" IS NOT NULL AND ("status" = 'QUEUED' OR ("status" = 'RUNNING' AND "leaseUntil" < $1))
+       ORDER BY "createdAt", "id" LIMIT 1 FOR UPDATE SKIP LOCKED`,
+      now,
+    );
+    return row ?? null;
   }
 
   /** Queues the job again when `retryable` and attempts remain; otherwise fails it and its photo. Null when the photo is gone. */
@@ -64,14 +78,26 @@ export class JobRepository {
         where: { id: job.photoId },
         data: retry ? { status: 'PENDING' } : { status: 'FAILED', errorCode: error.code, errorMessage: error.message },
       });
+      await this.store.recordChange(tx, 'Photo', 'UPDATE', [photo.id]);
       return toPhotoRecord(photo);
     });
   }
 
-  /** Start-up repair, before this process's worker starts: see {@link RecoveryReport}. */
-  async recover(): Promise<RecoveryReport> {
+  /** Extends the leases of jobs this process is still working on, so no other worker takes them. */
+  async renewLeases(jobIds: readonly string[], leaseMs: number, now = new Date()): Promise<void> {
+    if (jobIds.length === 0) return;
+    await this.store.write((db) => db.job.updateMany({ where: { id: { in: [...jobIds] }, status: 'RUNNING' }, data: { leaseUntil: new Date(now.getTime() + leaseMs) } }));
+  }
+
+  /**
+   * Start-up repair, before this process's worker starts: see {@link RecoveryReport}. With
+   * `exclusive` (SQLite: the server is the queue's only worker) every RUNNING job belonged to a
+   * dead process; otherwise (PostgreSQL: workers elsewhere may be alive) only those whose lease
+   * has run out, the others being renewed by their live workers.
+   */
+  async recover(options: { exclusive: boolean } = { exclusive: true }, now = new Date()): Promise<RecoveryReport> {
     return this.store.transaction(async (tx) => {
-      const running = await tx.job.findMany({ where: { status: 'RUNNING' } });
+      const running = await tx.job.findMany({ where: { status: 'RUNNING', ...(!options.exclusive && { leaseUntil: { lt: now } }) } });
       let requeued = 0;
       let failed = 0;
       for (const job of running) {

@@ -44,7 +44,7 @@ const CREATE_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations"
     "applied_steps_count"   INTEGER UNSIGNED NOT NULL DEFAULT 0
 )`;
 
-interface HistoryRow {
+export interface HistoryRow {
   readonly migration_name: string;
   readonly checksum: string;
   readonly finished_at: number | string | null;
@@ -60,19 +60,19 @@ function checksumMatches(sql: string, checksum: string): boolean {
   return migrationChecksum(sql) === checksum || migrationChecksum(sql.replaceAll('\r\n', '\n')) === checksum;
 }
 
-function assertSqliteLock(dir: string): void {
+function assertLockProvider(dir: string, expected: string): void {
   const lockFile = join(dir, 'migration_lock.toml');
   if (!existsSync(lockFile)) return;
   const provider = /^\s*provider\s*=\s*"([^"]*)"/m.exec(readFileSync(lockFile, 'utf8'))?.[1];
-  if (provider !== 'sqlite') {
-    throw new MigrationError(`${lockFile} is for provider "${provider}", not "sqlite"`);
+  if (provider !== expected) {
+    throw new MigrationError(`${lockFile} is for provider "${provider}", not "${expected}"`);
   }
 }
 
 /** Migration folders in name order, which Prisma's timestamp prefixes make chronological. */
-export function readMigrations(dir: string): Migration[] {
+export function readMigrations(dir: string, provider = 'sqlite'): Migration[] {
   if (!existsSync(dir)) throw new MigrationError(`migrations folder ${dir} does not exist`);
-  assertSqliteLock(dir);
+  assertLockProvider(dir, provider);
   return readdirSync(dir, { withFileTypes: true })
     .filter((entry) => entry.isDirectory() && existsSync(join(dir, entry.name, 'migration.sql')))
     .map((entry) => entry.name)
@@ -90,7 +90,7 @@ function readHistory(db: BetterSqlite3.Database): HistoryRow[] {
 }
 
 /** Refuses to go on when the database's history disagrees with the migration files. */
-function assertHistoryMatches(history: readonly HistoryRow[], migrations: readonly Migration[]): void {
+export function assertHistoryMatches(history: readonly HistoryRow[], migrations: readonly Migration[]): void {
   const byName = new Map(migrations.map((migration) => [migration.name, migration]));
   for (const row of history) {
     if (row.finished_at === null) {

@@ -1,10 +1,13 @@
 /**
- * Prints the SQLite DDL of the whole Prisma schema, the body of a baseline migration:
- *   npm run build && node dist/src/store/print-schema-sql.js > prisma/migrations/<stamp>_init/migration.sql
- * Later migrations are the difference between two such outputs, written as ALTER/redefine SQL;
- * test/integration/store.test.ts proves the migrated database matches this DDL.
+ * Prints the DDL of the whole Prisma schema for one provider, the body of a baseline migration:
+ *   npm run build && node dist/src/store/print-schema-sql.js sqlite > prisma/migrations/<stamp>_init/migration.sql
+ *   node dist/src/store/print-schema-sql.js postgresql > prisma/postgresql/migrations/<stamp>_init/migration.sql
+ * Later migrations are the difference between two such outputs; test/integration/store.test.ts
+ * proves each provider's migrated database matches this DDL.
  */
 import { DATAMODEL_FILE, readDatamodel } from './dmmf.js';
-import { sqliteSchemaSql } from './schema-sql.js';
+import { schemaSql, type SqlProvider } from './schema-sql.js';
 
-process.stdout.write(sqliteSchemaSql(readDatamodel(process.argv[2] ?? DATAMODEL_FILE)));
+const provider = (process.argv[2] ?? 'sqlite') as SqlProvider;
+if (provider !== 'sqlite' && provider !== 'postgresql') throw new Error(`provider must be sqlite or postgresql, got ${provider}`);
+process.stdout.write(schemaSql(readDatamodel(process.argv[3] ?? DATAMODEL_FILE), provider));

@@ -24,6 +24,7 @@ import { EnrollmentWorker } from '../../src/jobs/enrollment-worker.js';
 import { JobRepository } from '../../src/jobs/job-repository.js';
 import type { PhotoRecord } from '../../src/gallery/records.js';
 import { openDatabase, type Database } from '../../src/store/database.js';
+import { testDatabaseUrl } from '../helpers/database-backends.js';
 
 const BUNDLE = 'test-bundle';
 const K = 2;
@@ -81,8 +82,8 @@ async function runJobs(): Promise<void> {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'face3d-gallery-'));
-  database = await openDatabase(`file:${join(dir, 'gallery.db')}`);
-  store = new GalleryStore(database.prisma);
+  database = await openDatabase(testDatabaseUrl(dir));
+  store = new GalleryStore(database.prisma, { provider: database.provider });
   blobs = new BlobStore(join(dir, 'photos'));
   jobs = new JobRepository(store);
   analyser = new StandInAnalyser();

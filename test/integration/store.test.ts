@@ -18,7 +18,7 @@ import {
   secondaryIndexes,
   tableName,
 } from '../../src/store/dmmf.js';
-import { sqliteSchemaSql } from '../../src/store/schema-sql.js';
+import { schemaSql } from '../../src/store/schema-sql.js';
 
 /** Declared SQLite types that Prisma reads back as each scalar type (its introspection rules). */
 const COMPATIBLE_TYPES: Readonly<Record<string, readonly string[]>> = {
@@ -221,7 +221,7 @@ describe('the migrated schema and the Prisma schema agree', () => {
   it('equals, table by table, a database built straight from the SQL generated for the schema', () => {
     const generated = new BetterSqlite3(':memory:');
     try {
-      generated.exec(sqliteSchemaSql(datamodel));
+      generated.exec(schemaSql(datamodel, 'sqlite'));
       const modelTables = datamodel.models.map(tableName);
       for (const table of modelTables) {
         expect({ table, ...describeTable(migrated, table) }).toEqual({ table, ...describeTable(generated, table) });

@@ -10,7 +10,7 @@ import ts from 'typescript';
 import { findPackageRoot } from '../../src/config.js';
 import type { DmmfDatamodel, DmmfField, DmmfModel } from '../../src/store/dmmf.js';
 import { applyMigrations, MigrationError, type MigrationReport } from '../../src/store/migrate.js';
-import { sqliteSchemaSql } from '../../src/store/schema-sql.js';
+import { schemaSql } from '../../src/store/schema-sql.js';
 
 let workDir: string;
 let migrationsDir: string;
@@ -318,13 +318,13 @@ function model(name: string, fields: DmmfField[], primaryKey: DmmfModel['primary
   return { name, dbName: null, fields, primaryKey };
 }
 
-describe('sqliteSchemaSql', () => {
+describe('schemaSql (sqlite)', () => {
   const owner = model('Owner', [scalar('id', 'Int', { isId: true, default: { name: 'autoincrement', args: [] } })]);
 
   it('writes composite primary keys as a named constraint', () => {
     const pair = model('Pair', [scalar('a', 'String'), scalar('b', 'String')], { name: null, fields: ['a', 'b'] });
 
-    const sql = sqliteSchemaSql({ models: [pair], enums: [], indexes: [] });
+    const sql = schemaSql({ models: [pair], enums: [], indexes: [] }, 'sqlite');
 
     expect(sql).toContain('"a" TEXT NOT NULL,\n    "b" TEXT NOT NULL,\n    CONSTRAINT "Pair_pkey" PRIMARY KEY ("a", "b")');
   });
@@ -338,7 +338,7 @@ describe('sqliteSchemaSql', () => {
       relation('sitter', 'Owner', ['sitterId'], { isRequired: false }),
     ]);
 
-    const sql = sqliteSchemaSql({ models: [owner, pet], enums: [], indexes: [] });
+    const sql = schemaSql({ models: [owner, pet], enums: [], indexes: [] }, 'sqlite');
 
     expect(sql).toContain('"id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT');
     expect(sql).toContain(
@@ -357,11 +357,14 @@ describe('sqliteSchemaSql', () => {
       scalar('at', 'DateTime', { default: { name: 'now', args: [] } }),
     ]);
 
-    const sql = sqliteSchemaSql({
-      models: [thing],
-      enums: [],
-      indexes: [{ model: 'Thing', type: 'unique', fields: [{ name: 'label' }] }],
-    });
+    const sql = schemaSql(
+      {
+        models: [thing],
+        enums: [],
+        indexes: [{ model: 'Thing', type: 'unique', fields: [{ name: 'label' }] }],
+      },
+      'sqlite',
+    );
 
     expect(sql).toContain('"id" TEXT NOT NULL PRIMARY KEY,\n');
     expect(sql).toContain(`"the_label" TEXT NOT NULL DEFAULT 'it''s'`);
@@ -383,7 +386,7 @@ describe('sqliteSchemaSql', () => {
     };
     const db = new BetterSqlite3(':memory:');
     try {
-      db.exec(sqliteSchemaSql(datamodel));
+      db.exec(schemaSql(datamodel, 'sqlite'));
       expect(db.pragma('index_list("Pet")')).toEqual(
         expect.arrayContaining([expect.objectContaining({ name: 'Pet_ownerId_idx', unique: 0 })]),
       );
@@ -393,12 +396,12 @@ describe('sqliteSchemaSql', () => {
   });
 
   it('rejects what it cannot express on SQLite', () => {
-    expect(() => sqliteSchemaSql({ models: [owner], enums: [{ name: 'Mood' }], indexes: [] })).toThrow(/enums/);
+    expect(() => schemaSql({ models: [owner], enums: [{ name: 'Mood' }], indexes: [] }, 'sqlite')).toThrow(/enums/);
     const tagged = model('Tagged', [scalar('id', 'String', { isId: true }), scalar('tags', 'String', { isList: true })]);
-    expect(() => sqliteSchemaSql({ models: [tagged], enums: [], indexes: [] })).toThrow(/Tagged.tags: scalar lists/);
+    expect(() => schemaSql({ models: [tagged], enums: [], indexes: [] }, 'sqlite')).toThrow(/Tagged.tags: scalar lists/);
     const manyToMany = { isList: true, relationName: 'AToB' };
     const a = model('A', [scalar('id', 'String', { isId: true }), relation('bs', 'B', [], manyToMany)]);
     const b = model('B', [scalar('id', 'String', { isId: true }), relation('as', 'A', [], manyToMany)]);
-    expect(() => sqliteSchemaSql({ models: [a, b], enums: [], indexes: [] })).toThrow(/AToB/);
+    expect(() => schemaSql({ models: [a, b], enums: [], indexes: [] }, 'sqlite')).toThrow(/AToB/);
   });
 });

@@ -65,7 +65,7 @@ export const searchResolvers = {
     identify: async (_: unknown, args: IdentifyArgs, ctx: RequestContext) => {
       requireRole(ctx.caller, 'read');
       const probe = await resolveProbe({ image: args.image, photoId: args.photoId, faceBox: args.faceBox }, args.bundle, ctx, 'identify');
-      const outcome = ctx.services.gallery.identify(probe, { topK: args.topK, threshold: args.threshold, mode: args.mode });
+      const outcome = await ctx.services.gallery.identify(probe, { topK: args.topK, threshold: args.threshold, mode: args.mode });
       return {
         probe,
         matches: outcome.candidates.map((candidate, i) => ({ ...candidate, rank: i + 1 })),

@@ -1,0 +1,115 @@
+/**
+ * Keeps this process's in-memory state (vector indexes, subscriptions) in step with what other
+ * processes write to the same database: API servers behind a load balancer, `face3d worker`
+ * processes. Writers append ChangeLog rows inside the transactions that make the changes
+ * (GalleryStore.recordChange); each process polls the rows above its watermark and applies
+ * those other processes wrote. Applying is idempotent, so replaying a change does no harm.
+ */
+import type { ChangeOp } from '../store/enums.js';
+import { ChangeWatermark } from './change-watermark.js';
+import type { Gallery } from './gallery.js';
+import type { PhotoRecord } from './records.js';
+import type { ChangeEntity, GalleryStore } from './store.js';
+
+export interface Change {
+  readonly id: number;
+  readonly entity: ChangeEntity;
+  readonly entityId: string;
+  readonly op: ChangeOp;
+}
+
+export interface ChangeFeedOptions {
+  readonly intervalMs: number;
+  /** How long a hole in the ids may stay open before it is taken as a rolled-back transaction. */
+  readonly holeTimeoutMs?: number;
+  /** Rows older than this are deleted at start: every live process has read them long ago. */
+  readonly retentionMs?: number;
+  readonly apply: (change: Change) => Promise<void>;
+  readonly onError?: (error: unknown) => void;
+}
+
+const READ_BATCH = 1000;
+const DEFAULT_HOLE_TIMEOUT_MS = 60_000;
+const DEFAULT_RETENTION_MS = 24 * 3600_000;
+
+export class ChangeFeed {
+  private timer: NodeJS.Timeout | undefined;
+  private polling: Promise<number> | undefined;
+
+  private constructor(
+    private readonly store: GalleryStore,
+    private readonly options: ChangeFeedOptions,
+    private readonly watermark: ChangeWatermark,
+  ) {}
+
+  /** A reader from the feed's current end: call before loading state from the database, so nothing written meanwhile is missed. */
+  static async fromNow(store: GalleryStore, options: ChangeFeedOptions): Promise<ChangeFeed> {
+    const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+    await store.write((db) => db.changeLog.deleteMany({ where: { createdAt: { lt: new Date(Date.now() - retentionMs) } } }));
+    const last = await store.read.changeLog.findFirst({ orderBy: { id: 'desc' }, select: { id: true } });
+    return new ChangeFeed(store, options, new ChangeWatermark(last?.id ?? 0, options.holeTimeoutMs ?? DEFAULT_HOLE_TIMEOUT_MS));
+  }
+
+  start(): void {
+    if (this.timer) return;
+    const tick = (): void => {
+      this.poll()
+        .catch((error: unknown) => this.options.onError?.(error))
+        .finally(() => {
+          if (this.timer) this.timer = setTimeout(tick, this.options.intervalMs);
+        });
+    };
+    this.timer = setTimeout(tick, this.options.intervalMs);
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.polling?.catch(() => undefined);
+  }
+
+  /** Applies what other processes wrote since the last poll; the number of changes applied. */
+  poll(): Promise<number> {
+    this.polling ??= this.readAndApply().finally(() => (this.polling = undefined));
+    return this.polling;
+  }
+
+  private async readAndApply(): Promise<number> {
+    let applied = 0;
+    for (;;) {
+      const rows = await this.store.read.changeLog.findMany({ where: { id: { gt: this.watermark.watermark } }, orderBy: { id: 'asc' }, take: READ_BATCH });
+      const fresh = rows.filter((row) => this.watermark.isNew(row.id));
+      for (const row of fresh) {
+        if (row.origin !== this.store.origin) {
+          await this.options.apply({ id: row.id, entity: row.entity as ChangeEntity, entityId: row.entityId, op: row.op as ChangeOp });
+          applied++;
+        }
+      }
+      const before = this.watermark.watermark;
+      this.watermark.applied(
+        fresh.map((row) => row.id),
+        Date.now(),
+      );
+      if (rows.length < READ_BATCH || this.watermark.watermark === before) return applied;
+    }
+  }
+}
+
+/** What a change written by another process means for this process's indexes and subscribers. */
+export function applyToGallery(gallery: Gallery, publish: (photo: PhotoRecord) => void): (change: Change) => Promise<void> {
+  return async (change) => {
+    if (change.entity === 'Subject' && change.op === 'DELETE') return gallery.forgetSubject(change.entityId);
+    if (change.entity === 'Face' && change.op === 'DELETE') return gallery.forgetFace(change.entityId);
+    if (change.entity === 'Face' && change.op === 'CREATE') {
+      await gallery.indexStoredFace(change.entityId);
+      const [face] = await gallery.photos.facesByIds([change.entityId]);
+      const [photo] = face ? await gallery.photos.findMany([face.photoId]) : [null];
+      if (photo) publish(photo);
+      return;
+    }
+    if (change.entity === 'Photo' && change.op === 'UPDATE') {
+      const [photo] = await gallery.photos.findMany([change.entityId]);
+      if (photo) publish(photo);
+    }
+  };
+}
