@@ -82,7 +82,8 @@ export class BlobStore {
     const isOld = async (path: string): Promise<boolean> => !before || (await stat(path)).mtime < before;
     const tempRoot = join(this.root, TEMP_FOLDER);
     const temps = await readdir(tempRoot).catch(() => [] as string[]);
-    await Promise.all(temps.map(async (name) => (await isOld(join(tempRoot, name))) && rm(join(tempRoot, name), { force: true })));
+    if (before) await Promise.all(temps.map(async (name) => (await isOld(join(tempRoot, name))) && rm(join(tempRoot, name), { force: true })));
+    else await rm(tempRoot, { recursive: true, force: true });
     let folders: string[];
     try {
       folders = await readdir(this.root);

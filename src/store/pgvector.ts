@@ -103,7 +103,7 @@ export class PgVectorTable {
     for (const bundle of bundles) this.dimensions.set(bundle.id, bundle.dimension);
     await this.prisma.$transaction(
       async (tx) => {
-        await tx.$queryRawUnsafe('SELECT pg_advisory_xact_lock($1)', DDL_LOCK_KEY);
+        await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock($1)', DDL_LOCK_KEY);
         for (const statement of TABLES) await tx.$executeRawUnsafe(statement);
         for (const bundle of bundles) {
           await tx.$executeRawUnsafe(hnswIndex('FaceEmbedding', bundle));
@@ -154,7 +154,7 @@ export class PgVectorTable {
            ORDER BY t.similarity DESC`;
     const rows = await this.prisma.$transaction(async (tx) => {
       // HNSW returns at most ef_search rows: keep it above k.
-      await tx.$queryRawUnsafe("SELECT set_config('hnsw.ef_search', $1, true)", String(Math.max(100, 2 * k)));
+      await tx.$executeRawUnsafe("SELECT set_config('hnsw.ef_search', $1, true)", String(Math.max(100, 2 * k)));
       return tx.$queryRawUnsafe<SearchRow[]>(sql, vectorLiteral(probe));
     });
     return rows.map((row) => ({ subjectId: row.subjectId, faceId: row.faceId, similarity: Number(row.similarity) }));

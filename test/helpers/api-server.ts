@@ -1,4 +1,5 @@
 /** A real face3d server in this process, on a temporary database (see database-backends.ts) and a free port. */
+import { join } from 'node:path';
 import { loadConfig, type Config, type Env } from '../../src/config.js';
 import type { FaceEncoder } from '../../src/inference/face-encoder.js';
 import { startServer, type RunningServer } from '../../src/server.js';
@@ -7,7 +8,7 @@ import { testDatabaseUrl } from './database-backends.js';
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 
 export function testConfig(dir: string, env: Env = {}): Config {
-  return loadConfig({ DATABASE_URL: testDatabaseUrl(dir), HOST: '127.0.0.1', PORT: '0', FACE3D_ADMIN_KEY: ADMIN_KEY, ...env });
+  return loadConfig({ DATABASE_URL: testDatabaseUrl(dir), FACE3D_DATA_DIR: join(dir, 'photos'), HOST: '127.0.0.1', PORT: '0', FACE3D_ADMIN_KEY: ADMIN_KEY, ...env });
 }
 
 /** `encoder` is shared across restarts: opening the networks is the slow part of a start. */

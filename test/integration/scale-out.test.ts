@@ -1,0 +1,114 @@
+/**
+ * Scale-out on one database: an API process that runs no jobs (FACE3D_WORKERS=0), a
+ * `face3d worker` process that runs them, and a second API process. Photos submitted to the
+ * first API process are enrolled by the worker; both API processes learn of the new faces and
+ * of deletes through the change feed. Runs on SQLite by default and on a real PostgreSQL server
+ * with FACE3D_TEST_DATABASE=postgres (PGlite is one process's database: skipped there).
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApiClient, dataOf } from '../../src/api/http-client.js';
+import { CHILD_ADMIN_KEY, CLI_PATH, childServerEnv, exited, freePort, startChildServer, type ChildServer } from '../../bench/child-server.js';
+import { testBackend, testDatabaseUrl } from '../helpers/database-backends.js';
+import { LFW_DEV, lfwPeople } from '../helpers/lfw.js';
+
+const PHOTOS = 3;
+const people = lfwPeople(PHOTOS)?.slice(0, 2);
+const multiProcess = testBackend() !== 'pglite';
+const describeScaleOut = people && multiProcess ? describe : describe.skip;
+if (!people) console.warn(`scale-out.test.ts: skipped, the LFW photos are not in ${LFW_DEV}`);
+if (!multiProcess) console.warn('scale-out.test.ts: skipped on PGlite, which one process owns');
+
+/** `face3d worker` with `env`, once it printed its start-up line. */
+function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; log: () => string }> {
+  const child = spawn(process.execPath, [CLI_PATH, 'worker'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  return new Promise((resolve, reject) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+      if (stderr.includes('face3d worker: running')) resolve({ child, log: () => stderr });
+    });
+    child.once('exit', (code) => reject(new Error(`face3d worker exited with ${code}:\n${stderr}`)));
+  });
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+describeScaleOut('an API process, a separate worker process and a second API process on one database', () => {
+  let dir: string;
+  const servers: ChildServer[] = [];
+  let worker: { child: ChildProcess; log: () => string } | undefined;
+  let api: ApiClient;
+  let otherApi: ApiClient;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'face3d-scale-'));
+    const shared = { DATABASE_URL: testDatabaseUrl(dir), FACE3D_WORKERS: '0', FACE3D_SYNC_MS: '200' };
+    for (let i = 0; i < 2; i++) servers.push(await startChildServer(childServerEnv(dir, await freePort(), shared)));
+    worker = await startWorkerProcess(childServerEnv(dir, 0, { ...shared, FACE3D_WORKERS: '2' }));
+    api = new ApiClient(servers[0].url, CHILD_ADMIN_KEY);
+    otherApi = new ApiClient(servers[1].url, CHILD_ADMIN_KEY);
+  });
+
+  afterAll(async () => {
+    for (const child of [...servers.map((server) => server.child), worker?.child]) {
+      child?.kill('SIGTERM');
+      if (child) await exited(child);
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('enrolls through the worker what the API process accepted, and both API processes identify it', async () => {
+    const enroll = 'mutation($s: ID!, $p: [Upload!]!) { enrollPhotos(subjectId: $s, photos: $p) { photos { id status } } }';
+    const photoIds: string[][] = [];
+    for (const person of people!) {
+      const subject = dataOf(await api.query<{ createSubject: { id: string } }>('mutation($n: String!) { createSubject(input: { name: $n }) { id } }', { n: person.name })).createSubject;
+      const files = Object.fromEntries(await Promise.all(person.photos.slice(0, PHOTOS).map(async (path, i) => [`variables.p.${i}`, { bytes: await readFile(path), name: `${i}.jpg` }] as const)));
+      const accepted = dataOf(await api.upload<{ enrollPhotos: { photos: { id: string; status: string }[] } }>(enroll, { s: subject.id, p: Array(PHOTOS).fill(null) }, files)).enrollPhotos.photos;
+      expect(accepted.every((photo) => photo.status === 'PENDING')).toBe(true);
+      photoIds.push(accepted.map((photo) => photo.id));
+    }
+    const status = 'query($id: ID!) { photo(id: $id) { status } }';
+    for (const id of photoIds.flat()) {
+      await until(`photo ${id} READY`, async () => {
+        const photo = dataOf(await api.query<{ photo: { status: string } }>(status, { id })).photo;
+        expect(photo.status).not.toBe('FAILED');
+        return photo.status === 'READY' ? true : undefined;
+      });
+    }
+
+    const identify = 'query($p: ID!) { identify(photoId: $p, topK: 2, mode: PHOTO) { matches { subject { name } face { id } } } }';
+    const stats = '{ serverInfo { enrolledFaces } }';
+    for (const client of [api, otherApi]) {
+      await until('the change feed to bring every face', async () => {
+        const { enrolledFaces } = dataOf(await client.query<{ serverInfo: { enrolledFaces: number } }>(stats)).serverInfo;
+        return enrolledFaces === PHOTOS * people!.length ? true : undefined;
+      });
+      const { matches } = dataOf(await client.query<{ identify: { matches: { subject: { name: string } }[] } }>(identify, { p: photoIds[0][0] })).identify;
+      expect(matches[0].subject.name).toBe(people![0].name);
+    }
+  });
+
+  it('forgets on every API process a subject deleted on one of them', async () => {
+    const { subjects } = dataOf(await api.query<{ subjects: { edges: { node: { id: string; name: string } }[] } }>('{ subjects(first: 10) { edges { node { id name } } } }'));
+    const doomed = subjects.edges.map((edge) => edge.node).find((subject) => subject.name === people![0].name)!;
+    dataOf(await api.query('mutation($id: ID!) { deleteSubject(id: $id) }', { id: doomed.id }));
+    const stats = '{ serverInfo { subjects enrolledFaces } }';
+    await until('the other API process to drop the subject', async () => {
+      const counts = dataOf(await otherApi.query<{ serverInfo: { subjects: number; enrolledFaces: number } }>(stats)).serverInfo;
+      return counts.subjects === people!.length - 1 && counts.enrolledFaces === PHOTOS * (people!.length - 1) ? true : undefined;
+    });
+  });
+});
