@@ -1,11 +1,12 @@
 /**
  * The in-memory side of the gallery for one 3DMM bundle: every enrolled face's identity vector
- * and every subject's template (the mean of its faces' unit vectors, as in the paper), each in an
- * exact {@link VectorIndex}. Vectors of other bundles are refused, never compared.
+ * and every subject's template (the mean of its faces' unit vectors, as in the paper), each in a
+ * {@link VectorIndex} (exact while small, HNSW from its threshold on). Vectors of other bundles
+ * are refused, never compared.
  */
 import { Face3dError } from '../errors.js';
 import { meanTemplate } from './similarity.js';
-import { VectorIndex } from './vector-index.js';
+import { VectorIndex, type VectorIndexOptions } from '../search/vector-index.js';
 
 export interface BundleVector {
   readonly bundleId: string;
@@ -37,9 +38,10 @@ export class GalleryIndex {
   constructor(
     readonly bundleId: string,
     readonly dimension: number,
+    search: VectorIndexOptions = {},
   ) {
-    this.faces = new VectorIndex(dimension);
-    this.templates = new VectorIndex(dimension);
+    this.faces = new VectorIndex(dimension, search);
+    this.templates = new VectorIndex(dimension, search);
   }
 
   get faceCount(): number {

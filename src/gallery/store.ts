@@ -28,6 +28,14 @@ export interface GalleryStoreOptions {
 /** Waits for another process's write lock longer than Prisma's 2 s default (SQLite busy handling). */
 const TRANSACTION_OPTIONS = { maxWait: 15_000, timeout: 30_000 } as const;
 
+/**
+ * The adapter opens transactions with a deferred BEGIN: one that reads first and writes later
+ * fails at once with SQLITE_BUSY when another process wrote in between (WAL cannot upgrade a
+ * stale snapshot, and the busy timeout does not apply). A write as the first statement takes the
+ * write lock up front, waiting for it like BEGIN IMMEDIATE would; it changes no row.
+ */
+const TAKE_WRITE_LOCK = 'DELETE FROM "ChangeLog" WHERE 0';
+
 export class GalleryStore {
   private readonly writes = new AsyncLock();
   readonly provider: DatabaseProvider;
@@ -53,7 +61,12 @@ export class GalleryStore {
   }
 
   transaction<T>(work: (tx: Db) => Promise<T>): Promise<T> {
-    return this.write(() => this.prisma.$transaction((tx) => work(tx), TRANSACTION_OPTIONS));
+    return this.write(() =>
+      this.prisma.$transaction(async (tx) => {
+        if (this.provider === 'sqlite') await tx.$executeRawUnsafe(TAKE_WRITE_LOCK);
+        return work(tx);
+      }, TRANSACTION_OPTIONS),
+    );
   }
 
   /** Appends to the change feed, inside the transaction that made the change. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { cosineSimilarity } from '../../src/gallery/similarity.js';
-import { VectorIndex } from '../../src/gallery/vector-index.js';
+import { VectorIndex } from '../../src/search/vector-index.js';
 
 const DIMENSION = 4;
 const vectorArbitrary = fc.array(fc.float({ min: -10, max: 10, noNaN: true, noDefaultInfinity: true }), { minLength: DIMENSION, maxLength: DIMENSION });
@@ -22,7 +22,7 @@ describe('VectorIndex', () => {
         vectorArbitrary,
         fc.integer({ min: 0, max: 10 }),
         (operations, query, k) => {
-          const index = new VectorIndex(DIMENSION, 1);
+          const index = new VectorIndex(DIMENSION, { capacity: 1 });
           const expected = new Map<string, number[]>();
           for (const [id, vector, remove] of operations) {
             if (remove) {
@@ -79,7 +79,7 @@ describe('VectorIndex', () => {
   });
 
   it('grows past its initial capacity', () => {
-    const index = new VectorIndex(2, 1);
+    const index = new VectorIndex(2, { capacity: 1 });
     for (let i = 0; i < 100; i++) index.upsert(`v${i}`, [Math.cos(i), Math.sin(i)]);
     expect(index.size).toBe(100);
     expect(index.search([Math.cos(42), Math.sin(42)], 1)[0]).toEqual({ id: 'v42', score: expect.closeTo(1, 5) });

@@ -1,0 +1,158 @@
+import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { float16Table, toFloat16Bits } from '../../src/search/float16.js';
+import { encodeInt8 } from '../../src/search/int8.js';
+import { TopK } from '../../src/search/top-k.js';
+import { VectorIndex, type VectorIndexOptions } from '../../src/search/vector-index.js';
+import { mulberry32, randomNormal, type Random } from '../../src/training/random.js';
+
+const DIMENSION = 24;
+
+function gaussian(random: Random, dimension = DIMENSION): Float32Array {
+  return Float32Array.from({ length: dimension }, () => randomNormal(random));
+}
+
+/** Seeded clusters (several noisy copies of each centre), like photos of the same people. */
+function clustered(count: number, seed: number): Float32Array[] {
+  const random = mulberry32(seed);
+  const centres = Array.from({ length: Math.ceil(count / 4) }, () => gaussian(random));
+  return Array.from({ length: count }, (_, i) => centres[i % centres.length].map((value) => value + 0.4 * randomNormal(random)));
+}
+
+function filled(vectors: readonly Float32Array[], options: VectorIndexOptions): VectorIndex {
+  const index = new VectorIndex(DIMENSION, options);
+  vectors.forEach((vector, i) => index.upsert(`v${i}`, vector));
+  return index;
+}
+
+/** Mean fraction of the exact top-k ids found by `index`. */
+function recallAgainst(exact: VectorIndex, index: VectorIndex, queries: readonly Float32Array[], k: number): number {
+  let found = 0;
+  for (const query of queries) {
+    const wanted = new Set(exact.search(query, k).map((hit) => hit.id));
+    found += index.search(query, k).filter((hit) => wanted.has(hit.id)).length;
+  }
+  return found / (queries.length * k);
+}
+
+describe('TopK', () => {
+  it('keeps what a full sort keeps, best first, equal scores in id order', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -5, max: 5 }), { maxLength: 60 }), fc.integer({ min: 0, max: 12 }), (scores, k) => {
+        // Ids in reverse of row order, so that row order alone would break ties the wrong way.
+        const idOf = (row: number) => `id${String(1000 - row).padStart(4, '0')}`;
+        const top = new TopK(k, idOf);
+        scores.forEach((score, row) => top.offer(row, score));
+        const expected = scores
+          .map((score, row) => ({ row, score }))
+          .sort((a, b) => b.score - a.score || (idOf(a.row) < idOf(b.row) ? -1 : 1))
+          .slice(0, k);
+        expect(top.ranked()).toEqual(expected);
+      }),
+    );
+  });
+});
+
+describe('float16 and int8 codes', () => {
+  it('round-trips float16 within half a unit in the last place, exactly for representable values', () => {
+    const table = float16Table();
+    for (const value of [0, 1, -2, 0.5, 65504, 2 ** -24]) expect(table[toFloat16Bits(value)]).toBe(value);
+    expect(table[toFloat16Bits(1e6)]).toBe(Number.POSITIVE_INFINITY);
+    expect(Number.isNaN(table[toFloat16Bits(Number.NaN)])).toBe(true);
+    fc.assert(
+      fc.property(fc.float({ min: -1, max: 1, noNaN: true }), (value) => {
+        const decoded = table[toFloat16Bits(value)];
+        expect(Math.abs(decoded - value)).toBeLessThanOrEqual(Math.max(Math.abs(value) * 2 ** -11, 2 ** -25));
+      }),
+    );
+  });
+
+  it('encodes int8 with the largest magnitude at ±127', () => {
+    const codes = new Int8Array(3);
+    const scale = encodeInt8(Float32Array.from([0.5, -1, 0.25]), codes, 0);
+    expect(Array.from(codes)).toEqual([64, -127, 32]);
+    expect(scale).toBeCloseTo(1 / 127, 7);
+    expect(encodeInt8(new Float32Array(3), codes, 0)).toBe(0);
+    expect(Array.from(codes)).toEqual([0, 0, 0]);
+  });
+});
+
+describe('VectorIndex storage and approximate search', () => {
+  const vectors = clustered(1200, 7);
+  const queries = clustered(1240, 7).slice(1200);
+  const exact = filled(vectors, { approximateFrom: Number.POSITIVE_INFINITY });
+
+  it('finds the exact top 10 with int8 codes (re-ranked from float32) and with float16 storage', () => {
+    const int8 = filled(vectors, { storage: 'int8', approximateFrom: Number.POSITIVE_INFINITY });
+    const float16 = filled(vectors, { storage: 'float16', approximateFrom: Number.POSITIVE_INFINITY });
+    expect(recallAgainst(exact, int8, queries, 10)).toBeGreaterThanOrEqual(0.99);
+    expect(recallAgainst(exact, float16, queries, 10)).toBeGreaterThanOrEqual(0.99);
+    // int8 results are re-scored from the float32 copy, so their scores are the exact ones.
+    const query = queries[0];
+    expect(int8.search(query, 10)).toEqual(exact.search(query, 10));
+    for (const hit of float16.search(query, 10)) expect(hit.score).toBeCloseTo(exact.score(hit.id, query)!, 3);
+  });
+
+  it('finds nearly all of the exact top 10 through the HNSW graph, with exact scores', () => {
+    const hnsw = filled(vectors, { approximateFrom: 0 });
+    expect(hnsw.isApproximate).toBe(true);
+    expect(recallAgainst(exact, hnsw, queries, 10)).toBeGreaterThanOrEqual(0.95);
+    for (const hit of hnsw.search(queries[1], 10)) expect(hit.score).toBeCloseTo(exact.score(hit.id, queries[1])!, 6);
+  });
+
+  it('switches from exact scan to the graph at the threshold, and back once well below it', () => {
+    const index = filled(vectors.slice(0, 99), { approximateFrom: 100 });
+    expect(index.isApproximate).toBe(false);
+    const before = index.search(queries[0], 5);
+    index.upsert('v99', vectors[99]);
+    expect(index.isApproximate).toBe(true);
+    const reference = filled(vectors.slice(0, 100), { approximateFrom: Number.POSITIVE_INFINITY });
+    // A 100-vector graph searched for 32 candidates finds the true top 5.
+    expect(index.search(queries[0], 5)).toEqual(reference.search(queries[0], 5));
+    expect(before.every((hit) => index.has(hit.id))).toBe(true);
+    for (let i = 99; i >= 40; i--) index.remove(`v${i}`);
+    expect(index.isApproximate).toBe(false);
+    expect(index.search(queries[0], 5)).toEqual(filled(vectors.slice(0, 40), { approximateFrom: Number.POSITIVE_INFINITY }).search(queries[0], 5));
+  });
+
+  it('keeps the graph consistent with upserts and removals: removed ids never come back, moved vectors are found', () => {
+    const index = filled(vectors, { approximateFrom: 0 });
+    index.search(queries[0], 1); // builds the graph
+    const random = mulberry32(3);
+    const expected = new Map(vectors.map((vector, i) => [`v${i}`, vector]));
+    for (let i = 0; i < 600; i++) {
+      const id = `v${Math.floor(random() * 1200)}`;
+      if (random() < 0.5) {
+        index.remove(id);
+        expected.delete(id);
+      } else {
+        const vector = gaussian(random);
+        index.upsert(id, vector);
+        expected.set(id, vector);
+      }
+      if (i % 100 === 0) index.search(queries[i % queries.length], 10);
+    }
+    expect(index.size).toBe(expected.size);
+    const reference = new VectorIndex(DIMENSION, { approximateFrom: Number.POSITIVE_INFINITY });
+    for (const [id, vector] of expected) reference.upsert(id, vector);
+    for (const [id, vector] of [...expected].slice(0, 50)) {
+      const hits = index.search(vector, 10);
+      expect(hits[0]).toEqual({ id, score: expect.closeTo(1, 5) });
+      for (const hit of hits) expect(expected.has(hit.id)).toBe(true);
+    }
+    expect(recallAgainst(reference, index, queries, 10)).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('refuses NaN and wrong dimensions whatever the storage, and leaves the index unchanged', () => {
+    for (const storage of ['float32', 'float16', 'int8'] as const) {
+      const index = new VectorIndex(3, { storage, approximateFrom: 0 });
+      expect(() => index.upsert('x', [1, Number.NaN, 0])).toThrow(/value 1 is NaN/);
+      expect(() => index.upsert('x', [1, 2])).toThrow(/2 values, the index holds 3/);
+      index.upsert('y', [1, 0, 0]);
+      expect(() => index.search([1, 0, Number.POSITIVE_INFINITY], 1)).toThrow(RangeError);
+      expect(() => index.search([1, 0], 1)).toThrow(RangeError);
+      expect(index.size).toBe(1);
+      expect(index.search([2, 0, 0], 3)).toEqual([{ id: 'y', score: expect.closeTo(1, 3) }]);
+    }
+  });
+});
