@@ -7,11 +7,11 @@
  * inserted through the repositories, plus a few LFW people enrolled for real through the API.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ApiClient, dataOf } from '../src/api/http-client.js';
+import { createSubject, ENROLL_PHOTOS, IDENTIFY, percentile, readPhoto, type EnrollPhotosData, type IdentifyData } from './api-helpers.js';
 import { loadConfig } from '../src/config.js';
 import { listPeople } from '../src/dataset/folder-dataset.js';
 import { mapConcurrent } from '../src/concurrency.js';
@@ -51,10 +51,6 @@ interface Timing {
   readonly perSecond: number;
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
-}
-
 /** `count` requests with CONCURRENCY in flight; each request's own latency, and the overall rate. */
 async function measure(label: string, count: number, request: (i: number) => Promise<void>): Promise<Timing> {
   const latencies: number[] = [];
@@ -80,7 +76,7 @@ function sample(random: Random, count: number): Float32Array {
 /** Synthetic subjects, each with one READY photo whose vector is drawn from the bundle's prior. */
 async function synthesiseGallery(databaseUrl: string, bundle: Bundle, count: number): Promise<void> {
   const database = await openDatabase(databaseUrl);
-  const store = new GalleryStore(database.prisma);
+  const store = new GalleryStore(database.prisma, { provider: database.provider });
   const subjects = new SubjectRepository(store);
   const photos = new PhotoRepository(store);
   const random = mulberry32(2017);
@@ -127,27 +123,25 @@ async function main(): Promise<void> {
   const server = await startServer({ config, log: (line) => process.stderr.write(`${line}\n`) });
   try {
     const client = new ApiClient(server.url, ADMIN_KEY);
-    const read = async (path: string) => ({ bytes: await readFile(join(options.root, path)), name: path.split('/').at(-1)! });
+    const read = (path: string) => readPhoto(join(options.root, path));
 
     // Enrollment: every person's photos uploaded at once, timed until the last one is READY.
-    const enroll = 'mutation($s: ID!, $p: [Upload!]!) { enrollPhotos(subjectId: $s, photos: $p) { photos { id } } }';
     started = performance.now();
     const photoIds: string[] = [];
     for (const person of people) {
-      const subject = dataOf(await client.query<{ createSubject: { id: string } }>('mutation($n: String!) { createSubject(input: { name: $n }) { id } }', { n: person.name })).createSubject;
+      const subjectId = await createSubject(client, person.name);
       const files = Object.fromEntries(await Promise.all(person.images.slice(0, PHOTOS_PER_PERSON).map(async (path, i) => [`variables.p.${i}`, await read(path)] as const)));
-      const enrolled = dataOf(await client.upload<{ enrollPhotos: { photos: { id: string }[] } }>(enroll, { s: subject.id, p: Array(PHOTOS_PER_PERSON).fill(null) }, files));
+      const enrolled = dataOf(await client.upload<EnrollPhotosData>(ENROLL_PHOTOS, { s: subjectId, p: Array(PHOTOS_PER_PERSON).fill(null) }, files));
       photoIds.push(...enrolled.enrollPhotos.photos.map((photo) => photo.id));
     }
     await server.worker.idle();
     const enrollSeconds = (performance.now() - started) / 1000;
     const enrolledPhotos = photoIds.length;
 
-    const identify = 'query($image: Upload, $photoId: ID) { identify(image: $image, photoId: $photoId, topK: 5) { unknown matches { similarity subject { id name } } } }';
     const probes = await Promise.all(people.map((person) => read(person.images[PHOTOS_PER_PERSON])));
     let rankOne = 0;
     for (const [i, probe] of probes.entries()) {
-      const result = dataOf(await client.upload<{ identify: { matches: { subject: { name: string } }[] } }>(identify, { image: null }, { 'variables.image': probe }));
+      const result = dataOf(await client.upload<IdentifyData>(IDENTIFY, { image: null }, { 'variables.image': probe }));
       if (result.identify.matches[0]?.subject.name === people[i].name) rankOne++;
     }
 
@@ -155,10 +149,10 @@ async function main(): Promise<void> {
       dataOf(await client.query('{ serverInfo { bundle subjects } }'));
     });
     const byPhoto = await measure('identify by photoId', REQUESTS, async (i) => {
-      dataOf(await client.query(identify, { photoId: photoIds[i % photoIds.length] }));
+      dataOf(await client.query(IDENTIFY, { photoId: photoIds[i % photoIds.length] }));
     });
     const byUpload = await measure('identify by upload', UPLOADS, async (i) => {
-      dataOf(await client.upload(identify, { image: null }, { 'variables.image': probes[i % probes.length] }));
+      dataOf(await client.upload(IDENTIFY, { image: null }, { 'variables.image': probes[i % probes.length] }));
     });
 
     const info = dataOf(await client.query<{ serverInfo: { subjects: number; enrolledFaces: number } }>('{ serverInfo { subjects enrolledFaces } }')).serverInfo;

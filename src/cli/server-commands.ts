@@ -8,27 +8,38 @@ import { openDatabase } from '../store/database.js';
 async function withKeys<T>(work: (keys: ApiKeyRepository) => Promise<T>): Promise<T> {
   const database = await openDatabase(config().databaseUrl);
   try {
-    return await work(new ApiKeyRepository(new GalleryStore(database.prisma)));
+    return await work(new ApiKeyRepository(new GalleryStore(database.prisma, { provider: database.provider })));
   } finally {
     await database.close();
   }
 }
 
-async function serve(): Promise<void> {
-  // Loaded here: the server's dependencies would only slow the other commands down.
-  const { startServer } = await import('../server.js');
-  const server = await startServer({ config: config() });
+/** Runs until SIGINT or SIGTERM, then lets running jobs finish and closes. */
+async function runUntilSignal(name: string, close: () => Promise<void>): Promise<void> {
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
-      process.stderr.write(`face3d: ${signal}: finishing running jobs and closing\n`);
-      server.close().then(resolve, (error: unknown) => {
-        process.stderr.write(`face3d: close failed: ${error}\n`);
+      process.stderr.write(`${name}: ${signal}: finishing running jobs and closing\n`);
+      close().then(resolve, (error: unknown) => {
+        process.stderr.write(`${name}: close failed: ${error}\n`);
         process.exit(1);
       });
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+}
+
+async function serve(): Promise<void> {
+  // Loaded here: the server's dependencies would only slow the other commands down.
+  const { startServer } = await import('../server.js');
+  const server = await startServer({ config: config() });
+  await runUntilSignal('face3d', server.close);
+}
+
+async function work(): Promise<void> {
+  const { startWorker } = await import('../server.js');
+  const worker = await startWorker({ config: config() });
+  await runUntilSignal('face3d worker', worker.close);
 }
 
 export function registerServerCommands(program: Command): void {
@@ -42,6 +53,20 @@ export function registerServerCommands(program: Command): void {
         'Example:\n  FACE3D_ADMIN_KEY=$(openssl rand -hex 32) face3d serve',
     )
     .action(serve);
+
+  program
+    .command('worker')
+    .description('run enrollment jobs from the database queue, without serving the API (scale inference out)')
+    .addHelpText(
+      'after',
+      '\nThe worker and the API servers share DATABASE_URL and FACE3D_DATA_DIR (the photo store). On PostgreSQL each job is\n' +
+        'claimed with FOR UPDATE SKIP LOCKED; a job whose worker dies is taken again when its lease (60 s, renewed while it runs)\n' +
+        'runs out, up to its attempt limit. FACE3D_WORKERS (1) jobs run at once; FACE3D_DEVICE=cuda puts inference on a GPU.\n' +
+        'Examples:\n' +
+        '  FACE3D_WORKERS=0 DATABASE_URL=postgres://face3d@db/face3d face3d serve     # API only\n' +
+        '  DATABASE_URL=postgres://face3d@db/face3d FACE3D_DEVICE=cuda face3d worker  # on a GPU machine',
+    )
+    .action(work);
 
   const keys = program.command('keys').description('manage API keys in the database (works while the server runs)');
   keys

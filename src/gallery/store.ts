@@ -20,7 +20,7 @@ export type Db = Prisma.TransactionClient;
 export type ChangeEntity = 'Face' | 'Photo' | 'Subject';
 
 export interface GalleryStoreOptions {
-  readonly provider?: DatabaseProvider;
+  readonly provider: DatabaseProvider;
   /** Where pgvector is installed: enrolled vectors are also written there, for search in SQL. */
   readonly vectors?: PgVectorTable;
 }
@@ -34,7 +34,7 @@ const TRANSACTION_OPTIONS = { maxWait: 15_000, timeout: 30_000 } as const;
  * stale snapshot, and the busy timeout does not apply). A write as the first statement takes the
  * write lock up front, waiting for it like BEGIN IMMEDIATE would; it changes no row.
  */
-const TAKE_WRITE_LOCK = 'DELETE FROM "ChangeLog" WHERE 0';
+const TAKE_WRITE_LOCK = 'DELETE FROM "ChangeLog" WHERE false';
 
 export class GalleryStore {
   private readonly writes = new AsyncLock();
@@ -45,9 +45,9 @@ export class GalleryStore {
 
   constructor(
     readonly prisma: PrismaClient,
-    options: GalleryStoreOptions = {},
+    options: GalleryStoreOptions,
   ) {
-    this.provider = options.provider ?? 'sqlite';
+    this.provider = options.provider;
     this.vectors = options.vectors;
   }
 

@@ -10,7 +10,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { DEFAULT_DATABASE_URL, findPackageRoot } from '../config.js';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { PrismaClient as PostgresqlPrismaClient } from '../generated/prisma-postgresql/client.js';
-import { applyPostgresMigrations, type SqlConnection } from './migrate-postgres.js';
+import { applyPostgresMigrations, nodePostgresConnection, type SqlConnection } from './migrate-postgres.js';
 import { applyMigrations, type MigrationReport } from './migrate.js';
 
 export { DEFAULT_DATABASE_URL };
@@ -83,6 +83,14 @@ export function pgliteDirectory(url: string): string | undefined {
   return resolve(path);
 }
 
+/** Where photo bytes go when FACE3D_DATA_DIR names no place: next to a local database, else ./data/photos. */
+export function defaultPhotosDir(url: string): string {
+  const kind = databaseKind(url);
+  if (kind === 'sqlite') return join(dirname(sqliteFilePath(url)), 'photos');
+  const dir = kind === 'pglite' ? pgliteDirectory(url) : undefined;
+  return dir ? join(dirname(dir), 'photos') : resolve('data', 'photos');
+}
+
 function migrationsDirFor(provider: DatabaseProvider, options: DatabaseOptions): string {
   if (options.migrationsDir) return options.migrationsDir;
   const root = findPackageRoot();
@@ -120,7 +128,7 @@ async function openSqlite(url: string, options: DatabaseOptions): Promise<Databa
     kind: 'sqlite',
     provider: 'sqlite',
     file,
-    defaultPhotosDir: join(dirname(file), 'photos'),
+    defaultPhotosDir: defaultPhotosDir(url),
     migrations,
     vectorExtension: false,
     close: () => prisma.$disconnect(),
@@ -174,10 +182,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     let migrations: MigrationReport;
     let hasVector: boolean;
     try {
-      const connection: SqlConnection = {
-        query: async <Row>(sql: string, params?: readonly unknown[]) => ({ rows: (await client.query(sql, params as unknown[])).rows as Row[] }),
-        exec: (sql) => client.query(sql),
-      };
+      const connection = nodePostgresConnection(client);
       migrations = await applyPostgresMigrations(connection, migrationsDirFor('postgresql', options));
       hasVector = await enableVectorExtension(connection);
     } finally {
@@ -189,7 +194,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
       kind: 'postgres',
       provider: 'postgresql',
       file: undefined,
-      defaultPhotosDir: resolve('data', 'photos'),
+      defaultPhotosDir: defaultPhotosDir(url),
       migrations,
       vectorExtension: hasVector,
       close: async () => {
@@ -217,7 +222,7 @@ async function openPglite(url: string, options: DatabaseOptions): Promise<Databa
       kind: 'pglite',
       provider: 'postgresql',
       file: undefined,
-      defaultPhotosDir: dir ? join(dirname(dir), 'photos') : resolve('data', 'photos'),
+      defaultPhotosDir: defaultPhotosDir(url),
       migrations,
       vectorExtension: hasVector,
       close: async () => {

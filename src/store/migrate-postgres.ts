@@ -12,6 +12,14 @@ export interface SqlConnection {
   exec(sql: string): Promise<unknown>;
 }
 
+/** A node-postgres client (or pool) as a SqlConnection: its simple-query protocol runs scripts too. */
+export function nodePostgresConnection(client: { query(sql: string, params?: unknown[]): Promise<{ rows: unknown[] }> }): SqlConnection {
+  return {
+    query: async <Row>(sql: string, params?: readonly unknown[]) => ({ rows: (await client.query(sql, params as unknown[])).rows as Row[] }),
+    exec: (sql) => client.query(sql),
+  };
+}
+
 /** Prisma's own table layout (PostgreSQL flavour), so the CLI recognises what we applied. */
 const CREATE_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
     "id"                    VARCHAR(36) PRIMARY KEY NOT NULL,

@@ -17,6 +17,8 @@ import { testBackend, testDatabaseUrl } from '../helpers/database-backends.js';
 import { LFW_DEV, lfwPeople } from '../helpers/lfw.js';
 
 const PHOTOS = 3;
+/** Short, so the test does not wait a minute for a dead worker's jobs. */
+const LEASE_MS = 3000;
 const people = lfwPeople(PHOTOS)?.slice(0, 2);
 const multiProcess = testBackend() !== 'pglite';
 const describeScaleOut = people && multiProcess ? describe : describe.skip;
@@ -101,14 +103,48 @@ describeScaleOut('an API process, a separate worker process and a second API pro
     }
   });
 
+  it('finishes the jobs of a worker killed mid-job once their leases lapse, each photo with one face', async () => {
+    worker!.child.kill('SIGKILL');
+    await exited(worker!.child);
+    const person = lfwPeople(PHOTOS + 2)![2];
+    const subject = dataOf(await api.query<{ createSubject: { id: string } }>('mutation($n: String!) { createSubject(input: { name: $n }) { id } }', { n: person.name })).createSubject;
+    const files = Object.fromEntries(await Promise.all(person.photos.slice(0, PHOTOS).map(async (path, i) => [`variables.p.${i}`, { bytes: await readFile(path), name: `${i}.jpg` }] as const)));
+    const enroll = 'mutation($s: ID!, $p: [Upload!]!) { enrollPhotos(subjectId: $s, photos: $p) { photos { id } } }';
+    const ids = dataOf(await api.upload<{ enrollPhotos: { photos: { id: string }[] } }>(enroll, { s: subject.id, p: Array(PHOTOS).fill(null) }, files)).enrollPhotos.photos.map((photo) => photo.id);
+    const env = childServerEnv(dir, 0, { DATABASE_URL: testDatabaseUrl(dir), FACE3D_WORKERS: '2', FACE3D_JOB_LEASE_MS: String(LEASE_MS) });
+    const doomed = await startWorkerProcess(env);
+    const status = 'query($id: ID!) { photo(id: $id) { status } }';
+    await until('a job to be claimed', async () => {
+      const states = await Promise.all(ids.map(async (id) => dataOf(await api.query<{ photo: { status: string } }>(status, { id })).photo.status));
+      return states.includes('PROCESSING') || states.includes('READY') ? true : undefined;
+    });
+    doomed.child.kill('SIGKILL');
+    await exited(doomed.child);
+    worker = await startWorkerProcess(env);
+    for (const id of ids) {
+      await until(`photo ${id} READY after the takeover`, async () => {
+        const photo = dataOf(await api.query<{ photo: { status: string } }>(status, { id })).photo;
+        return photo.status === 'READY' ? true : undefined;
+      });
+    }
+    const faces = 'query($id: ID!) { subject(id: $id) { photos(first: 20) { edges { node { face { id } } } } } }';
+    const edges = dataOf(await api.query<{ subject: { photos: { edges: { node: { face: { id: string } | null } }[] } } }>(faces, { id: subject.id })).subject.photos.edges;
+    expect(edges.filter((edge) => edge.node.face).length).toBe(PHOTOS);
+  });
+
   it('forgets on every API process a subject deleted on one of them', async () => {
     const { subjects } = dataOf(await api.query<{ subjects: { edges: { node: { id: string; name: string } }[] } }>('{ subjects(first: 10) { edges { node { id name } } } }'));
     const doomed = subjects.edges.map((edge) => edge.node).find((subject) => subject.name === people![0].name)!;
-    dataOf(await api.query('mutation($id: ID!) { deleteSubject(id: $id) }', { id: doomed.id }));
     const stats = '{ serverInfo { subjects enrolledFaces } }';
+    const countsOn = async (client: ApiClient) => dataOf(await client.query<{ serverInfo: { subjects: number; enrolledFaces: number } }>(stats)).serverInfo;
+    const before = await until('the other API process to see every face', async () => {
+      const [here, there] = await Promise.all([countsOn(api), countsOn(otherApi)]);
+      return here.enrolledFaces === there.enrolledFaces && here.subjects === there.subjects ? there : undefined;
+    });
+    dataOf(await api.query('mutation($id: ID!) { deleteSubject(id: $id) }', { id: doomed.id }));
     await until('the other API process to drop the subject', async () => {
-      const counts = dataOf(await otherApi.query<{ serverInfo: { subjects: number; enrolledFaces: number } }>(stats)).serverInfo;
-      return counts.subjects === people!.length - 1 && counts.enrolledFaces === PHOTOS * (people!.length - 1) ? true : undefined;
+      const counts = await countsOn(otherApi);
+      return counts.subjects === before.subjects - 1 && counts.enrolledFaces === before.enrolledFaces - PHOTOS ? true : undefined;
     });
   });
 });

@@ -15,7 +15,7 @@ import pg from 'pg';
 import { findPackageRoot } from '../../src/config.js';
 import { columnFields, DATAMODEL_FILE, readDatamodel, tableName } from '../../src/store/dmmf.js';
 import { databaseKind, openDatabase, redactUrl } from '../../src/store/database.js';
-import { applyPostgresMigrations, type SqlConnection } from '../../src/store/migrate-postgres.js';
+import { applyPostgresMigrations, nodePostgresConnection, type SqlConnection } from '../../src/store/migrate-postgres.js';
 import { MigrationError, migrationChecksum } from '../../src/store/migrate.js';
 import { schemaSql } from '../../src/store/schema-sql.js';
 import { testDatabaseUrl } from '../helpers/database-backends.js';
@@ -170,7 +170,7 @@ describe('openDatabase with PostgreSQL URLs', () => {
       const client = new pg.Client({ connectionString: url });
       await client.connect();
       try {
-        const connection: SqlConnection = { query: (sql, params) => client.query(sql, params as unknown[]), exec: (sql) => client.query(sql) };
+        const connection = nodePostgresConnection(client);
         const generatedDb = await PGlite.create();
         await generatedDb.exec(schemaSql(datamodel, 'postgresql'));
         expect(await describeSchema(connection)).toEqual(await describeSchema(pgliteConnection(generatedDb)));

@@ -1,0 +1,92 @@
+/**
+ * `face3d serve` (the built CLI, dist/src/cli/main.js) as a child process on a loopback port: for
+ * benchmarks that measure the server's own memory and tests that kill it. Shared by bench/load.ts
+ * and the integration tests (recovery, crashes, load, backup); `npm run build` must have run.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { findPackageRoot } from '../src/config.js';
+
+export const CLI_PATH = join(findPackageRoot(), 'dist/src/cli/main.js');
+/** The admin key child servers bootstrap (FACE3D_ADMIN_KEY). */
+export const CHILD_ADMIN_KEY = 'child-admin-key-0123456789abcdef';
+
+/** Kept of the child's stderr, for the message of a failure. */
+const LOG_TAIL_CHARS = 20_000;
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** The environment of a server on `dir` (database and photos inside it), loopback only, admin key CHILD_ADMIN_KEY. */
+export function childServerEnv(dir: string, port: number, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    DATABASE_URL: `file:${join(dir, 'face3d.db')}`,
+    FACE3D_DATA_DIR: join(dir, 'photos'),
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    FACE3D_ADMIN_KEY: CHILD_ADMIN_KEY,
+    ...extra,
+  };
+}
+
+export interface ChildServer {
+  readonly child: ChildProcess;
+  /** The start-up line, e.g. "face3d: serving ... jobs requeued 1, failed 0, repaired 0)". */
+  readonly banner: string;
+  /** http://127.0.0.1:port */
+  readonly url: string;
+  /** The last of what the server wrote to stderr. */
+  log(): string;
+}
+
+/** Starts `face3d serve` with `env` and waits for its start-up line. */
+export function startChildServer(env: NodeJS.ProcessEnv): Promise<ChildServer> {
+  if (!existsSync(CLI_PATH)) return Promise.reject(new Error(`${CLI_PATH} is missing: run npm run build`));
+  const child = spawn(process.execPath, [CLI_PATH, 'serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  const log = (): string => stderr;
+  return new Promise((resolve, reject) => {
+    let started = false;
+    // Read to the end, so a chatty server never blocks on a full pipe.
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString('utf8')).slice(-LOG_TAIL_CHARS);
+      const banner = started ? undefined : stderr.split('\n').find((line) => line.startsWith('face3d: serving'));
+      if (!banner) return;
+      started = true;
+      resolve({ child, banner, url: `http://127.0.0.1:${env.PORT}`, log });
+    });
+    child.once('exit', (code, signal) => {
+      if (!started) reject(new Error(`face3d serve exited with ${code ?? signal} before serving:\n${stderr}`));
+    });
+  });
+}
+
+export function exited(child: ChildProcess): Promise<number | null> {
+  return child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve(child.exitCode)
+    : new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+/** Sends `signal` and waits for the process to be gone; its exit code (null when killed by a signal). */
+export async function stopChildServer(server: ChildServer, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  server.child.kill(signal);
+  return exited(server.child);
+}
+
+/** Resident set size of a live process, in bytes (Linux only: read from /proc). */
+export function residentBytes(pid: number): number {
+  const status = `/proc/${pid}/status`;
+  if (existsSync(status)) {
+    const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(status, 'utf8'));
+    if (match) return Number(match[1]) * 1024;
+  }
+  throw new Error(`cannot read the resident memory of process ${pid} (needs Linux /proc)`);
+}
