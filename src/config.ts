@@ -41,8 +41,16 @@ export interface Config {
   readonly maxQueryDepth: number;
   /** Estimated fields a query may resolve, list sizes multiplied in (see src/api/limits.ts). */
   readonly maxQueryCost: number;
-  /** Enrollment jobs run at once by this process. */
+  /** Enrollment jobs run at once by this process; 0: none (an API-only process, with `face3d worker` processes elsewhere). */
   readonly workers: number;
+  /** How often this process reads the change feed to learn other processes' enrollments and deletes. */
+  readonly syncIntervalMs: number;
+  /** A running job's claim, renewed while it runs; a dead worker's jobs are taken again once it lapses (PostgreSQL). */
+  readonly jobLeaseMs: number;
+  /** Requests per minute per API key (per client address without a valid key); 0: unlimited. */
+  readonly rateLimitPerMinute: number;
+  /** Origins whose browser pages may call the API (CORS); empty: same-origin pages only. */
+  readonly corsOrigins: readonly string[];
   /** NODE_ENV=production: no stack traces or internal messages to clients, no introspection. */
   readonly production: boolean;
 }
@@ -74,6 +82,8 @@ export function findPackageRoot(startDir: string = dirname(fileURLToPath(import.
   }
 }
 
+const ORIGIN_PATTERN = /^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$|^https?:\/\/\[[0-9a-f:.]+\](:\d{1,5})?$/i;
+
 /** Reads variables one by one and collects every problem, so one error lists them all. */
 class EnvReader {
   readonly problems: string[] = [];
@@ -98,12 +108,25 @@ class EnvReader {
     return value;
   }
 
-  /** Comma-separated, blanks dropped; duplicates are a problem. */
+  /** Comma-separated, blanks dropped. */
+  private items(name: string): string[] {
+    return (this.raw(name) ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
+  }
+
+  /** Duplicates are a problem. */
   list(name: string, fallback: readonly string[]): readonly string[] {
-    const items = (this.raw(name) ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
+    const items = this.items(name);
     if (items.length === 0) return fallback;
     if (new Set(items).size !== items.length) this.problems.push(`${name} lists a bundle twice: "${items.join(',')}"`);
     return items;
+  }
+
+  /** Comma-separated web origins (`scheme://host[:port]`, as browsers send them in `Origin`). */
+  origins(name: string): readonly string[] {
+    const items = this.items(name);
+    const bad = items.filter((item) => !ORIGIN_PATTERN.test(item));
+    if (bad.length > 0) this.problems.push(`${name} must list origins like https://app.example.com (no path, no wildcard), got "${bad.join(',')}"`);
+    return items.filter((item) => ORIGIN_PATTERN.test(item));
   }
 
   oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
@@ -157,7 +180,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxImagePixels: read.integer('FACE3D_MAX_IMAGE_PIXELS', 40_000_000, 1),
     modelsDir: read.path('FACE3D_MODELS_DIR', join(findPackageRoot(), 'models')),
     bundles: read.list('FACE3D_BUNDLES', ['lfw-facemesh']),
-    databaseUrl: read.matching('DATABASE_URL', /^file:[^?]+$/, 'must be file:<path> (SQLite)', DEFAULT_DATABASE_URL),
+    databaseUrl: read.matching('DATABASE_URL', /^(file:[^?]+|postgres(ql)?:\/\/\S+|pglite:\S+)$/, 'must be file:<path> (SQLite), postgres://… (PostgreSQL) or pglite:<dir>', DEFAULT_DATABASE_URL),
     dataDir: read.optionalPath('FACE3D_DATA_DIR'),
     host: read.matching('HOST', /^[\w.:-]+$/, 'must be a host name or IP address', '0.0.0.0'),
     port: read.integer('PORT', 4000, 0, 65_535),
@@ -165,7 +188,11 @@ export function loadConfig(env: Env = process.env): Config {
     maxUploadFiles: read.integer('FACE3D_MAX_UPLOAD_FILES', 20, 1, 1000),
     maxQueryDepth: read.integer('FACE3D_MAX_QUERY_DEPTH', 12, 2, 100),
     maxQueryCost: read.integer('FACE3D_MAX_QUERY_COST', 5000, 10),
-    workers: read.integer('FACE3D_WORKERS', 1, 1, 64),
+    workers: read.integer('FACE3D_WORKERS', 1, 0, 64),
+    syncIntervalMs: read.integer('FACE3D_SYNC_MS', 1000, 50, 600_000),
+    jobLeaseMs: read.integer('FACE3D_JOB_LEASE_MS', 60_000, 1000, 3600_000),
+    rateLimitPerMinute: read.integer('FACE3D_RATE_LIMIT', 0, 0),
+    corsOrigins: read.origins('FACE3D_CORS_ORIGINS'),
     production: env.NODE_ENV?.trim() === 'production',
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);

@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'MODEL_UNAVAILABLE'
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
+  /** Over FACE3D_RATE_LIMIT requests per minute for one key (or one address without a key): HTTP 429. */
+  | 'RATE_LIMITED'
   | 'INTERNAL';
 
 export class Face3dError extends Error {

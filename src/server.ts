@@ -6,7 +6,6 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -17,9 +16,11 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { createContext, type ApiServices, type RequestContext } from './api/context.js';
 import { downloadRoutes } from './api/downloads.js';
+import { viewerRoutes } from './api/viewer.js';
 import { createErrorFormatter, errorBody, type ErrorLogger } from './api/errors.js';
 import { assertWithinLimits, measureOperation, queryLimitsPlugin, type QueryLimits } from './api/limits.js';
 import { buildSchema } from './api/schema.js';
+import { corsPolicy, nulCharacterPlugin, rateLimiter, securityHeaders } from './api/security.js';
 import { ApiKeyRepository } from './auth/api-keys.js';
 import type { Config } from './config.js';
 import { BlobStore } from './gallery/blob-store.js';
@@ -27,6 +28,8 @@ import { defaultThreshold } from './gallery/decision.js';
 import { Gallery } from './gallery/gallery.js';
 import { GalleryIndex } from './gallery/gallery-index.js';
 import { GalleryStore } from './gallery/store.js';
+import { applyToGallery, ChangeFeed } from './gallery/change-feed.js';
+import { PgVectorTable } from './store/pgvector.js';
 import { bundleDirOf, openBundleEncoder, readBundleManifest, type BundleEncoder } from './inference/bundle-encoder.js';
 import { EnrollmentWorker } from './jobs/enrollment-worker.js';
 import { JobRepository, type RecoveryReport } from './jobs/job-repository.js';
@@ -126,10 +129,20 @@ async function listen(server: Server, port: number, host: string): Promise<Addre
   return server.address() as AddressInfo;
 }
 
-interface Core {
+export interface Core {
   readonly services: ApiServices;
   readonly worker: EnrollmentWorker;
   readonly recovery: RecoveryReport;
+  /** Not started: what other processes write reaches this one's indexes and subscribers once it is. */
+  readonly feed: ChangeFeed;
+}
+
+/** Longer than any upload takes between storing a photo's bytes and recording the photo. */
+const SHARED_SWEEP_GRACE_MS = 3600_000;
+
+export interface CoreOptions {
+  /** False for a process that only runs jobs (`face3d worker`): it searches nothing, so it loads no vectors. */
+  readonly index?: boolean;
 }
 
 function servedBundle(encoder: BundleEncoder) {
@@ -143,13 +156,15 @@ function servedBundle(encoder: BundleEncoder) {
 }
 
 /** The gallery and its worker over an open database: indexes loaded, leftovers repaired, worker not started. */
-async function openCore(config: Config, database: Database, encoders: readonly BundleEncoder[], logError: ErrorLogger): Promise<Core> {
+export async function openCore(config: Config, database: Database, encoders: readonly BundleEncoder[], logError: ErrorLogger, options: CoreOptions = {}): Promise<Core> {
+  const withIndex = options.index ?? true;
   const [defaultEncoder, ...otherEncoders] = encoders;
-  const store = new GalleryStore(database.prisma);
+  const vectors = database.vectorExtension ? new PgVectorTable(database.prisma) : undefined;
+  const store = new GalleryStore(database.prisma, { provider: database.provider, vectors });
   const jobs = new JobRepository(store);
   const events = new PhotoEvents();
   const keys = new ApiKeyRepository(store);
-  const blobs = new BlobStore(config.dataDir ?? join(dirname(database.file), 'photos'));
+  const blobs = new BlobStore(config.dataDir ?? database.defaultPhotosDir);
   const decodeLimits = { maxBytes: config.maxImageBytes, maxPixels: config.maxImagePixels };
   const gallery = new Gallery({
     ...servedBundle(defaultEncoder),
@@ -167,17 +182,26 @@ async function openCore(config: Config, database: Database, encoders: readonly B
     otherAnalysers: otherEncoders,
     decodeLimits,
     concurrency: config.workers,
+    leaseMs: config.jobLeaseMs,
     onPhotoChanged: (photo) => events.publish(photo),
     onFaceEnrolled: (photo, face, encoded) => {
-      for (const vector of [encoded, ...(encoded.otherVectors ?? [])]) gallery.indexFace(face.id, photo.subjectId, vector);
+      if (withIndex) for (const vector of [encoded, ...(encoded.otherVectors ?? [])]) gallery.indexFace(face.id, photo.subjectId, vector);
     },
     onError: logError,
   });
-  await gallery.loadIndex();
-  const recovery = await jobs.recover();
-  await gallery.sweepBlobs();
+  await vectors?.ensure(encoders.map(({ bundle: { manifest } }) => ({ id: manifest.id, dimension: manifest.shape.components + manifest.texture.components })));
+  const feed = await ChangeFeed.fromNow(store, {
+    intervalMs: config.syncIntervalMs,
+    apply: withIndex ? applyToGallery(gallery, (photo) => events.publish(photo)) : async () => undefined,
+    onError: logError,
+  });
+  if (withIndex) await gallery.loadIndex();
+  // An embedded database belongs to this host's processes; a server's queue may have live workers elsewhere.
+  const recovery = await jobs.recover({ exclusive: database.kind !== 'postgres' });
+  // A shared database has other processes storing photos right now: leave their recent files be.
+  await gallery.sweepBlobs(database.provider === 'sqlite' ? undefined : new Date(Date.now() - SHARED_SWEEP_GRACE_MS));
   if (config.adminKey) await keys.ensureBootstrapKey(config.adminKey);
-  return { services: { gallery, keys, events, config }, worker, recovery };
+  return { services: { gallery, keys, events, config }, worker, recovery, feed };
 }
 
 /** Express + Apollo + graphql-ws on one HTTP server, listening. */
@@ -188,6 +212,7 @@ async function serveHttp(services: ApiServices, logError: ErrorLogger): Promise<
   const formatError = createErrorFormatter(config.production, logError);
   const app = express();
   app.disable('x-powered-by');
+  app.use(securityHeaders(), corsPolicy(config.corsOrigins));
   const httpServer = createServer(app);
   const subscriptions = serveSubscriptions(httpServer, schema, services, limits, formatError);
   const apollo = new ApolloServer<RequestContext>({
@@ -199,6 +224,7 @@ async function serveHttp(services: ApiServices, logError: ErrorLogger): Promise<
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       queryLimitsPlugin(limits),
+      nulCharacterPlugin(),
       { serverWillStart: async () => ({ drainServer: async () => subscriptions.dispose() }) },
     ],
   });
@@ -207,6 +233,7 @@ async function serveHttp(services: ApiServices, logError: ErrorLogger): Promise<
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', bundle: services.gallery.bundleId });
   });
+  app.use(['/graphql', '/photos', '/meshes'], rateLimiter(config.rateLimitPerMinute, services.keys));
   app.use(downloadRoutes(services, logError));
   app.use(
     '/graphql',
@@ -215,6 +242,7 @@ async function serveHttp(services: ApiServices, logError: ErrorLogger): Promise<
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, { context: async ({ req }) => createContext(services, req.headers.authorization, baseUrlOf(req)) }),
   );
+  app.use(viewerRoutes());
   app.use(uploadErrorHandler(logError));
 
   try {
@@ -228,7 +256,7 @@ async function serveHttp(services: ApiServices, logError: ErrorLogger): Promise<
 }
 
 /** One encoder per configured bundle, in order; `given` stands in for the bundle of its id. */
-async function openEncoders(config: Config, given: BundleEncoder | undefined, cleanups: (() => Promise<void>)[]): Promise<BundleEncoder[]> {
+export async function openEncoders(config: Config, given: BundleEncoder | undefined, cleanups: (() => Promise<void>)[]): Promise<BundleEncoder[]> {
   const encoders: BundleEncoder[] = [];
   for (const entry of config.bundles) {
     const dir = bundleDirOf(entry, config.modelsDir);
@@ -258,17 +286,53 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const database = await openDatabase(config.databaseUrl);
     cleanups.push(() => database.close());
     const encoders = await openEncoders(config, options.encoder, cleanups);
-    const { services, worker, recovery } = await openCore(config, database, encoders, logError);
+    const { services, worker, recovery, feed } = await openCore(config, database, encoders, logError);
     cleanups.push(() => worker.stop());
+    cleanups.push(() => feed.stop());
     const http = await serveHttp(services, logError);
     cleanups.push(http.stop);
-    worker.start();
+    if (config.workers > 0) worker.start();
+    feed.start();
     const { gallery } = services;
     log(
       `face3d: serving ${http.url}/graphql (bundles ${gallery.bundleIds.join(', ')}, ${gallery.index.subjectCount} subjects, ${gallery.index.faceCount} faces; ` +
         `jobs requeued ${recovery.requeued}, failed ${recovery.failed}, repaired ${recovery.enqueued})`,
     );
     return { url: http.url, gallery, worker, recovery, close: cleanUp };
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+}
+
+export interface RunningWorker {
+  readonly worker: EnrollmentWorker;
+  readonly recovery: RecoveryReport;
+  close(): Promise<void>;
+}
+
+/**
+ * `face3d worker`: runs enrollment jobs from the database's queue and serves nothing, so
+ * inference scales on other machines (GPU ones where available) while API servers stay
+ * stateless. API processes learn of its enrollments through the change feed.
+ */
+export async function startWorker(options: ServerOptions): Promise<RunningWorker> {
+  const { config } = options;
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const logError: ErrorLogger = (error) => log(`face3d worker: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanUp = async (): Promise<void> => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  };
+  try {
+    const database = await openDatabase(config.databaseUrl);
+    cleanups.push(() => database.close());
+    const encoders = await openEncoders(config, options.encoder, cleanups);
+    const { worker, recovery } = await openCore({ ...config, workers: Math.max(1, config.workers) }, database, encoders, logError, { index: false });
+    cleanups.push(() => worker.stop());
+    worker.start();
+    log(`face3d worker: running ${Math.max(1, config.workers)} job(s) at a time on ${database.kind} (bundles ${encoders.map((encoder) => encoder.bundleId).join(', ')}; jobs requeued ${recovery.requeued}, failed ${recovery.failed})`);
+    return { worker, recovery, close: cleanUp };
   } catch (error) {
     await cleanUp();
     throw error;

@@ -11,6 +11,7 @@ import { MESH_EXTENSIONS, type MeshFormat } from '../gallery/mesh-export.js';
 import { identifyCaller, requireRole } from './auth.js';
 import type { ApiServices } from './context.js';
 import { errorBody, type ErrorLogger } from './errors.js';
+import { containsNul } from './security.js';
 
 const FORMAT_OF_EXTENSION: Readonly<Record<string, MeshFormat>> = { ply: 'PLY', glb: 'GLB', obj: 'OBJ', mtl: 'OBJ', png: 'OBJ' };
 
@@ -63,6 +64,8 @@ export function downloadRoutes(services: ApiServices, log: ErrorLogger): Router 
   const guarded = (handler: (req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response) => {
     try {
       requireRole(await identifyCaller(req.headers.authorization, services.keys), 'read');
+      // No stored id or file name holds U+0000 (and PostgreSQL could not even look one up).
+      if (containsNul(req.params)) throw new Face3dError('NOT_FOUND', 'no such file');
       await handler(req, res);
     } catch (error) {
       const code = isFace3dError(error) ? error.code : 'INTERNAL';

@@ -10,6 +10,7 @@ import { fidelity, identifyProbes, leaveOneOutReferences, referenceReliability, 
 import { rocSvg } from '../eval/roc-plot.js';
 import { identityVector } from '../inference/face-encoder.js';
 import { fitConfidence } from '../morphable/fit.js';
+import { usageError } from './arguments.js';
 import { printJsonLine, round } from './output.js';
 
 interface SourceOptions {
@@ -61,8 +62,10 @@ export function registerEvalCommands(program: Command): void {
   sourceOptions(evaluate.command('verify').description('pair verification accuracy (LFW 10-fold threshold choice), AUC, EER, TAR at FAR'))
     .requiredOption('--pairs <file>', "LFW pairs file, or TSV with header image_a<TAB>image_b<TAB>same")
     .option('--roc <file>', 'write the ROC curve (.svg or .png) with the operating points marked')
-    .addHelpText('after', '\nExample:\n  face3d eval verify --pairs ../shared/datasets/lfw/pairsDevTest.txt --root ../shared/datasets/lfw/dev --vector regressed --json')
-    .action(async (options: SourceOptions & { pairs: string; roc?: string }) => {
+    .addHelpText('after', '\nExamples:\n  face3d eval verify --pairs ../shared/datasets/lfw/pairsDevTest.txt --root ../shared/datasets/lfw/dev --vector regressed --json\n  face3d eval verify --pairs pairs.tsv --root photos --roc roc.png')
+    .action(async (options: SourceOptions & { pairs: string; roc?: string }, command: Command) => {
+      // Checked before the evaluation, which takes minutes, rather than after it.
+      if (options.roc && !/\.(svg|png)$/i.test(options.roc)) usageError(command, `--roc must name a .svg or .png file, got "${options.roc}"`);
       const pairs = parsePairsFile(await readText(options.pairs), options.pairs);
       const source = await openSource(options);
       try {
@@ -83,6 +86,7 @@ export function registerEvalCommands(program: Command): void {
 
   sourceOptions(evaluate.command('identify').description('closed-set identification: rank-1 and rank-5 of probes against gallery templates'))
     .requiredOption('--list <file>', 'TSV with header image<TAB>role<TAB>subject, role gallery|probe')
+    .addHelpText('after', '\nExample:\n  face3d eval identify --list identify.tsv --root ../shared/datasets/lfw/dev --json')
     .action(async (options: SourceOptions & { list: string }) => {
       const entries = parseIdentifyList(await readText(options.list), options.list);
       const source = await openSource(options);

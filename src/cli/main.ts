@@ -4,6 +4,9 @@ import { registerFaceCommands } from './face-commands.js';
 import { registerServerCommands } from './server-commands.js';
 import { registerEvalCommands } from './eval-commands.js';
 import { registerImportCommands } from './import-commands.js';
+import { registerEnrollCommand } from './enroll-command.js';
+import { registerGalleryCommands } from './gallery-commands.js';
+import { registerBackupCommands } from './backup-commands.js';
 
 const program = new Command();
 program
@@ -16,6 +19,9 @@ registerFaceCommands(program);
 registerServerCommands(program);
 registerEvalCommands(program);
 registerImportCommands(program);
+registerEnrollCommand(program);
+registerGalleryCommands(program);
+registerBackupCommands(program);
 
 try {
   await program.parseAsync(process.argv);

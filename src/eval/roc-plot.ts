@@ -8,26 +8,45 @@ export interface MarkedPoint {
 
 const SIZE = 480;
 const MARGIN = 56;
+/**
+ * The x axis is log10 of the false-accept rate from here to 1: face verification is judged at
+ * FARs of 1% and 0.1%, which a linear axis squeezes into its first pixel. Lower rates (and 0)
+ * sit on the left edge.
+ */
+export const FAR_FLOOR = 1e-4;
+const LABEL_LINE = 14;
 
-/** An ROC curve (false-accept rate on x, true-accept rate on y) as a standalone SVG document. */
+/** x of a false-accept rate on the log axis, 0 (left edge) to 1 (right edge). */
+export function logFarPosition(falseAcceptRate: number): number {
+  const decades = -Math.log10(FAR_FLOOR);
+  return Math.min(1, Math.max(0, (Math.log10(Math.max(falseAcceptRate, FAR_FLOOR)) + decades) / decades));
+}
+
+/** An ROC curve (false-accept rate on a log x axis, true-accept rate on y) as a standalone SVG document, `marked` points labelled. */
 export function rocSvg(curve: readonly RocPoint[], marked: readonly MarkedPoint[], title: string): string {
   const plot = SIZE - 2 * MARGIN;
-  const x = (far: number) => MARGIN + far * plot;
+  const x = (far: number) => MARGIN + logFarPosition(far) * plot;
   const y = (tar: number) => SIZE - MARGIN - tar * plot;
-  const path = curve.map((p, i) => `${i === 0 ? 'M' : 'L'}${x(p.falseAcceptRate).toFixed(2)},${y(p.trueAcceptRate).toFixed(2)}`).join(' ');
-  const ticks = [0, 0.25, 0.5, 0.75, 1];
+  const line = (points: readonly { falseAcceptRate: number; trueAcceptRate: number }[]) =>
+    points.map((p, i) => `${i === 0 ? 'M' : 'L'}${x(p.falseAcceptRate).toFixed(2)},${y(p.trueAcceptRate).toFixed(2)}`).join(' ');
+  const decades = Array.from({ length: -Math.log10(FAR_FLOOR) + 1 }, (_, i) => FAR_FLOOR * 10 ** i);
+  const yTicks = [0, 0.25, 0.5, 0.75, 1];
+  // Chance (TAR = FAR) is a curve on a log axis.
+  const chance = Array.from({ length: 41 }, (_, i) => FAR_FLOOR ** (1 - i / 40)).map((far) => ({ falseAcceptRate: far, trueAcceptRate: far }));
   const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;');
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${SIZE}" height="${SIZE}" viewBox="0 0 ${SIZE} ${SIZE}" font-family="sans-serif" font-size="12">`,
     `<rect width="${SIZE}" height="${SIZE}" fill="white"/>`,
     `<text x="${SIZE / 2}" y="24" text-anchor="middle" font-size="14">${escape(title)}</text>`,
     `<rect x="${MARGIN}" y="${MARGIN}" width="${plot}" height="${plot}" fill="none" stroke="#444"/>`,
-    ...ticks.map((t) => `<text x="${x(t)}" y="${SIZE - MARGIN + 16}" text-anchor="middle">${t}</text><text x="${MARGIN - 8}" y="${y(t) + 4}" text-anchor="end">${t}</text>`),
-    `<text x="${SIZE / 2}" y="${SIZE - 12}" text-anchor="middle">false accept rate</text>`,
+    ...decades.map((far) => `<line x1="${x(far)}" y1="${MARGIN}" x2="${x(far)}" y2="${SIZE - MARGIN}" stroke="#eee"/><text x="${x(far)}" y="${SIZE - MARGIN + 16}" text-anchor="middle">${far >= 0.01 ? far : far.toExponential(0)}</text>`),
+    ...yTicks.map((t) => `<text x="${MARGIN - 8}" y="${y(t) + 4}" text-anchor="end">${t}</text>`),
+    `<text x="${SIZE / 2}" y="${SIZE - 12}" text-anchor="middle">false accept rate (log scale)</text>`,
     `<text transform="translate(16 ${SIZE / 2}) rotate(-90)" text-anchor="middle">true accept rate</text>`,
-    `<line x1="${x(0)}" y1="${y(0)}" x2="${x(1)}" y2="${y(1)}" stroke="#bbb" stroke-dasharray="4 4"/>`,
-    `<path d="${path}" fill="none" stroke="#1f5fbf" stroke-width="2"/>`,
-    ...marked.map((m) => `<circle cx="${x(m.falseAcceptRate)}" cy="${y(m.trueAcceptRate)}" r="4" fill="#d0302f"/><text x="${x(m.falseAcceptRate) + 8}" y="${y(m.trueAcceptRate) + 14}" fill="#d0302f">${escape(m.label)}</text>`),
+    `<path d="${line(chance)}" fill="none" stroke="#bbb" stroke-dasharray="4 4"/>`,
+    `<path d="${line(curve)}" fill="none" stroke="#1f5fbf" stroke-width="2"/>`,
+    // Labels stacked one line apart: operating points often share a true-accept rate.
+    ...marked.map((m, i) => `<circle cx="${x(m.falseAcceptRate)}" cy="${y(m.trueAcceptRate)}" r="4" fill="#d0302f"/><text x="${x(m.falseAcceptRate) + 8}" y="${y(m.trueAcceptRate) + LABEL_LINE * (i + 1)}" fill="#d0302f">${escape(m.label)}</text>`),
     '</svg>',
   ].join('\n');
 }

@@ -4,7 +4,8 @@
  * file never outlives a crash that lost the file. Identical bytes are stored once.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 export interface StoredBlob {
@@ -66,8 +67,14 @@ export class BlobStore {
     return { sha256, storagePath };
   }
 
+  /** A symbolic link planted in the store is refused (ELOOP), so a download cannot reach outside it. */
   async read(storagePath: string): Promise<Buffer> {
-    return readFile(this.absolute(storagePath));
+    const handle = await open(this.absolute(storagePath), constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      return await handle.readFile();
+    } finally {
+      await handle.close();
+    }
   }
 
   async remove(storagePath: string): Promise<void> {

@@ -26,6 +26,10 @@ describe('loadConfig', () => {
       maxQueryDepth: 12,
       maxQueryCost: 5000,
       workers: 1,
+      rateLimitPerMinute: 0,
+      syncIntervalMs: 1000,
+      jobLeaseMs: 60_000,
+      corsOrigins: [],
       production: false,
     });
     expect(existsSync(join(loaded.modelsDir, '..', 'package.json'))).toBe(true);
@@ -51,6 +55,10 @@ describe('loadConfig', () => {
       FACE3D_MAX_QUERY_DEPTH: '8',
       FACE3D_MAX_QUERY_COST: '100',
       FACE3D_WORKERS: '2',
+      FACE3D_RATE_LIMIT: '600',
+      FACE3D_SYNC_MS: '250',
+      FACE3D_JOB_LEASE_MS: '30000',
+      FACE3D_CORS_ORIGINS: 'https://viewer.example.com, http://localhost:5173',
       NODE_ENV: 'production',
     });
 
@@ -72,6 +80,10 @@ describe('loadConfig', () => {
       maxQueryDepth: 8,
       maxQueryCost: 100,
       workers: 2,
+      rateLimitPerMinute: 600,
+      syncIntervalMs: 250,
+      jobLeaseMs: 30_000,
+      corsOrigins: ['https://viewer.example.com', 'http://localhost:5173'],
       production: true,
     });
   });
@@ -85,9 +97,11 @@ describe('loadConfig', () => {
       FACE3D_MAX_IMAGE_BYTES: '20MB',
       FACE3D_MAX_IMAGE_PIXELS: '99999999999999999999',
       FACE3D_BUNDLES: 'a,b,a',
-      DATABASE_URL: 'postgres://db/face3d',
+      DATABASE_URL: 'mysql://db/face3d',
       PORT: '70000',
       FACE3D_ADMIN_KEY: 'short-secret',
+      FACE3D_RATE_LIMIT: '-5',
+      FACE3D_CORS_ORIGINS: 'https://ok.example.com,*,https://x.example.com/path',
     };
 
     let thrown: unknown;
@@ -106,9 +120,11 @@ describe('loadConfig', () => {
       'FACE3D_MAX_IMAGE_BYTES must be an integer of at least 1, got "20MB"',
       'FACE3D_MAX_IMAGE_PIXELS must be an integer of at least 1, got "99999999999999999999"',
       'FACE3D_BUNDLES lists a bundle twice: "a,b,a"',
-      'DATABASE_URL must be file:<path> (SQLite), got "postgres://db/face3d"',
+      'DATABASE_URL must be file:<path> (SQLite), postgres://… (PostgreSQL) or pglite:<dir>, got "mysql://db/face3d"',
       'PORT must be an integer from 0 to 65535, got "70000"',
       'FACE3D_ADMIN_KEY must be at least 24 characters long (try `openssl rand -hex 32`)',
+      'FACE3D_RATE_LIMIT must be an integer of at least 0, got "-5"',
+      'FACE3D_CORS_ORIGINS must list origins like https://app.example.com (no path, no wildcard), got "*,https://x.example.com/path"',
     ]);
     expect((thrown as ConfigError).message).not.toContain('short-secret');
   });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
+import { exactTopK, nativeNearest, type BoundedScan } from '../../src/search/bounded-scan.js';
 import { float16Table, toFloat16Bits } from '../../src/search/float16.js';
-import { encodeInt8 } from '../../src/search/int8.js';
+import { codeDirectionError, encodeInt8 } from '../../src/search/int8.js';
 import { TopK } from '../../src/search/top-k.js';
 import { VectorIndex, type VectorIndexOptions } from '../../src/search/vector-index.js';
 import { mulberry32, randomNormal, type Random } from '../../src/training/random.js';
@@ -17,6 +18,17 @@ function clustered(count: number, seed: number): Float32Array[] {
   const random = mulberry32(seed);
   const centres = Array.from({ length: Math.ceil(count / 4) }, () => gaussian(random));
   return Array.from({ length: count }, (_, i) => centres[i % centres.length].map((value) => value + 0.4 * randomNormal(random)));
+}
+
+function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += a[i] * b[i];
+  return sum;
+}
+
+function unitLength(vector: Float32Array): Float32Array {
+  const norm = Math.sqrt(dot(vector, vector));
+  return vector.map((value) => value / norm);
 }
 
 function filled(vectors: readonly Float32Array[], options: VectorIndexOptions): VectorIndex {
@@ -53,7 +65,74 @@ describe('TopK', () => {
   });
 });
 
+describe('exactTopK over a scan with bounded error', () => {
+  const idOf = (row: number) => `id${String(row).padStart(4, '0')}`;
+
+  it('finds what a full sort finds, ties included, however the approximate scores err within the bound', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: -4, max: 4 }), fc.double({ min: -1, max: 1, noNaN: true })), { minLength: 1, maxLength: 80 }),
+        fc.integer({ min: 1, max: 10 }),
+        fc.integer({ min: 1, max: 12 }),
+        (rows, k, firstCount) => {
+          const error = 0.5;
+          // Integer scores make ties common; each approximate score is off by up to the bound.
+          const exact = rows.map(([score]) => score);
+          const approximate = rows.map(([score, noise]) => score + noise * error);
+          const order = approximate.map((_, row) => row).sort((a, b) => approximate[b] - approximate[a]);
+          let rounds = 0;
+          const scan: BoundedScan = {
+            error,
+            nearest: (count) => {
+              rounds++;
+              const chosen = order.slice(0, count);
+              return { rows: chosen, scores: Float32Array.from(chosen, (row) => approximate[row]) };
+            },
+          };
+          const wanted = Math.min(k, rows.length);
+          const top = new TopK(wanted, idOf);
+          exactTopK(scan, rows.length, firstCount, (row) => exact[row], top);
+          const expected = exact
+            .map((score, row) => ({ row, score }))
+            .sort((a, b) => b.score - a.score || a.row - b.row)
+            .slice(0, wanted);
+          expect(top.ranked()).toEqual(expected);
+          expect(rounds).toBeGreaterThanOrEqual(1);
+        },
+      ),
+    );
+  });
+
+  it('asks the native scan for the nearest rows by inner product and by cosine of int8 codes', () => {
+    const data = Float32Array.from([1, 0, 0, 0.6, 0.8, 0, 0, 0, 1, -1, 0, 0]);
+    const nearest = nativeNearest(data, 4, 3, Float32Array.from([0.8, 0.6, 0]), 3, 'ip');
+    expect(Array.from(nearest.rows)).toEqual([1, 0, 2]);
+    expect(nearest.scores[0]).toBeCloseTo(0.96, 6);
+    // Only the first `rows` rows count: row 3 would be the best match for this query.
+    expect(Array.from(nativeNearest(data, 3, 3, Float32Array.from([-1, 0, 0]), 1, 'ip').rows)).toEqual([2]);
+    const codes = Int8Array.from([10, 0, 0, 0, 127, 0]);
+    const byCosine = nativeNearest(codes, 2, 3, Int8Array.from([1, 2, 0]), 2, 'cos');
+    expect(Array.from(byCosine.rows)).toEqual([1, 0]);
+    expect(byCosine.scores[0]).toBeCloseTo(2 / Math.sqrt(5), 3);
+    expect(() => nativeNearest(data.subarray(3), 1, 3, Float32Array.from([1, 0, 0]), 1, 'ip')).toThrow(RangeError);
+  });
+});
+
 describe('float16 and int8 codes', () => {
+  it('bounds the error of a cosine of codes by the code direction errors', () => {
+    const random = mulberry32(11);
+    for (let trial = 0; trial < 200; trial++) {
+      const dimension = 1 + Math.floor(random() * 40);
+      const [x, q] = [gaussian(random, dimension), gaussian(random, dimension)].map(unitLength);
+      const [cx, cq] = [new Int8Array(dimension), new Int8Array(dimension)];
+      encodeInt8(x, cx, 0);
+      encodeInt8(q, cq, 0);
+      const codeCosine = dot(cx, cq) / Math.sqrt(dot(cx, cx) * dot(cq, cq));
+      expect(Math.abs(dot(x, q) - codeCosine)).toBeLessThanOrEqual(codeDirectionError(x, cx, 0) + codeDirectionError(q, cq, 0) + 1e-9);
+    }
+    expect(codeDirectionError(new Float32Array(3), new Int8Array(3), 0)).toBe(0);
+  });
+
   it('round-trips float16 within half a unit in the last place, exactly for representable values', () => {
     const table = float16Table();
     for (const value of [0, 1, -2, 0.5, 65504, 2 ** -24]) expect(table[toFloat16Bits(value)]).toBe(value);
@@ -93,11 +172,30 @@ describe('VectorIndex storage and approximate search', () => {
     for (const hit of float16.search(query, 10)) expect(hit.score).toBeCloseTo(exact.score(hit.id, query)!, 3);
   });
 
+  it('stays exact through many exact ties at the k-th place, in id order, with float32 and int8 storage', () => {
+    // 150 copies of one vector: more than any first round of candidates, so the scans must widen.
+    // Ids v0…v149 sort as strings (v0, v1, v10, v100, …), unlike the rows, which catches a tie
+    // order taken from the native scan.
+    const tied = [...Array.from({ length: 150 }, () => vectors[0]), ...vectors.slice(1, 300)];
+    const query = vectors[0].map((value, i) => value + (i % 2 ? 0.05 : -0.05));
+    const reference = filled(tied, { storage: 'float16', approximateFrom: Number.POSITIVE_INFINITY }).search(query, 40).map((hit) => hit.id);
+    for (const storage of ['float32', 'int8'] as const) {
+      const hits = filled(tied, { storage, approximateFrom: Number.POSITIVE_INFINITY }).search(query, 40);
+      expect(hits.map((hit) => hit.id)).toEqual(reference);
+      expect(new Set(hits.map((hit) => hit.score)).size).toBe(1);
+    }
+  });
+
   it('finds nearly all of the exact top 10 through the HNSW graph, with exact scores', () => {
     const hnsw = filled(vectors, { approximateFrom: 0 });
     expect(hnsw.isApproximate).toBe(true);
     expect(recallAgainst(exact, hnsw, queries, 10)).toBeGreaterThanOrEqual(0.95);
     for (const hit of hnsw.search(queries[1], 10)) expect(hit.score).toBeCloseTo(exact.score(hit.id, queries[1])!, 6);
+  });
+
+  it('widens the graph walk on request: an expansion as large as the index finds the exact top 10', () => {
+    const hnsw = filled(vectors, { approximateFrom: 0, hnsw: { expansionSearch: 16 } });
+    for (const query of queries.slice(0, 10)) expect(hnsw.search(query, 10, { expansion: vectors.length })).toEqual(exact.search(query, 10));
   });
 
   it('switches from exact scan to the graph at the threshold, and back once well below it', () => {

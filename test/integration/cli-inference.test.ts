@@ -1,0 +1,166 @@
+/**
+ * The gallery-free commands of the built CLI (verify, mesh: the models run in the CLI process),
+ * and misuse of every gallery command: exit status 2 with help, or 1 with a JSON error.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { validateBytes } from 'gltf-validator';
+import sharp from 'sharp';
+import { readGlb } from '../../src/mesh/glb-reader.js';
+import { readPly } from '../../src/mesh/ply-reader.js';
+import { assertCliBuilt, makePeopleFolder, renderedPeopleFolder, runCli, type PeopleFolder } from '../helpers/cli.js';
+
+let root: string;
+let folder: PeopleFolder;
+let photoA: string;
+let photoA2: string;
+let photoB: string;
+
+beforeAll(async () => {
+  assertCliBuilt();
+  root = await mkdtemp(join(tmpdir(), 'face3d-cli-inference-'));
+  folder = await makePeopleFolder(join(root, 'people'), 2, 2);
+  const [[a, [a1, a2]], [b, [b1]]] = [...folder.people.entries()];
+  [photoA, photoA2, photoB] = [join(root, 'people', a, a1), join(root, 'people', a, a2), join(root, 'people', b, b1)];
+});
+
+afterAll(async () => {
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+describe('face3d verify (local models)', () => {
+  it('matches a photo with itself and prints one JSON object', async () => {
+    const { code, stdout } = await runCli(['verify', photoA, photoA, '--json']);
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(report).toMatchObject({ a: photoA, b: photoA, match: true, thresholdSource: 'CALIBRATION' });
+    expect(report.similarity).toBeCloseTo(1, 4);
+  });
+
+  it('scores two photos of one person above two different people', async () => {
+    const same = JSON.parse((await runCli(['verify', photoA, photoA2, '--json'])).stdout);
+    const different = JSON.parse((await runCli(['verify', photoA, photoB, '--json'])).stdout);
+    expect(same.similarity).toBeGreaterThan(different.similarity);
+    expect(different.match).toBe(false);
+  });
+
+  it('takes a requested threshold', async () => {
+    const report = JSON.parse((await runCli(['verify', photoA, photoB, '--json', '--threshold', '-1'])).stdout);
+    expect(report).toMatchObject({ threshold: -1, thresholdSource: 'REQUEST', match: true });
+  });
+});
+
+describe('the rendered faces the CLI tests use without LFW', () => {
+  it('are found, and two renders of one face score above two faces', async () => {
+    const rendered = await renderedPeopleFolder(join(root, 'rendered'), 2, 2);
+    const [[a, [a1, a2]], [b, [b1]]] = [...rendered.people.entries()];
+    const path = (person: string, file: string): string => join(root, 'rendered', person, file);
+    const same = JSON.parse((await runCli(['verify', path(a, a1), path(a, a2), '--json'])).stdout);
+    const different = JSON.parse((await runCli(['verify', path(a, a1), path(b, b1), '--json'])).stdout);
+    expect(same.similarity).toBeGreaterThan(different.similarity);
+  });
+});
+
+describe('face3d mesh', () => {
+  it('writes a valid GLB', async () => {
+    const output = join(root, 'out', 'face.glb');
+    const { code, stdout } = await runCli(['mesh', photoA, '-o', output, '--json']);
+    expect(code).toBe(0);
+    const record = JSON.parse(stdout);
+    expect(record).toMatchObject({ format: 'GLB', files: [output] });
+    const glb = await readFile(output);
+    const report = await validateBytes(new Uint8Array(glb), { format: 'glb', writeTimestamp: false });
+    expect(report.issues.messages.filter((message) => message.severity === 0)).toEqual([]);
+    expect((await readGlb(glb)).positions.length / 3).toBe(record.vertices);
+  });
+
+  it('writes a PLY, binary or ASCII, that reads back with every vertex and triangle', async () => {
+    for (const extra of [[], ['--ascii']]) {
+      const output = join(root, 'out', `face${extra.length}.ply`);
+      const record = JSON.parse((await runCli(['mesh', photoA, '-o', output, '--json', ...extra])).stdout);
+      const bytes = await readFile(output);
+      expect(bytes.subarray(0, 40).toString('latin1')).toContain(extra.length ? 'format ascii' : 'format binary_little_endian');
+      const mesh = readPly(bytes);
+      expect(mesh.positions.length / 3).toBe(record.vertices);
+      expect(mesh.indices.length / 3).toBe(record.triangles);
+      expect(mesh.colors?.length).toBe(mesh.positions.length);
+    }
+  });
+
+  it('writes an OBJ with its material and texture next to it', async () => {
+    const output = join(root, 'out', 'face.obj');
+    const record = JSON.parse((await runCli(['mesh', photoA, '-o', output, '--json', '--expression'])).stdout);
+    expect(record.files).toEqual([output, join(root, 'out', 'face.mtl'), join(root, 'out', 'face.png')]);
+    const obj = await readFile(output, 'utf8');
+    expect(obj).toContain('mtllib face.mtl');
+    expect(obj.split('\n').filter((line) => line.startsWith('v ')).length).toBe(record.vertices);
+    expect(obj.split('\n').filter((line) => line.startsWith('f ')).length).toBe(record.triangles);
+    expect(await readFile(join(root, 'out', 'face.mtl'), 'utf8')).toContain('face.png');
+    expect((await readFile(join(root, 'out', 'face.png'))).subarray(1, 4).toString('latin1')).toBe('PNG');
+  });
+});
+
+describe('face3d eval verify --roc', () => {
+  it('draws the ROC curve as SVG and as PNG with the operating points marked', async () => {
+    // 10-fold accuracy needs ten pairs of each kind: five people of three photos give 15 and 15.
+    const people = [...(await renderedPeopleFolder(join(root, 'eval'), 5, 3)).people.entries()].map(([person, files]) => files.map((file) => `${person}/${file}`));
+    const same = people.flatMap(([p1, p2, p3]) => [[p1, p2], [p1, p3], [p2, p3]]);
+    const different = people.flatMap((photos, i) => photos.map((photo, k) => [photo, people[(i + 1 + k) % people.length][k]]));
+    const pairs = join(root, 'pairs.tsv');
+    await writeFile(pairs, ['image_a\timage_b\tsame', ...same.map((pair) => `${pair.join('\t')}\t1`), ...different.map((pair) => `${pair.join('\t')}\t0`)].join('\n'));
+    for (const file of ['roc.svg', 'roc.png']) {
+      const { code, stdout } = await runCli(['eval', 'verify', '--pairs', pairs, '--root', join(root, 'eval'), '--roc', join(root, file), '--json']);
+      expect(code).toBe(0);
+      expect(JSON.parse(stdout)).toMatchObject({ pairs: 30, failed: 0 });
+    }
+    const svg = await readFile(join(root, 'roc.svg'), 'utf8');
+    expect(svg.match(/<circle /g)).toHaveLength(2);
+    expect(svg).toContain('>FAR 1%</text>');
+    expect(svg).toContain('>FAR 0.1%</text>');
+    expect(await sharp(join(root, 'roc.png')).metadata()).toMatchObject({ format: 'png', width: 480, height: 480 });
+  });
+
+  it('refuses any other --roc file type before evaluating (exit status 2)', async () => {
+    const { code, stderr } = await runCli(['eval', 'verify', '--pairs', join(root, 'pairs.tsv'), '--root', root, '--roc', join(root, 'roc.jpg')]);
+    expect(code).toBe(2);
+    expect(stderr).toContain('--roc must name a .svg or .png file');
+  });
+});
+
+describe('misuse of the gallery commands', () => {
+  it.each([
+    ['a missing argument', ['verify', 'a.jpg']],
+    ['an unknown option', ['identify', 'a.jpg', '--frobnicate']],
+    ['a top-k of 0', ['identify', 'a.jpg', '--top-k', '0']],
+    ['a top-k above 100', ['identify', 'a.jpg', '--top-k', '101']],
+    ['a threshold outside [-1, 1]', ['verify', 'a.jpg', 'b.jpg', '--threshold', '2']],
+    ['a mesh file of another format', ['mesh', 'a.jpg', '-o', 'face.stl']],
+    ['mesh without -o', ['mesh', 'a.jpg']],
+    ['--server without a key', ['identify', 'a.jpg', '--server', 'http://127.0.0.1:9']],
+    ['--server that is not a URL', ['subjects', 'list', '--server', 'localhost:4000', '--key', 'k']],
+    ['an unknown subjects command', ['subjects', 'frobnicate']],
+  ])('exits with 2 on %s', async (_what, args) => {
+    const { code, stderr } = await runCli(args, { FACE3D_API_KEY: '' });
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/error|Usage/);
+  });
+
+  it('exits with 1 and prints a JSON error under --json when the work fails', async () => {
+    const missing = await runCli(['verify', join(root, 'missing.jpg'), photoA, '--json']);
+    expect(missing.code).toBe(1);
+    expect(JSON.parse(missing.stdout).error.code).toBe('NOT_FOUND');
+    const blank = join(root, 'blank.png');
+    await sharp({ create: { width: 120, height: 120, channels: 3, background: '#777' } }).png().toFile(blank);
+    const noFace = await runCli(['mesh', blank, '-o', join(root, 'out', 'x.glb'), '--json']);
+    expect(noFace.code).toBe(1);
+    expect(JSON.parse(noFace.stdout).error.code).toBe('NO_FACE');
+  });
+
+  it.each(['enroll', 'identify', 'verify', 'mesh', 'subjects list', 'subjects export'])('documents %s with examples', async (command) => {
+    const { code, stdout } = await runCli([...command.split(' '), '--help']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('Examples:');
+  });
+});
