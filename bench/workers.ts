@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CLI_PATH, exited } from './child-server.js';
 import { loadConfig } from '../src/config.js';
+import { Cleanups } from '../src/lifecycle.js';
 import { listPeople } from '../src/dataset/folder-dataset.js';
 import { openCore, openEncoders } from '../src/server.js';
 import { openDatabase } from '../src/store/database.js';
@@ -45,7 +46,7 @@ function databaseUrl(dir: string, name: string): string {
 async function queuePhotos(url: string, dataDir: string, files: readonly { person: string; path: string }[]): Promise<void> {
   const config = loadConfig({ ...process.env, DATABASE_URL: url, FACE3D_DATA_DIR: dataDir, FACE3D_WORKERS: '0' });
   const database = await openDatabase(url);
-  const cleanups: (() => Promise<void>)[] = [];
+  const cleanups = new Cleanups();
   try {
     const encoders = await openEncoders(config, undefined, cleanups);
     const { services } = await openCore(config, database, encoders, () => undefined, { index: false });
@@ -55,7 +56,7 @@ async function queuePhotos(url: string, dataDir: string, files: readonly { perso
       await services.gallery.enroll(subjects.get(file.person)!, [{ bytes: await readFile(file.path) }], null);
     }
   } finally {
-    for (const cleanup of cleanups.reverse()) await cleanup();
+    await cleanups.run();
     await database.close();
   }
 }

@@ -36,6 +36,7 @@ import { JobRepository, type RecoveryReport } from './jobs/job-repository.js';
 import { PhotoEvents } from './jobs/photo-events.js';
 import { openDatabase, type Database } from './store/database.js';
 import { Face3dError } from './errors.js';
+import { Cleanups, errorLogger } from './lifecycle.js';
 
 export interface ServerOptions {
   readonly config: Config;
@@ -256,7 +257,7 @@ async function serveHttp(services: ApiServices, logError: ErrorLogger): Promise<
 }
 
 /** One encoder per configured bundle, in order; `given` stands in for the bundle of its id. */
-export async function openEncoders(config: Config, given: BundleEncoder | undefined, cleanups: (() => Promise<void>)[]): Promise<BundleEncoder[]> {
+export async function openEncoders(config: Config, given: BundleEncoder | undefined, cleanups: Cleanups): Promise<BundleEncoder[]> {
   const encoders: BundleEncoder[] = [];
   for (const entry of config.bundles) {
     const dir = bundleDirOf(entry, config.modelsDir);
@@ -273,19 +274,24 @@ export async function openEncoders(config: Config, given: BundleEncoder | undefi
   return encoders;
 }
 
+/** The database (migrated) and one encoder per served bundle, closed by `cleanups`. */
+async function openDatabaseAndEncoders(options: ServerOptions, cleanups: Cleanups): Promise<{ database: Database; encoders: BundleEncoder[] }> {
+  const database = await openDatabase(options.config.databaseUrl);
+  cleanups.push(() => database.close());
+  return { database, encoders: await openEncoders(options.config, options.encoder, cleanups) };
+}
+
+function logTo(options: ServerOptions): (line: string) => void {
+  return options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+}
+
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { config } = options;
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const logError: ErrorLogger = (error) => log(`face3d: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-  /** What to undo, last opened first, on close or on a failed start. */
-  const cleanups: (() => Promise<void>)[] = [];
-  const cleanUp = async (): Promise<void> => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  };
-  try {
-    const database = await openDatabase(config.databaseUrl);
-    cleanups.push(() => database.close());
-    const encoders = await openEncoders(config, options.encoder, cleanups);
+  const log = logTo(options);
+  const logError: ErrorLogger = errorLogger('face3d', log);
+  const cleanups = new Cleanups();
+  return cleanups.opening(async () => {
+    const { database, encoders } = await openDatabaseAndEncoders(options, cleanups);
     const { services, worker, recovery, feed } = await openCore(config, database, encoders, logError);
     cleanups.push(() => worker.stop());
     cleanups.push(() => feed.stop());
@@ -298,11 +304,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       `face3d: serving ${http.url}/graphql (bundles ${gallery.bundleIds.join(', ')}, ${gallery.index.subjectCount} subjects, ${gallery.index.faceCount} faces; ` +
         `jobs requeued ${recovery.requeued}, failed ${recovery.failed}, repaired ${recovery.enqueued})`,
     );
-    return { url: http.url, gallery, worker, recovery, close: cleanUp };
-  } catch (error) {
-    await cleanUp();
-    throw error;
-  }
+    return { url: http.url, gallery, worker, recovery, close: cleanups.run };
+  });
 }
 
 export interface RunningWorker {
@@ -317,24 +320,18 @@ export interface RunningWorker {
  * stateless. API processes learn of its enrollments through the change feed.
  */
 export async function startWorker(options: ServerOptions): Promise<RunningWorker> {
-  const { config } = options;
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const logError: ErrorLogger = (error) => log(`face3d worker: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-  const cleanups: (() => Promise<void>)[] = [];
-  const cleanUp = async (): Promise<void> => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  };
-  try {
-    const database = await openDatabase(config.databaseUrl);
-    cleanups.push(() => database.close());
-    const encoders = await openEncoders(config, options.encoder, cleanups);
-    const { worker, recovery } = await openCore({ ...config, workers: Math.max(1, config.workers) }, database, encoders, logError, { index: false });
+  const log = logTo(options);
+  const workers = Math.max(1, options.config.workers);
+  const cleanups = new Cleanups();
+  return cleanups.opening(async () => {
+    const { database, encoders } = await openDatabaseAndEncoders(options, cleanups);
+    const { worker, recovery } = await openCore({ ...options.config, workers }, database, encoders, errorLogger('face3d worker', log), { index: false });
     cleanups.push(() => worker.stop());
     worker.start();
-    log(`face3d worker: running ${Math.max(1, config.workers)} job(s) at a time on ${database.kind} (bundles ${encoders.map((encoder) => encoder.bundleId).join(', ')}; jobs requeued ${recovery.requeued}, failed ${recovery.failed})`);
-    return { worker, recovery, close: cleanUp };
-  } catch (error) {
-    await cleanUp();
-    throw error;
-  }
+    log(
+      `face3d worker: running ${workers} job(s) at a time on ${database.kind} (bundles ${encoders.map((encoder) => encoder.bundleId).join(', ')}; ` +
+        `jobs requeued ${recovery.requeued}, failed ${recovery.failed})`,
+    );
+    return { worker, recovery, close: cleanups.run };
+  });
 }

@@ -4,6 +4,7 @@
  * for a SQLite database no server is using at the time: there the start-up repair requeues every
  * job it finds running, which would be another process's work. With a server running, use `--server`.
  */
+import { Cleanups, errorLogger } from '../lifecycle.js';
 import { config as processConfig, type Config } from '../config.js';
 import type { Gallery } from '../gallery/gallery.js';
 import { encodeCursor } from '../gallery/pagination.js';
@@ -48,11 +49,9 @@ export class LocalGallery implements GalleryClient {
   private constructor(private readonly parts: LocalParts) {}
 
   static async open(mode: LocalMode, settings: Config = processConfig()): Promise<LocalGallery> {
-    const cleanups: (() => Promise<void>)[] = [];
-    const close = async (): Promise<void> => {
-      for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-    };
-    try {
+    const cleanups = new Cleanups();
+    const close = cleanups.run;
+    return cleanups.opening(async () => {
       const database = await openDatabase(settings.databaseUrl);
       cleanups.push(() => database.close());
       if (mode === 'read') {
@@ -63,19 +62,15 @@ export class LocalGallery implements GalleryClient {
       // Loaded here: the server module's dependencies would only slow the read-only commands down.
       const { openCore, openEncoders } = await import('../server.js');
       const encoders = await openEncoders(settings, undefined, cleanups);
-      const logError = (error: unknown): void => void process.stderr.write(`face3d: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
       // Enrolling searches nothing: no vectors to load.
-      const { services, worker } = await openCore(settings, database, encoders, logError, { index: mode !== 'enroll' });
+      const { services, worker } = await openCore(settings, database, encoders, errorLogger('face3d', (line) => process.stderr.write(`${line}\n`)), { index: mode !== 'enroll' });
       const { gallery } = services;
       if (mode === 'enroll') {
         cleanups.push(() => worker.stop());
         worker.start();
       }
       return new LocalGallery({ subjects: gallery.subjects, photos: gallery.photos, bundleId: gallery.bundleId, gallery, close });
-    } catch (error) {
-      await close();
-      throw error;
-    }
+    });
   }
 
   private get gallery(): Gallery {

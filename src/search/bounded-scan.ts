@@ -34,6 +34,8 @@ const GROWTH = 4;
  * from `exactScore`. Starts with `firstCount` candidates (at least k).
  */
 export function exactTopK(scan: BoundedScan, rows: number, firstCount: number, exactScore: (row: number) => number, top: TopK): void {
+  top.clear();
+  if (rows === 0 || top.k === 0) return;
   for (let count = Math.min(rows, Math.max(firstCount, top.k)); ; count = Math.min(rows, count * GROWTH)) {
     const candidates = scan.nearest(count);
     top.clear();

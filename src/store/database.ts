@@ -179,29 +179,11 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   pool.on('error', () => undefined);
   try {
     const client = await pool.connect();
-    let migrations: MigrationReport;
-    let hasVector: boolean;
     try {
-      const connection = nodePostgresConnection(client);
-      migrations = await applyPostgresMigrations(connection, migrationsDirFor('postgresql', options));
-      hasVector = await enableVectorExtension(connection);
+      return await migrateAndConnect('postgres', url, options, nodePostgresConnection(client), new PrismaPg(pool), () => pool.end());
     } finally {
       client.release();
     }
-    const prisma = new PostgresqlPrismaClient({ adapter: new PrismaPg(pool) }) as unknown as PrismaClient;
-    return {
-      prisma,
-      kind: 'postgres',
-      provider: 'postgresql',
-      file: undefined,
-      defaultPhotosDir: defaultPhotosDir(url),
-      migrations,
-      vectorExtension: hasVector,
-      close: async () => {
-        await prisma.$disconnect();
-        await pool.end();
-      },
-    };
   } catch (error) {
     await pool.end();
     throw error;
@@ -214,26 +196,38 @@ async function openPglite(url: string, options: DatabaseOptions): Promise<Databa
   const client = await PGlite.create(dir, { extensions: { vector } });
   try {
     const connection: SqlConnection = { query: (sql, params) => client.query(sql, params as unknown[]), exec: (sql) => client.exec(sql) };
-    const migrations = await applyPostgresMigrations(connection, migrationsDirFor('postgresql', options));
-    const hasVector = await enableVectorExtension(connection);
-    const prisma = new PostgresqlPrismaClient({ adapter: new PrismaPGlite(client) }) as unknown as PrismaClient;
-    return {
-      prisma,
-      kind: 'pglite',
-      provider: 'postgresql',
-      file: undefined,
-      defaultPhotosDir: defaultPhotosDir(url),
-      migrations,
-      vectorExtension: hasVector,
-      close: async () => {
-        await prisma.$disconnect();
-        await client.close();
-      },
-    };
+    return await migrateAndConnect('pglite', url, options, connection, new PrismaPGlite(client), () => client.close());
   } catch (error) {
     await client.close();
     throw error;
   }
+}
+
+/** Migrates through `connection`, enables pgvector where offered, and opens the PostgreSQL client on `adapter`. */
+async function migrateAndConnect(
+  kind: 'postgres' | 'pglite',
+  url: string,
+  options: DatabaseOptions,
+  connection: SqlConnection,
+  adapter: PrismaPg | PrismaPGlite,
+  closeDriver: () => Promise<void>,
+): Promise<Database> {
+  const migrations = await applyPostgresMigrations(connection, migrationsDirFor('postgresql', options));
+  const vectorExtension = await enableVectorExtension(connection);
+  const prisma = new PostgresqlPrismaClient({ adapter }) as unknown as PrismaClient;
+  return {
+    prisma,
+    kind,
+    provider: 'postgresql',
+    file: undefined,
+    defaultPhotosDir: defaultPhotosDir(url),
+    migrations,
+    vectorExtension,
+    close: async () => {
+      await prisma.$disconnect();
+      await closeDriver();
+    },
+  };
 }
 
 /**
