@@ -1,10 +1,14 @@
-/** Read-only looks at a SQLite gallery file, for tests that check what a (killed) server left. */
+/**
+ * Read-only looks at a gallery database, for tests that check what a (killed) server left: a
+ * SQLite file (read beside the server) or a PostgreSQL database URL (`postgres://…`).
+ */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
 
 export interface GalleryCounts {
-  /** `PRAGMA integrity_check`: 'ok' or its first problem. */
+  /** SQLite's `PRAGMA integrity_check`, or PostgreSQL's amcheck over every B-tree index: 'ok' or the first problem. */
   readonly integrity: string;
   readonly photosByStatus: Readonly<Record<string, number>>;
   readonly failedWithoutCode: number;
@@ -20,42 +24,84 @@ export interface GalleryCounts {
   readonly readyWithoutFile: number;
 }
 
-function withReadOnly<T>(file: string, read: (db: BetterSqlite3.Database) => T): T {
-  const db = new BetterSqlite3(file, { readonly: true, fileMustExist: true, timeout: 10_000 });
+/** One query language for both: identifiers double-quoted, one optional parameter written `$1`. */
+interface Reader {
+  rows<Row>(sql: string, param?: string): Promise<Row[]>;
+  integrity(): Promise<string>;
+}
+
+async function withReader<T>(database: string, read: (reader: Reader) => Promise<T>): Promise<T> {
+  if (/^postgres(ql)?:\/\//.test(database)) {
+    const client = new pg.Client({ connectionString: database });
+    await client.connect();
+    try {
+      return await read({
+        rows: async <Row>(sql: string, param?: string) => (await client.query(sql, param === undefined ? [] : [param])).rows as Row[],
+        integrity: async () => {
+          await client.query('CREATE EXTENSION IF NOT EXISTS amcheck');
+          const indexes = await client.query<{ name: string }>(
+            `SELECT c.oid::regclass::text AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
+             JOIN pg_namespace n ON n.oid = c.relnamespace WHERE a.amname = 'btree' AND n.nspname = 'public'`,
+          );
+          for (const { name } of indexes.rows) {
+            try {
+              await client.query('SELECT bt_index_check($1::regclass, true)', [name]);
+            } catch (error) {
+              return `${name}: ${(error as Error).message}`;
+            }
+          }
+          return 'ok';
+        },
+      });
+    } finally {
+      await client.end();
+    }
+  }
+  const db = new BetterSqlite3(database, { readonly: true, fileMustExist: true, timeout: 10_000 });
   try {
-    return read(db);
+    return await read({
+      rows: async <Row>(sql: string, param?: string) => db.prepare(sql.replace('$1', '?')).all(...(param === undefined ? [] : [param])) as Row[],
+      integrity: async () => db.pragma('integrity_check', { simple: true }) as string,
+    });
   } finally {
     db.close();
   }
 }
 
-export function unfinishedPhotoCount(file: string): number {
-  return withReadOnly(file, (db) => (db.prepare("SELECT COUNT(*) AS n FROM Photo WHERE status IN ('PENDING', 'PROCESSING')").get() as { n: number }).n);
+async function count(reader: Reader, sql: string, param?: string): Promise<number> {
+  const [row] = await reader.rows<{ n: number | string }>(sql, param);
+  return Number(row.n);
+}
+
+const UNFINISHED = `SELECT COUNT(*) AS n FROM "Photo" WHERE "status" IN ('PENDING', 'PROCESSING')`;
+
+/** `database`: a SQLite file path or a postgres:// URL. */
+export function unfinishedPhotoCount(database: string): Promise<number> {
+  return withReader(database, (reader) => count(reader, UNFINISHED));
 }
 
 /** Polls until no photo is PENDING or PROCESSING; throws after `timeoutMs`. */
-export async function waitForDrain(file: string, timeoutMs: number): Promise<void> {
+export async function waitForDrain(database: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (unfinishedPhotoCount(file) > 0) {
-    if (Date.now() > deadline) throw new Error(`photos still unfinished in ${file} after ${timeoutMs} ms`);
+  while ((await unfinishedPhotoCount(database)) > 0) {
+    if (Date.now() > deadline) throw new Error(`photos still unfinished in ${database} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 
-export function galleryCounts(file: string, bundleId: string, blobRoot: string): GalleryCounts {
-  return withReadOnly(file, (db) => {
-    const count = (sql: string, ...params: unknown[]): number => (db.prepare(sql).get(...params) as { n: number }).n;
-    const statuses = db.prepare('SELECT status, COUNT(*) AS n FROM Photo GROUP BY status').all() as { status: string; n: number }[];
-    const readyPaths = db.prepare("SELECT storagePath FROM Photo WHERE status = 'READY'").pluck().all() as string[];
+export function galleryCounts(database: string, bundleId: string, blobRoot: string): Promise<GalleryCounts> {
+  return withReader(database, async (reader) => {
+    const statuses = await reader.rows<{ status: string; n: number | string }>('SELECT "status", COUNT(*) AS n FROM "Photo" GROUP BY "status"');
+    const readyPaths = await reader.rows<{ storagePath: string }>(`SELECT "storagePath" FROM "Photo" WHERE "status" = 'READY'`);
     return {
-      integrity: db.pragma('integrity_check', { simple: true }) as string,
-      photosByStatus: Object.fromEntries(statuses.map(({ status, n }) => [status, n])),
-      failedWithoutCode: count("SELECT COUNT(*) AS n FROM Photo WHERE status = 'FAILED' AND (errorCode IS NULL OR errorCode = '')"),
-      readyFaces: count("SELECT COUNT(*) AS n FROM Face f JOIN Photo p ON p.id = f.photoId WHERE p.status = 'READY'"),
-      strayFaces: count("SELECT COUNT(*) AS n FROM Face f JOIN Photo p ON p.id = f.photoId WHERE p.status <> 'READY'"),
-      vectors: count('SELECT COUNT(*) AS n FROM FaceVector WHERE bundleId = ?', bundleId),
-      unfinishedJobs: count("SELECT COUNT(*) AS n FROM Job WHERE status IN ('QUEUED', 'RUNNING')"),
-      readyWithoutFile: readyPaths.filter((path) => !existsSync(join(blobRoot, path))).length,
+      integrity: await reader.integrity(),
+      photosByStatus: Object.fromEntries(statuses.map(({ status, n }) => [status, Number(n)])),
+      failedWithoutCode: await count(reader, `SELECT COUNT(*) AS n FROM "Photo" WHERE "status" = 'FAILED' AND ("errorCode" IS NULL OR "errorCode" = '')`),
+      readyFaces: await count(reader, `SELECT COUNT(*) AS n FROM "Face" f JOIN "Photo" p ON p."id" = f."photoId" WHERE p."status" = 'READY'`),
+      strayFaces: await count(reader, `SELECT COUNT(*) AS n FROM "Face" f JOIN "Photo" p ON p."id" = f."photoId" WHERE p."status" <> 'READY'`),
+      vectors: await count(reader, 'SELECT COUNT(*) AS n FROM "FaceVector" WHERE "bundleId" = $1', bundleId),
+      unfinishedJobs: await count(reader, `SELECT COUNT(*) AS n FROM "Job" WHERE "status" IN ('QUEUED', 'RUNNING')`),
+      readyWithoutFile: readyPaths.filter(({ storagePath }) => !existsSync(join(blobRoot, storagePath))).length,
     };
   });
 }

@@ -111,7 +111,7 @@ describeWithLfw('face3d backup and restore', () => {
     expect(identified.matches[0]?.subject.name).toBe(people![0].name);
 
     const info = dataOf(await restoredClient.query<{ serverInfo: { bundle: string; enrolledFaces: number } }>('{ serverInfo { bundle enrolledFaces } }')).serverInfo;
-    const counts = galleryCounts(join(dir, 'restored', 'face3d.db'), info.bundle, restored.FACE3D_DATA_DIR!);
+    const counts = await galleryCounts(join(dir, 'restored', 'face3d.db'), info.bundle, restored.FACE3D_DATA_DIR!);
     expect(counts).toMatchObject({ integrity: 'ok', readyWithoutFile: 0, failedWithoutCode: 0, unfinishedJobs: 0 });
     expect(counts.vectors).toBe(counts.readyFaces);
     expect(info.enrolledFaces).toBe(counts.readyFaces);
