@@ -10,8 +10,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { DEFAULT_DATABASE_URL, findPackageRoot } from '../config.js';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { PrismaClient as PostgresqlPrismaClient } from '../generated/prisma-postgresql/client.js';
-import { applyPostgresMigrations, nodePostgresConnection, type SqlConnection } from './migrate-postgres.js';
-import { applyMigrations, type MigrationReport } from './migrate.js';
+import { applyMigrations, nodePostgresConnection, sqliteConnection, type MigrationReport, type SqlConnection } from './migrate.js';
 
 export { DEFAULT_DATABASE_URL };
 
@@ -98,11 +97,11 @@ function migrationsDirFor(provider: DatabaseProvider, options: DatabaseOptions):
 }
 
 /** WAL lets readers in other processes go on while one process writes. */
-function migrateSqlite(file: string, migrationsDir: string, busyTimeoutMs: number): MigrationReport {
+async function migrateSqlite(file: string, migrationsDir: string, busyTimeoutMs: number): Promise<MigrationReport> {
   const connection = new BetterSqlite3(file, { timeout: busyTimeoutMs });
   try {
     connection.pragma('journal_mode = WAL');
-    return applyMigrations(connection, migrationsDir);
+    return await applyMigrations(sqliteConnection(connection), migrationsDir, 'sqlite');
   } finally {
     connection.close();
   }
@@ -112,7 +111,7 @@ async function openSqlite(url: string, options: DatabaseOptions): Promise<Databa
   const file = sqliteFilePath(url);
   const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
   mkdirSync(dirname(file), { recursive: true });
-  const migrations = migrateSqlite(file, migrationsDirFor('sqlite', options), busyTimeoutMs);
+  const migrations = await migrateSqlite(file, migrationsDirFor('sqlite', options), busyTimeoutMs);
   const prisma = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: file, timeout: busyTimeoutMs }) });
   try {
     // The adapter keeps one connection, so these hold for every later query. better-sqlite3
@@ -212,7 +211,7 @@ async function migrateAndConnect(
   adapter: PrismaPg | PrismaPGlite,
   closeDriver: () => Promise<void>,
 ): Promise<Database> {
-  const migrations = await applyPostgresMigrations(connection, migrationsDirFor('postgresql', options));
+  const migrations = await applyMigrations(connection, migrationsDirFor('postgresql', options), 'postgresql');
   const vectorExtension = await enableVectorExtension(connection);
   const prisma = new PostgresqlPrismaClient({ adapter }) as unknown as PrismaClient;
   return {

@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 
 /**
- * Applies Prisma-format migration folders (`<dir>/<name>/migration.sql`) to SQLite at start-up,
- * recording them in `_prisma_migrations` exactly as `prisma migrate deploy` would, because the
- * Prisma CLI's schema engine is not available where this service runs.
+ * Applies Prisma-format migration folders (`<dir>/<name>/migration.sql`) at start-up, to SQLite
+ * or PostgreSQL (a server or PGlite), recording them in `_prisma_migrations` exactly as
+ * `prisma migrate deploy` would, because the Prisma CLI's schema engine is not available where
+ * this service runs. One runner; what differs between the providers is a small dialect below.
+ * This module imports only Node's own modules (a test runs it alone in other processes).
  */
 
 export interface Migration {
@@ -32,19 +34,7 @@ export class MigrationError extends Error {
   }
 }
 
-/** Prisma's own table layout (SQLite flavour), so the CLI recognises what we applied. */
-const CREATE_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
-    "id"                    TEXT PRIMARY KEY NOT NULL,
-    "checksum"              TEXT NOT NULL,
-    "finished_at"           DATETIME,
-    "migration_name"        TEXT NOT NULL,
-    "logs"                  TEXT,
-    "rolled_back_at"        DATETIME,
-    "started_at"            DATETIME NOT NULL DEFAULT current_timestamp,
-    "applied_steps_count"   INTEGER UNSIGNED NOT NULL DEFAULT 0
-)`;
-
-export interface HistoryRow {
+interface HistoryRow {
   readonly migration_name: string;
   readonly checksum: string;
   readonly finished_at: number | string | null;
@@ -70,7 +60,7 @@ function assertLockProvider(dir: string, expected: string): void {
 }
 
 /** Migration folders in name order, which Prisma's timestamp prefixes make chronological. */
-export function readMigrations(dir: string, provider = 'sqlite'): Migration[] {
+export function readMigrations(dir: string, provider: MigrationProvider): Migration[] {
   if (!existsSync(dir)) throw new MigrationError(`migrations folder ${dir} does not exist`);
   assertLockProvider(dir, provider);
   return readdirSync(dir, { withFileTypes: true })
@@ -83,14 +73,8 @@ export function readMigrations(dir: string, provider = 'sqlite'): Migration[] {
     });
 }
 
-function readHistory(db: BetterSqlite3.Database): HistoryRow[] {
-  return db
-    .prepare('SELECT migration_name, checksum, finished_at FROM "_prisma_migrations" WHERE rolled_back_at IS NULL')
-    .all() as HistoryRow[];
-}
-
 /** Refuses to go on when the database's history disagrees with the migration files. */
-export function assertHistoryMatches(history: readonly HistoryRow[], migrations: readonly Migration[]): void {
+function assertHistoryMatches(history: readonly HistoryRow[], migrations: readonly Migration[]): void {
   const byName = new Map(migrations.map((migration) => [migration.name, migration]));
   for (const row of history) {
     if (row.finished_at === null) {
@@ -111,58 +95,152 @@ export function assertHistoryMatches(history: readonly HistoryRow[], migrations:
   }
 }
 
-function applyOne(db: BetterSqlite3.Database, migration: Migration): void {
+/** Any connection that runs SQL: better-sqlite3 (through {@link sqliteConnection}), node-postgres, PGlite. */
+export interface SqlConnection {
+  query<Row>(sql: string, params?: readonly unknown[]): Promise<{ rows: Row[] }>;
+  /** Runs a script of several statements. */
+  exec(sql: string): Promise<unknown>;
+}
+
+export type MigrationProvider = 'sqlite' | 'postgresql';
+
+/** A better-sqlite3 database as a SqlConnection (its calls are synchronous; nothing interleaves). */
+export function sqliteConnection(db: BetterSqlite3.Database): SqlConnection {
+  return {
+    query: async <Row>(sql: string, params: readonly unknown[] = []) => {
+      const statement = db.prepare(sql);
+      if (statement.reader) return { rows: statement.all(...params) as Row[] };
+      statement.run(...params);
+      return { rows: [] };
+    },
+    exec: async (sql) => db.exec(sql),
+  };
+}
+
+/** A node-postgres client (or pool) as a SqlConnection: its simple-query protocol runs scripts too. */
+export function nodePostgresConnection(client: { query(sql: string, params?: unknown[]): Promise<{ rows: unknown[] }> }): SqlConnection {
+  return {
+    query: async <Row>(sql: string, params?: readonly unknown[]) => ({ rows: (await client.query(sql, params as unknown[])).rows as Row[] }),
+    exec: (sql) => client.query(sql),
+  };
+}
+
+interface Dialect {
+  /** Prisma's own table layout for the provider, so its CLI recognises what we applied. */
+  readonly createHistoryTable: string;
+  /** Opens the transaction of one migration, holding the lock that serialises migrating processes. */
+  begin(db: SqlConnection): Promise<void>;
+  recordStart(db: SqlConnection, id: string, migration: Migration): Promise<void>;
+  recordFinish(db: SqlConnection, id: string): Promise<void>;
+  /** Before any migration runs, on this connection. */
+  prepare(db: SqlConnection): Promise<void>;
+  /** After a migration's script, before its commit. */
+  check(db: SqlConnection, migration: Migration): Promise<void>;
+}
+
+/** One advisory lock key for every face3d process migrating a PostgreSQL database. */
+const MIGRATION_LOCK_KEY = 0x66616365; // 'face'
+
+const DIALECTS: Readonly<Record<MigrationProvider, Dialect>> = {
+  sqlite: {
+    createHistoryTable: `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
+    "id"                    TEXT PRIMARY KEY NOT NULL,
+    "checksum"              TEXT NOT NULL,
+    "finished_at"           DATETIME,
+    "migration_name"        TEXT NOT NULL,
+    "logs"                  TEXT,
+    "rolled_back_at"        DATETIME,
+    "started_at"            DATETIME NOT NULL DEFAULT current_timestamp,
+    "applied_steps_count"   INTEGER UNSIGNED NOT NULL DEFAULT 0
+)`,
+    // The write lock before the history is read: a process starting meanwhile waits (busy timeout), then finds it applied.
+    begin: async (db) => void (await db.exec('BEGIN IMMEDIATE')),
+    // Milliseconds since the epoch: how Prisma's SQLite connector writes DateTime values.
+    recordStart: async (db, id, migration) =>
+      void (await db.query('INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES (?, ?, ?, ?, 0)', [
+        id,
+        migration.checksum,
+        migration.name,
+        Date.now(),
+      ])),
+    recordFinish: async (db, id) => void (await db.query('UPDATE "_prisma_migrations" SET finished_at = ?, applied_steps_count = 1 WHERE id = ?', [Date.now(), id])),
+    // SQLite ignores this pragma inside a transaction, where Prisma's table-redefining scripts would need it.
+    prepare: async (db) => void (await db.exec('PRAGMA foreign_keys = OFF')),
+    check: async (db, migration) => {
+      const { rows } = await db.query('PRAGMA foreign_key_check');
+      if (rows.length > 0) throw new MigrationError(`migration ${migration.name} leaves ${rows.length} rows violating foreign keys`, migration.name);
+    },
+  },
+  postgresql: {
+    createHistoryTable: `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
+    "id"                    VARCHAR(36) PRIMARY KEY NOT NULL,
+    "checksum"              VARCHAR(64) NOT NULL,
+    "finished_at"           TIMESTAMPTZ,
+    "migration_name"        VARCHAR(255) NOT NULL,
+    "logs"                  TEXT,
+    "rolled_back_at"        TIMESTAMPTZ,
+    "started_at"            TIMESTAMPTZ NOT NULL DEFAULT now(),
+    "applied_steps_count"   INTEGER NOT NULL DEFAULT 0
+)`,
+    begin: async (db) => {
+      await db.exec('BEGIN');
+      await db.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    },
+    recordStart: async (db, id, migration) =>
+      void (await db.query('INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES ($1, $2, $3, now(), 0)', [
+        id,
+        migration.checksum,
+        migration.name,
+      ])),
+    recordFinish: async (db, id) => void (await db.query('UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1', [id])),
+    prepare: async () => undefined,
+    // PostgreSQL checks foreign keys as the script runs.
+    check: async () => undefined,
+  },
+};
+
+async function applyOne(db: SqlConnection, dialect: Dialect, migration: Migration): Promise<void> {
   const id = randomUUID();
-  // Milliseconds since the epoch: how Prisma's SQLite connector writes DateTime values.
-  db.prepare(
-    'INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) ' +
-      'VALUES (?, ?, ?, ?, 0)',
-  ).run(id, migration.checksum, migration.name, Date.now());
+  await dialect.recordStart(db, id, migration);
   try {
-    db.exec(migration.sql);
+    await db.exec(migration.sql);
   } catch (error) {
-    throw new MigrationError(`migration ${migration.name} failed: ${(error as Error).message}`, migration.name, {
-      cause: error,
-    });
+    throw new MigrationError(`migration ${migration.name} failed: ${(error as Error).message}`, migration.name, { cause: error });
   }
-  const violations = db.pragma('foreign_key_check') as unknown[];
-  if (violations.length > 0) {
-    throw new MigrationError(
-      `migration ${migration.name} leaves ${violations.length} rows violating foreign keys`,
-      migration.name,
-    );
-  }
-  db.prepare('UPDATE "_prisma_migrations" SET finished_at = ?, applied_steps_count = 1 WHERE id = ?').run(
-    Date.now(),
-    id,
-  );
+  await dialect.check(db, migration);
+  await dialect.recordFinish(db, id);
 }
 
 /**
- * Applies every pending migration of `dir`, each in its own `BEGIN IMMEDIATE` transaction, so a
- * failing migration leaves neither a half-changed schema nor a history row. The write lock is
- * taken before the history is read, so processes starting together apply each migration once:
- * the later one waits (busy timeout of `db`) and then finds it applied.
- *
- * Foreign keys are switched off on this connection (SQLite ignores that pragma inside a
- * transaction, where Prisma's table-redefining scripts would need it) and checked with
+ * Applies every pending migration of `dir`, each in its own transaction, so a failing migration
+ * leaves neither a half-changed schema nor a history row (DDL is transactional in both). The lock
+ * is taken before the history is read, so processes starting together apply each migration once.
+ * On SQLite foreign keys are switched off on this connection and checked with
  * `foreign_key_check` before each commit instead. Use a connection dedicated to migrating.
  */
-export function applyMigrations(db: BetterSqlite3.Database, dir: string): MigrationReport {
-  const migrations = readMigrations(dir);
-  db.pragma('foreign_keys = OFF');
+export async function applyMigrations(db: SqlConnection, dir: string, provider: MigrationProvider): Promise<MigrationReport> {
+  const dialect = DIALECTS[provider];
+  const migrations = readMigrations(dir, provider);
+  await dialect.prepare(db);
   const applied: string[] = [];
   const alreadyApplied: string[] = [];
   for (const migration of migrations) {
-    const step = db.transaction((): 'applied' | 'already' => {
-      db.exec(CREATE_MIGRATIONS_TABLE);
-      const history = readHistory(db);
-      assertHistoryMatches(history, migrations);
-      if (history.some((row) => row.migration_name === migration.name)) return 'already';
-      applyOne(db, migration);
-      return 'applied';
-    });
-    (step.immediate() === 'applied' ? applied : alreadyApplied).push(migration.name);
+    await dialect.begin(db);
+    try {
+      await db.exec(dialect.createHistoryTable);
+      const { rows } = await db.query<HistoryRow>('SELECT migration_name, checksum, finished_at FROM "_prisma_migrations" WHERE rolled_back_at IS NULL');
+      assertHistoryMatches(rows, migrations);
+      if (rows.some((row) => row.migration_name === migration.name)) {
+        alreadyApplied.push(migration.name);
+      } else {
+        await applyOne(db, dialect, migration);
+        applied.push(migration.name);
+      }
+      await db.exec('COMMIT');
+    } catch (error) {
+      await db.exec('ROLLBACK');
+      throw error;
+    }
   }
   return { applied, alreadyApplied };
 }

@@ -15,8 +15,7 @@ import pg from 'pg';
 import { findPackageRoot } from '../../src/config.js';
 import { columnFields, DATAMODEL_FILE, readDatamodel, tableName } from '../../src/store/dmmf.js';
 import { databaseKind, openDatabase, redactUrl } from '../../src/store/database.js';
-import { applyPostgresMigrations, nodePostgresConnection, type SqlConnection } from '../../src/store/migrate-postgres.js';
-import { MigrationError, migrationChecksum } from '../../src/store/migrate.js';
+import { applyMigrations, MigrationError, migrationChecksum, nodePostgresConnection, type SqlConnection } from '../../src/store/migrate.js';
 import { schemaSql } from '../../src/store/schema-sql.js';
 import { testDatabaseUrl } from '../helpers/database-backends.js';
 
@@ -73,7 +72,7 @@ describe('PostgreSQL migrations on PGlite', () => {
   beforeAll(async () => {
     migrated = await PGlite.create();
     generated = await PGlite.create();
-    await applyPostgresMigrations(pgliteConnection(migrated), MIGRATIONS);
+    await applyMigrations(pgliteConnection(migrated), MIGRATIONS, 'postgresql');
     await generated.exec(schemaSql(datamodel, 'postgresql'));
   });
 
@@ -103,7 +102,7 @@ describe('PostgreSQL migrations on PGlite', () => {
       expect(row.checksum).toBe(migrationChecksum(readFileSync(join(MIGRATIONS, row.migration_name, 'migration.sql'), 'utf8')));
       expect(row.finished_at).not.toBeNull();
     }
-    const again = await applyPostgresMigrations(pgliteConnection(migrated), MIGRATIONS);
+    const again = await applyMigrations(pgliteConnection(migrated), MIGRATIONS, 'postgresql');
     expect(again.applied).toEqual([]);
     expect(again.alreadyApplied).toEqual(rows.map((row) => row.migration_name));
   });
@@ -118,11 +117,11 @@ describe('PostgreSQL migrations on PGlite', () => {
     write('2_b', 'CREATE TABLE "B" ("id" INTEGER PRIMARY KEY); SELECT no_such_function();');
     const db = await PGlite.create();
     try {
-      await expect(applyPostgresMigrations(pgliteConnection(db), dir)).rejects.toThrow(MigrationError);
+      await expect(applyMigrations(pgliteConnection(db), dir, 'postgresql')).rejects.toThrow(MigrationError);
       const tables = await db.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`);
       expect(tables.rows.map((row) => row.table_name)).toEqual(['A', '_prisma_migrations']);
       write('1_a', 'CREATE TABLE "A" ("id" BIGINT PRIMARY KEY);');
-      await expect(applyPostgresMigrations(pgliteConnection(db), dir)).rejects.toThrow(/modified after it was applied/);
+      await expect(applyMigrations(pgliteConnection(db), dir, 'postgresql')).rejects.toThrow(/modified after it was applied/);
     } finally {
       await db.close();
     }

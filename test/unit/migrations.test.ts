@@ -9,7 +9,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import ts from 'typescript';
 import { findPackageRoot } from '../../src/config.js';
 import type { DmmfDatamodel, DmmfField, DmmfModel } from '../../src/store/dmmf.js';
-import { applyMigrations, MigrationError, type MigrationReport } from '../../src/store/migrate.js';
+import { applyMigrations, MigrationError, sqliteConnection, type MigrationReport } from '../../src/store/migrate.js';
 import { schemaSql } from '../../src/store/schema-sql.js';
 
 let workDir: string;
@@ -30,8 +30,13 @@ function withDb<T>(use: (db: BetterSqlite3.Database) => T): T {
   }
 }
 
-function migrate(): MigrationReport {
-  return withDb((db) => applyMigrations(db, migrationsDir));
+async function migrate(): Promise<MigrationReport> {
+  const db = new BetterSqlite3(dbFile, { timeout: 10_000 });
+  try {
+    return await applyMigrations(sqliteConnection(db), migrationsDir, 'sqlite');
+  } finally {
+    db.close();
+  }
 }
 
 function tables(): string[] {
@@ -79,14 +84,14 @@ function startMigratingChild(): MigratingChild {
   }
   const script = `
 import { createRequire } from 'node:module';
-import { applyMigrations } from ${JSON.stringify(pathToFileURL(runnerFile).href)};
+import { applyMigrations, sqliteConnection } from ${JSON.stringify(pathToFileURL(runnerFile).href)};
 const [packageJson, dbFile, migrationsDir] = process.argv.slice(1);
 const Database = createRequire(packageJson)('better-sqlite3');
 const db = new Database(dbFile, { timeout: 60000 });
 process.stdout.write('ready\\n');
-process.stdin.once('data', () => {
+process.stdin.once('data', async () => {
   db.pragma('journal_mode = WAL');
-  process.stdout.write(JSON.stringify(applyMigrations(db, migrationsDir)));
+  process.stdout.write(JSON.stringify(await applyMigrations(sqliteConnection(db), migrationsDir, 'sqlite')));
   db.close();
 });
 `;
@@ -129,11 +134,11 @@ afterEach(() => {
 });
 
 describe('applyMigrations', () => {
-  it('applies folders in name order and records them in Prisma’s _prisma_migrations layout', () => {
+  it('applies folders in name order and records them in Prisma’s _prisma_migrations layout', async () => {
     writeMigration('20240102000000_b', CREATE_B);
     writeMigration('20240101000000_a', CREATE_A);
 
-    const report = migrate();
+    const report = await migrate();
 
     expect(report).toEqual({ applied: ['20240101000000_a', '20240102000000_b'], alreadyApplied: [] });
     expect(tables()).toEqual(['A', 'B', '_prisma_migrations']);
@@ -160,53 +165,53 @@ describe('applyMigrations', () => {
     }
   });
 
-  it('is idempotent: a second run applies nothing and records nothing', () => {
+  it('is idempotent: a second run applies nothing and records nothing', async () => {
     writeMigration('20240101000000_a', CREATE_A);
-    migrate();
+    await migrate();
     const before = history();
 
-    const report = migrate();
+    const report = await migrate();
 
     expect(report).toEqual({ applied: [], alreadyApplied: ['20240101000000_a'] });
     expect(history()).toEqual(before);
   });
 
-  it('applies only the migrations added since the last run', () => {
+  it('applies only the migrations added since the last run', async () => {
     writeMigration('20240101000000_a', CREATE_A);
-    migrate();
+    await migrate();
     writeMigration('20240102000000_b', CREATE_B);
 
-    expect(migrate()).toEqual({ applied: ['20240102000000_b'], alreadyApplied: ['20240101000000_a'] });
+    expect(await migrate()).toEqual({ applied: ['20240102000000_b'], alreadyApplied: ['20240101000000_a'] });
     expect(tables()).toContain('B');
   });
 
-  it('refuses to run when an applied migration was edited, and applies nothing after it', () => {
+  it('refuses to run when an applied migration was edited, and applies nothing after it', async () => {
     writeMigration('20240101000000_a', CREATE_A);
-    migrate();
+    await migrate();
     writeMigration('20240101000000_a', `${CREATE_A}-- edited\n`);
     writeMigration('20240102000000_b', CREATE_B);
 
-    expect(migrate).toThrow(MigrationError);
-    expect(migrate).toThrow(/20240101000000_a was modified after it was applied/);
+    await expect(migrate()).rejects.toThrow(MigrationError);
+    await expect(migrate()).rejects.toThrow(/20240101000000_a was modified after it was applied/);
     expect(tables()).not.toContain('B');
     expect(history().map((row) => row.migration_name)).toEqual(['20240101000000_a']);
   });
 
-  it('accepts a migration whose only change is CRLF line endings from a checkout', () => {
+  it('accepts a migration whose only change is CRLF line endings from a checkout', async () => {
     writeMigration('20240101000000_a', CREATE_A);
-    migrate();
+    await migrate();
     writeMigration('20240101000000_a', CREATE_A.replaceAll('\n', '\r\n'));
 
-    expect(migrate().alreadyApplied).toEqual(['20240101000000_a']);
+    expect((await migrate()).alreadyApplied).toEqual(['20240101000000_a']);
   });
 
-  it('rolls a failing migration back completely and keeps the earlier ones', () => {
+  it('rolls a failing migration back completely and keeps the earlier ones', async () => {
     writeMigration('20240101000000_a', CREATE_A);
     writeMigration('20240102000000_broken', 'CREATE TABLE "C" ("id" INTEGER);\nINSERT INTO "Missing" VALUES (1);\n');
 
     let error: unknown;
     try {
-      migrate();
+      await migrate();
     } catch (caught) {
       error = caught;
     }
@@ -218,53 +223,56 @@ describe('applyMigrations', () => {
     expect(history().map((row) => row.migration_name)).toEqual(['20240101000000_a']);
 
     writeMigration('20240102000000_broken', 'CREATE TABLE "C" ("id" INTEGER);\n');
-    expect(migrate().applied).toEqual(['20240102000000_broken']);
+    expect((await migrate()).applied).toEqual(['20240102000000_broken']);
   });
 
-  it('rejects a migration that leaves rows violating a foreign key', () => {
+  it('rejects a migration that leaves rows violating a foreign key', async () => {
     writeMigration('20240101000000_a', `${CREATE_A}${CREATE_B}`);
     writeMigration('20240102000000_orphan', 'INSERT INTO "B" ("id", "aId") VALUES (1, 42);\n');
 
-    expect(migrate).toThrow(/20240102000000_orphan leaves 1 rows violating foreign keys/);
+    await expect(migrate()).rejects.toThrow(/20240102000000_orphan leaves 1 rows violating foreign keys/);
     expect(withDb((db) => db.prepare('SELECT COUNT(*) AS n FROM "B"').get())).toEqual({ n: 0 });
   });
 
-  it('refuses a history row that Prisma left unfinished', () => {
+  it('refuses a history row that Prisma left unfinished', async () => {
     writeMigration('20240101000000_a', CREATE_A);
-    migrate();
+    await migrate();
     withDb((db) => db.prepare('UPDATE "_prisma_migrations" SET finished_at = NULL').run());
 
-    expect(migrate).toThrow(/20240101000000_a was started but never finished/);
+    await expect(migrate()).rejects.toThrow(/20240101000000_a was started but never finished/);
   });
 
-  it('ignores a migration that was rolled back and applies it again', () => {
+  it('ignores a migration that was rolled back and applies it again', async () => {
     writeMigration('20240101000000_a', CREATE_A);
-    migrate();
+    await migrate();
     withDb((db) => {
       db.exec('DROP TABLE "A"');
       db.prepare('UPDATE "_prisma_migrations" SET rolled_back_at = ?').run(Date.now());
     });
 
-    expect(migrate().applied).toEqual(['20240101000000_a']);
+    expect((await migrate()).applied).toEqual(['20240101000000_a']);
     expect(tables()).toContain('A');
   });
 
-  it('refuses migrations locked to another provider', () => {
+  it('refuses migrations locked to another provider', async () => {
     writeFileSync(join(migrationsDir, 'migration_lock.toml'), 'provider = "postgresql"\n');
     writeMigration('20240101000000_a', CREATE_A);
 
-    expect(migrate).toThrow(/provider "postgresql", not "sqlite"/);
+    await expect(migrate()).rejects.toThrow(/provider "postgresql", not "sqlite"/);
   });
 
   it('reads the history only once it holds the write lock, so it never redoes another process’s migration', async () => {
     writeMigration('20240101000000_a', CREATE_A);
-    migrate();
+    await migrate();
     writeMigration('20240102000000_b', CREATE_B);
     const other = new BetterSqlite3(dbFile);
     other.pragma('journal_mode = WAL');
     // Another process has applied the new migration but not yet committed.
     other.prepare('BEGIN IMMEDIATE').run();
-    applyMigrations(other, migrationsDir);
+    other.exec(CREATE_B);
+    other
+      .prepare('INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, finished_at, applied_steps_count) VALUES (?, ?, ?, ?, ?, 1)')
+      .run('other-process', sha256(CREATE_B), '20240102000000_b', Date.now(), Date.now());
     const child = startMigratingChild();
     await child.ready;
     child.go();
