@@ -1,10 +1,13 @@
 /**
  * Top-10 search over galleries of identity vectors, every variant measured in the same run on the
- * same data: a naive JavaScript loop (plain arrays, score all, sort), the exact index (float32,
- * blocked dot products, bounded heap), its int8 and float16 storage, and the HNSW graph (usearch).
- * Recall is measured against the exact float32 index on every run.
+ * same data: a naive JavaScript loop (plain arrays, score all, sort), the exact index (float32
+ * rows, native SIMD scan + exact re-check), its int8 (native scan of codes, re-ranked from float32)
+ * and float16 (JavaScript kernel) storage, and the HNSW graph (usearch) over float32 or float16
+ * rows. Each graph is built once and searched at every `--expansions` value (ef, all candidates
+ * re-ranked exactly). Recall is measured against the exact float32 index on every run.
  *   npm run bench:search -- [--sizes 10000,100000,1000000] [--queries 200] [--noise 0.5]
- *     [--connectivity 16] [--expansion-add 128] [--expansion-search 256] [--graph-scalar i8] [--variants naive,int8,float16,hnsw]
+ *     [--connectivity 16] [--expansion-add 128] [--expansions 256,1024,4096] [--graph-scalar i8]
+ *     [--variants naive,int8,float16,hnsw,hnsw-f16]
  *
  * Data: the bundle's identity coefficients are standardised (σ units), so subjects are drawn from
  * N(0, I) in 198-d, starting with the real LFW subjects of the bundle's label file when it exists
@@ -34,19 +37,20 @@ const { values } = parseArgs({
     noise: { type: 'string', default: '0.5' },
     connectivity: { type: 'string', default: String(DEFAULT_HNSW_OPTIONS.connectivity) },
     'expansion-add': { type: 'string', default: String(DEFAULT_HNSW_OPTIONS.expansionAdd) },
-    'expansion-search': { type: 'string', default: String(DEFAULT_HNSW_OPTIONS.expansionSearch) },
+    expansions: { type: 'string', default: '256,1024,4096' },
     'graph-scalar': { type: 'string', default: DEFAULT_HNSW_OPTIONS.scalar },
-    variants: { type: 'string', default: 'naive,float32,int8,float16,hnsw' },
+    variants: { type: 'string', default: 'naive,float32,int8,float16,hnsw,hnsw-f16' },
     seed: { type: 'string', default: '1' },
     /** Internal: measure one "size:variant" in this process and print it as JSON. */
     child: { type: 'string' },
   },
 });
 
+const expansions = values.expansions.split(',').map(Number);
 const hnsw: HnswOptions = {
   connectivity: Number(values.connectivity),
   expansionAdd: Number(values['expansion-add']),
-  expansionSearch: Number(values['expansion-search']),
+  expansionSearch: expansions[0],
   scalar: values['graph-scalar'] as HnswOptions['scalar'],
 };
 
@@ -83,7 +87,7 @@ const row = (w: Workload, i: number): Float32Array => w.vectors.subarray(i * DIM
 const idOf = (i: number): string => `face-${String(i).padStart(7, '0')}`;
 
 interface Searcher {
-  search(query: Float32Array, k: number): string[];
+  search(query: Float32Array, k: number, expansion?: number): string[];
 }
 
 /** What a straightforward implementation would be: arrays of numbers, score everything, sort. */
@@ -109,14 +113,21 @@ function indexSearcher(w: Workload, storage: StorageKind, approximate: boolean):
   for (let i = 0; i < w.size; i++) index.upsert(idOf(i), row(w, i));
   // The graph takes the rows in at the first search: part of the build.
   index.search(row(w, 0), 1);
-  return { search: (query, k) => index.search(query, k).map((hit) => hit.id) };
+  return { search: (query, k, expansion) => index.search(query, k, { expansion }).map((hit) => hit.id) };
+}
+
+/** One search setting of a built searcher. */
+interface Run {
+  /** The graph's ef, for HNSW. */
+  readonly expansion?: number;
+  readonly latencies: number[];
+  readonly results: string[][];
 }
 
 interface Measured {
   readonly buildSeconds: number;
   readonly bytesPerVector: number;
-  readonly latencies: number[];
-  readonly results: string[][];
+  readonly runs: Run[];
 }
 
 function gc(): void {
@@ -140,14 +151,16 @@ const BUILDERS: Record<string, (w: Workload) => Searcher> = {
   int8: (w) => indexSearcher(w, 'int8', false),
   float16: (w) => indexSearcher(w, 'float16', false),
   hnsw: (w) => indexSearcher(w, 'float32', true),
+  'hnsw-f16': (w) => indexSearcher(w, 'float16', true),
 };
 
 const LABELS: Record<string, string> = {
-  float32: 'exact float32',
+  float32: 'exact float32 (native scan + re-check)',
   naive: 'naive JS (arrays + sort)',
-  int8: 'exact int8 + f32 re-rank',
-  float16: 'exact float16',
-  hnsw: `HNSW (${hnsw.scalar} graph, M ${hnsw.connectivity}, ef ${hnsw.expansionSearch}) + f32 re-rank`,
+  int8: 'exact int8 (native scan) + f32 re-rank',
+  float16: 'exact float16 (JS kernel)',
+  hnsw: `HNSW (${hnsw.scalar} graph, M ${hnsw.connectivity}) + f32 rows`,
+  'hnsw-f16': `HNSW (${hnsw.scalar} graph, M ${hnsw.connectivity}) + f16 rows`,
 };
 
 /** Runs in a fresh process, so that the resident-memory growth is this variant's alone. */
@@ -159,15 +172,19 @@ function measure(size: number, variant: string): Measured {
   const searcher = BUILDERS[variant](w);
   const buildSeconds = (performance.now() - started) / 1000;
   const bytesPerVector = (residentBytes() - before) / w.size;
-  const latencies: number[] = [];
-  const results: string[][] = [];
-  for (let q = 0; q < count; q++) {
-    const query = row(w, w.size + q);
-    const t0 = performance.now();
-    results.push(searcher.search(query, K));
-    latencies.push(performance.now() - t0);
-  }
-  return { buildSeconds, bytesPerVector, latencies, results };
+  const settings = variant.startsWith('hnsw') ? expansions : [undefined];
+  const runs = settings.map((expansion): Run => {
+    const latencies: number[] = [];
+    const results: string[][] = [];
+    for (let q = 0; q < count; q++) {
+      const query = row(w, w.size + q);
+      const t0 = performance.now();
+      results.push(searcher.search(query, K, expansion));
+      latencies.push(performance.now() - t0);
+    }
+    return { expansion, latencies, results };
+  });
+  return { buildSeconds, bytesPerVector, runs };
 }
 
 function measureInChild(size: number, variant: string): Measured {
@@ -178,19 +195,26 @@ function measureInChild(size: number, variant: string): Measured {
 }
 
 function report(size: number, variant: string, m: Measured, truth: string[][]): void {
-  const sorted = [...m.latencies].sort((a, b) => a - b);
-  let top1 = 0;
-  let top10 = 0;
-  m.results.forEach((hits, q) => {
-    if (hits[0] === truth[q][0]) top1++;
-    const wanted = new Set(truth[q]);
-    top10 += hits.filter((id) => wanted.has(id)).length / K;
-  });
-  const n = m.results.length;
   const raw = 4 * DIMENSION;
-  console.log(
-    `| ${size} | ${LABELS[variant]} | ${quantile(sorted, 0.5).toFixed(3)} | ${quantile(sorted, 0.99).toFixed(3)} | ${(top1 / n).toFixed(3)} | ${(top10 / n).toFixed(4)} | ${m.bytesPerVector.toFixed(0)} (${(m.bytesPerVector / raw).toFixed(2)}×) | ${m.buildSeconds.toFixed(1)} | ${n} |`,
-  );
+  for (const run of m.runs) {
+    const sorted = [...run.latencies].sort((a, b) => a - b);
+    let top1 = 0;
+    let top10 = 0;
+    run.results.forEach((hits, q) => {
+      if (hits[0] === truth[q][0]) top1++;
+      const wanted = new Set(truth[q]);
+      top10 += hits.filter((id) => wanted.has(id)).length / K;
+    });
+    const n = run.results.length;
+    const label = run.expansion === undefined ? LABELS[variant] : `${LABELS[variant]}, ef ${run.expansion}`;
+    console.log(
+      `| ${size} | ${label} | ${quantile(sorted, 0.5).toFixed(3)} | ${quantile(sorted, 0.99).toFixed(3)} | ${(top1 / n).toFixed(3)} | ${(top10 / n).toFixed(4)} | ${m.bytesPerVector.toFixed(0)} (${(m.bytesPerVector / raw).toFixed(2)}×) | ${m.buildSeconds.toFixed(1)} | ${n} |`,
+    );
+  }
+}
+
+function loadLine(): string {
+  return `load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`;
 }
 
 const queries = Number(values.queries);
@@ -200,15 +224,15 @@ if (values.child) {
 } else {
   const sizes = values.sizes.split(',').map(Number);
   const variants = values.variants.split(',').filter((v) => v !== 'float32' && v in BUILDERS);
-  console.log(`search bench: ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}, node ${process.version}`);
-  console.log(`top-${K}, ${DIMENSION}-d, default exact→HNSW threshold ${DEFAULT_APPROXIMATE_FROM} (forced to 0 for the HNSW rows), noise ${values.noise}`);
+  console.log(`search bench: ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${loadLine()}, node ${process.version}`);
+  console.log(`top-${K}, ${DIMENSION}-d, default exact→HNSW threshold ${DEFAULT_APPROXIMATE_FROM} (forced to 0 for the HNSW rows), expansion add ${hnsw.expansionAdd}, noise ${values.noise}`);
   console.log('| vectors | variant | p50 ms | p99 ms | recall@1 | recall@10 | resident bytes/vector (× raw f32) | build s | queries |');
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const size of sizes) {
     const truth = measureInChild(size, 'float32');
-    report(size, 'float32', truth, truth.results);
-    for (const variant of variants) report(size, variant, measureInChild(size, variant), truth.results);
+    report(size, 'float32', truth, truth.runs[0].results);
+    for (const variant of variants) report(size, variant, measureInChild(size, variant), truth.runs[0].results);
     const real = Math.min(realSubjectCentres().length, Math.ceil(size / PHOTOS_PER_SUBJECT));
-    console.log(`| ${size} | (subjects: ${real} real LFW + ${Math.ceil(size / PHOTOS_PER_SUBJECT) - real} sampled from N(0, I)) | | | | | | | |`);
+    console.log(`| ${size} | (subjects: ${real} real LFW + ${Math.ceil(size / PHOTOS_PER_SUBJECT) - real} sampled from N(0, I); ${loadLine()} after) | | | | | | | |`);
   }
 }
