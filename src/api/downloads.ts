@@ -1,8 +1,13 @@
 /**
- * File downloads next to /graphql, with the API's authentication (READ): the original photos and
- * the meshes that `Subject.mesh` / `Face.mesh` point to.
+ * File downloads next to /graphql, with the API's authentication (READ): the original photos,
+ * the meshes that `Subject.mesh` / `Face.mesh` point to, and the mesh of a photo's face that is
+ * not enrolled (nothing is stored).
  *   GET /photos/<photoId>/original
  *   GET /meshes/<subject|face>/<id>/<subject|face>-<id>.<ply|glb|obj|mtl|png>[?expression=1][&ascii=1][&bundle=<id>]
+ *   POST /meshes/probe.<glb|ply>[?expression=1][&ascii=1][&bundle=<id>], the image as the body (Content-Type image/*)
+ * The POST is no CSRF hole: it needs the Authorization header and an image/* body, neither of
+ * which a form of another site can send, and a cross-origin script's request with either is
+ * preflighted, which corsPolicy refuses unless the origin is allowed.
  */
 import { Router, type Request, type Response } from 'express';
 import { Face3dError, isFace3dError, type ErrorCode } from '../errors.js';
@@ -14,6 +19,8 @@ import { errorBody, type ErrorLogger } from './errors.js';
 import { containsNul } from './security.js';
 
 const FORMAT_OF_EXTENSION: Readonly<Record<string, MeshFormat>> = { ply: 'PLY', glb: 'GLB', obj: 'OBJ', mtl: 'OBJ', png: 'OBJ' };
+/** One file each: OBJ's MTL and texture would need further requests for an image that is not kept. */
+const PROBE_FORMAT_OF_EXTENSION: Readonly<Record<string, MeshFormat>> = { ply: 'PLY', glb: 'GLB' };
 
 const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   BAD_USER_INPUT: 400,
@@ -21,6 +28,10 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   NOT_READY: 409,
+  IMAGE_TOO_LARGE: 413,
+  UNSUPPORTED_IMAGE: 415,
+  NO_FACE: 422,
+  CORRUPT_IMAGE: 422,
 };
 
 export interface MeshRequest {
@@ -47,6 +58,40 @@ export function photoUrl(baseUrl: string, photoId: string): string {
   return `${baseUrl}/photos/${encodeURIComponent(photoId)}/original`;
 }
 
+function queryFlag(req: Request, name: string): boolean {
+  return req.query[name] === '1' || req.query[name] === 'true';
+}
+
+function queryBundle(req: Request): string | null {
+  return typeof req.query.bundle === 'string' ? req.query.bundle : null;
+}
+
+/**
+ * The request body, refused as IMAGE_TOO_LARGE once over `maxBytes`; the rest is still read (and
+ * dropped) so that the refusal reaches the client rather than a reset connection.
+ */
+function readImageBody(req: Request, maxBytes: number): Promise<Buffer> {
+  const tooLarge = () => new Face3dError('IMAGE_TOO_LARGE', `the image is over the ${maxBytes}-byte limit (FACE3D_MAX_IMAGE_BYTES)`);
+  if (Number(req.get('content-length')) > maxBytes) {
+    req.resume();
+    return Promise.reject(tooLarge());
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBytes) chunks.push(chunk);
+      else {
+        chunks.length = 0;
+        reject(tooLarge());
+      }
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', (error) => reject(new Face3dError('BAD_USER_INPUT', `the request body could not be read: ${error.message}`, { cause: error })));
+  });
+}
+
 function parseMeshRequest(req: Request): { request: MeshRequest; fileName: string } {
   const { kind, id, file } = req.params as Record<string, string>;
   if (kind !== 'subject' && kind !== 'face') throw new Face3dError('NOT_FOUND', `no mesh kind "${kind}": use subject or face`);
@@ -54,9 +99,7 @@ function parseMeshRequest(req: Request): { request: MeshRequest; fileName: strin
   const extension = /\.([a-z]+)$/.exec(file)?.[1] ?? '';
   const format = FORMAT_OF_EXTENSION[extension];
   if (!format || file !== `${meshStem(target)}.${extension}`) throw new Face3dError('NOT_FOUND', `no mesh file "${file}" for ${kind} ${id}`);
-  const flag = (name: string): boolean => req.query[name] === '1' || req.query[name] === 'true';
-  const bundle = typeof req.query.bundle === 'string' ? req.query.bundle : null;
-  return { request: { target, format, expression: flag('expression'), ascii: flag('ascii'), bundle }, fileName: file };
+  return { request: { target, format, expression: queryFlag(req, 'expression'), ascii: queryFlag(req, 'ascii'), bundle: queryBundle(req) }, fileName: file };
 }
 
 export function downloadRoutes(services: ApiServices, log: ErrorLogger): Router {
@@ -91,6 +134,22 @@ export function downloadRoutes(services: ApiServices, log: ErrorLogger): Router 
       const file = exported.files.find((candidate) => candidate.name === fileName);
       if (!file) throw new Face3dError('NOT_FOUND', `no file "${fileName}" in this ${request.format} export`);
       res.type(file.contentType).set('Cache-Control', 'private, no-cache').attachment(file.name).send(file.bytes);
+    }),
+  );
+
+  router.post(
+    '/meshes/probe.:extension',
+    guarded(async (req, res) => {
+      const format = PROBE_FORMAT_OF_EXTENSION[req.params.extension as string];
+      if (!format) throw new Face3dError('NOT_FOUND', `no probe mesh "probe.${req.params.extension}": use probe.glb or probe.ply`);
+      if (!req.is('image/*')) {
+        res.status(415).json(errorBody('BAD_USER_INPUT', `send the photo itself as the body, with Content-Type image/* (got ${req.get('content-type') ?? 'none'})`));
+        return;
+      }
+      const bytes = await readImageBody(req, services.config.maxImageBytes);
+      const probe = await services.gallery.probeImage({ bytes }, null, queryBundle(req));
+      const [file] = (await services.gallery.meshOfProbe(probe, format, { expression: queryFlag(req, 'expression'), ascii: queryFlag(req, 'ascii') })).files;
+      res.type(file.contentType).set('Cache-Control', 'no-store').attachment(file.name).send(file.bytes);
     }),
   );
   return router;

@@ -354,6 +354,17 @@ export class Gallery {
   }
 
   /**
+   * The face a probe was made from, reconstructed with its own bundle's model, as mesh files named
+   * `probe.<ext>`: the 3D face of a photo that is not enrolled. `expression` needs a probe of one
+   * face (from {@link probeImage}); a subject's probe has none to give.
+   */
+  async meshOfProbe(probe: Probe, format: MeshFormat, options: { expression: boolean; ascii?: boolean }): Promise<MeshExport> {
+    const { bundle } = this.served(probe.bundleId);
+    const expression = options.expression ? probe.face?.expression : undefined;
+    return exportMesh(bundle, { shape: probe.shape, texture: probe.texture, ...(expression && { expression }) }, format, { stem: 'probe', ascii: options.ascii });
+  }
+
+  /**
    * Deletes stored files no photo names any more, and files a crash left behind (start-up).
    * `before`: only files older than that, where other processes may be storing photos meanwhile.
    */

@@ -246,8 +246,8 @@ describeWithBrowser('the web viewer in Chromium', () => {
     expect(await page.locator('.matches .similarity-bar').count()).toBe(byApi.matches.length);
   });
 
-  it('verifies an enrolled photo against a dropped one, side by side with the 3D face, and deletes a subject', async () => {
-    const [ada] = people;
+  it('verifies an enrolled photo against a dropped one, then two dropped ones, side by side with their 3D faces, and deletes a subject', async () => {
+    const [ada, bruno] = people;
     await page.click('nav a:has-text("Subjects")');
     await page.fill('#subject-search', 'Ada');
     await page.click(`#subject-list a:has-text("${ada.name}")`);
@@ -258,9 +258,25 @@ describeWithBrowser('the web viewer in Chromium', () => {
     await verdict.waitFor();
     expect(await verdict.getAttribute('data-verdict')).toMatch(/^(same|different)$/);
     expect(await verdict.textContent()).toMatch(/similarity -?\d\.\d{3}/);
-    const sideViewer = page.locator('.verify-side .mesh-viewer[data-state=ready] canvas');
-    await sideViewer.waitFor();
-    expect(await shareUnlike(await sideViewer.screenshot(), VIEW_BACKGROUND)).toBeGreaterThan(0.05);
+    const sideCanvas = (side: 'A' | 'B') => page.locator(`.verify-side[aria-label="Photo ${side}"] .mesh-viewer[data-state=ready] canvas`);
+    for (const side of ['A', 'B'] as const) {
+      await sideCanvas(side).waitFor();
+      expect(await shareUnlike(await sideCanvas(side).screenshot(), VIEW_BACKGROUND)).toBeGreaterThan(0.05);
+    }
+    expect(await page.locator('.verify-side[aria-label="Photo B"] .viewer-caption').textContent()).toContain('ada-new.jpg, not stored');
+
+    // Both sides dropped: neither is enrolled, and each still shows its own 3D face.
+    await page.setInputFiles('#verify-input-a', jpeg('ada-again.jpg', ada.photos[3]));
+    await page.setInputFiles('#verify-input-b', jpeg('bruno-new.jpg', bruno.photos[3]));
+    const shots: Buffer[] = [];
+    for (const [side, file] of [['A', 'ada-again.jpg'], ['B', 'bruno-new.jpg']] as const) {
+      await page.locator(`.verify-side[aria-label="Photo ${side}"] .mesh-viewer[data-state=ready] .viewer-caption`, { hasText: file }).waitFor();
+      shots.push(await sideCanvas(side).screenshot());
+      expect(await shareUnlike(shots.at(-1)!, VIEW_BACKGROUND)).toBeGreaterThan(0.05);
+    }
+    expect(shots[0].equals(shots[1])).toBe(false);
+    await page.locator('.verify-result .verdict').waitFor();
+    expect(await page.locator('.verify-side .viewer-downloads button:visible').allTextContents()).toEqual(['PLY', 'GLB', 'PLY', 'GLB']);
 
     await page.click('nav a:has-text("Subjects")');
     await page.fill('#subject-search', 'Bruno');

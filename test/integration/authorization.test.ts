@@ -57,12 +57,16 @@ function graphql(needs: ApiKeyRole, document: string, variables: (ids: Ids) => R
   return { needs, call: async (client, ids) => verdictOf(await client.query(document, variables(ids))) };
 }
 
+function httpVerdict(status: number): Verdict {
+  return status === 401 ? 'UNAUTHENTICATED' : status === 403 ? 'FORBIDDEN' : 'allowed';
+}
+
 function download(path: (ids: Ids) => string): Operation {
   return {
     needs: 'read',
     call: async (client, ids) => {
       const { status } = await client.download(`${client.url}${path(ids)}`);
-      return status === 401 ? 'UNAUTHENTICATED' : status === 403 ? 'FORBIDDEN' : 'allowed';
+      return httpVerdict(status);
     },
   };
 }
@@ -95,6 +99,14 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
   'Subscription.photoStatus': { needs: 'read', call: (client, ids) => subscriptionVerdict(client, ids) },
   'GET /photos/:id/original': download((ids) => `/photos/${ids.photoId}/original`),
   'GET /meshes/:kind/:id/:file': download((ids) => `/meshes/subject/${ids.subjectId}/subject-${ids.subjectId}.ply`),
+  // A faceless 16×16 JPEG: an allowed caller gets NO_FACE, past the key check.
+  'POST /meshes/probe.:extension': {
+    needs: 'read',
+    call: async (client) => {
+      const { status } = await fetch(`${client.url}/meshes/probe.glb`, { method: 'POST', headers: client.headers({ 'content-type': 'image/jpeg' }), body: tinyJpeg });
+      return httpVerdict(status);
+    },
+  },
 };
 
 function expectedVerdict(caller: CallerName, needs: ApiKeyRole): Verdict {

@@ -4,7 +4,7 @@
  * so no dataset photo can appear in them. Run after `npm run build`:
  *   node dist/tools/viewer/screenshots.js [--out docs]
  * Writes viewer-subject.png (enrolled photos and the 3D template), viewer-identify.png and
- * viewer-verify.png, at a 1366×768 laptop viewport.
+ * viewer-verify.png (an enrolled photo against a dropped one, both in 3D), at a 1366×768 laptop viewport.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -73,9 +73,7 @@ try {
   await page.click('nav a:has-text("Subjects")');
   await page.click(`#subject-list a:has-text("${first.name}")`);
   await page.locator('.photo-card[data-status=READY] button:has-text("Verify A")').first().click();
-  await page.click('nav a:has-text("Subjects")');
-  await page.click(`#subject-list a:has-text("${first.name}")`);
-  await page.locator('.photo-card[data-status=READY] button:has-text("Verify B")').nth(1).click();
+  await page.setInputFiles('#verify-input-b', { name: 'dropped.jpg', mimeType: 'image/jpeg', buffer: first.photos[ENROLLED_PHOTOS] });
   await page.locator('.verify-result .verdict').waitFor();
   await page.locator('.verify-side .mesh-viewer[data-state=ready]').nth(1).waitFor();
   await page.screenshot({ path: join(values.out!, 'viewer-verify.png') });

@@ -2,6 +2,7 @@
  * The browser's side of the face3d API: GraphQL over fetch (JSON, or the multipart request spec
  * for uploads), authenticated downloads, and errors turned into sentences a person can act on.
  */
+import type { ProbeMeshFormat } from './queries.js';
 
 export class ApiError extends Error {
   constructor(
@@ -68,7 +69,18 @@ export class Api {
 
   /** A download route's file (photos, meshes), which needs the same key as the API. */
   async download(url: string): Promise<Blob> {
-    const response = await this.fetch(url, { headers: this.headers() });
+    return this.blobOf(await this.fetch(url, { headers: this.headers() }));
+  }
+
+  /** The 3D face of a photo the server does not keep (POST /meshes/probe.<ext>, the image as the body). */
+  async probeMesh(image: File, format: ProbeMeshFormat, expression: boolean): Promise<Blob> {
+    // The server reads the format from the bytes, but takes only image/* bodies (no form can send one).
+    if (!image.type.startsWith('image/')) throw new ApiError('UNSUPPORTED_IMAGE', `${image.name} is ${image.type || 'of an unknown type'}`);
+    const url = `/meshes/probe.${format.toLowerCase()}${expression ? '?expression=1' : ''}`;
+    return this.blobOf(await this.fetch(url, { method: 'POST', headers: this.headers({ 'content-type': image.type }), body: image }));
+  }
+
+  private async blobOf(response: Response): Promise<Blob> {
     if (!response.ok) {
       const body = (await response.json().catch(() => null)) as GraphQLBody<unknown> | null;
       const first = body?.errors?.[0];

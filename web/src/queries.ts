@@ -83,6 +83,8 @@ export interface VerifyResult {
 }
 
 export type MeshFormat = 'PLY' | 'OBJ' | 'GLB';
+/** What POST /meshes/probe.<ext> makes: one file each. */
+export type ProbeMeshFormat = Exclude<MeshFormat, 'OBJ'>;
 
 export interface MeshFiles {
   url: string;

@@ -1,6 +1,7 @@
 /**
  * Verify: two faces side by side, each a dropped photo or an enrolled photo chosen in a subject's
- * gallery ("Verify A" / "Verify B"); enrolled ones show their 3D face. Compared once both are set.
+ * gallery ("Verify A" / "Verify B"), each with its 3D face (a dropped photo's is made from it
+ * without storing it). Compared once both are set.
  */
 import { describeError } from './api.js';
 import type { AppContext, VerifySide, View } from './context.js';
@@ -54,16 +55,18 @@ export class VerifyView implements View {
       void this.compare();
     }, { id: `verify-input-${name.toLowerCase()}` });
     const parts: HTMLElement[] = [h('h3', {}, `Photo ${name}`), zone];
-    if (chosen?.kind === 'upload') {
-      this.localUrls[side] = URL.createObjectURL(chosen.file);
-      this.shown[side] = boxedPhoto(this.localUrls[side]!, `Photo ${name}: ${chosen.file.name}`);
-      parts.push(this.shown[side]!.element, h('p', { class: 'muted' }, 'A dropped photo is not stored, so it has no 3D face here; enroll it to see one.'));
-    } else if (chosen?.kind === 'photo') {
-      this.shown[side] = galleryPhoto(this.context.api, chosen.photo, `Photo ${name}: ${chosen.subjectName}`);
+    if (chosen) {
       const viewer = new MeshViewer(this.context.api, `verify-3d-${name.toLowerCase()}`);
       this.viewers[side] = viewer;
+      if (chosen.kind === 'upload') {
+        this.localUrls[side] = URL.createObjectURL(chosen.file);
+        this.shown[side] = boxedPhoto(this.localUrls[side]!, `Photo ${name}: ${chosen.file.name}`);
+        void viewer.show({ kind: 'probe', image: chosen.file, label: `Photo ${name}'s face (${chosen.file.name}, not stored)` });
+      } else {
+        this.shown[side] = galleryPhoto(this.context.api, chosen.photo, `Photo ${name}: ${chosen.subjectName}`);
+        void viewer.show({ kind: 'face', id: chosen.photo.face!.id, label: `Photo ${name}'s face (${chosen.subjectName})` });
+      }
       parts.push(this.shown[side]!.element, viewer.element);
-      void viewer.show({ kind: 'face', id: chosen.photo.face!.id, label: `Photo ${name}'s face (${chosen.subjectName})` });
     } else {
       this.shown[side] = null;
     }

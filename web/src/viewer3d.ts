@@ -1,5 +1,6 @@
 /**
- * The 3D view of a subject's template or of one enrolled face: the server's GLB loaded with
+ * The 3D view of a subject's template, of one enrolled face, or of a photo's face that is not
+ * stored (Verify's dropped photos, made by POST /meshes/probe.glb): the server's GLB loaded with
  * GLTFLoader, orbit by mouse or keyboard, textured or shape-only, wireframe, with or without
  * expression, and the PLY / OBJ / GLB downloads. Renders on demand (after a change), not in a loop.
  */
@@ -24,14 +25,23 @@ import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import { GLTFLoader, type GLTFLoaderPlugin, type GLTFParser } from 'three/examples/jsm/loaders/GLTFLoader.js';
 import { describeError, type Api } from './api.js';
 import { h } from './dom.js';
-import { meshQuery, type MeshFiles, type MeshFormat } from './queries.js';
+import { meshQuery, type MeshFiles, type MeshFormat, type ProbeMeshFormat } from './queries.js';
 
-export interface MeshTarget {
-  readonly kind: 'subject' | 'face';
-  readonly id: string;
+/** An enrolled face or a subject's template by id, or a photo the server does not keep. */
+export type MeshTarget = ({ readonly kind: 'subject' | 'face'; readonly id: string } | { readonly kind: 'probe'; readonly image: File }) & {
   /** Shown above the view and used in its accessible name, e.g. "Ada's template". */
   readonly label: string;
+};
+
+/** One file of a mesh export and the name to save it under. */
+interface MeshDownload {
+  readonly name: string;
+  readonly blob: Blob;
 }
+
+const MESH_FORMATS: readonly MeshFormat[] = ['PLY', 'OBJ', 'GLB'];
+/** A photo that is not stored gets one-file formats only: OBJ's MTL and texture would need the photo again. */
+const PROBE_FORMATS: readonly ProbeMeshFormat[] = ['PLY', 'GLB'];
 
 export const VIEW_BACKGROUND = 0x1c1c21;
 const SHAPE_COLOUR = 0xd9d6d0;
@@ -70,6 +80,7 @@ export class MeshViewer {
   private readonly canvasHolder = h('div', { class: 'canvas-holder' });
   private readonly caption = h('p', { class: 'viewer-caption', 'aria-live': 'polite' });
   private readonly resizeObserver: ResizeObserver;
+  private readonly downloadButtons: ReadonlyMap<MeshFormat, HTMLButtonElement>;
   private target: MeshTarget | null = null;
   private model: Object3D | null = null;
   private faceMesh: Mesh | null = null;
@@ -92,14 +103,14 @@ export class MeshViewer {
       });
       return h('span', { class: 'toggle' }, input, h('label', { for: `${idPrefix}-${name}` }, label));
     };
-    const download = (format: MeshFormat) => h('button', { type: 'button', onclick: () => void this.download(format) }, format);
+    this.downloadButtons = new Map(MESH_FORMATS.map((format) => [format, h('button', { type: 'button', onclick: () => void this.download(format) }, format)]));
     this.element = h(
       'section',
       { class: 'mesh-viewer', 'aria-label': '3D view' },
       this.caption,
       this.canvasHolder,
       h('div', { class: 'viewer-controls' }, toggle('textured', 'Textured'), toggle('wireframe', 'Wireframe'), toggle('expression', 'Expression'), h('button', { type: 'button', onclick: () => this.resetView() }, 'Reset view')),
-      h('div', { class: 'viewer-downloads', role: 'group', 'aria-label': 'Download the mesh' }, h('span', {}, 'Download:'), download('PLY'), download('OBJ'), download('GLB')),
+      h('div', { class: 'viewer-downloads', role: 'group', 'aria-label': 'Download the mesh' }, h('span', {}, 'Download:'), ...this.downloadButtons.values()),
     );
     if (this.renderer) {
       const canvas = this.renderer.domElement;
@@ -134,6 +145,7 @@ export class MeshViewer {
 
   async show(target: MeshTarget): Promise<void> {
     this.target = target;
+    for (const [format, button] of this.downloadButtons) button.hidden = target.kind === 'probe' && !PROBE_FORMATS.some((offered) => offered === format);
     await this.reload();
   }
 
@@ -146,10 +158,18 @@ export class MeshViewer {
     this.renderer?.dispose();
   }
 
-  private async meshFiles(format: MeshFormat): Promise<MeshFiles | null> {
+  /** The files of the target's mesh (the main one first); null when it has no face enrolled yet. */
+  private async meshFiles(format: MeshFormat): Promise<MeshDownload[] | null> {
     const target = this.target!;
+    if (target.kind === 'probe') {
+      const probeFormat = PROBE_FORMATS.find((offered) => offered === format);
+      if (!probeFormat) throw new Error(`a photo that is not enrolled has no ${format} mesh`);
+      const stem = target.image.name.replace(/\.[^.]*$/, '') || 'photo';
+      return [{ name: `${stem}-face.${format.toLowerCase()}`, blob: await this.api.probeMesh(target.image, probeFormat, this.state.expression) }];
+    }
     const data = await this.api.query<{ target: { mesh: MeshFiles | null } | null }>(meshQuery(target.kind), { id: target.id, format, expression: this.state.expression });
-    return data.target?.mesh ?? null;
+    const mesh = data.target?.mesh;
+    return mesh ? Promise.all(mesh.files.map(async (file) => ({ name: file.name, blob: await this.api.download(file.url) }))) : null;
   }
 
   private async reload(): Promise<void> {
@@ -159,15 +179,15 @@ export class MeshViewer {
     this.caption.textContent = `Loading ${label}…`;
     this.element.dataset.state = 'loading';
     try {
-      const mesh = await this.meshFiles('GLB');
+      const files = await this.meshFiles('GLB');
       if (generation !== this.loadGeneration) return;
-      if (!mesh) {
+      if (!files) {
         this.replaceModel(null);
         this.caption.textContent = `${label}: no face enrolled yet.`;
         this.element.dataset.state = 'empty';
         return;
       }
-      const bytes = await (await this.api.download(mesh.url)).arrayBuffer();
+      const bytes = await files[0].blob.arrayBuffer();
       const gltf = await new GLTFLoader().register(imageElementTextures).parseAsync(bytes, '');
       if (generation !== this.loadGeneration) return disposeObject(gltf.scene);
       this.replaceModel(gltf.scene);
@@ -270,17 +290,17 @@ export class MeshViewer {
   private async download(format: MeshFormat): Promise<void> {
     if (!this.target) return;
     try {
-      const mesh = await this.meshFiles(format);
-      if (!mesh) throw new Error('no face is enrolled yet, so there is no mesh');
-      for (const file of mesh.files) {
-        const url = URL.createObjectURL(await this.api.download(file.url));
+      const files = await this.meshFiles(format);
+      if (!files) throw new Error('no face is enrolled yet, so there is no mesh');
+      for (const file of files) {
+        const url = URL.createObjectURL(file.blob);
         const link = h('a', { href: url, download: file.name });
         document.body.append(link);
         link.click();
         link.remove();
         setTimeout(() => URL.revokeObjectURL(url), 10_000);
       }
-      this.caption.textContent = `${this.target.label}: ${format} downloaded (${mesh.files.map((file) => file.name).join(', ')})`;
+      this.caption.textContent = `${this.target.label}: ${format} downloaded (${files.map((file) => file.name).join(', ')})`;
     } catch (error) {
       this.caption.textContent = `${this.target.label}: the ${format} download failed. ${describeError(error)}`;
     }
