@@ -25,7 +25,7 @@ export function derivePostgresqlSchema(text) {
 const derived = derivePostgresqlSchema(readFileSync(source, 'utf8'));
 if (process.argv.includes('--check')) {
   if (readFileSync(target, 'utf8') !== derived) {
-    console.error(`${target} differs from the derivation of ${source}: run npm run prisma:generate`);
+    process.stderr.write(`${target} differs from the derivation of ${source}: run npm run prisma:generate\n`);
     process.exit(1);
   }
 } else {
