@@ -22,7 +22,7 @@ export interface ChangeFeedOptions {
   readonly intervalMs: number;
   /** How long a hole in the ids may stay open before it is taken as a rolled-back transaction. */
   readonly holeTimeoutMs?: number;
-  /** Rows older than this are deleted at start: every live process has read them long ago. */
+  /** Rows older than this are deleted at start and every hour. */
   readonly retentionMs?: number;
   readonly apply: (change: Change) => Promise<void>;
   readonly onError?: (error: unknown) => void;
@@ -32,9 +32,19 @@ const READ_BATCH = 1000;
 const DEFAULT_HOLE_TIMEOUT_MS = 60_000;
 const DEFAULT_RETENTION_MS = 24 * 3600_000;
 
+/** The table would otherwise grow with every enrollment for as long as a process runs. */
+const PRUNE_EVERY_MS = 3600_000;
+
+/** Deletes rows older than the retention: every live process has read them long ago. */
+async function pruneChanges(store: GalleryStore, options: ChangeFeedOptions): Promise<void> {
+  const before = new Date(Date.now() - (options.retentionMs ?? DEFAULT_RETENTION_MS));
+  await store.write((db) => db.changeLog.deleteMany({ where: { createdAt: { lt: before } } }));
+}
+
 export class ChangeFeed {
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<number> | undefined;
+  private prunedAt = Date.now();
 
   private constructor(
     private readonly store: GalleryStore,
@@ -44,8 +54,7 @@ export class ChangeFeed {
 
   /** A reader from the feed's current end: call before loading state from the database, so nothing written meanwhile is missed. */
   static async fromNow(store: GalleryStore, options: ChangeFeedOptions): Promise<ChangeFeed> {
-    const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
-    await store.write((db) => db.changeLog.deleteMany({ where: { createdAt: { lt: new Date(Date.now() - retentionMs) } } }));
+    await pruneChanges(store, options);
     const last = await store.read.changeLog.findFirst({ orderBy: { id: 'desc' }, select: { id: true } });
     return new ChangeFeed(store, options, new ChangeWatermark(last?.id ?? 0, options.holeTimeoutMs ?? DEFAULT_HOLE_TIMEOUT_MS));
   }
@@ -75,6 +84,10 @@ export class ChangeFeed {
   }
 
   private async readAndApply(): Promise<number> {
+    if (Date.now() - this.prunedAt > PRUNE_EVERY_MS) {
+      this.prunedAt = Date.now();
+      await pruneChanges(this.store, this.options);
+    }
     let applied = 0;
     for (;;) {
       const rows = await this.store.read.changeLog.findMany({ where: { id: { gt: this.watermark.watermark } }, orderBy: { id: 'asc' }, take: READ_BATCH });
