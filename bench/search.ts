@@ -52,6 +52,7 @@ const hnsw: HnswOptions = {
   expansionAdd: Number(values['expansion-add']),
   expansionSearch: expansions[0],
   scalar: values['graph-scalar'] as HnswOptions['scalar'],
+  threads: 0,
 };
 
 interface Workload {

@@ -22,6 +22,8 @@ export interface HnswOptions {
   /** Candidate list size while searching (ef); at least the number of results asked for. */
   readonly expansionSearch: number;
   readonly scalar: GraphScalar;
+  /** Threads inserting into the graph; 0: every core. More than one makes the graph differ from run to run. */
+  readonly threads: number;
 }
 
 const SCALARS: Record<GraphScalar, ScalarKind> = { f32: usearch.ScalarKind.F32, f16: usearch.ScalarKind.F16, i8: usearch.ScalarKind.I8 };
@@ -117,7 +119,7 @@ export class HnswLayer {
       const chunk = live.slice(start, start + SYNC_CHUNK_ROWS);
       const vectors = this.graphVectors(chunk.length);
       chunk.forEach((key, i) => this.writeForGraph(store.read(this.rowOfKey[key]), vectors, i * this.dimension));
-      this.graph.add(BigUint64Array.from(chunk, BigInt), vectors, 0);
+      this.graph.add(BigUint64Array.from(chunk, BigInt), vectors, this.options.threads);
     }
     this.syncedKeys = this.nextKey;
   }

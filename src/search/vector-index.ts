@@ -51,7 +51,7 @@ export interface SearchOptions {
  * weak here; so the graph only starts where a full scan gets too slow.
  */
 export const DEFAULT_APPROXIMATE_FROM = 2_000_000;
-export const DEFAULT_HNSW_OPTIONS: HnswOptions = { connectivity: 16, expansionAdd: 128, expansionSearch: 1024, scalar: 'i8' };
+export const DEFAULT_HNSW_OPTIONS: HnswOptions = { connectivity: 16, expansionAdd: 128, expansionSearch: 1024, scalar: 'i8', threads: 0 };
 const DEFAULT_OVERSAMPLE = 4;
 /** Re-ranking a few dozen rows costs microseconds, and it makes recall at small k much safer. */
 const MIN_CANDIDATES = 32;

@@ -137,10 +137,13 @@ describeScaleOut('an API process, a separate worker process and a second API pro
     const doomed = subjects.edges.map((edge) => edge.node).find((subject) => subject.name === people![0].name)!;
     const stats = '{ serverInfo { subjects enrolledFaces } }';
     const countsOn = async (client: ApiClient) => dataOf(await client.query<{ serverInfo: { subjects: number; enrolledFaces: number } }>(stats)).serverInfo;
-    const before = await until('the other API process to see every face', async () => {
-      const [here, there] = await Promise.all([countsOn(api), countsOn(otherApi)]);
-      return here.enrolledFaces === there.enrolledFaces && here.subjects === there.subjects ? there : undefined;
-    });
+    const before = { subjects: people!.length + 1, enrolledFaces: PHOTOS * (people!.length + 1) };
+    for (const client of [api, otherApi]) {
+      await until('both API processes to see every face', async () => {
+        const counts = await countsOn(client);
+        return counts.subjects === before.subjects && counts.enrolledFaces === before.enrolledFaces ? true : undefined;
+      });
+    }
     dataOf(await api.query('mutation($id: ID!) { deleteSubject(id: $id) }', { id: doomed.id }));
     await until('the other API process to drop the subject', async () => {
       const counts = await countsOn(otherApi);
