@@ -77,8 +77,12 @@ function dotAt(data: Float32Array, offset: number, unit: Float32Array): number {
   return sum;
 }
 
-function grownLength(current: number, rows: number, dimension: number): number {
-  return Math.max(rows, 2 * (current / dimension)) * dimension;
+/** `array` able to hold `rows` rows of `width` values: itself, or a copy at least twice as long. */
+function withRowCapacity<T extends Float32Array | Uint16Array | Int8Array>(array: T, rows: number, width: number): T {
+  if (rows * width <= array.length) return array;
+  const grown = new (array.constructor as new (length: number) => T)(Math.max(rows, 2 * (array.length / width)) * width);
+  grown.set(array);
+  return grown;
 }
 
 export class Float32Rows implements RowStore {
@@ -92,10 +96,7 @@ export class Float32Rows implements RowStore {
   }
 
   reserve(rows: number): void {
-    if (rows * this.dimension <= this.data.length) return;
-    const grown = new Float32Array(grownLength(this.data.length, rows, this.dimension));
-    grown.set(this.data);
-    this.data = grown;
+    this.data = withRowCapacity(this.data, rows, this.dimension);
   }
 
   write(row: number, unit: Float32Array): void {
@@ -168,10 +169,7 @@ export class Float16Rows extends DecodedRows {
   }
 
   reserve(rows: number): void {
-    if (rows * this.dimension <= this.codes.length) return;
-    const grown = new Uint16Array(grownLength(this.codes.length, rows, this.dimension));
-    grown.set(this.codes);
-    this.codes = grown;
+    this.codes = withRowCapacity(this.codes, rows, this.dimension);
   }
 
   write(row: number, unit: Float32Array): void {
@@ -206,13 +204,8 @@ export class Int8Rows extends DecodedRows {
   }
 
   reserve(rows: number): void {
-    if (rows <= this.scales.length) return;
-    const codes = new Int8Array(grownLength(this.codes.length, rows, this.dimension));
-    codes.set(this.codes);
-    this.codes = codes;
-    const scales = new Float32Array(codes.length / this.dimension);
-    scales.set(this.scales);
-    this.scales = scales;
+    this.codes = withRowCapacity(this.codes, rows, this.dimension);
+    this.scales = withRowCapacity(this.scales, rows, 1);
   }
 
   write(row: number, unit: Float32Array): void {
