@@ -1,6 +1,6 @@
 /**
- * `face3d serve` (the built CLI, dist/src/cli/main.js) as a child process on a loopback port: for
- * benchmarks that measure the server's own memory and tests that kill it. Shared by bench/load.ts
+ * `face3d serve` (the built CLI, dist/src/cli/main.js) as a child process on a loopback port, and
+ * `face3d worker` beside it: for benchmarks that measure the server's own memory and tests that kill it. Shared by bench/load.ts
  * and the integration tests (recovery, crashes, load, backup); `npm run build` must have run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -47,26 +47,36 @@ export interface ChildServer {
   log(): string;
 }
 
-/** Starts `face3d serve` with `env` and waits for its start-up line. */
-export function startChildServer(env: NodeJS.ProcessEnv): Promise<ChildServer> {
+/** `face3d <command>` with `env`, once it printed a stderr line starting with `readyPrefix`. */
+function startChild(command: string, env: NodeJS.ProcessEnv, readyPrefix: string): Promise<{ child: ChildProcess; banner: string; log: () => string }> {
   if (!existsSync(CLI_PATH)) return Promise.reject(new Error(`${CLI_PATH} is missing: run npm run build`));
-  const child = spawn(process.execPath, [CLI_PATH, 'serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [CLI_PATH, command], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   const log = (): string => stderr;
   return new Promise((resolve, reject) => {
     let started = false;
-    // Read to the end, so a chatty server never blocks on a full pipe.
+    // Read to the end, so a chatty process never blocks on a full pipe.
     child.stderr!.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString('utf8')).slice(-LOG_TAIL_CHARS);
-      const banner = started ? undefined : stderr.split('\n').find((line) => line.startsWith('face3d: serving'));
+      const banner = started ? undefined : stderr.split('\n').find((line) => line.startsWith(readyPrefix));
       if (!banner) return;
       started = true;
-      resolve({ child, banner, url: `http://127.0.0.1:${env.PORT}`, log });
+      resolve({ child, banner, log });
     });
     child.once('exit', (code, signal) => {
-      if (!started) reject(new Error(`face3d serve exited with ${code ?? signal} before serving:\n${stderr}`));
+      if (!started) reject(new Error(`face3d ${command} exited with ${code ?? signal} before it was ready:\n${stderr}`));
     });
   });
+}
+
+/** Starts `face3d serve` with `env` and waits for its start-up line. */
+export async function startChildServer(env: NodeJS.ProcessEnv): Promise<ChildServer> {
+  return { ...(await startChild('serve', env, 'face3d: serving')), url: `http://127.0.0.1:${env.PORT}` };
+}
+
+/** Starts `face3d worker` with `env` (a gallery's DATABASE_URL and FACE3D_DATA_DIR) and waits for its start-up line. */
+export function startChildWorker(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; log: () => string }> {
+  return startChild('worker', env, 'face3d worker: running');
 }
 
 export function exited(child: ChildProcess): Promise<number | null> {

@@ -7,18 +7,17 @@
  * database on the given PostgreSQL server) with the same LFW training photos queued before the
  * workers start; the clock runs from the moment every worker is up to the last photo settled.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CLI_PATH, exited } from './child-server.js';
+import { exited, startChildWorker } from './child-server.js';
 import { loadConfig } from '../src/config.js';
 import { Cleanups } from '../src/lifecycle.js';
 import { listPeople } from '../src/dataset/folder-dataset.js';
 import { openCore, openEncoders } from '../src/server.js';
-import { openDatabase } from '../src/store/database.js';
+import { openDatabase, type Database } from '../src/store/database.js';
 
 const { values: options } = parseArgs({
   options: {
@@ -61,26 +60,9 @@ async function queuePhotos(url: string, dataDir: string, files: readonly { perso
   }
 }
 
-function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CLI_PATH, 'worker'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-      if (stderr.includes('face3d worker: running')) resolve(child);
-    });
-    child.once('exit', (code) => reject(new Error(`face3d worker exited with ${code}:\n${stderr}`)));
-  });
-}
-
-async function settledCount(url: string): Promise<{ ready: number; failed: number }> {
-  const database = await openDatabase(url);
-  try {
-    const [ready, failed] = await Promise.all([database.prisma.photo.count({ where: { status: 'READY' } }), database.prisma.photo.count({ where: { status: 'FAILED' } })]);
-    return { ready, failed };
-  } finally {
-    await database.close();
-  }
+async function settledCount(database: Database): Promise<{ ready: number; failed: number }> {
+  const [ready, failed] = await Promise.all([database.prisma.photo.count({ where: { status: 'READY' } }), database.prisma.photo.count({ where: { status: 'FAILED' } })]);
+  return { ready, failed };
 }
 
 async function run(setup: Setup, dir: string, files: readonly { person: string; path: string }[]) {
@@ -89,12 +71,17 @@ async function run(setup: Setup, dir: string, files: readonly { person: string; 
   const dataDir = join(dir, `${name}-photos`);
   await queuePhotos(url, dataDir, files);
   const env = { ...process.env, DATABASE_URL: url, FACE3D_DATA_DIR: dataDir, FACE3D_WORKERS: String(setup.jobsPerProcess), FACE3D_THREADS: '1' };
-  const workers = await Promise.all(Array.from({ length: setup.processes }, () => startWorker(env)));
+  const workers = (await Promise.all(Array.from({ length: setup.processes }, () => startChildWorker(env)))).map((worker) => worker.child);
+  const database = await openDatabase(url);
   const started = performance.now();
   let settled = { ready: 0, failed: 0 };
-  while (settled.ready + settled.failed < files.length) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    settled = await settledCount(url);
+  try {
+    while (settled.ready + settled.failed < files.length) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      settled = await settledCount(database);
+    }
+  } finally {
+    await database.close();
   }
   const seconds = (performance.now() - started) / 1000;
   for (const worker of workers) worker.kill('SIGTERM');

@@ -6,13 +6,13 @@
  * with FACE3D_TEST_DATABASE=postgres (PGlite is one process's database: skipped there).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient, dataOf } from '../../src/api/http-client.js';
-import { CHILD_ADMIN_KEY, CLI_PATH, childServerEnv, exited, freePort, startChildServer, type ChildServer } from '../../bench/child-server.js';
+import { CHILD_ADMIN_KEY, childServerEnv, exited, freePort, startChildServer, startChildWorker, type ChildServer } from '../../bench/child-server.js';
 import { testBackend, testDatabaseUrl } from '../helpers/database-backends.js';
 import { LFW_DEV, lfwPeople } from '../helpers/lfw.js';
 
@@ -24,19 +24,6 @@ const multiProcess = testBackend() !== 'pglite';
 const describeScaleOut = people && multiProcess ? describe : describe.skip;
 if (!people) console.warn(`scale-out.test.ts: skipped, the LFW photos are not in ${LFW_DEV}`);
 if (!multiProcess) console.warn('scale-out.test.ts: skipped on PGlite, which one process owns');
-
-/** `face3d worker` with `env`, once it printed its start-up line. */
-function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; log: () => string }> {
-  const child = spawn(process.execPath, [CLI_PATH, 'worker'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-      if (stderr.includes('face3d worker: running')) resolve({ child, log: () => stderr });
-    });
-    child.once('exit', (code) => reject(new Error(`face3d worker exited with ${code}:\n${stderr}`)));
-  });
-}
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -59,7 +46,7 @@ describeScaleOut('an API process, a separate worker process and a second API pro
     dir = mkdtempSync(join(tmpdir(), 'face3d-scale-'));
     const shared = { DATABASE_URL: testDatabaseUrl(dir), FACE3D_WORKERS: '0', FACE3D_SYNC_MS: '200' };
     for (let i = 0; i < 2; i++) servers.push(await startChildServer(childServerEnv(dir, await freePort(), shared)));
-    worker = await startWorkerProcess(childServerEnv(dir, 0, { ...shared, FACE3D_WORKERS: '2' }));
+    worker = await startChildWorker(childServerEnv(dir, 0, { ...shared, FACE3D_WORKERS: '2' }));
     api = new ApiClient(servers[0].url, CHILD_ADMIN_KEY);
     otherApi = new ApiClient(servers[1].url, CHILD_ADMIN_KEY);
   });
@@ -112,7 +99,7 @@ describeScaleOut('an API process, a separate worker process and a second API pro
     const enroll = 'mutation($s: ID!, $p: [Upload!]!) { enrollPhotos(subjectId: $s, photos: $p) { photos { id } } }';
     const ids = dataOf(await api.upload<{ enrollPhotos: { photos: { id: string }[] } }>(enroll, { s: subject.id, p: Array(PHOTOS).fill(null) }, files)).enrollPhotos.photos.map((photo) => photo.id);
     const env = childServerEnv(dir, 0, { DATABASE_URL: testDatabaseUrl(dir), FACE3D_WORKERS: '2', FACE3D_JOB_LEASE_MS: String(LEASE_MS) });
-    const doomed = await startWorkerProcess(env);
+    const doomed = await startChildWorker(env);
     const status = 'query($id: ID!) { photo(id: $id) { status } }';
     await until('a job to be claimed', async () => {
       const states = await Promise.all(ids.map(async (id) => dataOf(await api.query<{ photo: { status: string } }>(status, { id })).photo.status));
@@ -120,7 +107,7 @@ describeScaleOut('an API process, a separate worker process and a second API pro
     });
     doomed.child.kill('SIGKILL');
     await exited(doomed.child);
-    worker = await startWorkerProcess(env);
+    worker = await startChildWorker(env);
     for (const id of ids) {
       await until(`photo ${id} READY after the takeover`, async () => {
         const photo = dataOf(await api.query<{ photo: { status: string } }>(status, { id })).photo;
