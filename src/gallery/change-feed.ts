@@ -114,9 +114,7 @@ export function applyToGallery(gallery: Gallery, publish: (photo: PhotoRecord) =
     if (change.entity === 'Subject' && change.op === 'DELETE') return gallery.forgetSubject(change.entityId);
     if (change.entity === 'Face' && change.op === 'DELETE') return gallery.forgetFace(change.entityId);
     if (change.entity === 'Face' && change.op === 'CREATE') {
-      await gallery.indexStoredFace(change.entityId);
-      const [face] = await gallery.photos.facesByIds([change.entityId]);
-      const [photo] = face ? await gallery.photos.findMany([face.photoId]) : [null];
+      const photo = await gallery.indexStoredFace(change.entityId);
       if (photo) publish(photo);
       return;
     }

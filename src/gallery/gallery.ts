@@ -21,6 +21,7 @@ import { PhotoRepository, type AcceptedPhoto, type AcceptResult } from './photo-
 import { cosineSimilarity } from './similarity.js';
 import { notFound, SubjectRepository } from './subject-repository.js';
 import type { GalleryStore } from './store.js';
+import type { PhotoRecord } from './records.js';
 
 /** The part of a BundleEncoder the gallery and the enrollment worker use. */
 export interface FaceAnalyser {
@@ -179,15 +180,16 @@ export class Gallery {
     }
   }
 
-  /** Puts a face enrolled by another process into this process's indexes (change feed); nothing when it is gone again. */
-  async indexStoredFace(faceId: string): Promise<void> {
+  /** Puts a face enrolled by another process into this process's indexes (change feed); its photo, or null when it is gone again. */
+  async indexStoredFace(faceId: string): Promise<PhotoRecord | null> {
     const [face] = await this.photos.facesByIds([faceId]);
     const [photo] = face ? await this.photos.findMany([face.photoId]) : [null];
-    if (!photo) return;
+    if (!photo) return null;
     for (const bundleId of this.bundleIds) {
       const [vector] = await this.photos.vectorsByFaceIds([faceId], bundleId);
       if (vector) this.indexFace(faceId, photo.subjectId, vector);
     }
+    return photo;
   }
 
   forgetFace(faceId: string): void {
