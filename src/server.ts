@@ -34,7 +34,7 @@ import { bundleDirOf, openBundleEncoder, readBundleManifest, type BundleEncoder 
 import { EnrollmentWorker } from './jobs/enrollment-worker.js';
 import { JobRepository, type RecoveryReport } from './jobs/job-repository.js';
 import { PhotoEvents } from './jobs/photo-events.js';
-import { openDatabase, type Database } from './store/database.js';
+import { defaultPhotosDir, openDatabase, type Database } from './store/database.js';
 import { Face3dError } from './errors.js';
 import { Cleanups, errorLogger } from './lifecycle.js';
 
@@ -165,7 +165,7 @@ export async function openCore(config: Config, database: Database, encoders: rea
   const jobs = new JobRepository(store);
   const events = new PhotoEvents();
   const keys = new ApiKeyRepository(store);
-  const blobs = new BlobStore(config.dataDir ?? database.defaultPhotosDir);
+  const blobs = new BlobStore(config.dataDir ?? defaultPhotosDir(config.databaseUrl));
   const decodeLimits = { maxBytes: config.maxImageBytes, maxPixels: config.maxImagePixels };
   const gallery = new Gallery({
     ...servedBundle(defaultEncoder),

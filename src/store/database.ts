@@ -41,8 +41,6 @@ export interface Database {
   readonly provider: DatabaseProvider;
   /** SQLite: absolute path of the database file. */
   readonly file: string | undefined;
-  /** Where photo bytes go when FACE3D_DATA_DIR names no place: next to a local database, else ./data/photos. */
-  readonly defaultPhotosDir: string;
   readonly migrations: MigrationReport;
   /** pgvector is installed in the database: vectors are searched in SQL (src/store/pgvector.ts). */
   readonly vectorExtension: boolean;
@@ -127,7 +125,6 @@ async function openSqlite(url: string, options: DatabaseOptions): Promise<Databa
     kind: 'sqlite',
     provider: 'sqlite',
     file,
-    defaultPhotosDir: defaultPhotosDir(url),
     migrations,
     vectorExtension: false,
     close: () => prisma.$disconnect(),
@@ -189,13 +186,17 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   }
 }
 
+/** A PGlite database as a SqlConnection (`exec` runs scripts of several statements). */
+export function pgliteConnection(client: PGlite): SqlConnection {
+  return { query: (sql, params) => client.query(sql, params as unknown[]), exec: (sql) => client.exec(sql) };
+}
+
 async function openPglite(url: string, options: DatabaseOptions): Promise<Database> {
   const dir = pgliteDirectory(url);
   if (dir) mkdirSync(dir, { recursive: true });
   const client = await PGlite.create(dir, { extensions: { vector } });
   try {
-    const connection: SqlConnection = { query: (sql, params) => client.query(sql, params as unknown[]), exec: (sql) => client.exec(sql) };
-    return await migrateAndConnect('pglite', url, options, connection, new PrismaPGlite(client), () => client.close());
+    return await migrateAndConnect('pglite', url, options, pgliteConnection(client), new PrismaPGlite(client), () => client.close());
   } catch (error) {
     await client.close();
     throw error;
@@ -219,7 +220,6 @@ async function migrateAndConnect(
     kind,
     provider: 'postgresql',
     file: undefined,
-    defaultPhotosDir: defaultPhotosDir(url),
     migrations,
     vectorExtension,
     close: async () => {

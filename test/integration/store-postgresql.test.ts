@@ -14,7 +14,7 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { findPackageRoot } from '../../src/config.js';
 import { columnFields, DATAMODEL_FILE, readDatamodel, tableName } from '../../src/store/dmmf.js';
-import { databaseKind, openDatabase, redactUrl } from '../../src/store/database.js';
+import { databaseKind, openDatabase, pgliteConnection, redactUrl } from '../../src/store/database.js';
 import { applyMigrations, MigrationError, migrationChecksum, nodePostgresConnection, type SqlConnection } from '../../src/store/migrate.js';
 import { schemaSql } from '../../src/store/schema-sql.js';
 import { testDatabaseUrl } from '../helpers/database-backends.js';
@@ -31,10 +31,6 @@ beforeAll(() => {
 afterAll(() => {
   rmSync(workDir, { recursive: true, force: true });
 });
-
-function pgliteConnection(client: PGlite): SqlConnection {
-  return { query: (sql, params) => client.query(sql, params as unknown[]), exec: (sql) => client.exec(sql) };
-}
 
 /** Tables, columns (type, nullability, default), indexes and foreign keys, as the catalog tells. */
 async function describeSchema(db: SqlConnection): Promise<unknown> {
