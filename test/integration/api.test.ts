@@ -19,7 +19,7 @@ import { readPly } from '../../src/mesh/ply-reader.js';
 import type { RunningServer } from '../../src/server.js';
 import { ApiClient, dataOf, errorCodes, type FilePart } from '../../src/api/http-client.js';
 import { LFW_DEV, lfwPeople, type LfwPerson } from '../helpers/lfw.js';
-import { ADMIN_KEY, startTestServer } from '../helpers/api-server.js';
+import { ADMIN_KEY, createKeyThroughApi, startTestServer } from '../helpers/api-server.js';
 import { pngDeclaringSize } from '../helpers/images.js';
 
 const ENROLLED_PEOPLE = 4;
@@ -103,9 +103,8 @@ describeWithLfw('the face3d GraphQL API over HTTP', () => {
     encoder = await FaceEncoder.open();
     server = await startTestServer(dir, encoder);
     admin = new ApiClient(server.url, ADMIN_KEY);
-    const createKey = `mutation($role: ApiKeyRole!, $label: String!) { createApiKey(role: $role, label: $label) { key apiKey { id role label } } }`;
-    enroller = admin.withKey(dataOf(await admin.query<{ createApiKey: { key: string } }>(createKey, { role: 'ENROLL', label: 'enroller' })).createApiKey.key);
-    reader = admin.withKey(dataOf(await admin.query<{ createApiKey: { key: string } }>(createKey, { role: 'READ', label: 'reader' })).createApiKey.key);
+    enroller = admin.withKey(await createKeyThroughApi(admin, 'ENROLL', 'enroller'));
+    reader = admin.withKey(await createKeyThroughApi(admin, 'READ', 'reader'));
   });
 
   afterAll(async () => {

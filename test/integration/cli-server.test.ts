@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiClient, dataOf } from '../../src/api/http-client.js';
+import { ApiClient } from '../../src/api/http-client.js';
 import { FaceEncoder } from '../../src/inference/face-encoder.js';
 import type { RunningServer } from '../../src/server.js';
-import { ADMIN_KEY, startTestServer } from '../helpers/api-server.js';
+import { ADMIN_KEY, createKeyThroughApi, startTestServer } from '../helpers/api-server.js';
 import { assertCliBuilt, jsonLines, makePeopleFolder, runCli, type PeopleFolder } from '../helpers/cli.js';
 
 let root: string;
@@ -39,8 +39,7 @@ beforeAll(async () => {
   encoder = await FaceEncoder.open();
   server = await startTestServer(join(root, 'server'), encoder);
   const admin = new ApiClient(server.url, ADMIN_KEY);
-  const created = await admin.query<{ createApiKey: { key: string } }>(`mutation { createApiKey(role: READ, label: "cli test") { key } }`);
-  readKey = dataOf(created).createApiKey.key;
+  readKey = await createKeyThroughApi(admin, 'READ', 'cli test');
 });
 
 afterAll(async () => {

@@ -14,7 +14,7 @@ import { readGlb } from '../../src/mesh/glb-reader.js';
 import { readPly } from '../../src/mesh/ply-reader.js';
 import type { RunningServer } from '../../src/server.js';
 import { faceless, syntheticPeople } from '../../tools/viewer/synthetic-faces.js';
-import { ADMIN_KEY, startTestServer } from '../helpers/api-server.js';
+import { ADMIN_KEY, createKeyThroughApi, startTestServer } from '../helpers/api-server.js';
 
 const MAX_IMAGE_BYTES = 200_000;
 
@@ -64,8 +64,7 @@ beforeAll(async () => {
   encoder = await FaceEncoder.open();
   server = await startTestServer(dir, encoder, { FACE3D_MAX_IMAGE_BYTES: String(MAX_IMAGE_BYTES) });
   admin = new ApiClient(server.url, ADMIN_KEY);
-  const created = dataOf(await admin.query<{ createApiKey: { key: string } }>('mutation { createApiKey(role: READ, label: "probe mesh") { key } }'));
-  reader = admin.withKey(created.createApiKey.key);
+  reader = admin.withKey(await createKeyThroughApi(admin, 'READ', 'probe mesh'));
   [face] = (await syntheticPeople(encoder.bundle, 1, 1))[0].photos;
 });
 

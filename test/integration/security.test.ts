@@ -11,7 +11,7 @@ import { ApiClient, dataOf, errorCodes, type GraphQLResponse } from '../../src/a
 import { findPackageRoot, type Env } from '../../src/config.js';
 import { FaceEncoder } from '../../src/inference/face-encoder.js';
 import type { RunningServer } from '../../src/server.js';
-import { ADMIN_KEY, startTestServer } from '../helpers/api-server.js';
+import { ADMIN_KEY, createKeyThroughApi, startTestServer } from '../helpers/api-server.js';
 
 const VIEWER_ORIGIN = 'https://viewer.example.com';
 const RATE_LIMIT = 5;
@@ -96,7 +96,7 @@ describe('rate limits', () => {
 
   it(`refuse the request after FACE3D_RATE_LIMIT per key with 429 RATE_LIMITED; other keys and /healthz go on`, async () => {
     const { server, admin } = await start({ FACE3D_RATE_LIMIT: String(RATE_LIMIT) });
-    const other = admin.withKey(dataOf(await admin.query<{ createApiKey: { key: string } }>('mutation { createApiKey(role: READ, label: "other") { key } }')).createApiKey.key);
+    const other = admin.withKey(await createKeyThroughApi(admin, 'READ', 'other'));
     for (let i = 1; i < RATE_LIMIT; i++) expect(errorCodes(await query(admin))).toEqual([]);
     const response = await fetch(`${server.url}/graphql`, { method: 'POST', headers: admin.headers({ 'content-type': 'application/json' }), body: '{"query":"{ serverInfo { bundle } }"}' });
     expect(response.status).toBe(429);
