@@ -51,8 +51,13 @@ export interface Config {
   readonly rateLimitPerMinute: number;
   /** Origins whose browser pages may call the API (CORS); empty: same-origin pages only. */
   readonly corsOrigins: readonly string[];
-  /** NODE_ENV=production: no stack traces or internal messages to clients, no introspection. */
+  /** NODE_ENV=production: no introspection. */
   readonly production: boolean;
+  /**
+   * FACE3D_DEBUG=1 or NODE_ENV=development: stack traces and internal error messages go to clients.
+   * Never the default: a plain `npm start` must not describe the server's insides to callers.
+   */
+  readonly debug: boolean;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -194,6 +199,7 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitPerMinute: read.integer('FACE3D_RATE_LIMIT', 0, 0),
     corsOrigins: read.origins('FACE3D_CORS_ORIGINS'),
     production: env.NODE_ENV?.trim() === 'production',
+    debug: read.oneOf('FACE3D_DEBUG', ['0', '1'], '0') === '1' || env.NODE_ENV?.trim() === 'development',
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return Object.freeze(loaded);

@@ -93,7 +93,7 @@ function serveSubscriptions(server: Server, schema: GraphQLSchema, services: Api
   return useServer(
     {
       schema,
-      isProd: services.config.production,
+      isProd: !services.config.debug,
       onConnect: async (ctx) => (await createContext(services, authorizationFromParams(ctx.connectionParams), '')).caller.principal !== null,
       onSubscribe: async (ctx, _id, payload) => {
         let document;
@@ -210,7 +210,7 @@ async function serveHttp(services: ApiServices, logError: ErrorLogger): Promise<
   const { config } = services;
   const limits: QueryLimits = { maxDepth: config.maxQueryDepth, maxCost: config.maxQueryCost };
   const schema = buildSchema();
-  const formatError = createErrorFormatter(config.production, logError);
+  const formatError = createErrorFormatter(config.debug, logError);
   const app = express();
   app.disable('x-powered-by');
   app.use(securityHeaders(), corsPolicy(config.corsOrigins));
@@ -220,7 +220,7 @@ async function serveHttp(services: ApiServices, logError: ErrorLogger): Promise<
     schema,
     csrfPrevention: true,
     introspection: !config.production,
-    includeStacktraceInErrorResponses: !config.production,
+    includeStacktraceInErrorResponses: config.debug,
     formatError,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),

@@ -113,7 +113,7 @@ export function downloadRoutes(services: ApiServices, log: ErrorLogger): Router 
     } catch (error) {
       const code = isFace3dError(error) ? error.code : 'INTERNAL';
       if (code === 'INTERNAL') log(error);
-      const message = code === 'INTERNAL' && services.config.production ? 'internal error' : (error as Error).message;
+      const message = code === 'INTERNAL' && !services.config.debug ? 'internal error' : (error as Error).message;
       res.status(HTTP_STATUS[code] ?? 500).json(errorBody(code, message));
     }
   };

@@ -1,7 +1,7 @@
 /**
  * Errors as clients see them: every one has `extensions.code`. A Face3dError keeps its code and
- * message; GraphQL's own request errors keep Apollo's codes; anything else is INTERNAL, and in
- * production its message is replaced, since it may describe the server's insides.
+ * message; GraphQL's own request errors keep Apollo's codes; anything else is INTERNAL, and its
+ * message is replaced unless `debug` (FACE3D_DEBUG), since it may describe the server's insides.
  */
 import { ApolloServerErrorCode, ApolloServerValidationErrorCode, unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
@@ -15,19 +15,19 @@ export const INTERNAL_MESSAGE = 'internal error: the server logged the details';
 
 export type ErrorLogger = (error: unknown) => void;
 
-export function createErrorFormatter(production: boolean, log: ErrorLogger): (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError {
+export function createErrorFormatter(debug: boolean, log: ErrorLogger): (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError {
   return (formatted, error) => {
     const { stacktrace, ...extensions } = formatted.extensions ?? {};
-    const debug = production || stacktrace === undefined ? {} : { stacktrace };
+    const details = debug && stacktrace !== undefined ? { stacktrace } : {};
     const original = unwrapResolverError(error);
     if (isFace3dError(original) && original.code !== 'INTERNAL') {
-      return { ...formatted, message: original.message, extensions: { ...extensions, code: original.code, ...debug } };
+      return { ...formatted, message: original.message, extensions: { ...extensions, code: original.code, ...details } };
     }
     if (typeof extensions.code === 'string' && CLIENT_ERROR_CODES.has(extensions.code)) {
-      return { ...formatted, extensions: { ...extensions, ...debug } };
+      return { ...formatted, extensions: { ...extensions, ...details } };
     }
     log(original);
-    return { ...formatted, message: production ? INTERNAL_MESSAGE : formatted.message, extensions: { code: 'INTERNAL', ...debug } };
+    return { ...formatted, message: debug ? formatted.message : INTERNAL_MESSAGE, extensions: { code: 'INTERNAL', ...details } };
   };
 }
 

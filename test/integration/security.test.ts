@@ -176,11 +176,19 @@ describe('downloads', () => {
 describe('production mode', () => {
   const INTROSPECTION = '{ __schema { queryType { name } } }';
 
-  it('turns introspection and stack traces off (both on in development)', async () => {
-    const development = (await start()).admin;
-    expect(errorCodes(await development.query(INTROSPECTION))).toEqual([]);
-    expect((await development.query('mutation { deleteSubject(id: "missing") }')).errors?.[0].extensions?.stacktrace).toEqual(expect.any(Array));
+  it('sends stack traces only when asked for (FACE3D_DEBUG=1 or NODE_ENV=development), not by default', async () => {
+    const plain = (await start()).admin;
+    expect(errorCodes(await plain.query(INTROSPECTION))).toEqual([]);
+    const missing = await plain.query('mutation { deleteSubject(id: "missing") }');
+    expect(errorCodes(missing)).toEqual(['NOT_FOUND']);
+    expect(missing.errors?.[0].extensions?.stacktrace).toBeUndefined();
+    for (const env of [{ FACE3D_DEBUG: '1' }, { NODE_ENV: 'development' }]) {
+      const debugging = (await start(env)).admin;
+      expect((await debugging.query('mutation { deleteSubject(id: "missing") }')).errors?.[0].extensions?.stacktrace).toEqual(expect.any(Array));
+    }
+  });
 
+  it('NODE_ENV=production turns introspection off, and stack traces stay off', async () => {
     const production = (await start({ NODE_ENV: 'production' })).admin;
     expect(errorCodes(await production.query(INTROSPECTION))).toEqual(['GRAPHQL_VALIDATION_FAILED']);
     for (const response of [

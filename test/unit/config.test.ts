@@ -31,6 +31,7 @@ describe('loadConfig', () => {
       jobLeaseMs: 60_000,
       corsOrigins: [],
       production: false,
+      debug: false,
     });
     expect(existsSync(join(loaded.modelsDir, '..', 'package.json'))).toBe(true);
     expect(Object.isFrozen(loaded)).toBe(true);
@@ -60,6 +61,7 @@ describe('loadConfig', () => {
       FACE3D_JOB_LEASE_MS: '30000',
       FACE3D_CORS_ORIGINS: 'https://viewer.example.com, http://localhost:5173',
       NODE_ENV: 'production',
+      FACE3D_DEBUG: '1',
     });
 
     expect(loaded).toEqual({
@@ -85,6 +87,7 @@ describe('loadConfig', () => {
       jobLeaseMs: 30_000,
       corsOrigins: ['https://viewer.example.com', 'http://localhost:5173'],
       production: true,
+      debug: true,
     });
   });
 
@@ -102,6 +105,7 @@ describe('loadConfig', () => {
       FACE3D_ADMIN_KEY: 'short-secret',
       FACE3D_RATE_LIMIT: '-5',
       FACE3D_CORS_ORIGINS: 'https://ok.example.com,*,https://x.example.com/path',
+      FACE3D_DEBUG: 'yes',
     };
 
     let thrown: unknown;
@@ -125,6 +129,7 @@ describe('loadConfig', () => {
       'FACE3D_ADMIN_KEY must be at least 24 characters long (try `openssl rand -hex 32`)',
       'FACE3D_RATE_LIMIT must be an integer of at least 0, got "-5"',
       'FACE3D_CORS_ORIGINS must list origins like https://app.example.com (no path, no wildcard), got "*,https://x.example.com/path"',
+      'FACE3D_DEBUG must be one of 0, 1, got "yes"',
     ]);
     expect((thrown as ConfigError).message).not.toContain('short-secret');
   });
