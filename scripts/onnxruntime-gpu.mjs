@@ -4,6 +4,7 @@
 // the same variable.
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import process from 'node:process';
 
 const flag = process.env.ONNXRUNTIME_NODE_INSTALL?.trim();
 if (flag && flag !== 'skip') {

@@ -18,6 +18,8 @@ export type ErrorCode =
   | 'FORBIDDEN'
   /** Over FACE3D_RATE_LIMIT requests per minute for one key (or one address without a key): HTTP 429. */
   | 'RATE_LIMITED'
+  /** `face3d serve`: another process listens on HOST:PORT already. */
+  | 'PORT_IN_USE'
   | 'INTERNAL';
 
 export class Face3dError extends Error {

@@ -12,6 +12,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { GraphQLError, parse, validate, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import graphqlUploadExpress from 'graphql-upload/graphqlUploadExpress.mjs';
+import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { createContext, type ApiServices, type RequestContext } from './api/context.js';
@@ -37,6 +38,7 @@ import { PhotoEvents } from './jobs/photo-events.js';
 import { defaultPhotosDir, openDatabase, type Database } from './store/database.js';
 import { Face3dError } from './errors.js';
 import { Cleanups, errorLogger } from './lifecycle.js';
+import { signInHint } from './auth/sign-in-hint.js';
 
 export interface ServerOptions {
   readonly config: Config;
@@ -89,12 +91,30 @@ function authorizationFromParams(params: Readonly<Record<string, unknown>> | und
 }
 
 function serveSubscriptions(server: Server, schema: GraphQLSchema, services: ApiServices, limits: QueryLimits, format: ReturnType<typeof createErrorFormatter>) {
-  const wsServer = new WebSocketServer({ server, path: '/graphql' });
+const NO_KEY_CLOSE_REASON = "Forbidden: no API key: send connectionParams: { authorization: 'Bearer <key>' }";
+
+  // Upgrades are routed here rather than with `{ server }`: that would make the HTTP server's own
+  // errors (a port in use) the WebSocket server's, which graphql-ws prints as its internal error.
+  const wsServer = new WebSocketServer({ noServer: true, path: '/graphql' });
+  server.on('upgrade', (request, socket, head) => {
+    if (!wsServer.shouldHandle(request)) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    wsServer.handleUpgrade(request, socket, head, (client) => wsServer.emit('connection', client, request));
+  });
   return useServer(
     {
       schema,
       isProd: !services.config.debug,
-      onConnect: async (ctx) => (await createContext(services, authorizationFromParams(ctx.connectionParams), '')).caller.principal !== null,
+      onConnect: async (ctx) => {
+        const authorization = authorizationFromParams(ctx.connectionParams);
+        const { caller } = await createContext(services, authorization, '');
+        if (caller.principal) return true;
+        // Closed here, with what to send: graphql-ws's own close for `false` says only "Forbidden".
+        ctx.extra.socket.close(CloseCode.Forbidden, authorization === undefined ? NO_KEY_CLOSE_REASON : `Forbidden: ${caller.problem}`);
+        return false;
+      },
       onSubscribe: async (ctx, _id, payload) => {
         let document;
         try {
@@ -121,9 +141,12 @@ function serveSubscriptions(server: Server, schema: GraphQLSchema, services: Api
 
 async function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (error: NodeJS.ErrnoException): void => {
+      reject(error.code === 'EADDRINUSE' ? new Face3dError('PORT_IN_USE', `port ${port} is in use on ${host}: stop the process that listens there, or start with another PORT`) : error);
+    };
+    server.once('error', failed);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });
@@ -304,6 +327,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       `face3d: serving ${http.url}/graphql (bundles ${gallery.bundleIds.join(', ')}, ${gallery.index.subjectCount} subjects, ${gallery.index.faceCount} faces; ` +
         `jobs requeued ${recovery.requeued}, failed ${recovery.failed}, repaired ${recovery.enqueued})`,
     );
+    log(await signInHint(config, services.keys, http.url));
     return { url: http.url, gallery, worker, recovery, close: cleanups.run };
   });
 }

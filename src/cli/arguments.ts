@@ -46,6 +46,7 @@ export function remoteGallery(command: Command, options: ServerOptions): RemoteG
   if (options.server === undefined) return undefined;
   if (!/^https?:\/\/[^/]/.test(options.server)) usageError(command, `--server must be an http:// or https:// URL, got "${options.server}"`);
   if (!options.key) usageError(command, '--server needs --key (or FACE3D_API_KEY)');
+  process.stderr.write(`face3d: using the server at ${options.server}\n`);
   return new RemoteGallery(options.server, options.key);
 }
 

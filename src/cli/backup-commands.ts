@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createBackup, galleryLocation, restoreBackup } from '../backup/backup.js';
 import { config } from '../config.js';
+import { announceGallery } from './gallery-location.js';
 
 export function registerBackupCommands(program: Command): void {
   program
@@ -14,6 +15,7 @@ export function registerBackupCommands(program: Command): void {
         'Example:\n  DATABASE_URL=file:./data/face3d.db face3d backup backups/face3d.tar',
     )
     .action(async (file: string) => {
+      announceGallery(config().databaseUrl, { create: false });
       const summary = await createBackup(galleryLocation(config()), file);
       process.stderr.write(`face3d: backed up the ${summary.database} gallery and ${summary.photos} photos to ${file}\n`);
     });
@@ -30,6 +32,7 @@ export function registerBackupCommands(program: Command): void {
         'Example:\n  DATABASE_URL=file:./restored/face3d.db FACE3D_DATA_DIR=./restored/photos face3d restore backups/face3d.tar',
     )
     .action(async (file: string, options: { force: boolean }) => {
+      announceGallery(config().databaseUrl, { create: true });
       const manifest = await restoreBackup(file, galleryLocation(config()), { force: options.force });
       process.stderr.write(`face3d: restored the ${manifest.database} gallery of ${manifest.createdAt} and ${manifest.photos} photos from ${file}\n`);
     });

@@ -14,7 +14,8 @@ type PerImage = (networks: FaceNetworks, image: RgbImage) => Promise<Record<stri
 
 /**
  * Runs one stage over every file in turn: a bad file gets an error record and the command goes on,
- * so one corrupt photo in a folder never hides the results for the rest.
+ * so one corrupt photo in a folder never hides the results for the rest; the exit status is then 1,
+ * so a script sees that some file failed.
  */
 async function eachImage(paths: readonly string[], options: FaceCommandOptions, perImage: PerImage, describe: (record: Record<string, unknown>) => string): Promise<void> {
   const networks = await openFaceNetworks();
@@ -26,6 +27,7 @@ async function eachImage(paths: readonly string[], options: FaceCommandOptions, 
         record = { image: path, width: image.width, height: image.height, ...(await perImage(networks, image)) };
       } catch (error) {
         record = { image: path, error: errorRecord(error) };
+        process.exitCode = 1;
       }
       if (options.json) printJsonLine(record);
       else process.stdout.write(`${describe(record)}\n`);

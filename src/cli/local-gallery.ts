@@ -15,6 +15,7 @@ import { GalleryStore } from '../gallery/store.js';
 import { SubjectRepository } from '../gallery/subject-repository.js';
 import { bundleDirOf, openBundleEncoder, readBundleManifest, type BundleEncoder } from '../inference/bundle-encoder.js';
 import { openDatabase } from '../store/database.js';
+import { announceGallery } from './gallery-location.js';
 import { matchSubject, type FileInput, type GalleryClient, type IdentifyReport, type PhotoState, type SubjectExport, type SubjectSummary } from './gallery-client.js';
 
 const PAGE = 100;
@@ -52,6 +53,7 @@ export class LocalGallery implements GalleryClient {
     const cleanups = new Cleanups();
     const close = cleanups.run;
     return cleanups.opening(async () => {
+      announceGallery(settings.databaseUrl, { create: mode === 'enroll' });
       const database = await openDatabase(settings.databaseUrl);
       cleanups.push(() => database.close());
       if (mode === 'read') {

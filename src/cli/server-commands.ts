@@ -4,9 +4,13 @@ import { config } from '../config.js';
 import { GalleryStore } from '../gallery/store.js';
 import { API_KEY_ROLES } from '../store/enums.js';
 import { openDatabase } from '../store/database.js';
+import { announceGallery } from './gallery-location.js';
 
+/** Keys belong to the server's gallery: a missing one is refused, never made empty here. */
 async function withKeys<T>(work: (keys: ApiKeyRepository) => Promise<T>): Promise<T> {
-  const database = await openDatabase(config().databaseUrl);
+  const { databaseUrl } = config();
+  announceGallery(databaseUrl, { create: false });
+  const database = await openDatabase(databaseUrl);
   try {
     return await work(new ApiKeyRepository(new GalleryStore(database.prisma, { provider: database.provider })));
   } finally {

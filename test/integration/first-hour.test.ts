@@ -1,0 +1,177 @@
+/**
+ * What a newcomer meets in the first hour, through the built CLI as child processes: how to get a
+ * key at start-up, which gallery a command used, a port in use, a subscription without a key, a
+ * reader that stops early, a failed file in `detect`, and `--version`.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import WebSocket from 'ws';
+import { childServerEnv, freePort, startChildServer, stopChildServer, type ChildServer } from '../../bench/child-server.js';
+import { ApiClient, dataOf } from '../../src/api/http-client.js';
+import { GalleryStore } from '../../src/gallery/store.js';
+import { SubjectRepository } from '../../src/gallery/subject-repository.js';
+import { openDatabase } from '../../src/store/database.js';
+import { assertCliBuilt, CLI, jsonLines, runCli, type CliResult } from '../helpers/cli.js';
+
+let root: string;
+const servers: ChildServer[] = [];
+
+/** The CLI in `cwd`, as a shell runs it there. */
+function runCliIn(cwd: string, args: readonly string[], env: Readonly<Record<string, string>>): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile('node', [CLI, ...args], { cwd, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+async function serve(dir: string, extra: NodeJS.ProcessEnv = {}): Promise<ChildServer> {
+  const server = await startChildServer(childServerEnv(dir, await freePort(), extra));
+  servers.push(server);
+  return server;
+}
+
+/** graphql-ws's handshake with `payload` as connectionParams: the close code and reason, or 'ack'. */
+function connectSubscriptions(url: string, payload?: Record<string, unknown>): Promise<{ code: number; reason: string } | 'ack'> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+    socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', ...(payload && { payload }) })));
+    socket.on('message', (data) => {
+      if ((JSON.parse(String(data)) as { type: string }).type !== 'connection_ack') return;
+      socket.close();
+      resolve('ack');
+    });
+    socket.on('close', (code, reason) => resolve({ code, reason: reason.toString('utf8') }));
+    socket.on('error', reject);
+  });
+}
+
+const STACK_LINE = /^\s+at /m;
+
+/** The server's stderr once it holds `text` (the line after the start-up line may come a moment later). */
+async function logWith(server: ChildServer, text: string): Promise<string> {
+  for (let waited = 0; !server.log().includes(text) && waited < 10_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+  return server.log();
+}
+
+beforeAll(async () => {
+  assertCliBuilt();
+  root = await mkdtemp(join(tmpdir(), 'face3d-first-hour-'));
+});
+
+afterAll(async () => {
+  for (const server of servers) await stopChildServer(server);
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+describe('getting a key at start-up', () => {
+  it('says FACE3D_ADMIN_KEY was registered, without printing it, and the key works', async () => {
+    const key = 'a-newcomer-admin-key-0123456789abcdef';
+    const server = await serve(join(root, 'with-key'), { FACE3D_ADMIN_KEY: key });
+    expect(await logWith(server, 'FACE3D_ADMIN_KEY is registered')).toContain('FACE3D_ADMIN_KEY is registered as an admin key: clients send "Authorization: Bearer <key>"');
+    expect(server.log()).not.toContain(key);
+    expect(dataOf(await new ApiClient(server.url, key).query<{ serverInfo: { bundle: string } }>('{ serverInfo { bundle } }')).serverInfo.bundle).toBe('lfw-facemesh');
+  });
+
+  it('without any key, prints the command that makes one for this gallery; that command works as printed', async () => {
+    const dir = join(root, 'no-key');
+    const server = await serve(dir, { FACE3D_ADMIN_KEY: '' });
+    const command = /no API keys yet, so every request is refused: make an admin key with `(DATABASE_URL=(\S+) npx face3d keys create --role admin)`/.exec(await logWith(server, 'no API keys yet'));
+    expect(command?.[2]).toBe(`file:${join(dir, 'face3d.db')}`);
+
+    const created = await runCli(['keys', 'create', '--role', 'admin'], { DATABASE_URL: command![2] });
+    expect(created.code).toBe(0);
+    expect(created.stderr).toContain(`face3d: gallery file:${join(dir, 'face3d.db')}\n`);
+    const key = created.stdout.trim();
+    expect(dataOf(await new ApiClient(server.url, key).query<{ serverInfo: { bundle: string } }>('{ serverInfo { bundle } }')).serverInfo.bundle).toBe('lfw-facemesh');
+  });
+});
+
+describe('which gallery the CLI uses', () => {
+  it('refuses to manage keys of a gallery that does not exist, and creates nothing', async () => {
+    const cwd = join(root, 'elsewhere');
+    await mkdir(cwd);
+    const defaulted = await runCliIn(cwd, ['keys', 'create', '--role', 'enroll'], { DATABASE_URL: '' });
+    expect(defaulted.code).toBe(1);
+    expect(defaulted.stdout).toBe('');
+    expect(defaulted.stderr).toContain(`face3d: NOT_FOUND: no gallery at file:${join(cwd, 'data', 'face3d.db')} (DATABASE_URL is not set`);
+    expect(existsSync(join(cwd, 'data'))).toBe(false);
+
+    const named = await runCli(['keys', 'list'], { DATABASE_URL: `file:${join(root, 'typo.db')}` });
+    expect(named.code).toBe(1);
+    expect(named.stderr).toContain(`no gallery at file:${join(root, 'typo.db')} (DATABASE_URL)`);
+    expect(existsSync(join(root, 'typo.db'))).toBe(false);
+  });
+});
+
+describe('face3d serve', () => {
+  it('says the port is in use, with a code and no stack, and exits 1', async () => {
+    const blocker = createServer();
+    const port = await freePort();
+    await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
+    try {
+      const { code, stderr } = await runCli(['serve'], childServerEnv(join(root, 'port-taken'), port) as Record<string, string>);
+      expect(code).toBe(1);
+      expect(stderr).toContain(`face3d: PORT_IN_USE: port ${port} is in use on 127.0.0.1`);
+      expect(stderr).not.toMatch(STACK_LINE);
+      expect(stderr).not.toContain('Internal error');
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  it('closes a subscription connection without a key with a reason that says what to send', async () => {
+    const key = 'a-subscriber-admin-key-0123456789abcdef';
+    const server = await serve(join(root, 'subscriptions'), { FACE3D_ADMIN_KEY: key });
+    expect(await connectSubscriptions(server.url)).toEqual({ code: 4403, reason: "Forbidden: no API key: send connectionParams: { authorization: 'Bearer <key>' }" });
+    expect(await connectSubscriptions(server.url, { authorization: 'Bearer wrong' })).toEqual({ code: 4403, reason: 'Forbidden: the API key is not valid (unknown or revoked)' });
+    expect(await connectSubscriptions(server.url, { authorization: `Bearer ${key}` })).toBe('ack');
+  });
+});
+
+describe('the CLI in scripts', () => {
+  it('prints its version', async () => {
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    const { code, stdout } = await runCli(['--version']);
+    expect({ code, stdout }).toEqual({ code: 0, stdout: `${version}\n` });
+  });
+
+  it('stops quietly, with status 0, when the reader of its output stops early', async () => {
+    const url = `file:${join(root, 'export', 'face3d.db')}`;
+    const database = await openDatabase(url);
+    try {
+      const subjects = new SubjectRepository(new GalleryStore(database.prisma, { provider: database.provider }));
+      // Far more than a pipe holds, so the export is still writing when `head` is gone.
+      for (let i = 0; i < 600; i++) await subjects.create({ name: `Subject ${i} ${'x'.repeat(180)}` });
+    } finally {
+      await database.close();
+    }
+    const { code, stderr } = await new Promise<CliResult>((resolve) => {
+      execFile('bash', ['-c', `set -o pipefail; node '${CLI}' subjects export | head -c 100 > /dev/null`], { env: { ...process.env, DATABASE_URL: url } }, (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+      );
+    });
+    expect(stderr).not.toContain('EPIPE');
+    expect(code).toBe(0);
+  });
+
+  it('detect exits 1 when any file failed, after reporting every file', async () => {
+    const dir = join(root, 'detect');
+    await mkdir(dir);
+    const blank = join(dir, 'blank.png');
+    await writeFile(blank, await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 200, g: 200, b: 200 } } }).png().toBuffer());
+    await writeFile(join(dir, 'corrupt.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10]));
+
+    const mixed = await runCli(['detect', blank, join(dir, 'corrupt.jpg'), join(dir, 'missing.jpg'), '--json']);
+    expect(mixed.code).toBe(1);
+    expect(jsonLines(mixed.stdout).map((record) => (record.error as { code: string } | undefined)?.code ?? 'ok')).toEqual(['ok', 'CORRUPT_IMAGE', 'NOT_FOUND']);
+
+    expect((await runCli(['detect', blank, '--json'])).code).toBe(0);
+  });
+});
