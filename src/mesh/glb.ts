@@ -1,8 +1,9 @@
 /**
- * glTF 2.0 binary (GLB) writer: one mesh, one triangle primitive with POSITION, NORMAL, COLOR_0
- * (linear float RGB, converted from our sRGB bytes), TEXCOORD_0 and an embedded PNG base-colour
- * texture when the mesh has them. Every buffer view starts on a 4-byte boundary, so each accessor
- * is aligned to its component size as the specification requires.
+ * glTF 2.0 binary (GLB) writer: one mesh, one triangle primitive with POSITION, NORMAL, TEXCOORD_0
+ * and an embedded PNG base-colour texture when the mesh has them, or else COLOR_0 (linear float
+ * RGB, converted from our sRGB bytes) for a coloured mesh without a texture. Every buffer view
+ * starts on a 4-byte boundary, so each accessor is aligned to its component size as the
+ * specification requires.
  */
 import { Face3dError } from '../errors.js';
 import {
@@ -113,7 +114,9 @@ export async function writeGlb(mesh: Mesh): Promise<Buffer> {
     POSITION: binary.addAccessor(mesh.positions, 'VEC3', TARGET_ARRAY_BUFFER, computeBounds(mesh.positions)),
     NORMAL: binary.addAccessor(computeVertexNormals(mesh), 'VEC3', TARGET_ARRAY_BUFFER),
   };
-  if (mesh.colors) attributes.COLOR_0 = binary.addAccessor(linearColors(mesh.colors), 'VEC3', TARGET_ARRAY_BUFFER);
+  // glTF multiplies COLOR_0 into the base-colour texture: a textured face with its vertex colours
+  // too would render its colours squared (dark orange skin) in every viewer.
+  if (mesh.colors && !mesh.texture) attributes.COLOR_0 = binary.addAccessor(linearColors(mesh.colors), 'VEC3', TARGET_ARRAY_BUFFER);
   if (mesh.uvs) attributes.TEXCOORD_0 = binary.addAccessor(mesh.uvs, 'VEC2', TARGET_ARRAY_BUFFER);
   const primitive: GltfPrimitive = {
     attributes,

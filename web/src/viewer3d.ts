@@ -212,12 +212,7 @@ export class MeshViewer {
     });
     this.faceMesh = meshes[0] ?? null;
     this.texturedMaterial = null;
-    if (this.faceMesh) {
-      const material = this.faceMesh.material as MeshStandardMaterial;
-      // The GLB has both vertex colours and the texture they were sampled from: show the texture alone.
-      if (material.map) material.vertexColors = false;
-      this.texturedMaterial = material;
-    }
+    if (this.faceMesh) this.texturedMaterial = this.faceMesh.material as MeshStandardMaterial;
     if (model) {
       this.scene.add(model);
       this.applyMaterial();
