@@ -138,11 +138,20 @@ describeWithBrowser('the web viewer in Chromium', () => {
 
   const subjectItems = () => page.locator('#subject-list li');
 
+  it('signed out, shows neither the navigation nor an empty status strip', async () => {
+    await page.locator('#api-key').waitFor();
+    expect(await page.locator('#nav').isVisible()).toBe(false);
+    expect(await page.locator('#sign-out').isVisible()).toBe(false);
+    expect(await page.locator('#status').textContent()).toBe('');
+    expect((await page.locator('#status').boundingBox())?.height ?? 0).toBe(0);
+  });
+
   it('refuses a wrong API key in words, signs in with a valid one and keeps it for the tab', async () => {
     await page.fill('#api-key', 'f3d_wrong_000000000000000000000000000000');
     await page.click('form.sign-in button[type=submit]');
     await page.locator('form.sign-in .error', { hasText: 'API key was not accepted' }).waitFor();
     await signIn(page, ADMIN_KEY);
+    expect(await page.locator('#nav').isVisible()).toBe(true);
     expect(await page.locator('#server-info').textContent()).toContain(encoder.bundleId);
     expect(await page.evaluate(() => sessionStorage.getItem('face3d.apiKey'))).toBe(ADMIN_KEY);
     await page.reload();
@@ -186,7 +195,10 @@ describeWithBrowser('the web viewer in Chromium', () => {
     expect(await page.locator('.photo-card[data-status=READY]').count()).toBe(3);
     expect(await page.locator('.photo-card[data-status=READY] .face-box:not([hidden])').count()).toBe(3);
     const failed = page.locator('.photo-card[data-status=FAILED]');
-    expect(await failed.locator('.photo-status').textContent()).toContain('No face was found in this photo');
+    const failure = await failed.locator('.photo-status').textContent();
+    expect(failure).toContain('No face was found in this photo.');
+    // The explanation, not the explanation and then the server's message saying it again.
+    expect(failure).not.toMatch(/no face found/i);
     expect(await page.locator('#subject-list li', { hasText: ada.name }).textContent()).toContain('4 photos');
   });
 
@@ -293,6 +305,7 @@ describeWithBrowser('the web viewer in Chromium', () => {
   it('signs out, forgetting the key, without a script error on the way', async () => {
     await page.click('#sign-out');
     await page.locator('#api-key').waitFor();
+    expect(await page.locator('#nav').isVisible()).toBe(false);
     expect(await page.evaluate(() => sessionStorage.getItem('face3d.apiKey'))).toBeNull();
     expect(pageErrors).toEqual([]);
   });

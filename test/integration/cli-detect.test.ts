@@ -12,8 +12,12 @@ const CLI = join(process.cwd(), 'dist/src/cli/main.js');
 const LFW_PHOTO = join(process.cwd(), '../shared/datasets/lfw/dev/AJ_Lamas/AJ_Lamas_0001.jpg');
 
 async function face3d(...args: string[]): Promise<{ stdout: string; code: number }> {
+  return face3dWith({}, ...args);
+}
+
+async function face3dWith(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ stdout: string; code: number }> {
   try {
-    const { stdout } = await run('node', [CLI, ...args], { maxBuffer: 64 * 1024 * 1024 });
+    const { stdout } = await run('node', [CLI, ...args], { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
     return { stdout, code: 0 };
   } catch (error) {
     const e = error as { stdout: string; code: number };
@@ -28,7 +32,7 @@ describe('face3d detect (the built CLI)', () => {
     dir = await mkdtemp(join(tmpdir(), 'face3d-cli-'));
   });
 
-  it('reports a typed error for each bad file and goes on to the next', async () => {
+  it('reports a typed error for each bad file, goes on to the next, and exits 1 when any file failed', async () => {
     const jpeg = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#808080' } }).jpeg().toBuffer();
     const files: Record<string, Buffer> = {
       'empty.jpg': Buffer.alloc(0),
@@ -39,18 +43,20 @@ describe('face3d detect (the built CLI)', () => {
     for (const [name, bytes] of Object.entries(files)) await writeFile(join(dir, name), bytes);
     const paths = ['empty.jpg', 'text.jpg', 'truncated.jpg', 'missing.jpg', 'plain.jpg'].map((f) => join(dir, f));
     const { stdout, code } = await face3d('detect', '--json', ...paths);
-    expect(code).toBe(0);
+    expect(code).toBe(1);
     const records = stdout.trim().split('\n').map((line) => JSON.parse(line));
     expect(records.map((r) => r.image)).toEqual(paths);
     expect(records.map((r) => r.error?.code)).toEqual(['UNSUPPORTED_IMAGE', 'UNSUPPORTED_IMAGE', 'CORRUPT_IMAGE', 'NOT_FOUND', undefined]);
     expect(records[4]).toMatchObject({ width: 64, height: 48, faces: [] });
+    expect(await face3d('detect', '--json', join(dir, 'plain.jpg'))).toEqual({ code: 0, stdout: expect.stringContaining('"faces":[]') });
   });
 
   it('refuses an oversized image before decoding it', async () => {
     const big = await sharp({ create: { width: 3000, height: 3000, channels: 3, background: '#000' } }).png().toBuffer();
     await writeFile(join(dir, 'big.png'), big);
-    const { stdout } = await run('node', [CLI, 'detect', '--json', join(dir, 'big.png')], { env: { ...process.env, FACE3D_MAX_IMAGE_PIXELS: '1000000' } });
+    const { stdout, code } = await face3dWith({ FACE3D_MAX_IMAGE_PIXELS: '1000000' }, 'detect', '--json', join(dir, 'big.png'));
     expect(JSON.parse(stdout).error.code).toBe('IMAGE_TOO_LARGE');
+    expect(code).toBe(1);
   });
 
   it('exits non-zero when misused', async () => {

@@ -1,35 +1,24 @@
 /**
  * What a newcomer meets in the first hour, through the built CLI as child processes: how to get a
  * key at start-up, which gallery a command used, a port in use, a subscription without a key, a
- * reader that stops early, a failed file in `detect`, and `--version`.
+ * reader that stops early, and `--version` (`detect`'s exit status: cli-detect.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import WebSocket from 'ws';
 import { childServerEnv, freePort, startChildServer, stopChildServer, type ChildServer } from '../../bench/child-server.js';
 import { ApiClient, dataOf } from '../../src/api/http-client.js';
 import { GalleryStore } from '../../src/gallery/store.js';
 import { SubjectRepository } from '../../src/gallery/subject-repository.js';
 import { openDatabase } from '../../src/store/database.js';
-import { assertCliBuilt, CLI, jsonLines, runCli, type CliResult } from '../helpers/cli.js';
+import { assertCliBuilt, CLI, runCli, runProgram } from '../helpers/cli.js';
 
 let root: string;
 const servers: ChildServer[] = [];
-
-/** The CLI in `cwd`, as a shell runs it there. */
-function runCliIn(cwd: string, args: readonly string[], env: Readonly<Record<string, string>>): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile('node', [CLI, ...args], { cwd, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 async function serve(dir: string, extra: NodeJS.ProcessEnv = {}): Promise<ChildServer> {
   const server = await startChildServer(childServerEnv(dir, await freePort(), extra));
@@ -97,7 +86,7 @@ describe('which gallery the CLI uses', () => {
   it('refuses to manage keys of a gallery that does not exist, and creates nothing', async () => {
     const cwd = join(root, 'elsewhere');
     await mkdir(cwd);
-    const defaulted = await runCliIn(cwd, ['keys', 'create', '--role', 'enroll'], { DATABASE_URL: '' });
+    const defaulted = await runCli(['keys', 'create', '--role', 'enroll'], { DATABASE_URL: '' }, cwd);
     expect(defaulted.code).toBe(1);
     expect(defaulted.stdout).toBe('');
     expect(defaulted.stderr).toContain(`face3d: NOT_FOUND: no gallery at file:${join(cwd, 'data', 'face3d.db')} (DATABASE_URL is not set`);
@@ -152,26 +141,8 @@ describe('the CLI in scripts', () => {
     } finally {
       await database.close();
     }
-    const { code, stderr } = await new Promise<CliResult>((resolve) => {
-      execFile('bash', ['-c', `set -o pipefail; node '${CLI}' subjects export | head -c 100 > /dev/null`], { env: { ...process.env, DATABASE_URL: url } }, (error, stdout, stderr) =>
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
-      );
-    });
+    const { code, stderr } = await runProgram('bash', ['-c', `set -o pipefail; node '${CLI}' subjects export | head -c 100 > /dev/null`], { DATABASE_URL: url });
     expect(stderr).not.toContain('EPIPE');
     expect(code).toBe(0);
-  });
-
-  it('detect exits 1 when any file failed, after reporting every file', async () => {
-    const dir = join(root, 'detect');
-    await mkdir(dir);
-    const blank = join(dir, 'blank.png');
-    await writeFile(blank, await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 200, g: 200, b: 200 } } }).png().toBuffer());
-    await writeFile(join(dir, 'corrupt.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10]));
-
-    const mixed = await runCli(['detect', blank, join(dir, 'corrupt.jpg'), join(dir, 'missing.jpg'), '--json']);
-    expect(mixed.code).toBe(1);
-    expect(jsonLines(mixed.stdout).map((record) => (record.error as { code: string } | undefined)?.code ?? 'ok')).toEqual(['ok', 'CORRUPT_IMAGE', 'NOT_FOUND']);
-
-    expect((await runCli(['detect', blank, '--json'])).code).toBe(0);
   });
 });

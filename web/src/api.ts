@@ -34,11 +34,15 @@ const EXPLANATIONS: Readonly<Record<string, string>> = {
   NETWORK: 'The server could not be reached.',
 };
 
-/** One sentence for the person, then the server's own detail. */
+/** Codes whose explanation says all that the server's message does: both would only repeat it. */
+const WITHOUT_DETAIL: ReadonlySet<string> = new Set(['NO_FACE']);
+
+/** One sentence for the person, then the server's own detail where it adds something. */
 export function describeError(error: unknown): string {
   if (error instanceof ApiError) {
     const explanation = EXPLANATIONS[error.code];
-    return explanation ? `${explanation} (${error.message})` : error.message;
+    if (!explanation) return error.message;
+    return WITHOUT_DETAIL.has(error.code) ? explanation : `${explanation} (${error.message})`;
   }
   return error instanceof Error ? error.message : String(error);
 }

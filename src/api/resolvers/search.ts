@@ -56,7 +56,8 @@ export const searchResolvers = {
         defaultThreshold: threshold.value,
         falseAcceptRate: threshold.falseAcceptRate,
         thresholdSource: threshold.source,
-        subjects: gallery.index.subjectCount,
+        // Counted when asked for: the index knows only the subjects that have a face.
+        subjects: () => gallery.subjects.count(undefined),
         enrolledFaces: gallery.index.faceCount,
         maxUploadBytes: config.maxImageBytes,
         maxUploadFiles: config.maxUploadFiles,
