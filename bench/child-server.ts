@@ -47,10 +47,15 @@ export interface ChildServer {
   log(): string;
 }
 
-/** `face3d <command>` with `env`, once it printed a stderr line starting with `readyPrefix`. */
-function startChild(command: string, env: NodeJS.ProcessEnv, readyPrefix: string): Promise<{ child: ChildProcess; banner: string; log: () => string }> {
+/**
+ * `face3d <command>` with `env`, once it printed a stderr line starting with `readyPrefix`.
+ * `wrapper`: a command that runs its arguments (node and the CLI) after setting something up, such
+ * as a small file system in a mount namespace of its own; it must exec them, so the pid is node's.
+ */
+function startChild(command: string, env: NodeJS.ProcessEnv, readyPrefix: string, wrapper: readonly string[] = []): Promise<{ child: ChildProcess; banner: string; log: () => string }> {
   if (!existsSync(CLI_PATH)) return Promise.reject(new Error(`${CLI_PATH} is missing: run npm run build`));
-  const child = spawn(process.execPath, [CLI_PATH, command], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const [program, ...args] = [...wrapper, process.execPath, CLI_PATH, command];
+  const child = spawn(program, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   const log = (): string => stderr;
   return new Promise((resolve, reject) => {
@@ -69,9 +74,9 @@ function startChild(command: string, env: NodeJS.ProcessEnv, readyPrefix: string
   });
 }
 
-/** Starts `face3d serve` with `env` and waits for its start-up line. */
-export async function startChildServer(env: NodeJS.ProcessEnv): Promise<ChildServer> {
-  return { ...(await startChild('serve', env, 'face3d: serving')), url: `http://127.0.0.1:${env.PORT}` };
+/** Starts `face3d serve` with `env` (under `wrapper`, see startChild) and waits for its start-up line. */
+export async function startChildServer(env: NodeJS.ProcessEnv, wrapper?: readonly string[]): Promise<ChildServer> {
+  return { ...(await startChild('serve', env, 'face3d: serving', wrapper)), url: `http://127.0.0.1:${env.PORT}` };
 }
 
 /** Starts `face3d worker` with `env` (a gallery's DATABASE_URL and FACE3D_DATA_DIR) and waits for its start-up line. */

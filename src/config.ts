@@ -29,8 +29,10 @@ export interface Config {
   readonly bundles: readonly string[];
   /** `file:<path>` of the SQLite gallery; a relative path is taken from the working directory. */
   readonly databaseUrl: string;
-  /** Where photo bytes are kept, content-addressed; undefined: a `photos` folder next to the database file. */
+  /** Where photo bytes are kept, content-addressed; undefined: a folder named after the database (src/gallery/photo-folder.ts). */
   readonly dataDir: string | undefined;
+  /** SQLite: how long a write waits for another process's lock before DATABASE_BUSY. */
+  readonly busyTimeoutMs: number;
   readonly host: string;
   /** 0 picks a free port (tests). */
   readonly port: number;
@@ -187,6 +189,7 @@ export function loadConfig(env: Env = process.env): Config {
     bundles: read.list('FACE3D_BUNDLES', ['lfw-facemesh']),
     databaseUrl: read.matching('DATABASE_URL', /^(file:[^?]+|postgres(ql)?:\/\/\S+|pglite:\S+)$/, 'must be file:<path> (SQLite), postgres://… (PostgreSQL) or pglite:<dir>', DEFAULT_DATABASE_URL),
     dataDir: read.optionalPath('FACE3D_DATA_DIR'),
+    busyTimeoutMs: read.integer('FACE3D_BUSY_TIMEOUT_MS', 10_000, 0, 600_000),
     host: read.matching('HOST', /^[\w.:-]+$/, 'must be a host name or IP address', '0.0.0.0'),
     port: read.integer('PORT', 4000, 0, 65_535),
     adminKey: read.secret('FACE3D_ADMIN_KEY', MIN_ADMIN_KEY_LENGTH),

@@ -20,6 +20,18 @@ export type ErrorCode =
   | 'RATE_LIMITED'
   /** `face3d serve`: another process listens on HOST:PORT already. */
   | 'PORT_IN_USE'
+  /** The photo's stored original is gone (or cannot be read): restore it from a backup; `face3d check` lists them. */
+  | 'PHOTO_MISSING'
+  /** The photo's stored original no longer matches its SHA-256 (damaged on disk): restore it from a backup. */
+  | 'PHOTO_CORRUPT'
+  /** The photo folder's file system is full: nothing of the upload was kept. */
+  | 'STORAGE_FULL'
+  /** The photo folder cannot be written (read-only file system, no permission): nothing of the upload was kept. */
+  | 'STORAGE_UNAVAILABLE'
+  /** The photo folder belongs to another gallery (its marker file names another gallery id): refused at start-up. */
+  | 'PHOTO_FOLDER_CONFLICT'
+  /** Another process held the database's write lock longer than the busy timeout: retry later (HTTP 503, Retry-After). */
+  | 'DATABASE_BUSY'
   | 'INTERNAL';
 
 export class Face3dError extends Error {

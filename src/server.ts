@@ -18,13 +18,12 @@ import { WebSocketServer } from 'ws';
 import { createContext, type ApiServices, type RequestContext } from './api/context.js';
 import { downloadRoutes } from './api/downloads.js';
 import { viewerRoutes } from './api/viewer.js';
-import { createErrorFormatter, errorBody, type ErrorLogger } from './api/errors.js';
+import { createErrorFormatter, errorBody, serverStatePlugin, type ErrorLogger } from './api/errors.js';
 import { assertWithinLimits, measureOperation, queryLimitsPlugin, type QueryLimits } from './api/limits.js';
 import { buildSchema } from './api/schema.js';
 import { corsPolicy, nulCharacterPlugin, rateLimiter, securityHeaders } from './api/security.js';
 import { ApiKeyRepository } from './auth/api-keys.js';
 import type { Config } from './config.js';
-import { BlobStore } from './gallery/blob-store.js';
 import { defaultThreshold } from './gallery/decision.js';
 import { Gallery } from './gallery/gallery.js';
 import { GalleryIndex } from './gallery/gallery-index.js';
@@ -35,7 +34,8 @@ import { bundleDirOf, openBundleEncoder, readBundleManifest, type BundleEncoder 
 import { EnrollmentWorker } from './jobs/enrollment-worker.js';
 import { JobRepository, type RecoveryReport } from './jobs/job-repository.js';
 import { PhotoEvents } from './jobs/photo-events.js';
-import { defaultPhotosDir, openDatabase, type Database } from './store/database.js';
+import { openPhotoFolder, SWEEP_GRACE_MS } from './gallery/photo-folder.js';
+import { openDatabase, type Database } from './store/database.js';
 import { Face3dError } from './errors.js';
 import { Cleanups, errorLogger } from './lifecycle.js';
 import { signInHint } from './auth/sign-in-hint.js';
@@ -53,6 +53,7 @@ export interface RunningServer {
   readonly gallery: Gallery;
   readonly worker: EnrollmentWorker;
   readonly recovery: RecoveryReport;
+  readonly photoFiles: PhotoFilesReport;
   close(): Promise<void>;
 }
 
@@ -159,10 +160,29 @@ export interface Core {
   readonly recovery: RecoveryReport;
   /** Not started: what other processes write reaches this one's indexes and subscribers once it is. */
   readonly feed: ChangeFeed;
+  /** The gallery's photo folder, and its READY photos whose file is not there (start-up's check). */
+  readonly photoFiles: PhotoFilesReport;
 }
 
-/** Longer than any upload takes between storing a photo's bytes and recording the photo. */
-const SHARED_SWEEP_GRACE_MS = 3600_000;
+export interface PhotoFilesReport {
+  readonly folder: string;
+  readonly missing: readonly string[];
+}
+
+/** Ids named in the start-up log; the count is always given, `face3d check` lists them all. */
+const MISSING_IDS_LOGGED = 20;
+
+/** The start-up line's part on photo files, and a warning naming the missing ones (none when all are there). */
+export function describePhotoFiles(report: PhotoFilesReport): { summary: string; warning: string | null } {
+  const { missing } = report;
+  const summary = `photos in ${report.folder}, ${missing.length} missing`;
+  if (missing.length === 0) return { summary, warning: null };
+  const more = missing.length > MISSING_IDS_LOGGED ? ` and ${missing.length - MISSING_IDS_LOGGED} more` : '';
+  return {
+    summary,
+    warning: `${missing.length} READY photo(s) have no file in ${report.folder} (downloads answer PHOTO_MISSING; restore them from a backup, see face3d check): ${missing.slice(0, MISSING_IDS_LOGGED).join(', ')}${more}`,
+  };
+}
 
 export interface CoreOptions {
   /** False for a process that only runs jobs (`face3d worker`): it searches nothing, so it loads no vectors. */
@@ -188,7 +208,8 @@ export async function openCore(config: Config, database: Database, encoders: rea
   const jobs = new JobRepository(store);
   const events = new PhotoEvents();
   const keys = new ApiKeyRepository(store);
-  const blobs = new BlobStore(config.dataDir ?? defaultPhotosDir(config.databaseUrl));
+  const folder = await openPhotoFolder(database.prisma, config);
+  const { blobs } = folder;
   const decodeLimits = { maxBytes: config.maxImageBytes, maxPixels: config.maxImagePixels };
   const gallery = new Gallery({
     ...servedBundle(defaultEncoder),
@@ -222,10 +243,10 @@ export async function openCore(config: Config, database: Database, encoders: rea
   if (withIndex) await gallery.loadIndex();
   // An embedded database belongs to this host's processes; a server's queue may have live workers elsewhere.
   const recovery = await jobs.recover({ exclusive: database.kind !== 'postgres' });
-  // A shared database has other processes storing photos right now: leave their recent files be.
-  await gallery.sweepBlobs(database.provider === 'sqlite' ? undefined : new Date(Date.now() - SHARED_SWEEP_GRACE_MS));
+  await gallery.sweepBlobs(folder.claimedAt, new Date(Date.now() - SWEEP_GRACE_MS));
+  const photoFiles = { folder: blobs.root, missing: await gallery.photosWithoutFile(['READY']) };
   if (config.adminKey) await keys.ensureBootstrapKey(config.adminKey);
-  return { services: { gallery, keys, events, config }, worker, recovery, feed };
+  return { services: { gallery, keys, events, config }, worker, recovery, feed, photoFiles };
 }
 
 /** Express + Apollo + graphql-ws on one HTTP server, listening. */
@@ -248,6 +269,7 @@ async function serveHttp(services: ApiServices, logError: ErrorLogger): Promise<
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       queryLimitsPlugin(limits),
+      serverStatePlugin(),
       nulCharacterPlugin(),
       { serverWillStart: async () => ({ drainServer: async () => subscriptions.dispose() }) },
     ],
@@ -299,7 +321,7 @@ export async function openEncoders(config: Config, given: BundleEncoder | undefi
 
 /** The database (migrated) and one encoder per served bundle, closed by `cleanups`. */
 async function openDatabaseAndEncoders(options: ServerOptions, cleanups: Cleanups): Promise<{ database: Database; encoders: BundleEncoder[] }> {
-  const database = await openDatabase(options.config.databaseUrl);
+  const database = await openDatabase(options.config.databaseUrl, { busyTimeoutMs: options.config.busyTimeoutMs });
   cleanups.push(() => database.close());
   return { database, encoders: await openEncoders(options.config, options.encoder, cleanups) };
 }
@@ -315,7 +337,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const cleanups = new Cleanups();
   return cleanups.opening(async () => {
     const { database, encoders } = await openDatabaseAndEncoders(options, cleanups);
-    const { services, worker, recovery, feed } = await openCore(config, database, encoders, logError);
+    const { services, worker, recovery, feed, photoFiles } = await openCore(config, database, encoders, logError);
     cleanups.push(() => worker.stop());
     cleanups.push(() => feed.stop());
     const http = await serveHttp(services, logError);
@@ -323,12 +345,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (config.workers > 0) worker.start();
     feed.start();
     const { gallery } = services;
+    const files = describePhotoFiles(photoFiles);
+    if (files.warning) log(`face3d: ${files.warning}`);
     log(
       `face3d: serving ${http.url}/graphql (bundles ${gallery.bundleIds.join(', ')}, ${gallery.index.subjectCount} subjects, ${gallery.index.faceCount} faces; ` +
-        `jobs requeued ${recovery.requeued}, failed ${recovery.failed}, repaired ${recovery.enqueued})`,
+        `jobs requeued ${recovery.requeued}, failed ${recovery.failed}, repaired ${recovery.enqueued}; ${files.summary})`,
     );
     log(await signInHint(config, services.keys, http.url));
-    return { url: http.url, gallery, worker, recovery, close: cleanups.run };
+    return { url: http.url, gallery, worker, recovery, photoFiles, close: cleanups.run };
   });
 }
 

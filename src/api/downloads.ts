@@ -12,6 +12,7 @@
 import { Router, type Request, type Response } from 'express';
 import { Face3dError, isFace3dError, type ErrorCode } from '../errors.js';
 import { meshStem, type MeshTarget } from '../gallery/gallery.js';
+import { asClientError, BUSY_RETRY_AFTER_S } from '../gallery/prisma-errors.js';
 import { MESH_EXTENSIONS, type MeshFormat } from '../gallery/mesh-export.js';
 import { identifyCaller, requireRole } from './auth.js';
 import type { ApiServices } from './context.js';
@@ -32,6 +33,11 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   UNSUPPORTED_IMAGE: 415,
   NO_FACE: 422,
   CORRUPT_IMAGE: 422,
+  PHOTO_MISSING: 410,
+  PHOTO_CORRUPT: 410,
+  STORAGE_FULL: 507,
+  STORAGE_UNAVAILABLE: 503,
+  DATABASE_BUSY: 503,
 };
 
 export interface MeshRequest {
@@ -110,8 +116,10 @@ export function downloadRoutes(services: ApiServices, log: ErrorLogger): Router 
       // No stored id or file name holds U+0000 (and PostgreSQL could not even look one up).
       if (containsNul(req.params)) throw new Face3dError('NOT_FOUND', 'no such file');
       await handler(req, res);
-    } catch (error) {
+    } catch (thrown) {
+      const error = asClientError(thrown);
       const code = isFace3dError(error) ? error.code : 'INTERNAL';
+      if (code === 'DATABASE_BUSY') res.set('Retry-After', String(BUSY_RETRY_AFTER_S));
       if (code === 'INTERNAL') log(error);
       const message = code === 'INTERNAL' && !services.config.debug ? 'internal error' : (error as Error).message;
       res.status(HTTP_STATUS[code] ?? 500).json(errorBody(code, message));

@@ -5,7 +5,9 @@
  */
 import { ApolloServerErrorCode, ApolloServerValidationErrorCode, unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
+import type { ApolloServerPlugin } from '@apollo/server';
 import { isFace3dError } from '../errors.js';
+import { asClientError, BUSY_RETRY_AFTER_S } from '../gallery/prisma-errors.js';
 
 const CLIENT_ERROR_CODES: ReadonlySet<string> = new Set(
   [...Object.values(ApolloServerErrorCode), ...Object.values(ApolloServerValidationErrorCode)].filter((code) => code !== ApolloServerErrorCode.INTERNAL_SERVER_ERROR),
@@ -19,7 +21,7 @@ export function createErrorFormatter(debug: boolean, log: ErrorLogger): (formatt
   return (formatted, error) => {
     const { stacktrace, ...extensions } = formatted.extensions ?? {};
     const details = debug && stacktrace !== undefined ? { stacktrace } : {};
-    const original = unwrapResolverError(error);
+    const original = asClientError(unwrapResolverError(error));
     if (isFace3dError(original) && original.code !== 'INTERNAL') {
       return { ...formatted, message: original.message, extensions: { ...extensions, code: original.code, ...details } };
     }
@@ -34,4 +36,27 @@ export function createErrorFormatter(debug: boolean, log: ErrorLogger): (formatt
 /** The response body of errors that happen before GraphQL runs (multipart parsing, CSRF). */
 export function errorBody(code: string, message: string): { errors: GraphQLFormattedError[] } {
   return { errors: [{ message, extensions: { code } }] };
+}
+
+/** Errors that are the server's state, not the request's fault, with the HTTP status that says so. */
+const SERVER_STATE_STATUS: Readonly<Record<string, number>> = { DATABASE_BUSY: 503, STORAGE_UNAVAILABLE: 503, STORAGE_FULL: 507 };
+
+/**
+ * A response with no data whose error is the server's state (a locked database, a full or
+ * read-only photo store) carries that HTTP status instead of 200, so clients, proxies and
+ * monitors see it; DATABASE_BUSY also carries Retry-After.
+ */
+export function serverStatePlugin(): ApolloServerPlugin {
+  return {
+    requestDidStart: async () => ({
+      willSendResponse: async ({ response }) => {
+        if (response.body.kind !== 'single') return;
+        const { data, errors } = response.body.singleResult;
+        const codes = (errors ?? []).map((error) => String(error.extensions?.code));
+        if (codes.includes('DATABASE_BUSY')) response.http.headers.set('retry-after', String(BUSY_RETRY_AFTER_S));
+        const status = codes.map((code) => SERVER_STATE_STATUS[code]).find((value) => value !== undefined);
+        if (status !== undefined && (data === null || data === undefined)) response.http.status = status;
+      },
+    }),
+  };
 }

@@ -16,8 +16,10 @@ import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Config } from '../config.js';
+import { isFace3dError } from '../errors.js';
 import { BlobStore } from '../gallery/blob-store.js';
-import { databaseKind, defaultPhotosDir, redactUrl, sqliteFilePath } from '../store/database.js';
+import { photosDirOf } from '../gallery/photo-folder.js';
+import { databaseKind, redactUrl, sqliteFilePath } from '../store/database.js';
 import { dumpPostgres, restorePostgres } from './postgres-dump.js';
 import { checkSqliteFile, snapshotSqlite } from './sqlite-snapshot.js';
 import { readTar, TarWriter } from './tar.js';
@@ -59,10 +61,10 @@ function backupDatabaseOf(url: string): BackupDatabase {
   return kind;
 }
 
-/** Where the configured gallery keeps its rows and photos (FACE3D_DATA_DIR, else the server's default). */
+/** Where the configured gallery keeps its rows and photos (FACE3D_DATA_DIR, else the server's default: src/gallery/photo-folder.ts). */
 export function galleryLocation(config: Pick<Config, 'databaseUrl' | 'dataDir'>): GalleryLocation {
   backupDatabaseOf(config.databaseUrl);
-  return { databaseUrl: config.databaseUrl, photosDir: config.dataDir ?? defaultPhotosDir(config.databaseUrl) };
+  return { databaseUrl: config.databaseUrl, photosDir: photosDirOf(config) };
 }
 
 async function snapshot(database: BackupDatabase, url: string, target: string): Promise<string[]> {
@@ -82,7 +84,7 @@ async function writeArchive(file: string, manifest: BackupManifest, databaseCopy
       try {
         bytes = await blobs.read(path);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new PhotoGoneError(path);
+        if (isFace3dError(error) && error.code === 'PHOTO_MISSING') throw new PhotoGoneError(path);
         throw error;
       }
       await tar.addBytes(`${PHOTOS}${path}`, bytes);

@@ -22,6 +22,7 @@ import { cosineSimilarity } from './similarity.js';
 import { notFound, SubjectRepository } from './subject-repository.js';
 import type { GalleryStore } from './store.js';
 import type { PhotoRecord } from './records.js';
+import type { PhotoStatus } from '../store/enums.js';
 
 /** The part of a BundleEncoder the gallery and the enrollment worker use. */
 export interface FaceAnalyser {
@@ -122,6 +123,12 @@ function aboutUpload(error: unknown, index: number, image: UploadedImage): unkno
   if (!isFace3dError(error)) return error;
   const name = image.filename ? ` (${image.filename})` : '';
   return new Face3dError(error.code, `photo ${index + 1}${name}: ${error.message}`, { cause: error });
+}
+
+/** Names the photo a storage error is about (the blob store names no file, so clients learn no path). */
+function aboutPhoto(error: unknown, photoId: string): unknown {
+  if (!isFace3dError(error)) return error;
+  return new Face3dError(error.code, `photo "${photoId}": ${error.message}`, { cause: error });
 }
 
 export class Gallery {
@@ -331,11 +338,25 @@ export class Gallery {
     return { shape: vector.shape, texture: vector.texture, ...(withExpression && { expression: face.expression }) };
   }
 
-  /** The stored original of a photo. */
+  /** The stored original of a photo; PHOTO_MISSING or PHOTO_CORRUPT when its file is gone or damaged. */
   async photoFile(photoId: string): Promise<{ bytes: Buffer; mimeType: string }> {
     const [photo] = await this.photos.findMany([photoId]);
     if (!photo) throw notFound('photo', photoId);
-    return { bytes: await this.deps.blobs.read(photo.storagePath), mimeType: photo.mimeType };
+    try {
+      return { bytes: await this.deps.blobs.read(photo.storagePath), mimeType: photo.mimeType };
+    } catch (error) {
+      throw aboutPhoto(error, photoId);
+    }
+  }
+
+  /** Photos (of `statuses`) whose stored file is not in the photo folder. */
+  async photosWithoutFile(statuses: readonly PhotoStatus[]): Promise<string[]> {
+    const missing: string[] = [];
+    for await (const files of this.photos.storedFiles(statuses)) {
+      const present = await Promise.all(files.map((file) => this.deps.blobs.has(file.storagePath)));
+      missing.push(...files.filter((_, i) => !present[i]).map((file) => file.id));
+    }
+    return missing;
   }
 
   /** Whether {@link meshOf} has coefficients to reconstruct `target` from under `bundleId`. */
@@ -367,15 +388,13 @@ export class Gallery {
   }
 
   /**
-   * Deletes stored files no photo names any more, and files a crash left behind (start-up).
-   * `before`: only files older than that, where other processes may be storing photos meanwhile.
+   * Deletes what no photo names and this gallery wrote: files of writes a crash interrupted, and
+   * stored files no photo names any more written since `writtenSince` (when the gallery marked its
+   * folder: older files may be another gallery's). Only files older than `before`: another process
+   * of the gallery may have stored a photo's file and not yet recorded the photo.
    */
-  async sweepBlobs(before?: Date): Promise<number> {
-    const stored = await this.deps.blobs.list(before);
-    const referenced = await this.photos.referencedStoragePaths();
-    const orphans = stored.filter((path) => !referenced.has(path));
-    await Promise.all(orphans.map((path) => this.deps.blobs.remove(path)));
-    return orphans.length;
+  async sweepBlobs(writtenSince: Date, before: Date): Promise<number> {
+    return this.blobLock.run(() => this.deps.blobs.sweep(() => this.photos.referencedStoragePaths(), writtenSince, before));
   }
 
   private async removeUnreferencedBlobs(storagePaths: readonly string[]): Promise<void> {

@@ -47,6 +47,14 @@ export interface StoredFaceVector extends FaceVectorRecord {
   readonly expression: Float32Array;
 }
 
+/** Where a photo's original is stored, and what the database says of it. */
+export interface StoredPhotoFile {
+  readonly id: string;
+  readonly storagePath: string;
+  readonly status: PhotoStatus;
+  readonly errorCode: string | null;
+}
+
 export interface DeletedPhoto {
   readonly subjectId: string;
   readonly storagePath: string;
@@ -244,5 +252,33 @@ export class PhotoRepository {
       distinct: ['storagePath'],
     });
     return new Set(rows.map((row) => row.storagePath));
+  }
+
+  /** Every photo's stored file (of photos in `statuses`, else all), a chunk at a time: start-up's check and `face3d check`. */
+  async *storedFiles(statuses?: readonly PhotoStatus[]): AsyncGenerator<StoredPhotoFile[]> {
+    let cursor: string | undefined;
+    for (;;) {
+      const rows = await this.store.read.photo.findMany({
+        where: { ...(statuses && { status: { in: [...statuses] } }), ...(cursor && { id: { gt: cursor } }) },
+        select: { id: true, storagePath: true, status: true, errorCode: true },
+        orderBy: { id: 'asc' },
+        take: LOAD_CHUNK,
+      });
+      if (rows.length > 0) yield rows.map((row) => ({ ...row, status: row.status as PhotoStatus }));
+      if (rows.length < LOAD_CHUNK) return;
+      cursor = rows[rows.length - 1].id;
+    }
+  }
+
+  /**
+   * Sets (or, with null, clears) the error of photos whose stored file is missing or damaged,
+   * leaving their status, face and vectors as they are: identification by their vectors still works.
+   */
+  async markFileProblem(ids: readonly string[], error: { code: string; message: string } | null): Promise<void> {
+    if (ids.length === 0) return;
+    await this.store.transaction(async (tx) => {
+      await tx.photo.updateMany({ where: { id: { in: [...ids] } }, data: { errorCode: error?.code ?? null, errorMessage: error?.message ?? null } });
+      await this.store.recordChange(tx, 'Photo', 'UPDATE', ids);
+    });
   }
 }

@@ -1,3 +1,4 @@
+import { Face3dError } from '../errors.js';
 import { Prisma } from '../generated/prisma/client.js';
 
 /** Prisma's code for a unique constraint violation. */
@@ -8,4 +9,29 @@ export function isUniqueViolation(error: unknown): boolean {
 /** Prisma's code for "the record to update or delete does not exist". */
 export function isMissingRecord(error: unknown): boolean {
   return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2025';
+}
+
+/** Prisma's "could not start a transaction in time": this process waited on the database's lock. */
+const TRANSACTION_START_TIMEOUT = 'P2028';
+
+/**
+ * Whether the database refused because another process held its lock past the busy timeout:
+ * SQLITE_BUSY, from better-sqlite3 itself or through Prisma's driver adapter.
+ */
+export function isDatabaseBusy(error: unknown): boolean {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    const adapterCause = (cause as { meta?: { driverAdapterError?: { cause?: { originalCode?: string } } } }).meta?.driverAdapterError?.cause;
+    if (adapterCause?.originalCode === 'SQLITE_BUSY' || (cause as { code?: string }).code === 'SQLITE_BUSY') return true;
+    if (cause instanceof Prisma.PrismaClientKnownRequestError && cause.code === TRANSACTION_START_TIMEOUT) return true;
+  }
+  return false;
+}
+
+/** Seconds a client is told to wait before retrying after DATABASE_BUSY (HTTP Retry-After). */
+export const BUSY_RETRY_AFTER_S = 5;
+
+/** The error as clients should see it: DATABASE_BUSY for a lock held too long, else itself. */
+export function asClientError(error: unknown): unknown {
+  if (!isDatabaseBusy(error)) return error;
+  return new Face3dError('DATABASE_BUSY', `the database is locked by another process: retry in ${BUSY_RETRY_AFTER_S} s`, { cause: error });
 }

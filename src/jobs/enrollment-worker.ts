@@ -35,7 +35,7 @@ export interface EnrollmentWorkerOptions {
 }
 
 /** Codes that say the photo itself is unusable: retrying cannot help. */
-const PERMANENT: ReadonlySet<ErrorCode> = new Set(['NO_FACE', 'CORRUPT_IMAGE', 'UNSUPPORTED_IMAGE', 'IMAGE_TOO_LARGE', 'BAD_USER_INPUT']);
+const PERMANENT: ReadonlySet<ErrorCode> = new Set(['NO_FACE', 'CORRUPT_IMAGE', 'UNSUPPORTED_IMAGE', 'IMAGE_TOO_LARGE', 'BAD_USER_INPUT', 'PHOTO_MISSING', 'PHOTO_CORRUPT']);
 
 /** Renewed every third of it while the job runs, so a dead worker's jobs are free again within a minute. */
 const DEFAULT_LEASE_MS = 60_000;
@@ -43,9 +43,6 @@ const DEFAULT_POLL_MS = 2_000;
 
 export function failureOf(error: unknown): { error: PhotoError; retryable: boolean } {
   if (isFace3dError(error)) return { error: { code: error.code, message: error.message }, retryable: !PERMANENT.has(error.code) };
-  if ((error as NodeJS.ErrnoException)?.code === 'ENOENT') {
-    return { error: { code: 'INTERNAL', message: 'the stored photo file is missing' }, retryable: false };
-  }
   return { error: { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) }, retryable: true };
 }
 

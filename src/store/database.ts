@@ -80,14 +80,6 @@ export function pgliteDirectory(url: string): string | undefined {
   return resolve(path);
 }
 
-/** Where photo bytes go when FACE3D_DATA_DIR names no place: next to a local database, else ./data/photos. */
-export function defaultPhotosDir(url: string): string {
-  const kind = databaseKind(url);
-  if (kind === 'sqlite') return join(dirname(sqliteFilePath(url)), 'photos');
-  const dir = kind === 'pglite' ? pgliteDirectory(url) : undefined;
-  return dir ? join(dirname(dir), 'photos') : resolve('data', 'photos');
-}
-
 function migrationsDirFor(provider: DatabaseProvider, options: DatabaseOptions): string {
   if (options.migrationsDir) return options.migrationsDir;
   const root = findPackageRoot();

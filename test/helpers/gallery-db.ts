@@ -6,6 +6,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
+import { checkIntegrity } from '../../src/store/integrity.js';
+import { nodePostgresConnection, sqliteConnection } from '../../src/store/migrate.js';
 
 export interface GalleryCounts {
   /** SQLite's `PRAGMA integrity_check`, or PostgreSQL's amcheck over every B-tree index: 'ok' or the first problem. */
@@ -37,21 +39,7 @@ async function withReader<T>(database: string, read: (reader: Reader) => Promise
     try {
       return await read({
         rows: async <Row>(sql: string, param?: string) => (await client.query(sql, param === undefined ? [] : [param])).rows as Row[],
-        integrity: async () => {
-          await client.query('CREATE EXTENSION IF NOT EXISTS amcheck');
-          const indexes = await client.query<{ name: string }>(
-            `SELECT c.oid::regclass::text AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
-             JOIN pg_namespace n ON n.oid = c.relnamespace WHERE a.amname = 'btree' AND n.nspname = 'public'`,
-          );
-          for (const { name } of indexes.rows) {
-            try {
-              await client.query('SELECT bt_index_check($1::regclass, true)', [name]);
-            } catch (error) {
-              return `${name}: ${(error as Error).message}`;
-            }
-          }
-          return 'ok';
-        },
+        integrity: async () => (await checkIntegrity(nodePostgresConnection(client), 'postgresql')).result,
       });
     } finally {
       await client.end();
@@ -61,7 +49,7 @@ async function withReader<T>(database: string, read: (reader: Reader) => Promise
   try {
     return await read({
       rows: async <Row>(sql: string, param?: string) => db.prepare(sql.replace('$1', '?')).all(...(param === undefined ? [] : [param])) as Row[],
-      integrity: async () => db.pragma('integrity_check', { simple: true }) as string,
+      integrity: async () => (await checkIntegrity(sqliteConnection(db), 'sqlite')).result,
     });
   } finally {
     db.close();

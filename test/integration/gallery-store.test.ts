@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, truncate, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -183,7 +183,7 @@ describe('enrollment jobs', () => {
     await expect(gallery.enroll(subject.id, images, null)).rejects.toMatchObject({ code: 'UNSUPPORTED_IMAGE', message: expect.stringMatching(/^photo 2 \(notes.txt\)/) });
     await expect(gallery.enroll(subject.id, [{ bytes: await png(100, 0, 0) }], { x: 50, y: 50, width: 10, height: 10 })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
     await expect(gallery.enroll('missing', [{ bytes: await png(100, 0, 0) }], null)).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    expect(await blobs.list()).not.toContain(storagePathFor(sha256Hex(await png(100, 0, 0))));
+    expect((await blobs.files()).map((file) => file.storagePath)).not.toContain(storagePathFor(sha256Hex(await png(100, 0, 0))));
     expect((await gallery.photos.pagesBySubject([subject.id], {}))[0].items).toEqual([]);
   });
 
@@ -234,13 +234,44 @@ describe('deletes', () => {
     await expect(gallery.deleteSubject(drop.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
-  it('sweep files no photo names and leftovers of interrupted writes', async () => {
+  it('sweep only old files this gallery wrote that no photo names, and old leftovers of interrupted writes', async () => {
+    const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3600_000);
+    const age = (path: string, hours: number) => utimes(join(dir, 'photos', path), hoursAgo(hours), hoursAgo(hours));
     const orphan = await blobs.put(Buffer.from('orphan bytes'));
+    const recent = await blobs.put(Buffer.from('stored just now by another process, its photo not recorded yet'));
+    const older = await blobs.put(Buffer.from('in the folder before this gallery marked it as its own'));
+    await age(orphan.storagePath, 2);
+    await age(older.storagePath, 5);
     await mkdir(join(dir, 'photos', 'incoming'), { recursive: true });
     await writeFile(join(dir, 'photos', 'incoming', 'half-written'), 'x');
-    expect(await gallery.sweepBlobs()).toBe(1);
+    await writeFile(join(dir, 'photos', 'incoming', 'being-written'), 'x');
+    await age('incoming/half-written', 2);
+
+    expect(await gallery.sweepBlobs(hoursAgo(4), hoursAgo(1))).toBe(1);
     expect(existsSync(join(dir, 'photos', orphan.storagePath))).toBe(false);
-    expect(existsSync(join(dir, 'photos', 'incoming'))).toBe(false);
+    expect(existsSync(join(dir, 'photos', recent.storagePath))).toBe(true);
+    expect(existsSync(join(dir, 'photos', older.storagePath))).toBe(true);
+    expect(existsSync(join(dir, 'photos', 'incoming', 'half-written'))).toBe(false);
+    expect(existsSync(join(dir, 'photos', 'incoming', 'being-written'))).toBe(true);
+  });
+});
+
+describe('photo files gone or damaged on disk', () => {
+  it('are listed, and reading them is PHOTO_MISSING or PHOTO_CORRUPT naming the photo, not a path', async () => {
+    const subject = await gallery.subjects.create({ name: 'Damaged' });
+    const [missing, damaged, intact] = await gallery.enroll(subject.id, [{ bytes: await png(90, 1, 2) }, { bytes: await png(91, 3, 4) }, { bytes: await png(92, 5, 6) }], null);
+    await runJobs();
+    await blobs.remove(missing.photo.storagePath);
+    await truncate(join(dir, 'photos', damaged.photo.storagePath), 10);
+
+    expect(await gallery.photosWithoutFile(['READY'])).toEqual([missing.photo.id]);
+    const failure = (id: string) => gallery.photoFile(id).then(() => null, (error: Face3dError) => ({ code: error.code, message: error.message }));
+    expect(await failure(missing.photo.id)).toEqual({ code: 'PHOTO_MISSING', message: expect.stringContaining(missing.photo.id) });
+    expect(await failure(damaged.photo.id)).toEqual({ code: 'PHOTO_CORRUPT', message: expect.stringContaining(damaged.photo.id) });
+    for (const photo of [missing, damaged]) expect((await failure(photo.photo.id))!.message).not.toContain(dir);
+    expect(await failure(intact.photo.id)).toBeNull();
+    await gallery.deletePhoto(missing.photo.id);
+    await gallery.deletePhoto(damaged.photo.id);
   });
 });
 
