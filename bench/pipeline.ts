@@ -4,7 +4,8 @@
  * cost), one at a time through the service's micro-batcher (FACE3D_BATCH_MAX,
  * FACE3D_BATCH_DELAY_MS: what a lone request sees), and N images in flight through that batcher,
  * where a figure is wall time divided by images: throughput.
- *   npm run bench:pipeline -- [--root ../shared/datasets/lfw/dev] [--images 100] [--concurrency 8]
+ * Each identity network of `--networks` (feature-networks.ts) is measured in the same run, side by side.
+ *   npm run bench:pipeline -- [--root ../shared/datasets/lfw/dev] [--images 100] [--concurrency 8] [--networks faceres,fr-feature]
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -19,12 +20,12 @@ import { decodeImage } from '../src/inference/decode.js';
 import type { Detection } from '../src/inference/detect-decode.js';
 import { detectFaces, largestDetection } from '../src/inference/detector.js';
 import { faceTexture } from '../src/inference/face-texture.js';
-import { identityFeatures, identityRegion } from '../src/inference/identity.js';
+import { FEATURE_NETWORKS, featureNetworkSpec, featureRegion, featureVector, type FeatureNetworkSpec } from '../src/inference/feature-networks.js';
 import type { RgbImage } from '../src/inference/image.js';
 import { detectLandmarks, regionFromDetection } from '../src/inference/landmarks.js';
 import { analysePhoto, closeFaceNetworks, openFaceNetworks, type FaceNetworks } from '../src/inference/pipeline.js';
 
-const STAGES = ['decode', 'detect', 'landmarks (2 passes)', 'identity features (faceres)', 'UV texture warp', 'whole pipeline'] as const;
+const STAGES = ['decode', 'detect', 'landmarks (2 passes)', 'identity features', 'UV texture warp', 'whole pipeline'] as const;
 type StageName = (typeof STAGES)[number];
 type StageTimes = Record<StageName, number>;
 
@@ -32,6 +33,7 @@ interface Mode {
   readonly label: string;
   readonly batching: MicroBatcherOptions;
   readonly concurrency: number;
+  readonly network: FeatureNetworkSpec;
 }
 
 /** The pipeline's networks with the given batching (openFaceNetworks always takes the configured one). */
@@ -61,7 +63,7 @@ async function timeStages(networks: FaceNetworks, photos: readonly Uint8Array[],
     image,
     points: (await detectLandmarks(networks.landmarks, image, regionFromDetection(detection))).points,
   }));
-  const identity = await timed(landmarks.outputs, concurrency, ({ image, points }) => identityFeatures(networks.identity, image, identityRegion(points)));
+  const identity = await timed(landmarks.outputs, concurrency, ({ image, points }) => featureVector(networks.identity, image, featureRegion(networks.identity.spec, points)));
   const texture = await timed(landmarks.outputs, concurrency, ({ image, points }) => faceTexture(image, points));
   const whole = await timed(photos, concurrency, async (bytes) => {
     const { image, faces: [face] } = await analysePhoto(networks, bytes);
@@ -71,7 +73,7 @@ async function timeStages(networks: FaceNetworks, photos: readonly Uint8Array[],
     decode: decode.msPerImage,
     detect: detect.msPerImage,
     'landmarks (2 passes)': landmarks.msPerImage,
-    'identity features (faceres)': identity.msPerImage,
+    'identity features': identity.msPerImage,
     'UV texture warp': texture.msPerImage,
     'whole pipeline': whole.msPerImage,
   };
@@ -82,7 +84,7 @@ async function timeStages(networks: FaceNetworks, photos: readonly Uint8Array[],
 const WARM_UP_IMAGES = 8;
 
 async function measureMode(mode: Mode, photos: readonly Uint8Array[]): Promise<{ times: StageTimes; faces: number }> {
-  const networks = await openFaceNetworks(mode.batching);
+  const networks = await openFaceNetworks(mode.network, mode.batching);
   try {
     await timeStages(networks, photos.slice(0, WARM_UP_IMAGES), mode.concurrency);
     return await timeStages(networks, photos, mode.concurrency);
@@ -116,6 +118,7 @@ const { values } = parseArgs({
     root: { type: 'string', default: '../shared/datasets/lfw/dev' },
     images: { type: 'string', default: '100' },
     concurrency: { type: 'string', default: '8' },
+    networks: { type: 'string', default: Object.keys(FEATURE_NETWORKS).join(',') },
   },
 });
 if (!existsSync(values.root)) {
@@ -126,12 +129,12 @@ if (!existsSync(values.root)) {
 const { batchMax, batchDelayMs, threads } = config();
 const concurrency = Number(values.concurrency);
 const serviceBatching = { maxBatch: batchMax, maxDelayMs: batchDelayMs };
-const modes: Mode[] = [
-  { label: 'one at a time, unbatched', batching: { maxBatch: 1, maxDelayMs: 0 }, concurrency: 1 },
+const modes: Mode[] = values.networks.split(',').map(featureNetworkSpec).flatMap((network) => [
+  { label: `${network.name}: one at a time, unbatched`, batching: { maxBatch: 1, maxDelayMs: 0 }, concurrency: 1, network },
   // A lone request in the service: every network call waits out the batcher's delay for company.
-  { label: `one at a time, batcher (≤ ${batchMax}, ${batchDelayMs} ms wait)`, batching: serviceBatching, concurrency: 1 },
-  { label: `${concurrency} in flight, batcher (≤ ${batchMax}, ${batchDelayMs} ms wait)`, batching: serviceBatching, concurrency },
-];
+  { label: `${network.name}: one at a time, batcher (≤ ${batchMax}, ${batchDelayMs} ms wait)`, batching: serviceBatching, concurrency: 1, network },
+  { label: `${network.name}: ${concurrency} in flight, batcher (≤ ${batchMax}, ${batchDelayMs} ms wait)`, batching: serviceBatching, concurrency, network },
+]);
 const photos = await readPhotos(values.root, Number(values.images));
 const loadBefore = loadavg()[0];
 const results: { times: StageTimes; faces: number }[] = [];

@@ -1,5 +1,5 @@
 import type { Box, RgbImage } from './image.js';
-import { cropToImage, sampleRegion, wholeImageRegion } from './crop.js';
+import { cropToImage, sampleRegion, wholeImageRegion, type SquareRegion } from './crop.js';
 import { decodeDetections, weightedNonMaxSuppression, type Detection } from './detect-decode.js';
 import type { ImageNetwork } from './networks.js';
 
@@ -14,22 +14,34 @@ export interface DetectOptions {
 
 const DEFAULT_MIN_SCORE = 0.5;
 const DEFAULT_IOU = 0.3;
-
 /**
- * Finds every face: the photo is padded to a square (so faces keep their aspect) and scaled to the
- * detector's input. Returns detections in photo pixels, best first; an empty list when there is none.
+ * BlazeFace's anchors miss faces that fill the photo, as loosely cropped profiles do (14% of CFP's
+ * profile photos): a second look at the photo shrunk into a square twice its side finds them.
  */
-export async function detectFaces(network: ImageNetwork, image: RgbImage, options: DetectOptions = {}): Promise<Detection[]> {
-  const region = wholeImageRegion(image.width, image.height);
+const SECOND_LOOK_PADDING = 2;
+/**
+ * Full profiles score lower than frontal faces: when neither look reaches `minScore`, the best
+ * detection of both is taken down to this score. Blank, noise and tiny images stay below it
+ * (docs/BENCHMARKS.md §21).
+ */
+const PROFILE_MIN_SCORE = 0.4;
+
+/** The detector's outputs for the photo padded to a square `padding` times its longer side. */
+async function look(network: ImageNetwork, image: RgbImage, padding: number): Promise<{ region: SquareRegion; out: Readonly<Record<string, Float32Array>> }> {
+  const whole = wholeImageRegion(image.width, image.height);
+  const region = { ...whole, side: whole.side * padding };
   const input = sampleRegion(image, region, DETECTOR_INPUT_SIZE);
   for (let i = 0; i < input.length; i++) input[i] = input[i] / 127.5 - 1;
-  const out = await network.infer(input);
+  return { region, out: await network.infer(input) };
+}
+
+/** The faces of one look scoring at least `minScore`, in photo pixels, best first. */
+function facesOf({ region, out }: Awaited<ReturnType<typeof look>>, minScore: number, iou: number): Detection[] {
   const heads = [
     { logits: out.scores16, regressors: out.regressors16, stride: 16, anchorsPerCell: 2 },
     { logits: out.scores32, regressors: out.regressors32, stride: 32, anchorsPerCell: 6 },
   ];
-  const raw = decodeDetections(heads, DETECTOR_INPUT_SIZE, options.minScore ?? DEFAULT_MIN_SCORE);
-  const merged = weightedNonMaxSuppression(raw, options.iouThreshold ?? DEFAULT_IOU);
+  const merged = weightedNonMaxSuppression(decodeDetections(heads, DETECTOR_INPUT_SIZE, minScore), iou);
   const toImage = (x: number, y: number) => cropToImage(region, DETECTOR_INPUT_SIZE, x, y);
   return merged.map((d) => {
     const topLeft = toImage(d.box.x, d.box.y);
@@ -37,6 +49,26 @@ export async function detectFaces(network: ImageNetwork, image: RgbImage, option
     const box: Box = { x: topLeft.x, y: topLeft.y, width: bottomRight.x - topLeft.x, height: bottomRight.y - topLeft.y };
     return { box, score: d.score, keypoints: d.keypoints.map((p) => toImage(p.x, p.y)) };
   });
+}
+
+/**
+ * Finds every face: the photo is padded to a square (so faces keep their aspect) and scaled to the
+ * detector's input. Without a face there, a second, zoomed-out look (faces filling the photo), and
+ * then the best single detection of both looks above the profile bar. Returns detections in photo
+ * pixels, best first; an empty list when there is none.
+ */
+export async function detectFaces(network: ImageNetwork, image: RgbImage, options: DetectOptions = {}): Promise<Detection[]> {
+  const minScore = options.minScore ?? DEFAULT_MIN_SCORE;
+  const iou = options.iouThreshold ?? DEFAULT_IOU;
+  const first = await look(network, image, 1);
+  const found = facesOf(first, minScore, iou);
+  if (found.length > 0) return found;
+  const second = await look(network, image, SECOND_LOOK_PADDING);
+  const zoomedOut = facesOf(second, minScore, iou);
+  if (zoomedOut.length > 0) return zoomedOut;
+  const profileBar = Math.min(minScore, PROFILE_MIN_SCORE);
+  const best = [...facesOf(first, profileBar, iou), ...facesOf(second, profileBar, iou)].sort((x, y) => y.score - x.score)[0];
+  return best ? [best] : [];
 }
 
 export function boxArea(box: Box): number {

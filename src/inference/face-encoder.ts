@@ -8,6 +8,7 @@ import { config } from '../config.js';
 import type { RgbImage } from './image.js';
 import { analyseImage, closeFaceNetworks, openFaceNetworks, type AnalyseOptions, type AnalysedFace, type FaceNetworks } from './pipeline.js';
 import { wrapNetwork, type Network } from './networks.js';
+import { bundleFeatureNetwork } from './feature-networks.js';
 import { loadModel } from './onnx-runtime.js';
 import { faceTexture, TEXTURE_SIZE } from './face-texture.js';
 import { loadBundle, uvTextureSize, type Bundle } from '../morphable/bundle.js';
@@ -50,7 +51,9 @@ export class FaceEncoder {
     const bundle = await loadBundle(bundleDir);
     const regressor = bundle.manifest.regressor;
     if (!regressor) throw new Face3dError('MODEL_UNAVAILABLE', `bundle ${bundle.manifest.id} has no trained regressor`);
-    const [networks, headModel] = await Promise.all([openFaceNetworks(), loadModel(join(bundleDir, regressorFile ?? regressor.file))]);
+    const identity = bundleFeatureNetwork(bundle.manifest.preprocessing);
+    if (identity.dim !== regressor.inputDim) throw new Face3dError('MODEL_UNAVAILABLE', `bundle ${bundle.manifest.id}: its regressor reads ${regressor.inputDim} values, ${identity.name} gives ${identity.dim}`);
+    const [networks, headModel] = await Promise.all([openFaceNetworks(identity), loadModel(join(bundleDir, regressorFile ?? regressor.file))]);
     return new FaceEncoder(bundle, networks, wrapNetwork(`${bundle.manifest.id}/regressor`, headModel, [regressor.inputDim]));
   }
 
@@ -60,7 +63,7 @@ export class FaceEncoder {
 
   /** The largest face (or every face), each with its regressed identity vector, pose and expression. */
   async encode(image: RgbImage, options: AnalyseOptions = {}): Promise<EncodedFace[]> {
-    const faces = await analyseImage(this.networks, image, { ...options, framing: this.bundle.manifest.preprocessing.identityFraming as AnalyseOptions['framing'] });
+    const faces = await analyseImage(this.networks, image, options);
     return Promise.all(faces.map((face) => this.encodeFace(face)));
   }
 

@@ -1,7 +1,5 @@
-import type { RgbImage } from './image.js';
-import { sampleRegion, type SquareRegion } from './crop.js';
+import type { SquareRegion } from './crop.js';
 import { FACEMESH_LANDMARKS } from '../morphable/facemesh-topology.js';
-import type { ImageNetwork } from './networks.js';
 
 /**
  * Framing of the identity network's crop, relative to the face's own landmarks so that it does not
@@ -16,10 +14,6 @@ export interface IdentityFraming {
   readonly side: number;
   readonly level: boolean;
 }
-
-/** HSE FaceRes (MobileNet, 1024-d): 224x224, BGR 0..255 minus the ImageNet channel means. */
-export const IDENTITY_INPUT_SIZE = 224;
-const BGR_MEAN = [103.939, 116.779, 123.68] as const;
 
 /** Chosen on pairs of LFW *train* people (tools/identity/tune-framing.ts), never on the dev pairs. */
 export const DEFAULT_IDENTITY_FRAMING: IdentityFraming = { offset: -0.29, side: 4.06, level: true };
@@ -61,21 +55,4 @@ export function identityRegion(points: Float32Array, framing: IdentityFraming = 
     side: framing.side * frame.size,
     angle,
   };
-}
-
-/** The identity network's input for one face: the crop in BGR with the channel means removed. */
-export function identityInput(image: RgbImage, region: SquareRegion): Float32Array {
-  const rgb = sampleRegion(image, region, IDENTITY_INPUT_SIZE);
-  for (let i = 0; i < rgb.length; i += 3) {
-    const r = rgb[i];
-    rgb[i] = rgb[i + 2] - BGR_MEAN[0];
-    rgb[i + 1] -= BGR_MEAN[1];
-    rgb[i + 2] = r - BGR_MEAN[2];
-  }
-  return rgb;
-}
-
-export async function identityFeatures(network: ImageNetwork, image: RgbImage, region: SquareRegion): Promise<Float32Array> {
-  const out = await network.infer(identityInput(image, region));
-  return out.embedding;
 }

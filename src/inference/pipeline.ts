@@ -4,8 +4,8 @@ import type { SquareRegion } from './crop.js';
 import { centralDetection, detectFaces, DETECTOR_INPUT_SIZE, largestDetection, type DetectOptions } from './detector.js';
 import type { Detection } from './detect-decode.js';
 import { detectLandmarks, LANDMARK_INPUT_SIZE, regionFromDetection, type FaceLandmarks } from './landmarks.js';
-import { identityFeatures, identityRegion, IDENTITY_INPUT_SIZE, type IdentityFraming } from './identity.js';
 import { openNetwork, type ImageNetwork } from './networks.js';
+import { DEFAULT_FEATURE_NETWORK, FEATURE_NETWORKS, featureRegion, featureVector, openFeatureNetwork, type FeatureNetwork, type FeatureNetworkSpec } from './feature-networks.js';
 import type { MicroBatcherOptions } from './batcher.js';
 
 /** Everything the face stages learn about one face. */
@@ -22,21 +22,25 @@ export interface AnalysedFace {
 export interface FaceNetworks {
   readonly detector: ImageNetwork;
   readonly landmarks: ImageNetwork;
-  readonly identity: ImageNetwork;
+  /** The bundle's identity network with its crop and normalisation (feature-networks.ts). */
+  readonly identity: FeatureNetwork;
 }
 
-/** `batching` overrides FACE3D_BATCH_MAX / FACE3D_BATCH_DELAY_MS (benchmarks compare both). */
-export async function openFaceNetworks(batching?: MicroBatcherOptions): Promise<FaceNetworks> {
-  const [detector, landmarks, identity] = await Promise.all([
+/**
+ * `identity`: the bundle's network (manifest `preprocessing.featureNetwork`).
+ * `batching` overrides FACE3D_BATCH_MAX / FACE3D_BATCH_DELAY_MS (benchmarks compare both).
+ */
+export async function openFaceNetworks(identity: FeatureNetworkSpec = FEATURE_NETWORKS[DEFAULT_FEATURE_NETWORK], batching?: MicroBatcherOptions): Promise<FaceNetworks> {
+  const [detector, landmarks, features] = await Promise.all([
     openNetwork('blazeface', DETECTOR_INPUT_SIZE, batching),
     openNetwork('facemesh', LANDMARK_INPUT_SIZE, batching),
-    openNetwork('faceres', IDENTITY_INPUT_SIZE, batching),
+    openFeatureNetwork(identity, batching),
   ]);
-  return { detector, landmarks, identity };
+  return { detector, landmarks, identity: features };
 }
 
 export async function closeFaceNetworks(networks: FaceNetworks): Promise<void> {
-  await Promise.all([networks.detector.close(), networks.landmarks.close(), networks.identity.close()]);
+  await Promise.all([networks.detector.close(), networks.landmarks.close(), networks.identity.network.close()]);
 }
 
 /** A caller-given face box stands in for a detection (the seed used datasets' boxes this way). */
@@ -55,13 +59,12 @@ export interface AnalyseOptions extends DetectOptions {
   readonly allFaces?: boolean;
   /** Which face is "the" face: the largest (default), or the one nearest the centre (centred portraits). */
   readonly select?: 'largest' | 'central';
-  readonly framing?: IdentityFraming;
 }
 
-export async function analyseDetection(networks: FaceNetworks, image: RgbImage, detection: Detection, framing?: IdentityFraming): Promise<AnalysedFace> {
+export async function analyseDetection(networks: FaceNetworks, image: RgbImage, detection: Detection): Promise<AnalysedFace> {
   const landmarks = await detectLandmarks(networks.landmarks, image, regionFromDetection(detection));
-  const region = identityRegion(landmarks.points, framing);
-  const features = await identityFeatures(networks.identity, image, region);
+  const region = featureRegion(networks.identity.spec, landmarks.points);
+  const features = await featureVector(networks.identity, image, region);
   return { box: detection.box, score: detection.score, keypoints: detection.keypoints, landmarks, features, identityRegion: region };
 }
 
@@ -75,7 +78,7 @@ export async function analyseImage(networks: FaceNetworks, image: RgbImage, opti
     const chosen = options.select === 'central' ? centralDetection(found, image.width, image.height) : largestDetection(found);
     detections = options.allFaces ? found : chosen ? [chosen] : [];
   }
-  return Promise.all(detections.map((d) => analyseDetection(networks, image, d, options.framing)));
+  return Promise.all(detections.map((d) => analyseDetection(networks, image, d)));
 }
 
 export async function analysePhoto(networks: FaceNetworks, bytes: Uint8Array, options: AnalyseOptions = {}): Promise<{ image: RgbImage; faces: AnalysedFace[] }> {

@@ -20,7 +20,7 @@ import { expressionRemover, fitConfidence, fitPose, SHAPE_FIT_LAMBDA } from '../
 import { BUNDLE_FORMAT_VERSION, writeLinearModel, writeManifest, type BundleManifest, type LinearModel } from '../../src/morphable/bundle.js';
 import { FACEMESH_LANDMARKS, FACEMESH_VERTEX_COUNT } from '../../src/morphable/facemesh-topology.js';
 import { imageToModelSpace } from '../../src/mesh/mesh.js';
-import { DEFAULT_IDENTITY_FRAMING } from '../../src/inference/identity.js';
+import { featureNetworkSpec } from '../../src/inference/feature-networks.js';
 import { TEXTURE_SIZE } from '../../src/inference/face-texture.js';
 import { loadExtraction, MASK_BYTES, POINT_VALUES, TEXTURE_BYTES } from '../extract/cache.js';
 import { readPeopleList, saveLabels, type PersonLabel } from './labels.js';
@@ -160,6 +160,8 @@ log(`label split-half reliability R²: shape ${shapeReliability.r2.toFixed(3)}, 
 // 7. Write the bundle.
 const shapeModel = asLinearModel(shapePca);
 const previous = await readFile(join(values.out!, 'manifest.json'), 'utf8').then((t) => JSON.parse(t) as BundleManifest, () => undefined);
+const featureSpec = featureNetworkSpec(extraction.featureNetwork);
+const identityCrop = featureSpec.crop.kind === 'landmark-framing' ? { identityFraming: featureSpec.crop.framing } : {};
 const manifest: BundleManifest = {
   format: BUNDLE_FORMAT_VERSION,
   id: bundleId,
@@ -170,7 +172,8 @@ const manifest: BundleManifest = {
   shape: await writeLinearModel(values.out!, 'shape', shapeModel),
   expression: await writeLinearModel(values.out!, 'expression', { ...expressionModel, mean: Float32Array.from(meanShape) }),
   texture: { ...(await writeLinearModel(values.out!, 'texture', asLinearModel(texturePca))), size: textureSize },
-  preprocessing: { identityFraming: DEFAULT_IDENTITY_FRAMING, featureNetwork: 'faceres', uvTextureSize: TEXTURE_SIZE, symmetric },
+  // The identity network the extraction used: the regressor is trained on its features.
+  preprocessing: { ...identityCrop, featureNetwork: extraction.featureNetwork, uvTextureSize: TEXTURE_SIZE, symmetric },
   regressor: previous?.regressor,
   calibration: previous?.calibration,
   training: {

@@ -10,13 +10,19 @@ import type { Box } from '../../src/inference/image.js';
 import { LANDMARK_COUNT } from '../../src/inference/landmarks.js';
 import { TEXTURE_SIZE } from '../../src/inference/face-texture.js';
 
-export const CACHE_VERSION = 1;
-export const FEATURE_DIM = 1024;
+/** Version 2 names the identity network of the features; version 1 caches hold FaceRes's 1024 values. */
+export const CACHE_VERSION = 2;
+const VERSION_1_NETWORK = { featureNetwork: 'faceres', featureDim: 1024 } as const;
 export const POINT_VALUES = LANDMARK_COUNT * 3;
 export const TEXTURE_BYTES = TEXTURE_SIZE * TEXTURE_SIZE * 3;
 export const MASK_BYTES = TEXTURE_SIZE * TEXTURE_SIZE;
-const FLOATS_PER_PHOTO = POINT_VALUES + FEATURE_DIM;
 const BYTES_PER_PHOTO = TEXTURE_BYTES + MASK_BYTES;
+
+/** Which identity network (feature-networks.ts) filled the features, and their length. */
+export interface CachedFeatures {
+  readonly featureNetwork: string;
+  readonly featureDim: number;
+}
 
 export interface PhotoEntry {
   readonly path: string;
@@ -37,7 +43,7 @@ export interface ExtractedPhoto {
   readonly mask?: Uint8Array;
 }
 
-interface ShardIndex {
+interface ShardIndex extends Partial<CachedFeatures> {
   readonly version: number;
   readonly entries: PhotoEntry[];
 }
@@ -47,7 +53,8 @@ export function shardName(index: number): string {
 }
 
 /** Writes a shard; the index is renamed into place last, so a shard either exists whole or not at all. */
-export async function writeShard(dir: string, index: number, photos: readonly ExtractedPhoto[]): Promise<void> {
+export async function writeShard(dir: string, index: number, photos: readonly ExtractedPhoto[], network: CachedFeatures): Promise<void> {
+  const FLOATS_PER_PHOTO = POINT_VALUES + network.featureDim;
   const ok = photos.filter((p) => p.entry.status === 'ok');
   const floats = new Float32Array(ok.length * FLOATS_PER_PHOTO);
   const bytes = new Uint8Array(ok.length * BYTES_PER_PHOTO);
@@ -60,7 +67,7 @@ export async function writeShard(dir: string, index: number, photos: readonly Ex
   const name = shardName(index);
   await writeFile(join(dir, `${name}.f32`), floats);
   await writeFile(join(dir, `${name}.u8`), bytes);
-  const indexFile: ShardIndex = { version: CACHE_VERSION, entries: photos.map((p) => p.entry) };
+  const indexFile: ShardIndex = { version: CACHE_VERSION, ...network, entries: photos.map((p) => p.entry) };
   await writeFile(join(dir, `${name}.json.tmp`), JSON.stringify(indexFile));
   await rename(join(dir, `${name}.json.tmp`), join(dir, `${name}.json`));
 }
@@ -70,7 +77,7 @@ export function shardExists(dir: string, index: number): boolean {
 }
 
 /** Every photo of an extraction, in dataset order; arrays hold the `ok` photos only, in order. */
-export interface Extraction {
+export interface Extraction extends CachedFeatures {
   readonly entries: PhotoEntry[];
   /** For each `ok` photo, its entry. */
   readonly faces: PhotoEntry[];
@@ -87,9 +94,13 @@ export async function loadExtraction(dir: string): Promise<Extraction> {
   const faces: PhotoEntry[] = [];
   const floatParts: Float32Array[] = [];
   const byteParts: Uint8Array[] = [];
+  let network: CachedFeatures | undefined;
   for (const name of names) {
     const index = JSON.parse(await readFile(join(dir, name), 'utf8')) as ShardIndex;
-    if (index.version !== CACHE_VERSION) throw new Error(`${name} is cache version ${index.version}, expected ${CACHE_VERSION}: extract again`);
+    if (index.version !== CACHE_VERSION && index.version !== 1) throw new Error(`${name} is cache version ${index.version}, expected ${CACHE_VERSION}: extract again`);
+    const shardNetwork: CachedFeatures = index.version === 1 ? VERSION_1_NETWORK : { featureNetwork: index.featureNetwork!, featureDim: index.featureDim! };
+    network ??= shardNetwork;
+    if (shardNetwork.featureNetwork !== network.featureNetwork) throw new Error(`${dir} mixes ${network.featureNetwork} and ${shardNetwork.featureNetwork} features: extract again into an empty folder`);
     const base = name.replace(/\.json$/, '');
     const f = await readFile(join(dir, `${base}.f32`));
     floatParts.push(new Float32Array(f.buffer, f.byteOffset, f.byteLength / 4));
@@ -97,9 +108,11 @@ export async function loadExtraction(dir: string): Promise<Extraction> {
     entries.push(...index.entries);
     faces.push(...index.entries.filter((e) => e.status === 'ok'));
   }
+  const { featureDim } = network!;
+  const FLOATS_PER_PHOTO = POINT_VALUES + featureDim;
   const n = faces.length;
   const points = new Float32Array(n * POINT_VALUES);
-  const features = new Float32Array(n * FEATURE_DIM);
+  const features = new Float32Array(n * featureDim);
   const textures = new Uint8Array(n * TEXTURE_BYTES);
   const masks = new Uint8Array(n * MASK_BYTES);
   let row = 0;
@@ -107,10 +120,10 @@ export async function loadExtraction(dir: string): Promise<Extraction> {
     const bytes = byteParts[part];
     for (let i = 0; i < floats.length / FLOATS_PER_PHOTO; i++, row++) {
       points.set(floats.subarray(i * FLOATS_PER_PHOTO, i * FLOATS_PER_PHOTO + POINT_VALUES), row * POINT_VALUES);
-      features.set(floats.subarray(i * FLOATS_PER_PHOTO + POINT_VALUES, (i + 1) * FLOATS_PER_PHOTO), row * FEATURE_DIM);
+      features.set(floats.subarray(i * FLOATS_PER_PHOTO + POINT_VALUES, (i + 1) * FLOATS_PER_PHOTO), row * featureDim);
       textures.set(bytes.subarray(i * BYTES_PER_PHOTO, i * BYTES_PER_PHOTO + TEXTURE_BYTES), row * TEXTURE_BYTES);
       masks.set(bytes.subarray(i * BYTES_PER_PHOTO + TEXTURE_BYTES, (i + 1) * BYTES_PER_PHOTO), row * MASK_BYTES);
     }
   });
-  return { entries, faces, points, features, textures, masks };
+  return { ...network!, entries, faces, points, features, textures, masks };
 }

@@ -1,8 +1,10 @@
 /**
- * npm run train:extract -- --root <folder-per-person dataset> [--out <cache dir>]  [--shard 256] [--face-select central|largest]
+ * npm run train:extract -- --root <folder-per-person dataset> [--out <cache dir>]  [--shard 256] [--face-select central|largest] [--network fr-feature]
  * Runs decode → detect → landmarks → identity features → UV texture over every photo and caches
  * (the face nearest the centre by default: datasets such as LFW are centred portraits)
- * the results (tools/extract/cache.ts). Resumable: finished shards are skipped.
+ * the results (tools/extract/cache.ts). `--network` names the identity network from the table in
+ * src/inference/feature-networks.ts (default: the one new bundles are built on); the bundle and the
+ * regressor built from this cache inherit it. Resumable: finished shards are skipped.
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
@@ -12,6 +14,7 @@ import { listPeople } from '../../src/dataset/folder-dataset.js';
 import { decodeImage } from '../../src/inference/decode.js';
 import { faceTexture } from '../../src/inference/face-texture.js';
 import { analyseImage, closeFaceNetworks, openFaceNetworks, type FaceNetworks } from '../../src/inference/pipeline.js';
+import { DEFAULT_FEATURE_NETWORK, featureNetworkSpec } from '../../src/inference/feature-networks.js';
 import { errorRecord } from '../../src/cli/output.js';
 import { mapConcurrent } from '../../src/concurrency.js';
 import { shardExists, writeShard, type ExtractedPhoto } from './cache.js';
@@ -23,6 +26,7 @@ const { values } = parseArgs({
     shard: { type: 'string', default: '256' },
     concurrency: { type: 'string', default: '4' },
     'face-select': { type: 'string', default: 'central' },
+    network: { type: 'string', default: DEFAULT_FEATURE_NETWORK },
   },
 });
 if (!values.root) {
@@ -34,6 +38,7 @@ const out = resolve(values.out ?? join('.cache', 'extract', basename(root)));
 const shardSize = Number(values.shard);
 const concurrency = Number(values.concurrency);
 const select = values['face-select'] === 'largest' ? 'largest' : 'central';
+const identity = featureNetworkSpec(values.network);
 
 async function extractPhoto(networks: FaceNetworks, path: string, person: string): Promise<ExtractedPhoto> {
   try {
@@ -60,13 +65,13 @@ const bar = new cliProgress.SingleBar({ format: 'extract [{bar}] {value}/{total}
 bar.start(photos.length, 0, { rate: '0.0' });
 const started = Date.now();
 let done = 0;
-const networks = await openFaceNetworks();
+const networks = await openFaceNetworks(identity);
 try {
   for (let s = 0; s < shards; s++) {
     const batch = photos.slice(s * shardSize, (s + 1) * shardSize);
     if (!shardExists(out, s)) {
       const extracted = await mapConcurrent(batch, concurrency, (p) => extractPhoto(networks, p.path, p.person));
-      await writeShard(out, s, extracted);
+      await writeShard(out, s, extracted, { featureNetwork: identity.name, featureDim: identity.dim });
       done += batch.length;
     }
     bar.increment(batch.length, { rate: (done / Math.max(1e-3, (Date.now() - started) / 1000)).toFixed(1) });
@@ -75,4 +80,4 @@ try {
   bar.stop();
   await closeFaceNetworks(networks);
 }
-console.log(`extracted ${photos.length} photos of ${root} into ${out}`);
+console.log(`extracted ${photos.length} photos of ${root} into ${out} (identity features: ${identity.name})`);

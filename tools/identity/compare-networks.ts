@@ -19,7 +19,8 @@ import { listPeople, samplePairs } from '../../src/dataset/folder-dataset.js';
 import { parseLfwPairs, type ImagePair } from '../../src/eval/pairs.js';
 import { sampleRegion, type SquareRegion } from '../../src/inference/crop.js';
 import type { RgbImage } from '../../src/inference/image.js';
-import { DEFAULT_IDENTITY_FRAMING, IDENTITY_INPUT_SIZE, identityInput, identityRegion, type IdentityFraming } from '../../src/inference/identity.js';
+import { DEFAULT_IDENTITY_FRAMING, identityRegion, type IdentityFraming } from '../../src/inference/identity.js';
+import { FEATURE_NETWORKS, featureInput } from '../../src/inference/feature-networks.js';
 import { imageDims, wrapNetwork, type ImageNetwork } from '../../src/inference/networks.js';
 import { loadModel } from '../../src/inference/onnx-runtime.js';
 import { closeFaceNetworks, openFaceNetworks } from '../../src/inference/pipeline.js';
@@ -49,10 +50,10 @@ function rgbCrop(scale: number): InputMaker {
   };
 }
 
-/** The service's own FaceRes input (BGR minus the ImageNet means). */
+/** The service's own FaceRes input (the network table's normalisation). */
 const faceresInput: InputMaker = (image, region, size) => {
-  if (size !== IDENTITY_INPUT_SIZE) throw new RangeError(`FaceRes input is ${IDENTITY_INPUT_SIZE}, the manifest says ${size}`);
-  return identityInput(image, region);
+  if (size !== FEATURE_NETWORKS.faceres.inputSize) throw new RangeError(`FaceRes input is ${FEATURE_NETWORKS.faceres.inputSize}, the manifest says ${size}`);
+  return featureInput(FEATURE_NETWORKS.faceres, image, region);
 };
 
 /** Each network's preprocessing as ../shared/NOTES-face-networks.md found it to work. */
@@ -184,7 +185,7 @@ async function alignTestSets(lfw: string, trainPairsPerKind: number, seed: numbe
   const trainRoot = join(lfw, 'train');
   const devPairs = parseLfwPairs(await readFile(join(lfw, 'pairsDevTest.txt'), 'utf8')).pairs;
   const trainPairs = samplePairs(await listPeople(trainRoot), trainPairsPerKind, seed);
-  const networks = await openFaceNetworks();
+  const networks = await openFaceNetworks(FEATURE_NETWORKS.faceres);
   try {
     const dev = { pairs: devPairs, photos: await alignPhotos(devRoot, photosOf(devPairs), networks, select) };
     const train = { pairs: trainPairs, photos: await alignPhotos(trainRoot, photosOf(trainPairs), networks, select) };
@@ -209,7 +210,7 @@ function markdownTable(results: readonly NetworkResult[], centreCrop: DevResult 
     '| network | dim | framing (chosen on train) | train acc. % | dev acc. % | dev 10-fold % | dev AUC | + mirror acc. % | + mirror 10-fold % | + mirror AUC | ms/crop |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
     ...results.map((r) => row(`${r.name} (${r.inputSize}²)`, framingText(r.framing), percent(r.trainAccuracy), r)),
-    ...(centreCrop ? [row(`faceres (${IDENTITY_INPUT_SIZE}²), NOTES centre crop`, 'side 147 px at (125, 117), no detection', '–', centreCrop)] : []),
+    ...(centreCrop ? [row(`faceres (${FEATURE_NETWORKS.faceres.inputSize}²), NOTES centre crop`, 'side 147 px at (125, 117), no detection', '–', centreCrop)] : []),
   ].join('\n');
 }
 

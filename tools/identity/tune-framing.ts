@@ -10,7 +10,8 @@ import { listPeople, samplePairs } from '../../src/dataset/folder-dataset.js';
 import { decodeImage } from '../../src/inference/decode.js';
 import { detectFaces, largestDetection } from '../../src/inference/detector.js';
 import { detectLandmarks, regionFromDetection } from '../../src/inference/landmarks.js';
-import { DEFAULT_IDENTITY_FRAMING, identityFeatures, identityRegion, type IdentityFraming } from '../../src/inference/identity.js';
+import { DEFAULT_IDENTITY_FRAMING, identityRegion, type IdentityFraming } from '../../src/inference/identity.js';
+import { FEATURE_NETWORKS, featureVector } from '../../src/inference/feature-networks.js';
 import { openFaceNetworks, closeFaceNetworks } from '../../src/inference/pipeline.js';
 import type { RgbImage } from '../../src/inference/image.js';
 import { cosineSimilarity } from '../../src/gallery/similarity.js';
@@ -21,7 +22,8 @@ if (!values.root) throw new Error('--root <folder-per-person dataset> is require
 const root = values.root;
 
 const pairs = samplePairs(await listPeople(root), Number(values.pairs), Number(values.seed));
-const networks = await openFaceNetworks();
+// The landmark framing is FaceRes's crop; five-point networks have a fixed reference instead.
+const networks = await openFaceNetworks(FEATURE_NETWORKS.faceres);
 const faces = new Map<string, { image: RgbImage; points: Float32Array } | null>();
 for (const path of new Set(pairs.flatMap((p) => [p.imageA, p.imageB]))) {
   const image = await decodeImage(await readFile(join(root, path)));
@@ -34,7 +36,7 @@ async function evaluate(framing: IdentityFraming): Promise<number> {
   const features = new Map<string, Float32Array>();
   const started = Date.now();
   for (const [path, face] of faces) {
-    if (face) features.set(path, await identityFeatures(networks.identity, face.image, identityRegion(face.points, framing)));
+    if (face) features.set(path, await featureVector(networks.identity, face.image, identityRegion(face.points, framing)));
   }
   const scored = pairs.map((p) => {
     const a = features.get(p.imageA);

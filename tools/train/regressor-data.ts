@@ -1,6 +1,5 @@
 /** Training rows for the regressor: one per photo of a labelled person, label = the person's pooled [α, β]. */
 import type { Extraction } from '../extract/cache.js';
-import { FEATURE_DIM } from '../extract/cache.js';
 import type { LabelFile } from '../bundle/labels.js';
 import type { Matrix } from '../../src/training/linear-algebra.js';
 import { shuffledIndices, type Random } from '../../src/training/random.js';
@@ -24,10 +23,11 @@ export function regressorRows(extraction: Extraction, labels: LabelFile, exclude
     }
   }
   const k = rows[0]?.label.length ?? 0;
-  const features = { rows: rows.length, cols: FEATURE_DIM, data: new Float32Array(rows.length * FEATURE_DIM) };
+  const dim = extraction.featureDim;
+  const features = { rows: rows.length, cols: dim, data: new Float32Array(rows.length * dim) };
   const y = { rows: rows.length, cols: k, data: new Float32Array(rows.length * k) };
   rows.forEach((r, i) => {
-    features.data.set(extraction.features.subarray(r.row * FEATURE_DIM, (r.row + 1) * FEATURE_DIM), i * FEATURE_DIM);
+    features.data.set(extraction.features.subarray(r.row * dim, (r.row + 1) * dim), i * dim);
     y.data.set(r.label, i * k);
   });
   return { features, labels: y, people: rows.map((r) => r.person) };

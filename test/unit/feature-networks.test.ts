@@ -1,0 +1,96 @@
+import { describe, expect, it } from '@jest/globals';
+import { existsSync } from 'node:fs';
+import {
+  bundleFeatureNetwork,
+  DEFAULT_FEATURE_NETWORK,
+  FEATURE_NETWORKS,
+  featureInput,
+  featureInputDims,
+  featureModelPath,
+  featureNetworkSpec,
+  featureRegion,
+  featureVector,
+  openFeatureNetwork,
+} from '../../src/inference/feature-networks.js';
+import type { RgbImage } from '../../src/inference/image.js';
+import { identityRegion } from '../../src/inference/identity.js';
+import { FACEMESH_UVS, FACEMESH_VERTEX_COUNT } from '../../src/morphable/facemesh-topology.js';
+import { Face3dError } from '../../src/errors.js';
+
+/** A photo of one colour. */
+function plainImage(r: number, g: number, b: number, size = 64): RgbImage {
+  const data = new Uint8Array(size * size * 3);
+  for (let i = 0; i < data.length; i += 3) [data[i], data[i + 1], data[i + 2]] = [r, g, b];
+  return { data, width: size, height: size };
+}
+
+/** A flat FaceMesh "face": the UV layout scaled to 100 pixels around (100, 100). */
+function layoutFace(): Float32Array {
+  const points = new Float32Array(FACEMESH_VERTEX_COUNT * 3);
+  for (let i = 0; i < FACEMESH_VERTEX_COUNT; i++) {
+    points[i * 3] = 100 + (FACEMESH_UVS[i * 2] - 0.5) * 100;
+    points[i * 3 + 1] = 100 + (FACEMESH_UVS[i * 2 + 1] - 0.5) * 100;
+  }
+  return points;
+}
+
+describe('the identity network table', () => {
+  it('names every network with a file that exists, its input and its output size', () => {
+    for (const spec of Object.values(FEATURE_NETWORKS)) {
+      expect(existsSync(featureModelPath(spec))).toBe(true);
+      expect(featureInputDims(spec).reduce((a, b) => a * b, 1)).toBe(spec.inputSize * spec.inputSize * 3);
+      expect(spec.dim).toBeGreaterThan(0);
+    }
+    expect(featureNetworkSpec(DEFAULT_FEATURE_NETWORK).name).toBe(DEFAULT_FEATURE_NETWORK);
+  });
+
+  it('reads a bundle\'s network from its manifest, FaceRes for bundles from before the table', () => {
+    expect(bundleFeatureNetwork({ featureNetwork: 'fr-feature' })).toBe(FEATURE_NETWORKS['fr-feature']);
+    expect(bundleFeatureNetwork({}).name).toBe('faceres');
+    const framing = { offset: 0, side: 3, level: false };
+    expect(bundleFeatureNetwork({ featureNetwork: 'faceres', identityFraming: framing }).crop).toEqual({ kind: 'landmark-framing', framing });
+  });
+
+  it('refuses an unknown network with a typed error', () => {
+    expect(() => featureNetworkSpec('no-such-net')).toThrow(Face3dError);
+    try {
+      featureNetworkSpec('no-such-net');
+    } catch (error) {
+      expect((error as Face3dError).code).toBe('MODEL_UNAVAILABLE');
+    }
+  });
+
+  it('normalises and lays out the crop as each network was trained', () => {
+    const image = plainImage(10, 20, 30);
+    const region = { centerX: 32, centerY: 32, side: 32, angle: 0 };
+    const faceres = featureInput(FEATURE_NETWORKS.faceres, image, region);
+    // NHWC, BGR minus the ImageNet means.
+    expect(Array.from(faceres.subarray(0, 3))).toEqual([30 - 103.939, 20 - 116.779, 10 - 123.68].map((v) => Math.fround(v)));
+    const fr = featureInput(FEATURE_NETWORKS['fr-feature'], image, region);
+    // NCHW planes of R, G, B as (x − 127) / 128.
+    const plane = 112 * 112;
+    expect([fr[0], fr[plane], fr[2 * plane]]).toEqual([(10 - 127) / 128, (20 - 127) / 128, (30 - 127) / 128].map((v) => Math.fround(v)));
+    expect(fr[plane - 1]).toBeCloseTo((10 - 127) / 128, 6);
+  });
+
+  it('crops by the landmark framing or by the five points, as the table says', () => {
+    const points = layoutFace();
+    expect(featureRegion(FEATURE_NETWORKS.faceres, points)).toEqual(identityRegion(points, FEATURE_NETWORKS.faceres.crop.framing));
+    const fivePoint = featureRegion(FEATURE_NETWORKS['fr-feature'], points);
+    expect(fivePoint.angle).toBeCloseTo(0, 1);
+    expect(fivePoint.side).toBeGreaterThan(30);
+    expect(fivePoint.side).toBeLessThan(200);
+  });
+
+  it('runs the default network on a real ONNX session: one embedding of the table\'s size', async () => {
+    const identity = await openFeatureNetwork(FEATURE_NETWORKS[DEFAULT_FEATURE_NETWORK], { maxBatch: 1, maxDelayMs: 0 });
+    try {
+      const image = plainImage(120, 100, 90, 160);
+      const vector = await featureVector(identity, image, featureRegion(identity.spec, layoutFace()));
+      expect(vector).toHaveLength(identity.spec.dim);
+      expect(vector.every(Number.isFinite)).toBe(true);
+    } finally {
+      await identity.network.close();
+    }
+  });
+});
