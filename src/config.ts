@@ -60,7 +60,22 @@ export interface Config {
    * Never the default: a plain `npm start` must not describe the server's insides to callers.
    */
   readonly debug: boolean;
+  /** Lowest level of the JSON log lines written (LOG_LEVEL). */
+  readonly logLevel: LogLevel;
+  /**
+   * FACE3D_METRICS_PORT: /metrics, /healthz and /readyz on a port of their own (0 picks one), with
+   * no key needed, for a network only Prometheus and the orchestrator reach; a worker serves them
+   * only there. Unset: /metrics is on the API port and needs an API key of any role.
+   */
+  readonly metricsPort: number | undefined;
+  /** Where the metrics port listens; default HOST. */
+  readonly metricsHost: string;
+  /** On SIGTERM, how long in-flight requests and running jobs may take before the process exits anyway. */
+  readonly drainTimeoutMs: number;
 }
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -203,6 +218,10 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigins: read.origins('FACE3D_CORS_ORIGINS'),
     production: env.NODE_ENV?.trim() === 'production',
     debug: read.oneOf('FACE3D_DEBUG', ['0', '1'], '0') === '1' || env.NODE_ENV?.trim() === 'development',
+    logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    metricsPort: env.FACE3D_METRICS_PORT?.trim() ? read.integer('FACE3D_METRICS_PORT', 0, 0, 65_535) : undefined,
+    metricsHost: read.matching('FACE3D_METRICS_HOST', /^[\w.:-]+$/, 'must be a host name or IP address', env.HOST?.trim() || '0.0.0.0'),
+    drainTimeoutMs: read.integer('FACE3D_DRAIN_MS', 30_000, 0, 3600_000),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return Object.freeze(loaded);

@@ -37,7 +37,13 @@ import { PhotoEvents } from './jobs/photo-events.js';
 import { openPhotoFolder, SWEEP_GRACE_MS } from './gallery/photo-folder.js';
 import { openDatabase, type Database } from './store/database.js';
 import { Face3dError } from './errors.js';
-import { Cleanups, errorLogger } from './lifecycle.js';
+import { Cleanups } from './lifecycle.js';
+import { identifyCaller } from './api/auth.js';
+import type { JobReport } from './jobs/enrollment-worker.js';
+import { graphqlOutcomePlugin, metricsRoute, observeRequests, probeRoutes } from './observability/http.js';
+import type { ThresholdInForce } from './observability/metrics.js';
+import { openObservability, urlOf, type Observability } from './observability/observability.js';
+import type { Readiness } from './observability/readiness.js';
 import { signInHint } from './auth/sign-in-hint.js';
 
 export interface ServerOptions {
@@ -54,6 +60,9 @@ export interface RunningServer {
   readonly worker: EnrollmentWorker;
   readonly recovery: RecoveryReport;
   readonly photoFiles: PhotoFilesReport;
+  /** FACE3D_METRICS_PORT's /metrics, /healthz and /readyz; undefined when unset. */
+  readonly operationsUrl: string | undefined;
+  /** Drains: readiness false first, then in-flight requests and running jobs finish (FACE3D_DRAIN_MS), then everything closes. */
   close(): Promise<void>;
 }
 
@@ -162,6 +171,7 @@ export interface Core {
   readonly feed: ChangeFeed;
   /** The gallery's photo folder, and its READY photos whose file is not there (start-up's check). */
   readonly photoFiles: PhotoFilesReport;
+  readonly store: GalleryStore;
 }
 
 export interface PhotoFilesReport {
@@ -187,6 +197,7 @@ export function describePhotoFiles(report: PhotoFilesReport): { summary: string;
 export interface CoreOptions {
   /** False for a process that only runs jobs (`face3d worker`): it searches nothing, so it loads no vectors. */
   readonly index?: boolean;
+  readonly onJobSettled?: (report: JobReport) => void;
 }
 
 function servedBundle(encoder: BundleEncoder) {
@@ -197,6 +208,11 @@ function servedBundle(encoder: BundleEncoder) {
     bundle: encoder.bundle,
     defaultThreshold: defaultThreshold(manifest.calibration),
   };
+}
+
+/** The threshold each served bundle applies now to an identify that names none (subject templates), for /metrics. */
+function thresholdsInForce(gallery: Gallery): ThresholdInForce[] {
+  return gallery.bundleIds.map((bundle) => ({ bundle, ...gallery.served(bundle).defaultThreshold }));
 }
 
 /** The gallery and its worker over an open database: indexes loaded, leftovers repaired, worker not started. */
@@ -233,6 +249,7 @@ export async function openCore(config: Config, database: Database, encoders: rea
       if (withIndex) for (const vector of [encoded, ...(encoded.otherVectors ?? [])]) gallery.indexFace(face.id, photo.subjectId, vector);
     },
     onError: logError,
+    onJobSettled: options.onJobSettled,
   });
   await vectors?.ensure(encoders.map(({ bundle: { manifest } }) => ({ id: manifest.id, dimension: manifest.shape.components + manifest.texture.components })));
   const feed = await ChangeFeed.fromNow(store, {
@@ -246,18 +263,19 @@ export async function openCore(config: Config, database: Database, encoders: rea
   await gallery.sweepBlobs(folder.claimedAt, new Date(Date.now() - SWEEP_GRACE_MS));
   const photoFiles = { folder: blobs.root, missing: await gallery.photosWithoutFile(['READY']) };
   if (config.adminKey) await keys.ensureBootstrapKey(config.adminKey);
-  return { services: { gallery, keys, events, config }, worker, recovery, feed, photoFiles };
+  return { services: { gallery, keys, events, config }, worker, recovery, feed, photoFiles, store };
 }
 
 /** Express + Apollo + graphql-ws on one HTTP server, listening. */
-async function serveHttp(services: ApiServices, logError: ErrorLogger): Promise<{ url: string; stop: () => Promise<void> }> {
+async function serveHttp(services: ApiServices, observability: Observability): Promise<{ url: string; stop: () => Promise<void> }> {
   const { config } = services;
+  const { logError, metrics, readiness } = observability;
   const limits: QueryLimits = { maxDepth: config.maxQueryDepth, maxCost: config.maxQueryCost };
   const schema = buildSchema();
   const formatError = createErrorFormatter(config.debug, logError);
   const app = express();
   app.disable('x-powered-by');
-  app.use(securityHeaders(), corsPolicy(config.corsOrigins));
+  app.use(observeRequests(metrics, observability.logger), securityHeaders(), corsPolicy(config.corsOrigins));
   const httpServer = createServer(app);
   const subscriptions = serveSubscriptions(httpServer, schema, services, limits, formatError);
   const apollo = new ApolloServer<RequestContext>({
@@ -267,7 +285,8 @@ async function serveHttp(services: ApiServices, logError: ErrorLogger): Promise<
     includeStacktraceInErrorResponses: config.debug,
     formatError,
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.drainTimeoutMs }),
+      graphqlOutcomePlugin(),
       queryLimitsPlugin(limits),
       serverStatePlugin(),
       nulCharacterPlugin(),
@@ -276,9 +295,14 @@ async function serveHttp(services: ApiServices, logError: ErrorLogger): Promise<
   });
   await apollo.start();
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok', bundle: services.gallery.bundleId });
-  });
+  app.use(probeRoutes({ readiness, bundle: () => services.gallery.bundleId }));
+  // With a metrics port of its own, /metrics is there only; here it needs an API key (Prometheus: authorization.credentials).
+  if (config.metricsPort === undefined) {
+    app.get('/metrics', metricsRoute(metrics, async (req) => {
+      const caller = await identifyCaller(req.headers.authorization, services.keys);
+      return caller.principal ? null : caller.problem;
+    }));
+  }
   app.use(['/graphql', '/photos', '/meshes'], rateLimiter(config.rateLimitPerMinute, services.keys));
   app.use(downloadRoutes(services, logError));
   app.use(
@@ -292,9 +316,7 @@ async function serveHttp(services: ApiServices, logError: ErrorLogger): Promise<
   app.use(uploadErrorHandler(logError));
 
   try {
-    const address = await listen(httpServer, config.port, config.host);
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    return { url: `http://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`, stop: () => apollo.stop() };
+    return { url: urlOf(await listen(httpServer, config.port, config.host)), stop: () => apollo.stop() };
   } catch (error) {
     await apollo.stop();
     throw error;
@@ -320,10 +342,14 @@ export async function openEncoders(config: Config, given: BundleEncoder | undefi
 }
 
 /** The database (migrated) and one encoder per served bundle, closed by `cleanups`. */
-async function openDatabaseAndEncoders(options: ServerOptions, cleanups: Cleanups): Promise<{ database: Database; encoders: BundleEncoder[] }> {
+async function openDatabaseAndEncoders(options: ServerOptions, cleanups: Cleanups, readiness: Readiness): Promise<{ database: Database; encoders: BundleEncoder[] }> {
   const database = await openDatabase(options.config.databaseUrl, { busyTimeoutMs: options.config.busyTimeoutMs });
   cleanups.push(() => database.close());
-  return { database, encoders: await openEncoders(options.config, options.encoder, cleanups) };
+  readiness.finish('migrations');
+  readiness.watchDatabase(() => database.prisma.$queryRawUnsafe('SELECT 1'));
+  const encoders = await openEncoders(options.config, options.encoder, cleanups);
+  readiness.finish('models');
+  return { database, encoders };
 }
 
 function logTo(options: ServerOptions): (line: string) => void {
@@ -333,18 +359,26 @@ function logTo(options: ServerOptions): (line: string) => void {
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { config } = options;
   const log = logTo(options);
-  const logError: ErrorLogger = errorLogger('face3d', log);
   const cleanups = new Cleanups();
   return cleanups.opening(async () => {
-    const { database, encoders } = await openDatabaseAndEncoders(options, cleanups);
-    const { services, worker, recovery, feed, photoFiles } = await openCore(config, database, encoders, logError);
-    cleanups.push(() => worker.stop());
+    const opened: { gallery?: Gallery } = {};
+    // First, so a probe of the metrics port sees the start-up's steps finish one by one.
+    const observability = await openObservability({ component: 'server', config, steps: ['migrations', 'models', 'index'], sink: options.log, listen, bundle: () => opened.gallery?.bundleId });
+    cleanups.push(observability.close);
+    const { database, encoders } = await openDatabaseAndEncoders(options, cleanups, observability.readiness);
+    const { services, worker, recovery, feed, photoFiles, store } = await openCore(config, database, encoders, observability.logError, { onJobSettled: observability.jobSettled });
+    const { gallery } = services;
+    opened.gallery = gallery;
+    observability.readiness.finish('index');
+    observability.metrics.attach({ store, gallery, thresholds: () => thresholdsInForce(services.gallery) });
     cleanups.push(() => feed.stop());
-    const http = await serveHttp(services, logError);
-    cleanups.push(http.stop);
+    const http = await serveHttp(services, observability);
+    cleanups.push(async () => {
+      observability.drain();
+      await Promise.all([http.stop(), observability.stopJobs(worker)]);
+    });
     if (config.workers > 0) worker.start();
     feed.start();
-    const { gallery } = services;
     const files = describePhotoFiles(photoFiles);
     if (files.warning) log(`face3d: ${files.warning}`);
     log(
@@ -352,13 +386,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         `jobs requeued ${recovery.requeued}, failed ${recovery.failed}, repaired ${recovery.enqueued}; ${files.summary})`,
     );
     log(await signInHint(config, services.keys, http.url));
-    return { url: http.url, gallery, worker, recovery, photoFiles, close: cleanups.run };
+    return { url: http.url, gallery, worker, recovery, photoFiles, operationsUrl: observability.operationsUrl, close: cleanups.run };
   });
 }
 
 export interface RunningWorker {
   readonly worker: EnrollmentWorker;
   readonly recovery: RecoveryReport;
+  /** FACE3D_METRICS_PORT's /metrics, /healthz and /readyz: how a worker reports; undefined when unset. */
+  readonly operationsUrl: string | undefined;
+  /** Drains: readiness false, running jobs finish (FACE3D_DRAIN_MS), then everything closes. */
   close(): Promise<void>;
 }
 
@@ -372,14 +409,21 @@ export async function startWorker(options: ServerOptions): Promise<RunningWorker
   const workers = Math.max(1, options.config.workers);
   const cleanups = new Cleanups();
   return cleanups.opening(async () => {
-    const { database, encoders } = await openDatabaseAndEncoders(options, cleanups);
-    const { worker, recovery } = await openCore({ ...options.config, workers }, database, encoders, errorLogger('face3d worker', log), { index: false });
-    cleanups.push(() => worker.stop());
+    const observability = await openObservability({ component: 'worker', config: options.config, steps: ['migrations', 'models'], sink: options.log, listen });
+    cleanups.push(observability.close);
+    const { database, encoders } = await openDatabaseAndEncoders(options, cleanups, observability.readiness);
+    const core = await openCore({ ...options.config, workers }, database, encoders, observability.logError, { index: false, onJobSettled: observability.jobSettled });
+    const { worker, recovery } = core;
+    observability.metrics.attach({ store: core.store });
+    cleanups.push(async () => {
+      observability.drain();
+      await observability.stopJobs(worker);
+    });
     worker.start();
     log(
       `face3d worker: running ${workers} job(s) at a time on ${database.kind} (bundles ${encoders.map((encoder) => encoder.bundleId).join(', ')}; ` +
         `jobs requeued ${recovery.requeued}, failed ${recovery.failed})`,
     );
-    return { worker, recovery, close: cleanups.run };
+    return { worker, recovery, operationsUrl: observability.operationsUrl, close: cleanups.run };
   });
 }

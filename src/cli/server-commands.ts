@@ -18,16 +18,23 @@ async function withKeys<T>(work: (keys: ApiKeyRepository) => Promise<T>): Promis
   }
 }
 
-/** Runs until SIGINT or SIGTERM, then lets running jobs finish and closes. */
+/**
+ * Runs until SIGINT or SIGTERM, then drains (readiness false, in-flight requests and running jobs
+ * finish within FACE3D_DRAIN_MS) and closes. Later signals are ignored: under `npm start` one
+ * Ctrl-C arrives twice (from the terminal and forwarded by npm), and the drain is bounded anyway.
+ */
 async function runUntilSignal(name: string, close: () => Promise<void>): Promise<void> {
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
-      process.stderr.write(`${name}: ${signal}: finishing running jobs and closing\n`);
+      process.stderr.write(`${name}: ${signal}: draining, then closing\n`);
+      process.on('SIGINT', ignore);
+      process.on('SIGTERM', ignore);
       close().then(resolve, (error: unknown) => {
         process.stderr.write(`${name}: close failed: ${error}\n`);
         process.exit(1);
       });
     };
+    const ignore = (): void => undefined;
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });

@@ -23,6 +23,7 @@ import { notFound, SubjectRepository } from './subject-repository.js';
 import type { GalleryStore } from './store.js';
 import type { PhotoRecord } from './records.js';
 import type { PhotoStatus } from '../store/enums.js';
+import { timeSearch } from '../observability/events.js';
 
 /** The part of a BundleEncoder the gallery and the enrollment worker use. */
 export interface FaceAnalyser {
@@ -309,7 +310,9 @@ export class Gallery {
     const served = this.served(probe.bundleId);
     const threshold = chooseThreshold(options.threshold, served.defaultThreshold);
     const vectors = this.deps.store.vectors;
-    const found = vectors ? await vectors.search(probe.bundleId, probe.vector, options.topK, options.mode) : served.index.search(probe, options.topK, options.mode);
+    const found = await timeSearch(probe.bundleId, async () =>
+      vectors ? vectors.search(probe.bundleId, probe.vector, options.topK, options.mode) : served.index.search(probe, options.topK, options.mode),
+    );
     const candidates = found.map((candidate) => ({ ...candidate, aboveThreshold: isMatch(candidate.similarity, threshold) }));
     return { candidates, unknown: isUnknown(candidates[0]?.similarity, threshold), threshold };
   }

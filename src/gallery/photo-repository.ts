@@ -8,6 +8,7 @@ import { toFaceRecord, toFaceVectorRecord, toPhotoRecord, type FaceRecord, type 
 import type { Db, GalleryStore } from './store.js';
 import { notFound } from './subject-repository.js';
 import { bytesToFloat32, float32ToBytes } from './vector-codec.js';
+import { currentRequestId } from '../observability/request-context.js';
 
 /** A photo whose bytes are already stored durably, about to be recorded. */
 export interface AcceptedPhoto {
@@ -92,6 +93,7 @@ export class PhotoRepository {
    * enrolled twice for a subject are one photo (the face box of the first enrollment stands).
    */
   async accept(subjectId: string, photos: readonly AcceptedPhoto[], faceBox: Box | null): Promise<AcceptResult[]> {
+    const requestId = currentRequestId();
     return this.store.transaction(async (tx) => {
       if (!(await tx.subject.findUnique({ where: { id: subjectId }, select: { id: true } }))) throw notFound('subject', subjectId);
       const results: AcceptResult[] = [];
@@ -102,7 +104,7 @@ export class PhotoRepository {
           continue;
         }
         const row = await tx.photo.create({
-          data: { ...photo, subjectId, faceBox: faceBox ? { ...faceBox } : Prisma.DbNull, jobs: { create: { kind: 'ENROLL' } } },
+          data: { ...photo, subjectId, faceBox: faceBox ? { ...faceBox } : Prisma.DbNull, jobs: { create: { kind: 'ENROLL', requestId } } },
         });
         results.push({ photo: toPhotoRecord(row), created: true });
       }

@@ -2,6 +2,7 @@ import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { config } from '../config.js';
 import { Face3dError } from '../errors.js';
 import type { RgbImage } from './image.js';
+import { timeStage } from '../observability/events.js';
 
 /** The photo formats we decode. HEIC (HEVC in HEIF) is refused: sharp's prebuilt libvips has no HEVC decoder. */
 export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'tiff' | 'avif';
@@ -122,7 +123,11 @@ async function checkHeader(input: Buffer, format: ImageFormat, maxPixels: number
  * IMAGE_TOO_LARGE (bytes or declared pixels over the limits), UNSUPPORTED_IMAGE (not one of
  * {@link ImageFormat}), CORRUPT_IMAGE (a supported format whose data cannot be decoded).
  */
-export async function decodeImage(bytes: Uint8Array, limits: Partial<DecodeLimits> = {}): Promise<RgbImage> {
+export function decodeImage(bytes: Uint8Array, limits: Partial<DecodeLimits> = {}): Promise<RgbImage> {
+  return timeStage('decode', () => decodeBytes(bytes, limits));
+}
+
+async function decodeBytes(bytes: Uint8Array, limits: Partial<DecodeLimits>): Promise<RgbImage> {
   const { maxBytes, maxPixels } = resolveLimits(limits);
   if (bytes.byteLength > maxBytes) {
     throw new Face3dError('IMAGE_TOO_LARGE', `image is ${mib(bytes.byteLength)}; the limit is ${mib(maxBytes)}`);

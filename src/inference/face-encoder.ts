@@ -17,6 +17,7 @@ import { downsampleTexture } from '../morphable/texture-space.js';
 import { symmetriseTexture } from '../morphable/symmetry.js';
 import type { EulerAngles } from '../morphable/procrustes.js';
 import { Face3dError } from '../errors.js';
+import { timeStage } from '../observability/events.js';
 
 export const DEFAULT_BUNDLE = 'lfw-facemesh';
 
@@ -64,7 +65,7 @@ export class FaceEncoder {
   /** The largest face (or every face), each with its regressed identity vector, pose and expression. */
   async encode(image: RgbImage, options: AnalyseOptions = {}): Promise<EncodedFace[]> {
     const faces = await analyseImage(this.networks, image, options);
-    return Promise.all(faces.map((face) => this.encodeFace(face)));
+    return Promise.all(faces.map((face) => timeStage('regress', () => this.encodeFace(face))));
   }
 
   private async encodeFace(face: AnalysedFace): Promise<EncodedFace> {

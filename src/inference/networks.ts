@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { config } from '../config.js';
 import { MicroBatcher, runModelOnBatch, type MicroBatcherOptions } from './batcher.js';
 import { loadModel, type Feeds, type OnnxModel, type Outputs } from './onnx-runtime.js';
+import { publishBatch } from '../observability/events.js';
 
 /**
  * One network as the stages see it: one item in (a square NHWC crop, or a feature vector), named
@@ -42,7 +43,10 @@ const OUTPUT_ALIASES: Readonly<Record<string, string>> = {
 
 export function wrapNetwork(name: string, model: OnnxModel, itemDims: readonly number[], batching?: MicroBatcherOptions): Network {
   const inputName = model.inputNames[0];
-  const batcher = new MicroBatcher<Feeds, Outputs>((items) => runModelOnBatch(model, items), batching);
+  const batcher = new MicroBatcher<Feeds, Outputs>((items) => {
+    publishBatch(name, items.length);
+    return runModelOnBatch(model, items);
+  }, batching);
   const expected = itemDims.reduce((a, b) => a * b, 1);
   return {
     name,

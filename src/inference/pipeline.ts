@@ -7,6 +7,7 @@ import { detectLandmarks, LANDMARK_INPUT_SIZE, regionFromDetection, type FaceLan
 import { openNetwork, type ImageNetwork } from './networks.js';
 import { DEFAULT_FEATURE_NETWORK, FEATURE_NETWORKS, featureRegion, featureVector, openFeatureNetwork, type FeatureNetwork, type FeatureNetworkSpec } from './feature-networks.js';
 import type { MicroBatcherOptions } from './batcher.js';
+import { timeStage } from '../observability/events.js';
 
 /** Everything the face stages learn about one face. */
 export interface AnalysedFace {
@@ -62,9 +63,9 @@ export interface AnalyseOptions extends DetectOptions {
 }
 
 export async function analyseDetection(networks: FaceNetworks, image: RgbImage, detection: Detection): Promise<AnalysedFace> {
-  const landmarks = await detectLandmarks(networks.landmarks, image, regionFromDetection(detection));
+  const landmarks = await timeStage('landmarks', () => detectLandmarks(networks.landmarks, image, regionFromDetection(detection)));
   const region = featureRegion(networks.identity.spec, landmarks.points);
-  const features = await featureVector(networks.identity, image, region);
+  const features = await timeStage('features', () => featureVector(networks.identity, image, region));
   return { box: detection.box, score: detection.score, keypoints: detection.keypoints, landmarks, features, identityRegion: region };
 }
 
@@ -74,7 +75,7 @@ export async function analyseImage(networks: FaceNetworks, image: RgbImage, opti
   if (options.faceBox) {
     detections = [detectionFromBox(options.faceBox)];
   } else {
-    const found = await detectFaces(networks.detector, image, options);
+    const found = await timeStage('detect', () => detectFaces(networks.detector, image, options));
     const chosen = options.select === 'central' ? centralDetection(found, image.width, image.height) : largestDetection(found);
     detections = options.allFaces ? found : chosen ? [chosen] : [];
   }

@@ -19,6 +19,7 @@ import { wrapNetwork, type Network } from './networks.js';
 import { loadModel } from './onnx-runtime.js';
 import { analyseImage, closeFaceNetworks, openFaceNetworks, type AnalyseOptions, type AnalysedFace, type FaceNetworks } from './pipeline.js';
 import { readSeedPreprocessing, seedNetworkInput, type SeedPreprocessing } from './seed-input.js';
+import { timeStage } from '../observability/events.js';
 
 /** The bounding box of the 68-point markup computed from FaceMesh's points (photo pixels, flat xyz). */
 export function dlib68Box(facemeshPoints: Float32Array): Box {
@@ -64,7 +65,7 @@ export class SeedEncoder {
 
   async encode(image: RgbImage, options: AnalyseOptions = {}): Promise<EncodedFace[]> {
     const faces = await analyseImage(this.networks, image, options);
-    return Promise.all(faces.map((face) => this.encodeFace(image, face)));
+    return Promise.all(faces.map((face) => timeStage('regress', () => this.encodeFace(image, face))));
   }
 
   private async encodeFace(image: RgbImage, face: AnalysedFace): Promise<EncodedFace> {

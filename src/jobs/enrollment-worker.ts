@@ -14,6 +14,7 @@ import type { IdentityVector } from '../inference/face-encoder.js';
 import type { Box, RgbImage } from '../inference/image.js';
 import { assertFiniteCoefficients } from '../gallery/coefficients.js';
 import type { ClaimedJob, JobRepository } from './job-repository.js';
+import { performance } from 'node:perf_hooks';
 
 export interface EnrollmentWorkerOptions {
   readonly jobs: JobRepository;
@@ -32,6 +33,19 @@ export interface EnrollmentWorkerOptions {
   readonly onPhotoChanged: (photo: PhotoRecord) => void;
   readonly onFaceEnrolled: (photo: PhotoRecord, face: FaceRecord, encoded: EncodedFaceRecord) => void;
   readonly onError?: (error: unknown) => void;
+  /** Once per job run, however it ended (its log line and metrics). */
+  readonly onJobSettled?: (report: JobReport) => void;
+}
+
+/** DONE; RETRY: queued again; FAILED: the photo failed; GONE: the photo was deleted meanwhile; ERROR: not settled (a database error), its lease will free it. */
+export type JobOutcome = 'DONE' | 'RETRY' | 'FAILED' | 'GONE' | 'ERROR';
+
+export interface JobReport {
+  readonly job: ClaimedJob;
+  readonly outcome: JobOutcome;
+  /** OK, or the typed code of the failure. */
+  readonly code: string;
+  readonly seconds: number;
 }
 
 /** Codes that say the photo itself is unusable: retrying cannot help. */
@@ -100,7 +114,7 @@ export class EnrollmentWorker {
         if (claimed) {
           this.inProgress.add(claimed.job.id);
           this.options.onPhotoChanged(claimed.photo);
-          await this.process(claimed.job, claimed.photo);
+          await this.run(claimed.job, claimed.photo);
         }
       } catch (error) {
         this.options.onError?.(error);
@@ -126,7 +140,20 @@ export class EnrollmentWorker {
     });
   }
 
-  private async process(job: ClaimedJob, photo: PhotoRecord): Promise<void> {
+  /** Processes the job and reports how it ended, also when processing throws. */
+  private async run(job: ClaimedJob, photo: PhotoRecord): Promise<void> {
+    const started = performance.now();
+    const report = (outcome: JobOutcome, code: string): void => this.options.onJobSettled?.({ job, outcome, code, seconds: (performance.now() - started) / 1000 });
+    try {
+      const { outcome, code } = await this.process(job, photo);
+      report(outcome, code);
+    } catch (error) {
+      report('ERROR', isFace3dError(error) ? error.code : 'INTERNAL');
+      throw error;
+    }
+  }
+
+  private async process(job: ClaimedJob, photo: PhotoRecord): Promise<{ outcome: JobOutcome; code: string }> {
     let encoded: EncodedFaceRecord;
     try {
       encoded = await this.encode(photo);
@@ -134,12 +161,14 @@ export class EnrollmentWorker {
       const failure = failureOf(error);
       const settled = await this.options.jobs.settleFailure(job, failure.error, failure.retryable);
       if (settled) this.options.onPhotoChanged(settled);
-      return;
+      const outcome = settled === null ? 'GONE' : settled.status === 'FAILED' ? 'FAILED' : 'RETRY';
+      return { outcome, code: failure.error.code };
     }
     const saved = await this.options.photos.saveFace(photo.id, job.id, encoded);
-    if (!saved) return;
+    if (!saved) return { outcome: 'GONE', code: 'OK' };
     this.options.onFaceEnrolled(saved.photo, saved.face, encoded);
     this.options.onPhotoChanged(saved.photo);
+    return { outcome: 'DONE', code: 'OK' };
   }
 
   private async encode(photo: PhotoRecord): Promise<EncodedFaceRecord> {

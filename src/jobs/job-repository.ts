@@ -13,6 +13,8 @@ export interface ClaimedJob {
   /** Including this one. */
   readonly attempts: number;
   readonly maxAttempts: number;
+  /** The x-request-id of the request that queued it; null for jobs queued by a repair or before ids were kept. */
+  readonly requestId: string | null;
 }
 
 export interface RecoveryReport {
@@ -23,6 +25,8 @@ export interface RecoveryReport {
   /** Unfinished photos that had no live job (never expected; repaired all the same). */
   readonly enqueued: number;
 }
+
+type RunnableJob = { id: string; photoId: string | null; status: string; attempts: number; maxAttempts: number; requestId: string | null };
 
 export const INTERRUPTED: PhotoError = { code: 'INTERNAL', message: 'processing was interrupted by a server restart too many times' };
 
@@ -44,7 +48,7 @@ export class JobRepository {
       if (count === 0) return null;
       const photo = await tx.photo.update({ where: { id: candidate.photoId! }, data: { status: 'PROCESSING' } });
       await this.store.recordChange(tx, 'Photo', 'UPDATE', [photo.id]);
-      const job = { id: candidate.id, photoId: candidate.photoId!, attempts: candidate.attempts + 1, maxAttempts: candidate.maxAttempts };
+      const job = { id: candidate.id, photoId: candidate.photoId!, attempts: candidate.attempts + 1, maxAttempts: candidate.maxAttempts, requestId: candidate.requestId };
       return { job, photo: toPhotoRecord(photo) };
     });
   }
@@ -53,11 +57,11 @@ export class JobRepository {
    * The oldest runnable job. PostgreSQL locks it and skips rows other workers hold, so workers on
    * many machines each take a different job without waiting; SQLite has one writer at a time.
    */
-  private async findRunnable(tx: Db, now: Date): Promise<{ id: string; photoId: string | null; status: string; attempts: number; maxAttempts: number } | null> {
+  private async findRunnable(tx: Db, now: Date): Promise<RunnableJob | null> {
     const where = { kind: 'ENROLL', photoId: { not: null }, OR: [{ status: 'QUEUED' }, { status: 'RUNNING', leaseUntil: { lt: now } }] };
     if (this.store.provider !== 'postgresql') return tx.job.findFirst({ where, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
-    const [row] = await tx.$queryRawUnsafe<{ id: string; photoId: string | null; status: string; attempts: number; maxAttempts: number }[]>(
-      `SELECT "id", "photoId", "status", "attempts", "maxAttempts" FROM "Job"
+    const [row] = await tx.$queryRawUnsafe<RunnableJob[]>(
+      `SELECT "id", "photoId", "status", "attempts", "maxAttempts", "requestId" FROM "Job"
        WHERE "kind" = 'ENROLL' AND "photoId" IS NOT NULL AND ("status" = 'QUEUED' OR ("status" = 'RUNNING' AND "leaseUntil" < $1))
        ORDER BY "createdAt", "id" LIMIT 1 FOR UPDATE SKIP LOCKED`,
       now,
