@@ -11,6 +11,7 @@ import { registerImportCommands } from './import-commands.js';
 import { registerEnrollCommand } from './enroll-command.js';
 import { registerGalleryCommands } from './gallery-commands.js';
 import { registerBackupCommands } from './backup-commands.js';
+import { registerSampleCommand } from './sample-command.js';
 import { registerCheckCommand } from './check-command.js';
 
 // A reader that stops early (`face3d subjects export | head`) is no failure of ours: stop quietly.
@@ -36,6 +37,7 @@ registerImportCommands(program);
 registerEnrollCommand(program);
 registerGalleryCommands(program);
 registerBackupCommands(program);
+registerSampleCommand(program);
 registerCheckCommand(program);
 
 try {

@@ -17,7 +17,7 @@ import { defaultViewerDir } from '../../src/api/viewer.js';
 import { FaceEncoder } from '../../src/inference/face-encoder.js';
 import type { RunningServer } from '../../src/server.js';
 import { chromiumAvailable, CHROMIUM_PATH, launchBrowser, signIn, type Browser } from '../../tools/viewer/browser.js';
-import { faceless, syntheticPeople, type SyntheticPerson } from '../../tools/viewer/synthetic-faces.js';
+import { faceless, syntheticPeople, type SyntheticPerson } from '../../src/morphable/synthetic-people.js';
 import { ADMIN_KEY, startTestServer } from '../helpers/api-server.js';
 
 /** Page globals used by the callbacks that run in the browser (tests compile without the DOM lib). */

@@ -1,7 +1,7 @@
 /**
  * POST /meshes/probe.<glb|ply> against a real server: the 3D face of a photo that is not enrolled
  * (the Verify page's dropped photos), with the API's key, limits and error codes, storing nothing.
- * Faces are rendered from our own 3DMM (tools/viewer/synthetic-faces.ts).
+ * Faces are rendered from our own 3DMM (src/morphable/synthetic-people.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { FaceEncoder } from '../../src/inference/face-encoder.js';
 import { readGlb } from '../../src/mesh/glb-reader.js';
 import { readPly } from '../../src/mesh/ply-reader.js';
 import type { RunningServer } from '../../src/server.js';
-import { faceless, syntheticPeople } from '../../tools/viewer/synthetic-faces.js';
+import { faceless, syntheticPeople } from '../../src/morphable/synthetic-people.js';
 import { ADMIN_KEY, createKeyThroughApi, startTestServer } from '../helpers/api-server.js';
 
 const MAX_IMAGE_BYTES = 200_000;

@@ -1,6 +1,6 @@
 /**
  * Screenshots of the web viewer for docs/, taken in headless Chromium against a real server whose
- * gallery holds only made-up people rendered from our own 3DMM (tools/viewer/synthetic-faces.ts),
+ * gallery holds only made-up people rendered from our own 3DMM (src/morphable/synthetic-people.ts),
  * so no dataset photo can appear in them. Run after `npm run build`:
  *   node dist/tools/viewer/screenshots.js [--out docs]
  * Writes viewer-subject.png (enrolled photos and the 3D template), viewer-identify.png and
@@ -16,7 +16,7 @@ import { loadConfig } from '../../src/config.js';
 import { FaceEncoder } from '../../src/inference/face-encoder.js';
 import { startServer } from '../../src/server.js';
 import { chromiumAvailable, CHROMIUM_PATH, launchBrowser, signIn } from './browser.js';
-import { syntheticPeople, type SyntheticPerson } from './synthetic-faces.js';
+import { syntheticPeople, type SyntheticPerson } from '../../src/morphable/synthetic-people.js';
 
 const PEOPLE = 4;
 const ENROLLED_PHOTOS = 3;

@@ -1,13 +1,14 @@
 /**
- * Made-up people for the viewer's tests and screenshots, rendered from our own 3DMM (never from a
- * dataset's photos): each person is one random identity (α, β drawn from the model's normal
- * prior), photographed as renders from a few angles on a plain background, as JPEG files.
+ * Made-up people for `face3d sample-photos`, the viewer's tests and screenshots, rendered from our
+ * own 3DMM (never from a dataset's photos): each person is one random identity (α, β drawn from
+ * the model's normal prior), photographed as renders from a few angles on a plain background, as
+ * JPEG files.
  */
 import sharp from 'sharp';
-import type { Bundle } from '../../src/morphable/bundle.js';
-import { reconstructMesh } from '../../src/morphable/reconstruct.js';
-import { renderMesh } from '../../src/mesh/render.js';
-import { mulberry32, randomNormal, type Random } from '../../src/training/random.js';
+import type { Bundle } from './bundle.js';
+import { reconstructMesh } from './reconstruct.js';
+import { renderMesh } from '../mesh/render.js';
+import { mulberry32, randomNormal, type Random } from '../training/random.js';
 
 export interface SyntheticPerson {
   readonly name: string;
