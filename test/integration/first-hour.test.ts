@@ -124,6 +124,16 @@ describe('face3d serve', () => {
   });
 });
 
+describe('serverInfo', () => {
+  it('counts every subject, with a face or not yet', async () => {
+    const key = 'a-counting-admin-key-0123456789abcdef';
+    const api = new ApiClient((await serve(join(root, 'counts'), { FACE3D_ADMIN_KEY: key })).url, key);
+    dataOf(await api.query('mutation { createSubject(input: { name: "No photo yet" }) { id } }'));
+    const counts = dataOf(await api.query<{ serverInfo: { subjects: number; enrolledFaces: number } }>('{ serverInfo { subjects enrolledFaces } }')).serverInfo;
+    expect(counts).toEqual({ subjects: 1, enrolledFaces: 0 });
+  });
+});
+
 describe('the CLI in scripts', () => {
   it('prints its version', async () => {
     const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
