@@ -45,6 +45,7 @@ import type { ThresholdInForce } from './observability/metrics.js';
 import { openObservability, urlOf, type Observability } from './observability/observability.js';
 import type { Readiness } from './observability/readiness.js';
 import { signInHint } from './auth/sign-in-hint.js';
+import { databaseName } from './store/database-name.js';
 
 export interface ServerOptions {
   readonly config: Config;
@@ -382,7 +383,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const files = describePhotoFiles(photoFiles);
     if (files.warning) log(`face3d: ${files.warning}`);
     log(
-      `face3d: serving ${http.url}/graphql (bundles ${gallery.bundleIds.join(', ')}, ${gallery.index.subjectCount} subjects, ${gallery.index.faceCount} faces; ` +
+      `face3d: serving ${http.url}/graphql (gallery ${databaseName(config.databaseUrl)}; bundles ${gallery.bundleIds.join(', ')}, ${gallery.index.subjectCount} subjects, ${gallery.index.faceCount} faces; ` +
         `jobs requeued ${recovery.requeued}, failed ${recovery.failed}, repaired ${recovery.enqueued}; ${files.summary})`,
     );
     log(await signInHint(config, services.keys, http.url));
@@ -421,7 +422,7 @@ export async function startWorker(options: ServerOptions): Promise<RunningWorker
     });
     worker.start();
     log(
-      `face3d worker: running ${workers} job(s) at a time on ${database.kind} (bundles ${encoders.map((encoder) => encoder.bundleId).join(', ')}; ` +
+      `face3d worker: running ${workers} job(s) at a time on gallery ${databaseName(options.config.databaseUrl)} (bundles ${encoders.map((encoder) => encoder.bundleId).join(', ')}; ` +
         `jobs requeued ${recovery.requeued}, failed ${recovery.failed})`,
     );
     return { worker, recovery, operationsUrl: observability.operationsUrl, close: cleanups.run };

@@ -68,11 +68,12 @@ describe('getting a key at start-up', () => {
     expect(dataOf(await new ApiClient(server.url, key).query<{ serverInfo: { bundle: string } }>('{ serverInfo { bundle } }')).serverInfo.bundle).toBe('lfw-facemesh');
   });
 
-  it('without any key, prints the command that makes one for this gallery; that command works as printed', async () => {
+  it('names its gallery; without any key, prints the command that makes one there; that command works as printed', async () => {
     const dir = join(root, 'no-key');
     const server = await serve(dir, { FACE3D_ADMIN_KEY: '' });
     const command = /no API keys yet, so every request is refused: make an admin key with `(DATABASE_URL=(\S+) npx face3d keys create --role admin)`/.exec(await logWith(server, 'no API keys yet'));
     expect(command?.[2]).toBe(`file:${join(dir, 'face3d.db')}`);
+    expect(server.banner).toContain(`(gallery file:${join(dir, 'face3d.db')}; bundles`);
 
     const created = await runCli(['keys', 'create', '--role', 'admin'], { DATABASE_URL: command![2] });
     expect(created.code).toBe(0);
