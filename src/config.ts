@@ -51,6 +51,12 @@ export interface Config {
   readonly jobLeaseMs: number;
   /** Requests per minute per API key (per client address without a valid key); 0: unlimited. */
   readonly rateLimitPerMinute: number;
+  /**
+   * FACE3D_PUBLIC_URL: where clients reach this server (`https://faces.example.com`, or with a
+   * path prefix behind a proxy), the start of every photo and mesh URL it hands out; unset: the
+   * request's Host header when it is a plain host[:port]. Without a trailing slash.
+   */
+  readonly publicUrl: string | undefined;
   /** Origins whose browser pages may call the API (CORS); empty: same-origin pages only. */
   readonly corsOrigins: readonly string[];
   /** NODE_ENV=production: no introspection. */
@@ -151,6 +157,23 @@ class EnvReader {
     return items.filter((item) => ORIGIN_PATTERN.test(item));
   }
 
+  /** An http(s) URL with no credentials, query or fragment; returned without its trailing slash. */
+  publicUrl(name: string): string | undefined {
+    const text = this.raw(name);
+    if (text === undefined) return undefined;
+    let url: URL | undefined;
+    try {
+      url = new URL(text);
+    } catch {
+      url = undefined;
+    }
+    if (!url || !['http:', 'https:'].includes(url.protocol) || url.username || url.password || url.search || url.hash || text.includes('?') || text.includes('#')) {
+      this.problems.push(`${name} must be an http(s) URL like https://faces.example.com or https://example.com/face3d (no query, fragment or credentials), got "${text}"`);
+      return undefined;
+    }
+    return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+  }
+
   oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
     const text = this.raw(name)?.toLowerCase();
     if (text === undefined) return fallback;
@@ -215,6 +238,7 @@ export function loadConfig(env: Env = process.env): Config {
     syncIntervalMs: read.integer('FACE3D_SYNC_MS', 1000, 50, 600_000),
     jobLeaseMs: read.integer('FACE3D_JOB_LEASE_MS', 60_000, 1000, 3600_000),
     rateLimitPerMinute: read.integer('FACE3D_RATE_LIMIT', 0, 0),
+    publicUrl: read.publicUrl('FACE3D_PUBLIC_URL'),
     corsOrigins: read.origins('FACE3D_CORS_ORIGINS'),
     production: env.NODE_ENV?.trim() === 'production',
     debug: read.oneOf('FACE3D_DEBUG', ['0', '1'], '0') === '1' || env.NODE_ENV?.trim() === 'development',

@@ -4,24 +4,27 @@
  * downloads, and /healthz. Start-up opens the database (migrating it), opens one encoder per
  * served bundle (FACE3D_BUNDLES), loads each bundle's vectors into its index, repairs what a previous process left unfinished, then starts the enrollment worker.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { GraphQLError, parse, validate, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import graphqlUploadExpress from 'graphql-upload/graphqlUploadExpress.mjs';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { createContext, type ApiServices, type RequestContext } from './api/context.js';
-import { downloadRoutes } from './api/downloads.js';
+import { downloadRoutes, requestBaseUrl } from './api/downloads.js';
 import { viewerRoutes } from './api/viewer.js';
 import { createErrorFormatter, errorBody, serverStatePlugin, type ErrorLogger } from './api/errors.js';
-import { assertWithinLimits, measureOperation, queryLimitsPlugin, type QueryLimits } from './api/limits.js';
+import type { QueryLimits } from './api/limits.js';
+import { extraValidationRules, operationGuardPlugin, PARSE_OPTIONS } from './api/operation-guard.js';
 import { buildSchema } from './api/schema.js';
-import { corsPolicy, nulCharacterPlugin, rateLimiter, securityHeaders } from './api/security.js';
+import { corsPolicy, RateLimit, rateLimiter, securityHeaders } from './api/security.js';
+import { checkedProcessRequest } from './api/uploads.js';
+import { subscriptionRules, type SubscriptionRules } from './api/websocket.js';
 import { ApiKeyRepository } from './auth/api-keys.js';
 import type { Config } from './config.js';
 import { defaultThreshold } from './gallery/decision.js';
@@ -67,6 +70,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** JSON bodies, multipart operations and WebSocket messages alike. */
+const MAX_BODY_BYTES = 1_000_000;
+
 /** Apollo's own CSRF rule, applied before a multipart body is read rather than after. */
 const PREFLIGHT_HEADERS = ['apollo-require-preflight', 'x-apollo-operation-name'];
 
@@ -78,12 +84,15 @@ function requirePreflightForMultipart(req: Request, res: Response, next: NextFun
   next();
 }
 
-/** Errors of the multipart parser (too many files, malformed parts) as GraphQL-shaped bodies. */
+const CLIENT_ERROR_CODE_OF_STATUS: Readonly<Record<number, string>> = { 404: 'NOT_FOUND', 413: 'BAD_USER_INPUT' };
+
+/** Errors of the multipart parser (too many files, malformed parts) and of static files (404) as GraphQL-shaped bodies. */
 function uploadErrorHandler(log: ErrorLogger) {
   return (error: Error & { status?: number; expose?: boolean }, _req: Request, res: Response, next: NextFunction): void => {
     if (res.headersSent) return next(error);
-    if (error.status && error.status < 500 && error.expose) {
-      res.status(error.status).json(errorBody(error.status === 413 ? 'BAD_USER_INPUT' : 'BAD_REQUEST', error.message));
+    if (error.status && error.status < 500) {
+      // A missing static file's error is not exposed: it names the server's paths.
+      res.status(error.status).json(errorBody(CLIENT_ERROR_CODE_OF_STATUS[error.status] ?? 'BAD_REQUEST', error.expose ? error.message : (STATUS_CODES[error.status] ?? 'bad request')));
       return;
     }
     log(error);
@@ -91,22 +100,17 @@ function uploadErrorHandler(log: ErrorLogger) {
   };
 }
 
-function baseUrlOf(req: IncomingMessage): string {
-  const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
-  return `${encrypted ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`;
-}
-
 function authorizationFromParams(params: Readonly<Record<string, unknown>> | undefined): string | undefined {
   const value = params?.authorization ?? params?.Authorization;
   return typeof value === 'string' ? value : undefined;
 }
 
-function serveSubscriptions(server: Server, schema: GraphQLSchema, services: ApiServices, limits: QueryLimits, format: ReturnType<typeof createErrorFormatter>) {
 const NO_KEY_CLOSE_REASON = "Forbidden: no API key: send connectionParams: { authorization: 'Bearer <key>' }";
 
+function serveSubscriptions(server: Server, services: ApiServices, rules: SubscriptionRules) {
   // Upgrades are routed here rather than with `{ server }`: that would make the HTTP server's own
   // errors (a port in use) the WebSocket server's, which graphql-ws prints as its internal error.
-  const wsServer = new WebSocketServer({ noServer: true, path: '/graphql' });
+  const wsServer = new WebSocketServer({ noServer: true, path: '/graphql', maxPayload: MAX_BODY_BYTES });
   server.on('upgrade', (request, socket, head) => {
     if (!wsServer.shouldHandle(request)) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
@@ -116,7 +120,6 @@ const NO_KEY_CLOSE_REASON = "Forbidden: no API key: send connectionParams: { aut
   });
   return useServer(
     {
-      schema,
       isProd: !services.config.debug,
       onConnect: async (ctx) => {
         const authorization = authorizationFromParams(ctx.connectionParams);
@@ -126,25 +129,7 @@ const NO_KEY_CLOSE_REASON = "Forbidden: no API key: send connectionParams: { aut
         ctx.extra.socket.close(CloseCode.Forbidden, authorization === undefined ? NO_KEY_CLOSE_REASON : `Forbidden: ${caller.problem}`);
         return false;
       },
-      onSubscribe: async (ctx, _id, payload) => {
-        let document;
-        try {
-          document = parse(payload.query);
-        } catch (error) {
-          return [error as GraphQLError];
-        }
-        const errors = validate(schema, document);
-        if (errors.length > 0) return errors;
-        try {
-          assertWithinLimits(measureOperation(schema, document, payload.operationName, payload.variables ?? {}), limits);
-        } catch (error) {
-          return [error as GraphQLError];
-        }
-        const contextValue = await createContext(services, authorizationFromParams(ctx.connectionParams), baseUrlOf(ctx.extra.request));
-        return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
-      },
-      onNext: (_ctx, _id, _payload, _args, result: ExecutionResult) =>
-        result.errors ? { ...result, errors: result.errors.map((error) => format(error.toJSON(), error) as GraphQLError) } : result,
+      ...rules.hooks,
     },
     wsServer,
   );
@@ -273,25 +258,41 @@ async function serveHttp(services: ApiServices, observability: Observability): P
   const { logError, metrics, readiness } = observability;
   const limits: QueryLimits = { maxDepth: config.maxQueryDepth, maxCost: config.maxQueryCost };
   const schema = buildSchema();
-  const formatError = createErrorFormatter(config.debug, logError);
+  const formatError = createErrorFormatter(config.debug, logError, config.production);
+  const rateLimit = new RateLimit(config.rateLimitPerMinute);
+  const baseUrlOf = (req: IncomingMessage) => requestBaseUrl(req, config.publicUrl);
   const app = express();
   app.disable('x-powered-by');
   app.use(observeRequests(metrics, observability.logger), securityHeaders(), corsPolicy(config.corsOrigins));
   const httpServer = createServer(app);
-  const subscriptions = serveSubscriptions(httpServer, schema, services, limits, formatError);
+  const rules = subscriptionRules({ schema, services, limits, rateLimit, format: formatError, baseUrlOf, authorizationOf: authorizationFromParams, logError });
+  const subscriptions = serveSubscriptions(httpServer, services, rules);
   const apollo = new ApolloServer<RequestContext>({
     schema,
     csrfPrevention: true,
-    introspection: !config.production,
+    // Introspection is refused in production by the rule both transports share, not by Apollo's own.
+    introspection: true,
+    validationRules: extraValidationRules(!config.production),
+    parseOptions: PARSE_OPTIONS,
+    // Nothing uses automatic persisted queries; off, a hash that does not match its query cannot reach INTERNAL.
+    persistedQueries: false,
     includeStacktraceInErrorResponses: config.debug,
     formatError,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.drainTimeoutMs }),
       graphqlOutcomePlugin(),
-      queryLimitsPlugin(limits),
+      operationGuardPlugin(limits),
       serverStatePlugin(),
-      nulCharacterPlugin(),
-      { serverWillStart: async () => ({ drainServer: async () => subscriptions.dispose() }) },
+      // Apollo's production landing page loads its scripts from Apollo's CDN; production serves none.
+      ...(config.production ? [ApolloServerPluginLandingPageDisabled()] : []),
+      {
+        serverWillStart: async () => ({
+          drainServer: async () => {
+            rules.stop();
+            await subscriptions.dispose();
+          },
+        }),
+      },
     ],
   });
   await apollo.start();
@@ -304,13 +305,13 @@ async function serveHttp(services: ApiServices, observability: Observability): P
       return caller.principal ? null : caller.problem;
     }));
   }
-  app.use(['/graphql', '/photos', '/meshes'], rateLimiter(config.rateLimitPerMinute, services.keys));
+  app.use(['/graphql', '/photos', '/meshes'], rateLimiter(rateLimit, services.keys));
   app.use(downloadRoutes(services, logError));
   app.use(
     '/graphql',
     requirePreflightForMultipart,
-    graphqlUploadExpress({ maxFileSize: config.maxImageBytes, maxFiles: config.maxUploadFiles }),
-    express.json({ limit: '1mb' }),
+    graphqlUploadExpress({ processRequest: checkedProcessRequest(config.maxUploadFiles), maxFileSize: config.maxImageBytes, maxFiles: config.maxUploadFiles, maxFieldSize: MAX_BODY_BYTES }),
+    express.json({ limit: MAX_BODY_BYTES }),
     expressMiddleware(apollo, { context: async ({ req }) => createContext(services, req.headers.authorization, baseUrlOf(req)) }),
   );
   app.use(viewerRoutes());

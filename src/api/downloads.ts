@@ -9,6 +9,7 @@
  * which a form of another site can send, and a cross-origin script's request with either is
  * preflighted, which corsPolicy refuses unless the origin is allowed.
  */
+import type { IncomingMessage } from 'node:http';
 import { Router, type Request, type Response } from 'express';
 import { Face3dError, isFace3dError, type ErrorCode } from '../errors.js';
 import { meshStem, type MeshTarget } from '../gallery/gallery.js';
@@ -17,7 +18,7 @@ import { MESH_EXTENSIONS, type MeshFormat } from '../gallery/mesh-export.js';
 import { identifyCaller, requireRole } from './auth.js';
 import type { ApiServices } from './context.js';
 import { errorBody, type ErrorLogger } from './errors.js';
-import { containsNul } from './security.js';
+import { inputProblem } from './security.js';
 
 const FORMAT_OF_EXTENSION: Readonly<Record<string, MeshFormat>> = { ply: 'PLY', glb: 'GLB', obj: 'OBJ', mtl: 'OBJ', png: 'OBJ' };
 /** One file each: OBJ's MTL and texture would need further requests for an image that is not kept. */
@@ -58,6 +59,24 @@ export function meshUrl(baseUrl: string, request: MeshRequest, fileName = `${mes
   if (request.bundle !== null) parameters.set('bundle', request.bundle);
   const search = parameters.size > 0 ? `?${parameters}` : '';
   return `${baseUrl}/meshes/${target.kind}/${encodeURIComponent(target.id)}/${encodeURIComponent(fileName)}${search}`;
+}
+
+/** A Host header as RFC 9110 allows it: a DNS name or IP literal and an optional port, nothing else. */
+const HOST_HEADER = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
+
+/**
+ * The scheme, host and port that photo and mesh URLs start with: FACE3D_PUBLIC_URL when set (the
+ * way to go behind a proxy or in production), else the request's Host header when it is a plain
+ * host[:port], else the address the request reached. Clients send their key to these URLs, so a
+ * header such as `evil.example/x?y=` must never become part of one.
+ */
+export function requestBaseUrl(req: IncomingMessage, publicUrl: string | undefined): string {
+  if (publicUrl !== undefined) return publicUrl;
+  const scheme = (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
+  const host = req.headers.host;
+  if (host !== undefined && HOST_HEADER.test(host)) return `${scheme}://${host}`;
+  const { localAddress, localPort } = req.socket;
+  return `${scheme}://${localAddress?.includes(':') ? `[${localAddress}]` : (localAddress ?? 'localhost')}:${localPort}`;
 }
 
 export function photoUrl(baseUrl: string, photoId: string): string {
@@ -114,7 +133,7 @@ export function downloadRoutes(services: ApiServices, log: ErrorLogger): Router 
     try {
       requireRole(await identifyCaller(req.headers.authorization, services.keys), 'read');
       // No stored id or file name holds U+0000 (and PostgreSQL could not even look one up).
-      if (containsNul(req.params)) throw new Face3dError('NOT_FOUND', 'no such file');
+      if (inputProblem(req.params) === 'nul') throw new Face3dError('NOT_FOUND', 'no such file');
       await handler(req, res);
     } catch (thrown) {
       const error = asClientError(thrown);

@@ -10,14 +10,26 @@ import { isFace3dError } from '../errors.js';
 import { asClientError, BUSY_RETRY_AFTER_S } from '../gallery/prisma-errors.js';
 
 const CLIENT_ERROR_CODES: ReadonlySet<string> = new Set(
-  [...Object.values(ApolloServerErrorCode), ...Object.values(ApolloServerValidationErrorCode)].filter((code) => code !== ApolloServerErrorCode.INTERNAL_SERVER_ERROR),
+  [...Object.values(ApolloServerErrorCode), ...Object.values(ApolloServerValidationErrorCode), 'RATE_LIMITED'].filter((code) => code !== ApolloServerErrorCode.INTERNAL_SERVER_ERROR),
 );
 
 export const INTERNAL_MESSAGE = 'internal error: the server logged the details';
 
 export type ErrorLogger = (error: unknown) => void;
 
-export function createErrorFormatter(debug: boolean, log: ErrorLogger): (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError {
+/** Messages may quote input (an id, a value of the wrong type): past this length they are cut, so no response echoes unbounded input. */
+export const MAX_MESSAGE_LENGTH = 500;
+
+export function boundedMessage(message: string): string {
+  return message.length <= MAX_MESSAGE_LENGTH ? message : `${message.slice(0, MAX_MESSAGE_LENGTH)}… (${message.length - MAX_MESSAGE_LENGTH} more characters)`;
+}
+
+/** graphql's hints that name fields, arguments and enum values (as Apollo's hideSchemaDetailsFromClientErrors removes them). */
+const SUGGESTION = / ?Did you mean(.+?)\?$/;
+
+export type ErrorFormatter = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+
+function classify(debug: boolean, log: ErrorLogger): ErrorFormatter {
   return (formatted, error) => {
     const { stacktrace, ...extensions } = formatted.extensions ?? {};
     const details = debug && stacktrace !== undefined ? { stacktrace } : {};
@@ -33,9 +45,22 @@ export function createErrorFormatter(debug: boolean, log: ErrorLogger): (formatt
   };
 }
 
+/**
+ * The formatter of both transports. `hideSchemaDetails` (production, where introspection is off):
+ * no "Did you mean" hints, which would tell the schema piece by piece.
+ */
+export function createErrorFormatter(debug: boolean, log: ErrorLogger, hideSchemaDetails = false): ErrorFormatter {
+  const format = classify(debug, log);
+  return (formatted, error) => {
+    const result = format(formatted, error);
+    const message = hideSchemaDetails ? result.message.replace(SUGGESTION, '') : result.message;
+    return { ...result, message: boundedMessage(message) };
+  };
+}
+
 /** The response body of errors that happen before GraphQL runs (multipart parsing, CSRF). */
 export function errorBody(code: string, message: string): { errors: GraphQLFormattedError[] } {
-  return { errors: [{ message, extensions: { code } }] };
+  return { errors: [{ message: boundedMessage(message), extensions: { code } }] };
 }
 
 /** Errors that are the server's state, not the request's fault, with the HTTP status that says so. */

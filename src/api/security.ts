@@ -3,12 +3,11 @@
  * per-key rate limits. Authentication itself is per field (src/api/auth.ts); CSRF prevention is
  * Apollo's csrfPrevention plus the multipart preflight rule in server.ts.
  */
-import type { ApolloServerPlugin } from '@apollo/server';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { GraphQLError, Kind, visit, type DocumentNode } from 'graphql';
+import { Kind, visit, type DocumentNode } from 'graphql';
 import helmet from 'helmet';
 import type { ApiKeyRepository } from '../auth/api-keys.js';
-import { identifyCaller } from './auth.js';
+import { identifyCaller, type Caller } from './auth.js';
 import { errorBody } from './errors.js';
 import { TokenBuckets } from './token-bucket.js';
 
@@ -74,35 +73,87 @@ export function corsPolicy(origins: readonly string[]): RequestHandler {
   };
 }
 
+/** The bucket a caller's requests are counted in: its key's, or its address's without a valid key. */
+export function rateBucketOf(caller: Caller, address: string | undefined): string {
+  return caller.principal ? `key:${caller.principal.keyId}` : `address:${address ?? 'unknown'}`;
+}
+
 /**
  * At most `perMinute` requests a minute (bursts up to that many) per valid API key, and per client
  * address for requests without one, so that made-up keys share their address's bucket. 0: off.
+ * One instance serves HTTP requests and WebSocket messages alike, so they share each bucket.
  */
-export function rateLimiter(perMinute: number, keys: ApiKeyRepository): RequestHandler {
-  if (perMinute === 0) return (_req, _res, next) => next();
-  const buckets = new TokenBuckets({ capacity: perMinute, periodMs: 60_000 });
+export class RateLimit {
+  private readonly buckets: TokenBuckets | undefined;
+
+  constructor(readonly perMinute: number) {
+    this.buckets = perMinute === 0 ? undefined : new TokenBuckets({ capacity: perMinute, periodMs: 60_000 });
+  }
+
+  /** Null when allowed; otherwise the refusal, with the seconds to wait. */
+  take(bucket: string): { retryAfterSeconds: number; message: string } | null {
+    const taken = this.buckets?.take(bucket);
+    if (!taken || taken.allowed) return null;
+    const seconds = Math.ceil(taken.retryAfterMs / 1000);
+    return { retryAfterSeconds: seconds, message: `over the limit of ${this.perMinute} requests per minute; retry in ${seconds} s` };
+  }
+}
+
+export function rateLimiter(limit: RateLimit, keys: ApiKeyRepository): RequestHandler {
+  if (limit.perMinute === 0) return (_req, _res, next) => next();
   return async (req: Request, res: Response, next: NextFunction) => {
-    const caller = await identifyCaller(req.get('authorization'), keys);
-    const taken = buckets.take(caller.principal ? `key:${caller.principal.keyId}` : `address:${req.ip}`);
-    if (taken.allowed) {
+    const refused = limit.take(rateBucketOf(await identifyCaller(req.get('authorization'), keys), req.ip));
+    if (!refused) {
       next();
       return;
     }
-    const seconds = Math.ceil(taken.retryAfterMs / 1000);
-    res.set('Retry-After', String(seconds));
-    res.status(429).json(errorBody('RATE_LIMITED', `over the limit of ${perMinute} requests per minute; retry in ${seconds} s`));
+    res.set('Retry-After', String(refused.retryAfterSeconds));
+    res.status(429).json(errorBody('RATE_LIMITED', refused.message));
   };
 }
 
-/** Whether `value` holds U+0000 anywhere: in a string, an object key, or nested. */
-export function containsNul(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes('\u0000');
-  if (Array.isArray(value)) return value.some(containsNul);
-  if (value !== null && typeof value === 'object') return Object.entries(value).some(([key, inner]) => key.includes('\u0000') || containsNul(inner));
-  return false;
+/**
+ * Deeper than any input of this API needs (metadata JSON included) and shallow enough for every
+ * recursive consumer after this check (graphql's coercion, JSON.stringify, Prisma).
+ */
+export const MAX_INPUT_DEPTH = 32;
+
+export type InputProblem = 'nul' | 'too-deep';
+
+const INPUT_PROBLEMS: Readonly<Record<InputProblem, string>> = {
+  nul: 'strings must not contain the NUL character (U+0000)',
+  'too-deep': `variables must not nest deeper than ${MAX_INPUT_DEPTH} levels`,
+};
+
+export function describeInputProblem(problem: InputProblem): string {
+  return INPUT_PROBLEMS[problem];
 }
 
-function documentContainsNul(document: DocumentNode): boolean {
+/**
+ * The first thing wrong with `value`: U+0000 in a string or an object key, or nesting past
+ * MAX_INPUT_DEPTH. Walked with an explicit stack, so no depth costs stack: the check that keeps
+ * deep input away from every recursive walk after it must not be one itself. `opaque` values
+ * (uploads) are not entered.
+ */
+export function inputProblem(value: unknown, opaque: (value: object) => boolean = () => false): InputProblem | null {
+  const pending: [unknown, number][] = [[value, 0]];
+  while (pending.length > 0) {
+    const [item, depth] = pending.pop()!;
+    if (typeof item === 'string') {
+      if (item.includes('\u0000')) return 'nul';
+      continue;
+    }
+    if (item === null || typeof item !== 'object' || opaque(item)) continue;
+    if (depth >= MAX_INPUT_DEPTH) return 'too-deep';
+    for (const key of Object.keys(item)) {
+      if (key.includes('\u0000')) return 'nul';
+      pending.push([(item as Record<string, unknown>)[key], depth + 1]);
+    }
+  }
+  return null;
+}
+
+export function documentContainsNul(document: DocumentNode): boolean {
   let found = false;
   visit(document, {
     [Kind.STRING]: (node) => {
@@ -110,22 +161,4 @@ function documentContainsNul(document: DocumentNode): boolean {
     },
   });
   return found;
-}
-
-/**
- * PostgreSQL text and jsonb cannot hold U+0000, so such a value would fail deep in the database
- * as INTERNAL; no name, id or label needs one, so it is refused up front as BAD_USER_INPUT.
- */
-export function nulCharacterPlugin<T extends object>(): ApolloServerPlugin<T> {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ document, request }) {
-          if (containsNul(request.variables ?? {}) || documentContainsNul(document)) {
-            throw new GraphQLError('strings must not contain the NUL character (U+0000)', { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
-          }
-        },
-      };
-    },
-  };
 }

@@ -1,7 +1,101 @@
-/** Upload scalar values (graphql-upload) read into memory, within the size limit. */
-import type { FileUpload } from 'graphql-upload/processRequest.mjs';
+/**
+ * GraphQL multipart requests (graphql-upload): the operations checked once the `map` has placed
+ * the files, and Upload values read into memory, within the size limit.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Writable } from 'node:stream';
+import defaultProcessRequest, { type FileUpload, type ProcessRequestFunction } from 'graphql-upload/processRequest.mjs';
 import { Face3dError } from '../errors.js';
 import type { UploadedImage } from '../gallery/gallery.js';
+import { MAX_INPUT_DEPTH } from './security.js';
+
+function badRequest(message: string): Error {
+  return Object.assign(new Error(message), { status: 400, expose: true });
+}
+
+/** Keys that would reach an object's prototype rather than a variable. */
+const UNSAFE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Whether `path` (`variables.photos.0`) names a place for a file in `operations`: every segment
+ * but the last names an object or list that is there, and the last names a null or absent entry
+ * of an object, or of a list an index at most its length. At most MAX_INPUT_DEPTH segments.
+ */
+function isPlaceForFile(operations: unknown, path: string): boolean {
+  const segments = path.split('.', MAX_INPUT_DEPTH + 1);
+  if (segments.length > MAX_INPUT_DEPTH || segments.some((segment) => UNSAFE_KEYS.has(segment))) return false;
+  let node = operations;
+  for (const [i, segment] of segments.entries()) {
+    if (node === null || typeof node !== 'object') return false;
+    const last = i === segments.length - 1;
+    if (Array.isArray(node)) {
+      if (!/^\d{1,9}$/.test(segment) || Number(segment) > node.length || (!last && Number(segment) === node.length)) return false;
+    } else if (!last && !Object.hasOwn(node, segment)) return false;
+    node = (node as Record<string, unknown>)[segment];
+  }
+  return node === null || node === undefined;
+}
+
+function parsedJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** What is wrong with a parsed `map` for these operations; null when nothing is, or when graphql-upload will say what is. */
+function mapProblem(map: unknown, operations: unknown, maxFiles: number): string | null {
+  if (map === null || typeof map !== 'object' || Array.isArray(map)) return null;
+  let places = 0;
+  for (const paths of Object.values(map)) {
+    if (!Array.isArray(paths)) return null;
+    for (const path of paths) {
+      if (typeof path !== 'string') return null;
+      if (++places > maxFiles) return `the multipart map places files at more than ${maxFiles} paths (FACE3D_MAX_UPLOAD_FILES)`;
+      if (!isPlaceForFile(operations, path)) {
+        return `the multipart map path "${path.length > 80 ? `${path.slice(0, 80)}…` : path}" names no place for a file in the operations (a null or absent variable, or a list index at most its length)`;
+      }
+    }
+  }
+  return null;
+}
+
+/**
+ * `request` as graphql-upload's processRequest reads it, except that the multipart parser it pipes
+ * into sees the `map` field only once the map has been checked against the operations: else a
+ * parser error, which processRequest answers at once. graphql-upload follows each map path with
+ * object-path, which copies the rest of the path at every segment (a 20,000-segment path took 4 s,
+ * a 1 MB one exhausts the heap) and makes any index a list's length (`variables.p.1000000000`:
+ * every later walk paid 29 s for it).
+ */
+function withCheckedMap(request: IncomingMessage, maxFiles: number): IncomingMessage {
+  const checking = (parser: Writable): Writable => {
+    let operations: unknown;
+    const emit = parser.emit.bind(parser);
+    parser.emit = (event: string | symbol, ...args: unknown[]): boolean => {
+      if (event === 'field' && args[0] === 'operations') operations = parsedJson(args[1] as string);
+      if (event === 'field' && args[0] === 'map' && operations !== undefined) {
+        const problem = mapProblem(parsedJson(args[1] as string), operations, maxFiles);
+        if (problem) return emit('error', badRequest(problem));
+      }
+      return emit(event, ...args);
+    };
+    return parser;
+  };
+  return new Proxy(request, {
+    get(target, property) {
+      if (property === 'pipe') return (parser: Writable) => target.pipe(checking(parser));
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/** graphql-upload's processRequest, its `map` checked before graphql-upload follows it. */
+export function checkedProcessRequest(maxFiles: number): ProcessRequestFunction {
+  return (request, response, options) => defaultProcessRequest(withCheckedMap(request, maxFiles), response, options);
+}
 
 /** graphql-upload's http-errors carry a status: 413 is a file over maxFileSize. */
 function uploadError(error: unknown, maxBytes: number): Face3dError {

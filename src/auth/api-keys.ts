@@ -94,6 +94,12 @@ export class ApiKeyRepository {
     return { keyId: row.id, role: row.role as ApiKeyRole, label: row.label };
   }
 
+  /** Which of these key ids are still valid (not revoked). */
+  async activeIds(ids: readonly string[]): Promise<Set<string>> {
+    const rows = await this.store.read.apiKey.findMany({ where: { id: { in: [...ids] }, revokedAt: null }, select: { id: true } });
+    return new Set(rows.map((row) => row.id));
+  }
+
   async revoke(id: string): Promise<boolean> {
     const { count } = await this.store.write((db) => db.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } }));
     return count > 0;

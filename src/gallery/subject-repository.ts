@@ -12,7 +12,10 @@ export interface SubjectInput {
 }
 
 export interface SubjectListArgs extends PageArgs {
-  /** Part of the name (case-insensitive for ASCII) or the exact externalId. */
+  /**
+   * Part of the name (case-insensitive for ASCII; `%` matches any run of characters and `_` any one)
+   * or the exact externalId; at most MAX_TEXT_LENGTH characters.
+   */
   readonly search?: string | null;
 }
 
@@ -25,8 +28,12 @@ export interface DeletedSubject {
 const MAX_TEXT_LENGTH = 200;
 const MAX_METADATA_BYTES = 16 * 1024;
 
+/**
+ * Names and externalIds are stored in Unicode NFC, so that one name typed on two systems (é as one
+ * code point or as e + combining accent) is one value, for uniqueness and search alike.
+ */
 function text(field: string, value: string): string {
-  const trimmed = value.trim();
+  const trimmed = value.normalize('NFC').trim();
   if (trimmed.length === 0 || trimmed.length > MAX_TEXT_LENGTH) {
     throw new Face3dError('BAD_USER_INPUT', `${field} must be 1 to ${MAX_TEXT_LENGTH} characters`);
   }
@@ -118,8 +125,9 @@ export class SubjectRepository {
   }
 
   private searchFilter(search: string | null | undefined): Prisma.SubjectWhereInput {
-    const term = search?.trim();
+    const term = search?.normalize('NFC').trim();
     if (!term) return {};
+    if (term.length > MAX_TEXT_LENGTH) throw new Face3dError('BAD_USER_INPUT', `search must be at most ${MAX_TEXT_LENGTH} characters, as names and externalIds are`);
     // SQLite's LIKE ignores ASCII case; PostgreSQL matches case-insensitively only when asked.
     const name = this.store.provider === 'postgresql' ? ({ contains: term, mode: 'insensitive' } as Prisma.StringFilter) : { contains: term };
     return { OR: [{ name }, { externalId: term }] };

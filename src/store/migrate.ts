@@ -106,6 +106,8 @@ export type MigrationProvider = 'sqlite' | 'postgresql';
 
 /** A better-sqlite3 database as a SqlConnection (its calls are synchronous; nothing interleaves). */
 export function sqliteConnection(db: BetterSqlite3.Database): SqlConnection {
+  // For migrations: SQLite has no Unicode normalisation, PostgreSQL's is normalize(text, NFC).
+  db.function('nfc', { deterministic: true }, (value: unknown) => (typeof value === 'string' ? value.normalize('NFC') : value));
   return {
     query: async <Row>(sql: string, params: readonly unknown[] = []) => {
       const statement = db.prepare(sql);

@@ -11,17 +11,30 @@ declare module 'graphql-upload/GraphQLUpload.mjs' {
 
 declare module 'graphql-upload/graphqlUploadExpress.mjs' {
   import type { RequestHandler } from 'express';
+  import type { ProcessRequestFunction, ProcessRequestOptions } from 'graphql-upload/processRequest.mjs';
 
-  export interface UploadOptions {
-    readonly maxFieldSize?: number;
-    readonly maxFileSize?: number;
-    readonly maxFiles?: number;
+  export interface UploadOptions extends ProcessRequestOptions {
+    /** Parses the multipart request in place of graphql-upload's own processRequest. */
+    readonly processRequest?: ProcessRequestFunction;
   }
   export default function graphqlUploadExpress(options?: UploadOptions): RequestHandler;
 }
 
 declare module 'graphql-upload/processRequest.mjs' {
+  import type { IncomingMessage, ServerResponse } from 'node:http';
   import type { Readable } from 'node:stream';
+
+  export interface ProcessRequestOptions {
+    readonly maxFieldSize?: number;
+    readonly maxFileSize?: number;
+    readonly maxFiles?: number;
+  }
+
+  /** The GraphQL operations (an object, or an array for a batch) with each mapped file's Upload in place. */
+  export type ProcessRequestFunction = (request: IncomingMessage, response: ServerResponse, options?: ProcessRequestOptions) => Promise<Record<string, unknown> | Record<string, unknown>[]>;
+
+  const processRequest: ProcessRequestFunction;
+  export default processRequest;
 
   /** What an Upload scalar's value resolves to. */
   export interface FileUpload {
@@ -29,5 +42,12 @@ declare module 'graphql-upload/processRequest.mjs' {
     readonly mimetype: string;
     readonly encoding: string;
     createReadStream(options?: { encoding?: BufferEncoding; highWaterMark?: number }): Readable;
+  }
+}
+
+declare module 'graphql-upload/Upload.mjs' {
+  /** The value graphql-upload puts at each path of a multipart request's map. */
+  export default class Upload {
+    readonly promise: Promise<unknown>;
   }
 }
