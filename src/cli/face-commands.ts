@@ -37,6 +37,8 @@ async function eachImage(paths: readonly string[], options: FaceCommandOptions, 
   }
 }
 
+const EXIT_STATUS = 'Exit status: 0 when every file was read (with faces or none), 1 when any file failed (its record says why).';
+
 function describeError(record: Record<string, unknown>): string | undefined {
   const error = record.error as { code: string; message: string } | undefined;
   return error && `${record.image}: ${error.code}: ${error.message}`;
@@ -52,7 +54,7 @@ export function registerFaceCommands(program: Command): void {
     .description('find every face in each photo: box and score')
     .argument('<images...>', 'photo files (JPEG, PNG, WebP, GIF, TIFF, AVIF)')
     .option('--json', 'one JSON object per line and per image')
-    .addHelpText('after', '\nExamples:\n  face3d detect photo.jpg\n  face3d detect --json photos/*.jpg > faces.jsonl')
+    .addHelpText('after', `\n${EXIT_STATUS}\nExamples:\n  face3d detect photo.jpg\n  face3d detect --json photos/*.jpg > faces.jsonl`)
     .action((images: string[], options: FaceCommandOptions) =>
       eachImage(images, options, async (networks, image) => {
         const faces = await detectFaces(networks.detector, image);
@@ -71,7 +73,7 @@ export function registerFaceCommands(program: Command): void {
     .description('468 3D landmarks (MediaPipe FaceMesh order, photo pixels) of the largest face in each photo')
     .argument('<images...>', 'photo files')
     .option('--json', 'one JSON object per line and per image')
-    .addHelpText('after', '\nExample:\n  face3d landmarks --json photo.jpg')
+    .addHelpText('after', `\n${EXIT_STATUS}\nExample:\n  face3d landmarks --json photo.jpg`)
     .action((images: string[], options: FaceCommandOptions) =>
       eachImage(images, options, async (networks, image) => {
         const [face] = await analyseImage(networks, image);
@@ -89,7 +91,7 @@ export function registerFaceCommands(program: Command): void {
     .description('identity features (FaceRes, 1024-d) of the largest face in each photo')
     .argument('<images...>', 'photo files')
     .option('--json', 'one JSON object per line and per image')
-    .addHelpText('after', '\nExample:\n  face3d embed --json a.jpg b.jpg')
+    .addHelpText('after', `\n${EXIT_STATUS}\nExample:\n  face3d embed --json a.jpg b.jpg`)
     .action((images: string[], options: FaceCommandOptions) =>
       eachImage(images, options, async (networks, image) => {
         const [face] = await analyseImage(networks, image);
