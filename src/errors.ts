@@ -26,7 +26,7 @@ export type ErrorCode =
   | 'PHOTO_CORRUPT'
   /** The photo folder's file system is full: nothing of the upload was kept. */
   | 'STORAGE_FULL'
-  /** The photo folder cannot be written (read-only file system, no permission): nothing of the upload was kept. */
+  /** The photo folder cannot be written (read-only file system, no permission, folder gone): nothing of the upload was kept. */
   | 'STORAGE_UNAVAILABLE'
   /** The photo folder belongs to another gallery (its marker file names another gallery id): refused at start-up. */
   | 'PHOTO_FOLDER_CONFLICT'

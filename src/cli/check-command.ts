@@ -15,14 +15,16 @@ interface CheckOptions {
 async function check(options: CheckOptions): Promise<void> {
   const settings = loadConfig({ ...process.env, ...(options.database && { DATABASE_URL: options.database }) });
   const database = await openDatabase(settings.databaseUrl, { busyTimeoutMs: settings.busyTimeoutMs });
+  let report;
   try {
-    const report = await checkGallery(database, settings, { repair: options.repair });
-    if (options.json) printJsonLine(report);
-    else process.stdout.write(`face3d check of ${redactUrl(settings.databaseUrl)}\n${describeCheck(report)}\n`);
-    process.exitCode = report.problems.length === 0 ? 0 : 1;
+    report = await checkGallery(database, settings, { repair: options.repair });
   } finally {
     await database.close();
   }
+  if (options.json) printJsonLine(report);
+  else process.stdout.write(`face3d check of ${redactUrl(settings.databaseUrl)}\n${describeCheck(report)}\n`);
+  // Set after closing: PGlite's runtime resets the exit code when it shuts down.
+  process.exitCode = report.problems.length === 0 ? 0 : 1;
 }
 
 export function registerCheckCommand(program: Command): void {

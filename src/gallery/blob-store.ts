@@ -29,7 +29,8 @@ const STORAGE_PATH = /^[0-9a-f]{2}\/[0-9a-f]{64}$/;
 const SHARD_FOLDER = /^[0-9a-f]{2}$/;
 
 const FULL = new Set(['ENOSPC', 'EDQUOT']);
-const NOT_WRITABLE = new Set(['EROFS', 'EACCES', 'EPERM']);
+/** ENOENT too: a recursive mkdir on a read-only file system reports it, as does a folder removed under us. */
+const NOT_WRITABLE = new Set(['EROFS', 'EACCES', 'EPERM', 'ENOENT']);
 /** Read failures that mean the file is not there for us (missing, unreadable, replaced by a folder). */
 const UNREADABLE = new Set(['ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR']);
 
@@ -49,7 +50,7 @@ function errnoOf(error: unknown): string | undefined {
 function writeFailure(error: unknown): unknown {
   const errno = errnoOf(error) ?? '';
   if (FULL.has(errno)) return new Face3dError('STORAGE_FULL', 'the photo store is full: the photo was not stored', { cause: error });
-  if (NOT_WRITABLE.has(errno)) return new Face3dError('STORAGE_UNAVAILABLE', 'the photo store cannot be written (read-only or no permission): the photo was not stored', { cause: error });
+  if (NOT_WRITABLE.has(errno)) return new Face3dError('STORAGE_UNAVAILABLE', 'the photo store cannot be written (read-only, no permission, or its folder is gone): the photo was not stored', { cause: error });
   return error;
 }
 
