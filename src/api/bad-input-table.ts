@@ -86,6 +86,16 @@ export const BAD_INPUTS: readonly BadInputKind[] = [
   { id: 'nul-character', input: 'a subject name holding U+0000, which PostgreSQL cannot store', sentAs: 'request', outcome: refused('BAD_USER_INPUT', 400) },
   { id: 'deep-query', input: 'a query nested deeper than FACE3D_MAX_QUERY_DEPTH', sentAs: 'request', outcome: refused('GRAPHQL_VALIDATION_FAILED', 400) },
   { id: 'costly-query', input: 'a query whose page sizes multiply past FACE3D_MAX_QUERY_COST', sentAs: 'request', outcome: refused('GRAPHQL_VALIDATION_FAILED', 400) },
+  { id: 'inference-aliases', input: 'six aliases of identify in one operation (inference costs 900 of the 5000)', sentAs: 'request', outcome: refused('GRAPHQL_VALIDATION_FAILED', 400) },
+  { id: 'token-flood', input: 'a document of more than 10,000 tokens (5,000 aliased introspections)', sentAs: 'request', outcome: refused('GRAPHQL_PARSE_FAILED', 400) },
+  { id: 'deep-variables', input: 'metadata nested 20,000 levels deep (variables may nest 32)', sentAs: 'request', outcome: refused('BAD_USER_INPUT', 400) },
+  { id: 'empty-id', input: 'identify(photoId: "")', sentAs: 'request', outcome: refused('BAD_USER_INPUT', 400) },
+  { id: 'long-id', input: 'a subject id of 100,000 characters (ids are at most 128; not echoed back)', sentAs: 'request', outcome: refused('BAD_USER_INPUT', 400) },
+  { id: 'long-search', input: 'a subjects search of 60,000 characters (at most 200)', sentAs: 'request', outcome: refused('BAD_USER_INPUT') },
+  { id: 'multipart-map-far-index', input: 'a multipart map path far past its list (variables.photos.100000000)', sentAs: 'request', outcome: refused('BAD_REQUEST', 400) },
+  { id: 'multipart-map-deep-path', input: 'a multipart map path of 20,000 segments', sentAs: 'request', outcome: refused('BAD_REQUEST', 400) },
+  { id: 'multipart-map-many-paths', input: 'one file mapped to more paths than FACE3D_MAX_UPLOAD_FILES', sentAs: 'request', outcome: refused('BAD_USER_INPUT', 413) },
+  { id: 'persisted-query', input: 'an automatic persisted query hash that does not match its query (persisted queries are off)', sentAs: 'request', outcome: refused('PERSISTED_QUERY_NOT_SUPPORTED', 400) },
 ];
 
 function describeOutcome(outcome: BadInputOutcome): string {

@@ -99,6 +99,12 @@ export function operationGuardPlugin<T extends object>(limits: QueryLimits): Apo
         async didResolveOperation({ document, operationName, request, schema }) {
           checkOperation(schema, document, operationName, request.variables ?? {}, limits);
         },
+        // Apollo answers a persisted query with 200 so that APQ clients fall back to sending the
+        // query; persisted queries are off here and no client of ours sends one: a client mistake, 400.
+        async willSendResponse({ response }) {
+          const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
+          if (errors?.some((error) => error.extensions?.code === 'PERSISTED_QUERY_NOT_SUPPORTED')) response.http.status = 400;
+        },
       };
     },
   };

@@ -9,8 +9,9 @@ import { Face3dError } from '../errors.js';
 import type { UploadedImage } from '../gallery/gallery.js';
 import { MAX_INPUT_DEPTH } from './security.js';
 
-function badRequest(message: string): Error {
-  return Object.assign(new Error(message), { status: 400, expose: true });
+/** An error as graphql-upload's own: the status picks the code (413: BAD_USER_INPUT, as for too many files; 400: BAD_REQUEST). */
+function refusal(status: 400 | 413, message: string): Error {
+  return Object.assign(new Error(message), { status, expose: true });
 }
 
 /** Keys that would reach an object's prototype rather than a variable. */
@@ -44,17 +45,17 @@ function parsedJson(text: string): unknown {
   }
 }
 
-/** What is wrong with a parsed `map` for these operations; null when nothing is, or when graphql-upload will say what is. */
-function mapProblem(map: unknown, operations: unknown, maxFiles: number): string | null {
-  if (map === null || typeof map !== 'object' || Array.isArray(map)) return null;
+/** The refusal a parsed `map` earns for these operations; null when it is fine, or when graphql-upload will say what is wrong. */
+function mapProblem(map: unknown, operations: unknown, maxFiles: number): Error | null {
+  if (map === null || typeof map !== 'object' || Array.isArray(map) || Object.keys(map).length > maxFiles) return null;
   let places = 0;
   for (const paths of Object.values(map)) {
     if (!Array.isArray(paths)) return null;
     for (const path of paths) {
       if (typeof path !== 'string') return null;
-      if (++places > maxFiles) return `the multipart map places files at more than ${maxFiles} paths (FACE3D_MAX_UPLOAD_FILES)`;
+      if (++places > maxFiles) return refusal(413, `the multipart map places files at more than ${maxFiles} paths (FACE3D_MAX_UPLOAD_FILES)`);
       if (!isPlaceForFile(operations, path)) {
-        return `the multipart map path "${path.length > 80 ? `${path.slice(0, 80)}…` : path}" names no place for a file in the operations (a null or absent variable, or a list index at most its length)`;
+        return refusal(400, `the multipart map path "${path.length > 80 ? `${path.slice(0, 80)}…` : path}" names no place for a file in the operations (a null or absent variable, or a list index at most its length)`);
       }
     }
   }
@@ -77,7 +78,7 @@ function withCheckedMap(request: IncomingMessage, maxFiles: number): IncomingMes
       if (event === 'field' && args[0] === 'operations') operations = parsedJson(args[1] as string);
       if (event === 'field' && args[0] === 'map' && operations !== undefined) {
         const problem = mapProblem(parsedJson(args[1] as string), operations, maxFiles);
-        if (problem) return emit('error', badRequest(problem));
+        if (problem) return emit('error', problem);
       }
       return emit(event, ...args);
     };

@@ -367,6 +367,27 @@ const CASES: Readonly<Record<string, Case>> = {
   'nul-character': { send: () => admin.query('mutation($name: String!) { createSubject(input: { name: $name }) { id } }', { name: 'Bobby\u0000Tables' }) },
   'deep-query': { send: () => admin.query(DEEP_QUERY) },
   'costly-query': { send: () => admin.query(COSTLY_QUERY) },
+  'inference-aliases': { send: () => admin.query(`{ ${Array.from({ length: 6 }, (_, i) => `a${i}: identify(photoId: "p") { unknown }`).join(' ')} }`) },
+  'token-flood': { send: () => postJson(JSON.stringify({ query: `{ ${Array.from({ length: 5000 }, (_, i) => `a${i}: __schema { types { name } }`).join(' ')} }` })) },
+  'deep-variables': {
+    send: () => postJson(`{"query":"mutation($m: JSON) { createSubject(input: { name: \\"deep\\", metadata: $m }) { id } }","variables":{"m":${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}}}`),
+  },
+  'empty-id': { send: () => admin.query('{ identify(photoId: "") { unknown } }') },
+  'long-id': { send: () => admin.query('query($id: ID!) { subject(id: $id) { id } }', { id: 'x'.repeat(100_000) }) },
+  'long-search': { send: () => admin.query('query($s: String) { subjects(search: $s) { totalCount } }', { s: 'a'.repeat(60_000) }) },
+  'multipart-map-far-index': {
+    send: () => postMultipart(multipartBody([{ name: 'operations', content: enrollOperations(1) }, { name: 'map', content: '{"0": ["variables.photos.100000000"]}' }, { name: '0', filename: Buffer.from('a.jpg'), content: validJpeg }])),
+  },
+  'multipart-map-deep-path': {
+    send: () => postMultipart(multipartBody([{ name: 'operations', content: enrollOperations(1) }, { name: 'map', content: `{"0": ["variables.${'q.'.repeat(20_000)}0"]}` }, { name: '0', filename: Buffer.from('a.jpg'), content: validJpeg }])),
+  },
+  'multipart-map-many-paths': {
+    send: () => {
+      const map = JSON.stringify({ 0: Array(MAX_UPLOAD_FILES + 1).fill('variables.photos.0') });
+      return postMultipart(multipartBody([{ name: 'operations', content: enrollOperations(1) }, { name: 'map', content: map }, { name: '0', filename: Buffer.from('a.jpg'), content: validJpeg }]));
+    },
+  },
+  'persisted-query': { send: () => postJson(JSON.stringify({ query: '{ __typename }', extensions: { persistedQuery: { version: 1, sha256Hash: '0'.repeat(64) } } })) },
 };
 
 /** The worker's writes must be over before the database is compared. */
