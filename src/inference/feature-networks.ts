@@ -11,7 +11,7 @@ import { sampleRegion, type SquareRegion } from './crop.js';
 import { fivePointRegion, fivePointsFromFaceMesh } from './five-point.js';
 import { DEFAULT_IDENTITY_FRAMING, identityRegion, type IdentityFraming } from './identity.js';
 import { convertedModelPath, wrapNetwork, type Network } from './networks.js';
-import { loadModel } from './onnx-runtime.js';
+import { loadModel, optionsFromConfig } from './onnx-runtime.js';
 import type { MicroBatcherOptions } from './batcher.js';
 import { Face3dError } from '../errors.js';
 
@@ -38,6 +38,10 @@ export interface FeatureNetworkSpec {
   /** The output holding the embedding. */
   readonly output: string;
   readonly dim: number;
+  /** The graph takes one crop at a time (its batch dimension is fixed to 1). */
+  readonly singleItem: boolean;
+  /** ONNX Runtime graph optimisation that runs it fastest (measured: docs/BENCHMARKS.md §7). */
+  readonly graphOptimization: 'disabled' | 'all';
 }
 
 export const FEATURE_NETWORKS = {
@@ -53,6 +57,8 @@ export const FEATURE_NETWORKS = {
     scale: 1,
     output: 'embedding',
     dim: 1024,
+    singleItem: false,
+    graphOptimization: 'all',
   },
   /** faceplugin-face-recognition-js's fr_feature.onnx (ArcFace-style, 512-d), as its own code feeds it. */
   'fr-feature': {
@@ -66,6 +72,8 @@ export const FEATURE_NETWORKS = {
     scale: 1 / 128,
     output: 'output',
     dim: 512,
+    singleItem: true,
+    graphOptimization: 'disabled',
   },
 } as const satisfies Readonly<Record<string, FeatureNetworkSpec>>;
 
@@ -112,9 +120,12 @@ export interface FeatureNetwork {
   readonly network: Network;
 }
 
+/** One crop per run, never waiting for company, for graphs with a fixed batch of one. */
+const ONE_AT_A_TIME: MicroBatcherOptions = { maxBatch: 1, maxDelayMs: 0 };
+
 export async function openFeatureNetwork(spec: FeatureNetworkSpec, batching?: MicroBatcherOptions): Promise<FeatureNetwork> {
-  const model = await loadModel(featureModelPath(spec));
-  return { spec, network: wrapNetwork(spec.name, model, featureInputDims(spec), batching) };
+  const model = await loadModel(featureModelPath(spec), { ...optionsFromConfig(), graphOptimization: spec.graphOptimization });
+  return { spec, network: wrapNetwork(spec.name, model, featureInputDims(spec), spec.singleItem ? ONE_AT_A_TIME : batching) };
 }
 
 /** The region of the photo this network reads, from the face's 468 FaceMesh points. */

@@ -16,6 +16,8 @@ export interface DenseLayer {
 /** One layer, or two with a ReLU between them. */
 export interface RegressionHead {
   readonly layers: readonly [DenseLayer] | readonly [DenseLayer, DenseLayer];
+  /** Each input row is divided by its Euclidean norm first (embeddings whose length means nothing). */
+  readonly unitInput?: boolean;
 }
 
 export function headInputDim(head: RegressionHead): number {
@@ -29,7 +31,7 @@ export function headOutputDim(head: RegressionHead): number {
 /** Rows of `x` through the head; the TypeScript twin of the exported ONNX graph. */
 export function applyHeadBatch(head: RegressionHead, x: Matrix): Matrix<Float32Array> {
   assertMatrix(x, 'applyHead input');
-  let activations: Matrix = x;
+  let activations: Matrix = head.unitInput ? unitRows(x) : x;
   head.layers.forEach((layer, index) => {
     const out = applyLayer(layer, activations);
     if (index < head.layers.length - 1) relu(out.data);
@@ -40,6 +42,18 @@ export function applyHeadBatch(head: RegressionHead, x: Matrix): Matrix<Float32A
 
 export function applyHead(head: RegressionHead, x: FloatArray): Float32Array {
   return applyHeadBatch(head, { rows: 1, cols: x.length, data: x }).data;
+}
+
+/** Each row divided by its Euclidean norm (a zero row stays zero). */
+export function unitRows(x: Matrix): Matrix<Float32Array> {
+  const out = zeros32(x.rows, x.cols);
+  for (let i = 0; i < x.rows; i++) {
+    let squared = 0;
+    for (let c = 0; c < x.cols; c++) squared += x.data[i * x.cols + c] ** 2;
+    const scale = squared > 0 ? 1 / Math.sqrt(squared) : 0;
+    for (let c = 0; c < x.cols; c++) out.data[i * x.cols + c] = x.data[i * x.cols + c] * scale;
+  }
+  return out;
 }
 
 /** x · W + b (no activation), one output row per input row. */

@@ -1,4 +1,4 @@
-/** The regression head as ONNX: Gemm (+ Relu + Gemm), input `features` [batch, d], output `coefficients`. */
+/** The regression head as ONNX: [LpNormalization +] Gemm (+ Relu + Gemm), input `features` [batch, d], output `coefficients`. */
 import { floatTensor, OnnxGraphBuilder, OPSET, serializeModel, attr } from '../../src/onnx/onnx-builder.js';
 import { headInputDim, headOutputDim, type RegressionHead } from '../../src/training/head.js';
 
@@ -9,6 +9,7 @@ export function headToOnnx(head: RegressionHead, description: string): Uint8Arra
   const graph = new OnnxGraphBuilder();
   graph.reserveNames([HEAD_OUTPUT]);
   let value = graph.addInput(HEAD_INPUT, 'float32', ['batch', headInputDim(head)]);
+  if (head.unitInput) value = graph.addNode('LpNormalization', [value], 'unit_features', { axis: attr.int(1), p: attr.int(2) });
   head.layers.forEach((layer, index) => {
     const last = index === head.layers.length - 1;
     const weights = graph.addInitializer(`dense${index}_weights`, floatTensor([layer.weights.rows, layer.weights.cols], layer.weights.data));

@@ -1,15 +1,19 @@
 /**
- * Trains the 3DMM regressor head (identity features → the person's pooled [α, β]) with the paper's
- * asymmetric Euclidean loss, deterministically, and exports it as ONNX into the bundle.
+ * Trains the 3DMM regressor head (identity features → the person's pooled [α, β]), deterministically,
+ * and exports it as ONNX into the bundle.
  *   npm run train:regressor -- [--bundle models/lfw-facemesh] [--extraction .cache/extract/train]
- *       [--labels .cache/labels/<bundle>.json] [--exclude-people <file>] [--seed 1] [--epochs 40]
- *       [--hidden 1024] [--control shuffled-labels]
+ *       [--labels .cache/labels/<bundle>.json] [--exclude-people <file>] [--seed 1]
+ *       [--head discriminant|mlp] [--components 198] [--within-shrinkage 0.1] [--ridge 100] [--floor 0.5]
+ *       [--hidden 512] [--epochs 40] (mlp) [--control shuffled-labels]
+ * `discriminant` (default): the identity-keeping linear head of src/training/discriminant-head.ts;
+ * `mlp`: the paper's MLP with the asymmetric Euclidean loss.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { trainGradientHead } from '../../src/training/gradient-head.js';
-import { applyHeadBatch } from '../../src/training/head.js';
+import { applyHeadBatch, type RegressionHead } from '../../src/training/head.js';
+import { trainDiscriminantHead } from '../../src/training/discriminant-head.js';
 import { blockShrinkage, shrinkHeadOutputs } from '../../src/training/shrinkage.js';
 import { mulberry32 } from '../../src/training/random.js';
 import { writeManifest, type BundleManifest } from '../../src/morphable/bundle.js';
@@ -31,6 +35,11 @@ const { values } = parseArgs({
     'weight-decay': { type: 'string', default: '0.0001' },
     control: { type: 'string' },
     out: { type: 'string' },
+    head: { type: 'string', default: 'discriminant' },
+    components: { type: 'string', default: '198' },
+    'within-shrinkage': { type: 'string', default: '0.1' },
+    ridge: { type: 'string', default: '100' },
+    floor: { type: 'string', default: '0.5' },
   },
 });
 const bundleDir = values.bundle!;
@@ -49,31 +58,69 @@ else if (values.control) throw new Error(`unknown --control ${values.control}; t
 console.log(`training on ${rows.features.rows} photos of ${new Set(rows.people).size} people, ${rows.labels.cols} outputs`);
 
 const started = Date.now();
-const options = {
-  epochs: Number(values.epochs),
-  hiddenUnits: Number(values.hidden),
-  learningRate: Number(values['learning-rate']),
-  weightDecay: Number(values['weight-decay']),
-  batchSize: 128,
-  seed,
-  validationFraction: 0.1,
-  rowGroups: rows.people,
-  patience: 8,
-  onEpoch: (r: { epoch: number; trainLoss: number; validationLoss?: number }) =>
-    console.log(`epoch ${r.epoch}: train ${r.trainLoss.toFixed(4)} validation ${r.validationLoss?.toFixed(4)}`),
-};
-const trained = trainGradientHead(rows.features, rows.labels, options);
-// Shape and texture blocks shrunk to the scale that best fits the held-out people's labels.
 const blocks = [{ start: 0, end: manifest.shape.components }, { start: manifest.shape.components, end: rows.labels.cols }];
-const held = (m: typeof rows.labels) => ({ rows: trained.validationRows.length, cols: m.cols, data: Float32Array.from(Array.from(trained.validationRows).flatMap((r) => Array.from(m.data.subarray(r * m.cols, (r + 1) * m.cols)))) });
-const heldFeatures = held(rows.features);
-const shrinkage = values.control ? [1, 1] : blockShrinkage(applyHeadBatch(trained.head, heldFeatures), held(rows.labels), blocks);
-const head = shrinkHeadOutputs(trained.head, blocks, shrinkage);
+
+/** The paper's head: an MLP with the asymmetric Euclidean loss, early-stopped, then shrunk per block on held-out people. */
+function trainMlpHead(): { head: RegressionHead; record: Record<string, unknown> } {
+  const options = {
+    epochs: Number(values.epochs),
+    hiddenUnits: Number(values.hidden),
+    learningRate: Number(values['learning-rate']),
+    weightDecay: Number(values['weight-decay']),
+    batchSize: 128,
+    seed,
+    validationFraction: 0.1,
+    rowGroups: rows.people,
+    patience: 8,
+    onEpoch: (r: { epoch: number; trainLoss: number; validationLoss?: number }) =>
+      console.log(`epoch ${r.epoch}: train ${r.trainLoss.toFixed(4)} validation ${r.validationLoss?.toFixed(4)}`),
+  };
+  const trained = trainGradientHead(rows.features, rows.labels, options);
+  // Shape and texture blocks shrunk to the scale that best fits the held-out people's labels.
+  const held = (m: typeof rows.labels) => ({ rows: trained.validationRows.length, cols: m.cols, data: Float32Array.from(Array.from(trained.validationRows).flatMap((r) => Array.from(m.data.subarray(r * m.cols, (r + 1) * m.cols)))) });
+  const shrinkage = values.control ? [1, 1] : blockShrinkage(applyHeadBatch(trained.head, held(rows.features)), held(rows.labels), blocks);
+  console.log(`best epoch ${trained.bestEpoch}; output shrinkage on held-out people: shape ${shrinkage[0].toFixed(3)}, texture ${shrinkage[1].toFixed(3)}`);
+  return {
+    head: shrinkHeadOutputs(trained.head, blocks, shrinkage),
+    record: {
+      head: 'mlp',
+      ...Object.fromEntries(Object.entries(options).filter(([key]) => key !== 'onEpoch')),
+      bestEpoch: trained.bestEpoch,
+      outputShrinkage: { shape: shrinkage[0], texture: shrinkage[1] },
+      loss: 'asymmetric Euclidean, λ1 = 1 (over-estimate), λ2 = 3 (under-estimate)',
+    },
+  };
+}
+
+/** The identity-keeping linear head (src/training/discriminant-head.ts). */
+function trainDiscriminant(): { head: RegressionHead; record: Record<string, unknown> } {
+  const options = {
+    components: Math.min(Number(values.components), rows.labels.cols),
+    withinShrinkage: Number(values['within-shrinkage']),
+    ridge: Number(values.ridge),
+    floor: Number(values.floor),
+  };
+  const { head, report } = trainDiscriminantHead(rows.features, rows.people, rows.labels, options);
+  const s = report.singularValues;
+  console.log(`discriminant ratios ${report.discriminantRatios[0].toFixed(2)} … ${report.discriminantRatios.at(-1)!.toFixed(3)}; ridge map singular values ${s[0].toFixed(4)} … ${s.at(-1)!.toFixed(5)}, floored at ${(options.floor * s[0]).toFixed(4)}`);
+  return {
+    head,
+    record: {
+      head: 'discriminant',
+      ...options,
+      rowGroups: rows.people,
+      discriminantRatioRange: [report.discriminantRatios[0], report.discriminantRatios.at(-1)],
+      singularValueRange: [s[0], s.at(-1)],
+      loss: 'least squares (ridge) to the pooled labels in within-person-whitened discriminant coordinates, singular values floored',
+    },
+  };
+}
+
+const { head, record } = values.head === 'mlp' ? trainMlpHead() : trainDiscriminant();
 const seconds = (Date.now() - started) / 1000;
-console.log(`output shrinkage on held-out people: shape ${shrinkage[0].toFixed(3)}, texture ${shrinkage[1].toFixed(3)}`);
 const fileName = values.out ?? (values.control ? `regressor-control-${values.control}.onnx` : 'regressor.onnx');
 await writeFile(join(bundleDir, fileName), headToOnnx(head, `face3d regressor head for bundle ${manifest.id}`));
-console.log(`best epoch ${trained.bestEpoch}, ${seconds.toFixed(0)} s; wrote ${join(bundleDir, fileName)}`);
+console.log(`${seconds.toFixed(0)} s; wrote ${join(bundleDir, fileName)}`);
 if (!values.control && !values.out) {
   const updated: BundleManifest = {
     ...manifest,
@@ -84,11 +131,9 @@ if (!values.control && !values.out) {
         photos: rows.features.rows,
         people: new Set(rows.people).size,
         excludedPeople: excluded.size,
-        ...Object.fromEntries(Object.entries(options).filter(([key]) => key !== 'onEpoch')),
-        bestEpoch: trained.bestEpoch,
-        outputShrinkage: { shape: shrinkage[0], texture: shrinkage[1] },
+        seed,
+        ...record,
         seconds,
-        loss: 'asymmetric Euclidean, λ1 = 1 (over-estimate), λ2 = 3 (under-estimate)',
       },
     },
   };
