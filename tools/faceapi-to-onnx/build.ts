@@ -3,13 +3,12 @@
  * <outDir>/faceapi-recognition.onnx and records it in the shared models/build/manifest.json.
  * Skipped when the weights, this code, the shared ONNX helpers and the output file are unchanged.
  */
-import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuildOptions, BuildResult } from '../tfjs-to-onnx/build-models.js';
-import { converterSourceHash, hashFile, sha256 } from '../tfjs-to-onnx/fingerprint.js';
-import { readManifest, writeFileAtomic, writeManifest, type ManifestEntry } from '../tfjs-to-onnx/manifest.js';
+import { converterSourceHash, sha256 } from '../tfjs-to-onnx/fingerprint.js';
+import { isBuilt, readManifest, withEntry, writeFileAtomic, writeManifest, type ManifestEntry } from '../tfjs-to-onnx/manifest.js';
 import { OPSET, type ConvertedModel } from '../tfjs-to-onnx/convert.js';
 import { EMBEDDING_SIZE, INPUT_SIZE, MEAN_RGB, PIXEL_DIVISOR, RECOGNITION_CONVERTER_VERSION, buildRecognitionModel } from './recognition-net.js';
 import { loadFaceapiWeights, type FaceapiWeights } from './source.js';
@@ -67,17 +66,6 @@ function manifestEntry(source: FaceapiWeights, converterHash: string, converted:
       },
     ],
   };
-}
-
-async function isBuilt(entry: ManifestEntry | undefined, sourceHash: string, converterHash: string, file: string): Promise<boolean> {
-  if (entry?.source.sha256 !== sourceHash || entry.converter.sha256 !== converterHash) return false;
-  return existsSync(file) && (await hashFile(file)) === entry.onnxSha256;
-}
-
-/** `entry` in place of the model's previous entry, or appended. */
-function withEntry(models: readonly ManifestEntry[], entry: ManifestEntry): ManifestEntry[] {
-  const index = models.findIndex((other) => other.name === entry.name);
-  return index < 0 ? [...models, entry] : models.map((other, i) => (i === index ? entry : other));
 }
 
 export async function buildFaceapiModels(options: FaceapiBuildOptions): Promise<BuildResult[]> {

@@ -15,6 +15,8 @@ import { MODEL_CONFIGS, convertConfiguredModel, locateSourcePackage, sourceJsonP
 import { loadGraphModelFiles, type GraphModelFiles } from './weights.js';
 // face-api ships weights without a graph; tools/faceapi-to-onnx rebuilds its FaceRecognitionNet.
 import { buildFaceapiModels } from '../faceapi-to-onnx/build.js';
+// faceplugin ships ONNX: tools/faceplugin-to-onnx rewrites it for ONNX Runtime.
+import { buildFacepluginModels } from '../faceplugin-to-onnx/build.js';
 
 export interface BuildOptions {
   readonly outDir: string;
@@ -102,6 +104,7 @@ async function main(): Promise<void> {
   const options = { outDir: path.resolve(values.out), force: values.force, log: (line: string) => console.log(line) };
   await buildModels(options);
   await buildFaceapiModels(options);
+  await buildFacepluginModels(options);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

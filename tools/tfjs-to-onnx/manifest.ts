@@ -1,8 +1,10 @@
 /** models/build/manifest.json: what was built from what, so rebuilds can be skipped and consumers know the I/O. */
+import { existsSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { OnnxDim } from '../../src/onnx/onnx-builder.js';
 import type { ValueRange } from './models.js';
+import { hashFile } from './fingerprint.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 
@@ -29,7 +31,7 @@ export interface ManifestEntry {
   readonly file: string;
   readonly description: string;
   readonly opset: number;
-  readonly layout: 'NHWC';
+  readonly layout: 'NHWC' | 'NCHW';
   readonly source: { readonly package: string; readonly version: string; readonly files: readonly string[]; readonly sha256: string };
   readonly converter: { readonly version: string; readonly sha256: string };
   readonly onnxSha256: string;
@@ -61,4 +63,16 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
 
 export async function writeManifest(directory: string, manifest: Manifest): Promise<void> {
   await writeFileAtomic(path.join(directory, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+/** Whether `file` is what `entry` records, built from this source by this converter. */
+export async function isBuilt(entry: ManifestEntry | undefined, sourceHash: string, converterHash: string, file: string): Promise<boolean> {
+  if (entry?.source.sha256 !== sourceHash || entry.converter.sha256 !== converterHash) return false;
+  return existsSync(file) && (await hashFile(file)) === entry.onnxSha256;
+}
+
+/** `entry` in place of the model's previous entry, or appended. */
+export function withEntry(models: readonly ManifestEntry[], entry: ManifestEntry): ManifestEntry[] {
+  const index = models.findIndex((other) => other.name === entry.name);
+  return index < 0 ? [...models, entry] : models.map((other, i) => (i === index ? entry : other));
 }
