@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_TARGET_FPIR } from './gallery/decision.js';
 
 /** Where ONNX models run: `auto` tries CUDA and falls back to the CPU. */
 export type Device = 'auto' | 'cpu' | 'cuda';
@@ -27,6 +28,12 @@ export interface Config {
    * is the default of requests that name none. Every enrolled face gets a vector under each.
    */
   readonly bundles: readonly string[];
+  /**
+   * The share of strangers an identification may name (false-positive identification rate): the
+   * default threshold is set for it at the gallery's current size, where the bundle publishes its
+   * impostor curve (src/gallery/decision.ts).
+   */
+  readonly targetFpir: number;
   /** `file:<path>` of the SQLite gallery; a relative path is taken from the working directory. */
   readonly databaseUrl: string;
   /** Where photo bytes are kept, content-addressed; undefined: a folder named after the database (src/gallery/photo-folder.ts). */
@@ -136,6 +143,18 @@ class EnvReader {
     return value;
   }
 
+  /** A number strictly between 0 and 1 (a rate). */
+  fraction(name: string, fallback: number): number {
+    const text = this.raw(name);
+    if (text === undefined) return fallback;
+    const value = /^(0|[1-9]\d*)?(\.\d+)?(e-?\d+)?$/i.test(text) ? Number(text) : Number.NaN;
+    if (!(value > 0 && value < 1)) {
+      this.problems.push(`${name} must be a number strictly between 0 and 1, got "${text}"`);
+      return fallback;
+    }
+    return value;
+  }
+
   /** Comma-separated, blanks dropped. */
   private items(name: string): string[] {
     return (this.raw(name) ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
@@ -225,6 +244,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxImagePixels: read.integer('FACE3D_MAX_IMAGE_PIXELS', 40_000_000, 1),
     modelsDir: read.path('FACE3D_MODELS_DIR', join(findPackageRoot(), 'models')),
     bundles: read.list('FACE3D_BUNDLES', ['lfw-facemesh']),
+    targetFpir: read.fraction('FACE3D_TARGET_FPIR', DEFAULT_TARGET_FPIR),
     databaseUrl: read.matching('DATABASE_URL', /^(file:[^?]+|postgres(ql)?:\/\/\S+|pglite:\S+)$/, 'must be file:<path> (SQLite), postgres://… (PostgreSQL) or pglite:<dir>', DEFAULT_DATABASE_URL),
     dataDir: read.optionalPath('FACE3D_DATA_DIR'),
     busyTimeoutMs: read.integer('FACE3D_BUSY_TIMEOUT_MS', 10_000, 0, 600_000),

@@ -10,6 +10,8 @@ export type ErrorCode =
   /** A unique value (such as a subject's externalId) is already taken. */
   | 'CONFLICT'
   | 'NO_FACE'
+  /** The face is below the enrollment's quality bar (`qualityFilter`); the photo's `quality.issues` say why. */
+  | 'LOW_QUALITY'
   | 'UNSUPPORTED_IMAGE'
   | 'CORRUPT_IMAGE'
   | 'IMAGE_TOO_LARGE'

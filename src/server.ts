@@ -27,7 +27,7 @@ import { checkedProcessRequest } from './api/uploads.js';
 import { subscriptionRules, type SubscriptionRules } from './api/websocket.js';
 import { ApiKeyRepository } from './auth/api-keys.js';
 import type { Config } from './config.js';
-import { defaultThreshold } from './gallery/decision.js';
+import { ThresholdPolicy } from './gallery/decision.js';
 import { Gallery } from './gallery/gallery.js';
 import { GalleryIndex } from './gallery/gallery-index.js';
 import { GalleryStore } from './gallery/store.js';
@@ -186,19 +186,19 @@ export interface CoreOptions {
   readonly onJobSettled?: (report: JobReport) => void;
 }
 
-function servedBundle(encoder: BundleEncoder) {
+function servedBundle(encoder: BundleEncoder, targetFpir: number) {
   const { manifest } = encoder.bundle;
   return {
     index: new GalleryIndex(manifest.id, manifest.shape.components + manifest.texture.components),
     analyser: encoder,
     bundle: encoder.bundle,
-    defaultThreshold: defaultThreshold(manifest.calibration),
+    decision: new ThresholdPolicy(manifest.calibration, targetFpir),
   };
 }
 
 /** The threshold each served bundle applies now to an identify that names none (subject templates), for /metrics. */
 function thresholdsInForce(gallery: Gallery): ThresholdInForce[] {
-  return gallery.bundleIds.map((bundle) => ({ bundle, ...gallery.served(bundle).defaultThreshold }));
+  return gallery.bundleIds.map((bundle) => ({ bundle, ...gallery.served(bundle).decision.forGallery(gallery.templatesSearched('TEMPLATE', bundle)) }));
 }
 
 /** The gallery and its worker over an open database: indexes loaded, leftovers repaired, worker not started. */
@@ -214,8 +214,8 @@ export async function openCore(config: Config, database: Database, encoders: rea
   const { blobs } = folder;
   const decodeLimits = { maxBytes: config.maxImageBytes, maxPixels: config.maxImagePixels };
   const gallery = new Gallery({
-    ...servedBundle(defaultEncoder),
-    otherBundles: otherEncoders.map(servedBundle),
+    ...servedBundle(defaultEncoder, config.targetFpir),
+    otherBundles: otherEncoders.map((encoder) => servedBundle(encoder, config.targetFpir)),
     store,
     blobs,
     decodeLimits,
@@ -232,7 +232,7 @@ export async function openCore(config: Config, database: Database, encoders: rea
     leaseMs: config.jobLeaseMs,
     onPhotoChanged: (photo) => events.publish(photo),
     onFaceEnrolled: (photo, face, encoded) => {
-      if (withIndex) for (const vector of [encoded, ...(encoded.otherVectors ?? [])]) gallery.indexFace(face.id, photo.subjectId, vector);
+      if (withIndex) for (const vector of [encoded, ...(encoded.otherVectors ?? [])]) gallery.indexFace(face.id, photo.subjectId, vector, encoded.quality?.score);
     },
     onError: logError,
     onJobSettled: options.onJobSettled,

@@ -11,13 +11,17 @@ export type SentAs =
   /** As the `image` of an `identify` multipart request. */
   | 'identify'
   /** A request to /graphql built by hand (malformed or oversized bodies, query limits). */
-  | 'request';
+  | 'request'
+  /** As the only photo of an `enrollPhotos` request (default qualityFilter AUTO): accepted, then its enrollment fails. */
+  | 'enrollment';
 
 export type BadInputOutcome =
   /** An error with this `extensions.code` (the only error of the response), at this HTTP status. */
   | { readonly code: string; readonly httpStatus: number }
   /** `identify` answers with a probe whose face box is where the face is in the upright image. */
-  | { readonly face: 'the face' | 'the largest face' };
+  | { readonly face: 'the face' | 'the largest face' }
+  /** The photo is stored and ends FAILED with this error code, its `quality.issues` including these. */
+  | { readonly photoError: string; readonly issues: readonly string[] };
 
 export interface BadInputKind {
   readonly id: string;
@@ -32,8 +36,10 @@ const refused = (code: string, httpStatus = 200) => ({ code, httpStatus });
 const FACE = { face: 'the face' } as const;
 
 function imageKind(id: string, input: string, outcome: BadInputOutcome, sentAs: SentAs = 'identify'): BadInputKind {
-  return { id, input, sentAs, outcome, ...('face' in outcome ? { needsFaces: true } : {}) };
+  return { id, input, sentAs, outcome, ...('code' in outcome ? {} : { needsFaces: true }) };
 }
+
+const lowQuality = (...issues: string[]) => ({ photoError: 'LOW_QUALITY', issues });
 
 const ORIENTATIONS = [1, 2, 3, 4, 5, 6, 7, 8] as const;
 
@@ -57,6 +63,10 @@ export const BAD_INPUTS: readonly BadInputKind[] = [
   imageKind('one-pixel', 'a 1×1 PNG', refused('NO_FACE')),
   imageKind('twenty-pixels', 'a 20×20 JPEG', refused('NO_FACE')),
   imageKind('no-face', 'a 640×480 photo of an empty room (walls, floor, a window)', refused('NO_FACE')),
+  imageKind('blurred-face', 'a face blurred out of focus (Gaussian, σ 6 pixels)', lowQuality('BLURRY'), 'enrollment'),
+  imageKind('dark-face', 'a face at 6% of its brightness', lowQuality('TOO_DARK'), 'enrollment'),
+  imageKind('overexposed-face', 'a face washed out to white (20% contrast over a grey level of 235)', lowQuality('TOO_BRIGHT'), 'enrollment'),
+  imageKind('two-equal-faces', 'the same face twice side by side, equally large, no faceBox', lowQuality('SEVERAL_FACES'), 'enrollment'),
   imageKind('png-16-bit', 'a face as a 16-bit RGB PNG', FACE),
   imageKind('cmyk-jpeg', 'a face as a CMYK JPEG', FACE),
   imageKind('grayscale', 'a face as a grayscale JPEG', FACE),
@@ -99,7 +109,9 @@ export const BAD_INPUTS: readonly BadInputKind[] = [
 ];
 
 function describeOutcome(outcome: BadInputOutcome): string {
-  return 'code' in outcome ? `\`${outcome.code}\` (HTTP ${outcome.httpStatus})` : `${outcome.face} found`;
+  if ('code' in outcome) return `\`${outcome.code}\` (HTTP ${outcome.httpStatus})`;
+  if ('photoError' in outcome) return `photo FAILED: \`${outcome.photoError}\` (${outcome.issues.join(', ')})`;
+  return `${outcome.face} found`;
 }
 
 /** The Markdown table of docs/bad-input.md. */

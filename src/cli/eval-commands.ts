@@ -7,10 +7,14 @@ import { EmbeddingSource, type ControlKind, type FaceBoxMode, type FaceSelection
 import { mapConcurrent } from '../concurrency.js';
 import { parseIdentifyList, parseLfwPairs, parsePairsTsv, type ImagePair } from '../eval/pairs.js';
 import { fidelity, identifyProbes, leaveOneOutReferences, referenceReliability, stability, verifyPairs, type FidelityCase, type PhotoFits } from '../eval/protocols.js';
-import { rocSvg } from '../eval/roc-plot.js';
+import { DET_AXES, ratePlotSvg, rocSvg } from '../eval/roc-plot.js';
+import { splitOpenSet } from '../eval/open-set.js';
+import { openSetIdentification } from '../eval/protocols.js';
+import { config } from '../config.js';
+import { QUALITY_FILTERS, type QualityFilter } from '../store/enums.js';
 import { identityVector } from '../inference/face-encoder.js';
 import { fitConfidence } from '../morphable/fit.js';
-import { usageError } from './arguments.js';
+import { jsonAware, usageError } from './arguments.js';
 import { printJsonLine, round } from './output.js';
 
 interface SourceOptions {
@@ -96,6 +100,47 @@ export function registerEvalCommands(program: Command): void {
         await source.close();
       }
     });
+
+  sourceOptions(evaluate.command('open-set').description("open-set identification on a folder-per-person set, decided as the service decides: TPIR at FPIR 1% and 0.1%, rank-1, and what the default threshold gives"))
+    .option('--distractors <n>', 'people with one photo enrolled as distractors (default: half of them; the others are strangers)')
+    .addOption(new Option('--quality-filter <filter>', "enrollment's quality bar, as enrollPhotos(qualityFilter)").choices([...QUALITY_FILTERS]).default('AUTO'))
+    .option('--det <file>', 'write the DET curve (.svg or .png) with the operating points marked')
+    .addHelpText(
+      'after',
+      '\nPeople with two photos or more are enrolled with their first and probed with their second (mated);\n' +
+        'people with one photo are distractors (enrolled, never probed) or strangers (probed, never enrolled).\n' +
+        'The default threshold is the service\'s for FACE3D_TARGET_FPIR at this gallery\'s size.\n' +
+        'Example:\n  face3d eval open-set --root ../shared/datasets/lfw/dev --json --det det.svg',
+    )
+    .action(jsonAware(async (options: SourceOptions & { distractors?: string; qualityFilter: QualityFilter; det?: string }, command: Command) => {
+      if (options.det && !/\.(svg|png)$/i.test(options.det)) usageError(command, `--det must name a .svg or .png file, got "${options.det}"`);
+      if (options.distractors !== undefined && !/^\d+$/.test(options.distractors)) usageError(command, `--distractors must be a whole number, got "${options.distractors}"`);
+      let split;
+      try {
+        split = splitOpenSet(await listPeople(options.root), options.distractors === undefined ? undefined : Number(options.distractors));
+      } catch (error) {
+        if (error instanceof RangeError) throw new Face3dError('BAD_USER_INPUT', error.message);
+        throw error;
+      }
+      const source = await openSource(options);
+      try {
+        const { det, ...report } = await openSetIdentification(source, split, { qualityFilter: options.qualityFilter, targetFpir: config().targetFpir });
+        if (options.det) {
+          const marked = [
+            { label: 'FPIR 1%', x: 0.01, y: report.fnirAtFpir['0.01'] },
+            { label: 'FPIR 0.1%', x: 0.001, y: report.fnirAtFpir['0.001'] },
+            { label: `default threshold ${round(report.defaultThreshold.value, 3)}`, x: report.defaultThreshold.fpir, y: report.defaultThreshold.fnir },
+          ];
+          const title = `${report.vector}: ${report.gallerySubjects} subjects, rank-1 ${round(report.rank1 * 100, 1)}%`;
+          const svg = ratePlotSvg(det.map((p) => ({ x: p.fpir, y: p.fnir })), marked, title, DET_AXES);
+          if (options.det.toLowerCase().endsWith('.png')) await sharp(Buffer.from(svg)).png().toFile(options.det);
+          else await writeFile(options.det, svg);
+        }
+        printReport({ ...report, bundle: source.encoder.bundleId }, options.json);
+      } finally {
+        await source.close();
+      }
+    }));
 
   evaluate
     .command('fidelity')

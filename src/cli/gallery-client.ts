@@ -35,6 +35,9 @@ export interface ThresholdReport {
   readonly threshold: number;
   readonly thresholdSource: string;
   readonly falseAcceptRate: number | null;
+  /** The share of strangers the threshold names against `templates` templates; null without an impostor curve. */
+  readonly fpir: number | null;
+  readonly templates: number;
 }
 
 export interface IdentifyReport extends ThresholdReport {
@@ -44,12 +47,14 @@ export interface IdentifyReport extends ThresholdReport {
     readonly subject: { readonly id: string; readonly name: string; readonly externalId: string | null };
     readonly similarity: number;
     readonly aboveThreshold: boolean;
+    readonly strangerChance: number | null;
   }[];
 }
 
 export interface VerifyReport extends ThresholdReport {
   readonly similarity: number;
   readonly match: boolean;
+  readonly strangerChance: number | null;
 }
 
 export interface GalleryClient {

@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { config } from '../config.js';
 import { Face3dError } from '../errors.js';
 import { assertFiniteCoefficients } from '../gallery/coefficients.js';
-import { chooseThreshold, defaultThreshold, isMatch } from '../gallery/decision.js';
+import { isMatch, ThresholdPolicy } from '../gallery/decision.js';
 import { MAX_TOP_K } from '../gallery/gallery.js';
 import { exportMesh, MESH_EXTENSIONS, MESH_FORMATS, type MeshFormat } from '../gallery/mesh-export.js';
 import { cosineSimilarity } from '../gallery/similarity.js';
@@ -64,21 +64,37 @@ function verifyLocally(a: FileInput, b: FileInput, requested: number | undefined
   return withDefaultEncoder(async (encoder) => {
     const faceA = await encodeLargestFace(encoder, a);
     const faceB = await encodeLargestFace(encoder, b);
-    const threshold = chooseThreshold(requested, defaultThreshold(encoder.bundle.manifest.calibration));
+    // One claimed identity: a gallery of one template, as the server's verify.
+    const policy = new ThresholdPolicy(encoder.bundle.manifest.calibration, config().targetFpir);
+    const threshold = policy.choose(requested, 1);
     const similarity = cosineSimilarity(identityVector(faceA.vector), identityVector(faceB.vector));
-    return { similarity, match: isMatch(similarity, threshold), threshold: threshold.value, thresholdSource: threshold.source, falseAcceptRate: threshold.falseAcceptRate };
+    return {
+      similarity,
+      match: isMatch(similarity, threshold),
+      strangerChance: policy.strangerChance(similarity, 1),
+      threshold: threshold.value,
+      thresholdSource: threshold.source,
+      falseAcceptRate: threshold.falseAcceptRate,
+      fpir: threshold.fpir,
+      templates: threshold.templates,
+    };
   });
 }
 
 function describeThreshold(report: ThresholdReport): string {
-  const far = report.falseAcceptRate === null ? '' : `, false-accept rate ${report.falseAcceptRate}`;
-  return `threshold ${round(report.threshold, 4)} (${report.thresholdSource.toLowerCase()}${far})`;
+  const far = report.falseAcceptRate === null ? '' : `, false-accept rate ${report.falseAcceptRate.toPrecision(2)}`;
+  const fpir = report.fpir === null ? '' : `, names ${percent(report.fpir)} of strangers among ${report.templates} template${report.templates === 1 ? '' : 's'}`;
+  return `threshold ${round(report.threshold, 4)} (${report.thresholdSource.toLowerCase().replace('_', ' ')}${far}${fpir})`;
+}
+
+function percent(rate: number): string {
+  return `${(100 * rate).toPrecision(2)}%`;
 }
 
 function describeIdentify(image: string, report: IdentifyReport): string {
   const best = report.matches[0];
   const verdict = report.unknown ? 'unknown (nobody in the gallery is above the threshold)' : `${best.subject.name} (similarity ${round(best.similarity, 4)})`;
-  const ranks = report.matches.map((match) => `  ${match.rank}. ${match.subject.name}\t${round(match.similarity, 4)}${match.aboveThreshold ? '\tabove threshold' : ''}\t${match.subject.id}`);
+  const ranks = report.matches.map((match) => `  ${match.rank}. ${match.subject.name}\t${round(match.similarity, 4)}${match.strangerChance === null ? '' : `\tstranger chance ${percent(match.strangerChance)}`}${match.aboveThreshold ? '\tabove threshold' : ''}\t${match.subject.id}`);
   return [`${image}: ${verdict}`, ...ranks, describeThreshold(report)].join('\n');
 }
 
@@ -95,7 +111,7 @@ export function registerGalleryCommands(program: Command): void {
     .description("who is this? the photo's largest face ranked against the gallery's subjects (their templates)")
     .argument('<image>', 'photo file')
     .option('--top-k <n>', `candidates to list, 1 to ${MAX_TOP_K}`, positiveInteger, 5)
-    .option('--threshold <t>', "cosine similarity a match needs (default: the bundle's calibrated threshold)", similarityThreshold)
+    .option('--threshold <t>', "cosine similarity a match needs (default: the bundle's threshold for FACE3D_TARGET_FPIR at the gallery's size)", similarityThreshold)
     .option('--json', 'one JSON object')
     .addHelpText(
       'after',
@@ -118,7 +134,7 @@ export function registerGalleryCommands(program: Command): void {
     .description('are these the same person? the largest face of each photo, compared by their 3DMM identity vectors')
     .argument('<a>', 'first photo')
     .argument('<b>', 'second photo')
-    .option('--threshold <t>', "cosine similarity a match needs (default: the bundle's calibrated threshold)", similarityThreshold)
+    .option('--threshold <t>', "cosine similarity a match needs (default: the bundle's threshold for FACE3D_TARGET_FPIR against one template)", similarityThreshold)
     .option('--json', 'one JSON object')
     .addHelpText('after', '\nRuns the models in this process unless --server is given.\nExamples:\n  face3d verify a.jpg b.jpg\n  face3d verify a.jpg b.jpg --json --threshold 0.7')
     .action(

@@ -110,11 +110,14 @@ export class LocalGallery implements GalleryClient {
       threshold: outcome.threshold.value,
       thresholdSource: outcome.threshold.source,
       falseAcceptRate: outcome.threshold.falseAcceptRate,
+      fpir: outcome.threshold.fpir,
+      templates: outcome.threshold.templates,
       matches: outcome.candidates.map((candidate, i) => ({
         rank: i + 1,
         subject: { id: candidate.subjectId, name: subjects[i]?.name ?? '', externalId: subjects[i]?.externalId ?? null },
         similarity: candidate.similarity,
         aboveThreshold: candidate.aboveThreshold,
+        strangerChance: candidate.strangerChance,
       })),
     };
   }

@@ -12,7 +12,7 @@ const STATUS_CHUNK = 50;
 
 const PHOTO_FIELDS = 'id sha256 status error { code message }';
 const SUBJECT_FIELDS = 'id name externalId';
-const THRESHOLD_FIELDS = 'threshold thresholdSource falseAcceptRate';
+const THRESHOLD_FIELDS = 'threshold thresholdSource falseAcceptRate fpir templates';
 
 const SEARCH_SUBJECTS = `query($search: String, $first: Int, $after: String) {
   subjects(search: $search, first: $first, after: $after) { edges { node { ${SUBJECT_FIELDS} photoCount } } pageInfo { hasNextPage endCursor } }
@@ -29,9 +29,9 @@ const SUBJECT_PHOTOS = `query($id: ID!, $after: String) {
 const CREATE_SUBJECT = `mutation($input: CreateSubjectInput!) { createSubject(input: $input) { id } }`;
 const ENROLL = `mutation($subjectId: ID!, $photos: [Upload!]!) { enrollPhotos(subjectId: $subjectId, photos: $photos) { photos { ${PHOTO_FIELDS} } } }`;
 const IDENTIFY = `query($image: Upload, $topK: Int, $threshold: Float) {
-  identify(image: $image, topK: $topK, threshold: $threshold) { unknown ${THRESHOLD_FIELDS} matches { rank similarity aboveThreshold subject { ${SUBJECT_FIELDS} } } }
+  identify(image: $image, topK: $topK, threshold: $threshold) { unknown ${THRESHOLD_FIELDS} matches { rank similarity aboveThreshold strangerChance subject { ${SUBJECT_FIELDS} } } }
 }`;
-const VERIFY = `query($a: FaceRef!, $b: FaceRef!, $threshold: Float) { verify(a: $a, b: $b, threshold: $threshold) { similarity match ${THRESHOLD_FIELDS} } }`;
+const VERIFY = `query($a: FaceRef!, $b: FaceRef!, $threshold: Float) { verify(a: $a, b: $b, threshold: $threshold) { similarity match strangerChance ${THRESHOLD_FIELDS} } }`;
 
 interface Connection<T> {
   readonly edges: readonly { readonly node: T }[];

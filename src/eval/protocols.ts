@@ -1,6 +1,6 @@
 /**
  * The evaluation protocols behind `face3d eval`: verification on pairs, closed-set identification
- * with gallery templates, stability, and fidelity of one-photo vectors to a person's pooled fits.
+ * with gallery templates, open-set identification as the service decides it, stability, and fidelity of one-photo vectors to a person's pooled fits.
  * Photos without a face count as errors, never silently dropped.
  */
 import { cosineSimilarity, meanTemplate } from '../gallery/similarity.js';
@@ -11,6 +11,11 @@ import type { ImagePair, IdentifyEntry } from './pairs.js';
 import type { EmbeddingSource } from './embedding-source.js';
 import { mapConcurrent } from '../concurrency.js';
 import type { FloatArray } from '../training/linear-algebra.js';
+import { ThresholdPolicy } from '../gallery/decision.js';
+import { GalleryIndex } from '../gallery/gallery-index.js';
+import { assessQuality, measureQuality, refusedFor, templateWeight } from '../gallery/quality.js';
+import type { QualityFilter } from '../store/enums.js';
+import { atFpir, detCurve, operatingPoint, rank1, type MatedResult, type OpenSetPoint, type OpenSetSplit } from './open-set.js';
 
 const CONCURRENCY = 4;
 
@@ -175,4 +180,134 @@ export function referenceReliability(fits: readonly PhotoFits[], minPhotos: numb
     splitHalfReliability(people.map((p) => ({ vectors: p.map((f) => f[key]), confidences: p.map((f) => f.confidence) })), robustPool, minPhotos);
   const shape = block('shape');
   return { shape: shape.r2, texture: block('texture').r2, people: shape.peopleUsed };
+}
+
+export interface OpenSetOptions {
+  readonly qualityFilter: QualityFilter;
+  readonly targetFpir: number;
+}
+
+export interface OpenSetReport {
+  readonly vector: string;
+  readonly qualityFilter: QualityFilter;
+  /** Subjects enrolled (a face found and accepted by the filter): the gallery's size. */
+  readonly gallerySubjects: number;
+  readonly matedProbes: number;
+  readonly nonMatedProbes: number;
+  readonly distractors: number;
+  /** Enrollment photos without a face, and those the quality filter refused. */
+  readonly enrollFailed: number;
+  readonly enrollRefused: number;
+  /** Mated people whose enrollment photo failed or was refused: their probe can only be a miss. */
+  readonly matedNotEnrolled: number;
+  readonly probesFailed: number;
+  /** How many enrollment photos had each issue (whether refused or not), and how many were refused for each. */
+  readonly qualityIssues: Readonly<Record<string, number>>;
+  readonly refusedFor: Readonly<Record<string, number>>;
+  readonly rank1: number;
+  readonly tpirAtFpir: { readonly '0.01': number; readonly '0.001': number };
+  readonly fnirAtFpir: { readonly '0.01': number; readonly '0.001': number };
+  readonly thresholdAtFpir: { readonly '0.01': number; readonly '0.001': number };
+  /** What the service's default decision gives on this gallery. */
+  readonly defaultThreshold: {
+    readonly value: number;
+    readonly source: string;
+    readonly targetFpir: number;
+    /** FPIR the bundle's impostor curve predicts there (null without one). */
+    readonly predictedFpir: number | null;
+    readonly fpir: number;
+    readonly tpir: number;
+    readonly fnir: number;
+    readonly strangersNamed: number;
+  };
+  readonly seconds: number;
+  readonly det: OpenSetPoint[];
+}
+
+/**
+ * Enrolls the split's mated and distractor photos into a {@link GalleryIndex} as the service does
+ * (one face each, refused by the quality filter as the enrollment worker refuses it), searches
+ * every probe's best template, and decides with the service's {@link ThresholdPolicy}.
+ */
+export async function openSetIdentification(source: EmbeddingSource, split: OpenSetSplit, options: OpenSetOptions): Promise<OpenSetReport> {
+  const started = Date.now();
+  const enrollments = [...split.mated.map((m) => ({ person: m.person, image: m.enrolled })), ...split.distractors.map((d) => ({ person: d.person, image: d.enrolled }))];
+  const probes = [...split.mated.map((m) => ({ person: m.person, image: m.probe })), ...split.strangers.map((s) => ({ person: s.person, image: s.probe }))];
+  await mapConcurrent([...enrollments, ...probes], CONCURRENCY, (entry) => source.vectorOf(entry.image));
+  const bundleId = source.encoder.bundleId;
+  let index: GalleryIndex | undefined;
+  let enrollFailed = 0;
+  let enrollRefused = 0;
+  const qualityIssues: Record<string, number> = {};
+  const refusals: Record<string, number> = {};
+  for (const { person, image } of enrollments) {
+    const v = await source.vectorOf(image);
+    if ('error' in v) {
+      enrollFailed++;
+      continue;
+    }
+    const quality = assessQuality(measureQuality(v.image, v.face, v.face.otherFaces));
+    for (const issue of quality.issues) qualityIssues[issue] = (qualityIssues[issue] ?? 0) + 1;
+    const refused = refusedFor(options.qualityFilter, quality);
+    for (const issue of refused) refusals[issue] = (refusals[issue] ?? 0) + 1;
+    if (refused.length > 0) {
+      enrollRefused++;
+      continue;
+    }
+    index ??= new GalleryIndex(bundleId, v.vector.length);
+    index.addFace({ faceId: image, subjectId: person, bundleId, vector: v.vector, weight: templateWeight(quality.score) });
+  }
+  if (!index) throw new RangeError('no enrollment photo was enrolled: no gallery to search');
+  const gallery = index;
+  let probesFailed = 0;
+  const best = async (image: string) => {
+    const v = await source.vectorOf(image);
+    if ('error' in v) {
+      probesFailed++;
+      return undefined;
+    }
+    return gallery.search({ bundleId, vector: v.vector }, 1, 'TEMPLATE')[0];
+  };
+  const mated: MatedResult[] = [];
+  for (const probe of probes.slice(0, split.mated.length)) {
+    const candidate = await best(probe.image);
+    mated.push({ score: candidate?.similarity ?? -Infinity, correct: candidate?.subjectId === probe.person });
+  }
+  const nonMated: number[] = [];
+  for (const probe of probes.slice(split.mated.length)) nonMated.push((await best(probe.image))?.similarity ?? -Infinity);
+  const scores = { mated, nonMated };
+  const policy = new ThresholdPolicy(source.encoder.bundle.manifest.calibration, options.targetFpir);
+  const threshold = policy.forGallery(gallery.subjectCount);
+  const atDefault = operatingPoint(scores, threshold.value);
+  const [at1, at01] = [atFpir(scores, 0.01), atFpir(scores, 0.001)];
+  return {
+    vector: source.describe(),
+    qualityFilter: options.qualityFilter,
+    gallerySubjects: gallery.subjectCount,
+    matedProbes: mated.length,
+    nonMatedProbes: nonMated.length,
+    distractors: split.distractors.length,
+    enrollFailed,
+    enrollRefused,
+    matedNotEnrolled: split.mated.filter((m) => gallery.template(m.person) === undefined).length,
+    probesFailed,
+    qualityIssues,
+    refusedFor: refusals,
+    rank1: rank1(scores),
+    tpirAtFpir: { '0.01': at1.tpir, '0.001': at01.tpir },
+    fnirAtFpir: { '0.01': at1.fnir, '0.001': at01.fnir },
+    thresholdAtFpir: { '0.01': at1.threshold, '0.001': at01.threshold },
+    defaultThreshold: {
+      value: threshold.value,
+      source: threshold.source,
+      targetFpir: options.targetFpir,
+      predictedFpir: threshold.fpir,
+      fpir: atDefault.fpir,
+      tpir: atDefault.tpir,
+      fnir: atDefault.fnir,
+      strangersNamed: nonMated.filter((s) => s >= threshold.value).length,
+    },
+    seconds: (Date.now() - started) / 1000,
+    det: detCurve(scores),
+  };
 }

@@ -22,31 +22,48 @@ export function logFarPosition(falseAcceptRate: number): number {
   return Math.min(1, Math.max(0, (Math.log10(Math.max(falseAcceptRate, FAR_FLOOR)) + decades) / decades));
 }
 
+/** The axes of a plot on a log x axis of false-accept (or false-positive identification) rates. */
+export interface RatePlotAxes {
+  readonly xLabel: string;
+  readonly yLabel: string;
+  /** Where chance lies (y = x for an ROC curve, y = 1 − x for a DET curve). */
+  readonly chance: (x: number) => number;
+}
+
+const ROC_AXES: RatePlotAxes = { xLabel: 'false accept rate (log scale)', yLabel: 'true accept rate', chance: (far) => far };
+
+/** A DET curve of open-set identification: FNIR against FPIR. */
+export const DET_AXES: RatePlotAxes = { xLabel: 'false positive identification rate (log scale)', yLabel: 'false negative identification rate', chance: (fpir) => 1 - fpir };
+
 /** An ROC curve (false-accept rate on a log x axis, true-accept rate on y) as a standalone SVG document, `marked` points labelled. */
 export function rocSvg(curve: readonly RocPoint[], marked: readonly MarkedPoint[], title: string): string {
+  return ratePlotSvg(curve.map((p) => ({ x: p.falseAcceptRate, y: p.trueAcceptRate })), marked.map((m) => ({ label: m.label, x: m.falseAcceptRate, y: m.trueAcceptRate })), title, ROC_AXES);
+}
+
+/** Any curve of a rate on a log x axis (from {@link FAR_FLOOR} to 1) against a rate on a linear y axis, as a standalone SVG document. */
+export function ratePlotSvg(curve: readonly { x: number; y: number }[], marked: readonly { label: string; x: number; y: number }[], title: string, axes: RatePlotAxes): string {
   const plot = SIZE - 2 * MARGIN;
-  const x = (far: number) => MARGIN + logFarPosition(far) * plot;
-  const y = (tar: number) => SIZE - MARGIN - tar * plot;
-  const line = (points: readonly { falseAcceptRate: number; trueAcceptRate: number }[]) =>
-    points.map((p, i) => `${i === 0 ? 'M' : 'L'}${x(p.falseAcceptRate).toFixed(2)},${y(p.trueAcceptRate).toFixed(2)}`).join(' ');
+  const x = (rate: number) => MARGIN + logFarPosition(rate) * plot;
+  const y = (rate: number) => SIZE - MARGIN - rate * plot;
+  const line = (points: readonly { x: number; y: number }[]) => points.map((p, i) => `${i === 0 ? 'M' : 'L'}${x(p.x).toFixed(2)},${y(p.y).toFixed(2)}`).join(' ');
   const decades = Array.from({ length: -Math.log10(FAR_FLOOR) + 1 }, (_, i) => FAR_FLOOR * 10 ** i);
   const yTicks = [0, 0.25, 0.5, 0.75, 1];
-  // Chance (TAR = FAR) is a curve on a log axis.
-  const chance = Array.from({ length: 41 }, (_, i) => FAR_FLOOR ** (1 - i / 40)).map((far) => ({ falseAcceptRate: far, trueAcceptRate: far }));
+  // Chance is a curve on a log axis.
+  const chance = Array.from({ length: 41 }, (_, i) => FAR_FLOOR ** (1 - i / 40)).map((rate) => ({ x: rate, y: axes.chance(rate) }));
   const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;');
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${SIZE}" height="${SIZE}" viewBox="0 0 ${SIZE} ${SIZE}" font-family="sans-serif" font-size="12">`,
     `<rect width="${SIZE}" height="${SIZE}" fill="white"/>`,
     `<text x="${SIZE / 2}" y="24" text-anchor="middle" font-size="14">${escape(title)}</text>`,
     `<rect x="${MARGIN}" y="${MARGIN}" width="${plot}" height="${plot}" fill="none" stroke="#444"/>`,
-    ...decades.map((far) => `<line x1="${x(far)}" y1="${MARGIN}" x2="${x(far)}" y2="${SIZE - MARGIN}" stroke="#eee"/><text x="${x(far)}" y="${SIZE - MARGIN + 16}" text-anchor="middle">${far >= 0.01 ? far : far.toExponential(0)}</text>`),
+    ...decades.map((rate) => `<line x1="${x(rate)}" y1="${MARGIN}" x2="${x(rate)}" y2="${SIZE - MARGIN}" stroke="#eee"/><text x="${x(rate)}" y="${SIZE - MARGIN + 16}" text-anchor="middle">${rate >= 0.01 ? rate : rate.toExponential(0)}</text>`),
     ...yTicks.map((t) => `<text x="${MARGIN - 8}" y="${y(t) + 4}" text-anchor="end">${t}</text>`),
-    `<text x="${SIZE / 2}" y="${SIZE - 12}" text-anchor="middle">false accept rate (log scale)</text>`,
-    `<text transform="translate(16 ${SIZE / 2}) rotate(-90)" text-anchor="middle">true accept rate</text>`,
+    `<text x="${SIZE / 2}" y="${SIZE - 12}" text-anchor="middle">${escape(axes.xLabel)}</text>`,
+    `<text transform="translate(16 ${SIZE / 2}) rotate(-90)" text-anchor="middle">${escape(axes.yLabel)}</text>`,
     `<path d="${line(chance)}" fill="none" stroke="#bbb" stroke-dasharray="4 4"/>`,
     `<path d="${line(curve)}" fill="none" stroke="#1f5fbf" stroke-width="2"/>`,
-    // Labels stacked one line apart: operating points often share a true-accept rate.
-    ...marked.map((m, i) => `<circle cx="${x(m.falseAcceptRate)}" cy="${y(m.trueAcceptRate)}" r="4" fill="#d0302f"/><text x="${x(m.falseAcceptRate) + 8}" y="${y(m.trueAcceptRate) + LABEL_LINE * (i + 1)}" fill="#d0302f">${escape(m.label)}</text>`),
+    // Labels stacked one line apart: operating points often share a rate.
+    ...marked.map((m, i) => `<circle cx="${x(m.x)}" cy="${y(m.y)}" r="4" fill="#d0302f"/><text x="${x(m.x) + 8}" y="${y(m.y) + LABEL_LINE * (i + 1)}" fill="#d0302f">${escape(m.label)}</text>`),
     '</svg>',
   ].join('\n');
 }

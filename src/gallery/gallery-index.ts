@@ -1,6 +1,7 @@
 /**
  * The in-memory side of the gallery for one 3DMM bundle: every enrolled face's identity vector
- * and every subject's template (the mean of its faces' unit vectors, as in the paper), each in a
+ * and every subject's template (the mean of its faces' unit vectors, as in the paper, weighted by
+ * each face's quality at enrollment), each in a
  * {@link VectorIndex} (exact while small, HNSW from its threshold on). Vectors of other bundles
  * are refused, never compared.
  */
@@ -17,6 +18,8 @@ export interface BundleVector {
 export interface IndexedFace extends BundleVector {
   readonly faceId: string;
   readonly subjectId: string;
+  /** The face's weight in its subject's template (its quality score at enrollment); 1 when not given. */
+  readonly weight?: number;
 }
 
 /** TEMPLATE: one candidate per subject, by its template; PHOTO: one candidate per enrolled face. */
@@ -34,6 +37,7 @@ export class GalleryIndex {
   private readonly templates: VectorIndex;
   private readonly facesOfSubject = new Map<string, Set<string>>();
   private readonly subjectOfFace = new Map<string, string>();
+  private readonly weightOfFace = new Map<string, number>();
 
   constructor(
     readonly bundleId: string,
@@ -58,6 +62,7 @@ export class GalleryIndex {
     if (previous !== undefined && previous !== face.subjectId) this.removeFace(face.faceId);
     this.faces.upsert(face.faceId, face.vector);
     this.subjectOfFace.set(face.faceId, face.subjectId);
+    this.weightOfFace.set(face.faceId, face.weight ?? 1);
     let faceIds = this.facesOfSubject.get(face.subjectId);
     if (!faceIds) this.facesOfSubject.set(face.subjectId, (faceIds = new Set()));
     faceIds.add(face.faceId);
@@ -69,6 +74,7 @@ export class GalleryIndex {
     if (subjectId === undefined) return;
     this.faces.remove(faceId);
     this.subjectOfFace.delete(faceId);
+    this.weightOfFace.delete(faceId);
     this.facesOfSubject.get(subjectId)?.delete(faceId);
     this.refreshTemplate(subjectId);
   }
@@ -77,6 +83,7 @@ export class GalleryIndex {
     for (const faceId of this.facesOfSubject.get(subjectId) ?? []) {
       this.faces.remove(faceId);
       this.subjectOfFace.delete(faceId);
+      this.weightOfFace.delete(faceId);
     }
     this.facesOfSubject.delete(subjectId);
     this.templates.remove(subjectId);
@@ -122,7 +129,7 @@ export class GalleryIndex {
       this.templates.remove(subjectId);
       return;
     }
-    this.templates.upsert(subjectId, meanTemplate(faceIds.map((faceId) => this.faces.get(faceId)!)));
+    this.templates.upsert(subjectId, meanTemplate(faceIds.map((faceId) => this.faces.get(faceId)!), faceIds.map((faceId) => this.weightOfFace.get(faceId)!)));
   }
 
   private assertBundle(vector: BundleVector): void {

@@ -13,7 +13,9 @@ import type { Coefficients } from '../morphable/reconstruct.js';
 import type { EulerAngles } from '../morphable/procrustes.js';
 import { AsyncLock } from './async-lock.js';
 import type { BlobStore } from './blob-store.js';
-import { chooseThreshold, isMatch, isUnknown, type Threshold } from './decision.js';
+import { isMatch, isUnknown, type Threshold, type ThresholdPolicy } from './decision.js';
+import { templateWeight } from './quality.js';
+import type { QualityFilter } from '../store/enums.js';
 import type { BundleVector, Candidate, GalleryIndex, MatchMode } from './gallery-index.js';
 import { assertFiniteCoefficients, templateCoefficients } from './coefficients.js';
 import { exportMesh, type MeshExport, type MeshFormat } from './mesh-export.js';
@@ -58,6 +60,8 @@ export interface Probe extends BundleVector {
 
 export interface RankedCandidate extends Candidate {
   readonly aboveThreshold: boolean;
+  /** The estimated share of strangers who would score this high against the templates searched; null without an impostor curve. */
+  readonly strangerChance: number | null;
 }
 
 export interface IdentifyOptions {
@@ -76,14 +80,16 @@ export interface VerifyOutcome {
   readonly similarity: number;
   readonly match: boolean;
   readonly threshold: Threshold;
+  /** The estimated share of strangers who would score this high against b; null without an impostor curve. */
+  readonly strangerChance: number | null;
 }
 
-/** One bundle the gallery serves: its encoder, its model, its vectors, its threshold. */
+/** One bundle the gallery serves: its encoder, its model, its vectors, its thresholds. */
 export interface ServedBundle {
   readonly index: GalleryIndex;
   readonly analyser: FaceAnalyser;
   readonly bundle: Bundle;
-  readonly defaultThreshold: Threshold;
+  readonly decision: ThresholdPolicy;
 }
 
 export interface GalleryDeps extends ServedBundle {
@@ -167,8 +173,20 @@ export class Gallery {
     return served;
   }
 
-  get defaultThreshold(): Threshold {
-    return this.deps.defaultThreshold;
+  /** The default bundle's threshold policy. */
+  get decision(): ThresholdPolicy {
+    return this.deps.decision;
+  }
+
+  /** How many templates an identification searches now: subjects (TEMPLATE) or enrolled faces (PHOTO). */
+  templatesSearched(mode: MatchMode, bundleId?: string | null): number {
+    const { index } = this.served(bundleId);
+    return mode === 'PHOTO' ? index.faceCount : index.subjectCount;
+  }
+
+  /** The threshold in force now for an identification in `mode` under the default bundle. */
+  defaultThreshold(mode: MatchMode = 'TEMPLATE'): Threshold {
+    return this.deps.decision.forGallery(this.templatesSearched(mode));
   }
 
   /** The default bundle's index. */
@@ -177,14 +195,14 @@ export class Gallery {
   }
 
   /** Puts an enrolled face's vector into the index of the vector's bundle. */
-  indexFace(faceId: string, subjectId: string, vector: IdentityVector): void {
-    this.served(vector.bundleId).index.addFace({ faceId, subjectId, bundleId: vector.bundleId, vector: identityVector(vector) });
+  indexFace(faceId: string, subjectId: string, vector: IdentityVector, qualityScore: number | null | undefined): void {
+    this.served(vector.bundleId).index.addFace({ faceId, subjectId, bundleId: vector.bundleId, vector: identityVector(vector), weight: templateWeight(qualityScore) });
   }
 
   /** Loads every enrolled face of every served bundle into its index (start-up). */
   async loadIndex(): Promise<void> {
     for (const bundleId of this.bundleIds) {
-      for await (const face of this.photos.allFaceVectors(bundleId)) this.indexFace(face.faceId, face.subjectId, face);
+      for await (const face of this.photos.allFaceVectors(bundleId)) this.indexFace(face.faceId, face.subjectId, face, face.qualityScore);
     }
   }
 
@@ -195,7 +213,7 @@ export class Gallery {
     if (!photo) return null;
     for (const bundleId of this.bundleIds) {
       const [vector] = await this.photos.vectorsByFaceIds([faceId], bundleId);
-      if (vector) this.indexFace(faceId, photo.subjectId, vector);
+      if (vector) this.indexFace(faceId, photo.subjectId, vector, photo.quality?.score);
     }
     return photo;
   }
@@ -224,7 +242,7 @@ export class Gallery {
    * Checks every image (format, size, decodability, box), stores their bytes durably, then
    * records all photos and their jobs in one transaction: the batch is accepted whole or not at all.
    */
-  async enroll(subjectId: string, images: readonly UploadedImage[], faceBox: Box | null): Promise<AcceptResult[]> {
+  async enroll(subjectId: string, images: readonly UploadedImage[], faceBox: Box | null, qualityFilter: QualityFilter = 'AUTO'): Promise<AcceptResult[]> {
     if (images.length === 0) throw new Face3dError('BAD_USER_INPUT', 'photos must hold at least one image');
     if (faceBox) validateBox(faceBox);
     const checked: (Omit<AcceptedPhoto, 'sha256' | 'storagePath'> & { bytes: Uint8Array })[] = [];
@@ -241,7 +259,7 @@ export class Gallery {
       const accepted: AcceptedPhoto[] = [];
       try {
         for (const { bytes, ...photo } of checked) accepted.push({ ...(await this.deps.blobs.put(bytes)), ...photo });
-        return await this.photos.accept(subjectId, accepted, faceBox);
+        return await this.photos.accept(subjectId, accepted, faceBox, qualityFilter);
       } catch (error) {
         await this.removeUnreferenced(accepted.map((photo) => photo.storagePath));
         throw error;
@@ -308,20 +326,27 @@ export class Gallery {
       throw new Face3dError('BAD_USER_INPUT', `topK must be an integer from 1 to ${MAX_TOP_K}, got ${options.topK}`);
     }
     const served = this.served(probe.bundleId);
-    const threshold = chooseThreshold(options.threshold, served.defaultThreshold);
+    const templates = this.templatesSearched(options.mode, probe.bundleId);
+    const threshold = served.decision.choose(options.threshold, templates);
     const vectors = this.deps.store.vectors;
     const found = await timeSearch(probe.bundleId, async () =>
       vectors ? vectors.search(probe.bundleId, probe.vector, options.topK, options.mode) : served.index.search(probe, options.topK, options.mode),
     );
-    const candidates = found.map((candidate) => ({ ...candidate, aboveThreshold: isMatch(candidate.similarity, threshold) }));
+    const candidates = found.map((candidate) => ({
+      ...candidate,
+      aboveThreshold: isMatch(candidate.similarity, threshold),
+      strangerChance: served.decision.strangerChance(candidate.similarity, templates),
+    }));
     return { candidates, unknown: isUnknown(candidates[0]?.similarity, threshold), threshold };
   }
 
   verify(a: Probe, b: Probe, requestedThreshold?: number | null): VerifyOutcome {
     if (a.bundleId !== b.bundleId) throw new Face3dError('BAD_USER_INPUT', `a vector of bundle ${a.bundleId} cannot be compared with one of bundle ${b.bundleId}`);
-    const threshold = chooseThreshold(requestedThreshold, this.served(a.bundleId).defaultThreshold);
+    // One claimed identity: a gallery of one template.
+    const { decision } = this.served(a.bundleId);
+    const threshold = decision.choose(requestedThreshold, 1);
     const similarity = cosineSimilarity(a.vector, b.vector);
-    return { similarity, match: isMatch(similarity, threshold), threshold };
+    return { similarity, match: isMatch(similarity, threshold), threshold, strangerChance: decision.strangerChance(similarity, 1) };
   }
 
   /** The mean of the subject's faces' coefficients (and expressions, when asked). */

@@ -2,9 +2,9 @@ import { Prisma } from '../generated/prisma/client.js';
 import { identityVector } from '../inference/face-encoder.js';
 import type { Box } from '../inference/image.js';
 import type { EulerAngles } from '../morphable/procrustes.js';
-import type { PhotoStatus } from '../store/enums.js';
+import type { PhotoStatus, QualityFilter } from '../store/enums.js';
 import { afterKeyset, keysetOrder, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
-import { toFaceRecord, toFaceVectorRecord, toPhotoRecord, type FaceRecord, type FaceVectorRecord, type PhotoRecord } from './records.js';
+import { qualityColumns, toFaceRecord, toFaceVectorRecord, toPhotoRecord, type FaceRecord, type FaceVectorRecord, type PhotoQuality, type PhotoRecord } from './records.js';
 import type { Db, GalleryStore } from './store.js';
 import { notFound } from './subject-repository.js';
 import { bytesToFloat32, float32ToBytes } from './vector-codec.js';
@@ -36,6 +36,8 @@ export interface EncodedFaceRecord {
   readonly texture: Float32Array;
   /** The same face's vectors under the server's other bundles. */
   readonly otherVectors?: readonly Omit<FaceVectorRecord, 'faceId'>[];
+  /** Its quality at enrollment; absent for faces imported without one. */
+  readonly quality?: PhotoQuality;
 }
 
 export interface PhotoPageArgs extends PageArgs {
@@ -92,7 +94,7 @@ export class PhotoRepository {
    * Records photos and queues one ENROLL job for each new one, all or nothing. The same bytes
    * enrolled twice for a subject are one photo (the face box of the first enrollment stands).
    */
-  async accept(subjectId: string, photos: readonly AcceptedPhoto[], faceBox: Box | null): Promise<AcceptResult[]> {
+  async accept(subjectId: string, photos: readonly AcceptedPhoto[], faceBox: Box | null, qualityFilter: QualityFilter = 'AUTO'): Promise<AcceptResult[]> {
     const requestId = currentRequestId();
     return this.store.transaction(async (tx) => {
       if (!(await tx.subject.findUnique({ where: { id: subjectId }, select: { id: true } }))) throw notFound('subject', subjectId);
@@ -104,7 +106,7 @@ export class PhotoRepository {
           continue;
         }
         const row = await tx.photo.create({
-          data: { ...photo, subjectId, faceBox: faceBox ? { ...faceBox } : Prisma.DbNull, jobs: { create: { kind: 'ENROLL', requestId } } },
+          data: { ...photo, subjectId, faceBox: faceBox ? { ...faceBox } : Prisma.DbNull, qualityFilter, jobs: { create: { kind: 'ENROLL', requestId } } },
         });
         results.push({ photo: toPhotoRecord(row), created: true });
       }
@@ -118,7 +120,10 @@ export class PhotoRepository {
    */
   async importEnrolled(subjectId: string, photo: AcceptedPhoto, face: EncodedFaceRecord): Promise<{ photo: PhotoRecord; face: FaceRecord }> {
     return this.store.transaction(async (tx) => {
-      const row = await tx.photo.create({ data: { ...photo, subjectId, status: 'READY', face: { create: faceData(face) } }, include: FACE_WITH_VECTORS });
+      const row = await tx.photo.create({
+        data: { ...photo, subjectId, status: 'READY', ...(face.quality && qualityColumns(face.quality)), face: { create: faceData(face) } },
+        include: FACE_WITH_VECTORS,
+      });
       return this.faceStored(tx, row, face);
     });
   }
@@ -139,6 +144,7 @@ export class PhotoRepository {
           status: 'READY',
           errorCode: null,
           errorMessage: null,
+          ...(face.quality && qualityColumns(face.quality)),
           face: { create: faceData(face) },
           jobs: { updateMany: { where: { id: jobId }, data: { status: 'DONE', leaseUntil: null, lastError: null } } },
         },
@@ -231,16 +237,16 @@ export class PhotoRepository {
   }
 
   /** Every enrolled face under `bundleId`, read in chunks (start-up index load). */
-  async *allFaceVectors(bundleId: string): AsyncGenerator<FaceVectorRecord & { readonly subjectId: string }> {
+  async *allFaceVectors(bundleId: string): AsyncGenerator<FaceVectorRecord & { readonly subjectId: string; readonly qualityScore: number | null }> {
     let cursor: string | undefined;
     for (;;) {
       const rows = await this.store.read.faceVector.findMany({
         where: { bundleId, ...(cursor && { id: { gt: cursor } }) },
-        include: { face: { select: { photo: { select: { subjectId: true } } } } },
+        include: { face: { select: { photo: { select: { subjectId: true, qualityScore: true } } } } },
         orderBy: { id: 'asc' },
         take: LOAD_CHUNK,
       });
-      for (const row of rows) yield { ...toFaceVectorRecord(row), subjectId: row.face.photo.subjectId };
+      for (const row of rows) yield { ...toFaceVectorRecord(row), subjectId: row.face.photo.subjectId, qualityScore: row.face.photo.qualityScore };
       if (rows.length < LOAD_CHUNK) return;
       cursor = rows[rows.length - 1].id;
     }

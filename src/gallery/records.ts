@@ -3,7 +3,8 @@ import type { Face, FaceVector, Photo, Subject } from '../generated/prisma/clien
 import type { Prisma } from '../generated/prisma/client.js';
 import type { Box } from '../inference/image.js';
 import type { EulerAngles } from '../morphable/procrustes.js';
-import type { PhotoStatus } from '../store/enums.js';
+import type { PhotoStatus, QualityFilter } from '../store/enums.js';
+import type { QualityIssue } from './quality.js';
 import { bytesToFloat32 } from './vector-codec.js';
 
 export interface SubjectRecord {
@@ -20,6 +21,12 @@ export interface PhotoError {
   readonly message: string;
 }
 
+/** A face's quality at enrollment (src/gallery/quality.ts). */
+export interface PhotoQuality {
+  readonly score: number;
+  readonly issues: readonly QualityIssue[];
+}
+
 export interface PhotoRecord {
   readonly id: string;
   readonly subjectId: string;
@@ -31,6 +38,9 @@ export interface PhotoRecord {
   readonly status: PhotoStatus;
   readonly error: PhotoError | null;
   readonly faceBox: Box | null;
+  readonly qualityFilter: QualityFilter;
+  /** Null until the photo's face was assessed (or when none was found). */
+  readonly quality: PhotoQuality | null;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
@@ -70,9 +80,21 @@ export function toPhotoRecord(row: Photo): PhotoRecord {
     status: row.status as PhotoStatus,
     error: row.errorCode === null ? null : { code: row.errorCode, message: row.errorMessage ?? '' },
     faceBox: row.faceBox as Box | null,
+    qualityFilter: row.qualityFilter as QualityFilter,
+    quality: row.qualityScore === null ? null : { score: row.qualityScore, issues: qualityIssuesOf(row.qualityIssues) },
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
+}
+
+/** Photo.qualityIssues: comma-separated, worst first. */
+export function qualityIssuesOf(column: string | null): QualityIssue[] {
+  return column ? (column.split(',') as QualityIssue[]) : [];
+}
+
+/** The Photo columns of a quality. */
+export function qualityColumns(quality: PhotoQuality): { qualityScore: number; qualityIssues: string } {
+  return { qualityScore: quality.score, qualityIssues: quality.issues.join(',') };
 }
 
 export function toFaceRecord(row: Face): FaceRecord {

@@ -33,17 +33,20 @@ export function l2Normalise(v: FloatArray): Float32Array {
 
 /**
  * A subject's template from several photos: each vector is normalised first, so that every photo
- * counts equally whatever its magnitude, then the mean is renormalised, so that templates compare
- * with probes by cosine (or by dot product) like any single photo.
+ * counts by its weight (its quality at enrollment; equally without weights) whatever its magnitude,
+ * then the mean is renormalised, so that templates compare with probes by cosine (or by dot
+ * product) like any single photo.
  */
-export function meanTemplate(vectors: readonly FloatArray[]): Float32Array {
+export function meanTemplate(vectors: readonly FloatArray[], weights?: readonly number[]): Float32Array {
   if (vectors.length === 0) throw new RangeError('meanTemplate needs at least one vector');
+  if (weights && weights.length !== vectors.length) throw new RangeError(`${vectors.length} vectors but ${weights.length} weights`);
   const sum = new Float64Array(vectors[0].length);
-  for (const vector of vectors) {
+  vectors.forEach((vector, v) => {
     assertSameLength(vector, sum);
     const unit = l2Normalise(vector);
-    for (let i = 0; i < sum.length; i++) sum[i] += unit[i];
-  }
+    const weight = weights?.[v] ?? 1;
+    for (let i = 0; i < sum.length; i++) sum[i] += weight * unit[i];
+  });
   return l2Normalise(sum);
 }
 

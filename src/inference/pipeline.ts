@@ -18,6 +18,8 @@ export interface AnalysedFace {
   /** The identity network's embedding (not normalised). */
   readonly features: Float32Array;
   readonly identityRegion: SquareRegion;
+  /** The other faces the detector found when one face was analysed (enrollment's "several faces" check). */
+  readonly otherFaces?: readonly Box[];
 }
 
 export interface FaceNetworks {
@@ -72,14 +74,17 @@ export async function analyseDetection(networks: FaceNetworks, image: RgbImage, 
 /** decode → detect → landmarks → identity features, for the largest face (or every face). */
 export async function analyseImage(networks: FaceNetworks, image: RgbImage, options: AnalyseOptions = {}): Promise<AnalysedFace[]> {
   let detections: Detection[];
+  let otherFaces: Box[] = [];
   if (options.faceBox) {
     detections = [detectionFromBox(options.faceBox)];
   } else {
     const found = await timeStage('detect', () => detectFaces(networks.detector, image, options));
     const chosen = options.select === 'central' ? centralDetection(found, image.width, image.height) : largestDetection(found);
     detections = options.allFaces ? found : chosen ? [chosen] : [];
+    if (!options.allFaces) otherFaces = found.filter((d) => d !== chosen).map((d) => d.box);
   }
-  return Promise.all(detections.map((d) => analyseDetection(networks, image, d)));
+  const faces = await Promise.all(detections.map((d) => analyseDetection(networks, image, d)));
+  return otherFaces.length > 0 ? faces.map((face) => ({ ...face, otherFaces })) : faces;
 }
 
 export async function analysePhoto(networks: FaceNetworks, bytes: Uint8Array, options: AnalyseOptions = {}): Promise<{ image: RgbImage; faces: AnalysedFace[] }> {

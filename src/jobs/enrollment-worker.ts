@@ -14,6 +14,7 @@ import type { IdentityVector } from '../inference/face-encoder.js';
 import type { Box, RgbImage } from '../inference/image.js';
 import { assertFiniteCoefficients } from '../gallery/coefficients.js';
 import type { ClaimedJob, JobRepository } from './job-repository.js';
+import { assessQuality, LowQualityError, measureQuality, refusedFor } from '../gallery/quality.js';
 import { performance } from 'node:perf_hooks';
 
 export interface EnrollmentWorkerOptions {
@@ -49,7 +50,7 @@ export interface JobReport {
 }
 
 /** Codes that say the photo itself is unusable: retrying cannot help. */
-const PERMANENT: ReadonlySet<ErrorCode> = new Set(['NO_FACE', 'CORRUPT_IMAGE', 'UNSUPPORTED_IMAGE', 'IMAGE_TOO_LARGE', 'BAD_USER_INPUT', 'PHOTO_MISSING', 'PHOTO_CORRUPT']);
+const PERMANENT: ReadonlySet<ErrorCode> = new Set(['NO_FACE', 'LOW_QUALITY', 'CORRUPT_IMAGE', 'UNSUPPORTED_IMAGE', 'IMAGE_TOO_LARGE', 'BAD_USER_INPUT', 'PHOTO_MISSING', 'PHOTO_CORRUPT']);
 
 /** Renewed every third of it while the job runs, so a dead worker's jobs are free again within a minute. */
 const DEFAULT_LEASE_MS = 60_000;
@@ -159,7 +160,7 @@ export class EnrollmentWorker {
       encoded = await this.encode(photo);
     } catch (error) {
       const failure = failureOf(error);
-      const settled = await this.options.jobs.settleFailure(job, failure.error, failure.retryable);
+      const settled = await this.options.jobs.settleFailure(job, failure.error, failure.retryable, error instanceof LowQualityError ? error.quality : undefined);
       if (settled) this.options.onPhotoChanged(settled);
       const outcome = settled === null ? 'GONE' : settled.status === 'FAILED' ? 'FAILED' : 'RETRY';
       return { outcome, code: failure.error.code };
@@ -179,8 +180,12 @@ export class EnrollmentWorker {
       throw new Face3dError('NO_FACE', `no face found ${where}`);
     }
     assertFiniteCoefficients(face.vector);
+    // A given face box settles which face is meant: other faces are then no ambiguity.
+    const quality = assessQuality(measureQuality(image, face, photo.faceBox ? [] : face.otherFaces));
+    const refused = refusedFor(photo.qualityFilter, quality);
+    if (refused.length > 0) throw new LowQualityError(quality, refused, photo.qualityFilter);
     const otherVectors = await Promise.all((this.options.otherAnalysers ?? []).map((analyser) => this.encodeSameFace(analyser, image, photo.faceBox ?? face.box)));
-    return { box: face.box, score: face.score, pose: face.pose, expression: face.expression, ...face.vector, otherVectors };
+    return { box: face.box, score: face.score, pose: face.pose, expression: face.expression, ...face.vector, otherVectors, quality: { score: quality.score, issues: quality.issues } };
   }
 
   private async encodeSameFace(analyser: FaceAnalyser, image: RgbImage, faceBox: Box): Promise<IdentityVector> {

@@ -5,7 +5,7 @@
  * dead process left RUNNING are put back or failed at start-up, so no photo waits forever.
  */
 import type { Db, GalleryStore } from '../gallery/store.js';
-import { toPhotoRecord, type PhotoError, type PhotoRecord } from '../gallery/records.js';
+import { qualityColumns, toPhotoRecord, type PhotoError, type PhotoQuality, type PhotoRecord } from '../gallery/records.js';
 
 export interface ClaimedJob {
   readonly id: string;
@@ -70,7 +70,8 @@ export class JobRepository {
   }
 
   /** Queues the job again when `retryable` and attempts remain; otherwise fails it and its photo. Null when the photo is gone. */
-  async settleFailure(job: ClaimedJob, error: PhotoError, retryable: boolean): Promise<PhotoRecord | null> {
+  /** `quality`: what the face was found to be, when it was refused for it (LOW_QUALITY). */
+  async settleFailure(job: ClaimedJob, error: PhotoError, retryable: boolean, quality?: PhotoQuality): Promise<PhotoRecord | null> {
     const retry = retryable && job.attempts < job.maxAttempts;
     return this.store.transaction(async (tx) => {
       const { count } = await tx.job.updateMany({
@@ -80,7 +81,7 @@ export class JobRepository {
       if (count === 0) return null;
       const photo = await tx.photo.update({
         where: { id: job.photoId },
-        data: retry ? { status: 'PENDING' } : { status: 'FAILED', errorCode: error.code, errorMessage: error.message },
+        data: retry ? { status: 'PENDING' } : { status: 'FAILED', errorCode: error.code, errorMessage: error.message, ...(quality && qualityColumns(quality)) },
       });
       await this.store.recordChange(tx, 'Photo', 'UPDATE', [photo.id]);
       return toPhotoRecord(photo);

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { Face3dError } from '../errors.js';
 import type { Matrix } from '../training/linear-algebra.js';
 import { FACEMESH_TRIANGLES } from './facemesh-topology.js';
+import type { ImpostorCurve } from '../gallery/impostor-tail.js';
 
 export const BUNDLE_FORMAT_VERSION = 1;
 
@@ -53,9 +54,32 @@ export interface BundleManifest {
   readonly preprocessing: Readonly<Record<string, unknown>>;
   /** The regression head from identity features to [α, β], if trained. */
   readonly regressor?: { readonly file: string; readonly inputDim: number; readonly outputDim: number; readonly featureNetwork: string };
-  /** Similarity threshold for "same person" at a documented false-accept rate. */
-  readonly calibration?: { readonly threshold: number; readonly falseAcceptRate: number; readonly measuredOn: string };
+  /**
+   * Similarity threshold for "same person" at a documented per-pair false-accept rate and, since
+   * issue 13 (absent in older bundles), the impostor curve that gives thresholds for a target
+   * FPIR at any gallery size, with the simulation that checked it.
+   */
+  readonly calibration?: {
+    readonly threshold: number;
+    readonly falseAcceptRate: number;
+    readonly measuredOn: string;
+    readonly impostors?: ImpostorCurve;
+    readonly galleryCheck?: readonly GalleryCheck[];
+  };
   readonly training?: Readonly<Record<string, unknown>>;
+}
+
+/** A simulated gallery of held-out people: the FPIR the curve predicts at a threshold, and the one measured there. */
+export interface GalleryCheck {
+  readonly templates: number;
+  readonly targetFpir: number;
+  readonly threshold: number;
+  /** With the independence assumption (Nₑ = N). */
+  readonly independentFpir: number;
+  /** With the fitted Nₑ = N^b, what the service uses. */
+  readonly predictedFpir: number;
+  readonly simulatedFpir: number;
+  readonly trials: number;
 }
 
 /** One linear model (mean + orthonormal basis rows + per-component standard deviations). */

@@ -17,3 +17,7 @@ export type ChangeOp = (typeof CHANGE_OPS)[number];
 /** Job.kind values; ENROLL: detect and encode the face of one photo. */
 export const JOB_KINDS = ['ENROLL'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
+
+/** Photo.qualityFilter: NONE enrolls every face; AUTO refuses faces that would harm the template; HIGH refuses any face with a quality issue. */
+export const QUALITY_FILTERS = ['NONE', 'AUTO', 'HIGH'] as const;
+export type QualityFilter = (typeof QUALITY_FILTERS)[number];

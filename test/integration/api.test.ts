@@ -36,15 +36,15 @@ const strangers = lfwPeople(1)
 const describeWithLfw = people && strangers ? describe : describe.skip;
 if (!people) console.warn(`api.test.ts: skipped, the LFW photos are not in ${LFW_DEV}`);
 
-const PHOTO_FIELDS = 'id status width height sha256 mimeType url error { code message } subject { id name } face { id score box { x y width height } pose { yaw pitch roll } }';
+const PHOTO_FIELDS = 'id status width height sha256 mimeType url error { code message } qualityFilter quality { score issues } subject { id name } face { id score box { x y width height } pose { yaw pitch roll } }';
 const CREATE_SUBJECT = `mutation($input: CreateSubjectInput!) { createSubject(input: $input) { id name externalId metadata createdAt } }`;
 const ENROLL = `mutation($subjectId: ID!, $photos: [Upload!]!, $faceBox: BoxInput) { enrollPhotos(subjectId: $subjectId, photos: $photos, faceBox: $faceBox) { photos { ${PHOTO_FIELDS} } } }`;
 const PHOTO = `query($id: ID!) { photo(id: $id) { ${PHOTO_FIELDS} } }`;
 const IDENTIFY = `query($image: Upload, $photoId: ID, $topK: Int, $threshold: Float, $mode: MatchMode) {
   identify(image: $image, photoId: $photoId, topK: $topK, threshold: $threshold, mode: $mode) {
-    unknown threshold falseAcceptRate thresholdSource
+    unknown threshold falseAcceptRate fpir templates thresholdSource
     probe { box { width } score vector { bundle shape texture } photo { id } }
-    matches { rank similarity aboveThreshold subject { id name } face { id photo { id } } }
+    matches { rank similarity aboveThreshold strangerChance subject { id name } face { id photo { id } } }
   }
 }`;
 const VERIFY = `query($a: FaceRef!, $b: FaceRef!) { verify(a: $a, b: $b) { similarity match threshold thresholdSource a { vector { bundle } } b { subject { id } } } }`;
@@ -53,6 +53,8 @@ interface PhotoResult {
   id: string;
   status: string;
   error: { code: string; message: string } | null;
+  qualityFilter: string;
+  quality: { score: number; issues: string[] } | null;
   face: { id: string } | null;
   url: string;
   sha256: string;
@@ -61,9 +63,11 @@ interface PhotoResult {
 interface IdentifyResult {
   unknown: boolean;
   threshold: number;
+  fpir: number | null;
+  templates: number;
   thresholdSource: string;
   probe: { box: { width: number } | null; vector: { bundle: string; shape: number[]; texture: number[] }; photo: { id: string } | null };
-  matches: { rank: number; similarity: number; aboveThreshold: boolean; subject: { id: string; name: string }; face: { id: string; photo: { id: string } } | null }[];
+  matches: { rank: number; similarity: number; aboveThreshold: boolean; strangerChance: number | null; subject: { id: string; name: string }; face: { id: string; photo: { id: string } } | null }[];
 }
 
 async function photoFile(path: string): Promise<FilePart> {
@@ -174,7 +178,12 @@ describeWithLfw('the face3d GraphQL API over HTTP', () => {
       }
       const done = await waitForPhotos(enrolledPhotoIds);
       expect(done.map((photo) => [photo.status, photo.error])).toEqual(done.map(() => ['READY', null]));
-      for (const photo of done) expect(photo.face?.id).toEqual(expect.any(String));
+      for (const photo of done) {
+        expect(photo.face?.id).toEqual(expect.any(String));
+        expect(photo.qualityFilter).toBe('AUTO');
+        expect(photo.quality?.score).toBeGreaterThan(0);
+        expect(photo.quality?.score).toBeLessThanOrEqual(1);
+      }
       const pushed = await subscription.statuses(ENROLLED_PHOTOS);
       expect(pushed).toEqual(expect.arrayContaining(['READY']));
       await subscription.close();
@@ -236,12 +245,24 @@ describeWithLfw('the face3d GraphQL API over HTTP', () => {
       expect(correct).toBe(total);
     });
 
-    it('answers unknown for people who were never enrolled', async () => {
+    it('answers unknown for people who were never enrolled, at a threshold set for the target FPIR at this gallery’s size', async () => {
+      const info = dataOf(await reader.query<{ serverInfo: { defaultThreshold: number; targetFpir: number | null; fpir: number | null; templates: number; thresholdSource: string } }>(
+        '{ serverInfo { defaultThreshold targetFpir fpir templates thresholdSource } }',
+      )).serverInfo;
+      const curve = encoder.bundle.manifest.calibration?.impostors;
+      expect(info.templates).toBe(ENROLLED_PEOPLE);
+      expect(info.thresholdSource).toBe(curve ? 'TARGET_FPIR' : encoder.bundle.manifest.calibration ? 'CALIBRATION' : 'DEFAULT');
+      if (curve) {
+        expect(info.targetFpir).toBe(0.01);
+        expect(info.fpir).toBeCloseTo(0.01, 6);
+      }
       for (const stranger of outsiders) {
         const result = dataOf(await identifyUpload(reader, stranger.photos[0])).identify;
-        expect(result.thresholdSource).toBe(encoder.bundle.manifest.calibration ? 'CALIBRATION' : 'DEFAULT');
+        expect(result).toMatchObject({ thresholdSource: info.thresholdSource, threshold: info.defaultThreshold, templates: ENROLLED_PEOPLE });
         expect(result.unknown).toBe(true);
         expect(result.matches.every((match) => !match.aboveThreshold)).toBe(true);
+        // Below the threshold, more strangers than the target score as high as the best candidate.
+        if (curve) expect(result.matches[0].strangerChance).toBeGreaterThan(0.01);
       }
     });
 
@@ -393,6 +414,19 @@ describeWithLfw('the face3d GraphQL API over HTTP', () => {
       }
       const count = dataOf(await reader.query<{ subject: { photoCount: number } }>('query($id: ID!) { subject(id: $id) { photoCount } }', { id: subjectId })).subject.photoCount;
       expect(count).toBe(ENROLLED_PHOTOS);
+    });
+
+    it('enrolls under qualityFilter NONE a face that AUTO refuses, naming its issues', async () => {
+      const subject = dataOf(await enroller.query<{ createSubject: { id: string } }>(CREATE_SUBJECT, { input: { name: 'Blurred' } })).createSubject;
+      const blurred = { bytes: await sharp(outsiders[1].photos[0]).blur(6).jpeg().toBuffer(), name: 'blurred.jpg' };
+      const enroll = `mutation($subjectId: ID!, $photos: [Upload!]!, $filter: QualityFilter) { enrollPhotos(subjectId: $subjectId, photos: $photos, qualityFilter: $filter) { photos { ${PHOTO_FIELDS} } } }`;
+      const [kept] = dataOf(await enroller.upload<{ enrollPhotos: { photos: PhotoResult[] } }>(enroll, { subjectId: subject.id, photos: [null], filter: 'NONE' }, { 'variables.photos.0': blurred })).enrollPhotos.photos;
+      expect(kept.qualityFilter).toBe('NONE');
+      const [done] = await waitForPhotos([kept.id]);
+      expect(done).toMatchObject({ status: 'READY', error: null, quality: { issues: expect.arrayContaining(['BLURRY']) } });
+      expect(done.quality!.score).toBeLessThan(0.5);
+      expect(errorCodes(await enroller.query(enroll, { subjectId: subject.id, photos: [], filter: 'LOW' }))).toEqual(['BAD_USER_INPUT']);
+      await admin.query('mutation($id: ID!) { deleteSubject(id: $id) }', { id: subject.id });
     });
 
     it('fails a photo without a face with NO_FACE, and refuses it as a probe', async () => {

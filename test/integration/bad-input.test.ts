@@ -189,6 +189,16 @@ function enrollSecond(bad: FilePart): Promise<GraphQLResponse> {
   return admin.upload(ENROLL, { subjectId, photos: [null, null] }, { 'variables.photos.0': file(validJpeg, 'fine.jpg'), 'variables.photos.1': bad });
 }
 
+type PhotoData = { photo: { status: string; error: { code: string } | null; quality: { score: number; issues: string[] } | null } };
+
+/** As the only photo of an enrollPhotos request (default qualityFilter AUTO): the photo once its enrollment is over. */
+async function enrollAlone(image: Sharp, name: string): Promise<GraphQLResponse> {
+  const enrolled = await admin.upload<{ enrollPhotos: { photos: { id: string }[] } }>(ENROLL, { subjectId, photos: [null] }, { 'variables.photos.0': file(await image.jpeg().toBuffer(), name) });
+  const [{ id }] = dataOf(enrolled).enrollPhotos.photos;
+  await waitUntilProcessed(id);
+  return admin.query<PhotoData>('query($id: ID!) { photo(id: $id) { status error { code } quality { score issues } } }', { id });
+}
+
 function identify(image: FilePart): Promise<GraphQLResponse> {
   return admin.upload(IDENTIFY, { image: null }, { 'variables.image': image });
 }
@@ -257,6 +267,15 @@ const CASES: Readonly<Record<string, Case>> = {
   'one-pixel': { send: () => identifySharp(sharp({ create: { width: 1, height: 1, channels: 3, background: BACKGROUND } }).png(), 'dot.png') },
   'twenty-pixels': { send: () => identifySharp(sharp(facePhoto ?? validJpeg).resize(20, 20).jpeg(), 'tiny.jpg') },
   'no-face': { send: async () => identify(file(await noFacePhoto(), 'landscape.jpg')) },
+  'blurred-face': { send: () => enrollAlone(sharp(facePhoto!).blur(6), 'blurred.jpg') },
+  'dark-face': { send: () => enrollAlone(sharp(facePhoto!).linear(0.06, 0), 'dark.jpg') },
+  'overexposed-face': { send: () => enrollAlone(sharp(facePhoto!).linear(0.2, 235), 'overexposed.jpg') },
+  'two-equal-faces': {
+    send: async () => {
+      const face = await sharp(facePhoto!).toBuffer();
+      return enrollAlone(sharp({ create: { width: 500, height: 250, channels: 3, background: BACKGROUND } }).composite([{ input: face, left: 0, top: 0 }, { input: face, left: 250, top: 0 }]), 'twins.jpg');
+    },
+  },
   'png-16-bit': {
     send: async () => {
       const png = await sharp(upright).toColourspace('rgb16').png().toBuffer();
@@ -405,6 +424,12 @@ function checkOutcome(kind: BadInputKind, testCase: Case, response: GraphQLRespo
     expect({ status: response.status, codes: errorCodes(response) }).toEqual({ status: outcome.httpStatus, codes: [outcome.code] });
     return;
   }
+  if ('photoError' in outcome) {
+    const { photo } = dataOf(response as GraphQLResponse<PhotoData>);
+    expect(photo).toMatchObject({ status: 'FAILED', error: { code: outcome.photoError }, quality: { issues: expect.arrayContaining([...outcome.issues]) } });
+    expect(photo.quality!.score).toBeLessThan(0.5);
+    return;
+  }
   const probe = dataOf(response as GraphQLResponse<IdentifyData>).identify.probe;
   expect(probe.vector.shape.length).toBeGreaterThan(0);
   expect(probe.box).not.toBeNull();
@@ -467,7 +492,9 @@ describe('bad input through a real server', () => {
     checkOutcome(kind, testCase, response);
     testCase.after?.();
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
-    expect(snapshot()).toEqual(baseline);
+    // A photo refused for its quality is stored, FAILED, as the outcome says; anything else writes nothing.
+    if (kind.sentAs === 'enrollment') baseline = snapshot();
+    else expect(snapshot()).toEqual(baseline);
   });
 });
 

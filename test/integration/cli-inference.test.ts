@@ -35,7 +35,7 @@ describe('face3d verify (local models)', () => {
     const { code, stdout } = await runCli(['verify', photoA, photoA, '--json']);
     expect(code).toBe(0);
     const report = JSON.parse(stdout);
-    expect(report).toMatchObject({ a: photoA, b: photoA, match: true, thresholdSource: 'CALIBRATION' });
+    expect(report).toMatchObject({ a: photoA, b: photoA, match: true, thresholdSource: 'TARGET_FPIR', templates: 1, fpir: expect.closeTo(0.01, 6) });
     expect(report.similarity).toBeCloseTo(1, 4);
   });
 
@@ -126,6 +126,58 @@ describe('face3d eval verify --roc', () => {
     const { code, stderr } = await runCli(['eval', 'verify', '--pairs', join(root, 'pairs.tsv'), '--root', root, '--roc', join(root, 'roc.jpg')]);
     expect(code).toBe(2);
     expect(stderr).toContain('--roc must name a .svg or .png file');
+  });
+});
+
+describe('face3d eval open-set', () => {
+  let set: string;
+
+  beforeAll(async () => {
+    // Ten rendered people of two photos each; six keep one photo: 4 mated, 3 distractors, 3 strangers.
+    set = join(root, 'open-set');
+    const people = [...(await renderedPeopleFolder(set, 10, 2)).people.entries()];
+    for (const [person, files] of people.slice(4)) await rm(join(set, person, files[1]));
+  });
+
+  it('reports TPIR at FPIR 1% and 0.1%, rank-1 and what the default threshold gives, and draws the DET curve', async () => {
+    const det = join(root, 'det.svg');
+    const { code, stdout, stderr } = await runCli(['eval', 'open-set', '--root', set, '--distractors', '3', '--quality-filter', 'NONE', '--json', '--det', det]);
+    expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
+    const report = JSON.parse(stdout);
+    expect(report).toMatchObject({ qualityFilter: 'NONE', gallerySubjects: 7, matedProbes: 4, nonMatedProbes: 3, distractors: 3, enrollRefused: 0, probesFailed: 0 });
+    // Two renders of one face 10° apart find each other among seven.
+    expect(report.rank1).toBe(1);
+    for (const rate of [report.tpirAtFpir['0.01'], report.tpirAtFpir['0.001'], report.defaultThreshold.fpir, report.defaultThreshold.tpir]) {
+      expect(rate).toBeGreaterThanOrEqual(0);
+      expect(rate).toBeLessThanOrEqual(1);
+    }
+    expect(report.fnirAtFpir['0.01']).toBeCloseTo(1 - report.tpirAtFpir['0.01'], 12);
+    // With three strangers, FPIR 1% and 0.1% both allow none.
+    expect(report.thresholdAtFpir['0.01']).toBe(report.thresholdAtFpir['0.001']);
+    expect(report.defaultThreshold).toMatchObject({ source: 'TARGET_FPIR', targetFpir: 0.01, predictedFpir: expect.closeTo(0.01, 6) });
+    expect(report.defaultThreshold.strangersNamed).toBe(Math.round(report.defaultThreshold.fpir * 3));
+    const svg = await readFile(det, 'utf8');
+    expect(svg.match(/<circle /g)).toHaveLength(3);
+    expect(svg).toContain('>FPIR 1%</text>');
+    expect(svg).toContain('false negative identification rate');
+  });
+
+  it('counts the enrollments the quality filter refuses, and prints text without --json', async () => {
+    const { code, stdout } = await runCli(['eval', 'open-set', '--root', set, '--distractors', '3', '--quality-filter', 'HIGH']);
+    expect(code).toBe(0);
+    const refused = Number(/^enrollRefused: (\d+)$/m.exec(stdout)?.[1]);
+    const gallery = Number(/^gallerySubjects: (\d+)$/m.exec(stdout)?.[1]);
+    expect(refused + gallery).toBe(7);
+    expect(stdout).toMatch(/^qualityFilter: HIGH$/m);
+  });
+
+  it('refuses a DET file of another type (exit status 2) and more distractors than people with one photo (BAD_USER_INPUT)', async () => {
+    const badDet = await runCli(['eval', 'open-set', '--root', set, '--det', join(root, 'det.jpg')]);
+    expect(badDet.code).toBe(2);
+    expect(badDet.stderr).toContain('--det must name a .svg or .png file');
+    const tooMany = await runCli(['eval', 'open-set', '--root', set, '--distractors', '6', '--json']);
+    expect(tooMany.code).toBe(1);
+    expect(JSON.parse(tooMany.stdout).error.code).toBe('BAD_USER_INPUT');
   });
 });
 

@@ -74,14 +74,15 @@ describe('the CLI against a running server (--server)', () => {
     const identified = await remote('identify', photoOf(personB, 1), '--json', '--top-k', '2');
     expect(identified.code).toBe(0);
     const report = JSON.parse(identified.stdout);
-    expect(report).toMatchObject({ unknown: false, thresholdSource: 'CALIBRATION' });
+    expect(report).toMatchObject({ unknown: false, thresholdSource: 'TARGET_FPIR', fpir: expect.closeTo(0.01, 6) });
+    expect(report.matches[0].strangerChance).toBeLessThan(0.01);
     expect(report.matches[0]).toMatchObject({ rank: 1, aboveThreshold: true, subject: { name: personB, externalId: personB } });
 
     const same = JSON.parse((await remote('verify', photoOf(personB, 0), photoOf(personB, 0), '--json')).stdout);
     expect(same.match).toBe(true);
     expect(same.similarity).toBeCloseTo(1, 4);
     const text = await remote('verify', photoOf(personB, 0), photoOf(personB, 1));
-    expect(text.stdout).toMatch(/^(same person|different people): similarity -?[\d.]+, threshold [\d.]+ \(calibration/);
+    expect(text.stdout).toMatch(/^(same person|different people): similarity -?[\d.]+, threshold [\d.]+ \(target fpir, false-accept rate [\d.e-]+, names 1\.0% of strangers among 1 template\)/);
   });
 
   it('exports every subject with its template and photo ids', async () => {

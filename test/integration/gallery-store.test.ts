@@ -12,7 +12,7 @@ import sharp from 'sharp';
 import { ApiKeyRepository, BOOTSTRAP_LABEL, hashKey } from '../../src/auth/api-keys.js';
 import { Face3dError } from '../../src/errors.js';
 import { BlobStore, sha256Hex, storagePathFor } from '../../src/gallery/blob-store.js';
-import { defaultThreshold } from '../../src/gallery/decision.js';
+import { ThresholdPolicy } from '../../src/gallery/decision.js';
 import { Gallery, type FaceAnalyser } from '../../src/gallery/gallery.js';
 import { GalleryIndex } from '../../src/gallery/gallery-index.js';
 import { encodeCursor } from '../../src/gallery/pagination.js';
@@ -40,7 +40,8 @@ class StandInAnalyser implements FaceAnalyser {
     const [r, g, b] = image.data;
     if (b > 200 && this.transientFailures-- > 0) throw new Error('transient');
     if (r + g + b < 30) return [];
-    const face = { box: { x: 1, y: 2, width: 3, height: 4 }, score: 0.9, pose: { yaw: 1, pitch: 2, roll: 3 }, expression: Float32Array.from([0.5]) };
+    // All landmarks at one point: a face too small and (8×8 of one colour) too flat for the quality checks.
+    const face = { box: { x: 1, y: 2, width: 3, height: 4 }, score: 0.9, pose: { yaw: 1, pitch: 2, roll: 3 }, expression: Float32Array.from([0.5]), landmarks: { points: new Float32Array(468 * 3) } };
     return [{ ...face, vector: { bundleId: BUNDLE, shape: Float32Array.from([r, g]), texture: Float32Array.from([b, 1]) } } as unknown as EncodedFace];
   }
 }
@@ -94,7 +95,7 @@ beforeAll(async () => {
     analyser,
     bundle: { manifest: { id: BUNDLE } } as Bundle,
     decodeLimits: { maxBytes: 1e6, maxPixels: 1e6 },
-    defaultThreshold: defaultThreshold(undefined),
+    decision: new ThresholdPolicy(undefined),
     onQueued: () => undefined,
   });
 });
@@ -137,8 +138,8 @@ describe('enrollment jobs', () => {
   it('store each photo once per subject, durably, and enroll one face for it', async () => {
     const subject = await gallery.subjects.create({ name: 'Red' });
     const bytes = await png(250, 10, 10);
-    const [first] = await gallery.enroll(subject.id, [{ bytes }], null);
-    const [again] = await gallery.enroll(subject.id, [{ bytes }], null);
+    const [first] = await gallery.enroll(subject.id, [{ bytes }], null, 'NONE');
+    const [again] = await gallery.enroll(subject.id, [{ bytes }], null, 'NONE');
     expect(first).toMatchObject({ created: true, photo: { status: 'PENDING', width: 8, height: 8, mimeType: 'image/png', sha256: sha256Hex(bytes) } });
     expect(again).toEqual({ created: false, photo: first.photo });
     expect(existsSync(join(dir, 'photos', first.photo.storagePath))).toBe(true);
@@ -157,7 +158,7 @@ describe('enrollment jobs', () => {
 
   it('fail a photo without a face at once with NO_FACE, and retry transient failures', async () => {
     const subject = await gallery.subjects.create({ name: 'Mixed' });
-    const [dark, flaky] = await gallery.enroll(subject.id, [{ bytes: await png(0, 0, 0) }, { bytes: await png(20, 20, 250) }], null);
+    const [dark, flaky] = await gallery.enroll(subject.id, [{ bytes: await png(0, 0, 0) }, { bytes: await png(20, 20, 250) }], null, 'NONE');
     analyser.transientFailures = 1;
     const before = analyser.calls;
     await runJobs();
@@ -167,9 +168,23 @@ describe('enrollment jobs', () => {
     expect(analyser.calls - before).toBe(3);
   });
 
+  it('refuse a face below the bar (default AUTO) with LOW_QUALITY, keeping its quality; NONE enrolls it with its quality', async () => {
+    const subject = await gallery.subjects.create({ name: 'Blurred' });
+    const [refused] = await gallery.enroll(subject.id, [{ bytes: await png(120, 120, 120) }], null);
+    const [accepted] = await gallery.enroll(subject.id, [{ bytes: await png(121, 120, 120) }], null, 'NONE');
+    expect([refused.photo.qualityFilter, accepted.photo.qualityFilter]).toEqual(['AUTO', 'NONE']);
+    await runJobs();
+    const [refusedPhoto, acceptedPhoto] = await gallery.photos.findMany([refused.photo.id, accepted.photo.id]);
+    expect(refusedPhoto).toMatchObject({ status: 'FAILED', error: { code: 'LOW_QUALITY', message: expect.stringMatching(/AUTO quality bar: .*BLURRY/) } });
+    expect(refusedPhoto!.quality!.issues).toEqual(expect.arrayContaining(['FACE_TOO_SMALL', 'BLURRY']));
+    expect(await gallery.photos.facesByPhotoIds([refused.photo.id])).toEqual([null]);
+    expect(acceptedPhoto).toMatchObject({ status: 'READY', quality: refusedPhoto!.quality });
+    expect(acceptedPhoto!.quality!.score).toBeLessThan(0.1);
+  });
+
   it('give up after maxAttempts transient failures', async () => {
     const subject = await gallery.subjects.create({ name: 'Doomed' });
-    const [result] = await gallery.enroll(subject.id, [{ bytes: await png(30, 30, 240) }], null);
+    const [result] = await gallery.enroll(subject.id, [{ bytes: await png(30, 30, 240) }], null, 'NONE');
     analyser.transientFailures = 100;
     await runJobs();
     const [photo] = await gallery.photos.findMany([result.photo.id]);
@@ -189,7 +204,7 @@ describe('enrollment jobs', () => {
 
   it('after a crash: RUNNING jobs are queued again, or failed once out of attempts; nothing stays PENDING without a job', async () => {
     const subject = await gallery.subjects.create({ name: 'Crash' });
-    const [a, b, c] = await gallery.enroll(subject.id, [{ bytes: await png(200, 1, 1) }, { bytes: await png(200, 2, 2) }, { bytes: await png(200, 3, 3) }], null);
+    const [a, b, c] = await gallery.enroll(subject.id, [{ bytes: await png(200, 1, 1) }, { bytes: await png(200, 2, 2) }, { bytes: await png(200, 3, 3) }], null, 'NONE');
     // What a process killed mid-inference leaves behind:
     await jobs.claimNext(60_000);
     const exhausted = (await jobs.claimNext(60_000))!;
@@ -206,7 +221,7 @@ describe('enrollment jobs', () => {
 
   it('skip a job whose photo was deleted while it ran', async () => {
     const subject = await gallery.subjects.create({ name: 'Gone' });
-    const [result] = await gallery.enroll(subject.id, [{ bytes: await png(180, 60, 60) }], null);
+    const [result] = await gallery.enroll(subject.id, [{ bytes: await png(180, 60, 60) }], null, 'NONE');
     const claimed = (await jobs.claimNext(60_000))!;
     await gallery.deletePhoto(result.photo.id);
     expect(await gallery.photos.saveFace(result.photo.id, claimed.job.id, { box: { x: 0, y: 0, width: 1, height: 1 }, score: 1, pose: { yaw: 0, pitch: 0, roll: 0 }, expression: new Float32Array(1), bundleId: BUNDLE, shape: new Float32Array(K), texture: new Float32Array(K) })).toBeNull();
@@ -219,8 +234,8 @@ describe('deletes', () => {
     const bytes = await png(240, 200, 10);
     const keep = await gallery.subjects.create({ name: 'Keeper' });
     const drop = await gallery.subjects.create({ name: 'Dropped' });
-    const [kept] = await gallery.enroll(keep.id, [{ bytes }], null);
-    const [dropped, own] = await gallery.enroll(drop.id, [{ bytes }, { bytes: await png(240, 201, 11) }], null);
+    const [kept] = await gallery.enroll(keep.id, [{ bytes }], null, 'NONE');
+    const [dropped, own] = await gallery.enroll(drop.id, [{ bytes }, { bytes: await png(240, 201, 11) }], null, 'NONE');
     await runJobs();
     expect(gallery.index.template(drop.id)).toBeDefined();
 
@@ -259,7 +274,7 @@ describe('deletes', () => {
 describe('photo files gone or damaged on disk', () => {
   it('are listed, and reading them is PHOTO_MISSING or PHOTO_CORRUPT naming the photo, not a path', async () => {
     const subject = await gallery.subjects.create({ name: 'Damaged' });
-    const [missing, damaged, intact] = await gallery.enroll(subject.id, [{ bytes: await png(90, 1, 2) }, { bytes: await png(91, 3, 4) }, { bytes: await png(92, 5, 6) }], null);
+    const [missing, damaged, intact] = await gallery.enroll(subject.id, [{ bytes: await png(90, 1, 2) }, { bytes: await png(91, 3, 4) }, { bytes: await png(92, 5, 6) }], null, 'NONE');
     await runJobs();
     await blobs.remove(missing.photo.storagePath);
     await truncate(join(dir, 'photos', damaged.photo.storagePath), 10);

@@ -28,6 +28,21 @@ describe('GalleryIndex', () => {
     expect(index.subjectCount).toBe(0);
   });
 
+  it('weights each face in its subject’s template by its quality, and forgets the weight with the face', () => {
+    const index = new GalleryIndex(BUNDLE, 2);
+    index.addFace({ ...face('good', 'alice', [1, 0]), weight: 0.9 });
+    index.addFace({ ...face('poor', 'alice', [0, 3]), weight: 0.1 });
+    const template = index.template('alice')!;
+    // 0.9 · (1, 0) + 0.1 · (0, 1), normalised.
+    expect(Array.from(template)).toEqual([expect.closeTo(0.9 / Math.hypot(0.9, 0.1), 6), expect.closeTo(0.1 / Math.hypot(0.9, 0.1), 6)]);
+    expect(Array.from(meanTemplate([Float32Array.from([1, 0]), Float32Array.from([0, 3])], [0.9, 0.1]))).toEqual(Array.from(template).map((v) => expect.closeTo(v, 6)));
+    index.removeFace('good');
+    index.addFace(face('equal', 'alice', [1, 0]));
+    // A face given no weight counts fully: 1 · (1, 0) + 0.1 · (0, 1), normalised.
+    expect(Array.from(index.template('alice')!)).toEqual([expect.closeTo(1 / Math.hypot(1, 0.1), 6), expect.closeTo(0.1 / Math.hypot(1, 0.1), 6)]);
+    expect(() => meanTemplate([Float32Array.from([1, 0])], [1, 2])).toThrow(RangeError);
+  });
+
   it('ranks subjects by template (one candidate each) and names the closest face of each', () => {
     const index = new GalleryIndex(BUNDLE, 2);
     index.addFace(face('a1', 'alice', [1, 0]));

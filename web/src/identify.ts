@@ -4,7 +4,7 @@ import type { AppContext, View } from './context.js';
 import { boxedPhoto, dropZone, formatSimilarity, h } from './dom.js';
 import { galleryPhoto } from './photos.js';
 import { IDENTIFY, type IdentifyResult, type Match } from './queries.js';
-import { similarityBar, thresholdText } from './results.js';
+import { percent, similarityBar, thresholdText } from './results.js';
 
 export class IdentifyView implements View {
   readonly element: HTMLElement;
@@ -57,7 +57,7 @@ export class IdentifyView implements View {
     this.results.replaceChildren(
       h('h3', { id: 'identify-results-title' }, 'Result'),
       verdict,
-      h('p', { class: 'threshold' }, `Threshold ${thresholdText(result.threshold, result.falseAcceptRate, result.thresholdSource)}`),
+      h('p', { class: 'threshold' }, `Threshold ${thresholdText(result)}`),
       result.matches.length === 0 ? h('p', { class: 'muted' }, 'The gallery has no enrolled faces yet.') : h('ol', { class: 'matches', 'aria-label': 'Ranked candidates' }, ...result.matches.map((match) => this.matchItem(match, result.threshold))),
     );
   }
@@ -73,6 +73,7 @@ export class IdentifyView implements View {
         { class: 'match-text' },
         h('a', { href: `#/subjects/${encodeURIComponent(match.subject.id)}` }, `${match.rank}. ${match.subject.name}`),
         h('span', { class: 'similarity' }, `similarity ${formatSimilarity(match.similarity)}${match.aboveThreshold ? ', above the threshold' : ', below the threshold'}`),
+        match.strangerChance === null ? null : h('span', { class: 'stranger-chance' }, `a stranger scores this high ${percent(match.strangerChance)} of the time`),
         similarityBar(match.similarity, threshold),
       ),
     );

@@ -32,7 +32,7 @@ class App {
 
   constructor(api: Api, info: ServerInfo) {
     this.context = { api, info, feed: new PhotoFeed(api.key), verifySides: [null, null], navigate: (hash) => (window.location.hash = hash) };
-    serverInfo.textContent = `Bundle ${info.bundle} · threshold ${thresholdText(info.defaultThreshold, info.falseAcceptRate, info.thresholdSource)}`;
+    serverInfo.textContent = `Bundle ${info.bundle} · threshold ${thresholdText({ ...info, threshold: info.defaultThreshold })}`;
     nav.hidden = false;
     signOutButton.hidden = false;
     window.addEventListener('hashchange', this.onHashChange);

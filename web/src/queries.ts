@@ -37,6 +37,8 @@ export interface ServerInfo {
   defaultThreshold: number;
   falseAcceptRate: number | null;
   thresholdSource: string;
+  fpir: number | null;
+  templates: number;
   maxUploadFiles: number;
   maxUploadBytes: number;
 }
@@ -59,6 +61,7 @@ export interface Match {
   rank: number;
   similarity: number;
   aboveThreshold: boolean;
+  strangerChance: number | null;
   subject: SubjectSummary;
   face: { id: string; photo: Photo } | null;
 }
@@ -69,14 +72,19 @@ export interface IdentifyResult {
   unknown: boolean;
   threshold: number;
   falseAcceptRate: number | null;
+  fpir: number | null;
+  templates: number;
   thresholdSource: string;
 }
 
 export interface VerifyResult {
   similarity: number;
   match: boolean;
+  strangerChance: number | null;
   threshold: number;
   falseAcceptRate: number | null;
+  fpir: number | null;
+  templates: number;
   thresholdSource: string;
   a: Probe;
   b: Probe;
@@ -95,7 +103,7 @@ const PHOTO = 'id status width height url error { code message } face { id score
 const SUBJECT_SUMMARY = 'id name photoCount';
 const PROBE = `box { x y width height } score photo { ${PHOTO} } face { id } subject { id name }`;
 
-export const SERVER_INFO = 'query { serverInfo { bundle defaultThreshold falseAcceptRate thresholdSource maxUploadFiles maxUploadBytes } }';
+export const SERVER_INFO = 'query { serverInfo { bundle defaultThreshold falseAcceptRate thresholdSource fpir templates maxUploadFiles maxUploadBytes } }';
 
 export const SUBJECTS = `query($first: Int, $after: String, $search: String) {
   subjects(first: $first, after: $after, search: $search) { totalCount edges { cursor node { ${SUBJECT_SUMMARY} } } pageInfo { hasNextPage endCursor } }
@@ -115,13 +123,13 @@ export const PHOTO_STATUS = `subscription($photoIds: [ID!]) { photoStatus(photoI
 
 export const IDENTIFY = `query($image: Upload) {
   identify(image: $image, topK: 5) {
-    unknown threshold falseAcceptRate thresholdSource probe { ${PROBE} }
-    matches { rank similarity aboveThreshold subject { ${SUBJECT_SUMMARY} } face { id photo { ${PHOTO} } } }
+    unknown threshold falseAcceptRate fpir templates thresholdSource probe { ${PROBE} }
+    matches { rank similarity aboveThreshold strangerChance subject { ${SUBJECT_SUMMARY} } face { id photo { ${PHOTO} } } }
   }
 }`;
 
 export const VERIFY = `query($a: FaceRef!, $b: FaceRef!) {
-  verify(a: $a, b: $b) { similarity match threshold falseAcceptRate thresholdSource a { ${PROBE} } b { ${PROBE} } }
+  verify(a: $a, b: $b) { similarity match strangerChance threshold falseAcceptRate fpir templates thresholdSource a { ${PROBE} } b { ${PROBE} } }
 }`;
 
 export function meshQuery(kind: 'subject' | 'face'): string {

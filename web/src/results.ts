@@ -1,12 +1,35 @@
 /** Pieces shared by Identify and Verify: similarity bars and the threshold in words. */
 import { formatSimilarity, h } from './dom.js';
 
-const SOURCE_WORDS: Readonly<Record<string, string>> = { CALIBRATION: 'calibrated', REQUEST: 'requested', DEFAULT: 'strict default' };
+const SOURCE_WORDS: Readonly<Record<string, string>> = { TARGET_FPIR: 'set for the gallery', CALIBRATION: 'calibrated', REQUEST: 'requested', DEFAULT: 'strict default' };
 
-/** "0.612 (calibrated; 0.10% of strangers reach it)" */
-export function thresholdText(threshold: number, falseAcceptRate: number | null, source: string): string {
-  const notes = [SOURCE_WORDS[source], falseAcceptRate === null ? undefined : `${(100 * falseAcceptRate).toFixed(2)}% of strangers reach it`].filter(Boolean);
-  return notes.length > 0 ? `${formatSimilarity(threshold)} (${notes.join('; ')})` : formatSimilarity(threshold);
+/** A threshold as the API reports it (serverInfo, identify, verify). */
+export interface ThresholdFacts {
+  readonly threshold: number;
+  readonly thresholdSource: string;
+  readonly falseAcceptRate: number | null;
+  readonly fpir: number | null;
+  readonly templates: number;
+}
+
+/** A rate as a percentage with two significant digits: 1.0%, 0.035%. */
+export function percent(rate: number): string {
+  return `${(100 * rate).toPrecision(2)}%`;
+}
+
+/**
+ * "0.755 (set for the gallery; about 1.0% of strangers would be named among 378 templates)", or for
+ * a bundle without an impostor curve "0.612 (calibrated; 0.10% of strangers reach it, one by one)".
+ */
+export function thresholdText(facts: ThresholdFacts): string {
+  const reach =
+    facts.fpir !== null
+      ? `about ${percent(facts.fpir)} of strangers would be ${facts.templates === 1 ? 'accepted as this person' : `named among ${facts.templates} templates`}`
+      : facts.falseAcceptRate !== null
+        ? `${percent(facts.falseAcceptRate)} of strangers reach it, one by one`
+        : undefined;
+  const notes = [SOURCE_WORDS[facts.thresholdSource], reach].filter(Boolean);
+  return notes.length > 0 ? `${formatSimilarity(facts.threshold)} (${notes.join('; ')})` : formatSimilarity(facts.threshold);
 }
 
 /**

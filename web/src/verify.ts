@@ -99,7 +99,7 @@ export class VerifyView implements View {
       this.result.replaceChildren(
         h('div', { class: `verdict ${verify.match ? 'known' : 'unknown'}`, 'data-verdict': verify.match ? 'same' : 'different' }, h('strong', {}, verify.match ? 'Same person' : 'Different people'), h('span', {}, ` — similarity ${formatSimilarity(verify.similarity)}`)),
         similarityBar(verify.similarity, verify.threshold),
-        h('p', { class: 'threshold' }, `Threshold ${thresholdText(verify.threshold, verify.falseAcceptRate, verify.thresholdSource)}`),
+        h('p', { class: 'threshold' }, `Threshold ${thresholdText(verify)}`),
       );
     } catch (error) {
       if (generation === this.generation) this.result.replaceChildren(h('p', { class: 'error', role: 'alert' }, `Could not compare: ${describeError(error)}`));

@@ -1,6 +1,7 @@
 import type { Box } from '../../inference/image.js';
 import type { FaceRecord, PhotoRecord } from '../../gallery/records.js';
 import type { PhotoFilter } from '../../jobs/photo-events.js';
+import type { QualityFilter } from '../../store/enums.js';
 import { requireRole } from '../auth.js';
 import type { RequestContext } from '../context.js';
 import { photoUrl } from '../downloads.js';
@@ -19,11 +20,11 @@ export const photoResolvers = {
     },
   },
   Mutation: {
-    enrollPhotos: async (_: unknown, args: { subjectId: string; photos: unknown[]; faceBox?: Box | null }, ctx: RequestContext) => {
+    enrollPhotos: async (_: unknown, args: { subjectId: string; photos: unknown[]; faceBox?: Box | null; qualityFilter: QualityFilter }, ctx: RequestContext) => {
       requireRole(ctx.caller, 'enroll');
       const { gallery, events, config } = ctx.services;
       const images = await readUploads(args.photos, config.maxImageBytes);
-      const results = await gallery.enroll(args.subjectId, images, args.faceBox ?? null);
+      const results = await gallery.enroll(args.subjectId, images, args.faceBox ?? null, args.qualityFilter);
       for (const result of results) if (result.created) events.publish(result.photo);
       return { photos: results.map((result) => result.photo) };
     },

@@ -25,7 +25,7 @@ interface IdentifyArgs {
 }
 
 function thresholdFields(threshold: Threshold) {
-  return { threshold: threshold.value, falseAcceptRate: threshold.falseAcceptRate, thresholdSource: threshold.source };
+  return { threshold: threshold.value, falseAcceptRate: threshold.falseAcceptRate, fpir: threshold.fpir, templates: threshold.templates, thresholdSource: threshold.source };
 }
 
 function given(value: unknown): boolean {
@@ -49,13 +49,16 @@ export const searchResolvers = {
     serverInfo: (_: unknown, __: unknown, ctx: RequestContext) => {
       requireRole(ctx.caller, 'read');
       const { gallery, config } = ctx.services;
-      const threshold = gallery.defaultThreshold;
+      const threshold = gallery.defaultThreshold();
       return {
         bundle: gallery.bundleId,
         bundles: gallery.bundleIds,
         defaultThreshold: threshold.value,
         falseAcceptRate: threshold.falseAcceptRate,
         thresholdSource: threshold.source,
+        targetFpir: gallery.decision.knowsGallery ? gallery.decision.targetFpir : null,
+        fpir: threshold.fpir,
+        templates: threshold.templates,
         // Counted when asked for: the index knows only the subjects that have a face.
         subjects: () => gallery.subjects.count(undefined),
         enrolledFaces: gallery.index.faceCount,
@@ -78,7 +81,7 @@ export const searchResolvers = {
       requireRole(ctx.caller, 'read');
       const [a, b] = await Promise.all([resolveProbe(args.a, args.bundle, ctx, 'a'), resolveProbe(args.b, args.bundle, ctx, 'b')]);
       const outcome = ctx.services.gallery.verify(a, b, args.threshold);
-      return { similarity: outcome.similarity, match: outcome.match, ...thresholdFields(outcome.threshold), a, b };
+      return { similarity: outcome.similarity, match: outcome.match, strangerChance: outcome.strangerChance, ...thresholdFields(outcome.threshold), a, b };
     },
   },
   Match: {

@@ -1,0 +1,104 @@
+/**
+ * Open-set identification ("who is this, or nobody we know?") on a folder-per-person set, as a
+ * gallery service meets it: mated probes (a second photo of an enrolled person), distractors (people
+ * enrolled with one photo and never probed) and non-mated probes (people never enrolled). A probe
+ * is named when its best template scores at or above the threshold; a mated probe is a true
+ * positive only when that best template is its own (TPIR), a non-mated probe named at all is a false
+ * positive (FPIR). Pure functions: the command (src/cli/eval-commands.ts) encodes and searches.
+ */
+import { mulberry32, randomInt } from '../training/random.js';
+
+export interface PersonPhotos {
+  readonly name: string;
+  /** Paths, in the dataset's order. */
+  readonly images: readonly string[];
+}
+
+export interface OpenSetSplit {
+  /** Enrolled with their first photo, probed with their second. */
+  readonly mated: readonly { readonly person: string; readonly enrolled: string; readonly probe: string }[];
+  /** Enrolled with one photo, never probed. */
+  readonly distractors: readonly { readonly person: string; readonly enrolled: string }[];
+  /** Never enrolled, probed with one photo. */
+  readonly strangers: readonly { readonly person: string; readonly probe: string }[];
+}
+
+/**
+ * People with two photos or more are mated; of the others (in a seeded shuffle), `distractors` are
+ * enrolled and the rest are strangers (default: half of them).
+ */
+export function splitOpenSet(people: readonly PersonPhotos[], distractors?: number, seed = 13): OpenSetSplit {
+  const random = mulberry32(seed);
+  const shuffled = [...people].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (let i = shuffled.length - 1; i > 0; i--) {
+    const j = randomInt(random, i + 1);
+    [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
+  }
+  const single = shuffled.filter((p) => p.images.length === 1);
+  const count = distractors ?? Math.floor(single.length / 2);
+  if (!Number.isInteger(count) || count < 0 || count >= single.length) {
+    throw new RangeError(`--distractors must be an integer from 0 to ${single.length - 1} (people with one photo, at least one left as a stranger), got ${count}`);
+  }
+  const mated = shuffled.filter((p) => p.images.length >= 2).map((p) => ({ person: p.name, enrolled: p.images[0], probe: p.images[1] }));
+  if (mated.length === 0) throw new RangeError('an open-set evaluation needs people with two photos or more');
+  return {
+    mated,
+    distractors: single.slice(0, count).map((p) => ({ person: p.name, enrolled: p.images[0] })),
+    strangers: single.slice(count).map((p) => ({ person: p.name, probe: p.images[0] })),
+  };
+}
+
+/** A mated probe's best candidate: its score, and whether it is the probe's own subject. −∞ when nothing was found or searched. */
+export interface MatedResult {
+  readonly score: number;
+  readonly correct: boolean;
+}
+
+export interface OpenSetScores {
+  readonly mated: readonly MatedResult[];
+  /** Each stranger's best score against the gallery (−∞ when no face was found). */
+  readonly nonMated: readonly number[];
+}
+
+export function fpirAt(scores: OpenSetScores, threshold: number): number {
+  return scores.nonMated.filter((s) => s >= threshold).length / scores.nonMated.length;
+}
+
+export function tpirAt(scores: OpenSetScores, threshold: number): number {
+  return scores.mated.filter((m) => m.correct && m.score >= threshold).length / scores.mated.length;
+}
+
+export function rank1(scores: OpenSetScores): number {
+  return scores.mated.filter((m) => m.correct).length / scores.mated.length;
+}
+
+export interface OpenSetPoint {
+  readonly threshold: number;
+  readonly fpir: number;
+  readonly tpir: number;
+  /** 1 − TPIR: mated probes not named, or named as somebody else. */
+  readonly fnir: number;
+}
+
+export function operatingPoint(scores: OpenSetScores, threshold: number): OpenSetPoint {
+  const tpir = tpirAt(scores, threshold);
+  return { threshold, fpir: fpirAt(scores, threshold), tpir, fnir: 1 - tpir };
+}
+
+/** The lowest threshold naming at most `maxFpir` of the strangers (just above the score that would pass it), and TPIR there. */
+export function atFpir(scores: OpenSetScores, maxFpir: number): OpenSetPoint {
+  const descending = [...scores.nonMated].sort((a, b) => b - a);
+  const allowed = Math.floor(maxFpir * descending.length + 1e-9);
+  const threshold = allowed >= descending.length ? -Infinity : nextAbove(descending[allowed]);
+  return operatingPoint(scores, threshold);
+}
+
+function nextAbove(score: number): number {
+  return score === -Infinity ? -Number.MAX_VALUE : score + Math.max(1e-12, Math.abs(score) * 1e-12);
+}
+
+/** The DET curve: one point per distinct score, from naming nobody to naming everybody. */
+export function detCurve(scores: OpenSetScores): OpenSetPoint[] {
+  const thresholds = [...new Set([...scores.nonMated, ...scores.mated.map((m) => m.score)])].filter(Number.isFinite).sort((a, b) => b - a);
+  return [Infinity, ...thresholds, -Infinity].map((t) => operatingPoint(scores, t));
+}

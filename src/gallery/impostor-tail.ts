@@ -1,0 +1,168 @@
+/**
+ * The impostor score curve of a bundle and what it means for a gallery: the per-pair false-accept
+ * rate FAR(t) (the share of pairs of different people scoring at least t), and the false-positive
+ * identification rate FPIR(t, N) (the share of strangers whose best score against N templates is
+ * at least t). FAR comes from measured pairs where they are plentiful and from a generalised
+ * Pareto fit of the extreme tail beyond, where counts run out (peaks over a threshold: exceedances
+ * above a high score u follow a GPD whatever the parent distribution, Pickands–Balkema–de Haan).
+ * FPIR(t, N) = 1 − (1 − FAR(t))^Nₑ, with Nₑ = N^b: b = 1 for independent templates; measured on
+ * held-out people a stranger's scores against different templates are not independent (some faces
+ * score high against everyone), so calibration fits b on a direct simulation of max-over-N scores.
+ * Pure functions; the curve travels in the bundle manifest (`calibration.impostors`).
+ */
+
+/** A measured point of the body of the curve: FAR(score). */
+export interface CurvePoint {
+  readonly score: number;
+  readonly falseAcceptRate: number;
+}
+
+/** Exceedances y = s − threshold of the impostor scores above `threshold`, GPD(shape ξ, scale σ). */
+export interface ParetoTail {
+  readonly threshold: number;
+  /** FAR(threshold): the share of impostor pairs above it. */
+  readonly exceedanceRate: number;
+  readonly shape: number;
+  readonly scale: number;
+  /** How many measured pairs the fit used. */
+  readonly exceedances: number;
+}
+
+export interface ImpostorCurve {
+  /** Ascending scores, descending FAR: from the lowest measured score (FAR 1) to the tail's threshold. */
+  readonly body: readonly CurvePoint[];
+  readonly tail: ParetoTail;
+  /** Nₑ = N^templateExponent: effective independent templates of a gallery of N. */
+  readonly templateExponent: number;
+}
+
+/**
+ * Fits a GPD to the scores above the `exceedanceRate` quantile of `descending` (all impostor
+ * scores, highest first) by probability-weighted moments (Hosking & Wallis 1987): closed form,
+ * and less biased than maximum likelihood for the short tails of bounded scores.
+ */
+export function fitParetoTail(descending: ArrayLike<number>, exceedanceRate: number): ParetoTail {
+  const total = descending.length;
+  const count = Math.floor(exceedanceRate * total);
+  if (count < 10) throw new RangeError(`a tail fit needs at least 10 exceedances, got ${count} of ${total} scores`);
+  const threshold = descending[count];
+  // a0 = E[y], a1 = E[y (1 − F(y))], from the exceedances in ascending order.
+  let a0 = 0;
+  let a1 = 0;
+  for (let i = 0; i < count; i++) {
+    const y = descending[count - 1 - i] - threshold;
+    a0 += y;
+    a1 += (y * (count - 1 - i)) / (count - 1);
+  }
+  a0 /= count;
+  a1 /= count;
+  const k = a0 / (a0 - 2 * a1) - 2;
+  return { threshold, exceedanceRate: count / total, shape: -k, scale: (2 * a0 * a1) / (a0 - 2 * a1), exceedances: count };
+}
+
+/** GPD survival P(Y > y), 0 beyond the upper endpoint of a short tail (ξ < 0). */
+function paretoSurvival(tail: ParetoTail, y: number): number {
+  if (y <= 0) return 1;
+  const { shape, scale } = tail;
+  if (Math.abs(shape) < 1e-9) return Math.exp(-y / scale);
+  const base = 1 + (shape * y) / scale;
+  return base <= 0 ? 0 : base ** (-1 / shape);
+}
+
+/** The y with paretoSurvival(y) = p, 0 < p ≤ 1. */
+function paretoQuantile(tail: ParetoTail, p: number): number {
+  const { shape, scale } = tail;
+  if (Math.abs(shape) < 1e-9) return -scale * Math.log(p);
+  return (scale / shape) * (p ** -shape - 1);
+}
+
+/**
+ * `points` measured points of the body, from FAR 1 to the tail's threshold, evenly spaced in log
+ * FAR: the curve interpolates log FAR linearly between them.
+ */
+export function bodyPoints(descending: ArrayLike<number>, tail: ParetoTail, points = 48): CurvePoint[] {
+  const total = descending.length;
+  const bottom = Math.log(tail.exceedanceRate);
+  return Array.from({ length: points }, (_, i) => {
+    const falseAcceptRate = Math.exp((bottom * i) / (points - 1));
+    return { score: descending[Math.min(total - 1, Math.round(falseAcceptRate * total))], falseAcceptRate };
+  });
+}
+
+/** FAR(score): the tail above its threshold, the body's log-linear interpolation below, 1 below the body. */
+export function falseAcceptRate(curve: ImpostorCurve, score: number): number {
+  const { body, tail } = curve;
+  if (score >= tail.threshold) return tail.exceedanceRate * paretoSurvival(tail, score - tail.threshold);
+  for (let i = body.length - 1; i > 0; i--) {
+    const [high, low] = [body[i], body[i - 1]];
+    if (score >= low.score) {
+      const t = high.score === low.score ? 1 : (score - low.score) / (high.score - low.score);
+      return Math.exp(Math.log(low.falseAcceptRate) + t * (Math.log(high.falseAcceptRate) - Math.log(low.falseAcceptRate)));
+    }
+  }
+  return 1;
+}
+
+/** The lowest score whose FAR is at most `far` (0 < far < 1). */
+export function scoreAtFalseAcceptRate(curve: ImpostorCurve, far: number): number {
+  const { body, tail } = curve;
+  if (!(far > 0 && far < 1)) throw new RangeError(`a false-accept rate must lie strictly between 0 and 1, got ${far}`);
+  if (far <= tail.exceedanceRate) return tail.threshold + paretoQuantile(tail, far / tail.exceedanceRate);
+  for (let i = body.length - 1; i > 0; i--) {
+    const [high, low] = [body[i], body[i - 1]];
+    if (far <= low.falseAcceptRate) {
+      const t = (Math.log(far) - Math.log(low.falseAcceptRate)) / (Math.log(high.falseAcceptRate) - Math.log(low.falseAcceptRate));
+      return low.score + t * (high.score - low.score);
+    }
+  }
+  return body[0].score;
+}
+
+/** Nₑ for a gallery of `templates` (at least 1). */
+export function effectiveTemplates(curve: ImpostorCurve, templates: number): number {
+  return Math.max(1, templates) ** curve.templateExponent;
+}
+
+/** 1 − (1 − far)^n without cancellation at tiny rates. */
+function atLeastOnce(far: number, n: number): number {
+  return far >= 1 ? 1 : -Math.expm1(n * Math.log1p(-far));
+}
+
+/** FPIR(score, N): the estimated share of strangers whose best score against `templates` templates reaches `score`. */
+export function falsePositiveIdentificationRate(curve: ImpostorCurve, score: number, templates: number): number {
+  return atLeastOnce(falseAcceptRate(curve, score), effectiveTemplates(curve, templates));
+}
+
+/** The per-pair FAR at which a gallery of `templates` names `targetFpir` of strangers. */
+export function pairRateForFpir(curve: ImpostorCurve, targetFpir: number, templates: number): number {
+  return -Math.expm1(Math.log1p(-targetFpir) / effectiveTemplates(curve, templates));
+}
+
+/** threshold(N, target): the lowest score at which at most `targetFpir` of strangers get a name among `templates` templates. */
+export function thresholdForFpir(curve: ImpostorCurve, targetFpir: number, templates: number): number {
+  return scoreAtFalseAcceptRate(curve, pairRateForFpir(curve, targetFpir, templates));
+}
+
+/** One simulated operating point: at threshold t, galleries of N templates named `fpir` of strangers, while FAR(t) = `far`. */
+export interface ScalingObservation {
+  readonly templates: number;
+  readonly falseAcceptRate: number;
+  readonly fpir: number;
+}
+
+/**
+ * The exponent b of Nₑ = N^b that best explains simulated FPIRs: least squares of log Nₑ on log N
+ * through the origin (Nₑ = 1 for a gallery of one), with Nₑ = log(1 − FPIR) / log(1 − FAR).
+ */
+export function fitTemplateExponent(observations: readonly ScalingObservation[]): number {
+  let numerator = 0;
+  let denominator = 0;
+  for (const o of observations) {
+    if (o.templates < 2 || !(o.fpir > 0 && o.fpir < 1) || !(o.falseAcceptRate > 0 && o.falseAcceptRate < 1)) continue;
+    const logN = Math.log(o.templates);
+    numerator += logN * Math.log(Math.log1p(-o.fpir) / Math.log1p(-o.falseAcceptRate));
+    denominator += logN * logN;
+  }
+  if (denominator === 0) throw new RangeError('fitTemplateExponent needs observations with 0 < FPIR < 1 for galleries of 2 or more');
+  return numerator / denominator;
+}

@@ -1,0 +1,118 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  bodyPoints,
+  falseAcceptRate,
+  falsePositiveIdentificationRate,
+  fitParetoTail,
+  fitTemplateExponent,
+  scoreAtFalseAcceptRate,
+  thresholdForFpir,
+  type ImpostorCurve,
+} from '../../src/gallery/impostor-tail.js';
+import { mulberry32, randomNormal } from '../../src/training/random.js';
+
+/** Scores whose top 1% are u + GPD(ξ, σ) draws and the rest uniform below u, highest first. */
+function paretoScores(count: number, shape: number, scale: number, u = 0.5): Float32Array {
+  const random = mulberry32(7);
+  const tail = Math.floor(count / 100);
+  const scores = Array.from({ length: count }, (_, i) => {
+    if (i >= tail) return u * random();
+    const p = 1 - random();
+    return u + (scale / shape) * (p ** -shape - 1);
+  });
+  return Float32Array.from(scores).sort().reverse();
+}
+
+/** Independent N(0, 0.1) impostor scores, highest first, and a curve fitted to them. */
+function gaussianCurve(count: number): { scores: Float32Array; curve: ImpostorCurve } {
+  const random = mulberry32(11);
+  const scores = Float32Array.from({ length: count }, () => 0.1 * randomNormal(random)).sort().reverse();
+  const tail = fitParetoTail(scores, 0.001);
+  return { scores, curve: { body: bodyPoints(scores, tail), tail, templateExponent: 1 } };
+}
+
+describe('the generalised Pareto tail', () => {
+  it('recovers the shape and scale of exceedances drawn from a known GPD', () => {
+    const fit = fitParetoTail(paretoScores(400_000, -0.25, 0.04), 0.01);
+    expect(fit.exceedances).toBe(4000);
+    expect(fit.threshold).toBeCloseTo(0.5, 2);
+    expect(fit.shape).toBeCloseTo(-0.25, 1);
+    expect(fit.scale).toBeGreaterThan(0.036);
+    expect(fit.scale).toBeLessThan(0.044);
+  });
+
+  it('refuses a tail of fewer than 10 pairs', () => {
+    expect(() => fitParetoTail(new Float32Array(100), 0.05)).toThrow(RangeError);
+  });
+
+  it('predicts FAR where the measured pairs run out: fitted on 1 in 1000, checked at 1 in 100,000', () => {
+    const { scores, curve } = gaussianCurve(2_000_000);
+    for (const rate of [1e-3, 1e-4, 1e-5]) {
+      const measuredScore = scores[Math.floor(rate * scores.length)];
+      const predicted = falseAcceptRate(curve, measuredScore);
+      expect(predicted / rate).toBeGreaterThan(0.7);
+      expect(predicted / rate).toBeLessThan(1.4);
+    }
+  });
+
+  it('makes FAR continuous and decreasing, and scoreAtFalseAcceptRate its inverse in body and tail', () => {
+    const { curve } = gaussianCurve(200_000);
+    let previous = 1;
+    for (let score = -0.4; score < 0.6; score += 0.01) {
+      const far = falseAcceptRate(curve, score);
+      expect(far).toBeLessThanOrEqual(previous);
+      previous = far;
+    }
+    expect(falseAcceptRate(curve, curve.tail.threshold)).toBeCloseTo(curve.tail.exceedanceRate, 12);
+    expect(falseAcceptRate(curve, curve.tail.threshold - 1e-9)).toBeCloseTo(curve.tail.exceedanceRate, 6);
+    for (const far of [0.3, 0.01, 0.002, 1e-4, 1e-7]) {
+      expect(falseAcceptRate(curve, scoreAtFalseAcceptRate(curve, far)) / far).toBeCloseTo(1, 6);
+    }
+  });
+});
+
+describe('FPIR against a gallery of N templates', () => {
+  it('is 1 − (1 − FAR)^N for independent templates, FAR itself for one', () => {
+    const { curve } = gaussianCurve(200_000);
+    const far = falseAcceptRate(curve, 0.3);
+    expect(falsePositiveIdentificationRate(curve, 0.3, 1)).toBeCloseTo(far, 12);
+    expect(falsePositiveIdentificationRate(curve, 0.3, 500)).toBeCloseTo(1 - (1 - far) ** 500, 10);
+    expect(falsePositiveIdentificationRate({ ...curve, templateExponent: 0.5 }, 0.3, 400)).toBeCloseTo(1 - (1 - far) ** 20, 10);
+  });
+
+  it('gives thresholds that reach the target and rise with the gallery', () => {
+    const { curve } = gaussianCurve(200_000);
+    let previous = -Infinity;
+    for (const templates of [1, 10, 100, 1000, 100_000]) {
+      const threshold = thresholdForFpir(curve, 0.01, templates);
+      expect(falsePositiveIdentificationRate(curve, threshold, templates)).toBeCloseTo(0.01, 8);
+      expect(threshold).toBeGreaterThan(previous);
+      previous = threshold;
+    }
+  });
+
+  it('agrees with a direct simulation of the best of N independent impostor scores', () => {
+    const { curve } = gaussianCurve(1_000_000);
+    const random = mulberry32(3);
+    for (const templates of [10, 300]) {
+      const threshold = thresholdForFpir(curve, 0.05, templates);
+      const trials = 4000;
+      let named = 0;
+      for (let t = 0; t < trials; t++) {
+        let best = -Infinity;
+        for (let i = 0; i < templates; i++) best = Math.max(best, 0.1 * randomNormal(random));
+        if (best >= threshold) named++;
+      }
+      // 4000 trials at 5%: one standard error is 0.0034.
+      expect(Math.abs(named / trials - 0.05)).toBeLessThan(0.012);
+    }
+  });
+
+  it('fits the exponent of Nₑ = N^b from simulated operating points', () => {
+    const observations = [10, 100, 1000].flatMap((templates) =>
+      [1e-3, 1e-4].map((far) => ({ templates, falseAcceptRate: far, fpir: 1 - (1 - far) ** (templates ** 0.8) })),
+    );
+    expect(fitTemplateExponent(observations)).toBeCloseTo(0.8, 8);
+    expect(() => fitTemplateExponent([{ templates: 1, falseAcceptRate: 0.1, fpir: 0.1 }])).toThrow(RangeError);
+  });
+});
