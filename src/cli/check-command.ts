@@ -4,6 +4,7 @@ import { loadConfig } from '../config.js';
 import { checkGallery, describeCheck } from '../gallery/gallery-check.js';
 import { openDatabase, redactUrl } from '../store/database.js';
 import { jsonAware } from './arguments.js';
+import { announceGallery } from './gallery-location.js';
 import { printJsonLine } from './output.js';
 
 interface CheckOptions {
@@ -14,6 +15,7 @@ interface CheckOptions {
 
 async function check(options: CheckOptions): Promise<void> {
   const settings = loadConfig({ ...process.env, ...(options.database && { DATABASE_URL: options.database }) });
+  announceGallery(settings.databaseUrl, { create: false });
   const database = await openDatabase(settings.databaseUrl, { busyTimeoutMs: settings.busyTimeoutMs });
   let report;
   try {

@@ -84,7 +84,7 @@ describe('getting a key at start-up', () => {
 });
 
 describe('which gallery the CLI uses', () => {
-  it('refuses to manage keys of a gallery that does not exist, and creates nothing', async () => {
+  it('refuses to manage keys of, or check, a gallery that does not exist, and creates nothing', async () => {
     const cwd = join(root, 'elsewhere');
     await mkdir(cwd);
     const defaulted = await runCli(['keys', 'create', '--role', 'enroll'], { DATABASE_URL: '' }, cwd);
@@ -96,6 +96,11 @@ describe('which gallery the CLI uses', () => {
     const named = await runCli(['keys', 'list'], { DATABASE_URL: `file:${join(root, 'typo.db')}` });
     expect(named.code).toBe(1);
     expect(named.stderr).toContain(`no gallery at file:${join(root, 'typo.db')} (DATABASE_URL)`);
+    expect(existsSync(join(root, 'typo.db'))).toBe(false);
+
+    const checked = await runCli(['check', '--json'], { DATABASE_URL: `file:${join(root, 'typo.db')}` });
+    expect(checked.code).toBe(1);
+    expect(JSON.parse(checked.stdout)).toMatchObject({ error: { code: 'NOT_FOUND' } });
     expect(existsSync(join(root, 'typo.db'))).toBe(false);
   });
 });
