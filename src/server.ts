@@ -124,6 +124,7 @@ function serveSubscriptions(server: Server, services: ApiServices, rules: Subscr
       onConnect: async (ctx) => {
         const authorization = authorizationFromParams(ctx.connectionParams);
         const { caller } = await createContext(services, authorization, '');
+        if (!rules.admit(caller, ctx.extra)) return false;
         if (caller.principal) return true;
         // Closed here, with what to send: graphql-ws's own close for `false` says only "Forbidden".
         ctx.extra.socket.close(CloseCode.Forbidden, authorization === undefined ? NO_KEY_CLOSE_REASON : `Forbidden: ${caller.problem}`);

@@ -1,10 +1,10 @@
 /**
  * The rules of graphql-ws at /graphql, the same as HTTP's: the validation rules (introspection
  * off in production), the operation guard (NUL, depth of input, ids, query depth and cost), the
- * rate limit (each subscribe message takes a token from its key's bucket, shared with HTTP), and
- * errors formatted by the same formatter. Only subscriptions are served here: queries and
- * mutations go over HTTP, so there is one path for each and nothing to keep in step twice.
- * A connection whose key is revoked is closed within KEY_RECHECK_MS.
+ * rate limit (each connection_init and subscribe message takes a token from its key's bucket,
+ * shared with HTTP), and errors formatted by the same formatter. Only subscriptions are served
+ * here: queries and mutations go over HTTP, so there is one path for each and nothing to keep in
+ * step twice. A connection whose key is revoked is closed within KEY_RECHECK_MS.
  */
 import type { IncomingMessage } from 'node:http';
 import { GraphQLError, OperationTypeNode, parse, specifiedRules, validate, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
@@ -12,6 +12,7 @@ import { getOperationAST } from 'graphql/utilities/getOperationAST.js';
 import type { ServerOptions } from 'graphql-ws';
 import type { WebSocket } from 'ws';
 import type { ApiKeyRepository } from '../auth/api-keys.js';
+import type { Caller } from './auth.js';
 import { createContext, type ApiServices } from './context.js';
 import type { QueryLimits } from './limits.js';
 import { checkOperation, extraValidationRules, PARSE_OPTIONS } from './operation-guard.js';
@@ -22,10 +23,12 @@ export const KEY_RECHECK_MS = 2000;
 
 /** graphql-ws's close code for a refused connection. */
 const CLOSE_FORBIDDEN = 4403;
+/** graphql-ws's code for too many connection_init messages, here for any over the rate limit. */
+const CLOSE_TOO_MANY_REQUESTS = 4429;
 
 export type ErrorFormat = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 
-type Extra = { readonly socket: WebSocket; readonly request: IncomingMessage };
+export type Extra = { readonly socket: WebSocket; readonly request: IncomingMessage };
 
 export interface SubscriptionRulesOptions {
   readonly schema: GraphQLSchema;
@@ -79,6 +82,11 @@ class KeyWatch {
 export interface SubscriptionRules {
   /** For graphql-ws's useServer. */
   readonly hooks: Pick<ServerOptions<Record<string, unknown>, Extra>, 'onSubscribe' | 'onNext' | 'onError'>;
+  /**
+   * A connection_init takes a token from its caller's bucket, as a subscribe message does: false
+   * (the socket closed with 4429) when there is none left.
+   */
+  admit(caller: Caller, extra: Extra): boolean;
   /** Stops the key checks. */
   stop(): void;
 }
@@ -116,5 +124,10 @@ export function subscriptionRules(options: SubscriptionRulesOptions): Subscripti
     onError: (_ctx, _id, _payload, errors) => formatAll(errors),
     onNext: (_ctx, _id, _payload, _args, result: ExecutionResult) => (result.errors ? { ...result, errors: formatAll(result.errors) } : result),
   };
-  return { hooks, stop: () => keyWatch.stop() };
+  const admit = (caller: Caller, extra: Extra): boolean => {
+    const refused = rateLimit.take(rateBucketOf(caller, extra.request.socket.remoteAddress));
+    if (refused) extra.socket.close(CLOSE_TOO_MANY_REQUESTS, `Too many requests: ${refused.message}`);
+    return !refused;
+  };
+  return { hooks, admit, stop: () => keyWatch.stop() };
 }

@@ -128,8 +128,10 @@ export class SubjectRepository {
     const term = search?.normalize('NFC').trim();
     if (!term) return {};
     if (term.length > MAX_TEXT_LENGTH) throw new Face3dError('BAD_USER_INPUT', `search must be at most ${MAX_TEXT_LENGTH} characters, as names and externalIds are`);
-    // SQLite's LIKE ignores ASCII case; PostgreSQL matches case-insensitively only when asked.
-    const name = this.store.provider === 'postgresql' ? ({ contains: term, mode: 'insensitive' } as Prisma.StringFilter) : { contains: term };
+    // SQLite's LIKE ignores ASCII case; PostgreSQL matches case-insensitively only when asked, and
+    // takes a backslash as LIKE's escape, which SQLite does not: doubled, it is itself on both.
+    const name =
+      this.store.provider === 'postgresql' ? ({ contains: term.replaceAll('\\', '\\\\'), mode: 'insensitive' } as Prisma.StringFilter) : { contains: term };
     return { OR: [{ name }, { externalId: term }] };
   }
 }

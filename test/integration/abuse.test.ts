@@ -143,13 +143,20 @@ class RawGraphqlWs {
     });
   }
 
-  static async connect(url: string, key: string): Promise<RawGraphqlWs> {
+  /** After the handshake: acknowledged, or closed (see `closed`). */
+  static async open(url: string, key: string): Promise<RawGraphqlWs> {
     const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
     await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
     const client = new RawGraphqlWs(socket);
     socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${key}` } }));
-    const ack = (await client.next()) as { type?: string };
-    expect(ack?.type).toBe('connection_ack');
+    const ack = (await client.next()) as { type?: string } | undefined;
+    if (ack) expect(ack.type).toBe('connection_ack');
+    return client;
+  }
+
+  static async connect(url: string, key: string): Promise<RawGraphqlWs> {
+    const client = await RawGraphqlWs.open(url, key);
+    expect(client.closed).toBeUndefined();
     return client;
   }
 
@@ -278,6 +285,15 @@ describe('each attack is refused at once, with a typed 4xx, while /healthz answe
   it('a persisted-query hash that does not match its query is a 4xx with a client code', async () => {
     const response = await postRaw(dev.server.url, JSON.stringify({ query: '{ __typename }', extensions: { persistedQuery: { version: 1, sha256Hash: 'a'.repeat(64) } } }));
     expectRefused(response, 400, 'PERSISTED_QUERY_NOT_SUPPORTED');
+  });
+
+  it('search: `%` and `_` are LIKE patterns, as documented; a backslash is itself', async () => {
+    const id = dataOf(await createSubject(dev.admin, 'Pat_tern 100% a\\b')).createSubject.id;
+    const found = async (search: string) =>
+      dataOf(await dev.admin.query<{ subjects: { edges: { node: { id: string } }[] } }>('query($s: String) { subjects(search: $s) { edges { node { id } } } }', { s: search })).subjects.edges.map((edge) => edge.node.id);
+    for (const search of ['Pat_tern', 'Pat%100', 'P_t', '100%', 'a\\b']) expect({ search, found: await found(search) }).toEqual({ search, found: [id] });
+    expect(await found('Pat__tern')).toEqual([]);
+    expect(await found('ab')).toEqual([]);
   });
 
   it('the NFC and NFD forms of one externalId are one subject; search finds either', async () => {
@@ -410,10 +426,10 @@ describe('HTTP and WebSocket refuse the same abuse the same way (production)', (
 });
 
 describe('one rate limit and one key check for both transports', () => {
-  it('WebSocket subscribe messages take tokens from the key’s bucket, which HTTP requests share', async () => {
+  it('WebSocket connections and subscribe messages take tokens from the key’s bucket, which HTTP requests share', async () => {
     const limit = 5;
     const { server, admin } = await start({ FACE3D_RATE_LIMIT: String(limit) });
-    for (let i = 0; i < limit - 1; i++) expect(errorCodes(await admin.query('{ serverInfo { bundle } }'))).toEqual([]);
+    for (let i = 0; i < limit - 2; i++) expect(errorCodes(await admin.query('{ serverInfo { bundle } }'))).toEqual([]);
     const client = await RawGraphqlWs.connect(server.url, ADMIN_KEY);
     try {
       client.subscribe('1', payload(SUBSCRIBE));
@@ -423,6 +439,8 @@ describe('one rate limit and one key check for both transports', () => {
       client.close();
     }
     expect(errorCodes(await admin.query('{ serverInfo { bundle } }'))).toEqual(['RATE_LIMITED']);
+    const refused = await RawGraphqlWs.open(server.url, ADMIN_KEY);
+    expect(refused.closed).toEqual({ code: 4429, reason: expect.stringMatching(/^Too many requests: over the limit of 5 requests per minute/) });
   });
 
   it('a revoked key’s open subscription is closed within seconds', async () => {
