@@ -366,7 +366,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   return cleanups.opening(async () => {
     const opened: { gallery?: Gallery } = {};
     // First, so a probe of the metrics port sees the start-up's steps finish one by one.
-    const observability = await openObservability({ component: 'server', config, steps: ['migrations', 'models', 'index'], sink: options.log, listen, bundle: () => opened.gallery?.bundleId });
+    const observability = await openObservability({ component: 'server', config, steps: ['migrations', 'models', 'index', 'api'], sink: options.log, listen, bundle: () => opened.gallery?.bundleId });
     cleanups.push(observability.close);
     const { database, encoders } = await openDatabaseAndEncoders(options, cleanups, observability.readiness);
     const { services, worker, recovery, feed, photoFiles, store } = await openCore(config, database, encoders, observability.logError, { onJobSettled: observability.jobSettled });
@@ -376,6 +376,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     observability.metrics.attach({ store, gallery, thresholds: () => thresholdsInForce(services.gallery) });
     cleanups.push(() => feed.stop());
     const http = await serveHttp(services, observability);
+    observability.readiness.finish('api');
     cleanups.push(async () => {
       observability.drain();
       await Promise.all([http.stop(), observability.stopJobs(worker)]);

@@ -1,10 +1,12 @@
 /**
  * Liveness and readiness. A process is live while it answers at all; it is ready once every
- * start-up step it declared has finished (migrations applied, models loaded, index warmed) and
+ * start-up step it declared has finished (migrations applied, models loaded, index warmed, API
+ * listening) and
  * its database answers, and stops being ready the moment it starts draining, before anything
  * else stops, so a load balancer or orchestrator sends it nothing new.
  */
-export type StartupStep = 'migrations' | 'models' | 'index';
+/** `api`: the API port listens (a server's last step, so ready never comes before it). */
+export type StartupStep = 'migrations' | 'models' | 'index' | 'api';
 
 export interface ReadinessReport {
   readonly ready: boolean;

@@ -126,7 +126,7 @@ describe('observability', () => {
 
   it('turns /readyz false as the drain starts, lets the in-flight request finish, then closes', async () => {
     const ops = server.operationsUrl!;
-    expect(await (await fetch(`${ops}/readyz`)).json()).toEqual({ ready: true, draining: false, checks: { migrations: true, models: true, index: true, database: true } });
+    expect(await (await fetch(`${ops}/readyz`)).json()).toEqual({ ready: true, draining: false, checks: { migrations: true, models: true, index: true, api: true, database: true } });
     const held = await holdUpload(server.url, ADMIN_KEY, IDENTIFY, photos[1], 'held-during-drain');
     while (sample((await scrape(ops)).samples, 'face3d_requests_in_flight') !== 1) await new Promise((resolve) => setTimeout(resolve, 20));
     const closing = server.close();

@@ -35,6 +35,10 @@ describe('loadConfig', () => {
       corsOrigins: [],
       production: false,
       debug: false,
+      logLevel: 'info',
+      metricsPort: undefined,
+      metricsHost: '0.0.0.0',
+      drainTimeoutMs: 30_000,
     });
     expect(existsSync(join(loaded.modelsDir, '..', 'package.json'))).toBe(true);
     expect(Object.isFrozen(loaded)).toBe(true);
@@ -67,6 +71,10 @@ describe('loadConfig', () => {
       FACE3D_CORS_ORIGINS: 'https://viewer.example.com, http://localhost:5173',
       NODE_ENV: 'production',
       FACE3D_DEBUG: '1',
+      LOG_LEVEL: ' Warn ',
+      FACE3D_METRICS_PORT: '9464',
+      FACE3D_METRICS_HOST: '10.0.0.5',
+      FACE3D_DRAIN_MS: '5000',
     });
 
     expect(loaded).toEqual({
@@ -96,6 +104,10 @@ describe('loadConfig', () => {
       corsOrigins: ['https://viewer.example.com', 'http://localhost:5173'],
       production: true,
       debug: true,
+      logLevel: 'warn',
+      metricsPort: 9464,
+      metricsHost: '10.0.0.5',
+      drainTimeoutMs: 5000,
     });
   });
 
@@ -115,6 +127,9 @@ describe('loadConfig', () => {
       FACE3D_RATE_LIMIT: '-5',
       FACE3D_CORS_ORIGINS: 'https://ok.example.com,*,https://x.example.com/path',
       FACE3D_DEBUG: 'yes',
+      LOG_LEVEL: 'loud',
+      FACE3D_METRICS_PORT: '-1',
+      FACE3D_DRAIN_MS: 'soon',
     };
 
     let thrown: unknown;
@@ -140,6 +155,9 @@ describe('loadConfig', () => {
       'FACE3D_RATE_LIMIT must be an integer of at least 0, got "-5"',
       'FACE3D_CORS_ORIGINS must list origins like https://app.example.com (no path, no wildcard), got "*,https://x.example.com/path"',
       'FACE3D_DEBUG must be one of 0, 1, got "yes"',
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+      'FACE3D_METRICS_PORT must be an integer from 0 to 65535, got "-1"',
+      'FACE3D_DRAIN_MS must be an integer from 0 to 3600000, got "soon"',
     ]);
     expect((thrown as ConfigError).message).not.toContain('short-secret');
   });
