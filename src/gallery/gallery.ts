@@ -13,6 +13,7 @@ import type { Coefficients } from '../morphable/reconstruct.js';
 import type { EulerAngles } from '../morphable/procrustes.js';
 import { AsyncLock } from './async-lock.js';
 import type { BlobStore } from './blob-store.js';
+import { photosWithoutFile } from './photo-folder.js';
 import { isMatch, isUnknown, type Threshold, type ThresholdPolicy } from './decision.js';
 import { templateWeight } from './quality.js';
 import type { QualityFilter } from '../store/enums.js';
@@ -378,13 +379,8 @@ export class Gallery {
   }
 
   /** Photos (of `statuses`) whose stored file is not in the photo folder. */
-  async photosWithoutFile(statuses: readonly PhotoStatus[]): Promise<string[]> {
-    const missing: string[] = [];
-    for await (const files of this.photos.storedFiles(statuses)) {
-      const present = await Promise.all(files.map((file) => this.deps.blobs.has(file.storagePath)));
-      missing.push(...files.filter((_, i) => !present[i]).map((file) => file.id));
-    }
-    return missing;
+  photosWithoutFile(statuses: readonly PhotoStatus[]): Promise<string[]> {
+    return photosWithoutFile(this.photos, this.deps.blobs, statuses);
   }
 
   /** Whether {@link meshOf} has coefficients to reconstruct `target` from under `bundleId`. */

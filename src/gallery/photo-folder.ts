@@ -19,6 +19,8 @@ import { Face3dError } from '../errors.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { databaseKind, pgliteDirectory, sqliteFilePath } from '../store/database.js';
 import { BlobStore } from './blob-store.js';
+import type { PhotoRepository } from './photo-repository.js';
+import type { PhotoStatus } from '../store/enums.js';
 
 export const MARKER_FILE = 'face3d-gallery.json';
 
@@ -155,4 +157,14 @@ export async function openPhotoFolder(prisma: PrismaClient, config: { readonly d
   const marker = (await readMarker(root)) ?? (await claim(root, galleryId));
   if (marker.gallery !== galleryId) throw folderConflict(root, marker.gallery, galleryId);
   return { blobs: new BlobStore(root), galleryId, claimedAt: new Date(marker.claimedAt) };
+}
+
+/** Photos (of `statuses`) whose stored file is not in the folder: a stat per photo, no read (start-up's check). */
+export async function photosWithoutFile(photos: PhotoRepository, blobs: BlobStore, statuses: readonly PhotoStatus[]): Promise<string[]> {
+  const missing: string[] = [];
+  for await (const files of photos.storedFiles(statuses)) {
+    const present = await Promise.all(files.map((file) => blobs.has(file.storagePath)));
+    missing.push(...files.filter((_, i) => !present[i]).map((file) => file.id));
+  }
+  return missing;
 }

@@ -6,12 +6,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient, dataOf, type GraphQLResponse } from '../../src/api/http-client.js';
-import type { Env } from '../../src/config.js';
+import { findPackageRoot, type Env } from '../../src/config.js';
+import { renderStorageFaultTable } from '../../src/api/storage-fault-table.js';
 import { BlobStore, sha256Hex, storagePathFor } from '../../src/gallery/blob-store.js';
 import { defaultPhotosDir, legacyPhotosDir, MARKER_FILE } from '../../src/gallery/photo-folder.js';
 import { FaceEncoder } from '../../src/inference/face-encoder.js';
@@ -216,6 +217,13 @@ describe('photo files damaged or lost on disk', () => {
     await writeFile(join(photos, fileOf(lost)), lost.bytes);
     const restored = await runCli(['check', '--repair', '--json'], env);
     expect(JSON.parse(restored.stdout)).toMatchObject({ photos: { missing: [], corrupt: [damaged.id] }, repaired: { cleared: 1 } });
+  });
+});
+
+describe('docs/bad-input.md', () => {
+  it('shows exactly the table of storage faults these tests and storage-faults.test.ts make happen', () => {
+    const doc = readFileSync(join(findPackageRoot(), 'docs/bad-input.md'), 'utf8');
+    expect(/<!-- storage-table:start -->\n([\s\S]*?)\n<!-- storage-table:end -->/.exec(doc)?.[1]).toBe(renderStorageFaultTable());
   });
 });
 
