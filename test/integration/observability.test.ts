@@ -1,17 +1,20 @@
 /**
  * Metrics, logs and readiness of a real server (real models, SQLite file, HTTP): a scripted
  * session moves the counters by exactly what it did, the exposition passes `promtool check
- * metrics`, every request and job leaves one JSON line with its request id, /readyz turns false
+ * metrics` and a real Prometheus (Debian's) scrapes it, every request and job leaves one JSON
+ * line with its request id, /readyz turns false
  * the moment a drain starts while an in-flight request still finishes, and a worker reports too.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient, dataOf } from '../../src/api/http-client.js';
 import { FaceEncoder } from '../../src/inference/face-encoder.js';
 import { startServer, startWorker, type RunningServer } from '../../src/server.js';
+import { exited, freePort } from '../../bench/child-server.js';
 import { ADMIN_KEY, testConfig } from '../helpers/api-server.js';
 import { makePeopleFolder } from '../helpers/cli.js';
 import { holdUpload, jsonLogLines, parseSamples, promtoolProblems, sample, type Samples } from '../helpers/metrics-text.js';
@@ -123,6 +126,33 @@ describe('observability', () => {
     expect(jsonLogLines(lines).filter((line) => line.msg === 'request' && line.operation === 'deleteSubject')).toEqual([expect.objectContaining({ outcome: 'NOT_FOUND' })]);
     expect(sample((await scrape(server.operationsUrl!)).samples, 'face3d_requests_total{operation="deleteSubject",outcome="NOT_FOUND"}')).toBe(1);
   });
+
+  const prometheus = existsSync('/usr/bin/prometheus') ? it : it.skip;
+  if (!existsSync('/usr/bin/prometheus')) console.warn('observability.test.ts: no real Prometheus scrape: /usr/bin/prometheus is missing (apt-get install prometheus)');
+  prometheus('is scraped by a real Prometheus, which reads the gallery figures', async () => {
+    const port = await freePort();
+    const target = new URL(server.operationsUrl!).host;
+    const config = join(dir, 'prometheus.yml');
+    writeFileSync(config, `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: face3d\n    static_configs:\n      - targets: ['${target}']\n`);
+    const child = spawn('prometheus', [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+    const query = async (expression: string): Promise<string | undefined> => {
+      try {
+        const body = (await (await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(expression)}`)).json()) as { data: { result: { value: [number, string] }[] } };
+        return body.data.result[0]?.value[1];
+      } catch {
+        return undefined;
+      }
+    };
+    try {
+      while ((await query('up{job="face3d"}')) !== '1') await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await query('face3d_gallery_subjects')).toBe('1');
+      expect(await query(`face3d_index_faces{bundle="${bundle}"}`)).toBe('1');
+      expect(await query('scrape_samples_scraped{job="face3d"} > 50')).toBeDefined();
+    } finally {
+      child.kill('SIGTERM');
+      await exited(child);
+    }
+  }, 60_000);
 
   it('turns /readyz false as the drain starts, lets the in-flight request finish, then closes', async () => {
     const ops = server.operationsUrl!;
