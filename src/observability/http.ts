@@ -14,9 +14,6 @@ import type { Face3dMetrics } from './metrics.js';
 import type { Readiness } from './readiness.js';
 import { currentRequest, REQUEST_ID_HEADER, requestIdFrom, runWithRequest, type RequestRecord } from './request-context.js';
 
-/** Probes and scrapes arrive every few seconds: their lines are at debug level, so the info log stays about real traffic. */
-const QUIET_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
-
 const OUTCOME_OF_STATUS: Readonly<Record<number, string>> = {
   400: 'BAD_REQUEST',
   401: 'UNAUTHENTICATED',
@@ -50,7 +47,10 @@ function routeOf(req: Request): string {
   return req.originalUrl.startsWith('/graphql') ? 'graphql' : 'other';
 }
 
-/** Request id, in-flight gauge, counter and histogram, and the request's log line. */
+/**
+ * Request id, in-flight gauge, counter and histogram, and the request's log line: every request
+ * of the API port, probes included (the metrics port's probes and scrapes are not logged).
+ */
 export function observeRequests(metrics: Face3dMetrics, logger: Logger): RequestHandler {
   return (req, res, next) => {
     const record: RequestRecord = { id: requestIdFrom(req.headers[REQUEST_ID_HEADER]) };
@@ -73,7 +73,6 @@ export function observeRequests(metrics: Face3dMetrics, logger: Logger): Request
       metrics.observeRequest(operation, outcome, seconds);
       const line = { requestId: record.id, method: req.method, path: req.path, operation, outcome, status: res.statusCode, ms: Math.round(seconds * 10_000) / 10 };
       if (outcome === 'INTERNAL') logger.error(line, 'request');
-      else if (QUIET_PATHS.has(req.path)) logger.debug(line, 'request');
       else logger.info(line, 'request');
     };
     res.once('finish', settle);
