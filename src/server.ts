@@ -20,7 +20,7 @@ import { downloadRoutes, requestBaseUrl } from './api/downloads.js';
 import { viewerRoutes } from './api/viewer.js';
 import { createErrorFormatter, errorBody, serverStatePlugin, type ErrorLogger } from './api/errors.js';
 import type { QueryLimits } from './api/limits.js';
-import { extraValidationRules, operationGuardPlugin, PARSE_OPTIONS } from './api/operation-guard.js';
+import { extraValidationRules, operationGuardPlugin, PARSE_OPTIONS, refuseDeepDocuments } from './api/operation-guard.js';
 import { buildSchema } from './api/schema.js';
 import { corsPolicy, RateLimit, rateLimiter, securityHeaders } from './api/security.js';
 import { checkedProcessRequest } from './api/uploads.js';
@@ -313,6 +313,7 @@ async function serveHttp(services: ApiServices, observability: Observability): P
     requirePreflightForMultipart,
     graphqlUploadExpress({ processRequest: checkedProcessRequest(config.maxUploadFiles), maxFileSize: config.maxImageBytes, maxFiles: config.maxUploadFiles, maxFieldSize: MAX_BODY_BYTES }),
     express.json({ limit: MAX_BODY_BYTES }),
+    refuseDeepDocuments,
     expressMiddleware(apollo, { context: async ({ req }) => createContext(services, req.headers.authorization, baseUrlOf(req)) }),
   );
   app.use(viewerRoutes());

@@ -98,6 +98,7 @@ export const BAD_INPUTS: readonly BadInputKind[] = [
   { id: 'costly-query', input: 'a query whose page sizes multiply past FACE3D_MAX_QUERY_COST', sentAs: 'request', outcome: refused('GRAPHQL_VALIDATION_FAILED', 400) },
   { id: 'inference-aliases', input: 'six aliases of identify in one operation (inference costs 900 of the 5000)', sentAs: 'request', outcome: refused('GRAPHQL_VALIDATION_FAILED', 400) },
   { id: 'token-flood', input: 'a document of more than 10,000 tokens (5,000 aliased introspections)', sentAs: 'request', outcome: refused('GRAPHQL_PARSE_FAILED', 400) },
+  { id: 'deep-document', input: 'a document whose brackets nest 2,000 deep (at most 128), within the token limit', sentAs: 'request', outcome: refused('GRAPHQL_PARSE_FAILED', 400) },
   { id: 'deep-variables', input: 'metadata nested 20,000 levels deep (variables may nest 32)', sentAs: 'request', outcome: refused('BAD_USER_INPUT', 400) },
   { id: 'empty-id', input: 'identify(photoId: "")', sentAs: 'request', outcome: refused('BAD_USER_INPUT', 400) },
   { id: 'long-id', input: 'a subject id of 100,000 characters (ids are at most 128; not echoed back)', sentAs: 'request', outcome: refused('BAD_USER_INPUT', 400) },

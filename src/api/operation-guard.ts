@@ -17,6 +17,8 @@ import {
   type ValidationRule,
 } from 'graphql';
 import Upload from 'graphql-upload/Upload.mjs';
+import type { NextFunction, Request, Response } from 'express';
+import { errorBody } from './errors.js';
 import { assertWithinLimits, measureOperation, type FieldVisitor, type QueryLimits } from './limits.js';
 import { describeInputProblem, documentContainsNul, inputProblem } from './security.js';
 
@@ -31,6 +33,62 @@ export const MAX_QUERY_TOKENS = 10_000;
 
 /** For graphql's parse, on both transports. */
 export const PARSE_OPTIONS = { maxTokens: MAX_QUERY_TOKENS } as const;
+
+/**
+ * How deep `{`, `[` and `(` may nest in a document: graphql-js parses and validates by recursion
+ * (its parser's stack ran out at 2,000 levels, within the token limit), and no operation within
+ * FACE3D_MAX_QUERY_DEPTH (at most 100), arguments included, comes near this.
+ */
+export const MAX_DOCUMENT_NESTING = 128;
+
+const BLOCK_QUOTE = '"""';
+
+/** Where the block string opened at `start` ends (after its closing quotes); `\"""` does not close it. */
+function afterBlockString(query: string, start: number): number {
+  for (let i = start + BLOCK_QUOTE.length; i < query.length; i++) {
+    if (query[i] === '\\' && query.startsWith(BLOCK_QUOTE, i + 1)) i += BLOCK_QUOTE.length;
+    else if (query.startsWith(BLOCK_QUOTE, i)) return i + BLOCK_QUOTE.length;
+  }
+  return query.length;
+}
+
+/** The deepest nesting of brackets in `query`, strings and comments skipped: one pass, no recursion. */
+export function documentNesting(query: string): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let i = 0; i < query.length; i++) {
+    const char = query[i];
+    if (char === '#') {
+      while (i + 1 < query.length && query[i + 1] !== '\n' && query[i + 1] !== '\r') i++;
+    } else if (query.startsWith(BLOCK_QUOTE, i)) {
+      i = afterBlockString(query, i) - 1;
+    } else if (char === '"') {
+      for (i++; i < query.length && query[i] !== '"' && query[i] !== '\n'; i++) if (query[i] === '\\') i++;
+    } else if (char === '{' || char === '[' || char === '(') {
+      deepest = Math.max(deepest, ++depth);
+    } else if (char === '}' || char === ']' || char === ')') {
+      depth--;
+    }
+  }
+  return deepest;
+}
+
+/** Why `query` may not be parsed (nested deeper than MAX_DOCUMENT_NESTING), or null. Refused as GRAPHQL_PARSE_FAILED. */
+export function documentNestingProblem(query: string): string | null {
+  const nesting = documentNesting(query);
+  return nesting > MAX_DOCUMENT_NESTING ? `the document nests brackets ${nesting} levels deep; at most ${MAX_DOCUMENT_NESTING}` : null;
+}
+
+/** For HTTP: the nesting check before Apollo parses the document of a JSON or multipart body, or of a GET. */
+export function refuseDeepDocuments(req: Request, res: Response, next: NextFunction): void {
+  const query: unknown = (req.body as { query?: unknown } | undefined)?.query ?? req.query.query;
+  const problem = typeof query === 'string' ? documentNestingProblem(query) : null;
+  if (problem) {
+    res.status(400).json(errorBody('GRAPHQL_PARSE_FAILED', problem));
+    return;
+  }
+  next();
+}
 
 /** Ids are generated (UUIDs, CUIDs); nothing longer can exist, so a longer one is a mistake, and is not echoed back. */
 export const MAX_ID_LENGTH = 128;

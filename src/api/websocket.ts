@@ -15,7 +15,7 @@ import type { ApiKeyRepository } from '../auth/api-keys.js';
 import type { Caller } from './auth.js';
 import { createContext, type ApiServices } from './context.js';
 import type { QueryLimits } from './limits.js';
-import { checkOperation, extraValidationRules, PARSE_OPTIONS } from './operation-guard.js';
+import { checkOperation, documentNestingProblem, extraValidationRules, PARSE_OPTIONS } from './operation-guard.js';
 import { rateBucketOf, type RateLimit } from './security.js';
 
 /** How often open connections' keys are checked against the database (revocations by any process). */
@@ -101,6 +101,8 @@ export function subscriptionRules(options: SubscriptionRulesOptions): Subscripti
       const contextValue = await createContext(services, options.authorizationOf(ctx.connectionParams), options.baseUrlOf(ctx.extra.request));
       const refused = rateLimit.take(rateBucketOf(contextValue.caller, ctx.extra.request.socket.remoteAddress));
       if (refused) return [new GraphQLError(refused.message, { extensions: { code: 'RATE_LIMITED' } })];
+      const nesting = documentNestingProblem(payload.query);
+      if (nesting) return [new GraphQLError(nesting, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
       let document: DocumentNode;
       try {
         document = parse(payload.query, PARSE_OPTIONS);

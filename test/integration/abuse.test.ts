@@ -378,6 +378,8 @@ const SHARED_CASES: readonly SharedCase[] = [
   { name: 'a 100 KB id', payload: payload(SUBSCRIBE, `{"s":"${'x'.repeat(100_000)}"}`), code: 'BAD_USER_INPUT' },
   { name: 'mesh aliases over the cost limit', payload: payload(`subscription { photoStatus { subject { ${aliases(30, 'mesh(format: OBJ) { bytes }')} } } }`), code: 'GRAPHQL_VALIDATION_FAILED' },
   { name: 'deeper than FACE3D_MAX_QUERY_DEPTH', payload: payload(`subscription { photoStatus { ${'face { photo { '.repeat(7)}id${' } }'.repeat(7)} } }`), code: 'GRAPHQL_VALIDATION_FAILED' },
+  { name: 'brackets nested 2,000 deep (graphql-js parses by recursion)', payload: payload(`subscription { photoStatus(photoIds: ${'['.repeat(2000)}"x"${']'.repeat(2000)}) { id } }`), code: 'GRAPHQL_PARSE_FAILED' },
+  { name: 'selections nested 1,000 deep', payload: payload(`subscription { photoStatus { ${'face { photo { '.repeat(500)}id${' } }'.repeat(500)} } }`), code: 'GRAPHQL_PARSE_FAILED' },
   { name: 'more tokens than a document may hold', payload: payload(`subscription { photoStatus { ${aliases(6000, 'id')} } }`), code: 'GRAPHQL_PARSE_FAILED' },
 ];
 

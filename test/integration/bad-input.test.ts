@@ -388,6 +388,7 @@ const CASES: Readonly<Record<string, Case>> = {
   'costly-query': { send: () => admin.query(COSTLY_QUERY) },
   'inference-aliases': { send: () => admin.query(`{ ${Array.from({ length: 6 }, (_, i) => `a${i}: identify(photoId: "p") { unknown }`).join(' ')} }`) },
   'token-flood': { send: () => postJson(JSON.stringify({ query: `{ ${Array.from({ length: 5000 }, (_, i) => `a${i}: __schema { types { name } }`).join(' ')} }` })) },
+  'deep-document': { send: () => admin.query(`{ subjects(search: ${'['.repeat(2000)}"x"${']'.repeat(2000)}) { totalCount } }`) },
   'deep-variables': {
     send: () => postJson(`{"query":"mutation($m: JSON) { createSubject(input: { name: \\"deep\\", metadata: $m }) { id } }","variables":{"m":${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}}}`),
   },

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { getIntrospectionQuery, parse } from 'graphql';
 import { buildSchema } from '../../src/api/schema.js';
 import { assertWithinLimits, FIELD_COSTS, measureOperation } from '../../src/api/limits.js';
-import { MAX_QUERY_TOKENS, PARSE_OPTIONS } from '../../src/api/operation-guard.js';
+import { documentNesting, MAX_DOCUMENT_NESTING, MAX_QUERY_TOKENS, PARSE_OPTIONS } from '../../src/api/operation-guard.js';
 
 const schema = buildSchema();
 const DEFAULT_MAX_COST = 5000;
@@ -57,6 +57,19 @@ describe('measureOperation', () => {
   it('gets documents short enough to measure: a full introspection parses, a 1 MB alias flood does not', () => {
     expect(() => parse(getIntrospectionQuery(), PARSE_OPTIONS)).not.toThrow();
     expect(() => parse(`{ ${aliases(MAX_QUERY_TOKENS, '__typename')} }`, PARSE_OPTIONS)).toThrow(/contains more tha[nt] 10000 tokens/);
+  });
+});
+
+describe('documentNesting', () => {
+  it('counts brackets of every kind, outside strings, block strings and comments', () => {
+    expect(documentNesting('{ a(b: [{ c: 1 }]) { d } }')).toBe(4);
+    expect(documentNesting('{ a(b: "{[({[(", c: """ {{{{ \\""" {{{ """) # {{{{{{\n { d } }')).toBe(2);
+    expect(documentNesting('{ a(b: "escaped \\" {{{{") }')).toBe(2);
+  });
+
+  it('leaves room for every real operation: a full introspection, the deepest query the depth limit allows', () => {
+    expect(documentNesting(getIntrospectionQuery())).toBeLessThan(MAX_DOCUMENT_NESTING / 4);
+    expect(documentNesting(`{ ${'a { '.repeat(100)}b${' }'.repeat(100)} }`)).toBeLessThan(MAX_DOCUMENT_NESTING);
   });
 });
 
