@@ -42,7 +42,7 @@ export class Readiness {
     return this.drainingSince !== undefined;
   }
 
-  /** Every step done and not draining; the database is asked only by report(). */
+  /** Every declared step done and the database known (report() also asks it, and says whether draining). */
   get started(): boolean {
     return this.steps.every((step) => this.finished.has(step)) && this.ping !== undefined;
   }

@@ -80,7 +80,7 @@ describe('observability', () => {
     // Enrollment decodes at upload (to check the image) and in the job; identify once. One face each.
     expect(moved('face3d_inference_stage_duration_seconds_count{stage="decode"}')).toBe(3);
     for (const stage of ['detect', 'landmarks', 'features', 'regress']) expect(moved(`face3d_inference_stage_duration_seconds_count{stage="${stage}"}`)).toBe(2);
-    expect(moved('face3d_inference_batch_size_count{network="faceres"}')).toBeGreaterThanOrEqual(1);
+    expect(moved('face3d_inference_batch_size_count{network="blazeface"}')).toBeGreaterThanOrEqual(1);
 
     expect(sample(after, 'face3d_jobs{status="DONE"}')).toBe(1);
     expect(sample(after, 'face3d_jobs{status="QUEUED"}')).toBe(0);
