@@ -29,8 +29,8 @@ export interface VectorCheck {
   readonly bundle: string;
   /** FaceVector rows of the bundle. */
   readonly stored: number;
-  /** Of those, how many loaded into a search index (the rest are malformed). */
-  readonly indexed: number;
+  /** Of those, how many loaded into a search index (the rest are malformed); null when the bundle is not in FACE3D_MODELS_DIR to say their length. */
+  readonly indexed: number | null;
   /** READY photos without a vector of the bundle (counted for the default bundle only). */
   readonly readyWithout: number | null;
   /** pgvector's FaceEmbedding rows of the bundle, where the extension is used. */
@@ -91,15 +91,20 @@ async function checkPhotoFiles(photos: PhotoRepository, blobs: BlobStore) {
 async function checkVectors(database: Database, photos: PhotoRepository, config: Config): Promise<VectorCheck[]> {
   const checks: VectorCheck[] = [];
   for (const [i, entry] of config.bundles.entries()) {
-    const manifest = await readBundleManifest(bundleDirOf(entry, config.modelsDir));
-    const bundle = manifest.id;
-    const index = new GalleryIndex(bundle, manifest.shape.components + manifest.texture.components);
-    for await (const face of photos.allFaceVectors(bundle)) {
-      try {
-        index.addFace({ ...face, vector: identityVector(face) });
-      } catch {
-        // Counted below: stored but not indexed.
+    const manifest = await readBundleManifest(bundleDirOf(entry, config.modelsDir)).catch(() => undefined);
+    // Without its manifest a bundle is known by the entry's name, and its vectors are counted only.
+    const bundle = manifest?.id ?? entry;
+    let indexed: number | null = null;
+    if (manifest) {
+      const index = new GalleryIndex(bundle, manifest.shape.components + manifest.texture.components);
+      for await (const face of photos.allFaceVectors(bundle)) {
+        try {
+          index.addFace({ ...face, vector: identityVector(face) });
+        } catch {
+          // Counted below: stored but not indexed.
+        }
       }
+      indexed = index.faceCount;
     }
     const stored = await database.prisma.faceVector.count({ where: { bundleId: bundle } });
     const readyWithout =
@@ -109,7 +114,7 @@ async function checkVectors(database: Database, photos: PhotoRepository, config:
       const rows = await database.prisma.$queryRawUnsafe<{ n: number }[]>('SELECT count(*)::int AS n FROM "FaceEmbedding" WHERE "bundleId" = $1', bundle).catch(() => null);
       pgvector = rows ? Number(rows[0].n) : null;
     }
-    checks.push({ bundle, stored, indexed: index.faceCount, readyWithout, pgvector });
+    checks.push({ bundle, stored, indexed, readyWithout, pgvector });
   }
   return checks;
 }
@@ -168,7 +173,7 @@ export async function checkGallery(database: Database, config: Config, options: 
   if (missing.length > 0) problems.push(`${missing.length} photo(s) have no file in ${folder.root} (restore them from a backup): ${listIds(missing)}`);
   if (corrupt.length > 0) problems.push(`${corrupt.length} photo(s) have a damaged file, not matching its SHA-256 (restore them from a backup): ${listIds(corrupt)}`);
   for (const vector of vectors) {
-    if (vector.indexed !== vector.stored) problems.push(`bundle ${vector.bundle}: ${vector.stored - vector.indexed} of ${vector.stored} stored vectors do not load into the search index`);
+    if (vector.indexed !== null && vector.indexed !== vector.stored) problems.push(`bundle ${vector.bundle}: ${vector.stored - vector.indexed} of ${vector.stored} stored vectors do not load into the search index`);
     if (vector.readyWithout) problems.push(`bundle ${vector.bundle}: ${vector.readyWithout} READY photo(s) have no vector`);
     if (vector.pgvector !== null && vector.pgvector !== vector.stored) problems.push(`bundle ${vector.bundle}: pgvector holds ${vector.pgvector} vectors, the gallery ${vector.stored}`);
   }
@@ -197,7 +202,7 @@ export function describeCheck(report: CheckReport): string {
     `files no photo names: ${report.files.unreferenced}`,
     ...report.vectors.map(
       (vector) =>
-        `vectors of ${vector.bundle}: ${vector.stored} stored, ${vector.indexed} indexed` +
+        `vectors of ${vector.bundle}: ${vector.stored} stored, ${vector.indexed === null ? 'not loaded (its bundle is not in FACE3D_MODELS_DIR)' : `${vector.indexed} indexed`}` +
         (vector.readyWithout === null ? '' : `, ${vector.readyWithout} READY photos without one`) +
         (vector.pgvector === null ? '' : `, ${vector.pgvector} in pgvector`),
     ),

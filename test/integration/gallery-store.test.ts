@@ -288,6 +288,18 @@ describe('photo files gone or damaged on disk', () => {
     await gallery.deletePhoto(missing.photo.id);
     await gallery.deletePhoto(damaged.photo.id);
   });
+
+  it('fail an enrollment whose file went missing before its job ran with PHOTO_MISSING, at once', async () => {
+    const subject = await gallery.subjects.create({ name: 'Lost before enrollment' });
+    const [result] = await gallery.enroll(subject.id, [{ bytes: await png(93, 7, 8) }], null);
+    await blobs.remove(result.photo.storagePath);
+    const before = analyser.calls;
+    await runJobs();
+    const [photo] = await gallery.photos.findMany([result.photo.id]);
+    expect(photo).toMatchObject({ status: 'FAILED', error: { code: 'PHOTO_MISSING' } });
+    expect(analyser.calls).toBe(before);
+    expect(await jobs.unfinishedCount()).toBe(0);
+  });
 });
 
 describe('the index loaded at start-up', () => {
