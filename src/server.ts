@@ -425,9 +425,11 @@ export async function startWorker(options: ServerOptions): Promise<RunningWorker
       await observability.stopJobs(worker);
     });
     worker.start();
+    const files = describePhotoFiles(core.photoFiles);
+    if (files.warning) log(`face3d worker: ${files.warning}`);
     log(
       `face3d worker: running ${workers} job(s) at a time on gallery ${databaseName(options.config.databaseUrl)} (bundles ${encoders.map((encoder) => encoder.bundleId).join(', ')}; ` +
-        `jobs requeued ${recovery.requeued}, failed ${recovery.failed})`,
+        `jobs requeued ${recovery.requeued}, failed ${recovery.failed}; ${files.summary})`,
     );
     return { worker, recovery, operationsUrl: observability.operationsUrl, close: cleanups.run };
   });

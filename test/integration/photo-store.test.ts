@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, truncate, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient, dataOf, type GraphQLResponse } from '../../src/api/http-client.js';
@@ -197,9 +197,16 @@ describe('photo files damaged or lost on disk', () => {
     expect(human.stdout).toContain(`PROBLEM: 1 photo(s) have no file`);
     expect(human.stdout).toContain(lost.id);
 
+    // What an upload a crash interrupted two hours ago left behind, which --repair removes:
+    const leftover = join(photos, 'incoming', 'interrupted-upload');
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    await mkdir(join(photos, 'incoming'), { recursive: true });
+    await writeFile(leftover, 'half a photo');
+    await utimes(leftover, twoHoursAgo, twoHoursAgo);
     const repaired = await runCli(['check', '--repair', '--json'], env);
     expect(repaired.code).toBe(1);
     expect(JSON.parse(repaired.stdout)).toMatchObject({ repaired: { marked: 2, cleared: 0 } });
+    expect(existsSync(leftover)).toBe(false);
 
     await withServer(url, photos, async (client, server) => {
       expect(server.photoFiles.missing).toEqual([lost.id]);
