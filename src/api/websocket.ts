@@ -7,13 +7,14 @@
  * step twice. A connection whose key is revoked is closed within KEY_RECHECK_MS.
  */
 import type { IncomingMessage } from 'node:http';
-import { GraphQLError, OperationTypeNode, parse, specifiedRules, validate, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, OperationTypeNode, parse, specifiedRules, validate, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { getOperationAST } from 'graphql/utilities/getOperationAST.js';
 import type { ServerOptions } from 'graphql-ws';
 import type { WebSocket } from 'ws';
 import type { ApiKeyRepository } from '../auth/api-keys.js';
 import type { Caller } from './auth.js';
 import { createContext, type ApiServices } from './context.js';
+import type { ErrorFormatter } from './errors.js';
 import type { QueryLimits } from './limits.js';
 import { checkOperation, documentNestingProblem, extraValidationRules, PARSE_OPTIONS } from './operation-guard.js';
 import { rateBucketOf, type RateLimit } from './security.js';
@@ -26,8 +27,6 @@ const CLOSE_FORBIDDEN = 4403;
 /** graphql-ws's code for too many connection_init messages, here for any over the rate limit. */
 const CLOSE_TOO_MANY_REQUESTS = 4429;
 
-export type ErrorFormat = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
-
 export type Extra = { readonly socket: WebSocket; readonly request: IncomingMessage };
 
 export interface SubscriptionRulesOptions {
@@ -35,7 +34,7 @@ export interface SubscriptionRulesOptions {
   readonly services: ApiServices;
   readonly limits: QueryLimits;
   readonly rateLimit: RateLimit;
-  readonly format: ErrorFormat;
+  readonly format: ErrorFormatter;
   /** The base of photo and mesh URLs for this upgrade request. */
   readonly baseUrlOf: (request: IncomingMessage) => string;
   readonly authorizationOf: (connectionParams: Readonly<Record<string, unknown>> | undefined) => string | undefined;
@@ -96,10 +95,11 @@ export function subscriptionRules(options: SubscriptionRulesOptions): Subscripti
   const rules = [...specifiedRules, ...extraValidationRules(!services.config.production)];
   const keyWatch = new KeyWatch(services.keys, options.logError);
   const formatAll = (errors: readonly GraphQLError[]) => errors.map((error) => format(error.toJSON(), error));
+  const takeToken = (caller: Caller, extra: Extra) => rateLimit.take(rateBucketOf(caller, extra.request.socket.remoteAddress));
   const hooks: SubscriptionRules['hooks'] = {
     onSubscribe: async (ctx, _id, payload) => {
       const contextValue = await createContext(services, options.authorizationOf(ctx.connectionParams), options.baseUrlOf(ctx.extra.request));
-      const refused = rateLimit.take(rateBucketOf(contextValue.caller, ctx.extra.request.socket.remoteAddress));
+      const refused = takeToken(contextValue.caller, ctx.extra);
       if (refused) return [new GraphQLError(refused.message, { extensions: { code: 'RATE_LIMITED' } })];
       const nesting = documentNestingProblem(payload.query);
       if (nesting) return [new GraphQLError(nesting, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
@@ -127,7 +127,7 @@ export function subscriptionRules(options: SubscriptionRulesOptions): Subscripti
     onNext: (_ctx, _id, _payload, _args, result: ExecutionResult) => (result.errors ? { ...result, errors: formatAll(result.errors) } : result),
   };
   const admit = (caller: Caller, extra: Extra): boolean => {
-    const refused = rateLimit.take(rateBucketOf(caller, extra.request.socket.remoteAddress));
+    const refused = takeToken(caller, extra);
     if (refused) extra.socket.close(CLOSE_TOO_MANY_REQUESTS, `Too many requests: ${refused.message}`);
     return !refused;
   };
