@@ -264,7 +264,7 @@ async function serveHttp(services: ApiServices, observability: Observability): P
   const baseUrlOf = (req: IncomingMessage) => requestBaseUrl(req, config.publicUrl);
   const app = express();
   app.disable('x-powered-by');
-  app.use(observeRequests(metrics, observability.logger), securityHeaders(), corsPolicy(config.corsOrigins));
+  app.use(observeRequests(metrics, observability.logger), securityHeaders(!config.production), corsPolicy(config.corsOrigins));
   const httpServer = createServer(app);
   const rules = subscriptionRules({ schema, services, limits, rateLimit, format: formatError, baseUrlOf, authorizationOf: authorizationFromParams, logError });
   const subscriptions = serveSubscriptions(httpServer, services, rules);

@@ -28,13 +28,15 @@ const PAGE_POLICY = {
   frameAncestors: ["'none'"],
 };
 
-/** Apollo's landing page at GET /graphql loads Apollo's hosted Sandbox, so /graphql only forbids framing. */
+/** Apollo's landing page at GET /graphql loads Apollo's hosted Sandbox, so there /graphql only forbids framing. */
 const GRAPHQL_POLICY = { frameAncestors: ["'none'"] };
 
 const COMMON = { xFrameOptions: { action: 'deny' }, referrerPolicy: { policy: 'no-referrer' } } as const;
 
-export function securityHeaders(): RequestHandler {
+/** `landingPage`: Apollo's landing page is served (development); without it /graphql has the pages' policy. */
+export function securityHeaders(landingPage: boolean): RequestHandler {
   const page = helmet({ ...COMMON, contentSecurityPolicy: { useDefaults: false, directives: PAGE_POLICY } });
+  if (!landingPage) return page;
   const graphql = helmet({ ...COMMON, contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: helmet.contentSecurityPolicy.dangerouslyDisableDefaultSrc, ...GRAPHQL_POLICY } } });
   return (req, res, next) => (req.path === '/graphql' ? graphql : page)(req, res, next);
 }

@@ -345,6 +345,9 @@ describe('production', () => {
   it('serves no landing page and no script from elsewhere at /graphql (development serves Apollo Sandbox)', async () => {
     const page = async (url: string) => (await fetch(`${url}/graphql`, { headers: { accept: 'text/html' } })).text();
     expect(await page(prod.server.url)).not.toMatch(/<script|<html/i);
+    const policy = (await fetch(`${prod.server.url}/graphql`)).headers.get('content-security-policy');
+    expect(policy).toContain("script-src 'self'");
+    expect(policy).toContain("default-src 'self'");
     expect(await page((await start()).server.url)).toMatch(/<script[^>]+src="https:/i);
   });
 
