@@ -48,9 +48,11 @@ describe("the README's first session", () => {
     const session = runnable(firstSessionBlock(readFileSync('README.md', 'utf8')), port);
     // After the block, as the README says: a GET without the preflight header is refused.
     const unguardedGet = `curl -s -o /dev/null -w 'GET without preflight: %{http_code}\\n' -G localhost:${port}/graphql -H "authorization: Bearer $KEY" --data-urlencode 'query={ serverInfo { subjects } }'`;
-    const script = `set -e\ntrap 'kill $(jobs -p) 2>/dev/null; wait' EXIT\n${session}\n${unguardedGet}\n`;
-    // Nothing of this machine's own gallery or key settings: the newcomer's defaults.
-    const env = { PORT: String(port), DATABASE_URL: '', FACE3D_DATA_DIR: '', FACE3D_ADMIN_KEY: '', FACE3D_API_KEY: '', HOST: '' };
+    // At the end, the README's `kill %1`: the server must be gone within seconds, as a newcomer's (or a supervisor's) SIGTERM expects.
+    const stop = `rc=$?; kill $(jobs -p) 2>/dev/null; for i in $(seq 40); do [ -z "$(jobs -pr)" ] && exit $rc; sleep 0.25; done; echo "the server still runs 10 s after SIGTERM" >&2; kill -9 $(jobs -p); exit 1`;
+    const script = `set -e\ntrap '${stop}' EXIT\n${session}\n${unguardedGet}\n`;
+    // Nothing of this machine's own gallery or key settings, and no NODE_ENV=test from jest: the newcomer's defaults.
+    const env = { PORT: String(port), DATABASE_URL: '', FACE3D_DATA_DIR: '', FACE3D_ADMIN_KEY: '', FACE3D_API_KEY: '', HOST: '', NODE_ENV: '' };
     const { code, stdout, stderr } = await runProgram('bash', ['-c', script], env, dir);
     const log = existsSync(join(dir, 'face3d.log')) ? readFileSync(join(dir, 'face3d.log'), 'utf8') : '(no face3d.log)';
     expect({ code, stderr: code === 0 ? '' : `${stderr}\n--- face3d.log ---\n${log}` }).toEqual({ code: 0, stderr: '' });
