@@ -126,10 +126,11 @@ export function registerEvalCommands(program: Command): void {
       try {
         const { det, ...report } = await openSetIdentification(source, split, { qualityFilter: options.qualityFilter, targetFpir: config().targetFpir });
         if (options.det) {
+          // The default first: its label goes nearest its point, the others stack below theirs.
           const marked = [
+            { label: `default threshold ${round(report.defaultThreshold.value, 3)}`, x: report.defaultThreshold.fpir, y: report.defaultThreshold.fnir },
             { label: 'FPIR 1%', x: 0.01, y: report.fnirAtFpir['0.01'] },
             { label: 'FPIR 0.1%', x: 0.001, y: report.fnirAtFpir['0.001'] },
-            { label: `default threshold ${round(report.defaultThreshold.value, 3)}`, x: report.defaultThreshold.fpir, y: report.defaultThreshold.fnir },
           ];
           const title = `${report.vector}: ${report.gallerySubjects} subjects, rank-1 ${round(report.rank1 * 100, 1)}%`;
           const svg = ratePlotSvg(det.map((p) => ({ x: p.fpir, y: p.fnir })), marked, title, DET_AXES);

@@ -26,14 +26,14 @@ export function logFarPosition(falseAcceptRate: number): number {
 export interface RatePlotAxes {
   readonly xLabel: string;
   readonly yLabel: string;
-  /** Where chance lies (y = x for an ROC curve, y = 1 − x for a DET curve). */
-  readonly chance: (x: number) => number;
+  /** Where chance lies, drawn dashed (y = x for an ROC curve); none for identification, where it depends on the gallery. */
+  readonly chance?: (x: number) => number;
 }
 
 const ROC_AXES: RatePlotAxes = { xLabel: 'false accept rate (log scale)', yLabel: 'true accept rate', chance: (far) => far };
 
 /** A DET curve of open-set identification: FNIR against FPIR. */
-export const DET_AXES: RatePlotAxes = { xLabel: 'false positive identification rate (log scale)', yLabel: 'false negative identification rate', chance: (fpir) => 1 - fpir };
+export const DET_AXES: RatePlotAxes = { xLabel: 'false positive identification rate (log scale)', yLabel: 'false negative identification rate' };
 
 /** An ROC curve (false-accept rate on a log x axis, true-accept rate on y) as a standalone SVG document, `marked` points labelled. */
 export function rocSvg(curve: readonly RocPoint[], marked: readonly MarkedPoint[], title: string): string {
@@ -49,7 +49,8 @@ export function ratePlotSvg(curve: readonly { x: number; y: number }[], marked: 
   const decades = Array.from({ length: -Math.log10(FAR_FLOOR) + 1 }, (_, i) => FAR_FLOOR * 10 ** i);
   const yTicks = [0, 0.25, 0.5, 0.75, 1];
   // Chance is a curve on a log axis.
-  const chance = Array.from({ length: 41 }, (_, i) => FAR_FLOOR ** (1 - i / 40)).map((rate) => ({ x: rate, y: axes.chance(rate) }));
+  const chanceAt = axes.chance;
+  const chance = chanceAt && Array.from({ length: 41 }, (_, i) => FAR_FLOOR ** (1 - i / 40)).map((rate) => ({ x: rate, y: chanceAt(rate) }));
   const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;');
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${SIZE}" height="${SIZE}" viewBox="0 0 ${SIZE} ${SIZE}" font-family="sans-serif" font-size="12">`,
@@ -60,7 +61,7 @@ export function ratePlotSvg(curve: readonly { x: number; y: number }[], marked: 
     ...yTicks.map((t) => `<text x="${MARGIN - 8}" y="${y(t) + 4}" text-anchor="end">${t}</text>`),
     `<text x="${SIZE / 2}" y="${SIZE - 12}" text-anchor="middle">${escape(axes.xLabel)}</text>`,
     `<text transform="translate(16 ${SIZE / 2}) rotate(-90)" text-anchor="middle">${escape(axes.yLabel)}</text>`,
-    `<path d="${line(chance)}" fill="none" stroke="#bbb" stroke-dasharray="4 4"/>`,
+    ...(chance ? [`<path d="${line(chance)}" fill="none" stroke="#bbb" stroke-dasharray="4 4"/>`] : []),
     `<path d="${line(curve)}" fill="none" stroke="#1f5fbf" stroke-width="2"/>`,
     // Labels stacked one line apart: operating points often share a rate.
     ...marked.map((m, i) => `<circle cx="${x(m.x)}" cy="${y(m.y)}" r="4" fill="#d0302f"/><text x="${x(m.x) + 8}" y="${y(m.y) + LABEL_LINE * (i + 1)}" fill="#d0302f">${escape(m.label)}</text>`),

@@ -7,6 +7,7 @@ import { afterKeyset, keysetOrder, pageSize, toPage, type Page, type PageArgs } 
 import { qualityColumns, toFaceRecord, toFaceVectorRecord, toPhotoRecord, type FaceRecord, type FaceVectorRecord, type PhotoQuality, type PhotoRecord } from './records.js';
 import type { Db, GalleryStore } from './store.js';
 import { notFound } from './subject-repository.js';
+import { templateWeight } from './quality.js';
 import { bytesToFloat32, float32ToBytes } from './vector-codec.js';
 import { currentRequestId } from '../observability/request-context.js';
 
@@ -160,7 +161,14 @@ export class PhotoRepository {
     const encodedByBundle = new Map([encoded, ...(encoded.otherVectors ?? [])].map((vector) => [vector.bundleId, vector]));
     await this.store.vectors?.insert(
       tx,
-      face.vectors.map((vector) => ({ faceVectorId: vector.id, faceId: face.id, subjectId: row.subjectId, bundleId: vector.bundleId, vector: identityVector(encodedByBundle.get(vector.bundleId)!) })),
+      face.vectors.map((vector) => ({
+        faceVectorId: vector.id,
+        faceId: face.id,
+        subjectId: row.subjectId,
+        bundleId: vector.bundleId,
+        vector: identityVector(encodedByBundle.get(vector.bundleId)!),
+        weight: templateWeight(encoded.quality?.score),
+      })),
     );
     await this.store.recordChange(tx, 'Face', 'CREATE', [face.id]);
     return { photo: toPhotoRecord(row), face: toFaceRecord(face) };

@@ -1,13 +1,16 @@
 /**
  * Identity vectors in pgvector, where the PostgreSQL database has the extension: one row per
- * enrolled face and bundle (FaceEmbedding) and one per subject and bundle (SubjectEmbedding, the
- * mean of its faces' unit vectors, kept by a trigger so cascaded deletes keep it right), each
+ * enrolled face and bundle (FaceEmbedding: its unit vector times its template weight, which cosine
+ * distance ignores) and one per subject and bundle (SubjectEmbedding, the mean of its faces' rows,
+ * hence the quality-weighted mean of their unit vectors, kept by a trigger so cascaded deletes keep
+ * it right), each
  * with an HNSW cosine index per bundle; `identify` then runs in SQL. These tables are outside the
  * Prisma schema because they exist only where the extension does, and an HNSW index needs a
  * fixed dimension, which is each bundle's own (a partial index per bundle on a typed cast).
  */
 import type { Db } from '../gallery/store.js';
 import type { Candidate, MatchMode } from '../gallery/gallery-index.js';
+import { templateWeight } from '../gallery/quality.js';
 import { l2Normalise } from '../gallery/similarity.js';
 import { bytesToFloat32 } from '../gallery/vector-codec.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
@@ -24,8 +27,10 @@ export interface FaceEmbeddingRow {
   readonly faceId: string;
   readonly subjectId: string;
   readonly bundleId: string;
-  /** [α, β]; stored unit-normalised. */
+  /** [α, β]; stored unit-normalised, times `weight`. */
   readonly vector: Float32Array;
+  /** The face's weight in its subject's template (quality.ts templateWeight). */
+  readonly weight: number;
 }
 
 const DDL_LOCK_KEY = 0x76656374; // 'vect'
@@ -127,7 +132,7 @@ export class PgVectorTable {
         row.faceId,
         row.subjectId,
         row.bundleId,
-        vectorLiteral(l2Normalise(row.vector)),
+        vectorLiteral(l2Normalise(row.vector).map((value) => value * row.weight)),
       );
     }
   }
@@ -169,7 +174,7 @@ export class PgVectorTable {
     for (let start = 0; start < missing.length; start += 1000) {
       const rows = await this.prisma.faceVector.findMany({
         where: { id: { in: missing.slice(start, start + 1000).map((row) => row.id) } },
-        include: { face: { select: { photo: { select: { subjectId: true } } } } },
+        include: { face: { select: { photo: { select: { subjectId: true, qualityScore: true } } } } },
       });
       await this.prisma.$transaction((tx) =>
         this.insert(
@@ -180,6 +185,7 @@ export class PgVectorTable {
             subjectId: row.face.photo.subjectId,
             bundleId: row.bundleId,
             vector: identityVector({ bundleId: row.bundleId, shape: bytesToFloat32(row.shape), texture: bytesToFloat32(row.texture) }),
+            weight: templateWeight(row.face.photo.qualityScore),
           })),
         ),
       );

@@ -1,6 +1,7 @@
 /**
  * Identity vectors searched in SQL with pgvector (PGlite runs pgvector's own code): the same
- * candidates and similarities as the in-memory exact index, templates kept right through
+ * candidates and similarities as the in-memory exact index (templates weighted by each face's
+ * quality alike), templates kept right through
  * deletes by the trigger, faces stored before the tables existed filled in, and the per-bundle
  * HNSW indexes usable by the planner.
  */
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GalleryIndex, type MatchMode } from '../../src/gallery/gallery-index.js';
 import { PhotoRepository, type EncodedFaceRecord } from '../../src/gallery/photo-repository.js';
+import { templateWeight } from '../../src/gallery/quality.js';
 import { GalleryStore } from '../../src/gallery/store.js';
 import { SubjectRepository } from '../../src/gallery/subject-repository.js';
 import { float32ToBytes } from '../../src/gallery/vector-codec.js';
@@ -47,6 +49,8 @@ function encoded(): EncodedFaceRecord {
     bundleId: BUNDLE,
     shape: randomVector(HALF),
     texture: randomVector(HALF),
+    // Scores from 0.05 to 0.95: templates differ from plain means.
+    quality: { score: 0.5 + 0.9 * random(), issues: [] },
   };
 }
 
@@ -54,7 +58,7 @@ async function enroll(subjectId: string): Promise<string> {
   const face = encoded();
   const sha256 = (photoCount++).toString(16).padStart(64, '0');
   const stored = await photos.importEnrolled(subjectId, { sha256, storagePath: `${sha256.slice(0, 2)}/${sha256}`, mimeType: 'image/jpeg', width: 10, height: 10 }, face);
-  index.addFace({ faceId: stored.face.id, subjectId, bundleId: BUNDLE, vector: identityVector(face) });
+  index.addFace({ faceId: stored.face.id, subjectId, bundleId: BUNDLE, vector: identityVector(face), weight: templateWeight(face.quality!.score) });
   photoOfFace.set(stored.face.id, stored.photo.id);
   return stored.face.id;
 }

@@ -58,8 +58,8 @@ async function seenPeople(): Promise<Set<string>> {
 const seen = await seenPeople();
 const extraction = await loadExtraction(values.extraction!);
 const inputDim = regressor.inputDim;
-if (extraction.features.length !== extraction.faces.length * inputDim) {
-  throw new Error(`${values.extraction} holds features of another size than the regressor's input (${inputDim}): extract again with this bundle's network`);
+if (extraction.featureNetwork !== regressor.featureNetwork || extraction.featureDim !== inputDim) {
+  throw new Error(`${values.extraction} holds ${extraction.featureNetwork} features (${extraction.featureDim}), the regressor reads ${regressor.featureNetwork} (${inputDim}): extract again with this bundle's network`);
 }
 const rows = extraction.faces.map((f, row) => ({ person: f.person, row })).filter(({ person }) => !seen.has(person));
 const features = new Float32Array(rows.length * inputDim);
