@@ -271,6 +271,8 @@ async function serveHttp(services: ApiServices, observability: Observability): P
   const apollo = new ApolloServer<RequestContext>({
     schema,
     csrfPrevention: true,
+    // The CLI owns SIGINT/SIGTERM (runUntilSignal drains everything); Apollo's own handlers would stop it alone and re-raise the signal.
+    stopOnTerminationSignals: false,
     // Introspection is refused in production by the rule both transports share, not by Apollo's own.
     introspection: true,
     validationRules: extraValidationRules(!config.production),

@@ -61,7 +61,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (npm && npm.exitCode === null && npm.signalCode === null) {
-    npm.kill('SIGKILL');
+    // The whole group: npm and the server it started (a failed test must not leave a server behind).
+    process.kill(-npm.pid!, 'SIGKILL');
     await exited(npm);
   }
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -72,7 +73,8 @@ describeOnSqlite('npm start under SIGTERM', () => {
   const enrollIds: string[] = [];
 
   it('answers /readyz 503 until the models and the index are loaded, then 200', async () => {
-    npm = spawn('npm', ['start'], { env: childServerEnv(dir, port, { FACE3D_METRICS_PORT: String(opsPort), LOG_LEVEL: 'info', FACE3D_WORKERS: '1' }), stdio: ['ignore', 'ignore', 'pipe'] });
+    // As deployed: jest's NODE_ENV=test would switch off Apollo's own signal handlers, which a real start has.
+    npm = spawn('npm', ['start'], { env: childServerEnv(dir, port, { NODE_ENV: 'production', FACE3D_METRICS_PORT: String(opsPort), LOG_LEVEL: 'info', FACE3D_WORKERS: '1' }), stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     npm.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     await until(async () => stderr.includes('metrics port listening'));
     const reports: { status: number; body: { ready: boolean; checks: Record<string, boolean> } }[] = [];
