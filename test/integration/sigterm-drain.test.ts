@@ -3,7 +3,7 @@
  * SQLite file: /readyz answers 503 until the models and the index are loaded; a SIGTERM to npm's
  * process while requests are in flight and jobs are queued turns /readyz false at once, answers
  * every in-flight request, lets the running job finish, exits (npm and the server both: nothing
- * left serving), and a restart runs the queued jobs, each once.
+ * left serving), and a restart runs the queued jobs, each once, then drains on SIGINT as well.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -13,10 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { ApiClient, dataOf } from '../../src/api/http-client.js';
-import { FaceEncoder } from '../../src/inference/face-encoder.js';
-import { startServer } from '../../src/server.js';
-import { CHILD_ADMIN_KEY, childServerEnv, exited, freePort } from '../../bench/child-server.js';
-import { testConfig } from '../helpers/api-server.js';
+import { CHILD_ADMIN_KEY, childServerEnv, exited, freePort, startChildServer, stopChildServer } from '../../bench/child-server.js';
 import { assertCliBuilt, makePeopleFolder } from '../helpers/cli.js';
 import { testBackend } from '../helpers/database-backends.js';
 import { holdUpload, jsonLogLines, parseSamples, sample } from '../helpers/metrics-text.js';
@@ -127,17 +124,13 @@ describeOnSqlite('npm start under SIGTERM', () => {
     for (const id of enrollIds) expect(lines.filter((line) => line.msg === 'request' && line.requestId === id)).toHaveLength(1);
   }, 180_000);
 
-  it('runs the queued jobs after a restart, each photo enrolled once by a job that ran once', async () => {
-    const encoder = await FaceEncoder.open();
-    const restartLines: string[] = [];
-    const server = await startServer({ config: testConfig(dir, { FACE3D_WORKERS: '1', FACE3D_ADMIN_KEY: CHILD_ADMIN_KEY }), encoder, log: (line) => restartLines.push(line) });
-    try {
-      await server.worker.idle();
-      expect(server.recovery).toEqual({ requeued: 0, failed: 0, enqueued: 0 });
-    } finally {
-      await server.close();
-      await encoder.close();
-    }
+  it('runs the queued jobs after a restart (face3d serve), each once, and drains on SIGINT too', async () => {
+    const restarted = await startChildServer(childServerEnv(dir, port, { NODE_ENV: 'production', FACE3D_METRICS_PORT: String(opsPort), LOG_LEVEL: 'info', FACE3D_WORKERS: '1' }));
+    expect(restarted.banner).toContain('jobs requeued 0, failed 0, repaired 0');
+    await until(async () => sample(await metrics(), 'face3d_jobs{status="DONE"}') === photos.length);
+    expect(await stopChildServer(restarted, 'SIGINT')).toBe(0);
+    const restartLines = restarted.log().split('\n');
+    expect(restartLines.some((line) => line.includes('"msg":"draining'))).toBe(true);
     const db = new BetterSqlite3(join(dir, 'face3d.db'), { readonly: true });
     try {
       const jobs = db.prepare('SELECT "status", "attempts", "requestId" FROM "Job" ORDER BY "requestId"').all() as { status: string; attempts: number; requestId: string }[];
