@@ -1,4 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import sharp from 'sharp';
 import { Face3dError } from '../errors.js';
@@ -12,8 +13,12 @@ import { splitOpenSet } from '../eval/open-set.js';
 import { openSetIdentification } from '../eval/protocols.js';
 import { config } from '../config.js';
 import { QUALITY_FILTERS, type QualityFilter } from '../store/enums.js';
-import { identityVector } from '../inference/face-encoder.js';
+import { FaceEncoder, identityVector } from '../inference/face-encoder.js';
 import { fitConfidence } from '../morphable/fit.js';
+import { synthesise } from '../morphable/bundle.js';
+import { readDepthDataset } from '../dataset/depth-dataset.js';
+import { depthFidelity, type DepthMap, type DepthPhoto } from '../eval/depth-fidelity.js';
+import { decodeImage } from '../inference/decode.js';
 import { jsonAware, usageError } from './arguments.js';
 import { printJsonLine, round } from './output.js';
 
@@ -54,6 +59,9 @@ async function readText(path: string): Promise<string> {
     throw new Face3dError('NOT_FOUND', `cannot read ${path}: ${(error as Error).message}`);
   }
 }
+
+/** The lights of the reference figures in the dataset's README: frontal, from either side, from above and below. */
+const REFERENCE_LIGHTS = ['P00A+000E+00', 'P00A+025E+00', 'P00A-025E+00', 'P00A+000E+20', 'P00A+000E-20'];
 
 function printReport(report: Record<string, unknown>, json: boolean | undefined): void {
   if (json) printJsonLine(report);
@@ -140,6 +148,51 @@ export function registerEvalCommands(program: Command): void {
         printReport({ ...report, bundle: source.encoder.bundleId }, options.json);
       } finally {
         await source.close();
+      }
+    }));
+
+  evaluate
+    .command('fidelity3d')
+    .description("how faithful the neutral mesh's depth is to real 3D: depth error, person-specific deviations and 3D recognition against two baselines")
+    .requiredOption('--root <dir>', 'real-depth dataset in the Yale B 3D layout (people.json, <person>/depth.f32, <person>/photos)')
+    .option('--photos <names>', "comma-separated photo names after '<person>_', or 'all'", REFERENCE_LIGHTS.join(','))
+    .option('--bootstrap <n>', 'people-bootstrap resamples for the 95% intervals', '1000')
+    .option('--bundle <dir>', 'morphable model bundle (default: models/lfw-facemesh)')
+    .option('--json', 'machine-readable output')
+    .addHelpText(
+      'after',
+      '\nEach photo\'s neutral mesh (its regressed shape, no expression) is posed on the photo by the scaled\n' +
+        'orthographic camera that best fits its 468 landmarks, its depth compared at the landmarks where the\n' +
+        'truth is valid, planes removed. Baselines: the mean of the other people\'s meshes, the mean of the\n' +
+        'other people\'s real depth. Intervals: 2.5% and 97.5% of a bootstrap over people.\n' +
+        'Example:\n  face3d eval fidelity3d --root ../shared/datasets/yaleb3d/dev --json',
+    )
+    .action(jsonAware(async (options: { root: string; photos: string; bootstrap: string; bundle?: string; json?: boolean }, command: Command) => {
+      if (!/^\d+$/.test(options.bootstrap)) usageError(command, `--bootstrap must be a whole number, got "${options.bootstrap}"`);
+      const started = Date.now();
+      const people = await readDepthDataset(options.root, options.photos === 'all' ? undefined : options.photos.split(','));
+      const encoder = await FaceEncoder.open(options.bundle);
+      try {
+        const photos = people.flatMap((person) => person.photos.map((path) => ({ person: person.name, path })));
+        const encoded = await mapConcurrent(photos, 4, async ({ person, path }): Promise<DepthPhoto | undefined> => {
+          const image = await decodeImage(await readFile(join(options.root, path)));
+          // The crops are the face: the whole photo is its box (the detector misses some of them).
+          const [face] = await encoder.encode(image, { faceBox: { x: 0, y: 0, width: image.width, height: image.height } });
+          if (!face) return undefined;
+          return { person, landmarks: face.landmarks.points, mesh: synthesise(encoder.bundle.shape, face.vector.shape) };
+        });
+        const found = encoded.filter((p): p is DepthPhoto => p !== undefined);
+        const truths = new Map<string, DepthMap>(people.map((p) => [p.name, p.depth]));
+        let report;
+        try {
+          report = depthFidelity(found, truths, { bootstrap: Number(options.bootstrap) });
+        } catch (error) {
+          if (error instanceof RangeError) throw new Face3dError('BAD_USER_INPUT', error.message);
+          throw error;
+        }
+        printReport({ ...report, failed: photos.length - found.length, bundle: encoder.bundleId, seconds: (Date.now() - started) / 1000 }, options.json);
+      } finally {
+        await encoder.close();
       }
     }));
 
