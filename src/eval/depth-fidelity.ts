@@ -47,7 +47,10 @@ export interface Interval {
 export interface EstimateFigures {
   readonly rmsePx: Interval;
   readonly rmseMm: Interval;
-  /** Photos whose estimate is nearest (RMSE) to their own person's real depth among all people's. */
+  /**
+   * Photos whose estimate's deviation from its mean correlates best with their own person's real
+   * deviation, among all people's (a tie of k counts 1/k, so a baseline scores chance).
+   */
   readonly rank1: Interval;
   /** Pearson correlation of the estimate's and the truth's deviations, pooled over vertices and photos. */
   readonly correlation: Interval;
@@ -166,6 +169,20 @@ function rmsDifference(a: Float64Array, b: Float64Array, valid: Uint8Array): num
   return Math.sqrt(sum / n);
 }
 
+/** Pearson correlation over the `valid` entries; 0 when either side does not vary. */
+function correlation(x: Float64Array, y: Float64Array, valid: Uint8Array): number {
+  const s = deviationSums(x, new Float64Array(x.length), y, new Float64Array(y.length), valid);
+  return pooledCorrelation(s);
+}
+
+function pooledCorrelation(s: DeviationSums): number {
+  const cov = s.sxy - (s.sx * s.sy) / s.n;
+  const varX = s.sxx - (s.sx * s.sx) / s.n;
+  const varY = s.syy - (s.sy * s.sy) / s.n;
+  // An estimate that never departs from its mean (a baseline) has no correlation with anything.
+  return varX > 1e-9 * varY && varY > 0 ? cov / Math.sqrt(varX * varY) : 0;
+}
+
 /** Pooled sums of (x = estimate deviation, y = truth deviation), so figures over any set of photos add up. */
 interface DeviationSums {
   n: number; sx: number; sy: number; sxx: number; syy: number; sxy: number; sse: number;
@@ -264,21 +281,24 @@ function photoRecord(photo: DepthPhoto, context: PhotoContext): PhotoRecord {
     meanOfOthersRealFaces: removePlane(posedDepth(context.othersRealFaces, landmarks, fit).depth, landmarks, valid),
   };
   const truth = removePlane(truthRaw, landmarks, valid);
-  const rank1 = (estimate: Float64Array): number => {
-    let best = '';
-    let bestRmse = Infinity;
-    for (const candidate of context.candidates) {
+  // 3D recognition by deviations: which person's real face departs from the average as this
+  // estimate departs from its own. Matching raw depth instead, the faces nearest the average
+  // win for every probe. An estimate with no deviation matches everyone equally: chance.
+  const rank1 = (deviation: Float64Array): number => {
+    const scores = context.candidates.map((candidate) => {
       const common = Uint8Array.from(valid, (v, i) => (v && Number.isFinite(candidate.depth[i]) ? 1 : 0));
-      const rmse = rmsDifference(removePlane(estimate, landmarks, common), removePlane(candidate.depth, landmarks, common), common);
-      if (rmse < bestRmse) { bestRmse = rmse; best = candidate.person; }
-    }
-    return best === photo.person ? 1 : 0;
+      const truthDeviation = removePlane(candidate.depth, landmarks, common).map((v, i) => v - depths.meanOfOthersRealFaces[i]);
+      return correlation(removePlane(deviation, landmarks, common), truthDeviation, common);
+    });
+    const best = Math.max(...scores);
+    const winners = context.candidates.filter((_, k) => scores[k] === best);
+    return winners.some((c) => c.person === photo.person) ? 1 / winners.length : 0;
   };
   // Deviations are taken from the same kind of mean: an estimate's from the others' estimates, the truth's from the others' truths.
   const references: Record<EstimateName, Float64Array> = { mesh: depths.meanOfOthersMeshes, meanOfOthersMeshes: depths.meanOfOthersMeshes, meanOfOthersRealFaces: depths.meanOfOthersRealFaces };
   const estimates = Object.fromEntries(ESTIMATES.map((name) => {
     const rmsePx = rmsDifference(depths[name], truth, valid);
-    return [name, { rmsePx, rmseMm: rmsePx / posed.scale, rank1: rank1(depths[name]), deviations: deviationSums(depths[name], references[name], truth, depths.meanOfOthersRealFaces, valid) }];
+    return [name, { rmsePx, rmseMm: rmsePx / posed.scale, rank1: rank1(depths[name].map((v, i) => v - references[name][i])), deviations: deviationSums(depths[name], references[name], truth, depths.meanOfOthersRealFaces, valid) }];
   })) as Record<EstimateName, EstimateRecord>;
   return { person: photo.person, vertices: valid.reduce((a, v) => a + v, 0), pxPerMm: posed.scale, estimates };
 }
@@ -294,15 +314,11 @@ function figures(records: readonly PhotoRecord[], name: EstimateName): Record<ke
     const d = r.estimates[name].deviations;
     s.n += d.n; s.sx += d.sx; s.sy += d.sy; s.sxx += d.sxx; s.syy += d.syy; s.sxy += d.sxy; s.sse += d.sse;
   }
-  const cov = s.sxy - (s.sx * s.sy) / s.n;
-  const varX = s.sxx - (s.sx * s.sx) / s.n;
-  const varY = s.syy - (s.sy * s.sy) / s.n;
   return {
     rmsePx: median(records.map((r) => r.estimates[name].rmsePx)),
     rmseMm: median(records.map((r) => r.estimates[name].rmseMm)),
     rank1: records.reduce((a, r) => a + r.estimates[name].rank1, 0) / records.length,
-    // An estimate that never departs from its mean (a baseline) has no correlation with anything.
-    correlation: varX > 1e-12 * varY && varY > 0 ? cov / Math.sqrt(varX * varY) : 0,
+    correlation: pooledCorrelation(s),
     r2: 1 - s.sse / s.syy,
     sizeRatio: Math.sqrt(s.sxx / s.syy),
     truthDeviationRmsPx: Math.sqrt(s.syy / s.n),

@@ -47,6 +47,12 @@ describeWithYale('face3d eval fidelity3d on the Yale B dev people', () => {
     report = JSON.parse(stdout);
   }, 120_000);
 
+  it('closes the mouth of every downloaded neutral mesh, which the regressed meshes keep open', () => {
+    const { regressed, downloaded } = report.lipGapMm as { regressed: number; downloaded: number };
+    expect(regressed).toBeGreaterThan(3);
+    expect(downloaded).toBeLessThan(1);
+  });
+
   it('measures 5 photos of each of the 20 people, none lost', () => {
     expect(report.people).toBe(20);
     expect(report.photos).toBe(100);
@@ -71,6 +77,7 @@ describeWithYale('face3d eval fidelity3d on the Yale B dev people', () => {
     expect(report.meanOfOthersRealFaces.rmsePx.high).toBeLessThan(report.meanOfOthersMeshes.rmsePx.value);
     expect(report.meanOfOthersMeshes.correlation.value).toBe(0);
     expect(report.meanOfOthersMeshes.sizeRatio.value).toBe(0);
+    expect(report.meanOfOthersMeshes.rank1.value).toBeCloseTo(report.chanceRank1 as number, 9);
     expect(report.mesh.rmseMm.value).toBeCloseTo(report.mesh.rmsePx.value / (report.pxPerMm as number), 0);
   });
 });

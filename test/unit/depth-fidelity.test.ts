@@ -101,6 +101,8 @@ describe('depthFidelity on faces rendered from our own 3DMM', () => {
     expect(report.mesh.sizeRatio.value).toBeCloseTo(0, 6);
     expect(report.mesh.r2.value).toBeCloseTo(0, 6);
     expect(report.mesh.rmsePx.value).toBeCloseTo(report.meanOfOthersMeshes.rmsePx.value, 6);
+    expect(report.mesh.rank1.value).toBeCloseTo(report.chanceRank1, 6);
+    expect(report.meanOfOthersRealFaces.rank1.value).toBeCloseTo(report.chanceRank1, 6);
   });
 
   it('tells a right but too small deviation by its size ratio, not its correlation', () => {
