@@ -84,11 +84,20 @@ export async function landmarksInRegion(network: ImageNetwork, image: RgbImage, 
   return { points, confidence: out.faceFlag[0], region };
 }
 
+/** Below this face probability, the first pass is tried again on an upright crop. */
+const UNSURE_FACE = 0.5;
+
 /**
  * Landmarks for a detected face: a first pass from the detector's box, then a second from the
- * first pass's own extent, which centres and levels the crop the way FaceMesh was trained.
+ * first pass's own extent, which centres and levels the crop the way FaceMesh was trained. On a
+ * turned head the detector's eye keypoints can coincide or swap, so its eye line may tilt the crop
+ * far off: when FaceMesh is unsure of the first crop, an upright one is tried too and the surer kept.
  */
 export async function detectLandmarks(network: ImageNetwork, image: RgbImage, start: SquareRegion): Promise<FaceLandmarks> {
-  const first = await landmarksInRegion(network, image, start);
+  let first = await landmarksInRegion(network, image, start);
+  if (first.confidence < UNSURE_FACE && start.angle !== 0) {
+    const upright = await landmarksInRegion(network, image, { ...start, angle: 0 });
+    if (upright.confidence > first.confidence) first = upright;
+  }
   return landmarksInRegion(network, image, regionFromLandmarks(first.points));
 }

@@ -3,9 +3,10 @@
  * squeezes the identity features onto the few directions that predict the (noisy) 3D labels and
  * drops the rest, so the regressed vector loses identity its input had (issue 13: rank-1 below a
  * random projection). This head:
- *  1. whitens the unit-length features against the within-person scatter and keeps the `components`
- *     discriminant directions of largest between/within ratio (LDA), so each coordinate is in units
- *     of one person's photo-to-photo spread;
+ *  1. whitens the unit-length features against the within-person scatter (shrunk towards a
+ *     multiple of the identity by `withinShrinkage`; 1 = no whitening) and keeps the `components`
+ *     directions of largest between-person variance there (LDA; without whitening, the principal
+ *     directions of the person means);
  *  2. fits the ridge map M from those coordinates to the person's pooled [α, β];
  *  3. floors M's singular values at `floor` times the largest: directions that predict the labels
  *     keep their fitted gain, the others keep a share of identity instead of vanishing.
@@ -93,9 +94,11 @@ export function trainDiscriminantHead(x: Matrix, groups: readonly string[], y: M
   const project = whiten.mmul(directions);
   const coordinates = centred.mmul(project);
 
-  // 2. Ridge map from discriminant coordinates to the labels.
+  // 2. Ridge map from discriminant coordinates to the labels, centred on the mean person (not the
+  //    mean photo: people with hundreds of photos would pull every output away from zero).
   const labels = toMl(y);
-  const labelMean = labels.mean('column');
+  const labelMean = new Array<number>(y.cols).fill(0);
+  for (const rows of people) for (let c = 0; c < y.cols; c++) labelMean[c] += labels.get(rows[0], c) / people.length;
   const gram = coordinates.transpose().mmul(coordinates).add(MlMatrix.eye(options.components).mul(options.ridge));
   const map = inverse(gram).mmul(coordinates.transpose()).mmul(labels.clone().subRowVector(labelMean));
 

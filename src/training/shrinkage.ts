@@ -48,5 +48,5 @@ export function shrinkHeadOutputs(head: RegressionHead, blocks: readonly OutputB
     }
   });
   const scaled = { weights: { ...last.weights, data: weights }, bias };
-  return { layers: head.layers.length === 2 ? [head.layers[0], scaled] : [scaled] };
+  return { ...head, layers: head.layers.length === 2 ? [head.layers[0], scaled] : [scaled] };
 }

@@ -3,7 +3,7 @@
  * and exports it as ONNX into the bundle.
  *   npm run train:regressor -- [--bundle models/lfw-facemesh] [--extraction .cache/extract/train]
  *       [--labels .cache/labels/<bundle>.json] [--exclude-people <file>] [--seed 1]
- *       [--head discriminant|mlp] [--components 198] [--within-shrinkage 0.1] [--ridge 100] [--floor 0.5]
+ *       [--head discriminant|mlp] [--components 198] [--within-shrinkage 1] [--ridge 0.3] [--floor 0.02]
  *       [--hidden 512] [--epochs 40] (mlp) [--control shuffled-labels]
  * `discriminant` (default): the identity-keeping linear head of src/training/discriminant-head.ts;
  * `mlp`: the paper's MLP with the asymmetric Euclidean loss.
@@ -15,7 +15,8 @@ import { trainGradientHead } from '../../src/training/gradient-head.js';
 import { applyHeadBatch, type RegressionHead } from '../../src/training/head.js';
 import { trainDiscriminantHead } from '../../src/training/discriminant-head.js';
 import { blockShrinkage, shrinkHeadOutputs } from '../../src/training/shrinkage.js';
-import { mulberry32 } from '../../src/training/random.js';
+import { mulberry32, shuffledIndices } from '../../src/training/random.js';
+import type { Matrix } from '../../src/training/linear-algebra.js';
 import { writeManifest, type BundleManifest } from '../../src/morphable/bundle.js';
 import { loadExtraction } from '../extract/cache.js';
 import { loadLabels, readPeopleList } from '../bundle/labels.js';
@@ -37,9 +38,9 @@ const { values } = parseArgs({
     out: { type: 'string' },
     head: { type: 'string', default: 'discriminant' },
     components: { type: 'string', default: '198' },
-    'within-shrinkage': { type: 'string', default: '0.1' },
-    ridge: { type: 'string', default: '100' },
-    floor: { type: 'string', default: '0.5' },
+    'within-shrinkage': { type: 'string', default: '1' },
+    ridge: { type: 'string', default: '0.3' },
+    floor: { type: 'string', default: '0.02' },
   },
 });
 const bundleDir = values.bundle!;
@@ -59,6 +60,14 @@ console.log(`training on ${rows.features.rows} photos of ${new Set(rows.people).
 
 const started = Date.now();
 const blocks = [{ start: 0, end: manifest.shape.components }, { start: manifest.shape.components, end: rows.labels.cols }];
+const VALIDATION_FRACTION = 0.1;
+
+/** Rows `indices` of `m`. */
+function takeRows(m: Matrix<Float32Array>, indices: readonly number[]): Matrix<Float32Array> {
+  const data = new Float32Array(indices.length * m.cols);
+  indices.forEach((r, i) => data.set(m.data.subarray(r * m.cols, (r + 1) * m.cols), i * m.cols));
+  return { rows: indices.length, cols: m.cols, data };
+}
 
 /** The paper's head: an MLP with the asymmetric Euclidean loss, early-stopped, then shrunk per block on held-out people. */
 function trainMlpHead(): { head: RegressionHead; record: Record<string, unknown> } {
@@ -69,7 +78,7 @@ function trainMlpHead(): { head: RegressionHead; record: Record<string, unknown>
     weightDecay: Number(values['weight-decay']),
     batchSize: 128,
     seed,
-    validationFraction: 0.1,
+    validationFraction: VALIDATION_FRACTION,
     rowGroups: rows.people,
     patience: 8,
     onEpoch: (r: { epoch: number; trainLoss: number; validationLoss?: number }) =>
@@ -77,8 +86,8 @@ function trainMlpHead(): { head: RegressionHead; record: Record<string, unknown>
   };
   const trained = trainGradientHead(rows.features, rows.labels, options);
   // Shape and texture blocks shrunk to the scale that best fits the held-out people's labels.
-  const held = (m: typeof rows.labels) => ({ rows: trained.validationRows.length, cols: m.cols, data: Float32Array.from(Array.from(trained.validationRows).flatMap((r) => Array.from(m.data.subarray(r * m.cols, (r + 1) * m.cols)))) });
-  const shrinkage = values.control ? [1, 1] : blockShrinkage(applyHeadBatch(trained.head, held(rows.features)), held(rows.labels), blocks);
+  const heldRows = Array.from(trained.validationRows);
+  const shrinkage = values.control ? [1, 1] : blockShrinkage(applyHeadBatch(trained.head, takeRows(rows.features, heldRows)), takeRows(rows.labels, heldRows), blocks);
   console.log(`best epoch ${trained.bestEpoch}; output shrinkage on held-out people: shape ${shrinkage[0].toFixed(3)}, texture ${shrinkage[1].toFixed(3)}`);
   return {
     head: shrinkHeadOutputs(trained.head, blocks, shrinkage),
@@ -92,7 +101,10 @@ function trainMlpHead(): { head: RegressionHead; record: Record<string, unknown>
   };
 }
 
-/** The identity-keeping linear head (src/training/discriminant-head.ts). */
+/**
+ * The identity-keeping linear head (src/training/discriminant-head.ts), fitted on 90% of the people;
+ * then one shrinkage factor per block fitted on the other 10%, as for the MLP.
+ */
 function trainDiscriminant(): { head: RegressionHead; record: Record<string, unknown> } {
   const options = {
     components: Math.min(Number(values.components), rows.labels.cols),
@@ -100,18 +112,25 @@ function trainDiscriminant(): { head: RegressionHead; record: Record<string, unk
     ridge: Number(values.ridge),
     floor: Number(values.floor),
   };
-  const { head, report } = trainDiscriminantHead(rows.features, rows.people, rows.labels, options);
+  const people = [...new Set(rows.people)];
+  const order = shuffledIndices(people.length, mulberry32(seed));
+  const validationPeople = new Set(Array.from(order.slice(0, Math.round(people.length * VALIDATION_FRACTION)), (i) => people[i]));
+  const fitRows = rows.people.flatMap((p, i) => (validationPeople.has(p) ? [] : [i]));
+  const heldRows = rows.people.flatMap((p, i) => (validationPeople.has(p) ? [i] : []));
+  const { head: fitted, report } = trainDiscriminantHead(takeRows(rows.features, fitRows), fitRows.map((i) => rows.people[i]), takeRows(rows.labels, fitRows), options);
+  const shrinkage = values.control ? [1, 1] : blockShrinkage(applyHeadBatch(fitted, takeRows(rows.features, heldRows)), takeRows(rows.labels, heldRows), blocks);
   const s = report.singularValues;
-  console.log(`discriminant ratios ${report.discriminantRatios[0].toFixed(2)} … ${report.discriminantRatios.at(-1)!.toFixed(3)}; ridge map singular values ${s[0].toFixed(4)} … ${s.at(-1)!.toFixed(5)}, floored at ${(options.floor * s[0]).toFixed(4)}`);
+  console.log(`ridge map singular values ${s[0].toFixed(4)} … ${s.at(-1)!.toFixed(5)}, floored at ${(options.floor * s[0]).toFixed(4)}; output shrinkage on held-out people: shape ${shrinkage[0].toFixed(3)}, texture ${shrinkage[1].toFixed(3)}`);
   return {
-    head,
+    head: shrinkHeadOutputs(fitted, blocks, shrinkage),
     record: {
       head: 'discriminant',
       ...options,
+      validationFraction: VALIDATION_FRACTION,
       rowGroups: rows.people,
-      discriminantRatioRange: [report.discriminantRatios[0], report.discriminantRatios.at(-1)],
+      outputShrinkage: { shape: shrinkage[0], texture: shrinkage[1] },
       singularValueRange: [s[0], s.at(-1)],
-      loss: 'least squares (ridge) to the pooled labels in within-person-whitened discriminant coordinates, singular values floored',
+      loss: 'least squares (ridge) to the pooled labels on the principal directions of the person means, singular values floored',
     },
   };
 }
