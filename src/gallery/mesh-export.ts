@@ -1,9 +1,17 @@
 /**
  * 3DMM coefficients to downloadable mesh files: PLY (binary, or ASCII on request, with per-vertex
  * colours), OBJ with its MTL and PNG texture as separate files, or a self-contained GLB.
+ *
+ * A FaceMesh face is exported denser and sharper than the model holds it (issue 14): two levels of
+ * Loop subdivision (468 → 7,152 vertices, a smooth surface whose normals the writers derive), and a
+ * texture of at least EXPORT_TEXTURE_SIZE² (the model's 64² resampled, or the subject's own photos
+ * where the caller has them, see morphable/photo-texture.ts). The vector stays the model's.
  */
+import sharp from 'sharp';
 import type { Bundle } from '../morphable/bundle.js';
-import { reconstructMesh, type Coefficients } from '../morphable/reconstruct.js';
+import type { RgbImage } from '../inference/image.js';
+import { subdivide } from '../mesh/subdivide.js';
+import { colorsFromTexture, reconstructMesh, type Coefficients } from '../morphable/reconstruct.js';
 import { triangleCount, vertexCount, type Mesh } from '../mesh/mesh.js';
 import { writeGlb } from '../mesh/glb.js';
 import { writeObj } from '../mesh/obj.js';
@@ -53,7 +61,31 @@ async function meshFiles(format: MeshFormat, mesh: Mesh, options: MeshExportOpti
   }
 }
 
-export async function exportMesh(bundle: Bundle, coefficients: Coefficients, format: MeshFormat, options: MeshExportOptions): Promise<MeshExport> {
+/** Levels of Loop subdivision for FaceMesh faces. */
+export const EXPORT_SUBDIVISIONS = 2;
+/** The least side of an exported texture. */
+export const EXPORT_TEXTURE_SIZE = 256;
+
+/** `texture` resampled (bicubic) to at least EXPORT_TEXTURE_SIZE on a side. */
+async function exportTexture(texture: RgbImage): Promise<RgbImage> {
+  if (texture.width >= EXPORT_TEXTURE_SIZE && texture.height >= EXPORT_TEXTURE_SIZE) return texture;
+  const factor = Math.ceil(EXPORT_TEXTURE_SIZE / Math.min(texture.width, texture.height));
+  const [width, height] = [texture.width * factor, texture.height * factor];
+  const data = await sharp(texture.data, { raw: { width: texture.width, height: texture.height, channels: 3 } }).resize(width, height, { kernel: 'cubic' }).raw().toBuffer();
+  return { width, height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+}
+
+/** The mesh as downloaded: FaceMesh faces subdivided, with `texture` (e.g. from the subject's photos) or the model's resampled. */
+export async function exportableMesh(bundle: Bundle, coefficients: Coefficients, texture?: RgbImage): Promise<Mesh> {
   const mesh = reconstructMesh(bundle, coefficients);
+  if (bundle.manifest.topology !== 'mediapipe-facemesh-468') return mesh;
+  const sharper = texture ?? (mesh.texture && (await exportTexture(mesh.texture)));
+  const dense = subdivide({ ...mesh, ...(sharper && { texture: sharper }) }, EXPORT_SUBDIVISIONS);
+  // Every new vertex takes its colour from the texture, not from its parents' average.
+  return sharper && dense.uvs ? { ...dense, colors: colorsFromTexture(sharper, dense.uvs) } : dense;
+}
+
+export async function exportMesh(bundle: Bundle, coefficients: Coefficients, format: MeshFormat, options: MeshExportOptions & { texture?: RgbImage }): Promise<MeshExport> {
+  const mesh = await exportableMesh(bundle, coefficients, options.texture);
   return { format, vertices: vertexCount(mesh), triangles: triangleCount(mesh), files: await meshFiles(format, mesh, options) };
 }

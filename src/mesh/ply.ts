@@ -1,9 +1,10 @@
 /**
- * Stanford PLY writer: float x y z, optional uchar red green blue and float s t per vertex, and
+ * Stanford PLY writer: float x y z, float nx ny nz (area-weighted vertex normals, so MeshLab and
+ * Blender shade the surface smooth), optional uchar red green blue and float s t per vertex, and
  * `list uchar uint vertex_indices` faces. s, t follow the OpenGL convention PLY viewers expect
  * (t grows upwards), so t = 1 - v of our mesh.
  */
-import { type Mesh, validateMesh, vertexCount, triangleCount } from './mesh.js';
+import { type Mesh, computeVertexNormals, validateMesh, vertexCount, triangleCount } from './mesh.js';
 
 export type PlyFormat = 'binary' | 'ascii';
 
@@ -32,6 +33,9 @@ function plyHeader(mesh: Mesh, format: PlyFormat): string {
     'property float x',
     'property float y',
     'property float z',
+    'property float nx',
+    'property float ny',
+    'property float nz',
   ];
   if (mesh.colors) lines.push('property uchar red', 'property uchar green', 'property uchar blue');
   if (mesh.uvs) lines.push('property float s', 'property float t');
@@ -40,16 +44,18 @@ function plyHeader(mesh: Mesh, format: PlyFormat): string {
 }
 
 function vertexRecordBytes(mesh: Mesh): number {
-  return 12 + (mesh.colors ? 3 : 0) + (mesh.uvs ? 8 : 0);
+  return 24 + (mesh.colors ? 3 : 0) + (mesh.uvs ? 8 : 0);
 }
 
 function binaryBody(mesh: Mesh): Buffer {
   const vertices = vertexCount(mesh);
   const triangles = triangleCount(mesh);
   const body = Buffer.alloc(vertices * vertexRecordBytes(mesh) + triangles * FACE_RECORD_BYTES);
+  const normals = computeVertexNormals(mesh);
   let offset = 0;
   for (let v = 0; v < vertices; v++) {
     for (let axis = 0; axis < 3; axis++) offset = body.writeFloatLE(mesh.positions[3 * v + axis], offset);
+    for (let axis = 0; axis < 3; axis++) offset = body.writeFloatLE(normals[3 * v + axis], offset);
     if (mesh.colors) {
       for (let channel = 0; channel < 3; channel++) offset = body.writeUInt8(mesh.colors[3 * v + channel], offset);
     }
@@ -67,8 +73,9 @@ function binaryBody(mesh: Mesh): Buffer {
 
 function asciiBody(mesh: Mesh): string {
   const lines: string[] = [];
+  const normals = computeVertexNormals(mesh);
   for (let v = 0; v < vertexCount(mesh); v++) {
-    const fields: number[] = Array.from(mesh.positions.subarray(3 * v, 3 * v + 3));
+    const fields: number[] = [...mesh.positions.subarray(3 * v, 3 * v + 3), ...normals.subarray(3 * v, 3 * v + 3)];
     if (mesh.colors) fields.push(...mesh.colors.subarray(3 * v, 3 * v + 3));
     if (mesh.uvs) fields.push(mesh.uvs[2 * v], 1 - mesh.uvs[2 * v + 1]);
     lines.push(fields.join(' '));

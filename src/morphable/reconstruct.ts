@@ -1,4 +1,5 @@
 import type { Mesh } from '../mesh/mesh.js';
+import type { RgbImage } from '../inference/image.js';
 import { FACEMESH_UVS } from './facemesh-topology.js';
 import { synthesise, type Bundle } from './bundle.js';
 import { sampleBilinear } from '../mesh/raster.js';
@@ -34,8 +35,12 @@ export function reconstructMesh(bundle: Bundle, coefficients: Coefficients): Mes
   if (textureFiles.kind === 'per-vertex') return { positions, indices: bundle.triangles, colors: Uint8Array.from(texels, clampByte) };
   const { size } = textureFiles;
   const texture = { width: size, height: size, data: Uint8Array.from(texels, clampByte) };
-  const sampled = new Float32Array(positions.length);
-  for (let v = 0; v < positions.length / 3; v++) sampleBilinear(texture, FACEMESH_UVS[v * 2] * size, FACEMESH_UVS[v * 2 + 1] * size, sampled, v * 3);
-  const colors = Uint8Array.from(sampled, clampByte);
-  return { positions, indices: bundle.triangles, colors, uvs: FACEMESH_UVS, texture };
+  return { positions, indices: bundle.triangles, colors: colorsFromTexture(texture, FACEMESH_UVS), uvs: FACEMESH_UVS, texture };
+}
+
+/** Per-vertex colours sampled from a UV texture, for formats and viewers without textures. */
+export function colorsFromTexture(texture: RgbImage, uvs: Float32Array): Uint8Array {
+  const sampled = new Float32Array((uvs.length / 2) * 3);
+  for (let v = 0; v < uvs.length / 2; v++) sampleBilinear(texture, uvs[v * 2] * texture.width, uvs[v * 2 + 1] * texture.height, sampled, v * 3);
+  return Uint8Array.from(sampled, clampByte);
 }

@@ -37,7 +37,14 @@ describe('writePly / readPly', () => {
     expect(header).toContain('element face 880\n');
     expect(header).toContain('property uchar red\n');
     expect(header).toContain('property list uchar uint vertex_indices\n');
-    expect(buffer.length - headerEnd).toBe(468 * (12 + 3 + 8) + 880 * 13);
+    expect(header).toContain('property float z\nproperty float nx\nproperty float ny\nproperty float nz\n');
+    const record = 12 + 12 + 3 + 8;
+    expect(buffer.length - headerEnd).toBe(468 * record + 880 * 13);
+    // Every vertex's normal, after its position, is unit length.
+    for (let v = 0; v < 468; v++) {
+      const at = headerEnd + v * record + 12;
+      expect(Math.hypot(buffer.readFloatLE(at), buffer.readFloatLE(at + 4), buffer.readFloatLE(at + 8))).toBeCloseTo(1, 5);
+    }
   });
 
   it.each(['binary', 'ascii'] as const)('round-trips positions, colours, uvs and indices (%s)', (format) => {
