@@ -6,6 +6,7 @@
  */
 import { Face3dError, isFace3dError } from '../errors.js';
 import { decodeImage, detectImageFormat, type DecodeLimits } from '../inference/decode.js';
+import type { FacePhoto } from '../inference/face-texture.js';
 import { identityVector, type EncodedFace, type IdentityVector } from '../inference/face-encoder.js';
 import type { Box, RgbImage } from '../inference/image.js';
 import type { Bundle } from '../morphable/bundle.js';
@@ -113,6 +114,8 @@ export function meshStem(target: MeshTarget): string {
 }
 
 export const MAX_TOP_K = 100;
+/** The most photos a downloaded mesh's texture is unwrapped from. */
+const MAX_TEXTURE_PHOTOS = 8;
 
 const MIME_TYPES = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif', tiff: 'image/tiff', avif: 'image/avif' } as const;
 
@@ -397,7 +400,26 @@ export class Gallery {
       target.kind === 'subject'
         ? await this.subjectCoefficients(target.id, options.expression, bundleId)
         : await this.faceCoefficients(target.id, options.expression, bundleId);
-    return exportMesh(bundle, coefficients, format, { stem: meshStem(target), ascii: options.ascii });
+    const photos = await this.facePhotos(target.kind === 'subject' ? { subjectId: target.id } : { faceId: target.id });
+    return exportMesh(bundle, coefficients, format, { stem: meshStem(target), ascii: options.ascii, photos });
+  }
+
+  /**
+   * The enrolled photos a mesh's texture is unwrapped from, with their landmarks. A photo whose file
+   * is gone or unreadable is left out: the mesh is still served, with the model's texture there.
+   */
+  private async facePhotos(where: { readonly subjectId: string } | { readonly faceId: string }): Promise<FacePhoto[]> {
+    // The most frontal few: they show the most of the face, and a download should not decode every photo.
+    const sources = (await this.photos.textureSources(where)).sort((a, b) => Math.abs(a.yaw) - Math.abs(b.yaw)).slice(0, MAX_TEXTURE_PHOTOS);
+    const photos = await Promise.all(sources.map(async (source): Promise<FacePhoto | undefined> => {
+      try {
+        const image = await decodeImage(await this.deps.blobs.read(source.storagePath), this.deps.decodeLimits);
+        return { image, landmarks: source.landmarks, yaw: source.yaw };
+      } catch {
+        return undefined;
+      }
+    }));
+    return photos.filter((photo) => photo !== undefined);
   }
 
   /**

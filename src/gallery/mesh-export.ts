@@ -4,13 +4,15 @@
  *
  * A FaceMesh face is exported denser and sharper than the model holds it (issue 14): two levels of
  * Loop subdivision (468 → 7,152 vertices, a smooth surface whose normals the writers derive), and a
- * texture of at least EXPORT_TEXTURE_SIZE² (the model's 64² resampled, or the subject's own photos
- * where the caller has them, see morphable/photo-texture.ts). The vector stays the model's.
+ * texture of at least EXPORT_TEXTURE_SIZE²: the face's own photos unwrapped where the caller has
+ * them (`photoTexture` in inference/face-texture.ts), the model's 64² resampled elsewhere. The
+ * vector stays the model's 99 + 99 coefficients; only the download is sharper.
  */
 import sharp from 'sharp';
 import type { Bundle } from '../morphable/bundle.js';
 import type { RgbImage } from '../inference/image.js';
 import { subdivide } from '../mesh/subdivide.js';
+import { photoTexture, type FacePhoto } from '../inference/face-texture.js';
 import { colorsFromTexture, reconstructMesh, type Coefficients } from '../morphable/reconstruct.js';
 import { triangleCount, vertexCount, type Mesh } from '../mesh/mesh.js';
 import { writeGlb } from '../mesh/glb.js';
@@ -75,17 +77,18 @@ async function exportTexture(texture: RgbImage): Promise<RgbImage> {
   return { width, height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }
 
-/** The mesh as downloaded: FaceMesh faces subdivided, with `texture` (e.g. from the subject's photos) or the model's resampled. */
-export async function exportableMesh(bundle: Bundle, coefficients: Coefficients, texture?: RgbImage): Promise<Mesh> {
+/** The mesh as downloaded: FaceMesh faces subdivided, textured from `photos` of the face where there are any, else by the model's texture resampled. */
+export async function exportableMesh(bundle: Bundle, coefficients: Coefficients, photos: readonly FacePhoto[] = []): Promise<Mesh> {
   const mesh = reconstructMesh(bundle, coefficients);
   if (bundle.manifest.topology !== 'mediapipe-facemesh-468') return mesh;
-  const sharper = texture ?? (mesh.texture && (await exportTexture(mesh.texture)));
+  const model = mesh.texture && (await exportTexture(mesh.texture));
+  const sharper = model && photos.length > 0 ? photoTexture(photos, model) : model;
   const dense = subdivide({ ...mesh, ...(sharper && { texture: sharper }) }, EXPORT_SUBDIVISIONS);
   // Every new vertex takes its colour from the texture, not from its parents' average.
   return sharper && dense.uvs ? { ...dense, colors: colorsFromTexture(sharper, dense.uvs) } : dense;
 }
 
-export async function exportMesh(bundle: Bundle, coefficients: Coefficients, format: MeshFormat, options: MeshExportOptions & { texture?: RgbImage }): Promise<MeshExport> {
-  const mesh = await exportableMesh(bundle, coefficients, options.texture);
+export async function exportMesh(bundle: Bundle, coefficients: Coefficients, format: MeshFormat, options: MeshExportOptions & { photos?: readonly FacePhoto[] }): Promise<MeshExport> {
+  const mesh = await exportableMesh(bundle, coefficients, options.photos);
   return { format, vertices: vertexCount(mesh), triangles: triangleCount(mesh), files: await meshFiles(format, mesh, options) };
 }

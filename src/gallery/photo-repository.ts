@@ -39,6 +39,15 @@ export interface EncodedFaceRecord {
   readonly otherVectors?: readonly Omit<FaceVectorRecord, 'faceId'>[];
   /** Its quality at enrollment; absent for faces imported without one. */
   readonly quality?: PhotoQuality;
+  /** FaceMesh's 468 landmarks (x, y, z photo pixels), kept to unwrap the photo's texture onto downloaded meshes. */
+  readonly landmarks?: Float32Array;
+}
+
+/** What a downloaded mesh's texture is unwrapped from: an enrolled face's photo and where its landmarks fell. */
+export interface FaceTextureSource {
+  readonly storagePath: string;
+  readonly landmarks: Float32Array;
+  readonly yaw: number;
 }
 
 export interface PhotoPageArgs extends PageArgs {
@@ -82,6 +91,7 @@ function faceData(face: EncodedFaceRecord) {
     pitch: face.pose.pitch,
     roll: face.pose.roll,
     expression: float32ToBytes(face.expression),
+    ...(face.landmarks && { landmarks: float32ToBytes(face.landmarks) }),
     vectors: {
       create: [face, ...(face.otherVectors ?? [])].map((vector) => ({ bundleId: vector.bundleId, shape: float32ToBytes(vector.shape), texture: float32ToBytes(vector.texture) })),
     },
@@ -242,6 +252,16 @@ export class PhotoRepository {
       bySubject.get(subjectId)?.push({ ...toFaceVectorRecord(row), subjectId, expression: bytesToFloat32(row.face.expression) });
     }
     return subjectIds.map((id) => bySubject.get(id)!);
+  }
+
+  /** The photos and landmarks of a subject's faces (or of the given faces) enrolled with landmarks. */
+  async textureSources(where: { readonly subjectId: string } | { readonly faceId: string }): Promise<FaceTextureSource[]> {
+    const rows = await this.store.read.face.findMany({
+      where: { landmarks: { not: null }, ...('faceId' in where ? { id: where.faceId } : { photo: { subjectId: where.subjectId } }) },
+      select: { landmarks: true, yaw: true, photo: { select: { storagePath: true } } },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    });
+    return rows.map((row) => ({ storagePath: row.photo.storagePath, landmarks: bytesToFloat32(row.landmarks!), yaw: row.yaw }));
   }
 
   /** Every enrolled face under `bundleId`, read in chunks (start-up index load). */

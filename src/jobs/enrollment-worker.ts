@@ -185,7 +185,7 @@ export class EnrollmentWorker {
     const refused = refusedFor(photo.qualityFilter, quality);
     if (refused.length > 0) throw new LowQualityError(quality, refused, photo.qualityFilter);
     const otherVectors = await Promise.all((this.options.otherAnalysers ?? []).map((analyser) => this.encodeSameFace(analyser, image, photo.faceBox ?? face.box)));
-    return { box: face.box, score: face.score, pose: face.pose, expression: face.expression, ...face.vector, otherVectors, quality: { score: quality.score, issues: quality.issues } };
+    return { box: face.box, score: face.score, pose: face.pose, expression: face.expression, landmarks: face.landmarks.points, ...face.vector, otherVectors, quality: { score: quality.score, issues: quality.issues } };
   }
 
   private async encodeSameFace(analyser: FaceAnalyser, image: RgbImage, faceBox: Box): Promise<IdentityVector> {

@@ -115,6 +115,10 @@ describe('POST /meshes/probe.glb', () => {
     expect(photo.status).toBe('READY');
     const stored = await readGlb(await bytesOf(await reader.download(photo.face!.mesh.url)));
     expectSamePositions(neutral.positions, stored.positions);
+    // The enrolled face's texture is unwrapped from its own photo; the probe, stored nowhere, has the model's.
+    expect(stored.texture!.width).toBeGreaterThanOrEqual(256);
+    expect(stored.texture!.width).toBe(neutral.texture!.width);
+    expect(Buffer.from(stored.texture!.data).equals(Buffer.from(neutral.texture!.data))).toBe(false);
   });
 
   it('answers probe.ply as binary PLY, or ASCII with ascii=1, with the same vertices', async () => {
