@@ -5,6 +5,9 @@
  * at least t). FAR comes from measured pairs where they are plentiful and from a generalised
  * Pareto fit of the extreme tail beyond, where counts run out (peaks over a threshold: exceedances
  * above a high score u follow a GPD whatever the parent distribution, Pickands–Balkema–de Haan).
+ * The GPD is fitted on many pairs (above u) but used only past the last score that enough pairs
+ * reach, re-anchored there: above any t₀ > u the exceedances are GPD with the same shape ξ and
+ * scale σ + ξ(t₀ − u), so measured rates stand wherever there are measurements.
  * FPIR(t, N) = 1 − (1 − FAR(t))^Nₑ, with Nₑ = N^b: b = 1 for independent templates; measured on
  * held-out people a stranger's scores against different templates are not independent (some faces
  * score high against everyone), so calibration fits b on a direct simulation of max-over-N scores.
@@ -24,8 +27,9 @@ export interface ParetoTail {
   readonly exceedanceRate: number;
   readonly shape: number;
   readonly scale: number;
-  /** How many measured pairs the fit used. */
+  /** How many measured pairs the fit used, and the score above which it took them (u, ≤ threshold). */
   readonly exceedances: number;
+  readonly fittedAbove?: number;
 }
 
 export interface ImpostorCurve {
@@ -60,6 +64,15 @@ export function fitParetoTail(descending: ArrayLike<number>, exceedanceRate: num
   return { threshold, exceedanceRate: count / total, shape: -k, scale: (2 * a0 * a1) / (a0 - 2 * a1), exceedances: count };
 }
 
+/**
+ * The same GPD seen from a higher score t₀ (threshold stability), where a share `far` of the pairs
+ * exceed it; unchanged when t₀ is not above the fit's own threshold.
+ */
+export function anchorParetoTail(tail: ParetoTail, score: number, far: number): ParetoTail {
+  if (score <= tail.threshold) return tail;
+  return { ...tail, threshold: score, exceedanceRate: far, scale: tail.scale + tail.shape * (score - tail.threshold), fittedAbove: tail.threshold };
+}
+
 /** GPD survival P(Y > y), 0 beyond the upper endpoint of a short tail (ξ < 0). */
 function paretoSurvival(tail: ParetoTail, y: number): number {
   if (y <= 0) return 1;
@@ -87,6 +100,17 @@ export function bodyPoints(descending: ArrayLike<number>, tail: ParetoTail, poin
     const falseAcceptRate = Math.exp((bottom * i) / (points - 1));
     return { score: descending[Math.min(total - 1, Math.round(falseAcceptRate * total))], falseAcceptRate };
   });
+}
+
+/**
+ * The curve of measured impostor scores (`descending`, highest first): measured down to the score
+ * `minPairs` pairs exceed, the GPD fitted on the top `tailRate` share of pairs beyond it.
+ */
+export function measuredCurve(descending: ArrayLike<number>, tailRate: number, minPairs: number): ImpostorCurve {
+  const fitted = fitParetoTail(descending, tailRate);
+  const end = Math.max(1, Math.min(fitted.exceedances, Math.round(minPairs)));
+  const tail = anchorParetoTail(fitted, descending[end], end / descending.length);
+  return { body: bodyPoints(descending, tail), tail, templateExponent: 1 };
 }
 
 /** FAR(score): the tail above its threshold, the body's log-linear interpolation below, 1 below the body. */

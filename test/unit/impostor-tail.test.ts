@@ -1,10 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import {
+  anchorParetoTail,
   bodyPoints,
   falseAcceptRate,
   falsePositiveIdentificationRate,
   fitParetoTail,
   fitTemplateExponent,
+  measuredCurve,
   scoreAtFalseAcceptRate,
   thresholdForFpir,
   type ImpostorCurve,
@@ -39,6 +41,27 @@ describe('the generalised Pareto tail', () => {
     expect(fit.shape).toBeCloseTo(-0.25, 1);
     expect(fit.scale).toBeGreaterThan(0.036);
     expect(fit.scale).toBeLessThan(0.044);
+  });
+
+  it('is the same GPD seen from a higher score (threshold stability), so it can be re-anchored where measurements end', () => {
+    const fitted = { threshold: 0.5, exceedanceRate: 0.01, shape: -0.2, scale: 0.05, exceedances: 1000 };
+    const asCurve = (tail: typeof fitted) => ({ body: [{ score: 0, falseAcceptRate: 1 }, { score: tail.threshold, falseAcceptRate: tail.exceedanceRate }], tail, templateExponent: 1 });
+    const original = asCurve(fitted);
+    const anchored = anchorParetoTail(fitted, 0.6, falseAcceptRate(original, 0.6));
+    expect(anchored).toMatchObject({ threshold: 0.6, fittedAbove: 0.5, shape: -0.2, scale: expect.closeTo(0.05 - 0.2 * 0.1, 12) });
+    for (const score of [0.61, 0.65, 0.7]) expect(falseAcceptRate(asCurve(anchored), score) / falseAcceptRate(original, score)).toBeCloseTo(1, 10);
+    expect(anchorParetoTail(fitted, 0.4, 0.1)).toBe(fitted);
+  });
+
+  it('keeps measured rates down to where a given number of pairs remain, and the fit beyond', () => {
+    const { scores } = gaussianCurve(1_000_000);
+    const curve = measuredCurve(scores, 0.001, 25);
+    expect(curve.tail).toMatchObject({ threshold: scores[25], exceedanceRate: 25e-6, exceedances: 1000, fittedAbove: scores[1000] });
+    for (const rank of [25, 100, 1000, 10_000, 100_000]) {
+      expect(falseAcceptRate(curve, scores[rank]) / (rank / scores.length)).toBeGreaterThan(0.85);
+      expect(falseAcceptRate(curve, scores[rank]) / (rank / scores.length)).toBeLessThan(1.15);
+    }
+    expect(falseAcceptRate(curve, scores[5])).toBeLessThan(25e-6);
   });
 
   it('refuses a tail of fewer than 10 pairs', () => {
