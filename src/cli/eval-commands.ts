@@ -1,5 +1,4 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import sharp from 'sharp';
 import { Face3dError } from '../errors.js';
@@ -15,12 +14,11 @@ import { config } from '../config.js';
 import { QUALITY_FILTERS, type QualityFilter } from '../store/enums.js';
 import { FaceEncoder, identityVector } from '../inference/face-encoder.js';
 import { fitConfidence } from '../morphable/fit.js';
-import { synthesise } from '../morphable/bundle.js';
 import { lipGap } from '../morphable/mouth-closure.js';
 import { reconstructMesh } from '../morphable/reconstruct.js';
 import { readDepthDataset } from '../dataset/depth-dataset.js';
-import { depthFidelity, type DepthMap, type DepthPhoto } from '../eval/depth-fidelity.js';
-import { decodeImage } from '../inference/decode.js';
+import { depthFidelity, type DepthMap } from '../eval/depth-fidelity.js';
+import { encodeDepthPhotos } from '../eval/depth-photos.js';
 import { jsonAware, usageError } from './arguments.js';
 import { printJsonLine, round } from './output.js';
 
@@ -175,15 +173,7 @@ export function registerEvalCommands(program: Command): void {
       const people = await readDepthDataset(options.root, options.photos === 'all' ? undefined : options.photos.split(','));
       const encoder = await FaceEncoder.open(options.bundle);
       try {
-        const photos = people.flatMap((person) => person.photos.map((path) => ({ person: person.name, path })));
-        const encoded = await mapConcurrent(photos, 4, async ({ person, path }): Promise<(DepthPhoto & { shape: Float32Array }) | undefined> => {
-          const image = await decodeImage(await readFile(join(options.root, path)));
-          // The crops are the face: the whole photo is its box (the detector misses some of them).
-          const [face] = await encoder.encode(image, { faceBox: { x: 0, y: 0, width: image.width, height: image.height } });
-          if (!face) return undefined;
-          return { person, landmarks: face.landmarks.points, mesh: synthesise(encoder.bundle.shape, face.vector.shape), shape: face.vector.shape };
-        });
-        const found = encoded.filter((p) => p !== undefined);
+        const { photos: found, failed } = await encodeDepthPhotos(encoder, options.root, people);
         // The neutral meshes as regressed, and as downloaded (mouth closed), in millimetres.
         const lipGapMm = {
           regressed: Math.max(...found.map((p) => lipGap(p.mesh))),
@@ -197,7 +187,7 @@ export function registerEvalCommands(program: Command): void {
           if (error instanceof RangeError) throw new Face3dError('BAD_USER_INPUT', error.message);
           throw error;
         }
-        printReport({ ...report, lipGapMm, failed: photos.length - found.length, bundle: encoder.bundleId, seconds: (Date.now() - started) / 1000 }, options.json);
+        printReport({ ...report, lipGapMm, failed, bundle: encoder.bundleId, seconds: (Date.now() - started) / 1000 }, options.json);
       } finally {
         await encoder.close();
       }
