@@ -414,7 +414,7 @@ export class Gallery {
     const photos = await Promise.all(sources.map(async (source): Promise<FacePhoto | undefined> => {
       try {
         const image = await decodeImage(await this.deps.blobs.read(source.storagePath), this.deps.decodeLimits);
-        return { image, landmarks: source.landmarks, yaw: source.yaw };
+        return { image, landmarks: source.landmarks };
       } catch {
         return undefined;
       }

@@ -1,7 +1,8 @@
 import type { RgbImage } from './image.js';
-import { fitConfidence } from '../morphable/fit.js';
 import { LANDMARK_COUNT } from './landmarks.js';
 import { warpToUv, type UvTexture } from '../morphable/uv-warp.js';
+import { FACEMESH_TRIANGLES, FACEMESH_UVS } from '../morphable/facemesh-topology.js';
+import { rasterizeTriangle } from '../mesh/raster.js';
 
 /** Side of the UV texture every face is warped to: the texture model's resolution. */
 export const TEXTURE_SIZE = 128;
@@ -23,31 +24,56 @@ export function faceTexture(image: RgbImage, points: Float32Array, size = TEXTUR
 export interface FacePhoto {
   readonly image: RgbImage;
   readonly landmarks: Float32Array;
-  readonly yaw: number;
 }
+
+/**
+ * Per texel, how squarely the photo sees the surface there: cos² of the angle between its FaceMesh
+ * triangle's normal and the view direction (MediaPipe's z grows away from the camera, and front
+ * faces' normals point to −z). A texel at the face's outline, seen edge-on, gets almost nothing.
+ */
+export function facingWeights(points: Float32Array, size: number): Float32Array {
+  const weights = new Float32Array(size * size);
+  for (let t = 0; t < FACEMESH_TRIANGLES.length; t += 3) {
+    const [a, b, c] = [FACEMESH_TRIANGLES[t], FACEMESH_TRIANGLES[t + 1], FACEMESH_TRIANGLES[t + 2]];
+    const e1 = [0, 1, 2].map((k) => points[3 * b + k] - points[3 * a + k]);
+    const e2 = [0, 1, 2].map((k) => points[3 * c + k] - points[3 * a + k]);
+    const normal = [e1[1] * e2[2] - e1[2] * e2[1], e1[2] * e2[0] - e1[0] * e2[2], e1[0] * e2[1] - e1[1] * e2[0]];
+    const facing = Math.max(0, -normal[2] / (Math.hypot(...normal) || 1)) ** 2;
+    rasterizeTriangle(
+      FACEMESH_UVS[2 * a] * size, FACEMESH_UVS[2 * a + 1] * size, FACEMESH_UVS[2 * b] * size, FACEMESH_UVS[2 * b + 1] * size, FACEMESH_UVS[2 * c] * size, FACEMESH_UVS[2 * c + 1] * size,
+      size, size,
+      (x, y) => { weights[y * size + x] = facing; },
+    );
+  }
+  return weights;
+}
+
+/**
+ * How much the model's texture counts at every texel, against a photo's facing weight (cos²): a
+ * texel that photos see at more than about 77° from the front is mostly the model's.
+ */
+const MODEL_TEXTURE_WEIGHT = 0.05;
 
 /**
  * A UV texture of `fallback`'s size from a person's own photos: each photo unwrapped into the
  * FaceMesh layout (texels it does not show, turned away or hidden by the nose, left out), the
- * unwraps averaged texel by texel, each photo weighted as pooled fits are (cos² of its yaw), and the
- * texels no photo shows taken from `fallback` (the model's texture).
+ * unwraps averaged texel by texel, each weighted by how squarely its photo sees that texel
+ * (`facingWeights`), with the model's texture `fallback` weighted MODEL_TEXTURE_WEIGHT everywhere,
+ * so texels no photo shows, or shows only edge-on, are the model's.
  */
 export function photoTexture(photos: readonly FacePhoto[], fallback: RgbImage): RgbImage {
   const size = fallback.width;
-  const sum = new Float64Array(size * size * 3);
-  const weight = new Float64Array(size * size);
+  const sum = Float64Array.from(fallback.data, (value) => MODEL_TEXTURE_WEIGHT * value);
+  const weight = new Float64Array(size * size).fill(MODEL_TEXTURE_WEIGHT);
   for (const photo of photos) {
     const { texture, mask } = faceTexture(photo.image, photo.landmarks, size);
-    const w = fitConfidence(1, photo.yaw);
+    const facing = facingWeights(photo.landmarks, size);
     for (let texel = 0; texel < mask.length; texel++) {
-      if (!mask[texel]) continue;
+      const w = mask[texel] * facing[texel];
+      if (w === 0) continue;
       weight[texel] += w;
       for (let c = 0; c < 3; c++) sum[3 * texel + c] += w * texture[3 * texel + c];
     }
   }
-  const data = Uint8Array.from(fallback.data, (value, i) => {
-    const w = weight[Math.floor(i / 3)];
-    return w > 0 ? Math.round(sum[i] / w) : value;
-  });
-  return { width: size, height: size, data };
+  return { width: size, height: size, data: Uint8Array.from(sum, (value, i) => Math.round(value / weight[Math.floor(i / 3)])) };
 }
