@@ -16,6 +16,7 @@ import { exportMesh, MESH_EXTENSIONS, MESH_FORMATS, type MeshFormat } from '../g
 import { cosineSimilarity } from '../gallery/similarity.js';
 import type { BundleEncoder } from '../inference/bundle-encoder.js';
 import { decodeImage } from '../inference/decode.js';
+import type { RgbImage } from '../inference/image.js';
 import { identityVector, type EncodedFace } from '../inference/face-encoder.js';
 import { jsonAware, openGallery, positiveInteger, readInputFile, remoteGallery, similarityThreshold, usageError, withServerOptions, type ServerOptions } from './arguments.js';
 import { closingAfter, type FileInput, type IdentifyReport, type ThresholdReport, type VerifyReport } from './gallery-client.js';
@@ -46,13 +47,14 @@ interface SubjectsOptions extends ServerOptions {
 }
 
 /** The largest face of a photo under the default bundle; NO_FACE when there is none. */
-async function encodeLargestFace(encoder: BundleEncoder, file: FileInput): Promise<EncodedFace> {
+/** The photo's largest face, with the decoded photo (a mesh's texture is unwrapped from it). */
+async function encodeLargestFace(encoder: BundleEncoder, file: FileInput): Promise<EncodedFace & { readonly image: RgbImage }> {
   const settings = config();
   const image = await decodeImage(file.bytes, { maxBytes: settings.maxImageBytes, maxPixels: settings.maxImagePixels });
   const [face] = await encoder.encode(image);
   if (!face) throw new Face3dError('NO_FACE', `no face found in ${file.name}`);
   assertFiniteCoefficients(face.vector);
-  return face;
+  return { ...face, image };
 }
 
 async function withDefaultEncoder<T>(work: (encoder: BundleEncoder) => Promise<T>): Promise<T> {
@@ -164,7 +166,8 @@ export function registerGalleryCommands(program: Command): void {
           const face = await encodeLargestFace(encoder, file);
           const coefficients = { shape: face.vector.shape, texture: face.vector.texture, ...(options.expression && { expression: face.expression }) };
           const stem = basename(options.output, extname(options.output));
-          return { exported: await exportMesh(encoder.bundle, coefficients, format, { stem, ascii: options.ascii }), bundle: encoder.bundleId };
+          const photos = [{ image: face.image, landmarks: face.landmarks.points }];
+          return { exported: await exportMesh(encoder.bundle, coefficients, format, { stem, ascii: options.ascii, photos }), bundle: encoder.bundleId };
         });
         const dir = dirname(options.output);
         await mkdir(dir, { recursive: true });
