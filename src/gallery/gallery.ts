@@ -47,6 +47,8 @@ export interface ProbeFace {
   readonly score: number;
   readonly pose: EulerAngles;
   readonly expression: Float32Array;
+  /** The photo and landmarks of a probe made from an image, which its mesh's texture is unwrapped from. */
+  readonly photo?: FacePhoto;
 }
 
 /** What identify and verify compare: an identity vector plus where it came from. */
@@ -285,7 +287,7 @@ export class Gallery {
     return {
       ...face.vector,
       vector: identityVector(face.vector),
-      face: { box: face.box, score: face.score, pose: face.pose, expression: face.expression },
+      face: { box: face.box, score: face.score, pose: face.pose, expression: face.expression, photo: { image: decoded, landmarks: face.landmarks.points } },
       photoId: null,
       faceId: null,
       subjectId: null,
@@ -430,7 +432,8 @@ export class Gallery {
   async meshOfProbe(probe: Probe, format: MeshFormat, options: { expression: boolean; ascii?: boolean }): Promise<MeshExport> {
     const { bundle } = this.served(probe.bundleId);
     const expression = options.expression ? probe.face?.expression : undefined;
-    return exportMesh(bundle, { shape: probe.shape, texture: probe.texture, ...(expression && { expression }) }, format, { stem: 'probe', ascii: options.ascii });
+    const photos = probe.face?.photo ? [probe.face.photo] : [];
+    return exportMesh(bundle, { shape: probe.shape, texture: probe.texture, ...(expression && { expression }) }, format, { stem: 'probe', ascii: options.ascii, photos });
   }
 
   /**
