@@ -37,10 +37,12 @@ async function readPeople(root: string): Promise<PeopleEntry[]> {
 export async function readDepthDataset(root: string, photoNames?: readonly string[]): Promise<DepthPerson[]> {
   const entries = await readPeople(root);
   return Promise.all(entries.map(async ({ person, width, height }) => {
-    const bytes = await readFile(join(root, person, 'depth.f32'));
+    const bytes = await readFile(join(root, person, 'depth.f32')).catch((error: Error) => {
+      throw new Face3dError('NOT_FOUND', `no real depth for ${person} in ${root}: ${error.message}`);
+    });
     if (bytes.byteLength !== width * height * 4) throw new Face3dError('BAD_USER_INPUT', `${person}/depth.f32 holds ${bytes.byteLength} bytes, expected ${width * height * 4}`);
     const depth = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-    const files = (await readdir(join(root, person, 'photos'))).filter((f) => f.endsWith('.png')).sort();
+    const files = (await readdir(join(root, person, 'photos')).catch(() => [] as string[])).filter((f) => f.endsWith('.png')).sort();
     const wanted = photoNames ? files.filter((f) => photoNames.some((name) => f === `${person}_${name}.png`)) : files;
     return { name: person, depth: { width, height, depth }, photos: wanted.map((f) => join(person, 'photos', f)) };
   }));

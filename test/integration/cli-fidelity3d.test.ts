@@ -3,7 +3,7 @@
  * the service's meshes measured against real 3D, with the two baselines and people-bootstrap intervals.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
@@ -27,6 +27,16 @@ describe('face3d eval fidelity3d argument checks', () => {
     const { error } = JSON.parse(stdout) as { error: { code: string; message: string } };
     expect(error.code).toBe('NOT_FOUND');
     expect(error.message).toContain('people.json');
+  });
+
+  it('names the person whose depth file is missing', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'face3d-fidelity3d-'));
+    await writeFile(join(root, 'people.json'), JSON.stringify([{ person: 'yaleB01', width: 168, height: 192 }]));
+    const { code, stdout } = await runCli(['eval', 'fidelity3d', '--root', root, '--json']);
+    expect(code).toBe(1);
+    const { error } = JSON.parse(stdout) as { error: { code: string; message: string } };
+    expect(error).toMatchObject({ code: 'NOT_FOUND' });
+    expect(error.message).toContain('no real depth for yaleB01');
   });
 
   it('refuses a bootstrap count that is not a whole number (exit status 2)', async () => {
