@@ -30,7 +30,7 @@ export type PhotoVector = { readonly vector: Float32Array; readonly face: Encode
 const CONTROL_SEED = 20170721;
 
 /** A fixed Gaussian projection of the identity features to the regressor's output size. */
-function randomProjection(inputDim: number, outputDim: number): (features: Float32Array) => Float32Array {
+export function randomProjection(inputDim: number, outputDim: number): (features: Float32Array) => Float32Array {
   const random = mulberry32(CONTROL_SEED);
   const matrix = Float32Array.from({ length: inputDim * outputDim }, () => randomNormal(random));
   return (features) => {

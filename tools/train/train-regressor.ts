@@ -103,7 +103,7 @@ function trainMlpHead(): { head: RegressionHead; record: Record<string, unknown>
 
 /**
  * The identity-keeping linear head (src/training/discriminant-head.ts), fitted on 90% of the people;
- * then one shrinkage factor per block fitted on the other 10%, as for the MLP.
+ * then one shrinkage factor for all outputs fitted on the other 10%.
  */
 function trainDiscriminant(): { head: RegressionHead; record: Record<string, unknown> } {
   const options = {
@@ -118,11 +118,15 @@ function trainDiscriminant(): { head: RegressionHead; record: Record<string, unk
   const fitRows = rows.people.flatMap((p, i) => (validationPeople.has(p) ? [] : [i]));
   const heldRows = rows.people.flatMap((p, i) => (validationPeople.has(p) ? [i] : []));
   const { head: fitted, report } = trainDiscriminantHead(takeRows(rows.features, fitRows), fitRows.map((i) => rows.people[i]), takeRows(rows.labels, fitRows), options);
-  const shrinkage = values.control ? [1, 1] : blockShrinkage(applyHeadBatch(fitted, takeRows(rows.features, heldRows)), takeRows(rows.labels, heldRows), blocks);
+  // One factor for all outputs: the vector's direction, hence its cosine to others, stays as fitted
+  // (a factor per block would re-weight shape against texture and cost identity).
+  const whole = [{ start: 0, end: rows.labels.cols }];
+  const [factor] = values.control ? [1] : blockShrinkage(applyHeadBatch(fitted, takeRows(rows.features, heldRows)), takeRows(rows.labels, heldRows), whole);
+  const shrinkage = [factor, factor];
   const s = report.singularValues;
-  console.log(`ridge map singular values ${s[0].toFixed(4)} … ${s.at(-1)!.toFixed(5)}, floored at ${(options.floor * s[0]).toFixed(4)}; output shrinkage on held-out people: shape ${shrinkage[0].toFixed(3)}, texture ${shrinkage[1].toFixed(3)}`);
+  console.log(`ridge map singular values ${s[0].toFixed(4)} … ${s.at(-1)!.toFixed(5)}, floored at ${(options.floor * s[0]).toFixed(4)}; output shrinkage on held-out people: ${factor.toFixed(3)}`);
   return {
-    head: shrinkHeadOutputs(fitted, blocks, shrinkage),
+    head: shrinkHeadOutputs(fitted, whole, [factor]),
     record: {
       head: 'discriminant',
       ...options,
