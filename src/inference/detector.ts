@@ -22,7 +22,7 @@ const SECOND_LOOK_PADDING = 2;
 /**
  * Full profiles score lower than frontal faces: when neither look reaches `minScore`, the best
  * detection of both is taken down to this score. Blank, noise and tiny images stay below it
- * (docs/BENCHMARKS.md §21).
+ * (docs/BENCHMARKS.md §24).
  */
 const PROFILE_MIN_SCORE = 0.4;
 

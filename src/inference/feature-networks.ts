@@ -76,7 +76,7 @@ export const FEATURE_NETWORKS = {
 
 export type FeatureNetworkName = keyof typeof FEATURE_NETWORKS;
 
-/** What new bundles are built on (chosen by measurement: docs/BENCHMARKS.md §20). */
+/** What new bundles are built on (chosen by measurement: docs/BENCHMARKS.md §24). */
 export const DEFAULT_FEATURE_NETWORK: FeatureNetworkName = 'fr-feature';
 
 export function isFeatureNetworkName(name: string): name is FeatureNetworkName {
