@@ -25,6 +25,13 @@ const SECOND_LOOK_PADDING = 2;
  * (docs/BENCHMARKS.md §24).
  */
 const PROFILE_MIN_SCORE = 0.4;
+/**
+ * Faces narrower than this, in photo pixels, are not reported: the zoomed-out look finds even a face
+ * shrunk to a 20-pixel thumbnail, whose eyes are a few pixels apart, where enrollment's quality check
+ * already calls 12 pixels between the outer eye corners harmful (src/gallery/quality.ts). Such a face
+ * carries nothing to identify; NO_FACE says so instead of an answer made of upsampled blur.
+ */
+export const MIN_FACE_SIDE = 24;
 
 /** The detector's outputs for the photo padded to a square `padding` times its longer side. */
 async function look(network: ImageNetwork, image: RgbImage, padding: number): Promise<{ region: SquareRegion; out: Readonly<Record<string, Float32Array>> }> {
@@ -35,7 +42,7 @@ async function look(network: ImageNetwork, image: RgbImage, padding: number): Pr
   return { region, out: await network.infer(input) };
 }
 
-/** The faces of one look scoring at least `minScore`, in photo pixels, best first. */
+/** The faces of one look scoring at least `minScore` and at least {@link MIN_FACE_SIDE} wide, in photo pixels, best first. */
 function facesOf({ region, out }: Awaited<ReturnType<typeof look>>, minScore: number, iou: number): Detection[] {
   const heads = [
     { logits: out.scores16, regressors: out.regressors16, stride: 16, anchorsPerCell: 2 },
@@ -43,12 +50,13 @@ function facesOf({ region, out }: Awaited<ReturnType<typeof look>>, minScore: nu
   ];
   const merged = weightedNonMaxSuppression(decodeDetections(heads, DETECTOR_INPUT_SIZE, minScore), iou);
   const toImage = (x: number, y: number) => cropToImage(region, DETECTOR_INPUT_SIZE, x, y);
-  return merged.map((d) => {
+  const inPhoto = merged.map((d) => {
     const topLeft = toImage(d.box.x, d.box.y);
     const bottomRight = toImage(d.box.x + d.box.width, d.box.y + d.box.height);
     const box: Box = { x: topLeft.x, y: topLeft.y, width: bottomRight.x - topLeft.x, height: bottomRight.y - topLeft.y };
     return { box, score: d.score, keypoints: d.keypoints.map((p) => toImage(p.x, p.y)) };
   });
+  return inPhoto.filter(({ box }) => Math.min(box.width, box.height) >= MIN_FACE_SIDE);
 }
 
 /**
