@@ -30,7 +30,7 @@ export const MARKER_FILE = 'face3d-gallery.json';
  */
 export const SWEEP_GRACE_MS = 3600_000;
 
-interface Marker {
+export interface Marker {
   readonly format: 'face3d-photo-folder';
   readonly gallery: string;
   /** When the gallery first used the folder. */
@@ -135,12 +135,12 @@ async function ownsLegacyFolder(prisma: PrismaClient, root: string, galleryId: s
 export async function locatePhotoFolder(
   prisma: PrismaClient,
   config: { readonly databaseUrl: string; readonly dataDir?: string },
-): Promise<{ root: string; galleryId: string; markedBy: string | undefined; claimedAt: Date | undefined }> {
+): Promise<{ root: string; galleryId: string; marker: Marker | undefined; markedBy: string | undefined; claimedAt: Date | undefined }> {
   const galleryId = await galleryIdOf(prisma);
   let root = config.dataDir ?? defaultPhotosDir(config.databaseUrl);
   if (!config.dataDir && !existsSync(root) && (await ownsLegacyFolder(prisma, legacyPhotosDir(config.databaseUrl), galleryId))) root = legacyPhotosDir(config.databaseUrl);
   const marker = await readMarker(root);
-  return { root, galleryId, markedBy: marker?.gallery, claimedAt: marker && new Date(marker.claimedAt) };
+  return { root, galleryId, marker, markedBy: marker?.gallery, claimedAt: marker && new Date(marker.claimedAt) };
 }
 
 export function folderConflict(root: string, markedBy: string, galleryId: string): Face3dError {
@@ -153,8 +153,8 @@ export function folderConflict(root: string, markedBy: string, galleryId: string
 
 /** The gallery's photo folder, marked as its own; PHOTO_FOLDER_CONFLICT when another gallery marked it. */
 export async function openPhotoFolder(prisma: PrismaClient, config: { readonly databaseUrl: string; readonly dataDir?: string }): Promise<PhotoFolder> {
-  const { root, galleryId } = await locatePhotoFolder(prisma, config);
-  const marker = (await readMarker(root)) ?? (await claim(root, galleryId));
+  const { root, galleryId, marker: found } = await locatePhotoFolder(prisma, config);
+  const marker = found ?? (await claim(root, galleryId));
   if (marker.gallery !== galleryId) throw folderConflict(root, marker.gallery, galleryId);
   return { blobs: new BlobStore(root), galleryId, claimedAt: new Date(marker.claimedAt) };
 }
