@@ -18,7 +18,7 @@ import { cosineSimilarity, l2Normalise } from '../../src/gallery/similarity.js';
 import { loadModel } from '../../src/inference/onnx-runtime.js';
 import type { BundleManifest } from '../../src/morphable/bundle.js';
 import { loadExtraction, type Extraction } from '../extract/cache.js';
-import { scorePairs } from '../identity/verification.js';
+import { impostorScoresDescending, scorePairs, tarAtImpostorFar } from '../identity/verification.js';
 
 const { values } = parseArgs({
   options: {
@@ -70,18 +70,9 @@ console.log('| vector | 10-fold accuracy | TAR @ FAR 1% | TAR @ FAR 0.1% | thres
 console.log('|---|---|---|---|---|---|');
 for (const [name, make] of Object.entries(VECTORS)) {
   const trainVectors = (await make(train.map((r) => r.features))).map(l2Normalise);
-  const impostors: number[] = [];
-  for (let a = 0; a < trainVectors.length; a++) {
-    for (let b = a + 1; b < trainVectors.length; b++) if (train[a].person !== train[b].person) impostors.push(cosineSimilarity(trainVectors[a], trainVectors[b]));
-  }
-  const descending = Float32Array.from(impostors).sort().reverse();
+  const descending = impostorScoresDescending(trainVectors, train.map((r) => r.person));
   const devVectors = new Map((await make(dev.map((r) => r.features))).map((v, i) => [dev[i].path, l2Normalise(v)]));
   const scored = scorePairs(pairs, devVectors);
-  const genuine = scored.filter((p) => p.same);
-  const tarAt = (far: number) => {
-    const threshold = descending[Math.floor(far * descending.length)];
-    return { threshold, tar: genuine.filter((p) => p.score > threshold).length / genuine.length };
-  };
   let rank1 = '–';
   if (identify) {
     const gallery = identify.filter((e) => e.role === 'gallery');
@@ -95,6 +86,6 @@ for (const [name, make] of Object.entries(VECTORS)) {
     rank1 = identificationRates(similarity, probes.map((p) => p.subject), gallery.map((g) => g.subject)).rank1.toFixed(3);
   }
   const tenFold = tenFoldAccuracy(scored);
-  const [far1, far01] = [tarAt(0.01), tarAt(0.001)];
+  const [far1, far01] = [tarAtImpostorFar(scored, descending, 0.01), tarAtImpostorFar(scored, descending, 0.001)];
   console.log(`| ${name} | ${tenFold.mean.toFixed(3)} ± ${tenFold.std.toFixed(3)} | ${far1.tar.toFixed(3)} | ${far01.tar.toFixed(3)} | ${far01.threshold.toFixed(4)} | ${rank1} |`);
 }

@@ -15,15 +15,15 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseLfwPairs, type ImagePair } from '../../src/eval/pairs.js';
-import { tenFoldAccuracy, type ScoredPair } from '../../src/eval/metrics.js';
-import { cosineSimilarity, l2Normalise } from '../../src/gallery/similarity.js';
+import { parseLfwPairs } from '../../src/eval/pairs.js';
+import { tenFoldAccuracy } from '../../src/eval/metrics.js';
+import { l2Normalise } from '../../src/gallery/similarity.js';
 import { FEATURE_NETWORKS, featureNetworkSpec, featureRegion, featureVector, openFeatureNetwork, type FeatureNetwork } from '../../src/inference/feature-networks.js';
 import { closeFaceNetworks, openFaceNetworks } from '../../src/inference/pipeline.js';
 import { loadExtraction } from '../extract/cache.js';
 import { alignPhotos, photosOf, type AlignedPhoto } from './aligned-photos.js';
 import { cfpPairs } from '../eval/cfp-protocol.js';
-import { MISSING_SCORE, scorePairs } from './verification.js';
+import { impostorScoresDescending, MISSING_SCORE, scorePairs, tarAtImpostorFar } from './verification.js';
 
 const { values } = parseArgs({
   options: {
@@ -89,24 +89,10 @@ async function trainImpostors(spec: string): Promise<Map<string, Float32Array>> 
   const all = withConcatenation(byNetwork);
   const common = [...people.keys()].filter((path) => [...byNetwork.values()].every((v) => v.has(path)));
   const scores = new Map<string, Float32Array>();
-  for (const [name, vectors] of all) {
-    const list: number[] = [];
-    for (let i = 0; i < common.length; i++) {
-      for (let j = i + 1; j < common.length; j++) {
-        if (people.get(common[i]) !== people.get(common[j])) list.push(cosineSimilarity(vectors.get(common[i])!, vectors.get(common[j])!));
-      }
-    }
-    scores.set(name, Float32Array.from(list).sort().reverse());
-  }
+  const commonPeople = common.map((path) => people.get(path)!);
+  for (const [name, vectors] of all) scores.set(name, impostorScoresDescending(common.map((path) => vectors.get(path)!), commonPeople));
   log(`train impostors: ${scores.values().next().value?.length ?? 0} pairs of ${common.length} photos`);
   return scores;
-}
-
-/** Share of the genuine pairs scoring above the impostor score exceeded by `far` of the impostors. */
-function tarAt(scored: readonly ScoredPair[], impostorsDescending: Float32Array, far: number): { threshold: number; tar: number } {
-  const threshold = impostorsDescending[Math.floor(far * impostorsDescending.length)];
-  const genuine = scored.filter((p) => p.same);
-  return { threshold, tar: genuine.filter((p) => p.score > threshold).length / genuine.length };
 }
 
 interface Row {
@@ -117,10 +103,6 @@ interface Row {
   readonly tarAtFar01: number;
   readonly cfpTenFold?: number;
   readonly cfpTenFoldSd?: number;
-}
-
-function score(pairs: readonly ImagePair[], vectors: Vectors): ScoredPair[] {
-  return scorePairs(pairs, vectors);
 }
 
 const lfw = values.lfw!;
@@ -152,16 +134,16 @@ await Promise.all(identities.map((identity) => identity.network.close()));
 await closeFaceNetworks(networks);
 
 const rows: Row[] = [...dev.keys()].map((network) => {
-  const scored = score(devPairs, dev.get(network)!);
+  const scored = scorePairs(devPairs, dev.get(network)!);
   const tenFold = tenFoldAccuracy(scored);
-  const cfpScored = cfpVectors ? score(cfpList, cfpVectors.get(network)!) : undefined;
+  const cfpScored = cfpVectors ? scorePairs(cfpList, cfpVectors.get(network)!) : undefined;
   const cfpTenFold = cfpScored ? tenFoldAccuracy(cfpScored) : undefined;
   return {
     network,
     lfwTenFold: tenFold.mean,
     lfwTenFoldSd: tenFold.std,
-    tarAtFar1: tarAt(scored, impostors.get(network)!, 0.01).tar,
-    tarAtFar01: tarAt(scored, impostors.get(network)!, 0.001).tar,
+    tarAtFar1: tarAtImpostorFar(scored, impostors.get(network)!, 0.01).tar,
+    tarAtFar01: tarAtImpostorFar(scored, impostors.get(network)!, 0.001).tar,
     cfpTenFold: cfpTenFold?.mean,
     cfpTenFoldSd: cfpTenFold?.std,
   };

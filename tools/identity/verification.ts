@@ -21,6 +21,22 @@ export function scorePairs(pairs: readonly ImagePair[], vectors: ReadonlyMap<str
   });
 }
 
+/** Cosine scores of every pair of vectors of different people, highest first (`people[i]` is `vectors[i]`'s person). */
+export function impostorScoresDescending(vectors: readonly Float32Array[], people: readonly string[]): Float32Array {
+  const scores: number[] = [];
+  for (let a = 0; a < vectors.length; a++) {
+    for (let b = a + 1; b < vectors.length; b++) if (people[a] !== people[b]) scores.push(cosineSimilarity(vectors[a], vectors[b]));
+  }
+  return Float32Array.from(scores).sort().reverse();
+}
+
+/** Share of the genuine pairs scoring above the impostor score exceeded by `far` of the impostors. */
+export function tarAtImpostorFar(scored: readonly ScoredPair[], impostorsDescending: Float32Array, far: number): { threshold: number; tar: number } {
+  const threshold = impostorsDescending[Math.floor(far * impostorsDescending.length)];
+  const genuine = scored.filter((p) => p.same);
+  return { threshold, tar: genuine.filter((p) => p.score > threshold).length / genuine.length };
+}
+
 export function pairsMissingAPhoto(pairs: readonly ImagePair[], vectors: ReadonlyMap<string, Float32Array>): number {
   return pairs.filter((pair) => !vectors.has(pair.imageA) || !vectors.has(pair.imageB)).length;
 }
