@@ -17,7 +17,7 @@ import { asClientError, BUSY_RETRY_AFTER_S } from '../gallery/prisma-errors.js';
 import { MESH_EXTENSIONS, type MeshFormat } from '../gallery/mesh-export.js';
 import { identifyCaller, requireRole } from './auth.js';
 import type { ApiServices } from './context.js';
-import { errorBody, type ErrorLogger } from './errors.js';
+import { errorBody, SERVER_STATE_STATUS, type ErrorLogger } from './errors.js';
 import { inputProblem } from './security.js';
 
 const FORMAT_OF_EXTENSION: Readonly<Record<string, MeshFormat>> = { ply: 'PLY', glb: 'GLB', obj: 'OBJ', mtl: 'OBJ', png: 'OBJ' };
@@ -36,9 +36,7 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   CORRUPT_IMAGE: 422,
   PHOTO_MISSING: 410,
   PHOTO_CORRUPT: 410,
-  STORAGE_FULL: 507,
-  STORAGE_UNAVAILABLE: 503,
-  DATABASE_BUSY: 503,
+  ...SERVER_STATE_STATUS,
 };
 
 export interface MeshRequest {

@@ -64,7 +64,7 @@ export function errorBody(code: string, message: string): { errors: GraphQLForma
 }
 
 /** Errors that are the server's state, not the request's fault, with the HTTP status that says so. */
-const SERVER_STATE_STATUS: Readonly<Record<string, number>> = { DATABASE_BUSY: 503, STORAGE_UNAVAILABLE: 503, STORAGE_FULL: 507 };
+export const SERVER_STATE_STATUS: Readonly<Record<string, number>> = { DATABASE_BUSY: 503, STORAGE_UNAVAILABLE: 503, STORAGE_FULL: 507 };
 
 /**
  * A response with no data whose error is the server's state (a locked database, a full or
