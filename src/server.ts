@@ -38,6 +38,7 @@ import { EnrollmentWorker } from './jobs/enrollment-worker.js';
 import { JobRepository, type RecoveryReport } from './jobs/job-repository.js';
 import { PhotoEvents } from './jobs/photo-events.js';
 import { openPhotoFolder, SWEEP_GRACE_MS } from './gallery/photo-folder.js';
+import { listIds } from './gallery/gallery-check.js';
 import { openDatabase, type Database } from './store/database.js';
 import { Face3dError } from './errors.js';
 import { Cleanups } from './lifecycle.js';
@@ -166,18 +167,15 @@ export interface PhotoFilesReport {
   readonly missing: readonly string[];
 }
 
-/** Ids named in the start-up log; the count is always given, `face3d check` lists them all. */
-const MISSING_IDS_LOGGED = 20;
-
 /** The start-up line's part on photo files, and a warning naming the missing ones (none when all are there). */
 export function describePhotoFiles(report: PhotoFilesReport): { summary: string; warning: string | null } {
   const { missing } = report;
   const summary = `photos in ${report.folder}, ${missing.length} missing`;
   if (missing.length === 0) return { summary, warning: null };
-  const more = missing.length > MISSING_IDS_LOGGED ? ` and ${missing.length - MISSING_IDS_LOGGED} more` : '';
+  // The count is always given; `face3d check` lists every id.
   return {
     summary,
-    warning: `${missing.length} READY photo(s) have no file in ${report.folder} (downloads answer PHOTO_MISSING; restore them from a backup, see face3d check): ${missing.slice(0, MISSING_IDS_LOGGED).join(', ')}${more}`,
+    warning: `${missing.length} READY photo(s) have no file in ${report.folder} (downloads answer PHOTO_MISSING; restore them from a backup, see face3d check): ${listIds(missing)}`,
   };
 }
 

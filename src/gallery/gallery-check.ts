@@ -63,7 +63,8 @@ const FILE_READS_IN_FLIGHT = 8;
 const IDS_SHOWN = 20;
 const FILE_PROBLEMS = new Set(['PHOTO_MISSING', 'PHOTO_CORRUPT']);
 
-function listIds(ids: readonly string[]): string {
+/** The first IDS_SHOWN ids and how many more: for reports and logs that must stay short. */
+export function listIds(ids: readonly string[]): string {
   return ids.length > IDS_SHOWN ? `${ids.slice(0, IDS_SHOWN).join(', ')} and ${ids.length - IDS_SHOWN} more` : ids.join(', ');
 }
 
