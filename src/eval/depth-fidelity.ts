@@ -284,12 +284,12 @@ function photoRecord(photo: DepthPhoto, context: PhotoContext): PhotoRecord {
   // 3D recognition by deviations: which person's real face departs from the average as this
   // estimate departs from its own. Matching raw depth instead, the faces nearest the average
   // win for every probe. An estimate with no deviation matches everyone equally: chance.
+  const candidates = context.candidates.map((candidate) => {
+    const common = Uint8Array.from(valid, (v, i) => (v && Number.isFinite(candidate.depth[i]) ? 1 : 0));
+    return { common, truthDeviation: removePlane(candidate.depth, landmarks, common).map((v, i) => v - depths.meanOfOthersRealFaces[i]) };
+  });
   const rank1 = (deviation: Float64Array): number => {
-    const scores = context.candidates.map((candidate) => {
-      const common = Uint8Array.from(valid, (v, i) => (v && Number.isFinite(candidate.depth[i]) ? 1 : 0));
-      const truthDeviation = removePlane(candidate.depth, landmarks, common).map((v, i) => v - depths.meanOfOthersRealFaces[i]);
-      return correlation(removePlane(deviation, landmarks, common), truthDeviation, common);
-    });
+    const scores = candidates.map(({ common, truthDeviation }) => correlation(removePlane(deviation, landmarks, common), truthDeviation, common));
     const best = Math.max(...scores);
     const winners = context.candidates.filter((_, k) => scores[k] === best);
     return winners.some((c) => c.person === photo.person) ? 1 / winners.length : 0;
@@ -360,20 +360,23 @@ export function depthFidelity(photos: readonly DepthPhoto[], truths: ReadonlyMap
   const resamples = options.bootstrap ?? 1000;
   const random = mulberry32(options.seed ?? 14);
   const samples = Array.from({ length: resamples }, () => Array.from(people, () => byPerson.get(people[randomInt(random, people.length)])!).flat());
-  const interval = (of: (set: readonly PhotoRecord[]) => number): Interval => {
-    const values = samples.map(of).filter(Number.isFinite);
-    return { value: of(records), low: quantile(values, 0.025), high: quantile(values, 0.975) };
+  // Each estimate's figures once over all photos and once per resample; every interval reads them.
+  const figuresOf = (name: EstimateName) => ({ all: figures(records, name), resampled: samples.map((set) => figures(set, name)) });
+  const computed = { mesh: figuresOf('mesh'), meanOfOthersMeshes: figuresOf('meanOfOthersMeshes'), meanOfOthersRealFaces: figuresOf('meanOfOthersRealFaces') };
+  const interval = (name: EstimateName, key: keyof ReturnType<typeof figures>): Interval => {
+    const values = computed[name].resampled.map((f) => f[key]).filter(Number.isFinite);
+    return { value: computed[name].all[key], low: quantile(values, 0.025), high: quantile(values, 0.975) };
   };
   const estimateFigures = (name: EstimateName): EstimateFigures => {
     const keys = ['rmsePx', 'rmseMm', 'rank1', 'correlation', 'r2', 'sizeRatio'] as const;
-    return Object.fromEntries(keys.map((key) => [key, interval((set) => figures(set, name)[key])])) as unknown as EstimateFigures;
+    return Object.fromEntries(keys.map((key) => [key, interval(name, key)])) as unknown as EstimateFigures;
   };
   return {
     people: people.length,
     photos: photos.length,
     verticesCompared: median(records.map((r) => r.vertices)),
     pxPerMm: median(records.map((r) => r.pxPerMm)),
-    truthDeviationRmsPx: interval((set) => figures(set, 'mesh').truthDeviationRmsPx),
+    truthDeviationRmsPx: interval('mesh', 'truthDeviationRmsPx'),
     chanceRank1: 1 / people.length,
     mesh: estimateFigures('mesh'),
     meanOfOthersMeshes: estimateFigures('meanOfOthersMeshes'),
