@@ -7,6 +7,7 @@
 import { l2Normalise } from '../gallery/similarity.js';
 import { dot, type FloatArray, type Matrix } from '../training/linear-algebra.js';
 import { mulberry32, randomInt, type Random } from '../training/random.js';
+import { groupIndices } from '../training/groups.js';
 
 export interface ScoredPair {
   readonly score: number;
@@ -247,16 +248,6 @@ export function stabilityRatio(vectors: readonly FloatArray[], labels: readonly 
 }
 
 type IndexPair = readonly [number, number];
-
-function groupIndices(labels: readonly string[]): number[][] {
-  const groups = new Map<string, number[]>();
-  labels.forEach((label, i) => {
-    const group = groups.get(label);
-    if (group) group.push(i);
-    else groups.set(label, [i]);
-  });
-  return [...groups.values()];
-}
 
 function meanDistance(units: Float32Array[], pairs: Iterable<IndexPair>): { mean: number; count: number } {
   let sum = 0;

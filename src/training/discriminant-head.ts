@@ -16,6 +16,7 @@ import { EigenvalueDecomposition, inverse, Matrix as MlMatrix, SingularValueDeco
 import type { RegressionHead } from './head.js';
 import { unitRows } from './head.js';
 import type { Matrix } from './linear-algebra.js';
+import { groupIndices } from './groups.js';
 
 export interface DiscriminantHeadOptions {
   /** Discriminant directions kept (at most the output size, so M is square). */
@@ -39,17 +40,6 @@ function toMl(x: Matrix): MlMatrix {
   return MlMatrix.from1DArray(x.rows, x.cols, Array.from(x.data));
 }
 
-/** Rows of `x` grouped by `groups[row]` (a person), each group's rows listed. */
-function groupRows(groups: readonly string[]): number[][] {
-  const byGroup = new Map<string, number[]>();
-  groups.forEach((g, row) => {
-    const rows = byGroup.get(g) ?? [];
-    rows.push(row);
-    byGroup.set(g, rows);
-  });
-  return [...byGroup.values()];
-}
-
 /** Symmetric A^(-1/2) through its eigendecomposition. */
 function inverseSquareRoot(a: MlMatrix): MlMatrix {
   const evd = new EigenvalueDecomposition(a, { assumeSymmetric: true });
@@ -71,7 +61,7 @@ export function trainDiscriminantHead(x: Matrix, groups: readonly string[], y: M
   const centred = features.clone().subRowVector(mean);
 
   // 1. Within-person whitening, then the discriminant directions in the whitened space.
-  const people = groupRows(groups);
+  const people = groupIndices(groups);
   const within = centred.clone();
   const personMeans = new MlMatrix(people.length, d);
   people.forEach((rows, p) => {
