@@ -41,7 +41,11 @@ export function lipGap(positions: ArrayLike<number>): number {
   return widest;
 }
 
-function neighbours(): Set<number>[] {
+let adjacency: readonly ReadonlySet<number>[] | undefined;
+
+/** Each FaceMesh vertex's neighbours along the mesh's edges (built once: the topology is fixed). */
+function neighbours(): readonly ReadonlySet<number>[] {
+  if (adjacency) return adjacency;
   const sets = Array.from({ length: FACEMESH_VERTEX_COUNT }, () => new Set<number>());
   for (let t = 0; t < FACEMESH_TRIANGLES.length; t += 3) {
     const [a, b, c] = [FACEMESH_TRIANGLES[t], FACEMESH_TRIANGLES[t + 1], FACEMESH_TRIANGLES[t + 2]];
@@ -49,6 +53,7 @@ function neighbours(): Set<number>[] {
     sets[b].add(a).add(c);
     sets[c].add(a).add(b);
   }
+  adjacency = sets;
   return sets;
 }
 
