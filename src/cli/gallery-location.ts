@@ -6,18 +6,12 @@
 import { existsSync } from 'node:fs';
 import { DEFAULT_DATABASE_URL } from '../config.js';
 import { Face3dError } from '../errors.js';
-import { databaseKind, pgliteDirectory, sqliteFilePath } from '../store/database.js';
-import { databaseName } from '../store/database-name.js';
+import { databaseName, embeddedDatabasePath } from '../store/database-name.js';
 
 /** False when an embedded gallery's file or folder is missing; undefined where only the server knows (PostgreSQL). */
 function galleryExists(url: string): boolean | undefined {
-  const kind = databaseKind(url);
-  if (kind === 'sqlite') return existsSync(sqliteFilePath(url));
-  if (kind === 'pglite') {
-    const dir = pgliteDirectory(url);
-    return dir === undefined ? undefined : existsSync(dir);
-  }
-  return undefined;
+  const place = embeddedDatabasePath(url);
+  return place === undefined ? undefined : existsSync(place);
 }
 
 export interface AnnounceOptions {

@@ -17,7 +17,8 @@ import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Face3dError } from '../errors.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import { databaseKind, pgliteDirectory, sqliteFilePath } from '../store/database.js';
+import { databaseKind } from '../store/database.js';
+import { embeddedDatabasePath } from '../store/database-name.js';
 import { BlobStore } from './blob-store.js';
 import type { PhotoRepository } from './photo-repository.js';
 import type { PhotoStatus } from '../store/enums.js';
@@ -49,11 +50,9 @@ export interface PhotoFolder {
 
 /** Where photo bytes go when FACE3D_DATA_DIR names no place: a folder named after the database. */
 export function defaultPhotosDir(url: string): string {
-  const kind = databaseKind(url);
-  if (kind === 'sqlite') return `${sqliteFilePath(url)}-photos`;
-  const dir = kind === 'pglite' ? pgliteDirectory(url) : undefined;
-  if (dir) return `${dir}-photos`;
-  if (kind === 'pglite') return resolve('data', 'photos-pglite-memory');
+  const place = embeddedDatabasePath(url);
+  if (place) return `${place}-photos`;
+  if (databaseKind(url) === 'pglite') return resolve('data', 'photos-pglite-memory');
   const server = new URL(url);
   const name = `${server.hostname}-${server.port || '5432'}-${decodeURIComponent(server.pathname.slice(1))}`.replace(/[^\w.-]/g, '_');
   return resolve('data', `photos-${name}`);
@@ -61,8 +60,7 @@ export function defaultPhotosDir(url: string): string {
 
 /** The folder every gallery of this kind used before folders were named after their database. */
 export function legacyPhotosDir(url: string): string {
-  const kind = databaseKind(url);
-  const place = kind === 'sqlite' ? sqliteFilePath(url) : kind === 'pglite' ? pgliteDirectory(url) : undefined;
+  const place = embeddedDatabasePath(url);
   return place ? join(dirname(place), 'photos') : resolve('data', 'photos');
 }
 

@@ -7,3 +7,10 @@ export function databaseName(url: string): string {
   if (kind === 'pglite') return `pglite:${pgliteDirectory(url) ?? 'memory:'}`;
   return redactUrl(url);
 }
+
+/** The file (SQLite) or folder (PGlite) an embedded database lives in; undefined for a PostgreSQL server or PGlite in memory. */
+export function embeddedDatabasePath(url: string): string | undefined {
+  const kind = databaseKind(url);
+  if (kind === 'sqlite') return sqliteFilePath(url);
+  return kind === 'pglite' ? pgliteDirectory(url) : undefined;
+}
