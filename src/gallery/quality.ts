@@ -86,7 +86,10 @@ function past(rule: Rule, value: number, level: number): boolean {
 }
 
 export function assessQuality(measures: QualityMeasures): FaceQuality {
-  const scored = RULES.map((rule) => ({ rule, value: rule.value(measures), factor: factor(rule, rule.value(measures)) }));
+  const scored = RULES.map((rule) => {
+    const value = rule.value(measures);
+    return { rule, value, factor: factor(rule, value) };
+  });
   const flagged = scored.filter((s) => s.factor < 1).sort((a, b) => a.factor - b.factor);
   return {
     score: scored.reduce((product, s) => product * s.factor, 1),
