@@ -73,6 +73,16 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/** The file's mtime; undefined when it is gone (another process renamed or removed it since it was listed). */
+async function writtenAt(path: string): Promise<Date | undefined> {
+  try {
+    return (await stat(path)).mtime;
+  } catch (error) {
+    if (errnoOf(error) === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
 async function readdirOrEmpty(path: string): Promise<string[]> {
   try {
     return await readdir(path);
@@ -150,8 +160,8 @@ export class BlobStore {
   async removeTemporaryFiles(before: Date): Promise<number> {
     const tempRoot = join(this.root, TEMP_FOLDER);
     const names = await readdirOrEmpty(tempRoot);
-    const stale = await Promise.all(names.map(async (name) => (await stat(join(tempRoot, name))).mtime < before));
-    const removed = names.filter((_, i) => stale[i]);
+    const written = await Promise.all(names.map((name) => writtenAt(join(tempRoot, name))));
+    const removed = names.filter((_, i) => written[i] !== undefined && written[i] < before);
     await Promise.all(removed.map((name) => rm(join(tempRoot, name), { force: true })));
     return removed.length;
   }
