@@ -149,7 +149,7 @@ export class EnrollmentWorker {
       const { outcome, code } = await this.process(job, photo);
       report(outcome, code);
     } catch (error) {
-      report('ERROR', isFace3dError(error) ? error.code : 'INTERNAL');
+      report('ERROR', failureOf(error).error.code);
       throw error;
     }
   }
