@@ -100,9 +100,9 @@ export class BlobStore {
     const sha256 = sha256Hex(bytes);
     const storagePath = storagePathFor(sha256);
     const target = this.absolute(storagePath);
-    if (await exists(target)) {
-      // Marks the file as in use again, so a sweep in another process leaves it be for its grace period.
-      await utimes(target, new Date(), new Date()).catch(() => undefined);
+    // Marks the file as in use again, so a sweep in another process leaves it be for its grace period;
+    // a file that sweep removed between the two calls is written anew below.
+    if ((await exists(target)) && (await utimes(target, new Date(), new Date()).then(() => true, (error: unknown) => errnoOf(error) !== 'ENOENT'))) {
       return { sha256, storagePath };
     }
     const temp = join(this.root, TEMP_FOLDER, randomUUID());
