@@ -6,7 +6,7 @@
  * positive only when that best template is its own (TPIR), a non-mated probe named at all is a false
  * positive (FPIR). Pure functions: the command (src/cli/eval-commands.ts) encodes and searches.
  */
-import { mulberry32, randomInt } from '../training/random.js';
+import { mulberry32, shuffleInPlace } from '../training/random.js';
 
 export interface PersonPhotos {
   readonly name: string;
@@ -30,10 +30,7 @@ export interface OpenSetSplit {
 export function splitOpenSet(people: readonly PersonPhotos[], distractors?: number, seed = 13): OpenSetSplit {
   const random = mulberry32(seed);
   const shuffled = [...people].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (let i = shuffled.length - 1; i > 0; i--) {
-    const j = randomInt(random, i + 1);
-    [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
-  }
+  shuffleInPlace(shuffled, random);
   const single = shuffled.filter((p) => p.images.length === 1);
   const count = distractors ?? Math.floor(single.length / 2);
   if (!Number.isInteger(count) || count < 0 || count >= single.length) {

@@ -33,7 +33,7 @@ export function randomNormal(random: Random): number {
 }
 
 /** Fisher-Yates shuffle in place. */
-export function shuffleInPlace(values: Int32Array | number[], random: Random): void {
+export function shuffleInPlace<T>(values: { [index: number]: T; readonly length: number }, random: Random): void {
   for (let i = values.length - 1; i > 0; i--) {
     const j = randomInt(random, i + 1);
     const swap = values[i];
