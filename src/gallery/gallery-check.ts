@@ -50,7 +50,7 @@ export interface CheckReport {
   readonly database: { readonly kind: string; readonly integrity: IntegrityReport };
   readonly photoFolder: { readonly path: string; readonly galleryId: string; readonly markedBy: string | null };
   readonly photos: { readonly total: number; readonly missing: readonly string[]; readonly corrupt: readonly string[] };
-  /** Stored files no photo names (removable by the sweep once past its grace period), and leftovers of interrupted writes. */
+  /** Stored files no photo names (removable by the sweep once past its grace period); leftovers of interrupted writes (the temporary folder) are not counted. */
   readonly files: { readonly unreferenced: number };
   readonly vectors: readonly VectorCheck[];
   readonly jobs: { readonly abandoned: number; readonly stranded: number; readonly queuedOverAnHour: number };
