@@ -387,7 +387,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const files = describePhotoFiles(photoFiles);
     if (files.warning) log(`face3d: ${files.warning}`);
     log(
-      `face3d: serving ${http.url}/graphql (gallery ${databaseName(config.databaseUrl)}; bundles ${gallery.bundleIds.join(', ')}, ${gallery.index.subjectCount} subjects, ${gallery.index.faceCount} faces; ` +
+      `face3d: serving ${http.url}/graphql (gallery ${databaseName(config.databaseUrl)}; bundles ${gallery.bundleIds.join(', ')}, ${gallery.index.subjectCount} subjects with faces, ${gallery.index.faceCount} faces; ` +
         `jobs requeued ${recovery.requeued}, failed ${recovery.failed}, repaired ${recovery.enqueued}; ${files.summary})`,
     );
     log(await signInHint(config, services.keys, http.url));
