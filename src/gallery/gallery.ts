@@ -20,7 +20,7 @@ import { templateWeight } from './quality.js';
 import type { QualityFilter } from '../store/enums.js';
 import type { BundleVector, Candidate, GalleryIndex, MatchMode } from './gallery-index.js';
 import { assertFiniteCoefficients, templateCoefficients } from './coefficients.js';
-import { exportMesh, type MeshExport, type MeshFormat } from './mesh-export.js';
+import { exportMesh, exportsFromPhotos, type MeshExport, type MeshFormat } from './mesh-export.js';
 import { PhotoRepository, type AcceptedPhoto, type AcceptResult } from './photo-repository.js';
 import { cosineSimilarity } from './similarity.js';
 import { notFound, SubjectRepository } from './subject-repository.js';
@@ -402,7 +402,7 @@ export class Gallery {
       target.kind === 'subject'
         ? await this.subjectCoefficients(target.id, options.expression, bundleId)
         : await this.faceCoefficients(target.id, options.expression, bundleId);
-    const photos = await this.facePhotos(target.kind === 'subject' ? { subjectId: target.id } : { faceId: target.id });
+    const photos = exportsFromPhotos(bundle) ? await this.facePhotos(target.kind === 'subject' ? { subjectId: target.id } : { faceId: target.id }) : [];
     return exportMesh(bundle, coefficients, format, { stem: meshStem(target), ascii: options.ascii, photos });
   }
 

@@ -77,10 +77,15 @@ async function exportTexture(texture: RgbImage): Promise<RgbImage> {
   return { width, height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }
 
+/** Whether `bundle`'s downloads are subdivided and textured from the face's photos (FaceMesh topology): callers need not read photos otherwise. */
+export function exportsFromPhotos(bundle: Bundle): boolean {
+  return bundle.manifest.topology === 'mediapipe-facemesh-468';
+}
+
 /** The mesh as downloaded: FaceMesh faces subdivided, textured from `photos` of the face where there are any, else by the model's texture resampled. */
 export async function exportableMesh(bundle: Bundle, coefficients: Coefficients, photos: readonly FacePhoto[] = []): Promise<Mesh> {
   const mesh = reconstructMesh(bundle, coefficients);
-  if (bundle.manifest.topology !== 'mediapipe-facemesh-468') return mesh;
+  if (!exportsFromPhotos(bundle)) return mesh;
   const model = mesh.texture && (await exportTexture(mesh.texture));
   const sharper = model && photos.length > 0 ? photoTexture(photos, model) : model;
   const dense = subdivide({ ...mesh, ...(sharper && { texture: sharper }) }, EXPORT_SUBDIVISIONS);
