@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { findPackageRoot, type Config, type Env } from '../src/config.js';
+import { findPackageRoot, type Config, type Env } from '../src/core/config.js';
 import type { RunningServer, ServerOptions } from '../src/server.js';
 
 const { values: options } = parseArgs({ options: { root: { type: 'string', default: findPackageRoot() } } });

@@ -10,7 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { config } from '../src/config.js';
+import { config } from '../src/core/config.js';
 import { convertCaffeModel } from '../src/import/caffe/convert.js';
 import { closeAllModels, loadModel, type OnnxModel } from '../src/inference/onnx-runtime.js';
 import { mulberry32 } from '../src/training/random.js';

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { findPackageRoot } from '../src/config.js';
+import { findPackageRoot } from '../src/core/config.js';
 
 export const CLI_PATH = join(findPackageRoot(), 'dist/src/cli/main.js');
 /** The admin key child servers bootstrap (FACE3D_ADMIN_KEY). */

@@ -9,7 +9,7 @@
  * Used by bench/load.ts (npm run bench:load) and test/integration/load.test.ts.
  */
 import { ApiClient, type FilePart, type GraphQLResponse } from '../src/api/http-client.js';
-import { mapConcurrent } from '../src/concurrency.js';
+import { mapConcurrent } from '../src/core/concurrency.js';
 import { mulberry32, randomInt, shuffledIndices, type Random } from '../src/training/random.js';
 import { createSubject, ENROLL_PHOTOS, IDENTIFY, percentile, readPhoto, type EnrollPhotosData } from './api-helpers.js';
 import { residentBytes } from './child-server.js';

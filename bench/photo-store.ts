@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/core/config.js';
 import { checkGallery } from '../src/gallery/gallery-check.js';
 import { openPhotoFolder, photosWithoutFile } from '../src/gallery/photo-folder.js';
 import { PhotoRepository } from '../src/gallery/photo-repository.js';

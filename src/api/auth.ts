@@ -1,6 +1,6 @@
 /** Who is calling: the bearer key of a request, checked against the stored keys. */
 import { roleAllows, type ApiKeyRepository, type Principal } from '../auth/api-keys.js';
-import { Face3dError } from '../errors.js';
+import { Face3dError } from '../core/errors.js';
 import type { ApiKeyRole } from '../store/enums.js';
 
 export type Caller = { readonly principal: Principal } | { readonly principal: null; readonly problem: string };

@@ -1,5 +1,5 @@
 import type { ApiKeyRepository } from '../auth/api-keys.js';
-import type { Config } from '../config.js';
+import type { Config } from '../core/config.js';
 import type { Gallery } from '../gallery/gallery.js';
 import type { PhotoEvents } from '../jobs/photo-events.js';
 import { identifyCaller, type Caller } from './auth.js';

@@ -6,7 +6,7 @@
 import { ApolloServerErrorCode, ApolloServerValidationErrorCode, unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
-import { isFace3dError } from '../errors.js';
+import { isFace3dError } from '../core/errors.js';
 import { asClientError, BUSY_RETRY_AFTER_S } from '../gallery/prisma-errors.js';
 
 const CLIENT_ERROR_CODES: ReadonlySet<string> = new Set(

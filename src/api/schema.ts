@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
-import { findPackageRoot } from '../config.js';
+import { findPackageRoot } from '../core/config.js';
 import { keyResolvers } from './resolvers/keys.js';
 import { meshResolvers } from './resolvers/meshes.js';
 import { photoResolvers } from './resolvers/photos.js';

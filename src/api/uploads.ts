@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Writable } from 'node:stream';
 import defaultProcessRequest, { type FileUpload, type ProcessRequestFunction } from 'graphql-upload/processRequest.mjs';
-import { Face3dError } from '../errors.js';
+import { Face3dError } from '../core/errors.js';
 import type { UploadedImage } from '../gallery/gallery.js';
 import { MAX_INPUT_DEPTH } from './security.js';
 

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { Router } from 'express';
-import { findPackageRoot } from '../config.js';
+import { findPackageRoot } from '../core/config.js';
 
 /** A missing file (`/favicon.ico`) is a 404, not the app. */
 const HAS_EXTENSION = /\.[a-z0-9]+$/i;

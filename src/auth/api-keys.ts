@@ -4,7 +4,7 @@
  * request its latency. FACE3D_ADMIN_KEY (chosen by a person, not by us) is stored the same way.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { Face3dError } from '../errors.js';
+import { Face3dError } from '../core/errors.js';
 import type { GalleryStore } from '../gallery/store.js';
 import type { ApiKey } from '../generated/prisma/client.js';
 import { API_KEY_ROLES, type ApiKeyRole } from '../store/enums.js';

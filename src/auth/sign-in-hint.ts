@@ -3,7 +3,7 @@
  * a secret: FACE3D_ADMIN_KEY was chosen by them, and `face3d keys create` shows a new key once, to
  * whoever made it.
  */
-import { DEFAULT_DATABASE_URL, type Config } from '../config.js';
+import { DEFAULT_DATABASE_URL, type Config } from '../core/config.js';
 import { databaseKind } from '../store/database.js';
 import { databaseName } from '../store/database-name.js';
 import type { ApiKeyRepository } from './api-keys.js';

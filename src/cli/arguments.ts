@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { Face3dError } from '../errors.js';
+import { Face3dError } from '../core/errors.js';
 import type { FileInput, GalleryClient } from './gallery-client.js';
 import { LocalGallery, type LocalMode } from './local-gallery.js';
 import { errorRecord, printJsonLine } from './output.js';

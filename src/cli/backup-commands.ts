@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createBackup, galleryLocation, restoreBackup } from '../backup/backup.js';
-import { config } from '../config.js';
+import { config } from '../core/config.js';
 import { announceGallery } from './gallery-location.js';
 
 export function registerBackupCommands(program: Command): void {

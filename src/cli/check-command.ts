@@ -1,6 +1,6 @@
 /** `face3d check [--repair] [--json]`: whether the local gallery is whole (src/gallery/gallery-check.ts). */
 import type { Command } from 'commander';
-import { loadConfig } from '../config.js';
+import { loadConfig } from '../core/config.js';
 import { checkGallery, describeCheck } from '../gallery/gallery-check.js';
 import { openDatabase, redactUrl } from '../store/database.js';
 import { jsonAware } from './arguments.js';

@@ -1,6 +1,6 @@
 /** `face3d enroll <dir>`: a folder of people into the gallery, local or on a server. */
 import type { Command } from 'commander';
-import { config } from '../config.js';
+import { config } from '../core/config.js';
 import { jsonAware, positiveInteger, remoteGallery, withServerOptions, type ServerOptions } from './arguments.js';
 import { closingAfter } from './gallery-client.js';
 import { LocalGallery } from './local-gallery.js';

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { decodeImage } from '../inference/decode.js';
 import { detectFaces } from '../inference/detector.js';
 import { analyseImage, closeFaceNetworks, openFaceNetworks, type FaceNetworks } from '../inference/pipeline.js';
-import type { RgbImage } from '../inference/image.js';
+import type { RgbImage } from '../core/image.js';
 import { errorRecord, printJsonLine, round } from './output.js';
 
 interface FaceCommandOptions {

@@ -4,8 +4,8 @@
  * one) without a word, and its keys or enrollments never reach the server.
  */
 import { existsSync } from 'node:fs';
-import { DEFAULT_DATABASE_URL } from '../config.js';
-import { Face3dError } from '../errors.js';
+import { DEFAULT_DATABASE_URL } from '../core/config.js';
+import { Face3dError } from '../core/errors.js';
 import { databaseName, embeddedDatabasePath } from '../store/database-name.js';
 
 /** False when an embedded gallery's file or folder is missing; undefined where only the server knows (PostgreSQL). */

@@ -6,7 +6,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { Command } from 'commander';
-import { Face3dError } from '../errors.js';
+import { Face3dError } from '../core/errors.js';
 import { convertCaffeModel } from '../import/caffe/convert.js';
 import { readMat } from '../import/matlab/mat-reader.js';
 import { bfmFromMat, trimLikeSeed } from '../import/bfm/bfm-mat.js';

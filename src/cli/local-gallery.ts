@@ -4,8 +4,8 @@
  * for a SQLite database no server is using at the time: there the start-up repair requeues every
  * job it finds running, which would be another process's work. With a server running, use `--server`.
  */
-import { Cleanups, errorLogger } from '../lifecycle.js';
-import { config as processConfig, type Config } from '../config.js';
+import { Cleanups, errorLogger } from '../core/lifecycle.js';
+import { config as processConfig, type Config } from '../core/config.js';
 import type { Gallery } from '../gallery/gallery.js';
 import { encodeCursor } from '../gallery/pagination.js';
 import { PhotoRepository } from '../gallery/photo-repository.js';

@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { findPackageRoot } from '../config.js';
-import { isFace3dError } from '../errors.js';
+import { findPackageRoot } from '../core/config.js';
+import { isFace3dError } from '../core/errors.js';
 import { registerFaceCommands } from './face-commands.js';
 import { registerServerCommands } from './server-commands.js';
 import { registerEvalCommands } from './eval-commands.js';

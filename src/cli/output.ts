@@ -1,4 +1,4 @@
-import { isFace3dError } from '../errors.js';
+import { isFace3dError } from '../core/errors.js';
 
 /** Rounds for printing: sub-pixel noise past 2 decimals only makes output harder to read. */
 export function round(value: number, decimals = 2): number {

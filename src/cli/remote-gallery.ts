@@ -4,7 +4,7 @@
  * codes whether the gallery is local or remote.
  */
 import { ApiClient, type GraphQLResponse } from '../api/http-client.js';
-import { Face3dError, type ErrorCode } from '../errors.js';
+import { Face3dError, type ErrorCode } from '../core/errors.js';
 import { matchSubject, type FileInput, type GalleryClient, type IdentifyReport, type PhotoState, type SubjectExport, type SubjectSummary, type VerifyReport } from './gallery-client.js';
 
 const PAGE = 100;

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ApiKeyRepository, isRole } from '../auth/api-keys.js';
-import { config } from '../config.js';
+import { config } from '../core/config.js';
 import { GalleryStore } from '../gallery/store.js';
 import { API_KEY_ROLES } from '../store/enums.js';
 import { openDatabase } from '../store/database.js';

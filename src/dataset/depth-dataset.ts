@@ -6,7 +6,7 @@
  */
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Face3dError } from '../errors.js';
+import { Face3dError } from '../core/errors.js';
 import type { DepthMap } from '../eval/depth-fidelity.js';
 
 export interface DepthPerson {

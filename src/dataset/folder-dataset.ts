@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Face3dError } from '../errors.js';
+import { Face3dError } from '../core/errors.js';
 import { mulberry32, randomInt } from '../training/random.js';
 import type { ImagePair } from '../eval/pairs.js';
 

@@ -18,7 +18,7 @@ import { quantile } from 'simple-statistics';
 import { orthographicPose } from '../morphable/landmark-fit.js';
 import { alignSimilarity } from '../morphable/procrustes.js';
 import { mulberry32, randomInt } from '../training/random.js';
-import type { FloatArray } from '../training/linear-algebra.js';
+import type { FloatArray } from '../core/linear-algebra.js';
 
 /** Real depth in a photo's pixel frame: larger is nearer the camera, NaN where unknown. */
 export interface DepthMap {

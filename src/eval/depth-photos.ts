@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { mapConcurrent } from '../concurrency.js';
+import { mapConcurrent } from '../core/concurrency.js';
 import type { DepthPerson } from '../dataset/depth-dataset.js';
 import { decodeImage } from '../inference/decode.js';
 import type { FaceEncoder } from '../inference/face-encoder.js';

@@ -5,9 +5,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeImage } from '../inference/decode.js';
-import { FaceEncoder, identityVector, type EncodedFace } from '../inference/face-encoder.js';
+import { FaceEncoder, type EncodedFace } from '../inference/face-encoder.js';
+import { identityVector } from '../core/vector.js';
 import { mulberry32, randomNormal } from '../training/random.js';
-import type { RgbImage } from '../inference/image.js';
+import type { RgbImage } from '../core/image.js';
 
 export type VectorKind = 'regressed' | 'fitted' | 'features';
 export type ControlKind = 'random-projection' | 'shuffled-labels';

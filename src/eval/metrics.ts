@@ -4,8 +4,8 @@
  * between consecutive distinct scores, and −∞ (accept everything), so a chosen threshold sits
  * halfway between the scores it separates.
  */
-import { l2Normalise } from '../gallery/similarity.js';
-import { dot, type FloatArray, type Matrix } from '../training/linear-algebra.js';
+import { l2Normalise } from '../core/vector.js';
+import { dot, type FloatArray, type Matrix } from '../core/linear-algebra.js';
 import { mulberry32, randomInt, type Random } from '../training/random.js';
 import { groupIndices } from '../training/groups.js';
 

@@ -3,7 +3,7 @@
  * Parsing is pure (text in, records out); malformed input raises BAD_USER_INPUT naming the
  * source and the 1-based line. Blank lines are ignored; CRLF line ends are accepted.
  */
-import { Face3dError } from '../errors.js';
+import { Face3dError } from '../core/errors.js';
 
 export interface ImagePair {
   /** Image paths, relative to the dataset root. */

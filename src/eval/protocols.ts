@@ -3,17 +3,17 @@
  * with gallery templates, open-set identification as the service decides it, stability, and fidelity of one-photo vectors to a person's pooled fits.
  * Photos without a face count as errors, never silently dropped.
  */
-import { cosineSimilarity, meanTemplate } from '../gallery/similarity.js';
+import { cosineSimilarity, meanTemplate, templateWeight } from '../core/vector.js';
 import { robustPool } from '../morphable/pooling.js';
 import { splitHalfReliability } from '../morphable/pooling.js';
 import { areaUnderCurve, equalErrorRate, identificationRates, rocCurve, stabilityRatio, tarAtFar, tenFoldAccuracy, type RocPoint, type ScoredPair } from './metrics.js';
 import type { ImagePair, IdentifyEntry } from './pairs.js';
 import type { EmbeddingSource } from './embedding-source.js';
-import { mapConcurrent } from '../concurrency.js';
-import type { FloatArray } from '../training/linear-algebra.js';
+import { mapConcurrent } from '../core/concurrency.js';
+import type { FloatArray } from '../core/linear-algebra.js';
 import { ThresholdPolicy } from '../gallery/decision.js';
 import { GalleryIndex } from '../gallery/gallery-index.js';
-import { assessQuality, measureQuality, refusedFor, templateWeight } from '../gallery/quality.js';
+import { assessQuality, measureQuality, refusedFor } from '../gallery/quality.js';
 import type { QualityFilter } from '../store/enums.js';
 import { atFpir, detCurve, operatingPoint, rank1, type MatedResult, type OpenSetPoint, type OpenSetSplit } from './open-set.js';
 

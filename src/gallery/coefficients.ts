@@ -1,5 +1,5 @@
 /** Checks and arithmetic on 3DMM coefficient vectors (α, β, expression), σ units. */
-import { Face3dError } from '../errors.js';
+import { Face3dError } from '../core/errors.js';
 import type { Coefficients } from '../morphable/reconstruct.js';
 
 /**

@@ -9,7 +9,8 @@
  * confident than its threshold's provenance.
  */
 import type { BundleManifest } from '../morphable/bundle.js';
-import { Face3dError } from '../errors.js';
+import { DEFAULT_TARGET_FPIR } from '../core/config.js';
+import { Face3dError } from '../core/errors.js';
 import { falseAcceptRate, falsePositiveIdentificationRate, thresholdForFpir, type ImpostorCurve } from './impostor-tail.js';
 
 /**
@@ -19,9 +20,6 @@ import { falseAcceptRate, falsePositiveIdentificationRate, thresholdForFpir, typ
  * 3-photo template, and 40 never-enrolled people at most 0.56 (median 0.27) against any template.
  */
 export const UNCALIBRATED_THRESHOLD = 0.6;
-
-/** FACE3D_TARGET_FPIR's default: one stranger in a hundred given a name. */
-export const DEFAULT_TARGET_FPIR = 0.01;
 
 export type ThresholdSource = 'REQUEST' | 'TARGET_FPIR' | 'CALIBRATION' | 'DEFAULT';
 

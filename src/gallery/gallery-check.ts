@@ -11,11 +11,11 @@
  * once the file is back), so clients see why the original cannot be downloaded. It deletes no row
  * and no photo: a lost file can only come back from a backup.
  */
-import { mapConcurrent } from '../concurrency.js';
-import type { Config } from '../config.js';
-import { isFace3dError } from '../errors.js';
+import { mapConcurrent } from '../core/concurrency.js';
+import type { Config } from '../core/config.js';
+import { isFace3dError } from '../core/errors.js';
 import { bundleDirOf, readBundleManifest } from '../inference/bundle-encoder.js';
-import { identityVector } from '../inference/face-encoder.js';
+import { identityVector } from '../core/vector.js';
 import { JobRepository } from '../jobs/job-repository.js';
 import type { Database } from '../store/database.js';
 import { checkIntegrity, prismaConnection, type IntegrityReport } from '../store/integrity.js';

@@ -5,8 +5,8 @@
  * {@link VectorIndex} (exact while small, HNSW from its threshold on). Vectors of other bundles
  * are refused, never compared.
  */
-import { Face3dError } from '../errors.js';
-import { meanTemplate } from './similarity.js';
+import { Face3dError } from '../core/errors.js';
+import { meanTemplate } from '../core/vector.js';
 import { VectorIndex, type VectorIndexOptions } from '../search/vector-index.js';
 
 export interface BundleVector {

@@ -4,11 +4,12 @@
  * index per served bundle, probes encoded by that bundle's encoder. Requests name a bundle or get
  * the default one; vectors of different bundles are never compared.
  */
-import { Face3dError, isFace3dError } from '../errors.js';
+import { Face3dError, isFace3dError } from '../core/errors.js';
 import { decodeImage, detectImageFormat, type DecodeLimits } from '../inference/decode.js';
 import type { FacePhoto } from '../inference/face-texture.js';
-import { identityVector, type EncodedFace, type IdentityVector } from '../inference/face-encoder.js';
-import type { Box, RgbImage } from '../inference/image.js';
+import type { EncodedFace } from '../inference/face-encoder.js';
+import { cosineSimilarity, identityVector, templateWeight, type IdentityVector } from '../core/vector.js';
+import type { Box, RgbImage } from '../core/image.js';
 import type { Bundle } from '../morphable/bundle.js';
 import type { Coefficients } from '../morphable/reconstruct.js';
 import type { EulerAngles } from '../morphable/procrustes.js';
@@ -16,18 +17,16 @@ import { AsyncLock } from './async-lock.js';
 import type { BlobStore } from './blob-store.js';
 import { photosWithoutFile } from './photo-folder.js';
 import { isMatch, isUnknown, type Threshold, type ThresholdPolicy } from './decision.js';
-import { templateWeight } from './quality.js';
 import type { QualityFilter } from '../store/enums.js';
 import type { BundleVector, Candidate, GalleryIndex, MatchMode } from './gallery-index.js';
 import { assertFiniteCoefficients, templateCoefficients } from './coefficients.js';
 import { exportMesh, exportsFromPhotos, type MeshExport, type MeshFormat } from './mesh-export.js';
 import { PhotoRepository, type AcceptedPhoto, type AcceptResult } from './photo-repository.js';
-import { cosineSimilarity } from './similarity.js';
 import { notFound, SubjectRepository } from './subject-repository.js';
 import type { GalleryStore } from './store.js';
 import type { PhotoRecord } from './records.js';
 import type { PhotoStatus } from '../store/enums.js';
-import { timeSearch } from '../observability/events.js';
+import { timeSearch } from '../core/events.js';
 
 /** The part of a BundleEncoder the gallery and the enrollment worker use. */
 export interface FaceAnalyser {

@@ -10,7 +10,7 @@
  */
 import sharp from 'sharp';
 import type { Bundle } from '../morphable/bundle.js';
-import type { RgbImage } from '../inference/image.js';
+import type { RgbImage } from '../core/image.js';
 import { subdivide } from '../mesh/subdivide.js';
 import { photoTexture, type FacePhoto } from '../inference/face-texture.js';
 import { colorsFromTexture, reconstructMesh, type Coefficients } from '../morphable/reconstruct.js';

@@ -2,7 +2,7 @@
  * Keyset pagination in creation order, behind opaque cursors. A cursor holds the last row's
  * (createdAt, id), not its position, so pages stay consistent while rows are added or deleted.
  */
-import { Face3dError } from '../errors.js';
+import { Face3dError } from '../core/errors.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;

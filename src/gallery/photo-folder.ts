@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { Face3dError } from '../errors.js';
+import { Face3dError } from '../core/errors.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { databaseKind } from '../store/database.js';
 import { embeddedDatabasePath } from '../store/database-name.js';

@@ -1,15 +1,14 @@
 import { Prisma } from '../generated/prisma/client.js';
-import { identityVector } from '../inference/face-encoder.js';
-import type { Box } from '../inference/image.js';
+import { identityVector, templateWeight } from '../core/vector.js';
+import type { Box } from '../core/image.js';
 import type { EulerAngles } from '../morphable/procrustes.js';
 import type { PhotoStatus, QualityFilter } from '../store/enums.js';
 import { afterKeyset, keysetOrder, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
 import { qualityColumns, toFaceRecord, toFaceVectorRecord, toPhotoRecord, type FaceRecord, type FaceVectorRecord, type PhotoQuality, type PhotoRecord } from './records.js';
 import type { Db, GalleryStore } from './store.js';
 import { notFound } from './subject-repository.js';
-import { templateWeight } from './quality.js';
 import { bytesToFloat32, float32ToBytes } from './vector-codec.js';
-import { currentRequestId } from '../observability/request-context.js';
+import { currentRequestId } from '../core/request-context.js';
 
 /** A photo whose bytes are already stored durably, about to be recorded. */
 export interface AcceptedPhoto {

@@ -1,4 +1,4 @@
-import { Face3dError } from '../errors.js';
+import { Face3dError } from '../core/errors.js';
 import { Prisma } from '../generated/prisma/client.js';
 
 /** Prisma's code for a unique constraint violation. */

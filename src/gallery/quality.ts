@@ -6,8 +6,8 @@
  * person, or too little of the face to carry identity), and the AUTO filter refuses it. The score
  * is the product of the factors; a subject's template weights each face by it.
  */
-import { Face3dError } from '../errors.js';
-import type { Box, RgbImage } from '../inference/image.js';
+import { Face3dError } from '../core/errors.js';
+import type { Box, RgbImage } from '../core/image.js';
 import type { EulerAngles } from '../morphable/procrustes.js';
 import type { QualityFilter } from '../store/enums.js';
 
@@ -113,11 +113,6 @@ export class LowQualityError extends Face3dError {
   ) {
     super('LOW_QUALITY', `the face is below the ${filter} quality bar: ${refused.join(', ')} (quality ${quality.score.toFixed(2)})`);
   }
-}
-
-/** A face's weight in its subject's template: its score, never quite zero (the only face of a subject still makes a template). */
-export function templateWeight(score: number | null | undefined): number {
-  return score === null || score === undefined ? 1 : Math.max(0.05, score);
 }
 
 /** FaceMesh indices: outer and inner eye corners, upper and lower eyelid midpoints. */

@@ -1,7 +1,7 @@
 /** The gallery's rows as plain objects: what repositories return and the API layer reads. */
 import type { Face, FaceVector, Photo, Subject } from '../generated/prisma/client.js';
 import type { Prisma } from '../generated/prisma/client.js';
-import type { Box } from '../inference/image.js';
+import type { Box } from '../core/image.js';
 import type { EulerAngles } from '../morphable/procrustes.js';
 import type { PhotoStatus, QualityFilter } from '../store/enums.js';
 import type { QualityIssue } from './quality.js';

@@ -1,4 +1,4 @@
-import { Face3dError } from '../errors.js';
+import { Face3dError } from '../core/errors.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { afterKeyset, keysetOrder, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
 import { isMissingRecord, isUniqueViolation } from './prisma-errors.js';

@@ -1,4 +1,4 @@
-import { config } from '../config.js';
+import { config } from '../core/config.js';
 import type { Feeds, OnnxModel, Outputs, TensorData } from './onnx-runtime.js';
 
 export interface MicroBatcherOptions {

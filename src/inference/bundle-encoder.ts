@@ -5,11 +5,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { Face3dError } from '../errors.js';
+import { Face3dError } from '../core/errors.js';
 import type { Bundle, BundleManifest } from '../morphable/bundle.js';
 import type { EncodedFace } from './face-encoder.js';
 import { FaceEncoder } from './face-encoder.js';
-import type { RgbImage } from './image.js';
+import type { RgbImage } from '../core/image.js';
 import type { AnalyseOptions } from './pipeline.js';
 import { readSeedPreprocessing } from './seed-input.js';
 import { SeedEncoder } from './seed-encoder.js';

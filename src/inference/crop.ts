@@ -1,4 +1,4 @@
-import type { Box, RgbImage } from './image.js';
+import type { Box, RgbImage } from '../core/image.js';
 
 /**
  * A square region of a photo, possibly rotated about its centre: the unit every network input is

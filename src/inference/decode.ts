@@ -1,8 +1,8 @@
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
-import { config } from '../config.js';
-import { Face3dError } from '../errors.js';
-import type { RgbImage } from './image.js';
-import { timeStage } from '../observability/events.js';
+import { config } from '../core/config.js';
+import { Face3dError } from '../core/errors.js';
+import type { RgbImage } from '../core/image.js';
+import { timeStage } from '../core/events.js';
 
 /** The photo formats we decode. HEIC (HEVC in HEIF) is refused: sharp's prebuilt libvips has no HEVC decoder. */
 export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'tiff' | 'avif';

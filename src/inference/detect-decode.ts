@@ -1,4 +1,4 @@
-import type { Box, Point2 } from './image.js';
+import type { Box, Point2 } from '../core/image.js';
 
 /** BlazeFace's six keypoints, in the order the network emits them (the subject's right eye first). */
 export const BLAZEFACE_KEYPOINTS = ['rightEye', 'leftEye', 'noseTip', 'mouth', 'rightEarTragion', 'leftEarTragion'] as const;

@@ -1,4 +1,4 @@
-import type { Box, RgbImage } from './image.js';
+import type { Box, RgbImage } from '../core/image.js';
 import { cropToImage, sampleRegion, wholeImageRegion, type SquareRegion } from './crop.js';
 import { decodeDetections, weightedNonMaxSuppression, type Detection } from './detect-decode.js';
 import type { ImageNetwork } from './networks.js';

@@ -4,8 +4,8 @@
  * is the regressed [α, β]; pose and expression are kept apart from it.
  */
 import { join } from 'node:path';
-import { config } from '../config.js';
-import type { RgbImage } from './image.js';
+import { config } from '../core/config.js';
+import type { RgbImage } from '../core/image.js';
 import { analyseImage, closeFaceNetworks, openFaceNetworks, type AnalyseOptions, type AnalysedFace, type FaceNetworks } from './pipeline.js';
 import { wrapNetwork, type Network } from './networks.js';
 import { bundleFeatureNetwork } from './feature-networks.js';
@@ -16,18 +16,11 @@ import { fitShape, fitTexture } from '../morphable/fit.js';
 import { downsampleTexture } from '../morphable/texture-space.js';
 import { symmetriseTexture } from '../morphable/symmetry.js';
 import type { EulerAngles } from '../morphable/procrustes.js';
-import { Face3dError } from '../errors.js';
-import { timeStage } from '../observability/events.js';
+import { Face3dError } from '../core/errors.js';
+import type { IdentityVector } from '../core/vector.js';
+import { timeStage } from '../core/events.js';
 
 export const DEFAULT_BUNDLE = 'lfw-facemesh';
-
-export interface IdentityVector {
-  readonly bundleId: string;
-  /** α, σ units. */
-  readonly shape: Float32Array;
-  /** β, σ units. */
-  readonly texture: Float32Array;
-}
 
 export interface EncodedFace extends AnalysedFace {
   /** The paper's method: the regressor's estimate of the person's pooled coefficients. */
@@ -94,12 +87,4 @@ export class FaceEncoder {
   async close(): Promise<void> {
     await Promise.all([closeFaceNetworks(this.networks), this.head.close()]);
   }
-}
-
-/** The vector compared by cosine similarity: shape and texture side by side. */
-export function identityVector(vector: IdentityVector): Float32Array {
-  const out = new Float32Array(vector.shape.length + vector.texture.length);
-  out.set(vector.shape);
-  out.set(vector.texture, vector.shape.length);
-  return out;
 }

@@ -1,4 +1,4 @@
-import type { RgbImage } from './image.js';
+import type { RgbImage } from '../core/image.js';
 import { LANDMARK_COUNT } from './landmarks.js';
 import { warpToUv, type UvTexture } from '../morphable/uv-warp.js';
 import { FACEMESH_TRIANGLES, FACEMESH_UVS } from '../morphable/facemesh-topology.js';

@@ -4,14 +4,14 @@
  * comparison alike. A bundle names its network in `manifest.preprocessing.featureNetwork`, so
  * switching backbones is a bundle rebuild, not a code edit.
  */
-import type { RgbImage } from './image.js';
+import type { RgbImage } from '../core/image.js';
 import { sampleRegion, type SquareRegion } from './crop.js';
 import { fivePointRegion, fivePointsFromFaceMesh } from './five-point.js';
 import { DEFAULT_IDENTITY_FRAMING, identityRegion, type IdentityFraming } from './identity.js';
 import { convertedModelPath, wrapNetwork, type Network, type NetworkName } from './networks.js';
 import { loadModel, optionsFromConfig } from './onnx-runtime.js';
 import type { MicroBatcherOptions } from './batcher.js';
-import { Face3dError } from '../errors.js';
+import { Face3dError } from '../core/errors.js';
 
 /** How the crop is placed on the face. */
 export type IdentityCrop =

@@ -1,4 +1,4 @@
-import type { Point2 } from './image.js';
+import type { Point2 } from '../core/image.js';
 import type { SquareRegion } from './crop.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { Point2, RgbImage } from './image.js';
+import type { Point2, RgbImage } from '../core/image.js';
 import { cropToImage, sampleRegion, type SquareRegion } from './crop.js';
 import type { Detection } from './detect-decode.js';
 import type { ImageNetwork } from './networks.js';

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { config } from '../config.js';
+import { config } from '../core/config.js';
 import { MicroBatcher, runModelOnBatch, type MicroBatcherOptions } from './batcher.js';
 import { loadModel, type Feeds, type OnnxModel, type Outputs } from './onnx-runtime.js';
-import { publishBatch } from '../observability/events.js';
+import { publishBatch } from '../core/events.js';
 
 /**
  * One network as the stages see it: one item in (a square NHWC crop, or a feature vector), named

@@ -6,8 +6,8 @@ import { access } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import onnxProto from 'onnx-proto';
 import ort from 'onnxruntime-node';
-import { config, type Device } from '../config.js';
-import { Face3dError } from '../errors.js';
+import { config, type Device } from '../core/config.js';
+import { Face3dError } from '../core/errors.js';
 
 export type Provider = 'cpu' | 'cuda';
 

@@ -1,4 +1,4 @@
-import type { Box, Point2, RgbImage } from './image.js';
+import type { Box, Point2, RgbImage } from '../core/image.js';
 import { decodeImage } from './decode.js';
 import type { SquareRegion } from './crop.js';
 import { centralDetection, detectFaces, DETECTOR_INPUT_SIZE, largestDetection, type DetectOptions } from './detector.js';
@@ -7,7 +7,7 @@ import { detectLandmarks, LANDMARK_INPUT_SIZE, regionFromDetection, type FaceLan
 import { openNetwork, type ImageNetwork } from './networks.js';
 import { DEFAULT_FEATURE_NETWORK, FEATURE_NETWORKS, featureRegion, featureVector, openFeatureNetwork, type FeatureNetwork, type FeatureNetworkSpec } from './feature-networks.js';
 import type { MicroBatcherOptions } from './batcher.js';
-import { timeStage } from '../observability/events.js';
+import { timeStage } from '../core/events.js';
 
 /** Everything the face stages learn about one face. */
 export interface AnalysedFace {

@@ -9,17 +9,17 @@
  * network estimates no expression, so the expression is empty.
  */
 import { join } from 'node:path';
-import { Face3dError } from '../errors.js';
+import { Face3dError } from '../core/errors.js';
 import { loadBundle, type Bundle } from '../morphable/bundle.js';
 import { facemeshToDlib68 } from '../morphable/facemesh-dlib68.js';
 import { fitPose } from '../morphable/fit.js';
 import { defaultBundleDir, type EncodedFace } from './face-encoder.js';
-import type { Box, RgbImage } from './image.js';
+import type { Box, RgbImage } from '../core/image.js';
 import { wrapNetwork, type Network } from './networks.js';
 import { loadModel } from './onnx-runtime.js';
 import { analyseImage, closeFaceNetworks, openFaceNetworks, type AnalyseOptions, type AnalysedFace, type FaceNetworks } from './pipeline.js';
 import { readSeedPreprocessing, seedNetworkInput, type SeedPreprocessing } from './seed-input.js';
-import { timeStage } from '../observability/events.js';
+import { timeStage } from '../core/events.js';
 
 /** The bounding box of the 68-point markup computed from FaceMesh's points (photo pixels, flat xyz). */
 export function dlib68Box(facemeshPoints: Float32Array): Box {

@@ -6,7 +6,7 @@
  * agree to within that rounding.
  */
 import { expandToSquare, sampleRegion, type BoxExpansion, type SquareRegion } from './crop.js';
-import type { Box, RgbImage } from './image.js';
+import type { Box, RgbImage } from '../core/image.js';
 
 /** Which box the expansion applies to: dlib's 68-landmark extent (the seed's default) or dlib's face detector box. */
 export type SeedBoxSource = 'landmarks' | 'detector';

@@ -5,7 +5,7 @@
  */
 import sharp from 'sharp';
 
-import { Face3dError } from '../errors.js';
+import { Face3dError } from '../core/errors.js';
 import {
   type GltfAccessor,
   type GltfDocument,

@@ -5,7 +5,7 @@
  * starts on a 4-byte boundary, so each accessor is aligned to its component size as the
  * specification requires.
  */
-import { Face3dError } from '../errors.js';
+import { Face3dError } from '../core/errors.js';
 import {
   type AccessorType,
   type GltfAccessor,

@@ -5,8 +5,8 @@
  * counter-clockwise when seen from their front. UVs have v growing downwards (image rows, as glTF
  * and the FaceMesh layout use); the OBJ writer flips v for that format.
  */
-import { Face3dError } from '../errors.js';
-import type { RgbImage } from '../inference/image.js';
+import { Face3dError } from '../core/errors.js';
+import type { RgbImage } from '../core/image.js';
 
 export interface Mesh {
   /** x0, y0, z0, x1, ... */

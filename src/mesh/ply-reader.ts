@@ -3,7 +3,7 @@
  * meshes: keeps vertex x y z, red green blue (uchar, or float in [0, 1]), s t / u v / texture_u
  * texture_v, and faces (polygons fan-triangulated); every other element and property is skipped.
  */
-import { Face3dError } from '../errors.js';
+import { Face3dError } from '../core/errors.js';
 import type { Mesh } from './mesh.js';
 
 type ScalarType = 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'float32' | 'float64';

@@ -2,7 +2,7 @@
  * Pixel-level primitives shared by the preview renderer and the UV texture warp. Pixel (x, y)
  * covers [x, x + 1) x [y, y + 1), so its centre is at (x + 0.5, y + 0.5).
  */
-import type { RgbImage } from '../inference/image.js';
+import type { RgbImage } from '../core/image.js';
 
 /** Called for every pixel whose centre lies in the triangle, with the centre's barycentric weights. */
 export type PixelVisitor = (x: number, y: number, wa: number, wb: number, wc: number) => void;

@@ -4,8 +4,8 @@
  * with one directional light. Back faces are lit as if they faced the viewer, so the inside of an
  * open surface still reads as a surface.
  */
-import { Face3dError } from '../errors.js';
-import type { RgbImage } from '../inference/image.js';
+import { Face3dError } from '../core/errors.js';
+import type { RgbImage } from '../core/image.js';
 import { type Mesh, computeBounds, computeVertexNormals, validateMesh, vertexCount } from './mesh.js';
 import { rasterizeTriangle, sampleBilinear } from './raster.js';
 

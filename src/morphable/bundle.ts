@@ -11,8 +11,8 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Face3dError } from '../errors.js';
-import type { Matrix } from '../training/linear-algebra.js';
+import { Face3dError } from '../core/errors.js';
+import type { Matrix } from '../core/linear-algebra.js';
 import { FACEMESH_TRIANGLES } from './facemesh-topology.js';
 import type { ImpostorCurve } from '../gallery/impostor-tail.js';
 

@@ -5,7 +5,7 @@
  * MediaPipe-to-dlib table (github.com/PeizhiYan/Mediapipe_2_Dlib_Landmarks, 2024): each markup
  * point is one FaceMesh vertex or the midpoint of two.
  */
-import type { FloatArray } from '../training/linear-algebra.js';
+import type { FloatArray } from '../core/linear-algebra.js';
 
 type Source = readonly [number] | readonly [number, number];
 

@@ -6,7 +6,7 @@
  */
 import { alignSimilarity, rotationToEuler, type EulerAngles } from './procrustes.js';
 import type { Bundle, LinearModel } from './bundle.js';
-import { solveSymmetricPositiveDefinite, zeros64 } from '../training/linear-algebra.js';
+import { solveSymmetricPositiveDefinite, zeros64 } from '../core/linear-algebra.js';
 import { imageToModelSpace } from '../mesh/mesh.js';
 import { project } from './pca.js';
 import { symmetriseShape } from './symmetry.js';

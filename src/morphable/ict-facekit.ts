@@ -12,7 +12,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Face3dError } from '../errors.js';
+import { Face3dError } from '../core/errors.js';
 import type { LinearModel } from './bundle.js';
 
 /** The kit's centimetres to this project's millimetres. */

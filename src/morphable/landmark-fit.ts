@@ -11,7 +11,7 @@
 import type { LinearModel } from './bundle.js';
 import { fitJointCoefficients } from './fit.js';
 import { alignSimilarity, rotationToEuler, type EulerAngles, type Rotation } from './procrustes.js';
-import type { FloatArray } from '../training/linear-algebra.js';
+import type { FloatArray } from '../core/linear-algebra.js';
 
 /** Identity and expression models over the same points, sharing `identity.mean`. */
 export interface ShapeModelPair {

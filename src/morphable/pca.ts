@@ -22,7 +22,7 @@ import {
   type FloatArray,
   type Matrix,
   type SymmetricEigen,
-} from '../training/linear-algebra.js';
+} from '../core/linear-algebra.js';
 
 export interface Pca {
   /** Mean sample, length d. */

@@ -3,7 +3,7 @@
  * of all a subject's photos, weighted by fit confidence), with robust variants so that one bad
  * fit (occlusion, extreme pose, a mislabelled photo) does not drag the label.
  */
-import { assertLength, type FloatArray } from '../training/linear-algebra.js';
+import { assertLength, type FloatArray } from '../core/linear-algebra.js';
 
 export interface PooledVector {
   readonly pooled: Float64Array;

@@ -4,7 +4,7 @@
  * a reflection. Point sets are flat xyz arrays: x0, y0, z0, x1, ...
  */
 import { Matrix as MlMatrix, SingularValueDecomposition } from 'ml-matrix';
-import { assertLength, type FloatArray } from '../training/linear-algebra.js';
+import { assertLength, type FloatArray } from '../core/linear-algebra.js';
 
 /** Row-major 3x3. */
 export type Rotation = Float64Array;

@@ -1,5 +1,5 @@
 import type { Mesh } from '../mesh/mesh.js';
-import type { RgbImage } from '../inference/image.js';
+import type { RgbImage } from '../core/image.js';
 import { FACEMESH_UVS } from './facemesh-topology.js';
 import { synthesise, type Bundle } from './bundle.js';
 import { sampleBilinear } from '../mesh/raster.js';

@@ -6,7 +6,7 @@
 import { FACEMESH_MIRROR } from './facemesh-topology.js';
 import { alignSimilarity } from './procrustes.js';
 import type { TextureSample } from './texture-space.js';
-import type { FloatArray } from '../training/linear-algebra.js';
+import type { FloatArray } from '../core/linear-algebra.js';
 
 /** The shape reflected (x → −x) with left and right vertices swapped, so vertex i stays vertex i. */
 export function mirrorShape(points: FloatArray): Float64Array {

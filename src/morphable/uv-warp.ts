@@ -2,8 +2,8 @@
  * Piecewise-affine warp of a photo into the FaceMesh UV layout: every texel inside a triangle of
  * the layout takes the photo colour at the same barycentric position of that triangle's landmarks.
  */
-import { Face3dError } from '../errors.js';
-import type { RgbImage } from '../inference/image.js';
+import { Face3dError } from '../core/errors.js';
+import type { RgbImage } from '../core/image.js';
 import { rasterizeTriangle, sampleBilinear } from '../mesh/raster.js';
 import { FACEMESH_TRIANGLES, FACEMESH_UVS, FACEMESH_VERTEX_COUNT } from './facemesh-topology.js';
 

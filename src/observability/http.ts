@@ -12,7 +12,7 @@ import { errorBody } from '../api/errors.js';
 import type { Logger } from './logging.js';
 import type { Face3dMetrics } from './metrics.js';
 import type { Readiness } from './readiness.js';
-import { currentRequest, REQUEST_ID_HEADER, requestIdFrom, runWithRequest, type RequestRecord } from './request-context.js';
+import { currentRequest, REQUEST_ID_HEADER, requestIdFrom, runWithRequest, type RequestRecord } from '../core/request-context.js';
 
 const OUTCOME_OF_STATUS: Readonly<Record<number, string>> = {
   400: 'BAD_REQUEST',

@@ -4,8 +4,8 @@
  * bytes, API keys or request bodies, and stack traces only outside production.
  */
 import { pino, type Logger } from 'pino';
-import type { LogLevel } from '../config.js';
-import { isFace3dError } from '../errors.js';
+import type { LogLevel } from '../core/config.js';
+import { isFace3dError } from '../core/errors.js';
 import type { ErrorLogger } from '../api/errors.js';
 
 export type { Logger };

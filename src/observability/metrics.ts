@@ -10,7 +10,7 @@ import type { Gallery } from '../gallery/gallery.js';
 import type { GalleryStore } from '../gallery/store.js';
 import type { JobOutcome } from '../jobs/enrollment-worker.js';
 import { JOB_STATUSES, PHOTO_STATUSES } from '../store/enums.js';
-import { batchChannel, searchChannel, stageChannel, type BatchRun, type SearchTiming, type StageTiming } from './events.js';
+import { batchChannel, searchChannel, stageChannel, type BatchRun, type SearchTiming, type StageTiming } from '../core/events.js';
 import type { Readiness } from './readiness.js';
 
 /** The threshold a served bundle applies when a request names none, as the gallery reports it now. */

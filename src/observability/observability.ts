@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ErrorLogger } from '../api/errors.js';
-import type { Config } from '../config.js';
+import type { Config } from '../core/config.js';
 import type { JobReport } from '../jobs/enrollment-worker.js';
 import { operationsApp, type ProbeOptions } from './http.js';
 import { createLogger, errorLoggerOf, type Logger } from './logging.js';

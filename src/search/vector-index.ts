@@ -12,7 +12,7 @@
  *   candidates re-ranked from a float32 copy kept beside them: 5 B per value, exact results and
  *   the fastest exact scan).
  */
-import { l2Normalise } from '../gallery/similarity.js';
+import { l2Normalise } from '../core/vector.js';
 import { exactTopK } from './bounded-scan.js';
 import { HnswLayer, type HnswOptions } from './hnsw-layer.js';
 import { createRowStore, Float32Rows, Int8Rows, type RowStore, type StorageKind } from './row-stores.js';

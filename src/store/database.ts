@@ -7,7 +7,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
-import { DEFAULT_DATABASE_URL, findPackageRoot } from '../config.js';
+import { DEFAULT_DATABASE_URL, findPackageRoot } from '../core/config.js';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { PrismaClient as PostgresqlPrismaClient } from '../generated/prisma-postgresql/client.js';
 import { applyMigrations, nodePostgresConnection, sqliteConnection, type MigrationReport, type SqlConnection } from './migrate.js';

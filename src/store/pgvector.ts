@@ -10,11 +10,9 @@
  */
 import type { Db } from '../gallery/store.js';
 import type { Candidate, MatchMode } from '../gallery/gallery-index.js';
-import { templateWeight } from '../gallery/quality.js';
-import { l2Normalise } from '../gallery/similarity.js';
+import { identityVector, l2Normalise, templateWeight } from '../core/vector.js';
 import { bytesToFloat32 } from '../gallery/vector-codec.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import { identityVector } from '../inference/face-encoder.js';
 
 export interface EmbeddingBundle {
   readonly id: string;

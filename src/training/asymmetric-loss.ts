@@ -10,7 +10,7 @@
  *
  * sign(0) is taken as +1, so a zero label behaves like the limit of a tiny positive one.
  */
-import { assertLength, type FloatArray, type Matrix } from './linear-algebra.js';
+import { assertLength, type FloatArray, type Matrix } from '../core/linear-algebra.js';
 
 export interface AsymmetricLossWeights {
   /** l1: weight on predictions that over-shoot the label's magnitude. */

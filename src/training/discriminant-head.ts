@@ -15,7 +15,7 @@
 import { EigenvalueDecomposition, inverse, Matrix as MlMatrix, SingularValueDecomposition } from 'ml-matrix';
 import type { RegressionHead } from './head.js';
 import { unitRows } from './head.js';
-import type { Matrix } from './linear-algebra.js';
+import type { Matrix } from '../core/linear-algebra.js';
 import { groupIndices } from './groups.js';
 
 export interface DiscriminantHeadOptions {

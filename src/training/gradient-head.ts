@@ -21,7 +21,7 @@ import {
   transpose,
   zeros32,
   type Matrix,
-} from './linear-algebra.js';
+} from '../core/linear-algebra.js';
 import { mulberry32, randomNormal, shuffledIndices, shuffleInPlace, type Random } from './random.js';
 
 export interface GradientHeadOptions {

@@ -4,7 +4,7 @@
  * one-hidden-layer MLP. Each layer is exactly an ONNX Gemm (transB = 0), so exporting is a copy.
  * Any input standardisation used in training is already folded into W1 and b1.
  */
-import { assertLength, assertMatrix, columnMeans, multiplyAccumulate, zeros32, type FloatArray, type Matrix } from './linear-algebra.js';
+import { assertLength, assertMatrix, columnMeans, multiplyAccumulate, zeros32, type FloatArray, type Matrix } from '../core/linear-algebra.js';
 
 export interface DenseLayer {
   /** inputDim x outputDim, row-major. */

@@ -4,7 +4,7 @@
  * applied, so lambda means the same whatever the feature scale; the bias is not penalised.
  */
 import { columnStandardisation, foldStandardisation, type RegressionHead } from './head.js';
-import { assertMatrix, centredScatter, columnMeans, solveSymmetricPositiveDefinite, zeros32, type Matrix } from './linear-algebra.js';
+import { assertMatrix, centredScatter, columnMeans, solveSymmetricPositiveDefinite, zeros32, type Matrix } from '../core/linear-algebra.js';
 
 export interface RidgeOptions {
   /** Penalty on the squared weights, sum-of-squares scale: argmin ||Ỹ − X̃W||² + lambda ||W||². */

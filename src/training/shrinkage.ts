@@ -5,7 +5,7 @@
  * on people held out of training, restores the scale that best matches labels without changing the
  * direction of any block.
  */
-import type { Matrix } from './linear-algebra.js';
+import type { Matrix } from '../core/linear-algebra.js';
 import type { RegressionHead } from './head.js';
 
 export interface OutputBlock {

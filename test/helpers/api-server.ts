@@ -1,7 +1,7 @@
 /** A real face3d server in this process, on a temporary database (see database-backends.ts) and a free port. */
 import { join } from 'node:path';
 import { dataOf, type ApiClient } from '../../src/api/http-client.js';
-import { loadConfig, type Config, type Env } from '../../src/config.js';
+import { loadConfig, type Config, type Env } from '../../src/core/config.js';
 import type { FaceEncoder } from '../../src/inference/face-encoder.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { testDatabaseUrl } from './database-backends.js';

@@ -1,7 +1,7 @@
 /** Synthetic test images: every input a test needs is made here, never read from a dataset. */
 import { deflateSync } from 'node:zlib';
 import sharp, { type Sharp } from 'sharp';
-import type { RgbImage } from '../../src/inference/image.js';
+import type { RgbImage } from '../../src/core/image.js';
 
 export type Rgb = readonly [number, number, number];
 

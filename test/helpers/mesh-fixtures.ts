@@ -1,5 +1,5 @@
 /** Small synthetic meshes and textures for the mesh, renderer and UV-warp tests. */
-import type { RgbImage } from '../../src/inference/image.js';
+import type { RgbImage } from '../../src/core/image.js';
 import type { Mesh } from '../../src/mesh/mesh.js';
 import { FACEMESH_TRIANGLES, FACEMESH_UVS, FACEMESH_VERTEX_COUNT } from '../../src/morphable/facemesh-topology.js';
 

@@ -14,7 +14,7 @@ import sharp from 'sharp';
 import WebSocket from 'ws';
 import { ApiClient, dataOf, errorCodes, type GraphQLResponse } from '../../src/api/http-client.js';
 import { KEY_RECHECK_MS } from '../../src/api/websocket.js';
-import type { Env } from '../../src/config.js';
+import type { Env } from '../../src/core/config.js';
 import { FaceEncoder } from '../../src/inference/face-encoder.js';
 import type { RunningServer } from '../../src/server.js';
 import { ADMIN_KEY, createKeyThroughApi, startTestServer } from '../helpers/api-server.js';

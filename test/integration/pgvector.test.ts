@@ -11,11 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GalleryIndex, type MatchMode } from '../../src/gallery/gallery-index.js';
 import { PhotoRepository, type EncodedFaceRecord } from '../../src/gallery/photo-repository.js';
-import { templateWeight } from '../../src/gallery/quality.js';
 import { GalleryStore } from '../../src/gallery/store.js';
 import { SubjectRepository } from '../../src/gallery/subject-repository.js';
 import { float32ToBytes } from '../../src/gallery/vector-codec.js';
-import { identityVector } from '../../src/inference/face-encoder.js';
+import { identityVector, templateWeight } from '../../src/core/vector.js';
 import { openDatabase, type Database } from '../../src/store/database.js';
 import { PgVectorTable } from '../../src/store/pgvector.js';
 

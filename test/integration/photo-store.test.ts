@@ -11,7 +11,7 @@ import { mkdir, readFile, rm, truncate, utimes, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient, dataOf, type GraphQLResponse } from '../../src/api/http-client.js';
-import { findPackageRoot, type Env } from '../../src/config.js';
+import { findPackageRoot, type Env } from '../../src/core/config.js';
 import { renderStorageFaultTable } from '../../src/api/storage-fault-table.js';
 import { BlobStore, sha256Hex, storagePathFor } from '../../src/gallery/blob-store.js';
 import { defaultPhotosDir, legacyPhotosDir, MARKER_FILE } from '../../src/gallery/photo-folder.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { ApiClient, dataOf, errorCodes, type GraphQLResponse } from '../../src/api/http-client.js';
-import { findPackageRoot, type Env } from '../../src/config.js';
+import { findPackageRoot, type Env } from '../../src/core/config.js';
 import { FaceEncoder } from '../../src/inference/face-encoder.js';
 import type { RunningServer } from '../../src/server.js';
 import { ADMIN_KEY, createKeyThroughApi, startTestServer } from '../helpers/api-server.js';

@@ -10,7 +10,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient, dataOf, errorCodes } from '../../src/api/http-client.js';
-import { isFace3dError } from '../../src/errors.js';
+import { isFace3dError } from '../../src/core/errors.js';
 import { bfmFromMat } from '../../src/import/bfm/bfm-mat.js';
 import { attachSeedRegressor, writeImportedBundle } from '../../src/import/bundle-writer.js';
 import { convertCaffeModel } from '../../src/import/caffe/convert.js';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { findPackageRoot } from '../../src/config.js';
+import { findPackageRoot } from '../../src/core/config.js';
 import { columnFields, DATAMODEL_FILE, readDatamodel, tableName } from '../../src/store/dmmf.js';
 import { databaseKind, openDatabase, pgliteConnection, redactUrl } from '../../src/store/database.js';
 import { applyMigrations, MigrationError, migrationChecksum, nodePostgresConnection, type SqlConnection } from '../../src/store/migrate.js';

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { findPackageRoot } from '../../src/config.js';
+import { findPackageRoot } from '../../src/core/config.js';
 import { Prisma } from '../../src/generated/prisma/client.js';
 import { openDatabase, sqliteFilePath, type Database } from '../../src/store/database.js';
 import {

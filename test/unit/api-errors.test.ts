@@ -3,7 +3,7 @@ import { GraphQLError } from 'graphql';
 import { requireRole } from '../../src/api/auth.js';
 import { createErrorFormatter, INTERNAL_MESSAGE } from '../../src/api/errors.js';
 import { roleAllows } from '../../src/auth/api-keys.js';
-import { Face3dError } from '../../src/errors.js';
+import { Face3dError } from '../../src/core/errors.js';
 
 /** What Apollo hands formatError for an error thrown in a resolver. */
 function fromResolver(original: Error): { formatted: { message: string; path: string[]; extensions: Record<string, unknown> }; error: GraphQLError } {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import sharp from 'sharp';
-import { isFace3dError } from '../../src/errors.js';
+import { isFace3dError } from '../../src/core/errors.js';
 import { decodeImage, type DecodeLimits } from '../../src/inference/decode.js';
 import { crc32 } from '../helpers/images.js';
 

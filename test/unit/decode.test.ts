@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import sharp, { type Sharp } from 'sharp';
-import { isFace3dError } from '../../src/errors.js';
+import { isFace3dError } from '../../src/core/errors.js';
 import { decodeImage, detectImageFormat, type ImageFormat } from '../../src/inference/decode.js';
 import {
   BLUE,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trainDiscriminantHead } from '../../src/training/discriminant-head.js';
 import { applyHeadBatch } from '../../src/training/head.js';
-import type { Matrix } from '../../src/training/linear-algebra.js';
+import type { Matrix } from '../../src/core/linear-algebra.js';
 import { mulberry32, randomNormal } from '../../src/training/random.js';
 import { loadModel } from '../../src/inference/onnx-runtime.js';
 import { headToOnnx } from '../../tools/train/export-head.js';

@@ -11,7 +11,7 @@ import {
   transpose,
   zeros64,
   type Matrix,
-} from '../../src/training/linear-algebra.js';
+} from '../../src/core/linear-algebra.js';
 import { mulberry32, randomNormal } from '../../src/training/random.js';
 
 function randomMatrix(rows: number, cols: number, seed: number): Matrix<Float64Array> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { applyHead, applyHeadBatch } from '../../src/training/head.js';
-import { type Matrix } from '../../src/training/linear-algebra.js';
+import { type Matrix } from '../../src/core/linear-algebra.js';
 import { fitRidgeHead } from '../../src/training/linear-head.js';
 import { mulberry32, randomNormal } from '../../src/training/random.js';
 

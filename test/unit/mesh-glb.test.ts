@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { Face3dError } from '../../src/errors.js';
+import { Face3dError } from '../../src/core/errors.js';
 import { validateBytes } from 'gltf-validator';
 import { parseGlb, readAccessor, readGlb } from '../../src/mesh/glb-reader.js';
 import { writeGlb } from '../../src/mesh/glb.js';

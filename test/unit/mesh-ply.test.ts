@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { Face3dError } from '../../src/errors.js';
+import { Face3dError } from '../../src/core/errors.js';
 import type { Mesh } from '../../src/mesh/mesh.js';
 import { readPly } from '../../src/mesh/ply-reader.js';
 import { writePly } from '../../src/mesh/ply.js';

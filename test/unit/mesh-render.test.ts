@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import sharp from 'sharp';
 
-import { Face3dError } from '../../src/errors.js';
-import type { RgbImage } from '../../src/inference/image.js';
+import { Face3dError } from '../../src/core/errors.js';
+import type { RgbImage } from '../../src/core/image.js';
 import type { Mesh } from '../../src/mesh/mesh.js';
 import { savePng } from '../../src/mesh/png.js';
 import { type Rgb, projectToScreen, renderMesh } from '../../src/mesh/render.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import ts from 'typescript';
-import { findPackageRoot } from '../../src/config.js';
+import { findPackageRoot } from '../../src/core/config.js';
 import type { DmmfDatamodel, DmmfField, DmmfModel } from '../../src/store/dmmf.js';
 import { applyMigrations, MigrationError, sqliteConnection, type MigrationReport } from '../../src/store/migrate.js';
 import { schemaSql } from '../../src/store/schema-sql.js';

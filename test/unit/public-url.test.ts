@@ -2,7 +2,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { IncomingMessage } from 'node:http';
 import { requestBaseUrl } from '../../src/api/downloads.js';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig } from '../../src/core/config.js';
 
 function requestWith(host: string | undefined, socket: { encrypted?: boolean; localAddress?: string; localPort?: number } = {}): IncomingMessage {
   return { headers: host === undefined ? {} : { host }, socket: { localAddress: '10.0.0.5', localPort: 4000, ...socket } } as unknown as IncomingMessage;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import BetterSqlite3 from 'better-sqlite3';
-import { findPackageRoot } from '../../src/config.js';
+import { findPackageRoot } from '../../src/core/config.js';
 import { pgliteConnection } from '../../src/store/database.js';
 import { applyMigrations, sqliteConnection, type MigrationProvider, type SqlConnection } from '../../src/store/migrate.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { cosineSimilarity } from '../../src/gallery/similarity.js';
+import { cosineSimilarity } from '../../src/core/vector.js';
 import { VectorIndex } from '../../src/search/vector-index.js';
 
 const DIMENSION = 4;

@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { parseIdentifyList, parseLfwPairs } from '../../src/eval/pairs.js';
 import { identificationRates, tenFoldAccuracy } from '../../src/eval/metrics.js';
 import { randomProjection } from '../../src/eval/embedding-source.js';
-import { cosineSimilarity, l2Normalise } from '../../src/gallery/similarity.js';
+import { cosineSimilarity, l2Normalise } from '../../src/core/vector.js';
 import { loadModel } from '../../src/inference/onnx-runtime.js';
 import type { BundleManifest } from '../../src/morphable/bundle.js';
 import { loadExtraction, type Extraction } from '../extract/cache.js';

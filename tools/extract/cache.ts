@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Box } from '../../src/inference/image.js';
+import type { Box } from '../../src/core/image.js';
 import { LANDMARK_COUNT } from '../../src/inference/landmarks.js';
 import { TEXTURE_SIZE } from '../../src/inference/face-texture.js';
 

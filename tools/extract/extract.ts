@@ -16,7 +16,7 @@ import { faceTexture } from '../../src/inference/face-texture.js';
 import { analyseImage, closeFaceNetworks, openFaceNetworks, type FaceNetworks } from '../../src/inference/pipeline.js';
 import { DEFAULT_FEATURE_NETWORK, featureNetworkSpec } from '../../src/inference/feature-networks.js';
 import { errorRecord } from '../../src/cli/output.js';
-import { mapConcurrent } from '../../src/concurrency.js';
+import { mapConcurrent } from '../../src/core/concurrency.js';
 import { shardExists, writeShard, type ExtractedPhoto } from './cache.js';
 
 const { values } = parseArgs({

@@ -4,8 +4,8 @@ import { decodeImage } from '../../src/inference/decode.js';
 import { centralDetection, detectFaces, largestDetection } from '../../src/inference/detector.js';
 import { detectLandmarks, regionFromDetection } from '../../src/inference/landmarks.js';
 import type { AnalyseOptions, FaceNetworks } from '../../src/inference/pipeline.js';
-import type { RgbImage } from '../../src/inference/image.js';
-import { mapConcurrent } from '../../src/concurrency.js';
+import type { RgbImage } from '../../src/core/image.js';
+import { mapConcurrent } from '../../src/core/concurrency.js';
 
 /** A photo decoded once, with the FaceMesh landmarks of its chosen face when one was found. */
 export interface AlignedPhoto {

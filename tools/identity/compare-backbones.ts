@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseLfwPairs } from '../../src/eval/pairs.js';
 import { tenFoldAccuracy } from '../../src/eval/metrics.js';
-import { l2Normalise } from '../../src/gallery/similarity.js';
+import { l2Normalise } from '../../src/core/vector.js';
 import { FEATURE_NETWORKS, featureNetworkSpec, featureRegion, featureVector, openFeatureNetwork, type FeatureNetwork } from '../../src/inference/feature-networks.js';
 import { closeFaceNetworks, openFaceNetworks } from '../../src/inference/pipeline.js';
 import { loadExtraction } from '../extract/cache.js';

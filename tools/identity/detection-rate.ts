@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { listPeople } from '../../src/dataset/folder-dataset.js';
-import { mapConcurrent } from '../../src/concurrency.js';
+import { mapConcurrent } from '../../src/core/concurrency.js';
 import { boxCenter } from '../../src/inference/crop.js';
 import { decodeImage } from '../../src/inference/decode.js';
 import { detectFaces, DETECTOR_INPUT_SIZE, largestDetection } from '../../src/inference/detector.js';

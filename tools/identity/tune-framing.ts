@@ -13,8 +13,8 @@ import { detectLandmarks, regionFromDetection } from '../../src/inference/landma
 import { DEFAULT_IDENTITY_FRAMING, identityRegion, type IdentityFraming } from '../../src/inference/identity.js';
 import { FEATURE_NETWORKS, featureVector } from '../../src/inference/feature-networks.js';
 import { openFaceNetworks, closeFaceNetworks } from '../../src/inference/pipeline.js';
-import type { RgbImage } from '../../src/inference/image.js';
-import { cosineSimilarity } from '../../src/gallery/similarity.js';
+import type { RgbImage } from '../../src/core/image.js';
+import { cosineSimilarity } from '../../src/core/vector.js';
 import { bestThresholdAccuracy } from '../../src/eval/metrics.js';
 
 const { values } = parseArgs({ options: { root: { type: 'string' }, pairs: { type: 'string', default: '300' }, seed: { type: 'string', default: '7' } } });

@@ -4,7 +4,7 @@
  */
 import type { ImagePair } from '../../src/eval/pairs.js';
 import { areaUnderCurve, bestThresholdAccuracy, tenFoldAccuracy, type ScoredPair } from '../../src/eval/metrics.js';
-import { cosineSimilarity, meanTemplate } from '../../src/gallery/similarity.js';
+import { cosineSimilarity, meanTemplate } from '../../src/core/vector.js';
 import type { IdentityFraming } from '../../src/inference/identity.js';
 
 /**

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadModel } from '../../src/inference/onnx-runtime.js';
 import { writeManifest, type BundleManifest, type GalleryCheck } from '../../src/morphable/bundle.js';
-import { l2Normalise } from '../../src/gallery/similarity.js';
+import { l2Normalise } from '../../src/core/vector.js';
 import {
   falseAcceptRate,
   falsePositiveIdentificationRate,

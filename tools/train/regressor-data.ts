@@ -1,7 +1,7 @@
 /** Training rows for the regressor: one per photo of a labelled person, label = the person's pooled [α, β]. */
 import type { Extraction } from '../extract/cache.js';
 import type { LabelFile } from '../bundle/labels.js';
-import type { Matrix } from '../../src/training/linear-algebra.js';
+import type { Matrix } from '../../src/core/linear-algebra.js';
 import { shuffledIndices, type Random } from '../../src/training/random.js';
 
 export interface RegressorRows {

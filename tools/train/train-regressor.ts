@@ -16,7 +16,7 @@ import { applyHeadBatch, type RegressionHead } from '../../src/training/head.js'
 import { trainDiscriminantHead } from '../../src/training/discriminant-head.js';
 import { blockShrinkage, shrinkHeadOutputs } from '../../src/training/shrinkage.js';
 import { mulberry32, shuffledIndices } from '../../src/training/random.js';
-import type { Matrix } from '../../src/training/linear-algebra.js';
+import type { Matrix } from '../../src/core/linear-algebra.js';
 import { writeManifest, type BundleManifest } from '../../src/morphable/bundle.js';
 import { loadExtraction } from '../extract/cache.js';
 import { loadLabels, readPeopleList } from '../bundle/labels.js';

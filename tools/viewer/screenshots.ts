@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ApiClient, dataOf } from '../../src/api/http-client.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/core/config.js';
 import { FaceEncoder } from '../../src/inference/face-encoder.js';
 import { startServer } from '../../src/server.js';
 import { chromiumAvailable, CHROMIUM_PATH, launchBrowser, signIn } from './browser.js';

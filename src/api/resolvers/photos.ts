@@ -1,4 +1,4 @@
-import type { Box } from '../../inference/image.js';
+import type { Box } from '../../core/image.js';
 import type { FaceRecord, PhotoRecord } from '../../gallery/records.js';
 import type { PhotoFilter } from '../../jobs/photo-events.js';
 import type { QualityFilter } from '../../store/enums.js';

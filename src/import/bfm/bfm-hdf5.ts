@@ -5,9 +5,9 @@
  * `shape/representer/cells` [3 x T], 0-based; shape in mm, colour in 0..1.
  */
 import h5wasm from 'h5wasm/node';
-import { Face3dError } from '../../errors.js';
+import { Face3dError } from '../../core/errors.js';
 import type { LinearModel } from '../../morphable/bundle.js';
-import { transpose } from '../../training/linear-algebra.js';
+import { transpose } from '../../core/linear-algebra.js';
 import { byteColourPerUnit, linearModel, millimetresPerUnit, scaleModel, zeroBasedTriangles, type ImportedModel } from './imported-model.js';
 
 type Hdf5File = InstanceType<typeof h5wasm.File>;

@@ -5,7 +5,7 @@
  * the 2009 model done here (3DMM_model/trimBaselFace.py): mod_struct_expr.mat's vertex subset,
  * faces and x shift, and optionally 3DDFA's Model_Expression.mat for the expression basis.
  */
-import { Face3dError } from '../../errors.js';
+import { Face3dError } from '../../core/errors.js';
 import type { LinearModel } from '../../morphable/bundle.js';
 import { rowMajor, type MatNumeric, type MatValue } from '../matlab/mat-reader.js';
 import { byteColourPerUnit, linearModel, millimetresPerUnit, scaleModel, selectVertices, zeroBasedTriangles, type ImportedModel } from './imported-model.js';

@@ -4,7 +4,7 @@
  * triangles, orthonormal basis rows with σ per component (S = μ + U (σ ⊙ α), the Basel Face
  * Model's own form).
  */
-import { Face3dError } from '../../errors.js';
+import { Face3dError } from '../../core/errors.js';
 import type { LinearModel } from '../../morphable/bundle.js';
 
 export interface ImportedModel {

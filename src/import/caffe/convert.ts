@@ -2,7 +2,7 @@
  * Caffe files → ONNX: a deploy .prototxt (the structure), a .caffemodel (the weights, matched to
  * layers by name) and optionally a mean .binaryproto (subtracted inside the graph).
  */
-import { Face3dError } from '../../errors.js';
+import { Face3dError } from '../../core/errors.js';
 import { blobDims, blobValues, decodeBlob, decodeNet, parseNetText } from './caffe-proto.js';
 import { foldAffines } from './fold.js';
 import { buildCaffeGraph } from './net-graph.js';

@@ -4,7 +4,7 @@
  * In-place layers (top == bottom, as ResNet's BatchNorm/Scale/ReLU are) get a fresh value each,
  * so every value has one producer.
  */
-import { Face3dError } from '../../errors.js';
+import { Face3dError } from '../../core/errors.js';
 import { blobValues, type BlobProto, type ConvolutionParameter, type LayerParameter, type NetParameter, type PoolingParameter } from './caffe-proto.js';
 
 /** One item's dims, without the batch axis: [C, H, W] for images, [K] after an InnerProduct. */

@@ -4,7 +4,7 @@
  * same message. Fields the schema does not know are skipped, as the binary decoder skips them.
  */
 import protobuf from 'protobufjs';
-import { Face3dError } from '../../errors.js';
+import { Face3dError } from '../../core/errors.js';
 
 type TokenKind = 'identifier' | 'number' | 'string' | 'symbol' | 'end';
 

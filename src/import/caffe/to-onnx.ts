@@ -5,7 +5,7 @@
  * the network's channel order (BGR 0..255 for the CNN3DMM release).
  */
 import { BATCH, OPSET, OnnxGraphBuilder, attr, floatTensor, int64Tensor, serializeModel } from '../../onnx/onnx-builder.js';
-import { Face3dError } from '../../errors.js';
+import { Face3dError } from '../../core/errors.js';
 import type { CaffeGraph, CaffeNode, CaffeOp, Dims } from './net-graph.js';
 
 /** Bump when the generated graph changes for the same Caffe files. */

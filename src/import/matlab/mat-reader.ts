@@ -7,8 +7,8 @@
  * Layout: "MAT-File Format", MathWorks, R2024 documentation, chapter 1.
  */
 import { inflateSync } from 'node:zlib';
-import { Face3dError } from '../../errors.js';
-import { transpose } from '../../training/linear-algebra.js';
+import { Face3dError } from '../../core/errors.js';
+import { transpose } from '../../core/linear-algebra.js';
 
 const CLASS_NAMES = ['', 'cell', 'struct', 'object', 'char', 'sparse', 'double', 'single', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64'] as const;
 export type MatClass = Exclude<(typeof CLASS_NAMES)[number], ''>;

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_TARGET_FPIR } from './gallery/decision.js';
 
 /** Where ONNX models run: `auto` tries CUDA and falls back to the CPU. */
 export type Device = 'auto' | 'cpu' | 'cuda';
@@ -103,6 +102,9 @@ export class ConfigError extends Error {
 }
 
 const MIB = 1024 * 1024;
+
+/** FACE3D_TARGET_FPIR's default: one stranger in a hundred given a name. */
+export const DEFAULT_TARGET_FPIR = 0.01;
 
 export const DEFAULT_DATABASE_URL = 'file:./data/face3d.db';
 

@@ -1,8 +1,26 @@
 /**
- * Vector comparison for recognition: cosine similarity, L2 normalisation and subject templates.
- * A zero vector has no direction; it is treated as similar to nothing (cosine 0).
+ * Identity vectors and their comparison: a bundle's [α, β] vector, cosine similarity, L2
+ * normalisation and subject templates. A zero vector has no direction; it is treated as similar
+ * to nothing (cosine 0).
  */
-import type { FloatArray } from '../training/linear-algebra.js';
+import type { FloatArray } from './linear-algebra.js';
+
+/** A face's 3DMM identity coefficients under one bundle. */
+export interface IdentityVector {
+  readonly bundleId: string;
+  /** α, σ units. */
+  readonly shape: Float32Array;
+  /** β, σ units. */
+  readonly texture: Float32Array;
+}
+
+/** The vector compared by cosine similarity: shape and texture side by side. */
+export function identityVector(vector: IdentityVector): Float32Array {
+  const out = new Float32Array(vector.shape.length + vector.texture.length);
+  out.set(vector.shape);
+  out.set(vector.texture, vector.shape.length);
+  return out;
+}
 
 export function dotProduct(a: FloatArray, b: FloatArray): number {
   assertSameLength(a, b);
@@ -52,4 +70,9 @@ export function meanTemplate(vectors: readonly FloatArray[], weights?: readonly 
 
 function assertSameLength(a: FloatArray, b: FloatArray): void {
   if (a.length !== b.length) throw new RangeError(`vector lengths differ: ${a.length} vs ${b.length}`);
+}
+
+/** A face's weight in its subject's template: its score, never quite zero (the only face of a subject still makes a template). */
+export function templateWeight(score: number | null | undefined): number {
+  return score === null || score === undefined ? 1 : Math.max(0.05, score);
 }
