@@ -15,10 +15,10 @@ import { createSubject, ENROLL_PHOTOS, IDENTIFY, percentile, readPhoto, type Enr
 import { loadConfig } from '../src/core/config.js';
 import { listPeople } from '../src/dataset/folder-dataset.js';
 import { mapConcurrent } from '../src/core/concurrency.js';
-import { storagePathFor, sha256Hex } from '../src/gallery/blob-store.js';
-import { PhotoRepository } from '../src/gallery/photo-repository.js';
-import { GalleryStore } from '../src/gallery/store.js';
-import { SubjectRepository } from '../src/gallery/subject-repository.js';
+import { storagePathFor, sha256Hex } from '../src/store/blob-store.js';
+import { PhotoRepository } from '../src/store/photo-repository.js';
+import { GalleryStore } from '../src/store/gallery-store.js';
+import { SubjectRepository } from '../src/store/subject-repository.js';
 import { loadBundle, type Bundle } from '../src/morphable/bundle.js';
 import { defaultBundleDir } from '../src/inference/face-encoder.js';
 import { openDatabase } from '../src/store/database.js';

@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/core/config.js';
 import { checkGallery } from '../src/gallery/gallery-check.js';
-import { openPhotoFolder, photosWithoutFile } from '../src/gallery/photo-folder.js';
-import { PhotoRepository } from '../src/gallery/photo-repository.js';
-import { GalleryStore } from '../src/gallery/store.js';
+import { openPhotoFolder, photosWithoutFile } from '../src/store/photo-folder.js';
+import { PhotoRepository } from '../src/store/photo-repository.js';
+import { GalleryStore } from '../src/store/gallery-store.js';
 import { openDatabase } from '../src/store/database.js';
 
 const { values: options } = parseArgs({

@@ -1,5 +1,5 @@
 /** Relay connections over the gallery's keyset pages. */
-import { encodeCursor, type Keyset, type Page } from '../gallery/pagination.js';
+import { encodeCursor, type Keyset, type Page } from '../store/pagination.js';
 
 export interface Connection<T> {
   readonly edges: readonly { readonly cursor: string; readonly node: T }[];

@@ -13,7 +13,7 @@ import type { IncomingMessage } from 'node:http';
 import { Router, type Request, type Response } from 'express';
 import { Face3dError, isFace3dError, type ErrorCode } from '../core/errors.js';
 import { meshStem, type MeshTarget } from '../gallery/gallery.js';
-import { asClientError, BUSY_RETRY_AFTER_S } from '../gallery/prisma-errors.js';
+import { asClientError, BUSY_RETRY_AFTER_S } from '../store/prisma-errors.js';
 import { MESH_EXTENSIONS, type MeshFormat } from '../gallery/mesh-export.js';
 import { identifyCaller, requireRole } from './auth.js';
 import type { ApiServices } from './context.js';

@@ -7,7 +7,7 @@ import { ApolloServerErrorCode, ApolloServerValidationErrorCode, unwrapResolverE
 import type { GraphQLFormattedError } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { isFace3dError } from '../core/errors.js';
-import { asClientError, BUSY_RETRY_AFTER_S } from '../gallery/prisma-errors.js';
+import { asClientError, BUSY_RETRY_AFTER_S } from '../store/prisma-errors.js';
 
 const CLIENT_ERROR_CODES: ReadonlySet<string> = new Set(
   [...Object.values(ApolloServerErrorCode), ...Object.values(ApolloServerValidationErrorCode), 'RATE_LIMITED'].filter((code) => code !== ApolloServerErrorCode.INTERNAL_SERVER_ERROR),

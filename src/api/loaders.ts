@@ -1,9 +1,9 @@
 /** Per-request batching: each kind of record is fetched once per tick for every field that needs it. */
 import DataLoader from 'dataloader';
 import type { Gallery } from '../gallery/gallery.js';
-import type { Page } from '../gallery/pagination.js';
-import type { PhotoPageArgs, StoredFaceVector } from '../gallery/photo-repository.js';
-import type { FaceRecord, FaceVectorRecord, PhotoRecord, SubjectRecord } from '../gallery/records.js';
+import type { Page } from '../store/pagination.js';
+import type { PhotoPageArgs, StoredFaceVector } from '../store/photo-repository.js';
+import type { FaceRecord, FaceVectorRecord, PhotoRecord, SubjectRecord } from '../store/records.js';
 
 export interface PhotoPageKey extends PhotoPageArgs {
   readonly subjectId: string;

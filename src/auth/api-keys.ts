@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Face3dError } from '../core/errors.js';
-import type { GalleryStore } from '../gallery/store.js';
+import type { GalleryStore } from '../store/gallery-store.js';
 import type { ApiKey } from '../generated/prisma/client.js';
 import { API_KEY_ROLES, type ApiKeyRole } from '../store/enums.js';
 

@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sha256Hex } from '../gallery/blob-store.js';
+import { sha256Hex } from '../store/blob-store.js';
 import { listPeople } from '../dataset/folder-dataset.js';
 import { mapConcurrent } from '../core/concurrency.js';
 import { isFace3dError } from '../core/errors.js';

@@ -3,7 +3,7 @@
  * this process (local-gallery.ts) or a running server reached over GraphQL (remote-gallery.ts):
  * both give the same plain records, so every command prints the same output either way.
  */
-import type { PhotoError } from '../gallery/records.js';
+import type { PhotoError } from '../store/records.js';
 import type { PhotoStatus } from '../store/enums.js';
 
 export interface PhotoState {

@@ -7,12 +7,12 @@
 import { Cleanups, errorLogger } from '../core/lifecycle.js';
 import { config as processConfig, type Config } from '../core/config.js';
 import type { Gallery } from '../gallery/gallery.js';
-import { encodeCursor } from '../gallery/pagination.js';
-import { PhotoRepository } from '../gallery/photo-repository.js';
+import { encodeCursor } from '../store/pagination.js';
+import { PhotoRepository } from '../store/photo-repository.js';
 import { templateCoefficients } from '../gallery/coefficients.js';
-import type { PhotoRecord } from '../gallery/records.js';
-import { GalleryStore } from '../gallery/store.js';
-import { SubjectRepository } from '../gallery/subject-repository.js';
+import type { PhotoRecord } from '../store/records.js';
+import { GalleryStore } from '../store/gallery-store.js';
+import { SubjectRepository } from '../store/subject-repository.js';
 import { bundleDirOf, openBundleEncoder, readBundleManifest, type BundleEncoder } from '../inference/bundle-encoder.js';
 import { openDatabase } from '../store/database.js';
 import { announceGallery } from './gallery-location.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ApiKeyRepository, isRole } from '../auth/api-keys.js';
 import { config } from '../core/config.js';
-import { GalleryStore } from '../gallery/store.js';
+import { GalleryStore } from '../store/gallery-store.js';
 import { API_KEY_ROLES } from '../store/enums.js';
 import { openDatabase } from '../store/database.js';
 import { announceGallery } from './gallery-location.js';

@@ -8,8 +8,8 @@
 import type { ChangeOp } from '../store/enums.js';
 import { ChangeWatermark } from './change-watermark.js';
 import type { Gallery } from './gallery.js';
-import type { PhotoRecord } from './records.js';
-import type { ChangeEntity, GalleryStore } from './store.js';
+import type { PhotoRecord } from '../store/records.js';
+import type { ChangeEntity, GalleryStore } from '../store/gallery-store.js';
 
 export interface Change {
   readonly id: number;

@@ -16,14 +16,14 @@ import type { Config } from '../core/config.js';
 import { isFace3dError } from '../core/errors.js';
 import { bundleDirOf, readBundleManifest } from '../inference/bundle-encoder.js';
 import { identityVector } from '../core/vector.js';
-import { JobRepository } from '../jobs/job-repository.js';
+import { JobRepository } from '../store/job-repository.js';
 import type { Database } from '../store/database.js';
 import { checkIntegrity, prismaConnection, type IntegrityReport } from '../store/integrity.js';
-import { BlobStore } from './blob-store.js';
+import { BlobStore } from '../store/blob-store.js';
 import { GalleryIndex } from './gallery-index.js';
-import { locatePhotoFolder, SWEEP_GRACE_MS } from './photo-folder.js';
-import { PhotoRepository, type StoredPhotoFile } from './photo-repository.js';
-import { GalleryStore } from './store.js';
+import { locatePhotoFolder, SWEEP_GRACE_MS } from '../store/photo-folder.js';
+import { PhotoRepository, type StoredPhotoFile } from '../store/photo-repository.js';
+import { GalleryStore } from '../store/gallery-store.js';
 
 export interface VectorCheck {
   readonly bundle: string;

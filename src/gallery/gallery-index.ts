@@ -8,6 +8,7 @@
 import { Face3dError } from '../core/errors.js';
 import { meanTemplate } from '../core/vector.js';
 import { VectorIndex, type VectorIndexOptions } from '../search/vector-index.js';
+import type { Candidate, MatchMode } from '../store/records.js';
 
 export interface BundleVector {
   readonly bundleId: string;
@@ -20,16 +21,6 @@ export interface IndexedFace extends BundleVector {
   readonly subjectId: string;
   /** The face's weight in its subject's template (its quality score at enrollment); 1 when not given. */
   readonly weight?: number;
-}
-
-/** TEMPLATE: one candidate per subject, by its template; PHOTO: one candidate per enrolled face. */
-export type MatchMode = 'TEMPLATE' | 'PHOTO';
-
-export interface Candidate {
-  readonly subjectId: string;
-  /** TEMPLATE: the subject's face most similar to the probe; PHOTO: the matched face. */
-  readonly faceId: string;
-  readonly similarity: number;
 }
 
 export class GalleryIndex {

@@ -9,10 +9,7 @@
 import { Face3dError } from '../core/errors.js';
 import type { Box, RgbImage } from '../core/image.js';
 import type { EulerAngles } from '../morphable/procrustes.js';
-import type { QualityFilter } from '../store/enums.js';
-
-export const QUALITY_ISSUES = ['FACE_TOO_SMALL', 'POSE_YAW', 'POSE_PITCH', 'BLURRY', 'TOO_DARK', 'TOO_BRIGHT', 'EYES_CLOSED', 'SEVERAL_FACES'] as const;
-export type QualityIssue = (typeof QUALITY_ISSUES)[number];
+import type { QualityFilter, QualityIssue } from '../store/enums.js';
 
 
 export interface FaceQuality {

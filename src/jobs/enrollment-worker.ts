@@ -4,16 +4,16 @@
  * store them. Failures the photo itself causes (no face, undecodable) fail the photo at once with
  * their code; anything else is retried up to the job's attempt limit.
  */
-import type { BlobStore } from '../gallery/blob-store.js';
+import type { BlobStore } from '../store/blob-store.js';
 import type { FaceAnalyser } from '../gallery/gallery.js';
-import type { EncodedFaceRecord, PhotoRepository } from '../gallery/photo-repository.js';
-import type { FaceRecord, PhotoError, PhotoRecord } from '../gallery/records.js';
+import type { EncodedFaceRecord, PhotoRepository } from '../store/photo-repository.js';
+import type { FaceRecord, PhotoError, PhotoRecord } from '../store/records.js';
 import { Face3dError, isFace3dError, type ErrorCode } from '../core/errors.js';
 import { decodeImage, type DecodeLimits } from '../inference/decode.js';
 import type { IdentityVector } from '../core/vector.js';
 import type { Box, RgbImage } from '../core/image.js';
 import { assertFiniteCoefficients } from '../gallery/coefficients.js';
-import type { ClaimedJob, JobRepository } from './job-repository.js';
+import type { ClaimedJob, JobRepository } from '../store/job-repository.js';
 import { assessQuality, LowQualityError, measureQuality, refusedFor } from '../gallery/quality.js';
 import { performance } from 'node:perf_hooks';
 

@@ -1,6 +1,6 @@
 /** In-process feed of photo status changes, for the `photoStatus` subscription. */
 import { EventEmitter, on } from 'node:events';
-import type { PhotoRecord } from '../gallery/records.js';
+import type { PhotoRecord } from '../store/records.js';
 
 export interface PhotoFilter {
   readonly photoIds?: readonly string[] | null;

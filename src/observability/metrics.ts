@@ -7,7 +7,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Gallery } from '../gallery/gallery.js';
-import type { GalleryStore } from '../gallery/store.js';
+import type { GalleryStore } from '../store/gallery-store.js';
 import type { JobOutcome } from '../jobs/enrollment-worker.js';
 import { JOB_STATUSES, PHOTO_STATUSES } from '../store/enums.js';
 import { batchChannel, searchChannel, stageChannel, type BatchRun, type SearchTiming, type StageTiming } from '../core/events.js';

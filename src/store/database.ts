@@ -8,7 +8,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { DEFAULT_DATABASE_URL, findPackageRoot } from '../core/config.js';
-import { PrismaClient } from '../generated/prisma/client.js';
+import { PrismaClient, type Prisma } from '../generated/prisma/client.js';
 import { PrismaClient as PostgresqlPrismaClient } from '../generated/prisma-postgresql/client.js';
 import { applyMigrations, nodePostgresConnection, sqliteConnection, type MigrationReport, type SqlConnection } from './migrate.js';
 
@@ -27,6 +27,9 @@ const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
 export type DatabaseKind = 'sqlite' | 'postgres' | 'pglite';
 /** The Prisma provider, which decides the generated client and the migrations folder. */
 export type DatabaseProvider = 'sqlite' | 'postgresql';
+
+/** The client or an open transaction: what repository methods run on. */
+export type Db = Prisma.TransactionClient;
 
 export interface DatabaseOptions {
   /** Prisma-format migration folders; defaults to the package's folder for the provider. */

@@ -21,3 +21,7 @@ export type JobKind = (typeof JOB_KINDS)[number];
 /** Photo.qualityFilter: NONE enrolls every face; AUTO refuses faces that would harm the template; HIGH refuses any face with a quality issue. */
 export const QUALITY_FILTERS = ['NONE', 'AUTO', 'HIGH'] as const;
 export type QualityFilter = (typeof QUALITY_FILTERS)[number];
+
+/** Photo.qualityIssues (comma-separated): each quality measure past its `good` level (gallery/quality.ts). */
+export const QUALITY_ISSUES = ['FACE_TOO_SMALL', 'POSE_YAW', 'POSE_PITCH', 'BLURRY', 'TOO_DARK', 'TOO_BRIGHT', 'EYES_CLOSED', 'SEVERAL_FACES'] as const;
+export type QualityIssue = (typeof QUALITY_ISSUES)[number];

@@ -8,10 +8,10 @@
  * Prisma schema because they exist only where the extension does, and an HNSW index needs a
  * fixed dimension, which is each bundle's own (a partial index per bundle on a typed cast).
  */
-import type { Db } from '../gallery/store.js';
-import type { Candidate, MatchMode } from '../gallery/gallery-index.js';
+import type { Db } from './database.js';
+import type { Candidate, MatchMode } from './records.js';
 import { identityVector, l2Normalise, templateWeight } from '../core/vector.js';
-import { bytesToFloat32 } from '../gallery/vector-codec.js';
+import { bytesToFloat32 } from './vector-codec.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 
 export interface EmbeddingBundle {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ApiClient, dataOf, type FilePart } from '../../src/api/http-client.js';
 import { createBackup, restoreBackup } from '../../src/backup/backup.js';
-import { BlobStore, sha256Hex } from '../../src/gallery/blob-store.js';
+import { BlobStore, sha256Hex } from '../../src/store/blob-store.js';
 import { openDatabase } from '../../src/store/database.js';
 import { createSubject, ENROLL_PHOTOS, IDENTIFY, readPhoto, type EnrollPhotosData, type IdentifyData } from '../../bench/api-helpers.js';
 import { CHILD_ADMIN_KEY, childServerEnv, CLI_PATH, freePort, startChildServer, stopChildServer, type ChildServer } from '../../bench/child-server.js';

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChangeFeed, type Change } from '../../src/gallery/change-feed.js';
-import { GalleryStore } from '../../src/gallery/store.js';
+import { GalleryStore } from '../../src/store/gallery-store.js';
 import { openDatabase, type Database } from '../../src/store/database.js';
 import { testDatabaseUrl } from '../helpers/database-backends.js';
 

@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { childServerEnv, freePort, startChildServer, stopChildServer, type ChildServer } from '../../bench/child-server.js';
 import { ApiClient, dataOf } from '../../src/api/http-client.js';
-import { GalleryStore } from '../../src/gallery/store.js';
-import { SubjectRepository } from '../../src/gallery/subject-repository.js';
+import { GalleryStore } from '../../src/store/gallery-store.js';
+import { SubjectRepository } from '../../src/store/subject-repository.js';
 import { openDatabase } from '../../src/store/database.js';
 import { assertCliBuilt, CLI, runCli, runProgram } from '../helpers/cli.js';
 

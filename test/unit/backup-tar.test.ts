@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readTar, TarWriter } from '../../src/backup/tar.js';
-import { sha256Hex } from '../../src/gallery/blob-store.js';
+import { sha256Hex } from '../../src/store/blob-store.js';
 
 /** Names and content hashes (comparing megabytes byte by byte in expect is slow). */
 async function entriesOf(path: string): Promise<[string, string][]> {

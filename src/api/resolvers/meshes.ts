@@ -1,6 +1,6 @@
 import type { MeshTarget } from '../../gallery/gallery.js';
 import type { MeshExport, MeshFormat } from '../../gallery/mesh-export.js';
-import type { FaceVectorRecord } from '../../gallery/records.js';
+import type { FaceVectorRecord } from '../../store/records.js';
 import type { RequestContext } from '../context.js';
 import { meshUrl, type MeshRequest } from '../downloads.js';
 

@@ -1,5 +1,5 @@
 import type { Box } from '../../core/image.js';
-import type { FaceRecord, PhotoRecord } from '../../gallery/records.js';
+import type { FaceRecord, PhotoRecord } from '../../store/records.js';
 import type { PhotoFilter } from '../../jobs/photo-events.js';
 import type { QualityFilter } from '../../store/enums.js';
 import { requireRole } from '../auth.js';

@@ -1,7 +1,7 @@
 import { Face3dError } from '../../core/errors.js';
 import type { Probe, RankedCandidate } from '../../gallery/gallery.js';
 import type { Threshold } from '../../gallery/decision.js';
-import type { MatchMode } from '../../gallery/gallery-index.js';
+import type { MatchMode } from '../../store/records.js';
 import type { Box } from '../../core/image.js';
 import { requireRole } from '../auth.js';
 import type { RequestContext } from '../context.js';

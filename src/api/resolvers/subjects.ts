@@ -1,8 +1,8 @@
 import type { Prisma } from '../../generated/prisma/client.js';
 import type { PhotoStatus } from '../../store/enums.js';
 import { templateCoefficients } from '../../gallery/coefficients.js';
-import type { SubjectRecord } from '../../gallery/records.js';
-import type { SubjectListArgs } from '../../gallery/subject-repository.js';
+import type { SubjectRecord } from '../../store/records.js';
+import type { SubjectListArgs } from '../../store/subject-repository.js';
 import { requireRole } from '../auth.js';
 import { toConnection } from '../connection.js';
 import type { RequestContext } from '../context.js';

@@ -17,11 +17,11 @@ import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Face3dError } from '../core/errors.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import { databaseKind } from '../store/database.js';
-import { embeddedDatabasePath } from '../store/database-name.js';
+import { databaseKind } from './database.js';
+import { embeddedDatabasePath } from './database-name.js';
 import { BlobStore } from './blob-store.js';
 import type { PhotoRepository } from './photo-repository.js';
-import type { PhotoStatus } from '../store/enums.js';
+import type { PhotoStatus } from './enums.js';
 
 export const MARKER_FILE = 'face3d-gallery.json';
 

@@ -3,7 +3,7 @@ import { Prisma } from '../generated/prisma/client.js';
 import { afterKeyset, keysetOrder, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
 import { isMissingRecord, isUniqueViolation } from './prisma-errors.js';
 import { toSubjectRecord, type SubjectRecord } from './records.js';
-import type { GalleryStore } from './store.js';
+import type { GalleryStore } from './gallery-store.js';
 
 export interface SubjectInput {
   readonly name?: string | null;

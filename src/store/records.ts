@@ -3,8 +3,7 @@ import type { Face, FaceVector, Photo, Subject } from '../generated/prisma/clien
 import type { Prisma } from '../generated/prisma/client.js';
 import type { Box } from '../core/image.js';
 import type { EulerAngles } from '../morphable/procrustes.js';
-import type { PhotoStatus, QualityFilter } from '../store/enums.js';
-import type { QualityIssue } from './quality.js';
+import type { PhotoStatus, QualityFilter, QualityIssue } from './enums.js';
 import { bytesToFloat32 } from './vector-codec.js';
 
 export interface SubjectRecord {
@@ -62,6 +61,17 @@ export interface FaceVectorRecord {
   readonly shape: Float32Array;
   /** β, σ units. */
   readonly texture: Float32Array;
+}
+
+/** TEMPLATE: one candidate per subject, by its template; PHOTO: one candidate per enrolled face. */
+export type MatchMode = 'TEMPLATE' | 'PHOTO';
+
+/** A search's answer, from the in-process index or from pgvector. */
+export interface Candidate {
+  readonly subjectId: string;
+  /** TEMPLATE: the subject's face most similar to the probe; PHOTO: the matched face. */
+  readonly faceId: string;
+  readonly similarity: number;
 }
 
 export function toSubjectRecord(row: Subject): SubjectRecord {

@@ -4,8 +4,9 @@
  * A job is retried a bounded number of times (Job.maxAttempts, counted when claimed) and jobs a
  * dead process left RUNNING are put back or failed at start-up, so no photo waits forever.
  */
-import type { Db, GalleryStore } from '../gallery/store.js';
-import { qualityColumns, toPhotoRecord, type PhotoError, type PhotoQuality, type PhotoRecord } from '../gallery/records.js';
+import type { Db } from './database.js';
+import type { GalleryStore } from './gallery-store.js';
+import { qualityColumns, toPhotoRecord, type PhotoError, type PhotoQuality, type PhotoRecord } from './records.js';
 
 export interface ClaimedJob {
   readonly id: string;

@@ -7,14 +7,11 @@
  * connection too; on a PostgreSQL server the queue only orders this process's own writes.)
  */
 import { randomUUID } from 'node:crypto';
-import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
-import type { ChangeOp } from '../store/enums.js';
-import type { DatabaseProvider } from '../store/database.js';
-import type { PgVectorTable } from '../store/pgvector.js';
-import { AsyncLock } from './async-lock.js';
-
-/** The client or an open transaction: what repository methods run on. */
-export type Db = Prisma.TransactionClient;
+import type { PrismaClient } from '../generated/prisma/client.js';
+import type { ChangeOp } from './enums.js';
+import type { DatabaseProvider, Db } from './database.js';
+import type { PgVectorTable } from './pgvector.js';
+import { AsyncLock } from '../core/async-lock.js';
 
 /** What the change feed tells other processes about (src/gallery/change-feed.ts). */
 export type ChangeEntity = 'Face' | 'Photo' | 'Subject';
