@@ -25,7 +25,7 @@ import { buildSchema } from './api/schema.js';
 import { corsPolicy, RateLimit, rateLimiter, securityHeaders } from './api/security.js';
 import { checkedProcessRequest } from './api/uploads.js';
 import { subscriptionRules, type SubscriptionRules } from './api/websocket.js';
-import { ApiKeyRepository } from './auth/api-keys.js';
+import { ApiKeys } from './auth/api-keys.js';
 import type { Config } from './core/config.js';
 import { ThresholdPolicy } from './gallery/decision.js';
 import { Gallery } from './gallery/gallery.js';
@@ -208,7 +208,7 @@ export async function openCore(config: Config, database: Database, encoders: rea
   const store = new GalleryStore(database.prisma, { provider: database.provider, vectors });
   const jobs = new JobRepository(store);
   const events = new PhotoEvents();
-  const keys = new ApiKeyRepository(store);
+  const keys = new ApiKeys(store);
   const folder = await openPhotoFolder(database.prisma, config);
   const { blobs } = folder;
   const decodeLimits = { maxBytes: config.maxImageBytes, maxPixels: config.maxImagePixels };

@@ -1,5 +1,5 @@
 /** Who is calling: the bearer key of a request, checked against the stored keys. */
-import { roleAllows, type ApiKeyRepository, type Principal } from '../auth/api-keys.js';
+import { roleAllows, type ApiKeys, type Principal } from '../auth/api-keys.js';
 import { Face3dError } from '../core/errors.js';
 import type { ApiKeyRole } from '../store/enums.js';
 
@@ -8,7 +8,7 @@ export type Caller = { readonly principal: Principal } | { readonly principal: n
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 /** Never throws: a bad or missing key only matters to the fields that need a role. */
-export async function identifyCaller(authorization: string | undefined, keys: ApiKeyRepository): Promise<Caller> {
+export async function identifyCaller(authorization: string | undefined, keys: ApiKeys): Promise<Caller> {
   if (!authorization) return { principal: null, problem: 'an API key is required: send "Authorization: Bearer <key>"' };
   const key = BEARER.exec(authorization)?.[1];
   if (!key) return { principal: null, problem: 'the Authorization header must be "Bearer <key>"' };

@@ -1,4 +1,4 @@
-import type { ApiKeyRepository } from '../auth/api-keys.js';
+import type { ApiKeys } from '../auth/api-keys.js';
 import type { Config } from '../core/config.js';
 import type { Gallery } from '../gallery/gallery.js';
 import type { PhotoEvents } from '../jobs/photo-events.js';
@@ -8,7 +8,7 @@ import { createLoaders, type Loaders } from './loaders.js';
 /** What resolvers reach, shared by every request. */
 export interface ApiServices {
   readonly gallery: Gallery;
-  readonly keys: ApiKeyRepository;
+  readonly keys: ApiKeys;
   readonly events: PhotoEvents;
   readonly config: Config;
 }

@@ -6,7 +6,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { Kind, visit, type DocumentNode } from 'graphql';
 import helmet from 'helmet';
-import type { ApiKeyRepository } from '../auth/api-keys.js';
+import type { ApiKeys } from '../auth/api-keys.js';
 import { identifyCaller, type Caller } from './auth.js';
 import { errorBody } from './errors.js';
 import { TokenBuckets } from './token-bucket.js';
@@ -101,7 +101,7 @@ export class RateLimit {
   }
 }
 
-export function rateLimiter(limit: RateLimit, keys: ApiKeyRepository): RequestHandler {
+export function rateLimiter(limit: RateLimit, keys: ApiKeys): RequestHandler {
   if (limit.perMinute === 0) return (_req, _res, next) => next();
   return async (req: Request, res: Response, next: NextFunction) => {
     const refused = limit.take(rateBucketOf(await identifyCaller(req.get('authorization'), keys), req.ip));

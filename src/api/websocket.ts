@@ -11,7 +11,7 @@ import { GraphQLError, OperationTypeNode, parse, specifiedRules, validate, type 
 import { getOperationAST } from 'graphql/utilities/getOperationAST.js';
 import type { ServerOptions } from 'graphql-ws';
 import type { WebSocket } from 'ws';
-import type { ApiKeyRepository } from '../auth/api-keys.js';
+import type { ApiKeys } from '../auth/api-keys.js';
 import type { Caller } from './auth.js';
 import { createContext, type ApiServices } from './context.js';
 import type { ErrorFormatter } from './errors.js';
@@ -54,7 +54,7 @@ class KeyWatch {
   private readonly timer: NodeJS.Timeout;
 
   constructor(
-    private readonly keys: ApiKeyRepository,
+    private readonly keys: ApiKeys,
     onError: (error: unknown) => void,
   ) {
     this.timer = setInterval(() => this.recheck().catch(onError), KEY_RECHECK_MS).unref();

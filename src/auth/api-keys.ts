@@ -5,8 +5,8 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Face3dError } from '../core/errors.js';
+import { ApiKeyTable, type ApiKeyRow } from '../store/api-key-table.js';
 import type { GalleryStore } from '../store/gallery-store.js';
-import type { ApiKey } from '../generated/prisma/client.js';
 import { API_KEY_ROLES, type ApiKeyRole } from '../store/enums.js';
 
 export interface Principal {
@@ -47,13 +47,13 @@ export function hashKey(key: string, salt: string): string {
   return createHash('sha256').update(salt, 'utf8').update(key, 'utf8').digest('hex');
 }
 
-function hashMatches(key: string, row: Pick<ApiKey, 'hash' | 'salt'>): boolean {
+function hashMatches(key: string, row: Pick<ApiKeyRow, 'hash' | 'salt'>): boolean {
   const expected = Buffer.from(row.hash, 'hex');
   const actual = Buffer.from(hashKey(key, row.salt), 'hex');
   return expected.length === actual.length && timingSafeEqual(expected, actual);
 }
 
-function toRecord(row: ApiKey): ApiKeyRecord {
+function toRecord(row: ApiKeyRow): ApiKeyRecord {
   return { id: row.id, role: row.role as ApiKeyRole, label: row.label, createdAt: row.createdAt, lastUsedAt: row.lastUsedAt, revokedAt: row.revokedAt };
 }
 
@@ -61,10 +61,14 @@ function newSalt(): string {
   return randomBytes(16).toString('hex');
 }
 
-export class ApiKeyRepository {
+/** The gallery's API keys: made, checked, listed and revoked by these rules, kept in store/api-key-table.ts. */
+export class ApiKeys {
+  private readonly table: ApiKeyTable;
   private readonly touchedAt = new Map<string, number>();
 
-  constructor(private readonly store: GalleryStore) {}
+  constructor(store: GalleryStore) {
+    this.table = new ApiKeyTable(store);
+  }
 
   /** Returns the key itself, which is not stored and cannot be shown again. */
   async create(role: ApiKeyRole, label: string): Promise<{ key: string; record: ApiKeyRecord }> {
@@ -73,21 +77,16 @@ export class ApiKeyRepository {
       throw new Face3dError('BAD_USER_INPUT', `label must be 1 to ${MAX_LABEL_LENGTH} characters and not "${BOOTSTRAP_LABEL}"`);
     }
     const secret = randomBytes(32).toString('base64url');
-    return this.store.transaction(async (tx) => {
-      // The id is part of the key, so the row exists first, with a placeholder hash.
-      const row = await tx.apiKey.create({ data: { role, label: trimmed, salt: newSalt(), hash: randomBytes(32).toString('hex') } });
-      const key = `f3d_${row.id}_${secret}`;
-      const saved = await tx.apiKey.update({ where: { id: row.id }, data: { hash: hashKey(key, row.salt) } });
-      return { key, record: toRecord(saved) };
-    });
+    // The id is part of the key, so the key is known only once its row exists.
+    const keyOf = (id: string): string => `f3d_${id}_${secret}`;
+    const row = await this.table.insertHashedById({ role, label: trimmed, salt: newSalt() }, (made) => hashKey(keyOf(made.id), made.salt));
+    return { key: keyOf(row.id), record: toRecord(row) };
   }
 
   /** The key's holder, or null for an unknown or revoked key. */
   async authenticate(key: string): Promise<Principal | null> {
     const id = KEY_PATTERN.exec(key)?.[1];
-    const candidates = id
-      ? await this.store.read.apiKey.findMany({ where: { id, revokedAt: null } })
-      : await this.store.read.apiKey.findMany({ where: { label: BOOTSTRAP_LABEL, revokedAt: null } });
+    const candidates = await this.table.active(id ? { id } : { label: BOOTSTRAP_LABEL });
     const row = candidates.find((candidate) => hashMatches(key, candidate));
     if (!row) return null;
     this.touch(row);
@@ -95,19 +94,16 @@ export class ApiKeyRepository {
   }
 
   /** Which of these key ids are still valid (not revoked). */
-  async activeIds(ids: readonly string[]): Promise<Set<string>> {
-    const rows = await this.store.read.apiKey.findMany({ where: { id: { in: [...ids] }, revokedAt: null }, select: { id: true } });
-    return new Set(rows.map((row) => row.id));
+  activeIds(ids: readonly string[]): Promise<Set<string>> {
+    return this.table.activeIds(ids);
   }
 
-  async revoke(id: string): Promise<boolean> {
-    const { count } = await this.store.write((db) => db.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } }));
-    return count > 0;
+  revoke(id: string): Promise<boolean> {
+    return this.table.revoke(id);
   }
 
   async list(): Promise<ApiKeyRecord[]> {
-    const rows = await this.store.read.apiKey.findMany({ orderBy: { createdAt: 'asc' } });
-    return rows.map(toRecord);
+    return (await this.table.list()).map(toRecord);
   }
 
   /**
@@ -115,24 +111,22 @@ export class ApiKeyRepository {
    * changing the variable rotates the key.
    */
   async ensureBootstrapKey(key: string): Promise<void> {
-    await this.store.transaction(async (tx) => {
-      const rows = await tx.apiKey.findMany({ where: { label: BOOTSTRAP_LABEL, revokedAt: null } });
-      const current = rows.find((row) => hashMatches(key, row));
-      const stale = rows.filter((row) => row !== current).map((row) => row.id);
-      if (stale.length > 0) await tx.apiKey.updateMany({ where: { id: { in: stale } }, data: { revokedAt: new Date() } });
-      if (!current) {
+    await this.table.replaceLabelled(
+      BOOTSTRAP_LABEL,
+      (rows) => rows.find((row) => hashMatches(key, row)),
+      () => {
         const salt = newSalt();
-        await tx.apiKey.create({ data: { role: 'admin', label: BOOTSTRAP_LABEL, salt, hash: hashKey(key, salt) } });
-      }
-    });
+        return { role: 'admin', label: BOOTSTRAP_LABEL, salt, hash: hashKey(key, salt) };
+      },
+    );
   }
 
-  private touch(row: ApiKey): void {
+  private touch(row: ApiKeyRow): void {
     const now = Date.now();
     const last = Math.max(row.lastUsedAt?.getTime() ?? 0, this.touchedAt.get(row.id) ?? 0);
     if (now - last < LAST_USED_RESOLUTION_MS) return;
     this.touchedAt.set(row.id, now);
     // Best effort: a lost update of a usage hint must not fail the request.
-    this.store.write((db) => db.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: new Date(now) } })).catch(() => undefined);
+    this.table.markUsed(row.id, new Date(now)).catch(() => undefined);
   }
 }

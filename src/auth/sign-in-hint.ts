@@ -6,7 +6,7 @@
 import { DEFAULT_DATABASE_URL, type Config } from '../core/config.js';
 import { databaseKind } from '../store/database.js';
 import { databaseName } from '../store/database-name.js';
-import type { ApiKeyRepository } from './api-keys.js';
+import type { ApiKeys } from './api-keys.js';
 
 /** `face3d keys create` pointed at this server's gallery: a command to paste, where it can be one without a password. */
 function keysCreateCommand(databaseUrl: string): string {
@@ -15,7 +15,7 @@ function keysCreateCommand(databaseUrl: string): string {
   return "`npx face3d keys create --role admin` with this server's DATABASE_URL";
 }
 
-export async function signInHint(config: Pick<Config, 'adminKey' | 'databaseUrl'>, keys: ApiKeyRepository, url: string): Promise<string> {
+export async function signInHint(config: Pick<Config, 'adminKey' | 'databaseUrl'>, keys: ApiKeys, url: string): Promise<string> {
   const sendKey = `clients send "Authorization: Bearer <key>"; the viewer at ${url}/ signs in with a key`;
   if (config.adminKey) return `face3d: FACE3D_ADMIN_KEY is registered as an admin key: ${sendKey}`;
   const active = (await keys.list()).filter((key) => key.revokedAt === null).length;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ApiKeyRepository, isRole } from '../auth/api-keys.js';
+import { ApiKeys, isRole } from '../auth/api-keys.js';
 import { config } from '../core/config.js';
 import { GalleryStore } from '../store/gallery-store.js';
 import { API_KEY_ROLES } from '../store/enums.js';
@@ -7,12 +7,12 @@ import { openDatabase } from '../store/database.js';
 import { announceGallery } from './gallery-location.js';
 
 /** Keys belong to the server's gallery: a missing one is refused, never made empty here. */
-async function withKeys<T>(work: (keys: ApiKeyRepository) => Promise<T>): Promise<T> {
+async function withKeys<T>(work: (keys: ApiKeys) => Promise<T>): Promise<T> {
   const { databaseUrl } = config();
   announceGallery(databaseUrl, { create: false });
   const database = await openDatabase(databaseUrl);
   try {
-    return await work(new ApiKeyRepository(new GalleryStore(database.prisma, { provider: database.provider })));
+    return await work(new ApiKeys(new GalleryStore(database.prisma, { provider: database.provider })));
   } finally {
     await database.close();
   }

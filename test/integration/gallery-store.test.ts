@@ -9,7 +9,7 @@ import { mkdir, truncate, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { ApiKeyRepository, BOOTSTRAP_LABEL, hashKey } from '../../src/auth/api-keys.js';
+import { ApiKeys, BOOTSTRAP_LABEL, hashKey } from '../../src/auth/api-keys.js';
 import { Face3dError } from '../../src/core/errors.js';
 import { BlobStore, sha256Hex, storagePathFor } from '../../src/store/blob-store.js';
 import { ThresholdPolicy } from '../../src/gallery/decision.js';
@@ -313,7 +313,7 @@ describe('the index loaded at start-up', () => {
 
 describe('API keys', () => {
   it('are stored as salted hashes and authenticate until revoked', async () => {
-    const keys = new ApiKeyRepository(store);
+    const keys = new ApiKeys(store);
     const { key, record } = await keys.create('enroll', 'robot');
     expect(key).toMatch(/^f3d_[a-z0-9]+_[\w-]{43}$/);
     const row = await database.prisma.apiKey.findUniqueOrThrow({ where: { id: record.id } });
@@ -329,7 +329,7 @@ describe('API keys', () => {
   });
 
   it('bootstrap an admin key from FACE3D_ADMIN_KEY once, and rotate it when the variable changes', async () => {
-    const keys = new ApiKeyRepository(store);
+    const keys = new ApiKeys(store);
     await keys.ensureBootstrapKey('first-admin-key-0123456789');
     await keys.ensureBootstrapKey('first-admin-key-0123456789');
     expect((await keys.list()).filter((record) => record.label === BOOTSTRAP_LABEL && !record.revokedAt)).toHaveLength(1);

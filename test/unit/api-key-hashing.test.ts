@@ -14,25 +14,25 @@ jest.unstable_mockModule('node:crypto', () => ({
     return realCrypto.timingSafeEqual(a, b);
   },
 }));
-const { ApiKeyRepository, hashKey } = await import('../../src/auth/api-keys.js');
-type Store = ConstructorParameters<typeof ApiKeyRepository>[0];
+const { ApiKeys, hashKey } = await import('../../src/auth/api-keys.js');
+type Store = ConstructorParameters<typeof ApiKeys>[0];
 
 const ID = 'abc123';
 const KEY = `f3d_${ID}_${'k'.repeat(43)}`;
 const SALT = '0123456789abcdef0123456789abcdef';
 
-function repositoryWithOneKey(): InstanceType<typeof ApiKeyRepository> {
+function keysWithOneKey(): InstanceType<typeof ApiKeys> {
   const row = { id: ID, role: 'read', label: 'test', salt: SALT, hash: hashKey(KEY, SALT), createdAt: new Date(), lastUsedAt: new Date(), revokedAt: null };
   const store = {
     read: { apiKey: { findMany: async ({ where }: { where: { id?: string } }) => (where.id === ID ? [row] : []) } },
     write: async () => undefined,
   };
-  return new ApiKeyRepository(store as unknown as Store);
+  return new ApiKeys(store as unknown as Store);
 }
 
 describe('API key checks', () => {
   it('compare equal-length hashes in constant time, for right and wrong keys alike', async () => {
-    const keys = repositoryWithOneKey();
+    const keys = keysWithOneKey();
     comparisons.length = 0;
     expect(await keys.authenticate(KEY)).toMatchObject({ keyId: ID, role: 'read' });
     expect(await keys.authenticate(`f3d_${ID}_${'k'.repeat(42)}x`)).toBeNull();
