@@ -7,7 +7,14 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Face3dError } from '../core/errors.js';
-import type { DepthMap } from '../eval/depth-fidelity.js';
+
+/** Real depth in a photo's pixel frame: larger is nearer the camera, NaN where unknown. */
+export interface DepthMap {
+  readonly width: number;
+  readonly height: number;
+  /** Row-major, `width` x `height`; pixel (x, y) is centred at (x + 0.5, y + 0.5). */
+  readonly depth: Float32Array;
+}
 
 export interface DepthPerson {
   readonly name: string;

@@ -2,7 +2,14 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Face3dError } from '../core/errors.js';
 import { mulberry32, randomInt } from '../training/random.js';
-import type { ImagePair } from '../eval/pairs.js';
+
+/** Two images of a dataset, of one person or of two. */
+export interface ImagePair {
+  /** Image paths, relative to the dataset root. */
+  readonly imageA: string;
+  readonly imageB: string;
+  readonly same: boolean;
+}
 
 /** A folder-per-person dataset (LFW's layout): `<root>/<Person>/<image>`. */
 export interface Person {

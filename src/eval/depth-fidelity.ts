@@ -19,14 +19,7 @@ import { orthographicPose } from '../morphable/landmark-fit.js';
 import { alignSimilarity } from '../morphable/procrustes.js';
 import { mulberry32, randomInt } from '../training/random.js';
 import type { FloatArray } from '../core/linear-algebra.js';
-
-/** Real depth in a photo's pixel frame: larger is nearer the camera, NaN where unknown. */
-export interface DepthMap {
-  readonly width: number;
-  readonly height: number;
-  /** Row-major, `width` x `height`; pixel (x, y) is centred at (x + 0.5, y + 0.5). */
-  readonly depth: Float32Array;
-}
+import type { DepthMap } from '../dataset/depth-dataset.js';
 
 export interface DepthPhoto {
   readonly person: string;

@@ -4,13 +4,7 @@
  * source and the 1-based line. Blank lines are ignored; CRLF line ends are accepted.
  */
 import { Face3dError } from '../core/errors.js';
-
-export interface ImagePair {
-  /** Image paths, relative to the dataset root. */
-  readonly imageA: string;
-  readonly imageB: string;
-  readonly same: boolean;
-}
+import type { ImagePair } from '../dataset/folder-dataset.js';
 
 export interface LfwPairs {
   /** 1 for View 1 files (header `N`), the header's first number for View 2 (`folds N`). */

@@ -7,7 +7,8 @@ import { cosineSimilarity, meanTemplate, templateWeight } from '../core/vector.j
 import { robustPool } from '../morphable/pooling.js';
 import { splitHalfReliability } from '../morphable/pooling.js';
 import { areaUnderCurve, equalErrorRate, identificationRates, rocCurve, stabilityRatio, tarAtFar, tenFoldAccuracy, type RocPoint, type ScoredPair } from './metrics.js';
-import type { ImagePair, IdentifyEntry } from './pairs.js';
+import type { ImagePair } from '../dataset/folder-dataset.js';
+import type { IdentifyEntry } from './pairs.js';
 import type { EmbeddingSource } from './embedding-source.js';
 import { mapConcurrent } from '../core/concurrency.js';
 import type { FloatArray } from '../core/linear-algebra.js';

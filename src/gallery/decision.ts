@@ -11,7 +11,7 @@
 import type { BundleManifest } from '../morphable/bundle.js';
 import { DEFAULT_TARGET_FPIR } from '../core/config.js';
 import { Face3dError } from '../core/errors.js';
-import { falseAcceptRate, falsePositiveIdentificationRate, thresholdForFpir, type ImpostorCurve } from './impostor-tail.js';
+import { falseAcceptRate, falsePositiveIdentificationRate, thresholdForFpir, type ImpostorCurve } from '../training/impostor-tail.js';
 
 /**
  * The cosine threshold of a bundle without calibration. Strict on purpose: an uncalibrated server

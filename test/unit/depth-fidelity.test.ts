@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 
-import { depthFidelity, removePlane, sampleDepth, type DepthMap, type DepthPhoto } from '../../src/eval/depth-fidelity.js';
+import type { DepthMap } from '../../src/dataset/depth-dataset.js';
+import { depthFidelity, removePlane, sampleDepth, type DepthPhoto } from '../../src/eval/depth-fidelity.js';
 import { defaultBundleDir } from '../../src/inference/face-encoder.js';
 import { loadBundle, synthesise, type Bundle } from '../../src/morphable/bundle.js';
 import { FACEMESH_TRIANGLES } from '../../src/morphable/facemesh-topology.js';

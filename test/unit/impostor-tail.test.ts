@@ -10,7 +10,7 @@ import {
   scoreAtFalseAcceptRate,
   thresholdForFpir,
   type ImpostorCurve,
-} from '../../src/gallery/impostor-tail.js';
+} from '../../src/training/impostor-tail.js';
 import { mulberry32, randomNormal } from '../../src/training/random.js';
 
 /** Scores whose top 1% are u + GPD(ξ, σ) draws and the rest uniform below u, highest first. */

@@ -5,7 +5,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ImagePair } from '../../src/eval/pairs.js';
+import type { ImagePair } from '../../src/dataset/folder-dataset.js';
 
 export type CfpSplit = 'FP' | 'FF';
 

@@ -12,8 +12,8 @@
  *     [--root ../shared/datasets/yaleb3d/dev] [--ict ../shared/models3d/ict-facekit] [--modes 40] [--lambda 4] [--photos all]
  */
 import { parseArgs } from 'node:util';
-import { readDepthDataset } from '../../src/dataset/depth-dataset.js';
-import { depthFidelity, type DepthMap, type DepthPhoto } from '../../src/eval/depth-fidelity.js';
+import { readDepthDataset, type DepthMap } from '../../src/dataset/depth-dataset.js';
+import { depthFidelity, type DepthPhoto } from '../../src/eval/depth-fidelity.js';
 import { encodeDepthPhotos } from '../../src/eval/depth-photos.js';
 import { FaceEncoder } from '../../src/inference/face-encoder.js';
 import { loadIctFaceKit } from '../../src/morphable/ict-facekit.js';

@@ -2,7 +2,7 @@
  * The pure parts of comparing identity networks: scoring pairs of photos, the mirrored-copy
  * trick, and the search for a network's crop framing.
  */
-import type { ImagePair } from '../../src/eval/pairs.js';
+import type { ImagePair } from '../../src/dataset/folder-dataset.js';
 import { areaUnderCurve, bestThresholdAccuracy, tenFoldAccuracy, type ScoredPair } from '../../src/eval/metrics.js';
 import { cosineSimilarity, meanTemplate } from '../../src/core/vector.js';
 import type { IdentityFraming } from '../../src/inference/identity.js';

@@ -26,7 +26,7 @@ import {
   thresholdForFpir,
   type ImpostorCurve,
   type ScalingObservation,
-} from '../../src/gallery/impostor-tail.js';
+} from '../../src/training/impostor-tail.js';
 import { mulberry32, randomInt, type Random } from '../../src/training/random.js';
 import { loadExtraction } from '../extract/cache.js';
 import { loadLabels } from '../bundle/labels.js';

@@ -1,18 +1,11 @@
-import type { Prisma } from '../../generated/prisma/client.js';
 import type { PhotoStatus } from '../../store/enums.js';
 import { templateCoefficients } from '../../gallery/coefficients.js';
 import type { SubjectRecord } from '../../store/records.js';
-import type { SubjectListArgs } from '../../store/subject-repository.js';
+import type { SubjectInput, SubjectListArgs } from '../../store/subject-repository.js';
 import { requireRole } from '../auth.js';
 import { toConnection } from '../connection.js';
 import type { RequestContext } from '../context.js';
 import { meshField } from './meshes.js';
-
-interface SubjectInputArgs {
-  readonly name?: string | null;
-  readonly externalId?: string | null;
-  readonly metadata?: Prisma.InputJsonValue | null;
-}
 
 export const subjectResolvers = {
   Query: {
@@ -29,11 +22,11 @@ export const subjectResolvers = {
     },
   },
   Mutation: {
-    createSubject: (_: unknown, args: { input: SubjectInputArgs & { name: string } }, ctx: RequestContext) => {
+    createSubject: (_: unknown, args: { input: SubjectInput & { name: string } }, ctx: RequestContext) => {
       requireRole(ctx.caller, 'enroll');
       return ctx.services.gallery.subjects.create(args.input);
     },
-    updateSubject: (_: unknown, args: { id: string; input: SubjectInputArgs }, ctx: RequestContext) => {
+    updateSubject: (_: unknown, args: { id: string; input: SubjectInput }, ctx: RequestContext) => {
       requireRole(ctx.caller, 'enroll');
       return ctx.services.gallery.subjects.update(args.id, args.input);
     },
