@@ -6,7 +6,7 @@
  * `--root`: another built checkout to measure instead (its dist/src/server.js), e.g. the commit
  * before the fixes, so that before and after are the same requests on the same machine.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -75,7 +75,9 @@ function attacks(url: string): [string, () => Promise<Response>][] {
 }
 
 const served = (await import(join(options.root, 'dist/src/server.js'))) as Pick<Served, 'startServer'>;
-const { loadConfig } = (await import(join(options.root, 'dist/src/config.js'))) as Pick<Served, 'loadConfig'>;
+// Checkouts from before src/core/ have their config module directly in src/.
+const configModule = ['dist/src/core/config.js', 'dist/src/config.js'].find((path) => existsSync(join(options.root, path))) ?? 'dist/src/core/config.js';
+const { loadConfig } = (await import(join(options.root, configModule))) as Pick<Served, 'loadConfig'>;
 const dir = mkdtempSync(join(tmpdir(), 'face3d-bench-abuse-'));
 const server = await served.startServer({ config: loadConfig({ DATABASE_URL: `file:${join(dir, 'face3d.db')}`, HOST: '127.0.0.1', PORT: '0', FACE3D_ADMIN_KEY: KEY }), log: () => undefined });
 try {

@@ -61,7 +61,7 @@ function backupDatabaseOf(url: string): BackupDatabase {
   return kind;
 }
 
-/** Where the configured gallery keeps its rows and photos (FACE3D_DATA_DIR, else the server's default: src/gallery/photo-folder.ts). */
+/** Where the configured gallery keeps its rows and photos (FACE3D_DATA_DIR, else the server's default: src/store/photo-folder.ts). */
 export function galleryLocation(config: Pick<Config, 'databaseUrl' | 'dataDir'>): GalleryLocation {
   backupDatabaseOf(config.databaseUrl);
   return { databaseUrl: config.databaseUrl, photosDir: photosDirOf(config) };

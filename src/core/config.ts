@@ -35,7 +35,7 @@ export interface Config {
   readonly targetFpir: number;
   /** `file:<path>` of the SQLite gallery; a relative path is taken from the working directory. */
   readonly databaseUrl: string;
-  /** Where photo bytes are kept, content-addressed; undefined: a folder named after the database (src/gallery/photo-folder.ts). */
+  /** Where photo bytes are kept, content-addressed; undefined: a folder named after the database (src/store/photo-folder.ts). */
   readonly dataDir: string | undefined;
   /** SQLite: how long a write waits for another process's lock before DATABASE_BUSY. */
   readonly busyTimeoutMs: number;

@@ -12,8 +12,6 @@ import { PrismaClient, type Prisma } from '../generated/prisma/client.js';
 import { PrismaClient as PostgresqlPrismaClient } from '../generated/prisma-postgresql/client.js';
 import { applyMigrations, nodePostgresConnection, sqliteConnection, type MigrationReport, type SqlConnection } from './migrate.js';
 
-export { DEFAULT_DATABASE_URL };
-
 /** How long a connection waits for another process's write lock before failing with SQLITE_BUSY. */
 const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
 
