@@ -16,7 +16,7 @@ import { exited, startChildWorker } from './child-server.js';
 import { loadConfig } from '../src/core/config.js';
 import { Cleanups } from '../src/core/lifecycle.js';
 import { listPeople } from '../src/dataset/folder-dataset.js';
-import { openCore, openEncoders } from '../src/server.js';
+import { openEncoders, openService } from '../src/service/open-service.js';
 import { openDatabase, type Database } from '../src/store/database.js';
 
 const { values: options } = parseArgs({
@@ -48,7 +48,7 @@ async function queuePhotos(url: string, dataDir: string, files: readonly { perso
   const cleanups = new Cleanups();
   try {
     const encoders = await openEncoders(config, undefined, cleanups);
-    const { services } = await openCore(config, database, encoders, () => undefined, { index: false });
+    const { services } = await openService(config, database, encoders, () => undefined, { index: false });
     const subjects = new Map<string, string>();
     for (const file of files) {
       if (!subjects.has(file.person)) subjects.set(file.person, (await services.gallery.subjects.create({ name: file.person })).id);

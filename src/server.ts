@@ -1,11 +1,11 @@
 /**
  * The face3d service: one HTTP server with GraphQL at /graphql (queries and mutations over HTTP,
  * file uploads as multipart requests, subscriptions over graphql-ws), the photo and mesh
- * downloads, and /healthz. Start-up opens the database (migrating it), opens one encoder per
- * served bundle (FACE3D_BUNDLES), loads each bundle's vectors into its index, repairs what a previous process left unfinished, then starts the enrollment worker.
+ * downloads, and /healthz, over the service (service/open-service.ts: the database migrated, one
+ * encoder per served bundle, each bundle's vectors in its index, what a previous process left
+ * unfinished repaired), whose enrollment worker it starts.
  */
 import { createServer, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -25,38 +25,19 @@ import { buildSchema } from './api/schema.js';
 import { corsPolicy, RateLimit, rateLimiter, securityHeaders } from './api/security.js';
 import { checkedProcessRequest } from './api/uploads.js';
 import { subscriptionRules, type SubscriptionRules } from './api/websocket.js';
-import { ApiKeys } from './auth/api-keys.js';
-import type { Config } from './core/config.js';
-import { ThresholdPolicy } from './gallery/decision.js';
-import { Gallery } from './gallery/gallery.js';
-import { GalleryIndex } from './gallery/gallery-index.js';
-import { GalleryStore } from './store/gallery-store.js';
-import { applyToGallery, ChangeFeed } from './gallery/change-feed.js';
-import { PgVectorTable } from './store/pgvector.js';
-import { bundleDirOf, openBundleEncoder, readBundleManifest, type BundleEncoder } from './inference/bundle-encoder.js';
-import { EnrollmentWorker } from './jobs/enrollment-worker.js';
-import { JobRepository, type RecoveryReport } from './store/job-repository.js';
-import { PhotoEvents } from './jobs/photo-events.js';
-import { openPhotoFolder, SWEEP_GRACE_MS } from './store/photo-folder.js';
-import { listIds } from './gallery/gallery-check.js';
-import { openDatabase, type Database } from './store/database.js';
-import { Face3dError } from './core/errors.js';
+import type { Gallery } from './gallery/gallery.js';
+import type { EnrollmentWorker } from './jobs/enrollment-worker.js';
+import type { RecoveryReport } from './store/job-repository.js';
 import { Cleanups } from './core/lifecycle.js';
 import { identifyCaller } from './api/auth.js';
-import type { JobReport } from './jobs/enrollment-worker.js';
 import { graphqlOutcomePlugin, metricsRoute, observeRequests, probeRoutes } from './observability/http.js';
 import type { ThresholdInForce } from './observability/metrics.js';
-import { openObservability, urlOf, type Observability } from './observability/observability.js';
-import type { Readiness } from './observability/readiness.js';
+import { listen, openObservability, urlOf, type Observability } from './observability/observability.js';
 import { signInHint } from './auth/sign-in-hint.js';
 import { databaseName } from './store/database-name.js';
+import { describePhotoFiles, logTo, openDatabaseAndEncoders, openService, type PhotoFilesReport, type ProcessOptions } from './service/open-service.js';
 
-export interface ServerOptions {
-  readonly config: Config;
-  /** An already open encoder (kept open on close), used for the served bundle of its id; the others are opened from config.bundles. */
-  readonly encoder?: BundleEncoder;
-  readonly log?: (line: string) => void;
-}
+export type ServerOptions = ProcessOptions;
 
 export interface RunningServer {
   /** http://host:port */
@@ -137,118 +118,9 @@ function serveSubscriptions(server: Server, services: ApiServices, rules: Subscr
   );
 }
 
-async function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
-  await new Promise<void>((resolve, reject) => {
-    const failed = (error: NodeJS.ErrnoException): void => {
-      reject(error.code === 'EADDRINUSE' ? new Face3dError('PORT_IN_USE', `port ${port} is in use on ${host}: stop the process that listens there, or start with another PORT`) : error);
-    };
-    server.once('error', failed);
-    server.listen(port, host, () => {
-      server.off('error', failed);
-      resolve();
-    });
-  });
-  return server.address() as AddressInfo;
-}
-
-export interface Core {
-  readonly services: ApiServices;
-  readonly worker: EnrollmentWorker;
-  readonly recovery: RecoveryReport;
-  /** Not started: what other processes write reaches this one's indexes and subscribers once it is. */
-  readonly feed: ChangeFeed;
-  /** The gallery's photo folder, and its READY photos whose file is not there (start-up's check). */
-  readonly photoFiles: PhotoFilesReport;
-  readonly store: GalleryStore;
-}
-
-export interface PhotoFilesReport {
-  readonly folder: string;
-  readonly missing: readonly string[];
-}
-
-/** The start-up line's part on photo files, and a warning naming the missing ones (none when all are there). */
-export function describePhotoFiles(report: PhotoFilesReport): { summary: string; warning: string | null } {
-  const { missing } = report;
-  const summary = `photos in ${report.folder}, ${missing.length} missing`;
-  if (missing.length === 0) return { summary, warning: null };
-  // The count is always given; `face3d check` lists every id.
-  return {
-    summary,
-    warning: `${missing.length} READY photo(s) have no file in ${report.folder} (downloads answer PHOTO_MISSING; restore them from a backup, see face3d check): ${listIds(missing)}`,
-  };
-}
-
-export interface CoreOptions {
-  /** False for a process that only runs jobs (`face3d worker`): it searches nothing, so it loads no vectors. */
-  readonly index?: boolean;
-  readonly onJobSettled?: (report: JobReport) => void;
-}
-
-function servedBundle(encoder: BundleEncoder, targetFpir: number) {
-  const { manifest } = encoder.bundle;
-  return {
-    index: new GalleryIndex(manifest.id, manifest.shape.components + manifest.texture.components),
-    analyser: encoder,
-    bundle: encoder.bundle,
-    decision: new ThresholdPolicy(manifest.calibration, targetFpir),
-  };
-}
-
 /** The threshold each served bundle applies now to an identify that names none (subject templates), for /metrics. */
 function thresholdsInForce(gallery: Gallery): ThresholdInForce[] {
   return gallery.bundleIds.map((bundle) => ({ bundle, ...gallery.served(bundle).decision.forGallery(gallery.templatesSearched('TEMPLATE', bundle)) }));
-}
-
-/** The gallery and its worker over an open database: indexes loaded, leftovers repaired, worker not started. */
-export async function openCore(config: Config, database: Database, encoders: readonly BundleEncoder[], logError: ErrorLogger, options: CoreOptions = {}): Promise<Core> {
-  const withIndex = options.index ?? true;
-  const [defaultEncoder, ...otherEncoders] = encoders;
-  const vectors = database.vectorExtension ? new PgVectorTable(database.prisma) : undefined;
-  const store = new GalleryStore(database.prisma, { provider: database.provider, vectors });
-  const jobs = new JobRepository(store);
-  const events = new PhotoEvents();
-  const keys = new ApiKeys(store);
-  const folder = await openPhotoFolder(database.prisma, config);
-  const { blobs } = folder;
-  const decodeLimits = { maxBytes: config.maxImageBytes, maxPixels: config.maxImagePixels };
-  const gallery = new Gallery({
-    ...servedBundle(defaultEncoder, config.targetFpir),
-    otherBundles: otherEncoders.map((encoder) => servedBundle(encoder, config.targetFpir)),
-    store,
-    blobs,
-    decodeLimits,
-    onQueued: () => worker.wake(),
-  });
-  const worker = new EnrollmentWorker({
-    jobs,
-    photos: gallery.photos,
-    blobs,
-    analyser: defaultEncoder,
-    otherAnalysers: otherEncoders,
-    decodeLimits,
-    concurrency: config.workers,
-    leaseMs: config.jobLeaseMs,
-    onPhotoChanged: (photo) => events.publish(photo),
-    onFaceEnrolled: (photo, face, encoded) => {
-      if (withIndex) for (const vector of [encoded, ...(encoded.otherVectors ?? [])]) gallery.indexFace(face.id, photo.subjectId, vector, encoded.quality?.score);
-    },
-    onError: logError,
-    onJobSettled: options.onJobSettled,
-  });
-  await vectors?.ensure(encoders.map(({ bundle: { manifest } }) => ({ id: manifest.id, dimension: manifest.shape.components + manifest.texture.components })));
-  const feed = await ChangeFeed.fromNow(store, {
-    intervalMs: config.syncIntervalMs,
-    apply: withIndex ? applyToGallery(gallery, (photo) => events.publish(photo)) : async () => undefined,
-    onError: logError,
-  });
-  if (withIndex) await gallery.loadIndex();
-  // An embedded database belongs to this host's processes; a server's queue may have live workers elsewhere.
-  const recovery = await jobs.recover({ exclusive: database.kind !== 'postgres' });
-  await gallery.sweepBlobs(folder.claimedAt, new Date(Date.now() - SWEEP_GRACE_MS));
-  const photoFiles = { folder: blobs.root, missing: await gallery.photosWithoutFile(['READY']) };
-  if (config.adminKey) await keys.ensureBootstrapKey(config.adminKey);
-  return { services: { gallery, keys, events, config }, worker, recovery, feed, photoFiles, store };
 }
 
 /** Express + Apollo + graphql-ws on one HTTP server, listening. */
@@ -327,39 +199,6 @@ async function serveHttp(services: ApiServices, observability: Observability): P
   }
 }
 
-/** One encoder per configured bundle, in order; `given` stands in for the bundle of its id. */
-export async function openEncoders(config: Config, given: BundleEncoder | undefined, cleanups: Cleanups): Promise<BundleEncoder[]> {
-  const encoders: BundleEncoder[] = [];
-  for (const entry of config.bundles) {
-    const dir = bundleDirOf(entry, config.modelsDir);
-    if (given && (entry === given.bundleId || (await readBundleManifest(dir)).id === given.bundleId)) {
-      encoders.push(given);
-      continue;
-    }
-    const encoder = await openBundleEncoder(dir);
-    cleanups.push(() => encoder.close());
-    encoders.push(encoder);
-  }
-  const ids = encoders.map((encoder) => encoder.bundleId);
-  if (new Set(ids).size !== ids.length) throw new Face3dError('MODEL_UNAVAILABLE', `FACE3D_BUNDLES names bundle ids twice: ${ids.join(', ')}`);
-  return encoders;
-}
-
-/** The database (migrated) and one encoder per served bundle, closed by `cleanups`. */
-async function openDatabaseAndEncoders(options: ServerOptions, cleanups: Cleanups, readiness: Readiness): Promise<{ database: Database; encoders: BundleEncoder[] }> {
-  const database = await openDatabase(options.config.databaseUrl, { busyTimeoutMs: options.config.busyTimeoutMs });
-  cleanups.push(() => database.close());
-  readiness.finish('migrations');
-  readiness.watchDatabase(() => database.prisma.$queryRawUnsafe('SELECT 1'));
-  const encoders = await openEncoders(options.config, options.encoder, cleanups);
-  readiness.finish('models');
-  return { database, encoders };
-}
-
-function logTo(options: ServerOptions): (line: string) => void {
-  return options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-}
-
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { config } = options;
   const log = logTo(options);
@@ -367,10 +206,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   return cleanups.opening(async () => {
     const opened: { gallery?: Gallery } = {};
     // First, so a probe of the metrics port sees the start-up's steps finish one by one.
-    const observability = await openObservability({ component: 'server', config, steps: ['migrations', 'models', 'index', 'api'], sink: options.log, listen, bundle: () => opened.gallery?.bundleId });
+    const observability = await openObservability({ component: 'server', config, steps: ['migrations', 'models', 'index', 'api'], sink: options.log, bundle: () => opened.gallery?.bundleId });
     cleanups.push(observability.close);
-    const { database, encoders } = await openDatabaseAndEncoders(options, cleanups, observability.readiness);
-    const { services, worker, recovery, feed, photoFiles, store } = await openCore(config, database, encoders, observability.logError, { onJobSettled: observability.jobSettled });
+    const { database, encoders } = await openDatabaseAndEncoders(config, options.encoder, cleanups, observability.readiness);
+    const { services, worker, recovery, feed, photoFiles, store } = await openService(config, database, encoders, observability.logError, { onJobSettled: observability.jobSettled });
     const { gallery } = services;
     opened.gallery = gallery;
     observability.readiness.finish('index');
@@ -392,45 +231,5 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     );
     log(await signInHint(config, services.keys, http.url));
     return { url: http.url, gallery, worker, recovery, photoFiles, operationsUrl: observability.operationsUrl, close: cleanups.run };
-  });
-}
-
-export interface RunningWorker {
-  readonly worker: EnrollmentWorker;
-  readonly recovery: RecoveryReport;
-  /** FACE3D_METRICS_PORT's /metrics, /healthz and /readyz: how a worker reports; undefined when unset. */
-  readonly operationsUrl: string | undefined;
-  /** Drains: readiness false, running jobs finish (FACE3D_DRAIN_MS), then everything closes. */
-  close(): Promise<void>;
-}
-
-/**
- * `face3d worker`: runs enrollment jobs from the database's queue and serves nothing, so
- * inference scales on other machines (GPU ones where available) while API servers stay
- * stateless. API processes learn of its enrollments through the change feed.
- */
-export async function startWorker(options: ServerOptions): Promise<RunningWorker> {
-  const log = logTo(options);
-  const workers = Math.max(1, options.config.workers);
-  const cleanups = new Cleanups();
-  return cleanups.opening(async () => {
-    const observability = await openObservability({ component: 'worker', config: options.config, steps: ['migrations', 'models'], sink: options.log, listen });
-    cleanups.push(observability.close);
-    const { database, encoders } = await openDatabaseAndEncoders(options, cleanups, observability.readiness);
-    const core = await openCore({ ...options.config, workers }, database, encoders, observability.logError, { index: false, onJobSettled: observability.jobSettled });
-    const { worker, recovery } = core;
-    observability.metrics.attach({ store: core.store });
-    cleanups.push(async () => {
-      observability.drain();
-      await observability.stopJobs(worker);
-    });
-    worker.start();
-    const files = describePhotoFiles(core.photoFiles);
-    if (files.warning) log(`face3d worker: ${files.warning}`);
-    log(
-      `face3d worker: running ${workers} job(s) at a time on gallery ${databaseName(options.config.databaseUrl)} (bundles ${encoders.map((encoder) => encoder.bundleId).join(', ')}; ` +
-        `jobs requeued ${recovery.requeued}, failed ${recovery.failed}; ${files.summary})`,
-    );
-    return { worker, recovery, operationsUrl: observability.operationsUrl, close: cleanups.run };
   });
 }

@@ -1,7 +1,7 @@
 import type { ApiKeys } from '../auth/api-keys.js';
 import type { Config } from '../core/config.js';
 import type { Gallery } from '../gallery/gallery.js';
-import type { PhotoEvents } from '../jobs/photo-events.js';
+import type { PhotoEvents } from '../gallery/photo-events.js';
 import { identifyCaller, type Caller } from './auth.js';
 import { createLoaders, type Loaders } from './loaders.js';
 

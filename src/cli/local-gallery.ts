@@ -13,7 +13,8 @@ import { templateCoefficients } from '../gallery/coefficients.js';
 import type { PhotoRecord } from '../store/records.js';
 import { GalleryStore } from '../store/gallery-store.js';
 import { SubjectRepository } from '../store/subject-repository.js';
-import { bundleDirOf, openBundleEncoder, readBundleManifest, type BundleEncoder } from '../inference/bundle-encoder.js';
+import { bundleDirOf, openBundleEncoder, type BundleEncoder } from '../inference/bundle-encoder.js';
+import { readBundleManifest } from '../morphable/bundle.js';
 import { openDatabase } from '../store/database.js';
 import { announceGallery } from './gallery-location.js';
 import { matchSubject, type FileInput, type GalleryClient, type IdentifyReport, type PhotoState, type SubjectExport, type SubjectSummary } from './gallery-client.js';
@@ -61,11 +62,11 @@ export class LocalGallery implements GalleryClient {
         const bundleId = (await readBundleManifest(bundleDirOf(settings.bundles[0], settings.modelsDir))).id;
         return new LocalGallery({ subjects: new SubjectRepository(store), photos: new PhotoRepository(store), bundleId, gallery: null, close });
       }
-      // Loaded here: the server module's dependencies would only slow the read-only commands down.
-      const { openCore, openEncoders } = await import('../server.js');
+      // Loaded here: the service's dependencies would only slow the read-only commands down.
+      const { openEncoders, openService } = await import('../service/open-service.js');
       const encoders = await openEncoders(settings, undefined, cleanups);
       // Enrolling searches nothing: no vectors to load.
-      const { services, worker } = await openCore(settings, database, encoders, errorLogger('face3d', (line) => process.stderr.write(`${line}\n`)), { index: mode !== 'enroll' });
+      const { services, worker } = await openService(settings, database, encoders, errorLogger('face3d', (line) => process.stderr.write(`${line}\n`)), { index: mode !== 'enroll' });
       const { gallery } = services;
       if (mode === 'enroll') {
         cleanups.push(() => worker.stop());

@@ -48,7 +48,7 @@ async function serve(): Promise<void> {
 }
 
 async function work(): Promise<void> {
-  const { startWorker } = await import('../server.js');
+  const { startWorker } = await import('../service/worker-process.js');
   const worker = await startWorker({ config: config() });
   await runUntilSignal('face3d worker', worker.close);
 }

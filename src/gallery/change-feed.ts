@@ -8,7 +8,6 @@
 import type { ChangeOp } from '../store/enums.js';
 import { ChangeWatermark } from './change-watermark.js';
 import type { Gallery } from './gallery.js';
-import type { PhotoRecord } from '../store/records.js';
 import type { ChangeEntity, GalleryStore } from '../store/gallery-store.js';
 
 export interface Change {
@@ -109,18 +108,18 @@ export class ChangeFeed {
 }
 
 /** What a change written by another process means for this process's indexes and subscribers. */
-export function applyToGallery(gallery: Gallery, publish: (photo: PhotoRecord) => void): (change: Change) => Promise<void> {
+export function applyToGallery(gallery: Gallery): (change: Change) => Promise<void> {
   return async (change) => {
     if (change.entity === 'Subject' && change.op === 'DELETE') return gallery.forgetSubject(change.entityId);
     if (change.entity === 'Face' && change.op === 'DELETE') return gallery.forgetFace(change.entityId);
     if (change.entity === 'Face' && change.op === 'CREATE') {
       const photo = await gallery.indexStoredFace(change.entityId);
-      if (photo) publish(photo);
+      if (photo) gallery.photoChanged(photo);
       return;
     }
     if (change.entity === 'Photo' && change.op === 'UPDATE') {
       const [photo] = await gallery.photos.findMany([change.entityId]);
-      if (photo) publish(photo);
+      if (photo) gallery.photoChanged(photo);
     }
   };
 }

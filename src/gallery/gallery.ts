@@ -5,7 +5,7 @@
  * the default one; vectors of different bundles are never compared.
  */
 import { Face3dError, isFace3dError } from '../core/errors.js';
-import { decodeImage, detectImageFormat, type DecodeLimits } from '../inference/decode.js';
+import { decodeImage, readImageHeader, type DecodeLimits } from '../inference/decode.js';
 import type { FacePhoto } from '../inference/face-texture.js';
 import type { EncodedFace } from '../inference/face-encoder.js';
 import { cosineSimilarity, identityVector, templateWeight, type IdentityVector } from '../core/vector.js';
@@ -21,7 +21,8 @@ import type { QualityFilter } from '../store/enums.js';
 import type { BundleVector, GalleryIndex } from './gallery-index.js';
 import { assertFiniteCoefficients, templateCoefficients } from './coefficients.js';
 import { exportMesh, exportsFromPhotos, type MeshExport, type MeshFormat } from './mesh-export.js';
-import { PhotoRepository, type AcceptedPhoto, type AcceptResult } from '../store/photo-repository.js';
+import { PhotoRepository, type AcceptedPhoto, type AcceptResult, type EncodedFaceRecord } from '../store/photo-repository.js';
+import type { PhotoEvents } from './photo-events.js';
 import { notFound, SubjectRepository } from '../store/subject-repository.js';
 import type { GalleryStore } from '../store/gallery-store.js';
 import type { Candidate, MatchMode, PhotoRecord } from '../store/records.js';
@@ -101,6 +102,10 @@ export interface GalleryDeps extends ServedBundle {
   /** Served beside the default bundle (the deps' own index, analyser, bundle and threshold). */
   readonly otherBundles?: readonly ServedBundle[];
   readonly decodeLimits: DecodeLimits;
+  /** Where every change of a photo's status is published (the `photoStatus` subscription). */
+  readonly events: PhotoEvents;
+  /** False in a process that searches nothing (`face3d worker`): enrolled faces are stored, not indexed. */
+  readonly indexed?: boolean;
   /** Called after photos were queued for enrollment. */
   readonly onQueued: () => void;
 }
@@ -204,6 +209,26 @@ export class Gallery {
     this.served(vector.bundleId).index.addFace({ faceId, subjectId, bundleId: vector.bundleId, vector: identityVector(vector), weight: templateWeight(qualityScore) });
   }
 
+  /** Tells subscribers a photo's status changed (queued, running, failed, ready). */
+  photoChanged(photo: PhotoRecord): void {
+    this.deps.events.publish(photo);
+  }
+
+  /**
+   * A face was enrolled: stored with its vectors (the job done, in one transaction), put into this
+   * process's indexes and published. Null when the photo was deleted meanwhile or another worker
+   * stored its face first.
+   */
+  async enrollFace(photoId: string, jobId: string, encoded: EncodedFaceRecord): Promise<PhotoRecord | null> {
+    const saved = await this.photos.saveFace(photoId, jobId, encoded);
+    if (!saved) return null;
+    if (this.deps.indexed ?? true) {
+      for (const vector of [encoded, ...(encoded.otherVectors ?? [])]) this.indexFace(saved.face.id, saved.photo.subjectId, vector, encoded.quality?.score);
+    }
+    this.photoChanged(saved.photo);
+    return saved.photo;
+  }
+
   /** Loads every enrolled face of every served bundle into its index (start-up). */
   async loadIndex(): Promise<void> {
     for (const bundleId of this.bundleIds) {
@@ -244,7 +269,7 @@ export class Gallery {
   }
 
   /**
-   * Checks every image (format, size, decodability, box), stores their bytes durably, then
+   * Checks every image (format, size, header and structure, box), stores their bytes durably, then
    * records all photos and their jobs in one transaction: the batch is accepted whole or not at all.
    */
   async enroll(subjectId: string, images: readonly UploadedImage[], faceBox: Box | null, qualityFilter: QualityFilter = 'AUTO'): Promise<AcceptResult[]> {
@@ -253,9 +278,10 @@ export class Gallery {
     const checked: (Omit<AcceptedPhoto, 'sha256' | 'storagePath'> & { bytes: Uint8Array })[] = [];
     for (const [i, image] of images.entries()) {
       try {
-        const decoded = await decodeImage(image.bytes, this.deps.decodeLimits);
-        if (faceBox) validateBox(faceBox, decoded.width, decoded.height);
-        checked.push({ bytes: image.bytes, mimeType: MIME_TYPES[detectImageFormat(image.bytes)!], width: decoded.width, height: decoded.height });
+        // The header and the container's structure only: the worker decodes the photo, once.
+        const header = await readImageHeader(image.bytes, this.deps.decodeLimits);
+        if (faceBox) validateBox(faceBox, header.width, header.height);
+        checked.push({ bytes: image.bytes, mimeType: MIME_TYPES[header.format], width: header.width, height: header.height });
       } catch (error) {
         throw aboutUpload(error, i, image);
       }
@@ -270,6 +296,7 @@ export class Gallery {
         throw error;
       }
     });
+    for (const result of results) if (result.created) this.photoChanged(result.photo);
     if (results.some((result) => result.created)) this.deps.onQueued();
     return results;
   }

@@ -3,9 +3,7 @@
  * topology, per-vertex texture), `attachSeedRegressor` records a converted CNN3DMM network in the
  * bundle's manifest. Either may come first: each keeps what the other wrote.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { BUNDLE_FORMAT_VERSION, writeLinearModel, writeManifest, writeTriangles, type BundleManifest, type LinearModel } from '../morphable/bundle.js';
+import { BUNDLE_FORMAT_VERSION, readBundleManifest, writeLinearModel, writeManifest, writeTriangles, type BundleManifest, type LinearModel } from '../morphable/bundle.js';
 import { seedPreprocessing } from '../inference/seed-input.js';
 import { firstComponents, type ImportedModel } from './bfm/imported-model.js';
 
@@ -19,12 +17,9 @@ export interface ImportBundleOptions {
   readonly components?: number;
 }
 
-async function previousManifest(dir: string): Promise<BundleManifest | undefined> {
-  try {
-    return JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as BundleManifest;
-  } catch {
-    return undefined;
-  }
+/** The manifest an earlier import wrote, if any. */
+function previousManifest(dir: string): Promise<BundleManifest | undefined> {
+  return readBundleManifest(dir).catch(() => undefined);
 }
 
 function noExpression(shape: LinearModel): LinearModel {

@@ -3,10 +3,8 @@
  * that bundle's coefficient space. Our own bundles regress from identity features (FaceEncoder);
  * imported CNN3DMM bundles run the seed's network on its own crop (SeedEncoder).
  */
-import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { Face3dError } from '../core/errors.js';
-import type { Bundle, BundleManifest } from '../morphable/bundle.js';
+import { readBundleManifest, type Bundle } from '../morphable/bundle.js';
 import type { EncodedFace } from './face-encoder.js';
 import { FaceEncoder } from './face-encoder.js';
 import type { RgbImage } from '../core/image.js';
@@ -25,14 +23,6 @@ export interface BundleEncoder {
 /** A FACE3D_BUNDLES entry: a bundle id under the models directory, or a path to a bundle directory. */
 export function bundleDirOf(entry: string, modelsDir: string): string {
   return isAbsolute(entry) || entry.includes('/') || entry.startsWith('.') ? resolve(entry) : join(modelsDir, entry);
-}
-
-export async function readBundleManifest(dir: string): Promise<BundleManifest> {
-  try {
-    return JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as BundleManifest;
-  } catch (error) {
-    throw new Face3dError('MODEL_UNAVAILABLE', `no readable bundle manifest in ${dir}: ${(error as Error).message}`);
-  }
 }
 
 /** The encoder the bundle's manifest calls for. */

@@ -3,6 +3,7 @@ import { config } from '../core/config.js';
 import { Face3dError } from '../core/errors.js';
 import type { RgbImage } from '../core/image.js';
 import { timeStage } from '../core/events.js';
+import { structureProblem } from './image-structure.js';
 
 /** The photo formats we decode. HEIC (HEVC in HEIF) is refused: sharp's prebuilt libvips has no HEVC decoder. */
 export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'tiff' | 'avif';
@@ -94,7 +95,7 @@ function corrupt(format: ImageFormat, cause: unknown): Face3dError {
 }
 
 /** Reads only the header: size and codec, so limits are enforced before decoding pixels. */
-async function checkHeader(input: Buffer, format: ImageFormat, maxPixels: number): Promise<void> {
+async function checkHeader(input: Buffer, format: ImageFormat, maxPixels: number): Promise<Metadata> {
   let metadata: Metadata;
   try {
     metadata = await sharp(input, { failOn: 'error', limitInputPixels: false }).metadata();
@@ -114,6 +115,44 @@ async function checkHeader(input: Buffer, format: ImageFormat, maxPixels: number
       `image is ${metadata.width}x${metadata.height} (${megapixels(pixels)}); the limit is ${megapixels(maxPixels)}`,
     );
   }
+  return metadata;
+}
+
+/** The byte limit and the format the leading bytes announce, checked before any parser sees them. */
+function checkBytes(bytes: Uint8Array, maxBytes: number): { input: Buffer; format: ImageFormat } {
+  if (bytes.byteLength > maxBytes) {
+    throw new Face3dError('IMAGE_TOO_LARGE', `image is ${mib(bytes.byteLength)}; the limit is ${mib(maxBytes)}`);
+  }
+  const format = detectImageFormat(bytes);
+  if (format === undefined) {
+    throw new Face3dError(
+      'UNSUPPORTED_IMAGE',
+      `unsupported image format: expected ${Object.values(FORMAT_NAMES).join(', ')}`,
+    );
+  }
+  return { input: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), format };
+}
+
+/** What enrollment records of a photo it accepts without decoding it. */
+export interface ImageHeader {
+  readonly format: ImageFormat;
+  /** Upright, with the EXIF orientation applied: the size {@link decodeImage} will give. */
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * Checks a photo as {@link decodeImage} would, from its header and container structure only (no
+ * pixel is decoded): the same limits and codes, CORRUPT_IMAGE also for a truncated JPEG, PNG or
+ * WebP and a PNG chunk that fails its CRC. Damage inside compressed data is found by the one
+ * decode, in the enrollment worker, which fails the photo with the same code.
+ */
+export async function readImageHeader(bytes: Uint8Array, limits: DecodeLimits): Promise<ImageHeader> {
+  const { input, format } = checkBytes(bytes, limits.maxBytes);
+  const metadata = await checkHeader(input, format, limits.maxPixels);
+  const problem = structureProblem(bytes, format);
+  if (problem) throw corrupt(format, new Error(problem));
+  return { format, width: metadata.autoOrient.width, height: metadata.autoOrient.height };
 }
 
 /**
@@ -129,17 +168,7 @@ export function decodeImage(bytes: Uint8Array, limits: Partial<DecodeLimits> = {
 
 async function decodeBytes(bytes: Uint8Array, limits: Partial<DecodeLimits>): Promise<RgbImage> {
   const { maxBytes, maxPixels } = resolveLimits(limits);
-  if (bytes.byteLength > maxBytes) {
-    throw new Face3dError('IMAGE_TOO_LARGE', `image is ${mib(bytes.byteLength)}; the limit is ${mib(maxBytes)}`);
-  }
-  const format = detectImageFormat(bytes);
-  if (format === undefined) {
-    throw new Face3dError(
-      'UNSUPPORTED_IMAGE',
-      `unsupported image format: expected ${Object.values(FORMAT_NAMES).join(', ')}`,
-    );
-  }
-  const input = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const { input, format } = checkBytes(bytes, maxBytes);
   await checkHeader(input, format, maxPixels);
   let decoded: { data: Buffer; info: OutputInfo };
   try {

@@ -5,9 +5,9 @@
  * their code; anything else is retried up to the job's attempt limit.
  */
 import type { BlobStore } from '../store/blob-store.js';
-import type { FaceAnalyser } from '../gallery/gallery.js';
-import type { EncodedFaceRecord, PhotoRepository } from '../store/photo-repository.js';
-import type { FaceRecord, PhotoError, PhotoRecord } from '../store/records.js';
+import type { FaceAnalyser, Gallery } from '../gallery/gallery.js';
+import type { EncodedFaceRecord } from '../store/photo-repository.js';
+import type { PhotoError, PhotoRecord } from '../store/records.js';
 import { Face3dError, isFace3dError, type ErrorCode } from '../core/errors.js';
 import { decodeImage, type DecodeLimits } from '../inference/decode.js';
 import type { IdentityVector } from '../core/vector.js';
@@ -19,7 +19,8 @@ import { performance } from 'node:perf_hooks';
 
 export interface EnrollmentWorkerOptions {
   readonly jobs: JobRepository;
-  readonly photos: PhotoRepository;
+  /** Owns what a job's outcome means: the face stored, indexed and published, or the photo's new status published. */
+  readonly gallery: Pick<Gallery, 'enrollFace' | 'photoChanged'>;
   readonly blobs: BlobStore;
   /** The default bundle's: it picks the face and records its box, pose and expression. */
   readonly analyser: FaceAnalyser;
@@ -31,8 +32,6 @@ export interface EnrollmentWorkerOptions {
   readonly leaseMs?: number;
   /** How often idle loops look for work nobody announced (jobs queued by another process). */
   readonly pollMs?: number;
-  readonly onPhotoChanged: (photo: PhotoRecord) => void;
-  readonly onFaceEnrolled: (photo: PhotoRecord, face: FaceRecord, encoded: EncodedFaceRecord) => void;
   readonly onError?: (error: unknown) => void;
   /** Once per job run, however it ended (its log line and metrics). */
   readonly onJobSettled?: (report: JobReport) => void;
@@ -114,7 +113,7 @@ export class EnrollmentWorker {
         claimed = await this.options.jobs.claimNext(this.leaseMs);
         if (claimed) {
           this.inProgress.add(claimed.job.id);
-          this.options.onPhotoChanged(claimed.photo);
+          this.options.gallery.photoChanged(claimed.photo);
           await this.run(claimed.job, claimed.photo);
         }
       } catch (error) {
@@ -161,15 +160,12 @@ export class EnrollmentWorker {
     } catch (error) {
       const failure = failureOf(error);
       const settled = await this.options.jobs.settleFailure(job, failure.error, failure.retryable, error instanceof LowQualityError ? error.quality : undefined);
-      if (settled) this.options.onPhotoChanged(settled);
+      if (settled) this.options.gallery.photoChanged(settled);
       const outcome = settled === null ? 'GONE' : settled.status === 'FAILED' ? 'FAILED' : 'RETRY';
       return { outcome, code: failure.error.code };
     }
-    const saved = await this.options.photos.saveFace(photo.id, job.id, encoded);
-    if (!saved) return { outcome: 'GONE', code: 'OK' };
-    this.options.onFaceEnrolled(saved.photo, saved.face, encoded);
-    this.options.onPhotoChanged(saved.photo);
-    return { outcome: 'DONE', code: 'OK' };
+    const enrolled = await this.options.gallery.enrollFace(photo.id, job.id, encoded);
+    return { outcome: enrolled ? 'DONE' : 'GONE', code: 'OK' };
   }
 
   private async encode(photo: PhotoRecord): Promise<EncodedFaceRecord> {

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { Face3dError } from '../core/errors.js';
 import type { Matrix } from '../core/linear-algebra.js';
 import { FACEMESH_TRIANGLES } from './facemesh-topology.js';
-import type { ImpostorCurve } from '../training/impostor-tail.js';
+import type { ImpostorCurve } from '../gallery/impostor-tail.js';
 
 export const BUNDLE_FORMAT_VERSION = 1;
 
@@ -135,13 +135,17 @@ async function loadLinearModel(dir: string, files: LinearModelFiles): Promise<Li
   return { mean, basis: { rows: files.components, cols: files.dims, data: basis }, sigma };
 }
 
-export async function loadBundle(dir: string): Promise<Bundle> {
-  let manifest: BundleManifest;
+/** The bundle directory's manifest.json: the one reader of it (loading, encoders, importers, the CLI). */
+export async function readBundleManifest(dir: string): Promise<BundleManifest> {
   try {
-    manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as BundleManifest;
+    return JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as BundleManifest;
   } catch (error) {
     throw new Face3dError('MODEL_UNAVAILABLE', `no readable bundle manifest in ${dir}: ${(error as Error).message}`);
   }
+}
+
+export async function loadBundle(dir: string): Promise<Bundle> {
+  const manifest = await readBundleManifest(dir);
   if (manifest.format !== BUNDLE_FORMAT_VERSION) {
     throw new Face3dError('MODEL_UNAVAILABLE', `bundle ${manifest.id} has format ${manifest.format}; this face3d reads format ${BUNDLE_FORMAT_VERSION}`);
   }

@@ -6,13 +6,27 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ErrorLogger } from '../api/errors.js';
 import type { Config } from '../core/config.js';
+import { Face3dError } from '../core/errors.js';
 import type { JobReport } from '../jobs/enrollment-worker.js';
 import { operationsApp, type ProbeOptions } from './http.js';
 import { createLogger, errorLoggerOf, type Logger } from './logging.js';
 import { Face3dMetrics } from './metrics.js';
 import { Readiness, stopWithin, type StartupStep } from './readiness.js';
 
-export type Listen = (server: Server, port: number, host: string) => Promise<AddressInfo>;
+/** Listens on `port` of `host`; a port in use is PORT_IN_USE, saying what to do. */
+export async function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  await new Promise<void>((resolve, reject) => {
+    const failed = (error: NodeJS.ErrnoException): void => {
+      reject(error.code === 'EADDRINUSE' ? new Face3dError('PORT_IN_USE', `port ${port} is in use on ${host}: stop the process that listens there, or start with another PORT`) : error);
+    };
+    server.once('error', failed);
+    server.listen(port, host, () => {
+      server.off('error', failed);
+      resolve();
+    });
+  });
+  return server.address() as AddressInfo;
+}
 
 export interface Observability {
   readonly logger: Logger;
@@ -36,7 +50,6 @@ export interface ObservabilityOptions {
   readonly steps: readonly StartupStep[];
   /** Log lines go here instead of stderr (tests). */
   readonly sink?: (line: string) => void;
-  readonly listen: Listen;
   readonly bundle?: ProbeOptions['bundle'];
 }
 
@@ -56,7 +69,7 @@ export async function openObservability(options: ObservabilityOptions): Promise<
   if (config.metricsPort !== undefined) {
     operations = createServer(operationsApp({ readiness, bundle: options.bundle }, metrics));
     try {
-      await options.listen(operations, config.metricsPort, config.metricsHost);
+      await listen(operations, config.metricsPort, config.metricsHost);
     } catch (error) {
       metrics.close();
       throw error;

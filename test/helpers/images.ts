@@ -2,6 +2,7 @@
 import { deflateSync } from 'node:zlib';
 import sharp, { type Sharp } from 'sharp';
 import type { RgbImage } from '../../src/core/image.js';
+import type { ImageFormat } from '../../src/inference/decode.js';
 
 export type Rgb = readonly [number, number, number];
 
@@ -79,3 +80,21 @@ export function pngDeclaringSize(width: number, height: number): Buffer {
     pngChunk('IEND', new Uint8Array(0)),
   ]);
 }
+
+/** Deterministic noise, so lossy encoders produce large files with real entropy to truncate. */
+export function noise(width: number, height: number): Buffer {
+  const pixels = Buffer.alloc(width * height * 3);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 7919 + (i >> 7) * 31) % 251;
+  return pixels;
+}
+
+/** An encoder for every format decode.ts accepts. */
+export const IMAGE_ENCODERS: Readonly<Record<ImageFormat, (image: Sharp) => Sharp>> = {
+  jpeg: (image) => image.jpeg({ quality: 95 }),
+  png: (image) => image.png(),
+  webp: (image) => image.webp({ quality: 95 }),
+  gif: (image) => image.gif(),
+  tiff: (image) => image.tiff(),
+  avif: (image) => image.avif({ quality: 90 }),
+};
+export const IMAGE_FORMATS = Object.keys(IMAGE_ENCODERS) as ImageFormat[];

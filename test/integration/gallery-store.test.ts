@@ -21,6 +21,7 @@ import type { EncodedFace } from '../../src/inference/face-encoder.js';
 import type { RgbImage } from '../../src/core/image.js';
 import type { Bundle } from '../../src/morphable/bundle.js';
 import { EnrollmentWorker } from '../../src/jobs/enrollment-worker.js';
+import { PhotoEvents } from '../../src/gallery/photo-events.js';
 import { JobRepository } from '../../src/store/job-repository.js';
 import type { PhotoRecord } from '../../src/store/records.js';
 import { openDatabase, type Database } from '../../src/store/database.js';
@@ -46,6 +47,14 @@ class StandInAnalyser implements FaceAnalyser {
   }
 }
 
+/** Every photo status the gallery publishes, in order. */
+class RecordedEvents extends PhotoEvents {
+  override publish(photo: PhotoRecord): void {
+    changes.push(photo);
+    super.publish(photo);
+  }
+}
+
 function png(r: number, g: number, b: number): Promise<Buffer> {
   return sharp({ create: { width: 8, height: 8, channels: 3, background: { r, g, b } } }).png().toBuffer();
 }
@@ -62,15 +71,12 @@ let changes: PhotoRecord[];
 function newWorker(concurrency = 1): EnrollmentWorker {
   return new EnrollmentWorker({
     jobs,
-    photos: gallery.photos,
+    gallery,
     blobs,
     analyser,
     decodeLimits: { maxBytes: 1e6, maxPixels: 1e6 },
     concurrency,
     pollMs: 50,
-    onPhotoChanged: (photo) => changes.push(photo),
-    onFaceEnrolled: (photo, face, encoded) =>
-      gallery.index.addFace({ faceId: face.id, subjectId: photo.subjectId, bundleId: BUNDLE, vector: Float32Array.from([...encoded.shape, ...encoded.texture]) }),
   });
 }
 
@@ -96,6 +102,7 @@ beforeAll(async () => {
     bundle: { manifest: { id: BUNDLE } } as Bundle,
     decodeLimits: { maxBytes: 1e6, maxPixels: 1e6 },
     decision: new ThresholdPolicy(undefined),
+    events: new RecordedEvents(),
     onQueued: () => undefined,
   });
 });
@@ -147,7 +154,7 @@ describe('enrollment jobs', () => {
     await runJobs();
     const [photo] = await gallery.photos.findMany([first.photo.id]);
     expect(photo?.status).toBe('READY');
-    expect(changes.map((change) => change.status)).toEqual(['PROCESSING', 'READY']);
+    expect(changes.map((change) => change.status)).toEqual(['PENDING', 'PROCESSING', 'READY']);
     const [face] = await gallery.photos.facesByPhotoIds([photo!.id]);
     expect(face).toMatchObject({ box: { x: 1, y: 2, width: 3, height: 4 }, pose: { yaw: 1, pitch: 2, roll: 3 }, expression: Float32Array.from([0.5]) });
     const [vector] = await gallery.photos.vectorsByFaceIds([face!.id], BUNDLE);

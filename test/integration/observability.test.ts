@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient, dataOf } from '../../src/api/http-client.js';
 import { FaceEncoder } from '../../src/inference/face-encoder.js';
-import { startServer, startWorker, type RunningServer } from '../../src/server.js';
+import { startServer, type RunningServer } from '../../src/server.js';
+import { startWorker } from '../../src/service/worker-process.js';
 import { exited, freePort } from '../../bench/child-server.js';
 import { ADMIN_KEY, testConfig } from '../helpers/api-server.js';
 import { makePeopleFolder } from '../helpers/cli.js';
@@ -77,8 +78,8 @@ describe('observability', () => {
     expect(moved('face3d_jobs_processed_total{outcome="DONE",code="OK"}')).toBe(1);
     expect(moved('face3d_job_duration_seconds_count{outcome="DONE"}')).toBe(1);
     expect(moved(`face3d_search_duration_seconds_count{bundle="${bundle}"}`)).toBe(1);
-    // Enrollment decodes at upload (to check the image) and in the job; identify once. One face each.
-    expect(moved('face3d_inference_stage_duration_seconds_count{stage="decode"}')).toBe(3);
+    // Enrollment decodes once, in the job (the upload's header only is read); identify once. One face each.
+    expect(moved('face3d_inference_stage_duration_seconds_count{stage="decode"}')).toBe(2);
     for (const stage of ['detect', 'landmarks', 'features', 'regress']) expect(moved(`face3d_inference_stage_duration_seconds_count{stage="${stage}"}`)).toBe(2);
     expect(moved('face3d_inference_batch_size_count{network="blazeface"}')).toBeGreaterThanOrEqual(1);
 

@@ -1,13 +1,16 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import sharp, { type Sharp } from 'sharp';
+import sharp from 'sharp';
 import { isFace3dError } from '../../src/core/errors.js';
-import { decodeImage, detectImageFormat, type ImageFormat } from '../../src/inference/decode.js';
+import { decodeImage, detectImageFormat } from '../../src/inference/decode.js';
 import {
   BLUE,
   RED,
   colourDistance,
   fromRaw,
+  IMAGE_ENCODERS,
+  IMAGE_FORMATS,
+  noise,
   pixelAt,
   pngDeclaringSize,
   rawWithTopLeftMark,
@@ -25,22 +28,8 @@ async function outcome(bytes: Uint8Array, limits?: Parameters<typeof decodeImage
   }
 }
 
-/** Deterministic noise, so lossy encoders produce large files with real entropy to truncate. */
-function noise(width: number, height: number): Buffer {
-  const pixels = Buffer.alloc(width * height * 3);
-  for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 7919 + (i >> 7) * 31) % 251;
-  return pixels;
-}
-
-const ENCODERS: Readonly<Record<ImageFormat, (image: Sharp) => Sharp>> = {
-  jpeg: (image) => image.jpeg({ quality: 95 }),
-  png: (image) => image.png(),
-  webp: (image) => image.webp({ quality: 95 }),
-  gif: (image) => image.gif(),
-  tiff: (image) => image.tiff(),
-  avif: (image) => image.avif({ quality: 90 }),
-};
-const FORMATS = Object.keys(ENCODERS) as ImageFormat[];
+const ENCODERS = IMAGE_ENCODERS;
+const FORMATS = IMAGE_FORMATS;
 
 describe('decodeImage: supported formats', () => {
   it.each(FORMATS)('%s decodes to RGB with the right size and colours', async (format) => {

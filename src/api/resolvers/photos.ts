@@ -1,6 +1,6 @@
 import type { Box } from '../../core/image.js';
 import type { FaceRecord, PhotoRecord } from '../../store/records.js';
-import type { PhotoFilter } from '../../jobs/photo-events.js';
+import type { PhotoFilter } from '../../gallery/photo-events.js';
 import type { QualityFilter } from '../../store/enums.js';
 import { requireRole } from '../auth.js';
 import type { RequestContext } from '../context.js';
@@ -22,10 +22,9 @@ export const photoResolvers = {
   Mutation: {
     enrollPhotos: async (_: unknown, args: { subjectId: string; photos: unknown[]; faceBox?: Box | null; qualityFilter: QualityFilter }, ctx: RequestContext) => {
       requireRole(ctx.caller, 'enroll');
-      const { gallery, events, config } = ctx.services;
+      const { gallery, config } = ctx.services;
       const images = await readUploads(args.photos, config.maxImageBytes);
       const results = await gallery.enroll(args.subjectId, images, args.faceBox ?? null, args.qualityFilter);
-      for (const result of results) if (result.created) events.publish(result.photo);
       return { photos: results.map((result) => result.photo) };
     },
     deletePhoto: async (_: unknown, args: { id: string }, ctx: RequestContext) => {
