@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { Face3dError } from '../core/errors.js';
 import type { Matrix } from '../core/linear-algebra.js';
 import { FACEMESH_TRIANGLES } from './facemesh-topology.js';
-import type { ImpostorCurve } from '../gallery/impostor-tail.js';
+import type { ImpostorCurve } from '../training/impostor-tail.js';
 
 export const BUNDLE_FORMAT_VERSION = 1;
 
