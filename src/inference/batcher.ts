@@ -4,7 +4,11 @@ import type { Feeds, OnnxModel, Outputs, TensorData } from './onnx-runtime.js';
 export interface MicroBatcherOptions {
   /** A batch is sent as soon as it holds this many items. */
   readonly maxBatch: number;
-  /** ...or this long after its first item arrived, whichever comes first. */
+  /**
+   * ...or, while an earlier batch is still running, when that batch settles or this long after its
+   * first item arrived, whichever comes first. With no batch running, items go at once (with the
+   * others submitted in the same turn of the event loop): a lone request never waits for company.
+   */
   readonly maxDelayMs: number;
 }
 
@@ -23,13 +27,15 @@ function optionsFromConfig(): MicroBatcherOptions {
 }
 
 /**
- * Groups concurrent `submit` calls into `runBatch` calls, trading at most `maxDelayMs` of
- * latency for the throughput of batched inference. A failed batch rejects exactly its own
+ * Groups concurrent `submit` calls into `runBatch` calls. Items that arrive while a batch runs
+ * wait for it (at most `maxDelayMs`) and go together when it settles, so a busy network runs
+ * batches back to back while a lone item pays no delay. A failed batch rejects exactly its own
  * items; batches run as soon as they are formed, without waiting for earlier ones.
  */
 export class MicroBatcher<I, O> {
   private queue: Waiting<I, O>[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private readonly running = new Set<Promise<void>>();
   private closed = false;
 
@@ -50,6 +56,8 @@ export class MicroBatcher<I, O> {
     return new Promise<O>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
       if (this.queue.length >= this.options.maxBatch) this.flush();
+      // Idle: after this turn's other submissions; busy: when the running batch settles, or the delay.
+      else if (this.running.size === 0) this.immediate ??= setImmediate(() => this.flush());
       else this.timer ??= setTimeout(() => this.flush(), this.options.maxDelayMs);
     });
   }
@@ -63,14 +71,20 @@ export class MicroBatcher<I, O> {
 
   private flush(): void {
     clearTimeout(this.timer);
+    clearImmediate(this.immediate);
     this.timer = undefined;
+    this.immediate = undefined;
     while (this.queue.length > 0) this.dispatch(this.queue.splice(0, this.options.maxBatch));
   }
 
   private dispatch(batch: readonly Waiting<I, O>[]): void {
     const settled = this.settle(batch);
     this.running.add(settled);
-    void settled.then(() => this.running.delete(settled));
+    void settled.then(() => {
+      this.running.delete(settled);
+      // What queued behind this batch goes now, as the next batch.
+      if (this.queue.length > 0) this.flush();
+    });
   }
 
   /** Never rejects: every outcome is delivered to the batch's own promises. */

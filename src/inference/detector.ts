@@ -33,23 +33,28 @@ const PROFILE_MIN_SCORE = 0.4;
  */
 export const MIN_FACE_SIDE = 24;
 
-/** The detector's outputs for the photo padded to a square `padding` times its longer side. */
-async function look(network: ImageNetwork, image: RgbImage, padding: number): Promise<{ region: SquareRegion; out: Readonly<Record<string, Float32Array>> }> {
+/** BlazeFace reads pixel / 127.5 − 1. */
+const DETECTOR_VALUES = { scale: 1 / 127.5, offset: -1 };
+
+/**
+ * The detector's outputs for the photo padded to a square `padding` times its longer side, at the
+ * network's own input size (the converted BlazeFace runs at any: the anchor grids follow it).
+ */
+async function look(network: ImageNetwork, image: RgbImage, padding: number): Promise<{ region: SquareRegion; size: number; out: Readonly<Record<string, Float32Array>> }> {
+  const size = network.itemDims[0];
   const whole = wholeImageRegion(image.width, image.height);
   const region = { ...whole, side: whole.side * padding };
-  const input = sampleRegion(image, region, DETECTOR_INPUT_SIZE);
-  for (let i = 0; i < input.length; i++) input[i] = input[i] / 127.5 - 1;
-  return { region, out: await network.infer(input) };
+  return { region, size, out: await network.infer(sampleRegion(image, region, size, DETECTOR_VALUES)) };
 }
 
 /** The faces of one look scoring at least `minScore` and at least {@link MIN_FACE_SIDE} wide, in photo pixels, best first. */
-function facesOf({ region, out }: Awaited<ReturnType<typeof look>>, minScore: number, iou: number): Detection[] {
+function facesOf({ region, size, out }: Awaited<ReturnType<typeof look>>, minScore: number, iou: number): Detection[] {
   const heads = [
     { logits: out.scores16, regressors: out.regressors16, stride: 16, anchorsPerCell: 2 },
     { logits: out.scores32, regressors: out.regressors32, stride: 32, anchorsPerCell: 6 },
   ];
-  const merged = weightedNonMaxSuppression(decodeDetections(heads, DETECTOR_INPUT_SIZE, minScore), iou);
-  const toImage = (x: number, y: number) => cropToImage(region, DETECTOR_INPUT_SIZE, x, y);
+  const merged = weightedNonMaxSuppression(decodeDetections(heads, size, minScore), iou);
+  const toImage = (x: number, y: number) => cropToImage(region, size, x, y);
   const inPhoto = merged.map((d) => {
     const topLeft = toImage(d.box.x, d.box.y);
     const bottomRight = toImage(d.box.x + d.box.width, d.box.y + d.box.height);

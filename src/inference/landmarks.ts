@@ -67,11 +67,12 @@ export function regionFromLandmarks(points: Float32Array): SquareRegion {
   };
 }
 
+/** FaceMesh reads RGB in 0..1. */
+const LANDMARK_VALUES = { scale: 1 / 255, offset: 0 };
+
 /** Runs FaceMesh on one crop and maps its points back to photo pixels. */
 export async function landmarksInRegion(network: ImageNetwork, image: RgbImage, region: SquareRegion): Promise<FaceLandmarks> {
-  const input = sampleRegion(image, region, LANDMARK_INPUT_SIZE);
-  for (let i = 0; i < input.length; i++) input[i] /= 255;
-  const out = await network.infer(input);
+  const out = await network.infer(sampleRegion(image, region, LANDMARK_INPUT_SIZE, LANDMARK_VALUES));
   const mesh = out.mesh;
   const points = new Float32Array(LANDMARK_COUNT * 3);
   const depthScale = region.side / LANDMARK_INPUT_SIZE;

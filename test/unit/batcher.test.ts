@@ -88,14 +88,55 @@ describe('MicroBatcher with a real ONNX session', () => {
 });
 
 describe('MicroBatcher', () => {
-  it('sends a partial batch after maxDelayMs', async () => {
+  it('with no batch running, sends what one turn submitted at once, without waiting for the delay', async () => {
     const batchRun = counting(double);
-    const batcher = new MicroBatcher(batchRun.run, { maxBatch: 100, maxDelayMs: 1 });
+    const batcher = new MicroBatcher(batchRun.run, { maxBatch: 100, maxDelayMs: 60_000 });
 
     expect(await Promise.all([1, 2, 3].map((n) => batcher.submit(n)))).toEqual([2, 4, 6]);
     expect(await batcher.submit(5)).toBe(10);
 
     expect(batchRun.sizes).toEqual([3, 1]);
+  });
+
+  it('items submitted while a batch runs go together as soon as it settles', async () => {
+    const gate = deferred();
+    const sizes: number[] = [];
+    const batcher = new MicroBatcher<number, number>(
+      async (batch) => {
+        sizes.push(batch.length);
+        if (sizes.length === 1) await gate.promise;
+        return batch.map((n) => n * 2);
+      },
+      { maxBatch: 100, maxDelayMs: 60_000 },
+    );
+
+    const first = batcher.submit(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    const queued = [2, 3, 4].map((n) => batcher.submit(n));
+    expect(sizes).toEqual([1]);
+    gate.resolve();
+
+    expect(await Promise.all([first, ...queued])).toEqual([2, 4, 6, 8]);
+    expect(sizes).toEqual([1, 3]);
+  });
+
+  it('items queued behind a batch that does not settle go after maxDelayMs', async () => {
+    const never = new Promise<never>(() => undefined);
+    const sizes: number[] = [];
+    const batcher = new MicroBatcher<number, number>(
+      async (batch) => {
+        sizes.push(batch.length);
+        if (sizes.length === 1) return never;
+        return batch.map((n) => n * 2);
+      },
+      { maxBatch: 100, maxDelayMs: 5 },
+    );
+
+    void batcher.submit(1);
+    await new Promise((resolve) => setImmediate(resolve));
+
+    expect(await Promise.all([2, 3].map((n) => batcher.submit(n)))).toEqual([4, 6]);
+    expect(sizes).toEqual([1, 2]);
   });
 
   it('delivers each batch its own results when batches finish out of order', async () => {

@@ -25,6 +25,29 @@ describe('crop', () => {
     expect(Array.from(crop.subarray(24, 27))).toEqual([0, 10, 7]);
   });
 
+  it('matches bilinear sampling tap by tap inside, across and outside the border, values mapped', () => {
+    const width = 23, height = 17;
+    const data = Uint8Array.from({ length: width * height * 3 }, (_, i) => (i * 97 + 13) % 256);
+    const image = { data, width, height };
+    // Rotated and larger than the photo: pixels inside, on the one-pixel border and outside.
+    const region = { centerX: 9.3, centerY: 8.1, side: 30, angle: 0.4 };
+    const size = 21;
+    const values = { scale: 1 / 127.5, offset: -1 };
+    const crop = sampleRegion(image, region, size, values);
+    const pixel = (x: number, y: number, c: number): number => (x < 0 || y < 0 || x >= width || y >= height ? 0 : data[(y * width + x) * 3 + c]);
+    for (let v = 0; v < size; v++) {
+      for (let u = 0; u < size; u++) {
+        const p = cropToImage(region, size, u + 0.5, v + 0.5);
+        const x = p.x - 0.5, y = p.y - 0.5;
+        const x0 = Math.floor(x), y0 = Math.floor(y), fx = x - x0, fy = y - y0;
+        for (let c = 0; c < 3; c++) {
+          const bilinear = (1 - fx) * (1 - fy) * pixel(x0, y0, c) + fx * (1 - fy) * pixel(x0 + 1, y0, c) + (1 - fx) * fy * pixel(x0, y0 + 1, c) + fx * fy * pixel(x0 + 1, y0 + 1, c);
+          expect(crop[(v * size + u) * 3 + c]).toBeCloseTo(bilinear * values.scale + values.offset, 4);
+        }
+      }
+    }
+  });
+
   it('rotates the sampling grid with the region angle and maps crop points back', () => {
     const region = { centerX: 10, centerY: 20, side: 8, angle: Math.PI / 2 };
     const p = cropToImage(region, 8, 8, 4); // right-middle of the crop
