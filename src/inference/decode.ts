@@ -3,7 +3,7 @@ import { config } from '../core/config.js';
 import { Face3dError } from '../core/errors.js';
 import type { RgbImage } from '../core/image.js';
 import { timeStage } from '../core/events.js';
-import { structureProblem } from './image-structure.js';
+import { jpegProblem, pngProblem, webpProblem } from './image-structure.js';
 
 /** The photo formats we decode. HEIC (HEVC in HEIF) is refused: sharp's prebuilt libvips has no HEVC decoder. */
 export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'tiff' | 'avif';
@@ -33,6 +33,9 @@ const SHARP_FORMATS: Readonly<Record<ImageFormat, string>> = {
   tiff: 'tiff',
   avif: 'heif',
 };
+
+/** The formats whose truncation (or damaged chunks) their container shows without decoding. */
+const STRUCTURE_CHECKS: Partial<Record<ImageFormat, (bytes: Uint8Array) => string | undefined>> = { jpeg: jpegProblem, png: pngProblem, webp: webpProblem };
 
 /** Transparent pixels become white: what an image viewer shows, and neutral for a face crop. */
 const FLATTEN_BACKGROUND = '#ffffff';
@@ -150,7 +153,7 @@ export interface ImageHeader {
 export async function readImageHeader(bytes: Uint8Array, limits: DecodeLimits): Promise<ImageHeader> {
   const { input, format } = checkBytes(bytes, limits.maxBytes);
   const metadata = await checkHeader(input, format, limits.maxPixels);
-  const problem = structureProblem(bytes, format);
+  const problem = STRUCTURE_CHECKS[format]?.(bytes);
   if (problem) throw corrupt(format, new Error(problem));
   return { format, width: metadata.autoOrient.width, height: metadata.autoOrient.height };
 }

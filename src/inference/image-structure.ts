@@ -1,10 +1,10 @@
 /**
  * Whether a photo's bytes are whole, read from their container structure without decoding a
  * pixel: enrollment accepts a photo on its header and this check, and decodes it once, in the
- * worker. Truncation and damaged PNG chunks are what a header alone does not show.
+ * worker. Truncation and damaged PNG chunks are what a header alone does not show. Each check
+ * says why the bytes cannot be a whole image, or undefined when their structure is whole.
  */
 import { crc32 } from 'node:zlib';
-import type { ImageFormat } from './decode.js';
 
 const JPEG_SOS = 0xda;
 const JPEG_EOI = 0xd9;
@@ -12,7 +12,7 @@ const JPEG_EOI = 0xd9;
 const standsAlone = (marker: number): boolean => marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8);
 
 /** The header's segments up to the first scan, then an end-of-image marker after it (entropy-coded data escapes 0xFF, so only a marker reads as FF D9). */
-function jpegProblem(bytes: Uint8Array): string | undefined {
+export function jpegProblem(bytes: Uint8Array): string | undefined {
   let offset = 2;
   for (;;) {
     while (offset < bytes.length && bytes[offset] === 0xff && bytes[offset + 1] === 0xff) offset++;
@@ -37,7 +37,7 @@ function jpegProblem(bytes: Uint8Array): string | undefined {
 const PNG_SIGNATURE_BYTES = 8;
 
 /** Every chunk whole, each critical chunk's CRC right (libpng fails on those, skips bad ancillary ones), up to IEND. */
-function pngProblem(bytes: Uint8Array): string | undefined {
+export function pngProblem(bytes: Uint8Array): string | undefined {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let offset = PNG_SIGNATURE_BYTES; offset + 12 <= bytes.length; ) {
     const length = view.getUint32(offset);
@@ -53,15 +53,7 @@ function pngProblem(bytes: Uint8Array): string | undefined {
 }
 
 /** The RIFF container's declared size against the bytes there. */
-function webpProblem(bytes: Uint8Array): string | undefined {
+export function webpProblem(bytes: Uint8Array): string | undefined {
   const declared = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(4, true) + 8;
   return declared > bytes.length ? `its RIFF container declares ${declared} bytes, ${bytes.length} are there (truncated)` : undefined;
-}
-
-/** Why the bytes of `format` cannot be a whole image, or undefined when their structure is whole (formats without a cheap check: always). */
-export function structureProblem(bytes: Uint8Array, format: ImageFormat): string | undefined {
-  if (format === 'jpeg') return jpegProblem(bytes);
-  if (format === 'png') return pngProblem(bytes);
-  if (format === 'webp') return webpProblem(bytes);
-  return undefined;
 }
