@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'models/build/', 'coverage/', 'web/dist/', 'src/generated/'] },
+  { ignores: ['dist/', 'node_modules/', 'models/build/', 'coverage/', 'web/dist/', 'src/generated/', '.cache/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
