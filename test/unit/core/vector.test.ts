@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { cosineSimilarity, dotProduct, l2Norm, l2Normalise, meanTemplate } from '../../src/core/vector.js';
+import { cosineSimilarity, dotProduct, l2Norm, l2Normalise, meanTemplate } from '../../../src/core/vector.js';
 
 describe('vector similarity', () => {
   it('computes dot products, norms and cosines', () => {

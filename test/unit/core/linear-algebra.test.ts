@@ -11,8 +11,8 @@ import {
   transpose,
   zeros64,
   type Matrix,
-} from '../../src/core/linear-algebra.js';
-import { mulberry32, randomNormal } from '../../src/training/random.js';
+} from '../../../src/core/linear-algebra.js';
+import { mulberry32, randomNormal } from '../../../src/training/random.js';
 
 function randomMatrix(rows: number, cols: number, seed: number): Matrix<Float64Array> {
   const random = mulberry32(seed);
