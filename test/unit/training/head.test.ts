@@ -10,7 +10,7 @@ import {
   headOutputDim,
   type DenseLayer,
   type RegressionHead,
-} from '../../src/training/head.js';
+} from '../../../src/training/head.js';
 
 const f32 = (...values: number[]): Float32Array => Float32Array.from(values);
 

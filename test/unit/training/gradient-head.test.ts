@@ -1,10 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { asymmetricLoss } from '../../src/training/asymmetric-loss.js';
-import { trainGradientHead, type GradientHeadOptions } from '../../src/training/gradient-head.js';
-import { applyHead, applyHeadBatch, type RegressionHead } from '../../src/training/head.js';
-import { type Matrix } from '../../src/core/linear-algebra.js';
-import { mulberry32, randomNormal } from '../../src/training/random.js';
+import { asymmetricLoss } from '../../../src/training/asymmetric-loss.js';
+import { trainGradientHead, type GradientHeadOptions } from '../../../src/training/gradient-head.js';
+import { applyHead, applyHeadBatch, type RegressionHead } from '../../../src/training/head.js';
+import { type Matrix } from '../../../src/core/linear-algebra.js';
+import { mulberry32, randomNormal } from '../../../src/training/random.js';
 
 const EUCLIDEAN = { overEstimate: 1, underEstimate: 1 };
 

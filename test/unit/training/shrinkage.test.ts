@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { blockShrinkage, shrinkHeadOutputs } from '../../src/training/shrinkage.js';
-import { applyHead } from '../../src/training/head.js';
+import { blockShrinkage, shrinkHeadOutputs } from '../../../src/training/shrinkage.js';
+import { applyHead } from '../../../src/training/head.js';
 
 describe('block shrinkage', () => {
   it('finds the factor that maps inflated predictions back onto the labels, per block', () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { applyHead, applyHeadBatch } from '../../src/training/head.js';
-import { type Matrix } from '../../src/core/linear-algebra.js';
-import { fitRidgeHead } from '../../src/training/linear-head.js';
-import { mulberry32, randomNormal } from '../../src/training/random.js';
+import { applyHead, applyHeadBatch } from '../../../src/training/head.js';
+import { type Matrix } from '../../../src/core/linear-algebra.js';
+import { fitRidgeHead } from '../../../src/training/linear-head.js';
+import { mulberry32, randomNormal } from '../../../src/training/random.js';
 
 /** y = x · W + b with features of very different scales and offsets. */
 function linearProblem(n: number, noise: number): { x: Matrix<Float32Array>; y: Matrix<Float32Array>; weights: number[][]; bias: number[] } {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { mulberry32, randomInt, randomNormal, shuffledIndices } from '../../src/training/random.js';
+import { mulberry32, randomInt, randomNormal, shuffledIndices } from '../../../src/training/random.js';
 
 describe('seeded random numbers', () => {
   it('repeats exactly for a seed and differs between seeds', () => {

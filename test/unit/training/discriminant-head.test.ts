@@ -2,12 +2,12 @@ import { describe, expect, it } from '@jest/globals';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { trainDiscriminantHead } from '../../src/training/discriminant-head.js';
-import { applyHeadBatch } from '../../src/training/head.js';
-import type { Matrix } from '../../src/core/linear-algebra.js';
-import { mulberry32, randomNormal } from '../../src/training/random.js';
-import { loadModel } from '../../src/inference/onnx-runtime.js';
-import { headToOnnx } from '../../tools/train/export-head.js';
+import { trainDiscriminantHead } from '../../../src/training/discriminant-head.js';
+import { applyHeadBatch } from '../../../src/training/head.js';
+import type { Matrix } from '../../../src/core/linear-algebra.js';
+import { mulberry32, randomNormal } from '../../../src/training/random.js';
+import { loadModel } from '../../../src/inference/onnx-runtime.js';
+import { headToOnnx } from '../../../tools/train/export-head.js';
 
 /**
  * People in a 12-d feature space: each person a random centre, photos scattered around it; the

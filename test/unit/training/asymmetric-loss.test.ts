@@ -5,9 +5,9 @@ import {
   asymmetricLossWithGradient,
   batchAsymmetricLoss,
   PAPER_LOSS_WEIGHTS,
-} from '../../src/training/asymmetric-loss.js';
-import { zeros64 } from '../../src/core/linear-algebra.js';
-import { mulberry32, randomNormal } from '../../src/training/random.js';
+} from '../../../src/training/asymmetric-loss.js';
+import { zeros64 } from '../../../src/core/linear-algebra.js';
+import { mulberry32, randomNormal } from '../../../src/training/random.js';
 
 const vec = (...values: number[]): Float64Array => Float64Array.from(values);
 
