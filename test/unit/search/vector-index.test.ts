@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { cosineSimilarity } from '../../src/core/vector.js';
-import { VectorIndex } from '../../src/search/vector-index.js';
+import { cosineSimilarity } from '../../../src/core/vector.js';
+import { VectorIndex } from '../../../src/search/vector-index.js';
 
 const DIMENSION = 4;
 const vectorArbitrary = fc.array(fc.float({ min: -10, max: 10, noNaN: true, noDefaultInfinity: true }), { minLength: DIMENSION, maxLength: DIMENSION });

@@ -1,11 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { exactTopK, nativeNearest, type BoundedScan } from '../../src/search/bounded-scan.js';
-import { float16Table, toFloat16Bits } from '../../src/search/float16.js';
-import { codeDirectionError, encodeInt8 } from '../../src/search/int8.js';
-import { TopK } from '../../src/search/top-k.js';
-import { VectorIndex, type VectorIndexOptions } from '../../src/search/vector-index.js';
-import { mulberry32, randomNormal, type Random } from '../../src/training/random.js';
+import { exactTopK, nativeNearest, type BoundedScan } from '../../../src/search/bounded-scan.js';
+import { float16Table, toFloat16Bits } from '../../../src/search/float16.js';
+import { codeDirectionError, encodeInt8 } from '../../../src/search/int8.js';
+import { TopK } from '../../../src/search/top-k.js';
+import { VectorIndex, type VectorIndexOptions } from '../../../src/search/vector-index.js';
+import { mulberry32, randomNormal, type Random } from '../../../src/training/random.js';
 
 const DIMENSION = 24;
 
