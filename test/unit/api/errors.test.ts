@@ -1,9 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { GraphQLError } from 'graphql';
-import { requireRole } from '../../src/api/auth.js';
-import { createErrorFormatter, INTERNAL_MESSAGE } from '../../src/api/errors.js';
-import { roleAllows } from '../../src/auth/api-keys.js';
-import { Face3dError } from '../../src/core/errors.js';
+import { createErrorFormatter, INTERNAL_MESSAGE } from '../../../src/api/errors.js';
+import { Face3dError } from '../../../src/core/errors.js';
 
 /** What Apollo hands formatError for an error thrown in a resolver. */
 function fromResolver(original: Error): { formatted: { message: string; path: string[]; extensions: Record<string, unknown> }; error: GraphQLError } {
@@ -29,21 +27,5 @@ describe('createErrorFormatter', () => {
     expect(logged).toHaveLength(1);
     const development = createErrorFormatter(true, () => undefined)(formatted, error);
     expect(development).toMatchObject({ message: 'SQLITE_CORRUPT at /srv/secret/path', extensions: { code: 'INTERNAL', stacktrace: ['at somewhere'] } });
-  });
-});
-
-describe('roles', () => {
-  it('include each other: admin ⊃ enroll ⊃ read', () => {
-    expect(roleAllows('admin', 'enroll')).toBe(true);
-    expect(roleAllows('enroll', 'read')).toBe(true);
-    expect(roleAllows('read', 'enroll')).toBe(false);
-    expect(roleAllows('enroll', 'admin')).toBe(false);
-  });
-
-  it('are enforced with UNAUTHENTICATED (no valid key) and FORBIDDEN (role too low)', () => {
-    const reader = { principal: { keyId: 'k', role: 'read' as const, label: 'r' } };
-    expect(requireRole(reader, 'read')).toBe(reader.principal);
-    expect(() => requireRole(reader, 'enroll')).toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
-    expect(() => requireRole({ principal: null, problem: 'no key' }, 'read')).toThrow(expect.objectContaining({ code: 'UNAUTHENTICATED', message: 'no key' }));
   });
 });

@@ -1,24 +1,11 @@
 /** Where photo and mesh URLs start: FACE3D_PUBLIC_URL, else a Host header only when it is a plain host[:port]. */
 import { describe, expect, it } from '@jest/globals';
 import type { IncomingMessage } from 'node:http';
-import { requestBaseUrl } from '../../src/api/downloads.js';
-import { ConfigError, loadConfig } from '../../src/core/config.js';
+import { requestBaseUrl } from '../../../src/api/downloads.js';
 
 function requestWith(host: string | undefined, socket: { encrypted?: boolean; localAddress?: string; localPort?: number } = {}): IncomingMessage {
   return { headers: host === undefined ? {} : { host }, socket: { localAddress: '10.0.0.5', localPort: 4000, ...socket } } as unknown as IncomingMessage;
 }
-
-describe('FACE3D_PUBLIC_URL', () => {
-  it('is an http(s) URL, kept without its trailing slash', () => {
-    expect(loadConfig({ FACE3D_PUBLIC_URL: 'https://faces.example.com/' }).publicUrl).toBe('https://faces.example.com');
-    expect(loadConfig({ FACE3D_PUBLIC_URL: 'http://10.1.2.3:8080/face3d//' }).publicUrl).toBe('http://10.1.2.3:8080/face3d');
-    expect(loadConfig({}).publicUrl).toBeUndefined();
-  });
-
-  it.each(['faces.example.com', 'ftp://faces.example.com', 'https://user:pw@faces.example.com', 'https://faces.example.com/?a=1', 'https://faces.example.com/#x', 'https://'])('refuses %s', (value) => {
-    expect(() => loadConfig({ FACE3D_PUBLIC_URL: value })).toThrow(ConfigError);
-  });
-});
 
 describe('requestBaseUrl', () => {
   it('is FACE3D_PUBLIC_URL whenever it is set', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { TokenBuckets } from '../../src/api/token-bucket.js';
+import { TokenBuckets } from '../../../src/api/token-bucket.js';
 
 function clock(start = 0): { now: () => number; advance: (ms: number) => void } {
   let time = start;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { getIntrospectionQuery, parse } from 'graphql';
-import { buildSchema } from '../../src/api/schema.js';
-import { assertWithinLimits, FIELD_COSTS, measureOperation } from '../../src/api/limits.js';
-import { documentNesting, MAX_DOCUMENT_NESTING, MAX_QUERY_TOKENS, PARSE_OPTIONS } from '../../src/api/operation-guard.js';
+import { buildSchema } from '../../../src/api/schema.js';
+import { assertWithinLimits, FIELD_COSTS, measureOperation } from '../../../src/api/limits.js';
+import { documentNesting, MAX_DOCUMENT_NESTING, MAX_QUERY_TOKENS, PARSE_OPTIONS } from '../../../src/api/operation-guard.js';
 
 const schema = buildSchema();
 const DEFAULT_MAX_COST = 5000;
