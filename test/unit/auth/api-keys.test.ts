@@ -14,7 +14,7 @@ jest.unstable_mockModule('node:crypto', () => ({
     return realCrypto.timingSafeEqual(a, b);
   },
 }));
-const { ApiKeys, hashKey } = await import('../../src/auth/api-keys.js');
+const { ApiKeys, hashKey } = await import('../../../src/auth/api-keys.js');
 type Store = ConstructorParameters<typeof ApiKeys>[0];
 
 const ID = 'abc123';

@@ -3,8 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readTar, TarWriter } from '../../src/backup/tar.js';
-import { sha256Hex } from '../../src/store/blob-store.js';
+import { readTar, TarWriter } from '../../../src/backup/tar.js';
+import { sha256Hex } from '../../../src/store/blob-store.js';
 
 /** Names and content hashes (comparing megabytes byte by byte in expect is slow). */
 async function entriesOf(path: string): Promise<[string, string][]> {
