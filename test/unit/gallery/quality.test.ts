@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { assessQuality, measureQuality, refusedFor, type QualityMeasures } from '../../src/gallery/quality.js';
-import { templateWeight } from '../../src/core/vector.js';
-import type { RgbImage } from '../../src/core/image.js';
+import { assessQuality, measureQuality, refusedFor, type QualityMeasures } from '../../../src/gallery/quality.js';
+import { templateWeight } from '../../../src/core/vector.js';
+import type { RgbImage } from '../../../src/core/image.js';
 
 const GOOD: QualityMeasures = { eyeDistance: 60, yaw: 5, pitch: -13, sharpness: 150, brightness: 120, eyeOpenness: 0.3, otherFaceSize: 0 };
 

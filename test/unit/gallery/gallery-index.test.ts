@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { Face3dError } from '../../src/core/errors.js';
-import { GalleryIndex } from '../../src/gallery/gallery-index.js';
-import { cosineSimilarity, meanTemplate } from '../../src/core/vector.js';
+import { Face3dError } from '../../../src/core/errors.js';
+import { GalleryIndex } from '../../../src/gallery/gallery-index.js';
+import { cosineSimilarity, meanTemplate } from '../../../src/core/vector.js';
 
 const BUNDLE = 'bundle-a';
 

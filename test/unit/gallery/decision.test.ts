@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { isUnknown, ThresholdPolicy, UNCALIBRATED_THRESHOLD } from '../../src/gallery/decision.js';
-import { thresholdForFpir, type ImpostorCurve } from '../../src/training/impostor-tail.js';
+import { isUnknown, ThresholdPolicy, UNCALIBRATED_THRESHOLD } from '../../../src/gallery/decision.js';
+import { thresholdForFpir, type ImpostorCurve } from '../../../src/training/impostor-tail.js';
 
 const perPair = { threshold: 0.42, falseAcceptRate: 0.001, measuredOn: 'LFW View 1 test' };
 /** FAR 1 at score 0, 0.01 at 0.5, then an exponential tail (ξ = 0) with scale 0.1. */

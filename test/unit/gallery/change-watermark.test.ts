@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ChangeWatermark } from '../../src/gallery/change-watermark.js';
+import { ChangeWatermark } from '../../../src/gallery/change-watermark.js';
 
 describe('ChangeWatermark', () => {
   it('advances over contiguous ids', () => {
