@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import BetterSqlite3 from 'better-sqlite3';
-import { findPackageRoot } from '../../src/core/config.js';
-import { pgliteConnection } from '../../src/store/database.js';
-import { applyMigrations, sqliteConnection, type MigrationProvider, type SqlConnection } from '../../src/store/migrate.js';
+import { findPackageRoot } from '../../../src/core/config.js';
+import { pgliteConnection } from '../../../src/store/database.js';
+import { applyMigrations, sqliteConnection, type MigrationProvider, type SqlConnection } from '../../../src/store/migrate.js';
 
 const MIGRATION = '20261206150000_subject_text_nfc';
 const SOURCES: Readonly<Record<MigrationProvider, string>> = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { afterKeyset, decodeCursor, encodeCursor, MAX_PAGE_SIZE, pageSize, toPage } from '../../src/store/pagination.js';
+import { afterKeyset, decodeCursor, encodeCursor, MAX_PAGE_SIZE, pageSize, toPage } from '../../../src/store/pagination.js';
 
 describe('keyset cursors', () => {
   it('round-trip any (createdAt, id)', () => {
