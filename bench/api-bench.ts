@@ -23,6 +23,7 @@ import { loadBundle, type Bundle } from '../src/morphable/bundle.js';
 import { defaultBundleDir } from '../src/inference/face-encoder.js';
 import { openDatabase } from '../src/store/database.js';
 import { startServer } from '../src/server.js';
+import { joinedIdentityVector } from '../src/core/vector.js';
 import { mulberry32, randomNormal, type Random } from '../src/training/random.js';
 
 const { values: options } = parseArgs({
@@ -93,9 +94,7 @@ async function synthesiseGallery(databaseUrl: string, bundle: Bundle, count: num
           score: 1,
           pose: { yaw: 0, pitch: 0, roll: 0 },
           expression: new Float32Array(expression.components),
-          bundleId: bundle.manifest.id,
-          shape: sample(random, shape.components),
-          texture: sample(random, texture.components),
+          ...joinedIdentityVector(bundle.manifest.id, sample(random, shape.components), sample(random, texture.components)),
         },
       );
     }

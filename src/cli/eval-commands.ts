@@ -13,7 +13,7 @@ import { openSetIdentification } from '../eval/protocols.js';
 import { config } from '../core/config.js';
 import { QUALITY_FILTERS, type QualityFilter } from '../store/enums.js';
 import { FaceEncoder } from '../inference/face-encoder.js';
-import { identityVector } from '../core/vector.js';
+import { fittedVector } from '../eval/fitted-vector.js';
 import { fitConfidence } from '../morphable/fit.js';
 import { lipGap } from '../morphable/mouth-closure.js';
 import { reconstructMesh } from '../morphable/reconstruct.js';
@@ -213,9 +213,9 @@ export function registerEvalCommands(program: Command): void {
         const results = await mapConcurrent(photos, 4, async ({ person, image }) => {
           const v = await source.vectorOf(image);
           if ('error' in v) return undefined;
-          const fitted = source.encoder.fittedVector(v.image, v.face);
+          const fitted = fittedVector(source.encoder.bundle, v.image, v.face);
           const confidence = fitConfidence(v.face.landmarks.confidence, v.face.pose.yaw);
-          return { person, regressed: v.face.vector, fitted: { person, shape: fitted.shape, texture: fitted.texture, confidence } };
+          return { person, regressed: v.face.vector, fittedVector: fitted.vector, fitted: { person, shape: fitted.shape, texture: fitted.texture, confidence } };
         });
         const ok = results.filter((r): r is NonNullable<typeof r> => r !== undefined);
         const byPerson = new Map<string, number>();
@@ -235,8 +235,8 @@ export function registerEvalCommands(program: Command): void {
           mean: compare(() => zeros),
           referenceReliability: referenceReliability(fits, Math.max(4, minPhotos)),
           stability: {
-            regressed: stability(usable.map((r) => identityVector(r.regressed)), labels),
-            fitted: stability(usable.map((r) => identityVector({ bundleId: '', shape: Float32Array.from(r.fitted.shape), texture: Float32Array.from(r.fitted.texture) })), labels),
+            regressed: stability(usable.map((r) => r.regressed.vector), labels),
+            fitted: stability(usable.map((r) => r.fittedVector), labels),
           },
           bundle: source.encoder.bundleId,
           seconds: (Date.now() - started) / 1000,

@@ -13,7 +13,7 @@ import { assertFiniteCoefficients } from '../gallery/coefficients.js';
 import { isMatch, ThresholdPolicy } from '../gallery/decision.js';
 import { MAX_TOP_K } from '../gallery/gallery.js';
 import { exportMesh, MESH_EXTENSIONS, MESH_FORMATS, type MeshFormat } from '../gallery/mesh-export.js';
-import { cosineSimilarity, identityVector } from '../core/vector.js';
+import { cosineSimilarity } from '../core/vector.js';
 import type { BundleEncoder } from '../inference/bundle-encoder.js';
 import { decodeImage } from '../inference/decode.js';
 import type { RgbImage } from '../core/image.js';
@@ -69,7 +69,7 @@ function verifyLocally(a: FileInput, b: FileInput, requested: number | undefined
     // One claimed identity: a gallery of one template, as the server's verify.
     const policy = new ThresholdPolicy(encoder.bundle.manifest.calibration, config().targetFpir);
     const threshold = policy.choose(requested, 1);
-    const similarity = cosineSimilarity(identityVector(faceA.vector), identityVector(faceB.vector));
+    const similarity = cosineSimilarity(faceA.vector.vector, faceB.vector.vector);
     return {
       similarity,
       match: isMatch(similarity, threshold),

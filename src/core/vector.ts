@@ -5,21 +5,33 @@
  */
 import type { FloatArray } from './linear-algebra.js';
 
-/** A face's 3DMM identity coefficients under one bundle. */
+/**
+ * A face's 3DMM identity coefficients under one bundle, one type from the encoder to the index:
+ * [α, β] side by side in one array, the vector cosine compares, with α and β as views of it.
+ */
 export interface IdentityVector {
   readonly bundleId: string;
-  /** α, σ units. */
+  /** [α, β], σ units. */
+  readonly vector: Float32Array;
+  /** α: a view of `vector`'s first values. */
   readonly shape: Float32Array;
-  /** β, σ units. */
+  /** β: a view of the rest. */
   readonly texture: Float32Array;
 }
 
-/** The vector compared by cosine similarity: shape and texture side by side. */
-export function identityVector(vector: IdentityVector): Float32Array {
-  const out = new Float32Array(vector.shape.length + vector.texture.length);
-  out.set(vector.shape);
-  out.set(vector.texture, vector.shape.length);
-  return out;
+/** The identity vector of a regressor's output, α then β (anything after them left out), without a copy. */
+export function identityVectorOf(bundleId: string, coefficients: Float32Array, shapeComponents: number, textureComponents: number): IdentityVector {
+  const length = shapeComponents + textureComponents;
+  const vector = coefficients.length === length ? coefficients : coefficients.subarray(0, length);
+  return { bundleId, vector, shape: vector.subarray(0, shapeComponents), texture: vector.subarray(shapeComponents) };
+}
+
+/** The identity vector of α and β kept apart (a stored row, a fit), joined once. */
+export function joinedIdentityVector(bundleId: string, shape: ArrayLike<number>, texture: ArrayLike<number>): IdentityVector {
+  const vector = new Float32Array(shape.length + texture.length);
+  vector.set(shape);
+  vector.set(texture, shape.length);
+  return identityVectorOf(bundleId, vector, shape.length, texture.length);
 }
 
 export function dotProduct(a: FloatArray, b: FloatArray): number {
@@ -29,7 +41,7 @@ export function dotProduct(a: FloatArray, b: FloatArray): number {
   return sum;
 }
 
-export function l2Norm(v: FloatArray): number {
+export function l2Norm(v: ArrayLike<number>): number {
   let sum = 0;
   for (let i = 0; i < v.length; i++) sum += v[i] * v[i];
   return Math.sqrt(sum);
@@ -42,7 +54,7 @@ export function cosineSimilarity(a: FloatArray, b: FloatArray): number {
 }
 
 /** A unit-length copy; a zero vector stays zero. */
-export function l2Normalise(v: FloatArray): Float32Array {
+export function l2Normalise(v: ArrayLike<number>): Float32Array {
   const norm = l2Norm(v);
   const out = new Float32Array(v.length);
   if (norm > 0) for (let i = 0; i < v.length; i++) out[i] = v[i] / norm;

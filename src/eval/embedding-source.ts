@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeImage } from '../inference/decode.js';
 import { FaceEncoder, type EncodedFace } from '../inference/face-encoder.js';
-import { identityVector } from '../core/vector.js';
+import { fittedVector } from './fitted-vector.js';
 import { mulberry32, randomNormal } from '../training/random.js';
 import type { RgbImage } from '../core/image.js';
 
@@ -93,9 +93,9 @@ export class EmbeddingSource {
       case 'features':
         return face.features;
       case 'fitted':
-        return identityVector(this.encoder.fittedVector(image, face));
+        return fittedVector(this.encoder.bundle, image, face).vector;
       case 'regressed':
-        return identityVector(face.vector);
+        return face.vector.vector;
     }
   }
 

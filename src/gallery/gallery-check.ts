@@ -16,7 +16,6 @@ import type { Config } from '../core/config.js';
 import { isFace3dError } from '../core/errors.js';
 import { bundleDirOf } from '../inference/bundle-encoder.js';
 import { readBundleManifest } from '../morphable/bundle.js';
-import { identityVector } from '../core/vector.js';
 import { JobRepository } from '../store/job-repository.js';
 import type { Database } from '../store/database.js';
 import { checkIntegrity, prismaConnection, type IntegrityReport } from '../store/integrity.js';
@@ -101,7 +100,7 @@ async function checkVectors(database: Database, photos: PhotoRepository, config:
       const index = new GalleryIndex(bundle, manifest.shape.components + manifest.texture.components);
       for await (const face of photos.allFaceVectors(bundle)) {
         try {
-          index.addFace({ ...face, vector: identityVector(face) });
+          index.addFace(face);
         } catch {
           // Counted below: stored but not indexed.
         }

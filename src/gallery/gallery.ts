@@ -8,7 +8,7 @@ import { Face3dError, isFace3dError } from '../core/errors.js';
 import { decodeImage, readImageHeader, type DecodeLimits } from '../inference/decode.js';
 import type { FacePhoto } from '../inference/face-texture.js';
 import type { EncodedFace } from '../inference/face-encoder.js';
-import { cosineSimilarity, identityVector, templateWeight, type IdentityVector } from '../core/vector.js';
+import { cosineSimilarity, templateWeight } from '../core/vector.js';
 import type { Box, RgbImage } from '../core/image.js';
 import type { Bundle } from '../morphable/bundle.js';
 import type { Coefficients } from '../morphable/reconstruct.js';
@@ -205,8 +205,8 @@ export class Gallery {
   }
 
   /** Puts an enrolled face's vector into the index of the vector's bundle. */
-  indexFace(faceId: string, subjectId: string, vector: IdentityVector, qualityScore: number | null | undefined): void {
-    this.served(vector.bundleId).index.addFace({ faceId, subjectId, bundleId: vector.bundleId, vector: identityVector(vector), weight: templateWeight(qualityScore) });
+  indexFace(faceId: string, subjectId: string, vector: BundleVector, qualityScore: number | null | undefined): void {
+    this.served(vector.bundleId).index.addFace({ faceId, subjectId, bundleId: vector.bundleId, vector: vector.vector, weight: templateWeight(qualityScore) });
   }
 
   /** Tells subscribers a photo's status changed (queued, running, failed, ready). */
@@ -312,7 +312,6 @@ export class Gallery {
     assertFiniteCoefficients(face.vector);
     return {
       ...face.vector,
-      vector: identityVector(face.vector),
       face: { box: face.box, score: face.score, pose: face.pose, expression: face.expression, photo: { image: decoded, landmarks: face.landmarks.points } },
       photoId: null,
       faceId: null,
@@ -331,7 +330,7 @@ export class Gallery {
       const why = photo.status === 'FAILED' ? `failed (${photo.error?.code})` : `is ${photo.status}`;
       throw new Face3dError('NOT_READY', `photo "${photoId}" has no face vector of bundle ${bundle}: its enrollment ${why}`);
     }
-    return { ...stored, vector: identityVector(stored), face, photoId, faceId: face.id, subjectId: photo.subjectId };
+    return { ...stored, face, photoId, faceId: face.id, subjectId: photo.subjectId };
   }
 
   /** The probe of a subject: its template, and its faces' mean coefficients. */

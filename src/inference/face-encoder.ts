@@ -10,14 +10,11 @@ import { analyseImage, closeFaceNetworks, openFaceNetworks, type AnalyseOptions,
 import { wrapNetwork, type Network } from './networks.js';
 import { bundleFeatureNetwork } from './feature-networks.js';
 import { loadModel } from './onnx-runtime.js';
-import { faceTexture, TEXTURE_SIZE } from './face-texture.js';
-import { loadBundle, uvTextureSize, type Bundle } from '../morphable/bundle.js';
-import { fitShape, fitTexture } from '../morphable/fit.js';
-import { downsampleTexture } from '../morphable/texture-space.js';
-import { symmetriseTexture } from '../morphable/symmetry.js';
+import { loadBundle, type Bundle } from '../morphable/bundle.js';
+import { fitShape } from '../morphable/fit.js';
 import type { EulerAngles } from '../morphable/procrustes.js';
 import { Face3dError } from '../core/errors.js';
-import type { IdentityVector } from '../core/vector.js';
+import { identityVectorOf, type IdentityVector } from '../core/vector.js';
 import { timeStage } from '../core/events.js';
 
 export const DEFAULT_BUNDLE = 'lfw-facemesh';
@@ -63,25 +60,14 @@ export class FaceEncoder {
 
   private async encodeFace(face: AnalysedFace): Promise<EncodedFace> {
     const { coefficients } = await this.head.infer(face.features);
-    const k = this.bundle.manifest.shape.components;
+    const { shape, texture } = this.bundle.manifest;
     const fit = fitShape(this.bundle, face.landmarks.points);
     return {
       ...face,
-      vector: { bundleId: this.bundleId, shape: coefficients.slice(0, k), texture: coefficients.slice(k) },
+      vector: identityVectorOf(this.bundleId, coefficients, shape.components, texture.components),
       pose: fit.pose,
       expression: Float32Array.from(fit.expression),
     };
-  }
-
-  /** The baseline the paper argues against: one photo's own landmarks and texture projected on the bases. */
-  fittedVector(image: RgbImage, face: AnalysedFace): IdentityVector {
-    const shape = fitShape(this.bundle, face.landmarks.points).identity;
-    const { texture, mask } = faceTexture(image, face.landmarks.points);
-    const size = uvTextureSize(this.bundle.manifest);
-    const sample = downsampleTexture(texture, mask, TEXTURE_SIZE, TEXTURE_SIZE / size);
-    const seen = this.bundle.manifest.preprocessing.symmetric ? symmetriseTexture(sample, size) : sample;
-    const beta = fitTexture(this.bundle.texture, seen.texture, seen.visibility);
-    return { bundleId: this.bundleId, shape: Float32Array.from(shape), texture: Float32Array.from(beta) };
   }
 
   async close(): Promise<void> {

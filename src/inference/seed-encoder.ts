@@ -20,6 +20,7 @@ import { loadModel } from './onnx-runtime.js';
 import { analyseImage, closeFaceNetworks, openFaceNetworks, type AnalyseOptions, type AnalysedFace, type FaceNetworks } from './pipeline.js';
 import { readSeedPreprocessing, seedNetworkInput, type SeedPreprocessing } from './seed-input.js';
 import { timeStage } from '../core/events.js';
+import { identityVectorOf } from '../core/vector.js';
 
 /** The bounding box of the 68-point markup computed from FaceMesh's points (photo pixels, flat xyz). */
 export function dlib68Box(facemeshPoints: Float32Array): Box {
@@ -74,7 +75,7 @@ export class SeedEncoder {
     const { shape, texture } = this.bundle.manifest;
     return {
       ...face,
-      vector: { bundleId: this.bundleId, shape: coefficients.slice(0, shape.components), texture: coefficients.slice(shape.components, shape.components + texture.components) },
+      vector: identityVectorOf(this.bundleId, coefficients, shape.components, texture.components),
       pose: fitPose(this.poseReference, face.landmarks.points).pose,
       expression: new Float32Array(0),
     };

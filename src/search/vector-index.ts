@@ -103,7 +103,7 @@ export class VectorIndex {
   /** Adds or replaces; stored normalised (a zero vector stays zero and scores 0 against anything). */
   upsert(id: string, vector: ArrayLike<number>): void {
     this.assertVector(vector);
-    const unit = l2Normalise(Float32Array.from(vector));
+    const unit = l2Normalise(vector);
     let row = this.rows.get(id);
     const isNewRow = row === undefined;
     if (row === undefined) {
@@ -187,7 +187,7 @@ export class VectorIndex {
 
   private unitQuery(query: ArrayLike<number>): Float32Array {
     this.assertVector(query);
-    return l2Normalise(Float32Array.from(query));
+    return l2Normalise(query);
   }
 
   /** A NaN would compare as neither better nor worse than anything and silently corrupt rankings. */

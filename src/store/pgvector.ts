@@ -10,7 +10,7 @@
  */
 import type { Db } from './database.js';
 import type { Candidate, MatchMode } from './records.js';
-import { identityVector, l2Normalise, templateWeight } from '../core/vector.js';
+import { joinedIdentityVector, l2Normalise, templateWeight } from '../core/vector.js';
 import { bytesToFloat32 } from './vector-codec.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 
@@ -182,7 +182,7 @@ export class PgVectorTable {
             faceId: row.faceId,
             subjectId: row.face.photo.subjectId,
             bundleId: row.bundleId,
-            vector: identityVector({ bundleId: row.bundleId, shape: bytesToFloat32(row.shape), texture: bytesToFloat32(row.texture) }),
+            vector: joinedIdentityVector(row.bundleId, bytesToFloat32(row.shape), bytesToFloat32(row.texture)).vector,
             weight: templateWeight(row.face.photo.qualityScore),
           })),
         ),

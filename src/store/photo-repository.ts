@@ -1,5 +1,5 @@
 import { Prisma } from '../generated/prisma/client.js';
-import { identityVector, templateWeight } from '../core/vector.js';
+import { templateWeight, type IdentityVector } from '../core/vector.js';
 import type { Box } from '../core/image.js';
 import type { EulerAngles } from '../morphable/procrustes.js';
 import type { PhotoStatus, QualityFilter } from './enums.js';
@@ -26,17 +26,14 @@ export interface AcceptResult {
   readonly created: boolean;
 }
 
-/** What inference found for one photo. */
-export interface EncodedFaceRecord {
+/** What inference found for one photo: its face, and its identity vector under the default bundle. */
+export interface EncodedFaceRecord extends IdentityVector {
   readonly box: Box;
   readonly score: number;
   readonly pose: EulerAngles;
   readonly expression: Float32Array;
-  readonly bundleId: string;
-  readonly shape: Float32Array;
-  readonly texture: Float32Array;
   /** The same face's vectors under the server's other bundles. */
-  readonly otherVectors?: readonly Omit<FaceVectorRecord, 'faceId'>[];
+  readonly otherVectors?: readonly IdentityVector[];
   /** Its quality at enrollment; absent for faces imported without one. */
   readonly quality?: PhotoQuality;
   /** FaceMesh's 468 landmarks (x, y, z photo pixels), kept to unwrap the photo's texture onto downloaded meshes. */
@@ -176,7 +173,7 @@ export class PhotoRepository {
         faceId: face.id,
         subjectId: row.subjectId,
         bundleId: vector.bundleId,
-        vector: identityVector(encodedByBundle.get(vector.bundleId)!),
+        vector: encodedByBundle.get(vector.bundleId)!.vector,
         weight: templateWeight(encoded.quality?.score),
       })),
     );

@@ -2,6 +2,7 @@
 import type { Face, FaceVector, Photo, Subject } from '../generated/prisma/client.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { Box } from '../core/image.js';
+import { joinedIdentityVector, type IdentityVector } from '../core/vector.js';
 import type { EulerAngles } from '../morphable/procrustes.js';
 import type { PhotoStatus, QualityFilter, QualityIssue } from './enums.js';
 import { bytesToFloat32 } from './vector-codec.js';
@@ -54,13 +55,8 @@ export interface FaceRecord {
   readonly createdAt: Date;
 }
 
-export interface FaceVectorRecord {
+export interface FaceVectorRecord extends IdentityVector {
   readonly faceId: string;
-  readonly bundleId: string;
-  /** α, σ units. */
-  readonly shape: Float32Array;
-  /** β, σ units. */
-  readonly texture: Float32Array;
 }
 
 /** TEMPLATE: one candidate per subject, by its template; PHOTO: one candidate per enrolled face. */
@@ -120,5 +116,5 @@ export function toFaceRecord(row: Face): FaceRecord {
 }
 
 export function toFaceVectorRecord(row: FaceVector): FaceVectorRecord {
-  return { faceId: row.faceId, bundleId: row.bundleId, shape: bytesToFloat32(row.shape), texture: bytesToFloat32(row.texture) };
+  return { faceId: row.faceId, ...joinedIdentityVector(row.bundleId, bytesToFloat32(row.shape), bytesToFloat32(row.texture)) };
 }

@@ -1,6 +1,7 @@
 /**
  * One photo's way from upload to index on the real server (real models, SQLite, HTTP): it is
- * decoded once (the worker's decode; enrollment reads its header only).
+ * decoded once (the worker's decode; enrollment reads its header only), and the vector the
+ * encoder regressed is the array the index receives, not a copy joined or converted on the way.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
@@ -10,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient, dataOf } from '../../src/api/http-client.js';
 import { stageChannel, type StageTiming } from '../../src/core/events.js';
-import { FaceEncoder } from '../../src/inference/face-encoder.js';
+import { FaceEncoder, type EncodedFace } from '../../src/inference/face-encoder.js';
 import type { RunningServer } from '../../src/server.js';
 import { ADMIN_KEY, startTestServer } from '../helpers/api-server.js';
 import { LFW_DEV, lfwPeople } from '../helpers/lfw.js';
@@ -39,7 +40,7 @@ afterAll(async () => {
 });
 
 describeWithLfw('a photo enrolled through the API', () => {
-  it('is decoded once', async () => {
+  it('is decoded once, and its index entry is the encoder\'s own vector', async () => {
     const admin = new ApiClient(server.url, ADMIN_KEY);
     const { createSubject } = dataOf(await admin.query<{ createSubject: { id: string } }>('mutation { createSubject(input: { name: "Path" }) { id } }'));
     const decodes: StageTiming[] = [];
@@ -59,6 +60,10 @@ describeWithLfw('a photo enrolled through the API', () => {
       expect(decodes).toHaveLength(1);
       expect(encode).toHaveBeenCalledTimes(1);
       expect(addFace).toHaveBeenCalledTimes(1);
+      // The regressor's own output array: α and β were never split into copies and joined again.
+      const [face] = (await encode.mock.results[0].value) as EncodedFace[];
+      expect(addFace.mock.calls[0][0].vector).toBe(face.vector.vector);
+      expect(face.vector.shape.buffer).toBe(face.vector.vector.buffer);
     } finally {
       unsubscribe(stageChannel.name, countDecodes);
       encode.mockRestore();

@@ -19,6 +19,7 @@ import { encodeCursor } from '../../src/store/pagination.js';
 import { GalleryStore } from '../../src/store/gallery-store.js';
 import type { EncodedFace } from '../../src/inference/face-encoder.js';
 import type { RgbImage } from '../../src/core/image.js';
+import { joinedIdentityVector } from '../../src/core/vector.js';
 import type { Bundle } from '../../src/morphable/bundle.js';
 import { EnrollmentWorker } from '../../src/jobs/enrollment-worker.js';
 import { PhotoEvents } from '../../src/gallery/photo-events.js';
@@ -43,7 +44,7 @@ class StandInAnalyser implements FaceAnalyser {
     if (r + g + b < 30) return [];
     // All landmarks at one point: a face too small and (8×8 of one colour) too flat for the quality checks.
     const face = { box: { x: 1, y: 2, width: 3, height: 4 }, score: 0.9, pose: { yaw: 1, pitch: 2, roll: 3 }, expression: Float32Array.from([0.5]), landmarks: { points: new Float32Array(468 * 3) } };
-    return [{ ...face, vector: { bundleId: BUNDLE, shape: Float32Array.from([r, g]), texture: Float32Array.from([b, 1]) } } as unknown as EncodedFace];
+    return [{ ...face, vector: joinedIdentityVector(BUNDLE, [r, g], [b, 1]) } as unknown as EncodedFace];
   }
 }
 
@@ -158,7 +159,7 @@ describe('enrollment jobs', () => {
     const [face] = await gallery.photos.facesByPhotoIds([photo!.id]);
     expect(face).toMatchObject({ box: { x: 1, y: 2, width: 3, height: 4 }, pose: { yaw: 1, pitch: 2, roll: 3 }, expression: Float32Array.from([0.5]) });
     const [vector] = await gallery.photos.vectorsByFaceIds([face!.id], BUNDLE);
-    expect(vector).toEqual({ faceId: face!.id, bundleId: BUNDLE, shape: Float32Array.from([250, 10]), texture: Float32Array.from([10, 1]) });
+    expect(vector).toEqual({ faceId: face!.id, ...joinedIdentityVector(BUNDLE, [250, 10], [10, 1]) });
     expect(await gallery.photos.vectorsByFaceIds([face!.id], 'another-bundle')).toEqual([null]);
     expect(gallery.index.template(subject.id)).toBeDefined();
   });
@@ -231,7 +232,7 @@ describe('enrollment jobs', () => {
     const [result] = await gallery.enroll(subject.id, [{ bytes: await png(180, 60, 60) }], null, 'NONE');
     const claimed = (await jobs.claimNext(60_000))!;
     await gallery.deletePhoto(result.photo.id);
-    expect(await gallery.photos.saveFace(result.photo.id, claimed.job.id, { box: { x: 0, y: 0, width: 1, height: 1 }, score: 1, pose: { yaw: 0, pitch: 0, roll: 0 }, expression: new Float32Array(1), bundleId: BUNDLE, shape: new Float32Array(K), texture: new Float32Array(K) })).toBeNull();
+    expect(await gallery.photos.saveFace(result.photo.id, claimed.job.id, { box: { x: 0, y: 0, width: 1, height: 1 }, score: 1, pose: { yaw: 0, pitch: 0, roll: 0 }, expression: new Float32Array(1), ...joinedIdentityVector(BUNDLE, new Float32Array(K), new Float32Array(K)) })).toBeNull();
     expect(await jobs.unfinishedCount()).toBe(0);
   });
 });

@@ -15,7 +15,7 @@ import { PhotoRepository, type EncodedFaceRecord } from '../../src/store/photo-r
 import { GalleryStore } from '../../src/store/gallery-store.js';
 import { SubjectRepository } from '../../src/store/subject-repository.js';
 import { float32ToBytes } from '../../src/store/vector-codec.js';
-import { identityVector, templateWeight } from '../../src/core/vector.js';
+import { joinedIdentityVector, templateWeight } from '../../src/core/vector.js';
 import { openDatabase, type Database } from '../../src/store/database.js';
 import { PgVectorTable } from '../../src/store/pgvector.js';
 
@@ -46,9 +46,7 @@ function encoded(): EncodedFaceRecord {
     score: 0.9,
     pose: { yaw: 0, pitch: 0, roll: 0 },
     expression: new Float32Array(3),
-    bundleId: BUNDLE,
-    shape: randomVector(HALF),
-    texture: randomVector(HALF),
+    ...joinedIdentityVector(BUNDLE, randomVector(HALF), randomVector(HALF)),
     // Scores from 0.05 to 0.95: templates differ from plain means.
     quality: { score: 0.5 + 0.9 * random(), issues: [] },
   };
@@ -58,7 +56,7 @@ async function enroll(subjectId: string): Promise<string> {
   const face = encoded();
   const sha256 = (photoCount++).toString(16).padStart(64, '0');
   const stored = await photos.importEnrolled(subjectId, { sha256, storagePath: `${sha256.slice(0, 2)}/${sha256}`, mimeType: 'image/jpeg', width: 10, height: 10 }, face);
-  index.addFace({ faceId: stored.face.id, subjectId, bundleId: BUNDLE, vector: identityVector(face), weight: templateWeight(face.quality!.score) });
+  index.addFace({ faceId: stored.face.id, subjectId, bundleId: BUNDLE, vector: face.vector, weight: templateWeight(face.quality!.score) });
   photoOfFace.set(stored.face.id, stored.photo.id);
   return stored.face.id;
 }
@@ -138,7 +136,7 @@ describe('identify in SQL with pgvector', () => {
       include: { face: true },
     });
     expect(await vectors.ensure([{ id: BUNDLE, dimension: 2 * HALF }])).toBe(1);
-    const [best] = await vectors.search(BUNDLE, identityVector(face), 1, 'PHOTO');
+    const [best] = await vectors.search(BUNDLE, face.vector, 1, 'PHOTO');
     expect(best).toMatchObject({ subjectId: subject.id, faceId: row.face!.id });
     expect(best.similarity).toBeCloseTo(1, 5);
   });

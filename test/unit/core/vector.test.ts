@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { cosineSimilarity, dotProduct, l2Norm, l2Normalise, meanTemplate } from '../../../src/core/vector.js';
+import { cosineSimilarity, dotProduct, identityVectorOf, joinedIdentityVector, l2Norm, l2Normalise, meanTemplate } from '../../../src/core/vector.js';
 
 describe('vector similarity', () => {
   it('computes dot products, norms and cosines', () => {
@@ -35,5 +35,24 @@ describe('vector similarity', () => {
   it('rejects vectors of different lengths and empty templates', () => {
     expect(() => dotProduct(Float32Array.of(1), Float32Array.of(1, 2))).toThrow(RangeError);
     expect(() => meanTemplate([])).toThrow(RangeError);
+  });
+});
+
+describe('identity vectors', () => {
+  it("take a regressor's output as it is: α and β are views of it, outputs past them left out", () => {
+    const output = Float32Array.of(1, 2, 3, 4, 5, 99);
+    const exact = identityVectorOf('b', output.subarray(0, 5), 2, 3);
+    expect(exact.vector.buffer).toBe(output.buffer);
+    expect([Array.from(exact.shape), Array.from(exact.texture)]).toEqual([[1, 2], [3, 4, 5]]);
+    const longer = identityVectorOf('b', output, 2, 3);
+    expect(Array.from(longer.vector)).toEqual([1, 2, 3, 4, 5]);
+    expect(longer.texture.buffer).toBe(output.buffer);
+  });
+
+  it('join α and β kept apart into one vector, once', () => {
+    const joined = joinedIdentityVector('b', [1, 2], Float32Array.of(3));
+    expect(Array.from(joined.vector)).toEqual([1, 2, 3]);
+    expect(joined.shape.buffer).toBe(joined.vector.buffer);
+    expect(Array.from(joined.texture)).toEqual([3]);
   });
 });
