@@ -3,8 +3,8 @@ import { resolve } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
 
-import { isFace3dError } from '../../src/core/errors.js';
-import { lfwImagePath, parseIdentifyList, parseLfwPairs, parsePairsTsv } from '../../src/eval/pairs.js';
+import { isFace3dError } from '../../../src/core/errors.js';
+import { lfwImagePath, parseIdentifyList, parseLfwPairs, parsePairsTsv } from '../../../src/eval/pairs.js';
 
 /** Runs `parse` and returns the BAD_USER_INPUT message it must throw. */
 function badInputMessage(parse: () => unknown): string {

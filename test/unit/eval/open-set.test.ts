@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { atFpir, detCurve, fpirAt, operatingPoint, rank1, splitOpenSet, tpirAt, type OpenSetScores } from '../../src/eval/open-set.js';
+import { atFpir, detCurve, fpirAt, operatingPoint, rank1, splitOpenSet, tpirAt, type OpenSetScores } from '../../../src/eval/open-set.js';
 
 // Mated: 0.9 right, 0.8 right, 0.7 wrong subject, 0.5 right. Strangers' best: 0.75, 0.6, 0.4, 0.3.
 const scores: OpenSetScores = {

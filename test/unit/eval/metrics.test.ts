@@ -12,7 +12,7 @@ import {
   tarAtFar,
   tenFoldAccuracy,
   type ScoredPair,
-} from '../../src/eval/metrics.js';
+} from '../../../src/eval/metrics.js';
 
 const pairsOf = (same: number[], different: number[]): ScoredPair[] => [
   ...same.map((score) => ({ score, same: true })),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import sharp from 'sharp';
-import { FAR_FLOOR, logFarPosition, rocSvg } from '../../src/eval/roc-plot.js';
+import { FAR_FLOOR, logFarPosition, rocSvg } from '../../../src/eval/roc-plot.js';
 
 const curve = [
   { threshold: 1, falseAcceptRate: 0, trueAcceptRate: 0 },

@@ -1,13 +1,13 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 
-import type { DepthMap } from '../../src/dataset/depth-dataset.js';
-import { depthFidelity, removePlane, sampleDepth, type DepthPhoto } from '../../src/eval/depth-fidelity.js';
-import { defaultBundleDir } from '../../src/inference/face-encoder.js';
-import { loadBundle, synthesise, type Bundle } from '../../src/morphable/bundle.js';
-import { FACEMESH_TRIANGLES } from '../../src/morphable/facemesh-topology.js';
-import { eulerToRotation } from '../../src/morphable/procrustes.js';
-import { rasterizeTriangle } from '../../src/mesh/raster.js';
-import { mulberry32, randomNormal } from '../../src/training/random.js';
+import type { DepthMap } from '../../../src/dataset/depth-dataset.js';
+import { depthFidelity, removePlane, sampleDepth, type DepthPhoto } from '../../../src/eval/depth-fidelity.js';
+import { defaultBundleDir } from '../../../src/inference/face-encoder.js';
+import { loadBundle, synthesise, type Bundle } from '../../../src/morphable/bundle.js';
+import { FACEMESH_TRIANGLES } from '../../../src/morphable/facemesh-topology.js';
+import { eulerToRotation } from '../../../src/morphable/procrustes.js';
+import { rasterizeTriangle } from '../../../src/mesh/raster.js';
+import { mulberry32, randomNormal } from '../../../src/training/random.js';
 
 const WIDTH = 168;
 const HEIGHT = 192;
