@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { faceFrame, identityRegion } from '../../src/inference/identity.js';
-import { FACEMESH_LANDMARKS, FACEMESH_UVS, FACEMESH_VERTEX_COUNT } from '../../src/morphable/facemesh-topology.js';
+import { faceFrame, identityRegion } from '../../../src/inference/identity.js';
+import { FACEMESH_LANDMARKS, FACEMESH_UVS, FACEMESH_VERTEX_COUNT } from '../../../src/morphable/facemesh-topology.js';
 
 /** A flat "face": the UV layout scaled to `scale` pixels, rotated by `angle`, placed at (cx, cy). */
 function layoutFace(scale: number, angle: number, cx: number, cy: number): Float32Array {

@@ -11,11 +11,11 @@ import {
   featureRegion,
   featureVector,
   openFeatureNetwork,
-} from '../../src/inference/feature-networks.js';
-import type { RgbImage } from '../../src/core/image.js';
-import { identityRegion } from '../../src/inference/identity.js';
-import { FACEMESH_UVS, FACEMESH_VERTEX_COUNT } from '../../src/morphable/facemesh-topology.js';
-import { Face3dError } from '../../src/core/errors.js';
+} from '../../../src/inference/feature-networks.js';
+import type { RgbImage } from '../../../src/core/image.js';
+import { identityRegion } from '../../../src/inference/identity.js';
+import { FACEMESH_UVS, FACEMESH_VERTEX_COUNT } from '../../../src/morphable/facemesh-topology.js';
+import { Face3dError } from '../../../src/core/errors.js';
 
 /** A photo of one colour. */
 function plainImage(r: number, g: number, b: number, size = 64): RgbImage {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { cropToImage, expandToSquare, sampleRegion, wholeImageRegion } from '../../src/inference/crop.js';
-import type { RgbImage } from '../../src/core/image.js';
+import { cropToImage, expandToSquare, sampleRegion, wholeImageRegion } from '../../../src/inference/crop.js';
+import type { RgbImage } from '../../../src/core/image.js';
 
 /** A 4x2 image whose red channel is the column and green the row. */
 function gradientImage(width: number, height: number): RgbImage {

@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { closeAllModels, loadModel, type RuntimeOptions, type TensorData } from '../../src/inference/onnx-runtime.js';
-import { denseReluModel, scratchDir, writeModel } from '../helpers/onnx-model.js';
+import { closeAllModels, loadModel, type RuntimeOptions, type TensorData } from '../../../src/inference/onnx-runtime.js';
+import { denseReluModel, scratchDir, writeModel } from '../../helpers/onnx-model.js';
 
 const CPU: RuntimeOptions = { device: 'cpu', threads: 1 };
 const WEIGHTS = [

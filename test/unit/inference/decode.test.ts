@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import sharp from 'sharp';
-import { isFace3dError } from '../../src/core/errors.js';
-import { decodeImage, detectImageFormat } from '../../src/inference/decode.js';
+import { isFace3dError } from '../../../src/core/errors.js';
+import { decodeImage, detectImageFormat } from '../../../src/inference/decode.js';
 import {
   BLUE,
   RED,
@@ -16,7 +16,7 @@ import {
   rawWithTopLeftMark,
   solid,
   type Rgb,
-} from '../helpers/images.js';
+} from '../../helpers/images.js';
 
 /** The error code a decode ends with, or 'decoded': failures read as a code, not a stack. */
 async function outcome(bytes: Uint8Array, limits?: Parameters<typeof decodeImage>[1]): Promise<string> {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { MicroBatcher, runModelOnBatch, splitBatch, stackBatch, type RunBatch } from '../../src/inference/batcher.js';
-import { closeAllModels, loadModel, type Feeds, type OnnxModel, type Outputs } from '../../src/inference/onnx-runtime.js';
-import { denseReluModel, scratchDir, writeModel } from '../helpers/onnx-model.js';
+import { MicroBatcher, runModelOnBatch, splitBatch, stackBatch, type RunBatch } from '../../../src/inference/batcher.js';
+import { closeAllModels, loadModel, type Feeds, type OnnxModel, type Outputs } from '../../../src/inference/onnx-runtime.js';
+import { denseReluModel, scratchDir, writeModel } from '../../helpers/onnx-model.js';
 
 /** Wraps a RunBatch to record the size of every batch it is given. */
 function counting<I, O>(run: RunBatch<I, O>): { run: RunBatch<I, O>; sizes: number[] } {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { decodeDetections, intersectionOverUnion, weightedNonMaxSuppression, type DetectorHead } from '../../src/inference/detect-decode.js';
+import { decodeDetections, intersectionOverUnion, weightedNonMaxSuppression, type DetectorHead } from '../../../src/inference/detect-decode.js';
 
 function head(stride: number, anchorsPerCell: number, inputSize: number): DetectorHead {
   const anchors = (inputSize / stride) ** 2 * anchorsPerCell;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { readSeedPreprocessing, seedNetworkInput, seedPreprocessing, seedRegion, SEED_BOX_EXPANSION } from '../../src/inference/seed-input.js';
+import { readSeedPreprocessing, seedNetworkInput, seedPreprocessing, seedRegion, SEED_BOX_EXPANSION } from '../../../src/inference/seed-input.js';
 
 describe("the CNN3DMM release's preprocessing", () => {
   it("expands the box as utils.py's cropImg does (square, asymmetric, in half-sides of the longer edge)", () => {

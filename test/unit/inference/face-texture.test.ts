@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { facingWeights, photoTexture } from '../../src/inference/face-texture.js';
-import { FACEMESH_UVS, FACEMESH_VERTEX_COUNT } from '../../src/morphable/facemesh-topology.js';
-import { patternImage, uvGradient } from '../helpers/mesh-fixtures.js';
+import { facingWeights, photoTexture } from '../../../src/inference/face-texture.js';
+import { FACEMESH_UVS, FACEMESH_VERTEX_COUNT } from '../../../src/morphable/facemesh-topology.js';
+import { patternImage, uvGradient } from '../../helpers/mesh-fixtures.js';
 
 const SIZE = 256;
 

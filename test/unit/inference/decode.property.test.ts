@@ -6,9 +6,9 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import sharp from 'sharp';
-import { isFace3dError } from '../../src/core/errors.js';
-import { decodeImage, type DecodeLimits } from '../../src/inference/decode.js';
-import { crc32 } from '../helpers/images.js';
+import { isFace3dError } from '../../../src/core/errors.js';
+import { decodeImage, type DecodeLimits } from '../../../src/inference/decode.js';
+import { crc32 } from '../../helpers/images.js';
 
 const LIMITS: DecodeLimits = { maxBytes: 1 << 20, maxPixels: 1_000_000 };
 const DOCUMENTED_CODES = ['CORRUPT_IMAGE', 'UNSUPPORTED_IMAGE', 'IMAGE_TOO_LARGE'];

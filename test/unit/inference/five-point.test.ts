@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { cropToImage, sampleRegion } from '../../src/inference/crop.js';
-import { fitSimilarity, FIVE_POINT_REFERENCE_112, fivePointRegion, fivePointsFromFaceMesh } from '../../src/inference/five-point.js';
-import type { Point2, RgbImage } from '../../src/core/image.js';
-import { FACEMESH_VERTEX_COUNT } from '../../src/morphable/facemesh-topology.js';
+import { cropToImage, sampleRegion } from '../../../src/inference/crop.js';
+import { fitSimilarity, FIVE_POINT_REFERENCE_112, fivePointRegion, fivePointsFromFaceMesh } from '../../../src/inference/five-point.js';
+import type { Point2, RgbImage } from '../../../src/core/image.js';
+import { FACEMESH_VERTEX_COUNT } from '../../../src/morphable/facemesh-topology.js';
 
 /** The reference's pixel-index points carried into a photo by scale, rotation and shift (crop.ts coordinates). */
 function placeReference(scale: number, angle: number, tx: number, ty: number): Point2[] {
