@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import sharp from 'sharp';
 
-import type { Mesh } from '../../src/mesh/mesh.js';
-import { writeObj } from '../../src/mesh/obj.js';
-import { facemeshDome, patternImage, sphere, uvGradient } from '../helpers/mesh-fixtures.js';
+import type { Mesh } from '../../../src/mesh/mesh.js';
+import { writeObj } from '../../../src/mesh/obj.js';
+import { facemeshDome, patternImage, sphere, uvGradient } from '../../helpers/mesh-fixtures.js';
 
 /** Lines of one OBJ keyword, split into fields after the keyword. */
 function records(obj: string, keyword: string): string[][] {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { Face3dError } from '../../src/core/errors.js';
+import { Face3dError } from '../../../src/core/errors.js';
 import { validateBytes } from 'gltf-validator';
-import { parseGlb, readAccessor, readGlb } from '../../src/mesh/glb-reader.js';
-import { writeGlb } from '../../src/mesh/glb.js';
-import { COMPONENT_BYTES, TYPE_COMPONENTS } from '../../src/mesh/gltf.js';
-import { type Mesh, computeBounds } from '../../src/mesh/mesh.js';
-import { cube, facemeshDome, patternImage, sphere, uvGradient } from '../helpers/mesh-fixtures.js';
+import { parseGlb, readAccessor, readGlb } from '../../../src/mesh/glb-reader.js';
+import { writeGlb } from '../../../src/mesh/glb.js';
+import { COMPONENT_BYTES, TYPE_COMPONENTS } from '../../../src/mesh/gltf.js';
+import { type Mesh, computeBounds } from '../../../src/mesh/mesh.js';
+import { cube, facemeshDome, patternImage, sphere, uvGradient } from '../../helpers/mesh-fixtures.js';
 
 function fullFace(): Mesh {
   const face = facemeshDome();

@@ -1,10 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { Face3dError } from '../../src/core/errors.js';
-import type { Mesh } from '../../src/mesh/mesh.js';
-import { readPly } from '../../src/mesh/ply-reader.js';
-import { writePly } from '../../src/mesh/ply.js';
-import { cube, facemeshDome, sphere } from '../helpers/mesh-fixtures.js';
+import { Face3dError } from '../../../src/core/errors.js';
+import type { Mesh } from '../../../src/mesh/mesh.js';
+import { readPly } from '../../../src/mesh/ply-reader.js';
+import { writePly } from '../../../src/mesh/ply.js';
+import { cube, facemeshDome, sphere } from '../../helpers/mesh-fixtures.js';
 
 function colouredFace(): Mesh {
   const face = facemeshDome();

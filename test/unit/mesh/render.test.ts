@@ -5,14 +5,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import sharp from 'sharp';
 
-import { Face3dError } from '../../src/core/errors.js';
-import type { RgbImage } from '../../src/core/image.js';
-import type { Mesh } from '../../src/mesh/mesh.js';
-import { savePng } from '../../src/mesh/png.js';
-import { type Rgb, projectToScreen, renderMesh } from '../../src/mesh/render.js';
-import { FACEMESH_LANDMARKS, FACEMESH_UVS } from '../../src/morphable/facemesh-topology.js';
-import { pixelAt } from '../helpers/images.js';
-import { cube, facemeshDome, patternImage, sphere, uvGradient } from '../helpers/mesh-fixtures.js';
+import { Face3dError } from '../../../src/core/errors.js';
+import type { RgbImage } from '../../../src/core/image.js';
+import type { Mesh } from '../../../src/mesh/mesh.js';
+import { savePng } from '../../../src/mesh/png.js';
+import { type Rgb, projectToScreen, renderMesh } from '../../../src/mesh/render.js';
+import { FACEMESH_LANDMARKS, FACEMESH_UVS } from '../../../src/morphable/facemesh-topology.js';
+import { pixelAt } from '../../helpers/images.js';
+import { cube, facemeshDome, patternImage, sphere, uvGradient } from '../../helpers/mesh-fixtures.js';
 
 const BACKGROUND: Rgb = [0, 0, 0];
 
