@@ -4,11 +4,11 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { ICT_CM_TO_MM, loadIctFaceKit, type IctFaceModel } from '../../src/morphable/ict-facekit.js';
-import { FACEMESH_TO_DLIB68, facemeshToDlib68 } from '../../src/morphable/facemesh-dlib68.js';
-import { fitLandmarks2d, fitLandmarks3d, modelShape } from '../../src/morphable/landmark-fit.js';
-import { applySimilarity, eulerToRotation } from '../../src/morphable/procrustes.js';
-import { mulberry32, randomNormal, type Random } from '../../src/training/random.js';
+import { ICT_CM_TO_MM, loadIctFaceKit, type IctFaceModel } from '../../../src/morphable/ict-facekit.js';
+import { FACEMESH_TO_DLIB68, facemeshToDlib68 } from '../../../src/morphable/facemesh-dlib68.js';
+import { fitLandmarks2d, fitLandmarks3d, modelShape } from '../../../src/morphable/landmark-fit.js';
+import { applySimilarity, eulerToRotation } from '../../../src/morphable/procrustes.js';
+import { mulberry32, randomNormal, type Random } from '../../../src/training/random.js';
 
 const VERTICES = 80;
 const IDENTITY_MODES = 5;

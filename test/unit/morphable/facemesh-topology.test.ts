@@ -10,7 +10,7 @@ import {
   FACEMESH_UVS,
   FACEMESH_VERTEX_COUNT,
   type FaceRegion,
-} from '../../src/morphable/facemesh-topology.js';
+} from '../../../src/morphable/facemesh-topology.js';
 
 const triangles = Array.from({ length: FACEMESH_TRIANGLES.length / 3 }, (_, t) =>
   Array.from(FACEMESH_TRIANGLES.subarray(3 * t, 3 * t + 3)),

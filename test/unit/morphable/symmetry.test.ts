@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { mirrorShape, symmetriseShape, symmetriseTexture } from '../../src/morphable/symmetry.js';
-import { FACEMESH_MIRROR, FACEMESH_UVS, FACEMESH_VERTEX_COUNT } from '../../src/morphable/facemesh-topology.js';
+import { mirrorShape, symmetriseShape, symmetriseTexture } from '../../../src/morphable/symmetry.js';
+import { FACEMESH_MIRROR, FACEMESH_UVS, FACEMESH_VERTEX_COUNT } from '../../../src/morphable/facemesh-topology.js';
 
 /** A symmetric face-like point set from the UV layout (x = 0 on the midline). */
 function symmetricFace(): Float64Array {

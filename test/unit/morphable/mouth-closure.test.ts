@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 
-import { defaultBundleDir } from '../../src/inference/face-encoder.js';
-import { loadBundle, synthesise, type Bundle } from '../../src/morphable/bundle.js';
-import { FACEMESH_LANDMARKS, FACEMESH_REGIONS, FACEMESH_TRIANGLES } from '../../src/morphable/facemesh-topology.js';
-import { INNER_LIP_PAIRS, lipGap, LOWER_LIP_RINGS, ringDistances } from '../../src/morphable/mouth-closure.js';
-import { reconstructMesh } from '../../src/morphable/reconstruct.js';
-import { mulberry32, randomNormal } from '../../src/training/random.js';
+import { defaultBundleDir } from '../../../src/inference/face-encoder.js';
+import { loadBundle, synthesise, type Bundle } from '../../../src/morphable/bundle.js';
+import { FACEMESH_LANDMARKS, FACEMESH_REGIONS, FACEMESH_TRIANGLES } from '../../../src/morphable/facemesh-topology.js';
+import { INNER_LIP_PAIRS, lipGap, LOWER_LIP_RINGS, ringDistances } from '../../../src/morphable/mouth-closure.js';
+import { reconstructMesh } from '../../../src/morphable/reconstruct.js';
+import { mulberry32, randomNormal } from '../../../src/training/random.js';
 
 /** The bound every neutral template's lips must meet within, millimetres. */
 const LIP_GAP_BOUND_MM = 1;

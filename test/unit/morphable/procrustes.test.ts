@@ -8,8 +8,8 @@ import {
   generalisedProcrustesMean,
   rotationToEuler,
   type Rotation,
-} from '../../src/morphable/procrustes.js';
-import { mulberry32, randomNormal } from '../../src/training/random.js';
+} from '../../../src/morphable/procrustes.js';
+import { mulberry32, randomNormal } from '../../../src/training/random.js';
 
 function randomPoints(count: number, seed: number): Float64Array {
   const random = mulberry32(seed);

@@ -7,8 +7,8 @@ import {
   weightedMean,
   weightedMedian,
   type PersonSamples,
-} from '../../src/morphable/pooling.js';
-import { mulberry32, randomNormal, type Random } from '../../src/training/random.js';
+} from '../../../src/morphable/pooling.js';
+import { mulberry32, randomNormal, type Random } from '../../../src/training/random.js';
 
 const vec = (...values: number[]): Float64Array => Float64Array.from(values);
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { fitPca, project, projectRegularised, reconstruct, type Pca } from '../../src/morphable/pca.js';
-import { dot, type Matrix } from '../../src/core/linear-algebra.js';
-import { mulberry32, randomNormal } from '../../src/training/random.js';
+import { fitPca, project, projectRegularised, reconstruct, type Pca } from '../../../src/morphable/pca.js';
+import { dot, type Matrix } from '../../../src/core/linear-algebra.js';
+import { mulberry32, randomNormal } from '../../../src/training/random.js';
 
 const DIMS = 40;
 const SIGMAS = [5, 3, 1];

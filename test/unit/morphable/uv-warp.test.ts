@@ -1,10 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { Face3dError } from '../../src/core/errors.js';
-import { projectToScreen, renderMesh } from '../../src/mesh/render.js';
-import { FACEMESH_UVS, FACEMESH_VERTEX_COUNT } from '../../src/morphable/facemesh-topology.js';
-import { warpToUv } from '../../src/morphable/uv-warp.js';
-import { facemeshDome, patternImage, uvGradient } from '../helpers/mesh-fixtures.js';
+import { Face3dError } from '../../../src/core/errors.js';
+import { projectToScreen, renderMesh } from '../../../src/mesh/render.js';
+import { FACEMESH_UVS, FACEMESH_VERTEX_COUNT } from '../../../src/morphable/facemesh-topology.js';
+import { warpToUv } from '../../../src/morphable/uv-warp.js';
+import { facemeshDome, patternImage, uvGradient } from '../../helpers/mesh-fixtures.js';
 
 const SIZE = 128;
 

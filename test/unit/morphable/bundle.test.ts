@@ -2,13 +2,12 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { BUNDLE_FORMAT_VERSION, loadBundle, synthesise, writeLinearModel, writeManifest, type Bundle, type LinearModel } from '../../src/morphable/bundle.js';
-import { fitConfidence, fitShape, fitTexture } from '../../src/morphable/fit.js';
-import { reconstructMesh } from '../../src/morphable/reconstruct.js';
-import { eulerToRotation } from '../../src/morphable/procrustes.js';
-import { downsampleTexture, poolTextures } from '../../src/morphable/texture-space.js';
-import { FACEMESH_TRIANGLES, FACEMESH_UVS, FACEMESH_VERTEX_COUNT } from '../../src/morphable/facemesh-topology.js';
-import { mulberry32, randomNormal } from '../../src/training/random.js';
+import { BUNDLE_FORMAT_VERSION, loadBundle, synthesise, writeLinearModel, writeManifest, type Bundle, type LinearModel } from '../../../src/morphable/bundle.js';
+import { fitShape, fitTexture } from '../../../src/morphable/fit.js';
+import { reconstructMesh } from '../../../src/morphable/reconstruct.js';
+import { eulerToRotation } from '../../../src/morphable/procrustes.js';
+import { FACEMESH_TRIANGLES, FACEMESH_UVS, FACEMESH_VERTEX_COUNT } from '../../../src/morphable/facemesh-topology.js';
+import { mulberry32, randomNormal } from '../../../src/training/random.js';
 
 const D = FACEMESH_VERTEX_COUNT * 3;
 const TEXTURE_SIZE = 8;
@@ -140,34 +139,5 @@ describe('morphable model bundle', () => {
     }
     const beta = fitTexture(bundle.texture, texture, visibility, 1e-6);
     truth.forEach((t, j) => expect(beta[j]).toBeCloseTo(t, 3));
-  });
-});
-
-describe('texture space', () => {
-  it('averages visible texels per block and records how much of each block was seen', () => {
-    const texture = new Uint8Array(4 * 4 * 3);
-    const mask = new Uint8Array(16);
-    // Top-left 2x2 block: two visible texels of 100 and 200.
-    texture.set([100, 100, 100], 0);
-    texture.set([200, 200, 200], 3);
-    mask[0] = mask[1] = 1;
-    const { texture: small, visibility } = downsampleTexture(texture, mask, 4, 2);
-    expect(Array.from(small.subarray(0, 3))).toEqual([150, 150, 150]);
-    expect(visibility[0]).toBe(0.5);
-    expect(visibility[3]).toBe(0);
-  });
-
-  it('pools per texel by visibility and confidence, falling back where nothing was seen', () => {
-    const a = { texture: Float32Array.of(10, 20), visibility: Float32Array.of(1, 0) };
-    const b = { texture: Float32Array.of(30, 40), visibility: Float32Array.of(1, 0) };
-    expect(Array.from(poolTextures([a, b], [3, 1], [0, 99]))).toEqual([15, 99]);
-  });
-});
-
-describe('fit confidence', () => {
-  it('weights frontal photos by their landmark confidence and turned ones less, never to zero', () => {
-    expect(fitConfidence(0.9, 0)).toBeCloseTo(0.9, 10);
-    expect(fitConfidence(1, 60)).toBeCloseTo(0.25, 10);
-    expect(fitConfidence(1, 90)).toBe(0.05);
   });
 });
