@@ -4,17 +4,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Command } from 'commander';
 import h5wasm from 'h5wasm/node';
-import { bfmFromHdf5 } from '../../src/import/bfm/bfm-hdf5.js';
-import { bfmFromMat, trimLikeSeed } from '../../src/import/bfm/bfm-mat.js';
-import { writeImportedBundle } from '../../src/import/bundle-writer.js';
-import { readMat } from '../../src/import/matlab/mat-reader.js';
-import { registerImportCommands } from '../../src/cli/import-commands.js';
-import { loadBundle, type BundleManifest } from '../../src/morphable/bundle.js';
-import { reconstructMesh } from '../../src/morphable/reconstruct.js';
-import { closeAllModels, loadModel } from '../../src/inference/onnx-runtime.js';
-import { seedNetworkInput, SEED_INPUT_SIZE } from '../../src/inference/seed-input.js';
-import { writeCaffemodel, writeMeanBinaryproto, writePrototxt } from '../../tools/import/caffe-synthetic.js';
-import { matColumn, matMatrix, writeMat, type MatInput } from '../helpers/mat-writer.js';
+import { bfmFromHdf5 } from '../../../../src/import/bfm/bfm-hdf5.js';
+import { bfmFromMat, trimLikeSeed } from '../../../../src/import/bfm/bfm-mat.js';
+import { writeImportedBundle } from '../../../../src/import/bundle-writer.js';
+import { readMat } from '../../../../src/import/matlab/mat-reader.js';
+import { registerImportCommands } from '../../../../src/cli/import-commands.js';
+import { loadBundle, type BundleManifest } from '../../../../src/morphable/bundle.js';
+import { reconstructMesh } from '../../../../src/morphable/reconstruct.js';
+import { closeAllModels, loadModel } from '../../../../src/inference/onnx-runtime.js';
+import { seedNetworkInput, SEED_INPUT_SIZE } from '../../../../src/inference/seed-input.js';
+import { writeCaffemodel, writeMeanBinaryproto, writePrototxt } from '../../../../tools/import/caffe-synthetic.js';
+import { matColumn, matMatrix, writeMat, type MatInput } from '../../../helpers/mat-writer.js';
 
 /**
  * A 4-vertex, 2-triangle "Basel Face Model 2009" in its own conventions: µm, x y z interleaved,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { readMat, rowMajor, type MatValue } from '../../src/import/matlab/mat-reader.js';
-import { matColumn, matMatrix, writeMat, type MatInput } from '../helpers/mat-writer.js';
+import { readMat, rowMajor, type MatValue } from '../../../../src/import/matlab/mat-reader.js';
+import { matColumn, matMatrix, writeMat, type MatInput } from '../../../helpers/mat-writer.js';
 
 const variables: Record<string, MatInput> = {
   // 2 x 3 given row by row; MATLAB keeps it column by column.
