@@ -2,7 +2,7 @@
  * MediaPipe FaceMesh topology: the fixed vertex order, triangle list and UV layout every face of ours
  * shares, plus named landmark groups and the left/right mirror map used for symmetry.
  *
- * Conventions (checked by test/unit/facemesh-topology.test.ts):
+ * Conventions (checked by test/unit/morphable/facemesh-topology.test.ts):
  * - UV: u grows to the right, v grows downwards; the layout looks like a frontal photo of the face,
  *   so the subject's right eye (`rightEye*`, vertex 33) has u < 0.5.
  * - Winding: seen from the camera every triangle is counter-clockwise (the OpenGL/glTF front face).
