@@ -21,7 +21,7 @@ import type { QualityFilter } from '../store/enums.js';
 import type { BundleVector, GalleryIndex } from './gallery-index.js';
 import { assertFiniteCoefficients, templateCoefficients } from './coefficients.js';
 import { exportMesh, exportsFromPhotos, type MeshExport, type MeshFormat } from './mesh-export.js';
-import { PhotoRepository, type AcceptedPhoto, type AcceptResult, type EncodedFaceRecord } from '../store/photo-repository.js';
+import { PhotoRepository, type AcceptedPhoto, type AcceptResult, type FaceToSave } from '../store/photo-repository.js';
 import type { PhotoEvents } from './photo-events.js';
 import { notFound, SubjectRepository } from '../store/subject-repository.js';
 import type { GalleryStore } from '../store/gallery-store.js';
@@ -215,18 +215,21 @@ export class Gallery {
   }
 
   /**
-   * A face was enrolled: stored with its vectors (the job done, in one transaction), put into this
-   * process's indexes and published. Null when the photo was deleted meanwhile or another worker
-   * stored its face first.
+   * Faces were enrolled: stored with their vectors (their jobs done, all in one transaction), put into
+   * this process's indexes and published. For each, null when its photo was deleted meanwhile or
+   * another worker stored its face first.
    */
-  async enrollFace(photoId: string, jobId: string, encoded: EncodedFaceRecord): Promise<PhotoRecord | null> {
-    const saved = await this.photos.saveFace(photoId, jobId, encoded);
-    if (!saved) return null;
-    if (this.deps.indexed ?? true) {
-      for (const vector of [encoded, ...(encoded.otherVectors ?? [])]) this.indexFace(saved.face.id, saved.photo.subjectId, vector, encoded.quality?.score);
-    }
-    this.photoChanged(saved.photo);
-    return saved.photo;
+  async enrollFaces(faces: readonly FaceToSave[]): Promise<(PhotoRecord | null)[]> {
+    const saved = await this.photos.saveFaces(faces);
+    return saved.map((stored, i) => {
+      if (!stored) return null;
+      const encoded = faces[i].face;
+      if (this.deps.indexed ?? true) {
+        for (const vector of [encoded, ...(encoded.otherVectors ?? [])]) this.indexFace(stored.face.id, stored.photo.subjectId, vector, encoded.quality?.score);
+      }
+      this.photoChanged(stored.photo);
+      return stored.photo;
+    });
   }
 
   /** Loads every enrolled face of every served bundle into its index (start-up). */

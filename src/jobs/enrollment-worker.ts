@@ -6,7 +6,7 @@
  */
 import type { BlobStore } from '../store/blob-store.js';
 import type { FaceAnalyser, Gallery } from '../gallery/gallery.js';
-import type { EncodedFaceRecord } from '../store/photo-repository.js';
+import type { EncodedFaceRecord, FaceToSave } from '../store/photo-repository.js';
 import type { PhotoError, PhotoRecord } from '../store/records.js';
 import { Face3dError, isFace3dError, type ErrorCode } from '../core/errors.js';
 import { decodeImage, type DecodeLimits } from '../inference/decode.js';
@@ -16,11 +16,12 @@ import { assertFiniteCoefficients } from '../gallery/coefficients.js';
 import type { ClaimedJob, JobRepository } from '../store/job-repository.js';
 import { assessQuality, LowQualityError, measureQuality, refusedFor } from '../gallery/quality.js';
 import { performance } from 'node:perf_hooks';
+import { MicroBatcher } from '../inference/batcher.js';
 
 export interface EnrollmentWorkerOptions {
   readonly jobs: JobRepository;
   /** Owns what a job's outcome means: the face stored, indexed and published, or the photo's new status published. */
-  readonly gallery: Pick<Gallery, 'enrollFace' | 'photoChanged'>;
+  readonly gallery: Pick<Gallery, 'enrollFaces' | 'photoChanged'>;
   readonly blobs: BlobStore;
   /** The default bundle's: it picks the face and records its box, pose and expression. */
   readonly analyser: FaceAnalyser;
@@ -60,6 +61,12 @@ export function failureOf(error: unknown): { error: PhotoError; retryable: boole
   return { error: { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) }, retryable: true };
 }
 
+/** A saved face's photo (null: deleted meanwhile, or another worker stored it first), or why it was not saved. */
+type SaveOutcome = { readonly photo: PhotoRecord | null } | { readonly error: unknown };
+
+/** The longest a finished job's face waits for a save in progress before it is written on its own. */
+const SAVE_WAIT_MS = 200;
+
 export class EnrollmentWorker {
   private running = false;
   private readonly loops: Promise<void>[] = [];
@@ -69,7 +76,16 @@ export class EnrollmentWorker {
   private readonly inProgress = new Set<string>();
   private renewTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly options: EnrollmentWorkerOptions) {}
+  /**
+   * Faces of jobs that finish while an earlier save is being written are stored together, in one
+   * transaction, as soon as it commits: one write (and one lock, with several processes on SQLite)
+   * for several photos.
+   */
+  private readonly saves: MicroBatcher<FaceToSave, SaveOutcome>;
+
+  constructor(private readonly options: EnrollmentWorkerOptions) {
+    this.saves = new MicroBatcher((faces) => this.saveTogether(faces), { maxBatch: Math.max(1, options.concurrency), maxDelayMs: SAVE_WAIT_MS });
+  }
 
   start(): void {
     if (this.running) return;
@@ -164,8 +180,19 @@ export class EnrollmentWorker {
       const outcome = settled === null ? 'GONE' : settled.status === 'FAILED' ? 'FAILED' : 'RETRY';
       return { outcome, code: failure.error.code };
     }
-    const enrolled = await this.options.gallery.enrollFace(photo.id, job.id, encoded);
-    return { outcome: enrolled ? 'DONE' : 'GONE', code: 'OK' };
+    const saved = await this.saves.submit({ photoId: photo.id, jobId: job.id, face: encoded });
+    if ('error' in saved) throw saved.error;
+    return { outcome: saved.photo ? 'DONE' : 'GONE', code: 'OK' };
+  }
+
+  /** One transaction for the batch; if it fails, each face alone, so one photo's failure stays its own. */
+  private async saveTogether(faces: readonly FaceToSave[]): Promise<SaveOutcome[]> {
+    try {
+      return (await this.options.gallery.enrollFaces(faces)).map((photo) => ({ photo }));
+    } catch (error) {
+      if (faces.length === 1) return [{ error }];
+      return Promise.all(faces.map(async (face) => (await this.saveTogether([face]))[0]));
+    }
   }
 
   private async encode(photo: PhotoRecord): Promise<EncodedFaceRecord> {

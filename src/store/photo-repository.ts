@@ -40,6 +40,13 @@ export interface EncodedFaceRecord extends IdentityVector {
   readonly landmarks?: Float32Array;
 }
 
+/** A finished enrollment job's face, to be stored. */
+export interface FaceToSave {
+  readonly photoId: string;
+  readonly jobId: string;
+  readonly face: EncodedFaceRecord;
+}
+
 /** What a downloaded mesh's texture is unwrapped from: an enrolled face's photo and where its landmarks fell. */
 export interface FaceTextureSource {
   readonly storagePath: string;
@@ -138,28 +145,43 @@ export class PhotoRepository {
 
   /** Stores the face and its vector, marks the photo READY and its job DONE, atomically. Null when the photo was deleted meanwhile or already has its face. */
   async saveFace(photoId: string, jobId: string, face: EncodedFaceRecord): Promise<{ photo: PhotoRecord; face: FaceRecord } | null> {
+    const [saved] = await this.saveFaces([{ photoId, jobId, face }]);
+    return saved;
+  }
+
+  /**
+   * saveFace for several photos in ONE transaction (a worker's jobs that finished together): every
+   * face, vector, photo and job of the batch is written, or none is. One result per item, in order.
+   */
+  async saveFaces(items: readonly FaceToSave[]): Promise<({ photo: PhotoRecord; face: FaceRecord } | null)[]> {
     return this.store.transaction(async (tx) => {
-      const current = await tx.photo.findUnique({ where: { id: photoId }, select: { id: true, face: { select: { id: true } } } });
-      if (!current) return null;
-      if (current.face) {
-        // Another worker took over this job (its lease ran out) and finished first.
-        await tx.job.updateMany({ where: { id: jobId }, data: { status: 'DONE', leaseUntil: null } });
-        return null;
-      }
-      const row = await tx.photo.update({
-        where: { id: photoId },
-        data: {
-          status: 'READY',
-          errorCode: null,
-          errorMessage: null,
-          ...(face.quality && qualityColumns(face.quality)),
-          face: { create: faceData(face) },
-          jobs: { updateMany: { where: { id: jobId }, data: { status: 'DONE', leaseUntil: null, lastError: null } } },
-        },
-        include: FACE_WITH_VECTORS,
-      });
-      return this.faceStored(tx, row, face);
+      const saved: ({ photo: PhotoRecord; face: FaceRecord } | null)[] = [];
+      for (const item of items) saved.push(await this.saveFaceIn(tx, item));
+      return saved;
     });
+  }
+
+  private async saveFaceIn(tx: Db, { photoId, jobId, face }: FaceToSave): Promise<{ photo: PhotoRecord; face: FaceRecord } | null> {
+    const current = await tx.photo.findUnique({ where: { id: photoId }, select: { id: true, face: { select: { id: true } } } });
+    if (!current) return null;
+    if (current.face) {
+      // Another worker took over this job (its lease ran out) and finished first.
+      await tx.job.updateMany({ where: { id: jobId }, data: { status: 'DONE', leaseUntil: null } });
+      return null;
+    }
+    const row = await tx.photo.update({
+      where: { id: photoId },
+      data: {
+        status: 'READY',
+        errorCode: null,
+        errorMessage: null,
+        ...(face.quality && qualityColumns(face.quality)),
+        face: { create: faceData(face) },
+        jobs: { updateMany: { where: { id: jobId }, data: { status: 'DONE', leaseUntil: null, lastError: null } } },
+      },
+      include: FACE_WITH_VECTORS,
+    });
+    return this.faceStored(tx, row, face);
   }
 
   /** What every new face takes along in its transaction: a change-feed entry and, with pgvector, its embeddings. */

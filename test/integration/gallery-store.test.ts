@@ -227,6 +227,57 @@ describe('enrollment jobs', () => {
     expect(await jobs.unfinishedCount()).toBe(0);
   });
 
+  it('store the faces of jobs that finish while a save is written together, in one transaction, once it commits', async () => {
+    const subject = await gallery.subjects.create({ name: 'Together' });
+    const enrolled = await gallery.enroll(subject.id, await Promise.all([1, 2, 3, 4].map(async (n) => ({ bytes: await png(200, 40 + n, 40) }))), null, 'NONE');
+    const batches: number[] = [];
+    const enrollFaces = gallery.enrollFaces.bind(gallery);
+    const callsBefore = analyser.calls;
+    // The first save is held until every job has been encoded, so the others finish behind it.
+    const worker = new EnrollmentWorker({
+      jobs,
+      blobs,
+      analyser,
+      decodeLimits: { maxBytes: 1e6, maxPixels: 1e6 },
+      concurrency: 4,
+      pollMs: 50,
+      gallery: {
+        photoChanged: (photo) => gallery.photoChanged(photo),
+        enrollFaces: async (faces) => {
+          batches.push(faces.length);
+          if (batches.length === 1) while (analyser.calls < callsBefore + 4) await new Promise((resolve) => setTimeout(resolve, 5));
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          return enrollFaces(faces);
+        },
+      },
+    });
+    worker.start();
+    await worker.idle();
+    await worker.stop();
+
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(4);
+    expect(batches.length).toBeLessThan(4);
+    const photos = await gallery.photos.findMany(enrolled.map((result) => result.photo.id));
+    expect(photos.map((photo) => photo?.status)).toEqual(['READY', 'READY', 'READY', 'READY']);
+  });
+
+  it('write every face of a batch or none: a face that cannot be stored takes the others of its transaction back', async () => {
+    const subject = await gallery.subjects.create({ name: 'All or none' });
+    const [a, b] = await gallery.enroll(subject.id, [{ bytes: await png(210, 90, 90) }, { bytes: await png(211, 90, 90) }], null, 'NONE');
+    const first = (await jobs.claimNext(60_000))!;
+    const second = (await jobs.claimNext(60_000))!;
+    const face = { box: { x: 0, y: 0, width: 1, height: 1 }, score: 1, pose: { yaw: 0, pitch: 0, roll: 0 }, expression: new Float32Array(1), ...joinedIdentityVector(BUNDLE, new Float32Array(K), new Float32Array(K)) };
+    const broken = { ...face, shape: undefined as unknown as Float32Array };
+
+    await expect(gallery.enrollFaces([{ photoId: first.photo.id, jobId: first.job.id, face }, { photoId: second.photo.id, jobId: second.job.id, face: broken }])).rejects.toThrow();
+    expect((await gallery.photos.facesByPhotoIds([a.photo.id, b.photo.id])).every((stored) => stored === null)).toBe(true);
+    expect((await gallery.photos.findMany([a.photo.id, b.photo.id])).map((photo) => photo?.status)).toEqual(['PROCESSING', 'PROCESSING']);
+
+    const saved = await gallery.enrollFaces([{ photoId: first.photo.id, jobId: first.job.id, face }, { photoId: second.photo.id, jobId: second.job.id, face }]);
+    expect(saved.map((photo) => photo?.status)).toEqual(['READY', 'READY']);
+    expect(await jobs.unfinishedCount()).toBe(0);
+  });
+
   it('skip a job whose photo was deleted while it ran', async () => {
     const subject = await gallery.subjects.create({ name: 'Gone' });
     const [result] = await gallery.enroll(subject.id, [{ bytes: await png(180, 60, 60) }], null, 'NONE');

@@ -27,7 +27,7 @@ describe('loadConfig', () => {
       maxUploadFiles: 20,
       maxQueryDepth: 12,
       maxQueryCost: 5000,
-      workers: 1,
+      workers: 4,
       rateLimitPerMinute: 0,
       syncIntervalMs: 1000,
       jobLeaseMs: 60_000,
