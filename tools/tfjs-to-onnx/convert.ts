@@ -26,6 +26,11 @@ export interface ConvertOptions {
   readonly outputs?: readonly OutputSpec[];
   /** Turn a leading input dim of 1 into the symbolic "batch" (default true); -1 always is. */
   readonly dynamicBatch?: boolean;
+  /**
+   * Leave a 4-D (NHWC) input's height and width open, so a fully convolutional network runs at any
+   * input size (a detector at a smaller input: fewer pixels, same weights). Default false.
+   */
+  readonly openSpatialSize?: boolean;
   readonly graphName?: string;
   readonly docString?: string;
   readonly metadata?: Readonly<Record<string, string>>;
@@ -76,11 +81,12 @@ function requiredNodes(byName: ReadonlyMap<string, TfNode>, outputs: readonly st
   return order;
 }
 
-function convertPlaceholder(node: TfNode, ctx: ConversionContext, dynamicBatch: boolean): TensorSignature {
+function convertPlaceholder(node: TfNode, ctx: ConversionContext, dynamicBatch: boolean, openSpatialSize: boolean): TensorSignature {
   const dims = attrShape(node, 'shape');
   if (!dims || dims.length === 0) throw new Error(`input "${node.name}" needs a known rank`);
+  const open = (i: number): boolean => openSpatialSize && dims.length === 4 && (i === 1 || i === 2);
   // A leading -1, or the 1 of a model exported at batch size 1, is the batch.
-  const shape: Shape = dims.map((d, i) => (i === 0 && (d === -1 || (dynamicBatch && d === 1)) ? BATCH : d === -1 ? null : d));
+  const shape: Shape = dims.map((d, i) => (i === 0 && (d === -1 || (dynamicBatch && d === 1)) ? BATCH : d === -1 || open(i) ? null : d));
   const onnxName = ctx.builder.addInput(node.name, 'float32', [...shape]);
   ctx.define(node.name, { onnxName, shape, perm: identityPerm(shape.length) });
   return { name: onnxName, shape: [...shape] };
@@ -107,7 +113,7 @@ export function convertGraphModel(source: GraphModelSource, options: ConvertOpti
   const ctx = new ConversionContext(builder, decodeWeights(source.json.weightsManifest, source.weightData));
   const inputs: TensorSignature[] = [];
   for (const node of order) {
-    if (node.op === 'Placeholder') inputs.push(convertPlaceholder(node, ctx, options.dynamicBatch ?? true));
+    if (node.op === 'Placeholder') inputs.push(convertPlaceholder(node, ctx, options.dynamicBatch ?? true, options.openSpatialSize ?? false));
     else if (node.op !== 'Const') wrapErrors(node, () => OP_CONVERTERS[node.op](node, ctx));
   }
   const signatures = outputs.map((spec) => emitOutput(ctx, spec, ctx.value(spec.node)));

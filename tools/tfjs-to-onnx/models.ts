@@ -24,6 +24,8 @@ export interface ModelConfig {
   readonly inputRange: ValueRange;
   readonly inputNote: string;
   readonly outputs: readonly ModelOutputConfig[];
+  /** Fully convolutional: converted with its input's height and width open, so it runs at any input size. */
+  readonly openSpatialSize?: boolean;
 }
 
 const PROBABILITY: ValueRange = [0, 1];
@@ -39,8 +41,9 @@ const FACERES_INPUT = 'Human feeds a 0..1 face crop multiplied by 255';
 export const MODEL_CONFIGS: readonly ModelConfig[] = [
   {
     name: 'blazeface',
-    description: 'MediaPipe BlazeFace (back camera, 256x256) face detector; anchors are grid-cell centres',
+    description: 'MediaPipe BlazeFace (back camera, trained at 256x256) face detector; anchors are grid-cell centres; any input size (the service picks it)',
     inputRange: [-1, 1],
+    openSpatialSize: true,
     inputNote: 'MediaPipe BlazeFace convention (pixel / 127.5 - 1)',
     outputs: [
       { node: 'Identity', name: 'logits_stride16', description: 'face logit per anchor: 16x16 grid, 2 anchors per cell' },
@@ -116,6 +119,7 @@ export function sourceJsonPath(pkg: SourcePackage, config: ModelConfig): string 
 export function convertConfiguredModel(config: ModelConfig, source: GraphModelSource, pkg: SourcePackage): ConvertedModel {
   return convertGraphModel(source, {
     outputs: config.outputs,
+    openSpatialSize: config.openSpatialSize,
     graphName: config.name,
     docString: config.description,
     metadata: {

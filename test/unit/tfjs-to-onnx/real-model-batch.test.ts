@@ -11,7 +11,7 @@ describe('a real model converted with a dynamic batch', () => {
     const config = modelConfig('blazeface');
     const { onnx, inputs } = convertConfiguredModel(config, await loadGraphModelFiles(sourceJsonPath(pkg, config)), pkg);
     const [input] = inputs;
-    expect(input.shape).toEqual(['batch', 256, 256, 3]);
+    expect(input.shape).toEqual(['batch', null, null, 3]);
     const outputs = config.outputs.map((o) => o.name);
     const count = 3;
     const batch = syntheticImages([count, 256, 256, 3], config.inputRange, 42);
@@ -28,6 +28,22 @@ describe('a real model converted with a dynamic batch', () => {
       const alone = await runOnnx(onnx, { [input.name]: single }, outputs);
       alone.forEach((result, o) => expectClose(sample(batched[o], i), result));
     }
+  });
+
+  // Converted with its input size open: a smaller input has a smaller anchor grid, same weights.
+  it('runs blazeface at a smaller input, with one anchor per cell of each smaller grid', async () => {
+    const pkg = locateSourcePackage();
+    const config = modelConfig('blazeface');
+    const { onnx, inputs } = convertConfiguredModel(config, await loadGraphModelFiles(sourceJsonPath(pkg, config)), pkg);
+    const data = syntheticImages([1, 160, 160, 3], config.inputRange, 7);
+    const results = await runOnnx(onnx, { [inputs[0].name]: { shape: [1, 160, 160, 3], data } }, config.outputs.map((o) => o.name));
+    // 10x10 cells x 2 anchors at stride 16, 5x5 cells x 6 anchors at stride 32.
+    expect(results.map((r) => r.shape)).toEqual([
+      [1, 200, 1],
+      [1, 200, 16],
+      [1, 150, 1],
+      [1, 150, 16],
+    ]);
   });
 
   it('every configured model has a symbolic batch on its input and outputs', async () => {

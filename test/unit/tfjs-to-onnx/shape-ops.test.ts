@@ -29,6 +29,11 @@ describe('Reshape', () => {
     expect(reshapeTarget(['batch', 4, 4, 128], [1, -1]).shape).toEqual(['batch', 2048]);
     expect(reshapeTarget([2, 6], [3, -1]).shape).toEqual([3, 4]);
   });
+
+  it("leaves a head's grid open when the input's size is open", () => {
+    expect(reshapeTarget(['batch', null, null, 2], [1, 512, 1])).toEqual({ onnxTarget: [0, -1, 1], shape: ['batch', null, 1] });
+    expect(reshapeTarget(['batch', null, null, 2], [1, -1, 1]).onnxTarget).toEqual([0, -1, 1]);
+  });
 });
 
 describe('Squeeze', () => {

@@ -22,12 +22,17 @@ function wildcardDim(input: Shape, output: Shape, wildcard: number): Dim {
 /**
  * Models exported with batch 1 hard-code it in Reshape targets; when the input's first dim is the
  * batch, a leading 1 becomes ONNX's 0 ("copy the input's dim"), keeping the graph batch-agnostic.
+ * Likewise they hard-code the count of spatial positions where a head flattens its grid
+ * ([1, h, w, c] to [1, h·w·c/k, k]): when the input's size is open, that first dim after the batch
+ * becomes -1, so the graph runs at any input size.
  */
 export function reshapeTarget(input: Shape, target: readonly number[]): { onnxTarget: number[]; shape: Shape } {
   if (target.includes(0)) throw new Error(`Reshape to ${formatShape(target)}: zero-sized dims are not supported`);
   const keepsBatch = input[0] === BATCH && target[0] === 1;
+  const opensGrid = keepsBatch && target.length >= 2 && !target.includes(-1) && input.slice(1).some((d) => d === null);
   const onnxTarget = keepsBatch ? [0, ...target.slice(1)] : [...target];
-  const shape: Dim[] = target.map((d, i) => (keepsBatch && i === 0 ? BATCH : d === -1 ? null : d));
+  if (opensGrid) onnxTarget[1] = -1;
+  const shape: Dim[] = target.map((d, i) => (keepsBatch && i === 0 ? BATCH : d === -1 || (opensGrid && i === 1) ? null : d));
   const wildcard = target.indexOf(-1);
   if (wildcard >= 0) shape[wildcard] = wildcardDim(input, shape, wildcard);
   return { onnxTarget, shape };
