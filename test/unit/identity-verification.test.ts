@@ -3,7 +3,6 @@ import type { IdentityFraming } from '../../src/inference/identity.js';
 import {
   averageWithMirror,
   MISSING_SCORE,
-  mirrorCrop,
   pairsMissingAPhoto,
   scorePairs,
   searchFraming,
@@ -44,25 +43,6 @@ describe('verification', () => {
     const result = verification(scored);
     expect(result.accuracy).toBe(0.5);
     expect(result.auc).toBe(0.5);
-  });
-});
-
-describe('mirrorCrop', () => {
-  it('reverses each row of pixels and keeps each pixel\'s channels in order', () => {
-    // 2x2 RGB: pixel (x, y) holds 10 * (2y + x) + channel.
-    const crop = Float32Array.from({ length: 12 }, (_, i) => 10 * Math.floor(i / 3) + (i % 3));
-    expect(Array.from(mirrorCrop(crop, 2))).toEqual([10, 11, 12, 0, 1, 2, 30, 31, 32, 20, 21, 22]);
-  });
-
-  it('is its own inverse and leaves its input alone', () => {
-    const crop = Float32Array.from({ length: 5 * 5 * 3 }, (_, i) => i * 7 % 13);
-    const copy = Float32Array.from(crop);
-    expect(mirrorCrop(mirrorCrop(crop, 5), 5)).toEqual(crop);
-    expect(crop).toEqual(copy);
-  });
-
-  it('refuses a crop of the wrong size', () => {
-    expect(() => mirrorCrop(new Float32Array(11), 2)).toThrow(RangeError);
   });
 });
 

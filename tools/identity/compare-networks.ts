@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { config } from '../../src/core/config.js';
 import { listPeople, samplePairs, type ImagePair } from '../../src/dataset/folder-dataset.js';
 import { parseLfwPairs } from '../../src/eval/pairs.js';
-import { sampleRegion, type SquareRegion } from '../../src/inference/crop.js';
+import { mirrorCrop, sampleRegion, type SquareRegion } from '../../src/inference/crop.js';
 import type { RgbImage } from '../../src/core/image.js';
 import { DEFAULT_IDENTITY_FRAMING, identityRegion, type IdentityFraming } from '../../src/inference/identity.js';
 import { FEATURE_NETWORKS, featureInput } from '../../src/inference/feature-networks.js';
@@ -28,7 +28,6 @@ import { readManifest, type ManifestEntry } from '../tfjs-to-onnx/manifest.js';
 import { alignPhotos, photosOf, type AlignedPhoto, type FaceSelection } from './aligned-photos.js';
 import {
   averageWithMirror,
-  mirrorCrop,
   pairsMissingAPhoto,
   scorePairs,
   searchFraming,

@@ -60,20 +60,6 @@ export function verification(scored: readonly ScoredPair[]): Verification {
   };
 }
 
-/** A square HWC crop mirrored left to right (a new array). */
-export function mirrorCrop(crop: Float32Array, size: number, channels = 3): Float32Array {
-  if (crop.length !== size * size * channels) throw new RangeError(`a ${size}x${size}x${channels} crop has ${size * size * channels} values, got ${crop.length}`);
-  const mirrored = new Float32Array(crop.length);
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      const from = (y * size + x) * channels;
-      const to = (y * size + size - 1 - x) * channels;
-      for (let c = 0; c < channels; c++) mirrored[to + c] = crop[from + c];
-    }
-  }
-  return mirrored;
-}
-
 /** The mirrored-copy trick: each photo's embedding and its mirror's, both normalised, averaged. */
 export function averageWithMirror(plain: ReadonlyMap<string, Float32Array>, mirrored: ReadonlyMap<string, Float32Array>): Map<string, Float32Array> {
   return new Map([...plain].map(([path, vector]) => {

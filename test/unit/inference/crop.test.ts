@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { cropToImage, expandToSquare, sampleRegion, wholeImageRegion } from '../../../src/inference/crop.js';
+import { cropToImage, expandToSquare, mirrorCrop, sampleRegion, wholeImageRegion } from '../../../src/inference/crop.js';
 import type { RgbImage } from '../../../src/core/image.js';
 
 /** A 4x2 image whose red channel is the column and green the row. */
@@ -53,5 +53,24 @@ describe('crop', () => {
     const p = cropToImage(region, 8, 8, 4); // right-middle of the crop
     expect(p.x).toBeCloseTo(10, 10);
     expect(p.y).toBeCloseTo(24, 10);
+  });
+});
+
+describe('mirrorCrop', () => {
+  it('reverses each row of pixels and keeps each pixel\'s channels in order', () => {
+    // 2x2 RGB: pixel (x, y) holds 10 * (2y + x) + channel.
+    const crop = Float32Array.from({ length: 12 }, (_, i) => 10 * Math.floor(i / 3) + (i % 3));
+    expect(Array.from(mirrorCrop(crop, 2))).toEqual([10, 11, 12, 0, 1, 2, 30, 31, 32, 20, 21, 22]);
+  });
+
+  it('is its own inverse and leaves its input alone', () => {
+    const crop = Float32Array.from({ length: 5 * 5 * 3 }, (_, i) => i * 7 % 13);
+    const copy = Float32Array.from(crop);
+    expect(mirrorCrop(mirrorCrop(crop, 5), 5)).toEqual(crop);
+    expect(crop).toEqual(copy);
+  });
+
+  it('refuses a crop of the wrong size', () => {
+    expect(() => mirrorCrop(new Float32Array(11), 2)).toThrow(RangeError);
   });
 });
