@@ -38,6 +38,18 @@ export interface ImpostorCurve {
   readonly tail: ParetoTail;
   /** Nₑ = N^templateExponent: effective independent templates of a gallery of N. */
   readonly templateExponent: number;
+  /** Present when FAR is an upper confidence bound rather than the estimate ({@link upperBoundCurve}). */
+  readonly bound?: ConfidenceBound;
+}
+
+/** How an upper-bound curve was made: the `quantile` of `resamples` bootstraps of `people` people, from FAR `from` down. */
+export interface ConfidenceBound {
+  readonly quantile: number;
+  readonly resamples: number;
+  readonly people: number;
+  readonly from: number;
+  /** The largest bound / estimate ratio over the curve's points. */
+  readonly largestRatio: number;
 }
 
 /**
@@ -165,6 +177,85 @@ export function pairRateForFpir(curve: ImpostorCurve, targetFpir: number, templa
 /** threshold(N, target): the lowest score at which at most `targetFpir` of strangers get a name among `templates` templates. */
 export function thresholdForFpir(curve: ImpostorCurve, targetFpir: number, templates: number): number {
   return scoreAtFalseAcceptRate(curve, pairRateForFpir(curve, targetFpir, templates));
+}
+
+/** A high-scoring impostor pair: its score and the indices of the two people it joins. */
+export interface ImpostorPair {
+  readonly score: number;
+  readonly a: number;
+  readonly b: number;
+}
+
+export interface BoundOptions {
+  /** The upper quantile of the bootstrap FARs taken as the bound (e.g. 0.95). */
+  readonly quantile: number;
+  readonly resamples: number;
+  readonly random: () => number;
+}
+
+/**
+ * The curve with FAR replaced by an upper confidence bound where its pairs are few. Deep in the
+ * tail a handful of people (lookalikes) make most of the high-scoring pairs, so the uncertainty of
+ * FAR is that of which people happened to be measured, not of how many pairs: each bootstrap
+ * resamples the people (with replacement) and weighs each pair by how often both of its people
+ * were drawn; FAR under a resample is the weighted share of pairs at or above the score, over the
+ * resample's weighted count of pairs of different people. `top` holds every impostor pair down to
+ * some score, highest first, with `photosPerPerson[i]` photos of person i behind the pair count;
+ * body points above the lowest score of `top` (and the tail, scaled by the bound at its threshold)
+ * get max(estimate, quantile), then FAR is made non-increasing again.
+ */
+export function upperBoundCurve(curve: ImpostorCurve, top: readonly ImpostorPair[], photosPerPerson: ArrayLike<number>, options: BoundOptions): ImpostorCurve {
+  const people = photosPerPerson.length;
+  if (top.length === 0) throw new RangeError('an upper bound needs the highest impostor pairs');
+  const lowest = top[top.length - 1].score;
+  const bounded = curve.body.map((p, i) => ({ ...p, i })).filter((p) => p.score >= lowest);
+  // For each bounded point, how many of `top` reach its score (top is descending).
+  const reach = bounded.map((p) => {
+    let n = 0;
+    while (n < top.length && top[n].score >= p.score) n++;
+    return n;
+  });
+  const byReach = reach.map((n, k) => [n, k] as const).sort((x, y) => x[0] - y[0]);
+  const farOf = bounded.map(() => new Float64Array(options.resamples));
+  const weights = new Float64Array(people);
+  for (let r = 0; r < options.resamples; r++) {
+    weights.fill(0);
+    for (let draw = 0; draw < people; draw++) weights[Math.floor(options.random() * people)]++;
+    let photos = 0;
+    let squares = 0;
+    for (let i = 0; i < people; i++) {
+      const w = weights[i] * photosPerPerson[i];
+      photos += w;
+      squares += w * w;
+    }
+    const pairs = (photos * photos - squares) / 2;
+    let cumulative = 0;
+    let next = 0;
+    for (const [n, k] of byReach) {
+      for (; next < n; next++) cumulative += weights[top[next].a] * weights[top[next].b];
+      farOf[k][r] = pairs > 0 ? cumulative / pairs : 0;
+    }
+  }
+  const far = curve.body.map((p) => p.falseAcceptRate);
+  let largestRatio = 1;
+  bounded.forEach((p, k) => {
+    const sorted = farOf[k].sort();
+    const upper = sorted[Math.min(sorted.length - 1, Math.floor(options.quantile * sorted.length))];
+    if (upper > far[p.i]) {
+      largestRatio = Math.max(largestRatio, upper / far[p.i]);
+      far[p.i] = upper;
+    }
+  });
+  for (let i = far.length - 2; i >= 0; i--) far[i] = Math.max(far[i], far[i + 1]);
+  const body = curve.body.map((p, i) => ({ score: p.score, falseAcceptRate: far[i] }));
+  const last = curve.body.length - 1;
+  const tailRate = curve.body[last].score === curve.tail.threshold ? far[last] : curve.tail.exceedanceRate;
+  return {
+    ...curve,
+    body,
+    tail: { ...curve.tail, exceedanceRate: tailRate },
+    bound: { quantile: options.quantile, resamples: options.resamples, people, from: curve.body[bounded[0]?.i ?? last].falseAcceptRate, largestRatio },
+  };
 }
 
 /** One simulated operating point: at threshold t, galleries of N templates named `fpir` of strangers, while FAR(t) = `far`. */

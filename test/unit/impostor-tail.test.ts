@@ -9,7 +9,9 @@ import {
   measuredCurve,
   scoreAtFalseAcceptRate,
   thresholdForFpir,
+  upperBoundCurve,
   type ImpostorCurve,
+  type ImpostorPair,
 } from '../../src/training/impostor-tail.js';
 import { mulberry32, randomNormal } from '../../src/training/random.js';
 
@@ -137,5 +139,63 @@ describe('FPIR against a gallery of N templates', () => {
     );
     expect(fitTemplateExponent(observations)).toBeCloseTo(0.8, 8);
     expect(() => fitTemplateExponent([{ templates: 1, falseAcceptRate: 0.1, fpir: 0.1 }])).toThrow(RangeError);
+  });
+});
+
+/**
+ * Every pair of `people` people (one photo each) scoring below 0.5 at random, except `high`
+ * pairs at 0.6 to 0.7: the curve of all pairs, and the pairs of its top 1%.
+ */
+function peopleCurve(people: number, high: readonly (readonly [number, number])[]): { curve: ImpostorCurve; top: ImpostorPair[] } {
+  const random = mulberry32(5);
+  const pairs: ImpostorPair[] = [];
+  const special = new Map(high.map(([a, b], i) => [`${a},${b}`, 0.6 + (0.1 * i) / high.length]));
+  for (let a = 0; a < people; a++) for (let b = a + 1; b < people; b++) pairs.push({ score: special.get(`${a},${b}`) ?? 0.5 * random(), a, b });
+  pairs.sort((x, y) => y.score - x.score);
+  const curve = measuredCurve(Float32Array.from(pairs, (p) => p.score), 0.001, 10);
+  return { curve, top: pairs.slice(0, Math.floor(pairs.length / 100)) };
+}
+
+describe('the upper confidence bound of FAR (people bootstrap)', () => {
+  const people = 400;
+  const options = { quantile: 0.95, resamples: 400 };
+  const spread = Array.from({ length: 40 }, (_, i) => [2 * i, 2 * i + 1] as const);
+  const hub = Array.from({ length: 40 }, (_, i) => [0, i + 1] as const);
+
+  it('never lies below the estimate, keeps FAR decreasing and continuous into the tail, and says how it was made', () => {
+    const { curve, top } = peopleCurve(people, spread);
+    const bounded = upperBoundCurve(curve, top, new Array(people).fill(1), { ...options, random: mulberry32(1) });
+    let previous = 1;
+    for (let score = 0; score < 0.75; score += 0.005) {
+      const far = falseAcceptRate(bounded, score);
+      expect(far).toBeGreaterThanOrEqual(falseAcceptRate(curve, score) * (1 - 1e-9));
+      expect(far).toBeLessThanOrEqual(previous);
+      previous = far;
+    }
+    expect(falseAcceptRate(bounded, bounded.tail.threshold - 1e-9)).toBeCloseTo(bounded.tail.exceedanceRate, 6);
+    expect(bounded.tail).toMatchObject({ shape: curve.tail.shape, scale: curve.tail.scale, threshold: curve.tail.threshold });
+    expect(bounded.bound).toMatchObject({ quantile: 0.95, resamples: 400, people });
+    expect(bounded.bound!.largestRatio).toBeGreaterThan(1);
+    // Below the lowest pair given, where pairs are plentiful, the estimate stands.
+    expect(falseAcceptRate(bounded, 0.1)).toBe(falseAcceptRate(curve, 0.1));
+  });
+
+  it('is wider when the high-scoring pairs share one person than when they join distinct people', () => {
+    const ratioAt = (high: readonly (readonly [number, number])[]): number => {
+      const { curve, top } = peopleCurve(people, high);
+      const bounded = upperBoundCurve(curve, top, new Array(people).fill(1), { ...options, random: mulberry32(2) });
+      return falseAcceptRate(bounded, 0.6) / falseAcceptRate(curve, 0.6);
+    };
+    const [spreadRatio, hubRatio] = [ratioAt(spread), ratioAt(hub)];
+    expect(spreadRatio).toBeGreaterThan(1.1);
+    expect(spreadRatio).toBeLessThan(2);
+    expect(hubRatio).toBeGreaterThan(1.5 * spreadRatio);
+  });
+
+  it('raises the threshold for a target FPIR at every gallery size, and needs the high pairs', () => {
+    const { curve, top } = peopleCurve(people, hub);
+    const bounded = upperBoundCurve(curve, top, new Array(people).fill(1), { ...options, random: mulberry32(3) });
+    for (const templates of [1, 10, 100]) expect(thresholdForFpir(bounded, 0.01, templates)).toBeGreaterThanOrEqual(thresholdForFpir(curve, 0.01, templates));
+    expect(() => upperBoundCurve(curve, [], [1], { ...options, random: mulberry32(4) })).toThrow(RangeError);
   });
 });

@@ -7,9 +7,15 @@
  *    generalised Pareto fit of the top `--tail` share of pairs models it;
  *  - galleries of N held-out people, each person in turn the stranger, give max-over-N scores, which
  *    check FPIR(t, N) = 1 − (1 − FAR(t))^N and fit the exponent b of Nₑ = N^b that corrects it;
+ *  - the curve the service uses is an upper confidence bound of FAR (`--bound` quantile of
+ *    `--resamples` bootstraps of the held-out people, from FAR `--bound-from` down): deep in the
+ *    tail a few lookalike people make most pairs, and the estimate alone lets a gallery name more
+ *    strangers than the target whenever other people are a little more alike (`--bound 0` keeps
+ *    the estimate);
  *  - the per-pair threshold at `--far` is kept for readers of older manifests.
  * Writes `calibration` into the manifest. Takes a few seconds once the extraction exists.
  *   npm run train:calibrate -- [--bundle models/lfw-facemesh] [--extraction .cache/extract/train] [--far 0.001] [--tail 0.001] [--min-pairs 25]
+ *       [--bound 0.95] [--resamples 1000] [--bound-from 0.01]
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -24,6 +30,8 @@ import {
   fitTemplateExponent,
   measuredCurve,
   thresholdForFpir,
+  upperBoundCurve,
+  type ImpostorPair,
   type ImpostorCurve,
   type ScalingObservation,
 } from '../../src/training/impostor-tail.js';
@@ -40,6 +48,9 @@ const { values } = parseArgs({
     tail: { type: 'string', default: '0.001' },
     'min-pairs': { type: 'string', default: '25' },
     trials: { type: 'string', default: '40000' },
+    bound: { type: 'string', default: '0.95' },
+    resamples: { type: 'string', default: '1000' },
+    'bound-from': { type: 'string', default: '0.01' },
     seed: { type: 'string', default: '4242' },
   },
 });
@@ -133,7 +144,30 @@ for (const [n, scores] of maxima) {
     if (target <= 0.01 && fpir * trials >= 20) observations.push({ templates: n, falseAcceptRate: falseAcceptRate(independent, threshold), fpir });
   }
 }
-const curve: ImpostorCurve = { ...independent, templateExponent: fitTemplateExponent(observations) };
+const estimate: ImpostorCurve = { ...independent, templateExponent: fitTemplateExponent(observations) };
+
+/** Every impostor pair scoring at least `score`, highest first, with its people's indices. */
+function pairsAbove(score: number): ImpostorPair[] {
+  const personIndex = new Map([...new Set(rows.map((r) => r.person))].map((person, i) => [person, i]));
+  const pairs: ImpostorPair[] = [];
+  for (let a = 0; a < count; a++) {
+    for (let b = a + 1; b < count; b++) {
+      const s = similarity[a * count + b];
+      if (s >= score && rows[a].person !== rows[b].person) pairs.push({ score: s, a: personIndex.get(rows[a].person)!, b: personIndex.get(rows[b].person)! });
+    }
+  }
+  return pairs.sort((x, y) => y.score - x.score);
+}
+
+const boundQuantile = Number(values.bound);
+const photosPerPerson = [...rows.reduce((m, r) => m.set(r.person, (m.get(r.person) ?? 0) + 1), new Map<string, number>()).values()];
+const curve: ImpostorCurve = boundQuantile > 0
+  ? upperBoundCurve(estimate, pairsAbove(descending[Math.floor(Number(values['bound-from']) * descending.length)]), photosPerPerson, {
+      quantile: boundQuantile,
+      resamples: Number(values.resamples),
+      random: mulberry32(Number(values.seed) + 1),
+    })
+  : estimate;
 const galleryCheck: GalleryCheck[] = [];
 for (const [n, scores] of maxima) {
   for (const target of targets) {
@@ -169,14 +203,18 @@ console.log(
     `measured down to ${tail.threshold.toFixed(4)} (FAR ${tail.exceedanceRate.toExponential(2)}), the GPD beyond (scale there ${tail.scale.toFixed(4)})`,
 );
 // The fit alone, from where it starts, against rates measured deeper in the tail.
-const fitOnly: ImpostorCurve = { ...curve, tail: fitParetoTail(descending, Number(values.tail)) };
+const fitOnly: ImpostorCurve = { ...estimate, tail: fitParetoTail(descending, Number(values.tail)) };
 for (const rate of [1e-4, 1e-5, 1e-6]) {
   const rank = Math.floor(rate * descending.length);
   if (rank < 1) continue;
   const score = descending[rank];
-  console.log(`  FAR ${rate.toExponential(0)} (${rank} pairs): measured score ${score.toFixed(4)}; FAR there by the GPD fit alone ${falseAcceptRate(fitOnly, score).toExponential(2)}, by the curve ${falseAcceptRate(curve, score).toExponential(2)}`);
+  console.log(`  FAR ${rate.toExponential(0)} (${rank} pairs): measured score ${score.toFixed(4)}; FAR there by the GPD fit alone ${falseAcceptRate(fitOnly, score).toExponential(2)}, by the curve ${falseAcceptRate(estimate, score).toExponential(2)}${curve.bound ? `, its upper bound ${falseAcceptRate(curve, score).toExponential(2)}` : ''}`);
 }
 console.log(`Nₑ = N^${curve.templateExponent.toFixed(4)} (fitted on ${observations.length} simulated operating points)`);
+if (curve.bound) {
+  console.log(`upper bound: the ${curve.bound.quantile} quantile of ${curve.bound.resamples} bootstraps of ${curve.bound.people} people from FAR ${curve.bound.from.toExponential(2)} down; at most ${curve.bound.largestRatio.toFixed(2)}x the estimate`);
+  for (const n of [10, 100, 300, 690, 1000, 2853]) console.log(`  threshold for FPIR 1% at ${n} templates: estimate ${thresholdForFpir(estimate, 0.01, n).toFixed(4)}, bound ${thresholdForFpir(curve, 0.01, n).toFixed(4)}`);
+}
 console.log('templates\ttarget FPIR\tthreshold\tFPIR if independent\tFPIR simulated');
 for (const c of galleryCheck) console.log(`${c.templates}\t${c.targetFpir}\t${c.threshold.toFixed(4)}\t${c.independentFpir.toFixed(4)}\t${c.simulatedFpir.toFixed(4)}`);
 console.log(`${((Date.now() - started) / 1000).toFixed(1)} s`);
