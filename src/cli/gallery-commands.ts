@@ -17,7 +17,7 @@ import { cosineSimilarity } from '../core/vector.js';
 import type { BundleEncoder } from '../inference/bundle-encoder.js';
 import { decodeImage } from '../inference/decode.js';
 import type { RgbImage } from '../core/image.js';
-import type { EncodedFace } from '../inference/face-encoder.js';
+import type { EncodedFace } from '../inference/bundle-encoder.js';
 import { jsonAware, openGallery, positiveInteger, readInputFile, remoteGallery, similarityThreshold, usageError, withServerOptions, type ServerOptions } from './arguments.js';
 import { closingAfter, type FileInput, type IdentifyReport, type ThresholdReport, type VerifyReport } from './gallery-client.js';
 import { LocalGallery, openDefaultEncoder } from './local-gallery.js';

@@ -6,7 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { config } from '../core/config.js';
-import { bundleDirOf } from '../inference/bundle-encoder.js';
+import { bundleDirOf } from '../inference/open-encoder.js';
 import { loadBundle } from '../morphable/bundle.js';
 import { syntheticPeople } from '../morphable/synthetic-people.js';
 import { positiveInteger } from './arguments.js';

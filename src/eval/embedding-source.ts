@@ -5,7 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeImage } from '../inference/decode.js';
-import { FaceEncoder, type EncodedFace } from '../inference/face-encoder.js';
+import type { EncodedFace } from '../inference/bundle-encoder.js';
+import { FaceEncoder } from '../inference/face-encoder.js';
 import { fittedVector } from './fitted-vector.js';
 import { mulberry32, randomNormal } from '../training/random.js';
 import type { RgbImage } from '../core/image.js';

@@ -14,7 +14,7 @@
 import { mapConcurrent } from '../core/concurrency.js';
 import type { Config } from '../core/config.js';
 import { isFace3dError } from '../core/errors.js';
-import { bundleDirOf } from '../inference/bundle-encoder.js';
+import { bundleDirOf } from '../inference/open-encoder.js';
 import { readBundleManifest } from '../morphable/bundle.js';
 import { JobRepository } from '../store/job-repository.js';
 import type { Database } from '../store/database.js';

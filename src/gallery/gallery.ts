@@ -7,9 +7,9 @@
 import { Face3dError, isFace3dError } from '../core/errors.js';
 import { decodeImage, readImageHeader, type DecodeLimits } from '../inference/decode.js';
 import type { FacePhoto } from '../inference/face-texture.js';
-import type { EncodedFace } from '../inference/face-encoder.js';
+import type { FaceAnalyser } from '../inference/bundle-encoder.js';
 import { cosineSimilarity, templateWeight } from '../core/vector.js';
-import type { Box, RgbImage } from '../core/image.js';
+import type { Box } from '../core/image.js';
 import type { Bundle } from '../morphable/bundle.js';
 import type { Coefficients } from '../morphable/reconstruct.js';
 import type { EulerAngles } from '../morphable/procrustes.js';
@@ -28,12 +28,6 @@ import type { GalleryStore } from '../store/gallery-store.js';
 import type { Candidate, MatchMode, PhotoRecord } from '../store/records.js';
 import type { PhotoStatus } from '../store/enums.js';
 import { timeSearch } from '../core/events.js';
-
-/** The part of a BundleEncoder the gallery and the enrollment worker use. */
-export interface FaceAnalyser {
-  readonly bundleId: string;
-  encode(image: RgbImage, options: { faceBox?: Box }): Promise<EncodedFace[]>;
-}
 
 export interface UploadedImage {
   readonly bytes: Uint8Array;

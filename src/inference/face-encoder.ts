@@ -1,42 +1,28 @@
 /**
- * The whole per-photo path of face3d: decode → detect → landmarks → identity features → 3DMM
- * vectors (the regressor head), plus pose and expression from the shape fit. The identity vector
- * is the regressed [α, β]; pose and expression are kept apart from it.
+ * Our own bundles' encoder: after the face stages (detect → landmarks → identity features), the
+ * bundle's regressor head maps the identity features to the 3DMM vector [α, β]; pose and
+ * expression come from the shape fit and are kept apart from it.
  */
 import { join } from 'node:path';
 import { config } from '../core/config.js';
-import type { RgbImage } from '../core/image.js';
-import { analyseImage, closeFaceNetworks, openFaceNetworks, type AnalyseOptions, type AnalysedFace, type FaceNetworks } from './pipeline.js';
+import { openFaceNetworks } from './pipeline.js';
+import { BundleEncoder, type FaceRegressor } from './bundle-encoder.js';
 import { wrapNetwork, type Network } from './networks.js';
 import { bundleFeatureNetwork } from './feature-networks.js';
 import { loadModel } from './onnx-runtime.js';
 import { loadBundle, type Bundle } from '../morphable/bundle.js';
 import { fitShape } from '../morphable/fit.js';
-import type { EulerAngles } from '../morphable/procrustes.js';
 import { Face3dError } from '../core/errors.js';
-import { identityVectorOf, type IdentityVector } from '../core/vector.js';
-import { timeStage } from '../core/events.js';
+import { identityVectorOf } from '../core/vector.js';
 
 export const DEFAULT_BUNDLE = 'lfw-facemesh';
-
-export interface EncodedFace extends AnalysedFace {
-  /** The paper's method: the regressor's estimate of the person's pooled coefficients. */
-  readonly vector: IdentityVector;
-  readonly pose: EulerAngles;
-  readonly expression: Float32Array;
-}
 
 export function defaultBundleDir(): string {
   return join(config().modelsDir, DEFAULT_BUNDLE);
 }
 
-export class FaceEncoder {
-  private constructor(
-    readonly bundle: Bundle,
-    private readonly networks: FaceNetworks,
-    private readonly head: Network,
-  ) {}
-
+/** Our own bundles: the regressor head reads the face's identity features; pose and expression come from the shape fit. */
+export class FaceEncoder extends BundleEncoder {
   /** `regressorFile` swaps in another head of the same shape (the evaluation's shuffled-labels control). */
   static async open(bundleDir = defaultBundleDir(), regressorFile?: string): Promise<FaceEncoder> {
     const bundle = await loadBundle(bundleDir);
@@ -45,32 +31,18 @@ export class FaceEncoder {
     const identity = bundleFeatureNetwork(bundle.manifest.preprocessing);
     if (identity.dim !== regressor.inputDim) throw new Face3dError('MODEL_UNAVAILABLE', `bundle ${bundle.manifest.id}: its regressor reads ${regressor.inputDim} values, ${identity.name} gives ${identity.dim}`);
     const [networks, headModel] = await Promise.all([openFaceNetworks(identity), loadModel(join(bundleDir, regressorFile ?? regressor.file))]);
-    return new FaceEncoder(bundle, networks, wrapNetwork(`${bundle.manifest.id}/regressor`, headModel, [regressor.inputDim]));
+    return new FaceEncoder(bundle, networks, featureRegressor(bundle, wrapNetwork(`${bundle.manifest.id}/regressor`, headModel, [regressor.inputDim])));
   }
+}
 
-  get bundleId(): string {
-    return this.bundle.manifest.id;
-  }
-
-  /** The largest face (or every face), each with its regressed identity vector, pose and expression. */
-  async encode(image: RgbImage, options: AnalyseOptions = {}): Promise<EncodedFace[]> {
-    const faces = await analyseImage(this.networks, image, options);
-    return Promise.all(faces.map((face) => timeStage('regress', () => this.encodeFace(face))));
-  }
-
-  private async encodeFace(face: AnalysedFace): Promise<EncodedFace> {
-    const { coefficients } = await this.head.infer(face.features);
-    const { shape, texture } = this.bundle.manifest;
-    const fit = fitShape(this.bundle, face.landmarks.points);
-    return {
-      ...face,
-      vector: identityVectorOf(this.bundleId, coefficients, shape.components, texture.components),
-      pose: fit.pose,
-      expression: Float32Array.from(fit.expression),
-    };
-  }
-
-  async close(): Promise<void> {
-    await Promise.all([closeFaceNetworks(this.networks), this.head.close()]);
-  }
+function featureRegressor(bundle: Bundle, head: Network): FaceRegressor {
+  const { id, shape, texture } = bundle.manifest;
+  return {
+    async regress(_image, face) {
+      const { coefficients } = await head.infer(face.features);
+      const fit = fitShape(bundle, face.landmarks.points);
+      return { vector: identityVectorOf(id, coefficients, shape.components, texture.components), pose: fit.pose, expression: Float32Array.from(fit.expression) };
+    },
+    close: () => head.close(),
+  };
 }

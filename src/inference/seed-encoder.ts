@@ -13,13 +13,13 @@ import { Face3dError } from '../core/errors.js';
 import { loadBundle, type Bundle } from '../morphable/bundle.js';
 import { facemeshToDlib68 } from '../morphable/facemesh-dlib68.js';
 import { fitPose } from '../morphable/fit.js';
-import { defaultBundleDir, type EncodedFace } from './face-encoder.js';
-import type { Box, RgbImage } from '../core/image.js';
+import { BundleEncoder, type FaceRegressor } from './bundle-encoder.js';
+import { defaultBundleDir } from './face-encoder.js';
+import type { Box } from '../core/image.js';
 import { wrapNetwork, type Network } from './networks.js';
 import { loadModel } from './onnx-runtime.js';
-import { analyseImage, closeFaceNetworks, openFaceNetworks, type AnalyseOptions, type AnalysedFace, type FaceNetworks } from './pipeline.js';
+import { openFaceNetworks } from './pipeline.js';
 import { readSeedPreprocessing, seedNetworkInput, type SeedPreprocessing } from './seed-input.js';
-import { timeStage } from '../core/events.js';
 import { identityVectorOf } from '../core/vector.js';
 
 /** The bounding box of the 68-point markup computed from FaceMesh's points (photo pixels, flat xyz). */
@@ -35,16 +35,7 @@ export function dlib68Box(facemeshPoints: Float32Array): Box {
   return { x: minX, y: minY, width: maxX - minX, height: maxY - minY };
 }
 
-export class SeedEncoder {
-  private constructor(
-    readonly bundle: Bundle,
-    private readonly preprocessing: SeedPreprocessing,
-    private readonly networks: FaceNetworks,
-    private readonly regressor: Network,
-    /** FaceMesh-topology mean shape, for the pose of the face. */
-    private readonly poseReference: Float32Array,
-  ) {}
-
+export class SeedEncoder extends BundleEncoder {
   /** `poseBundleDir`: a FaceMesh-topology bundle whose mean shape the landmarks are aligned to for pose. */
   static async open(bundleDir: string, poseBundleDir = defaultBundleDir()): Promise<SeedEncoder> {
     const [bundle, poseBundle] = await Promise.all([loadBundle(bundleDir), loadBundle(poseBundleDir)]);
@@ -57,31 +48,23 @@ export class SeedEncoder {
     }
     const size = preprocessing.inputSize;
     const [networks, model] = await Promise.all([openFaceNetworks(), loadModel(join(bundleDir, manifest.regressor.file))]);
-    return new SeedEncoder(bundle, preprocessing, networks, wrapNetwork(`${manifest.id}/regressor`, model, [3, size, size]), poseBundle.shape.mean);
+    return new SeedEncoder(bundle, networks, seedRegressor(bundle, preprocessing, wrapNetwork(`${manifest.id}/regressor`, model, [3, size, size]), poseBundle.shape.mean));
   }
+}
 
-  get bundleId(): string {
-    return this.bundle.manifest.id;
-  }
-
-  async encode(image: RgbImage, options: AnalyseOptions = {}): Promise<EncodedFace[]> {
-    const faces = await analyseImage(this.networks, image, options);
-    return Promise.all(faces.map((face) => timeStage('regress', () => this.encodeFace(image, face))));
-  }
-
-  private async encodeFace(image: RgbImage, face: AnalysedFace): Promise<EncodedFace> {
-    const input = seedNetworkInput(image, dlib68Box(face.landmarks.points), { source: 'landmarks', size: this.preprocessing.inputSize });
-    const [coefficients] = Object.values(await this.regressor.infer(input));
-    const { shape, texture } = this.bundle.manifest;
-    return {
-      ...face,
-      vector: identityVectorOf(this.bundleId, coefficients, shape.components, texture.components),
-      pose: fitPose(this.poseReference, face.landmarks.points).pose,
-      expression: new Float32Array(0),
-    };
-  }
-
-  async close(): Promise<void> {
-    await Promise.all([closeFaceNetworks(this.networks), this.regressor.close()]);
-  }
+/** `poseReference`: a FaceMesh-topology mean shape, for the pose of the face. */
+function seedRegressor(bundle: Bundle, preprocessing: SeedPreprocessing, network: Network, poseReference: Float32Array): FaceRegressor {
+  const { id, shape, texture } = bundle.manifest;
+  return {
+    async regress(image, face) {
+      const input = seedNetworkInput(image, dlib68Box(face.landmarks.points), { source: 'landmarks', size: preprocessing.inputSize });
+      const [coefficients] = Object.values(await network.infer(input));
+      return {
+        vector: identityVectorOf(id, coefficients, shape.components, texture.components),
+        pose: fitPose(poseReference, face.landmarks.points).pose,
+        expression: new Float32Array(0),
+      };
+    },
+    close: () => network.close(),
+  };
 }

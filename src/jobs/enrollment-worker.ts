@@ -5,7 +5,8 @@
  * their code; anything else is retried up to the job's attempt limit.
  */
 import type { BlobStore } from '../store/blob-store.js';
-import type { FaceAnalyser, Gallery } from '../gallery/gallery.js';
+import type { Gallery } from '../gallery/gallery.js';
+import type { FaceAnalyser } from '../inference/bundle-encoder.js';
 import type { EncodedFaceRecord, FaceToSave } from '../store/photo-repository.js';
 import type { PhotoError, PhotoRecord } from '../store/records.js';
 import { Face3dError, isFace3dError, type ErrorCode } from '../core/errors.js';
