@@ -8,7 +8,7 @@ import { mapConcurrent } from '../core/concurrency.js';
 import type { DepthPerson } from '../dataset/depth-dataset.js';
 import { decodeImage } from '../inference/decode.js';
 import type { FaceEncoder } from '../inference/face-encoder.js';
-import { synthesise } from '../morphable/bundle.js';
+import { neutralShape } from '../morphable/bundle.js';
 import type { DepthPhoto } from './depth-fidelity.js';
 
 export interface EncodedDepthPhoto extends DepthPhoto {
@@ -24,7 +24,7 @@ export async function encodeDepthPhotos(encoder: FaceEncoder, root: string, peop
     // The crops are the face: the whole photo is its box (the detector misses some of them).
     const [face] = await encoder.encode(image, { faceBox: { x: 0, y: 0, width: image.width, height: image.height } });
     if (!face) return undefined;
-    return { person, landmarks: face.landmarks.points, mesh: synthesise(encoder.bundle.shape, face.vector.shape), shape: face.vector.shape };
+    return { person, landmarks: face.landmarks.points, mesh: neutralShape(encoder.bundle, face.vector.shape), shape: face.vector.shape };
   });
   const photos = encoded.filter((p) => p !== undefined);
   return { photos, failed: paths.length - photos.length };

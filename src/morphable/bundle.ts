@@ -67,6 +67,13 @@ export interface BundleManifest {
     readonly galleryCheck?: readonly GalleryCheck[];
   };
   readonly training?: Readonly<Record<string, unknown>>;
+  /**
+   * Issue 14, absent in older bundles: a per-vertex offset (float32, flat xyz, mm) correcting the
+   * population's depth, learnt from faces seen in frontal and full-profile photos
+   * (tools/depth/build-depth.ts). Added to μ_S + U_S(σ_S ⊙ α) wherever a mesh is built, never to
+   * the identity vector, so identification does not change with it.
+   */
+  readonly depth?: { readonly offset: string; readonly dims: number; readonly source: string };
 }
 
 /** A simulated gallery of held-out people: the FPIR the curve predicts at a threshold, and the one measured there. */
@@ -96,6 +103,8 @@ export interface Bundle {
   readonly expression: LinearModel;
   readonly texture: LinearModel;
   readonly triangles: Uint32Array;
+  /** The manifest's `depth` offset, if any. */
+  readonly depthOffset?: Float32Array;
 }
 
 async function readFileBuffer(path: string, expectedValues: number): Promise<ArrayBuffer> {
@@ -154,13 +163,27 @@ export async function loadBundle(dir: string): Promise<Bundle> {
   if (manifest.shape.dims !== vertexDims || (perVertexTexture && manifest.texture.dims !== vertexDims)) {
     throw new Face3dError('MODEL_UNAVAILABLE', `bundle ${manifest.id}: shape or per-vertex texture dims differ from 3 x ${manifest.vertexCount} vertices`);
   }
-  const [shape, expression, texture, triangles] = await Promise.all([
+  const [shape, expression, texture, triangles, depth] = await Promise.all([
     loadLinearModel(dir, manifest.shape),
     loadLinearModel(dir, manifest.expression),
     loadLinearModel(dir, manifest.texture),
     loadTriangles(dir, manifest),
+    manifest.depth ? loadDepthOffset(dir, manifest.depth, vertexDims) : undefined,
   ]);
-  return { dir, manifest, shape, expression, texture, triangles };
+  return { dir, manifest, shape, expression, texture, triangles, ...(depth ? { depthOffset: depth } : {}) };
+}
+
+async function loadDepthOffset(dir: string, files: NonNullable<BundleManifest['depth']>, vertexDims: number): Promise<Float32Array> {
+  if (files.dims !== vertexDims) throw new Face3dError('MODEL_UNAVAILABLE', `bundle depth offset has ${files.dims} dims, expected ${vertexDims}`);
+  return readFloat32(join(dir, files.offset), files.dims);
+}
+
+/** The neutral face's shape: μ_S + U_S(σ_S ⊙ α), plus the bundle's depth offset where it has one. */
+export function neutralShape(bundle: Bundle, shape: ArrayLike<number>): Float32Array {
+  const out = synthesise(bundle.shape, shape);
+  const offset = bundle.depthOffset;
+  if (offset) for (let c = 0; c < out.length; c++) out[c] += offset[c];
+  return out;
 }
 
 /** mean + Σ_j basis_j σ_j c_j, in float32 (the runtime's precision). Missing coefficients are 0. */

@@ -148,7 +148,8 @@ function projectModel(model: LinearModel, rows: Float64Array, projectedMean: Flo
   return { mean: Float32Array.from(projectedMean), basis: { rows: model.basis.rows, cols: 2 * n, data }, sigma: model.sigma };
 }
 
-function centred(values: ArrayLike<number>, dims: number): Float64Array {
+/** Each coordinate less its mean over the points (flat, `dims` values per point). */
+export function centred(values: ArrayLike<number>, dims: number): Float64Array {
   const n = values.length / dims;
   const centre = new Float64Array(dims);
   for (let i = 0; i < values.length; i++) centre[i % dims] += values[i] / n;

@@ -1,7 +1,7 @@
 import type { Mesh } from '../mesh/mesh.js';
 import type { RgbImage } from '../core/image.js';
 import { FACEMESH_UVS } from './facemesh-topology.js';
-import { synthesise, type Bundle } from './bundle.js';
+import { neutralShape, synthesise, type Bundle } from './bundle.js';
 import { sampleBilinear } from '../mesh/raster.js';
 import { closeMouth } from './mouth-closure.js';
 
@@ -17,14 +17,14 @@ function clampByte(value: number): number {
 }
 
 /**
- * The face as a mesh: vertices S = μ_S + U_S(σ_S ⊙ α) [+ E(σ_E ⊙ e)] in millimetres and the texture
- * T = μ_T + U_T(σ_T ⊙ β), clamped to 0..255. A per-vertex texture is the vertex colours themselves
- * (the Basel Face Model's convention); a UV texture is an image in FaceMesh's UV layout, with
+ * The face as a mesh: vertices S = μ_S + U_S(σ_S ⊙ α) [+ the bundle's depth offset] [+ E(σ_E ⊙ e)]
+ * in millimetres and the texture T = μ_T + U_T(σ_T ⊙ β), clamped to 0..255. A per-vertex texture is
+ * the vertex colours themselves (the Basel Face Model's convention); a UV texture is an image in FaceMesh's UV layout, with
  * per-vertex colours sampled from it for formats and viewers without textures. Without an expression
  * the face is neutral, and a FaceMesh face's mouth is closed (mouth-closure.ts).
  */
 export function reconstructMesh(bundle: Bundle, coefficients: Coefficients): Mesh {
-  const identity = synthesise(bundle.shape, coefficients.shape);
+  const identity = neutralShape(bundle, coefficients.shape);
   const positions = coefficients.expression || bundle.manifest.topology !== 'mediapipe-facemesh-468' ? identity : closeMouth(identity);
   if (coefficients.expression) {
     const offsets = synthesise(bundle.expression, coefficients.expression, new Float32Array(positions.length));
