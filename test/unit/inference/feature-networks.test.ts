@@ -93,4 +93,36 @@ describe('the identity network table', () => {
       await identity.network.close();
     }
   });
+
+  it('with test-time flipping gives a face and its mirror image the same vector: the sum of the unit embeddings of the crop and of its mirror', async () => {
+    const plain = await openFeatureNetwork(FEATURE_NETWORKS['fr-feature']);
+    const flipped = await openFeatureNetwork(FEATURE_NETWORKS['fr-feature-flip']);
+    try {
+      const size = 96;
+      const data = new Uint8Array(size * size * 3);
+      for (let i = 0; i < data.length; i++) data[i] = (i * 37 + (i >> 5) * 11) % 251;
+      const image: RgbImage = { data, width: size, height: size };
+      const mirrored = new Uint8Array(data.length);
+      for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) mirrored.set(data.subarray((y * size + x) * 3, (y * size + x) * 3 + 3), (y * size + size - 1 - x) * 3);
+      const mirrorImage: RgbImage = { data: mirrored, width: size, height: size };
+      // A region centred on the photo: the mirror image's crop is the crop's mirror.
+      const region = { centerX: size / 2, centerY: size / 2, side: 80, angle: 0 };
+      const unit = (v: Float32Array) => {
+        const norm = Math.hypot(...v);
+        return v.map((x) => x / norm);
+      };
+      const [a, b] = [await featureVector(plain, image, region), await featureVector(plain, mirrorImage, region)];
+      const expected = unit(a).map((x, i) => x + unit(b)[i]);
+      const ofImage = await featureVector(flipped, image, region);
+      const ofMirror = await featureVector(flipped, mirrorImage, region);
+      for (let i = 0; i < expected.length; i++) {
+        expect(ofImage[i]).toBeCloseTo(expected[i], 4);
+        expect(ofMirror[i]).toBeCloseTo(expected[i], 4);
+      }
+      // Not the plain embedding: the photo is not symmetric.
+      expect(Math.max(...unit(a).map((x, i) => Math.abs(x - unit(b)[i])))).toBeGreaterThan(0.01);
+    } finally {
+      await Promise.all([plain.network.close(), flipped.network.close()]);
+    }
+  });
 });
