@@ -11,7 +11,7 @@ import { convertFaceapiRecognition } from '../../tools/faceapi-to-onnx/build.js'
 import { EMBEDDING_SIZE, INPUT_NAME, INPUT_SIZE, OUTPUT_NAME } from '../../tools/faceapi-to-onnx/recognition-net.js';
 import { locateFaceapiPackage } from '../../tools/faceapi-to-onnx/source.js';
 import { syntheticImages } from '../../tools/tfjs-to-onnx/synthetic-input.js';
-import { maxAbs, maxAbsDiff } from '../unit/tfjs-to-onnx/harness.js';
+import { maxAbs, maxAbsDiff } from '../helpers/tfjs-graphs.js';
 
 const RELATIVE_TOLERANCE = 1e-4;
 const BATCH_TOLERANCE = 1e-5;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { convertConfiguredModel, locateSourcePackage, modelConfig, sourceJsonPath } from '../../tools/tfjs-to-onnx/models.js';
 import { syntheticImages } from '../../tools/tfjs-to-onnx/synthetic-input.js';
 import { loadGraphModelFiles } from '../../tools/tfjs-to-onnx/weights.js';
-import { maxAbs, maxAbsDiff, runOnnx, runTfjs } from '../unit/tfjs-to-onnx/harness.js';
+import { maxAbs, maxAbsDiff, runOnnx, runTfjs } from '../helpers/tfjs-graphs.js';
 
 export const BUILD_DIR = path.resolve('models', 'build');
 const RELATIVE_TOLERANCE = 1e-4;
