@@ -5,9 +5,9 @@
 import { expect } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
-import { convertGraphModel, type ConvertOptions } from '../../../tools/tfjs-to-onnx/convert.js';
-import type { GraphModelSource, QuantizationDtype, TfAttrValue, TfNode, WeightSpec } from '../../../tools/tfjs-to-onnx/graph-model.js';
-import { mulberry32 } from '../../../src/training/random.js';
+import { convertGraphModel, type ConvertOptions } from '../../tools/tfjs-to-onnx/convert.js';
+import type { GraphModelSource, QuantizationDtype, TfAttrValue, TfNode, WeightSpec } from '../../tools/tfjs-to-onnx/graph-model.js';
+import { mulberry32 } from '../../src/training/random.js';
 
 // Silences the "install tfjs-node" banner; the CPU backend is the reference on purpose.
 tf.enableProdMode();

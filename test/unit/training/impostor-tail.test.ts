@@ -12,8 +12,8 @@ import {
   upperBoundCurve,
   type ImpostorCurve,
   type ImpostorPair,
-} from '../../src/training/impostor-tail.js';
-import { mulberry32, randomNormal } from '../../src/training/random.js';
+} from '../../../src/training/impostor-tail.js';
+import { mulberry32, randomNormal } from '../../../src/training/random.js';
 
 /** Scores whose top 1% are u + GPD(ξ, σ) draws and the rest uniform below u, highest first. */
 function paretoScores(count: number, shape: number, scale: number, u = 0.5): Float32Array {

@@ -1,14 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
-import type { IdentityFraming } from '../../src/inference/identity.js';
+import { NO_FACE_SCORE } from '../../../../src/eval/metrics.js';
+import type { IdentityFraming } from '../../../../src/inference/identity.js';
 import {
   averageWithMirror,
-  MISSING_SCORE,
   pairsMissingAPhoto,
   scorePairs,
   searchFraming,
   verification,
   type FramingGrid,
-} from '../../tools/identity/verification.js';
+} from '../../../../tools/identity/verification.js';
 
 describe('scorePairs', () => {
   const vectors = new Map([
@@ -26,7 +26,7 @@ describe('scorePairs', () => {
     expect(scorePairs(pairs, vectors)).toEqual([
       { score: 1, same: true },
       { score: 0, same: false },
-      { score: MISSING_SCORE, same: true },
+      { score: NO_FACE_SCORE, same: true },
     ]);
     expect(pairsMissingAPhoto(pairs, vectors)).toBe(1);
   });

@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { buildModels } from '../../../tools/tfjs-to-onnx/build-models.js';
-import { readManifest } from '../../../tools/tfjs-to-onnx/manifest.js';
-import { modelConfig } from '../../../tools/tfjs-to-onnx/models.js';
-import { sha256 } from '../../../tools/tfjs-to-onnx/fingerprint.js';
+import { buildModels } from '../../../../tools/tfjs-to-onnx/build-models.js';
+import { readManifest } from '../../../../tools/tfjs-to-onnx/manifest.js';
+import { modelConfig } from '../../../../tools/tfjs-to-onnx/models.js';
+import { sha256 } from '../../../../tools/tfjs-to-onnx/fingerprint.js';
 
 describe('buildModels', () => {
   let outDir = '';

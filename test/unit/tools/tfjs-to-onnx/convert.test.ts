@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { convertGraphModel } from '../../../tools/tfjs-to-onnx/convert.js';
-import { a, expectSameAsTfjs, graphModel, op, placeholder, randomFeed, randomValues, runOnnx, type Weight } from './harness.js';
+import { convertGraphModel } from '../../../../tools/tfjs-to-onnx/convert.js';
+import { a, expectSameAsTfjs, graphModel, op, placeholder, randomFeed, randomValues, runOnnx, type Weight } from '../../../helpers/tfjs-graphs.js';
 
 const k: Weight = { name: 'k', shape: [3], values: randomValues(3, 1) };
 

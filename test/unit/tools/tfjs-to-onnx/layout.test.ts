@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { NHWC_TO_NCHW, dropAxes, invertPerm, permute, transposeBetween, transposeData } from '../../../tools/tfjs-to-onnx/layout.js';
+import { NHWC_TO_NCHW, dropAxes, invertPerm, permute, transposeBetween, transposeData } from '../../../../tools/tfjs-to-onnx/layout.js';
 
 /** Reference transpose by explicit index arithmetic. */
 function naiveTranspose(data: Float32Array, shape: readonly number[], perm: readonly number[]): Float32Array {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { MODEL_CONFIGS, convertConfiguredModel, locateSourcePackage, modelConfig, sourceJsonPath } from '../../../tools/tfjs-to-onnx/models.js';
-import { syntheticImages } from '../../../tools/tfjs-to-onnx/synthetic-input.js';
-import { loadGraphModelFiles } from '../../../tools/tfjs-to-onnx/weights.js';
-import { expectClose, runOnnx, sample } from './harness.js';
+import { MODEL_CONFIGS, convertConfiguredModel, locateSourcePackage, modelConfig, sourceJsonPath } from '../../../../tools/tfjs-to-onnx/models.js';
+import { syntheticImages } from '../../../../tools/tfjs-to-onnx/synthetic-input.js';
+import { loadGraphModelFiles } from '../../../../tools/tfjs-to-onnx/weights.js';
+import { expectClose, runOnnx, sample } from '../../../helpers/tfjs-graphs.js';
 
 describe('a real model converted with a dynamic batch', () => {
   // BlazeFace was exported at batch 1 and hard-codes it in its output Reshapes.

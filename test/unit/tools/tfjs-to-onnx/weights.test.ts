@@ -3,9 +3,9 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { WeightSpec } from '../../../tools/tfjs-to-onnx/graph-model.js';
-import { decodeWeights, float16ToFloat32, loadGraphModelFiles } from '../../../tools/tfjs-to-onnx/weights.js';
-import { a, expectSameAsTfjs, float16Bits, graphModel, op, placeholder, randomFeed, randomValues, type Weight } from './harness.js';
+import type { WeightSpec } from '../../../../tools/tfjs-to-onnx/graph-model.js';
+import { decodeWeights, float16ToFloat32, loadGraphModelFiles } from '../../../../tools/tfjs-to-onnx/weights.js';
+import { a, expectSameAsTfjs, float16Bits, graphModel, op, placeholder, randomFeed, randomValues, type Weight } from '../../../helpers/tfjs-graphs.js';
 
 const bytes = (array: ArrayBufferView): Uint8Array => new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
 

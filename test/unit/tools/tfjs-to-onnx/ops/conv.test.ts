@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import onnxPkg from 'onnx-proto';
-import type { TfAttrValue } from '../../../tools/tfjs-to-onnx/graph-model.js';
-import { a, expectSameAsTfjs, graphModel, op, placeholder, randomFeed, randomValues, type Weight } from './harness.js';
+import type { TfAttrValue } from '../../../../../tools/tfjs-to-onnx/graph-model.js';
+import { a, expectSameAsTfjs, graphModel, op, placeholder, randomFeed, randomValues, type Weight } from '../../../../helpers/tfjs-graphs.js';
 
 interface WindowCase {
   readonly strides?: readonly [number, number];

@@ -1,5 +1,5 @@
 import { describe, it } from '@jest/globals';
-import { a, expectSameAsTfjs, graphModel, op, placeholder, randomFeed, randomValues, transposedFixture, type Weight } from './harness.js';
+import { a, expectSameAsTfjs, graphModel, op, placeholder, randomFeed, randomValues, transposedFixture, type Weight } from '../../../../helpers/tfjs-graphs.js';
 
 const CHANNELS = 4;
 const { nodes: convNodes, filter } = transposedFixture({ channels: CHANNELS });

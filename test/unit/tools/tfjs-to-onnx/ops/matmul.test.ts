@@ -1,5 +1,5 @@
 import { describe, it } from '@jest/globals';
-import { a, expectSameAsTfjs, graphModel, op, placeholder, randomFeed, randomValues, type Weight } from './harness.js';
+import { a, expectSameAsTfjs, graphModel, op, placeholder, randomFeed, randomValues, type Weight } from '../../../../helpers/tfjs-graphs.js';
 
 const kernel = (shape: readonly number[]): Weight => ({ name: 'kernel', shape, values: randomValues(shape[0] * shape[1], 1) });
 const bias: Weight = { name: 'bias', shape: [3], values: randomValues(3, 2) };

@@ -1,5 +1,5 @@
 import { describe, it } from '@jest/globals';
-import { a, expectSameAsTfjs, graphModel, int32Weight, op, placeholder, randomFeed, transposedFixture } from './harness.js';
+import { a, expectSameAsTfjs, graphModel, int32Weight, op, placeholder, randomFeed, transposedFixture } from '../../../../helpers/tfjs-graphs.js';
 
 const { nodes: convNodes, filter } = transposedFixture({ height: 5, width: 6 });
 

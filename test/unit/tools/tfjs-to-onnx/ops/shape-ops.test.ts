@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import type { TfNode } from '../../../tools/tfjs-to-onnx/graph-model.js';
-import { reshapeTarget } from '../../../tools/tfjs-to-onnx/ops/shape-ops.js';
-import { a, expectBatchMatchesSingles, expectSameAsTfjs, graphModel, int32Weight, op, placeholder, randomFeed, transposedFixture } from './harness.js';
+import type { TfNode } from '../../../../../tools/tfjs-to-onnx/graph-model.js';
+import { reshapeTarget } from '../../../../../tools/tfjs-to-onnx/ops/shape-ops.js';
+import { a, expectBatchMatchesSingles, expectSameAsTfjs, graphModel, int32Weight, op, placeholder, randomFeed, transposedFixture } from '../../../../helpers/tfjs-graphs.js';
 
 const { nodes: convNodes, filter } = transposedFixture();
 
