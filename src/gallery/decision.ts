@@ -53,6 +53,14 @@ export class ThresholdPolicy {
     return this.curve !== null;
   }
 
+  /**
+   * The confidence level (e.g. 0.95) at which FPIRs and stranger chances are upper bounds, when the
+   * bundle's curve is a bootstrap bound of FAR; null when they are estimates or there is no curve.
+   */
+  get fpirConfidence(): number | null {
+    return this.curve?.bound?.quantile ?? null;
+  }
+
   /** The threshold in force against `templates` templates when the request gives none. */
   forGallery(templates: number): Threshold {
     const n = Math.max(1, Math.round(templates));

@@ -246,9 +246,10 @@ describeWithLfw('the face3d GraphQL API over HTTP', () => {
     });
 
     it('answers unknown for people who were never enrolled, at a threshold set for the target FPIR at this gallery’s size', async () => {
-      const info = dataOf(await reader.query<{ serverInfo: { defaultThreshold: number; targetFpir: number | null; fpir: number | null; templates: number; thresholdSource: string } }>(
-        '{ serverInfo { defaultThreshold targetFpir fpir templates thresholdSource } }',
+      const info = dataOf(await reader.query<{ serverInfo: { defaultThreshold: number; targetFpir: number | null; fpir: number | null; fpirConfidence: number | null; templates: number; thresholdSource: string } }>(
+        '{ serverInfo { defaultThreshold targetFpir fpir fpirConfidence templates thresholdSource } }',
       )).serverInfo;
+      expect(info.fpirConfidence).toBe(encoder.bundle.manifest.calibration?.impostors?.bound?.quantile ?? null);
       const curve = encoder.bundle.manifest.calibration?.impostors;
       expect(info.templates).toBe(ENROLLED_PEOPLE);
       expect(info.thresholdSource).toBe(curve ? 'TARGET_FPIR' : encoder.bundle.manifest.calibration ? 'CALIBRATION' : 'DEFAULT');

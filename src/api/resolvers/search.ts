@@ -58,6 +58,7 @@ export const searchResolvers = {
         thresholdSource: threshold.source,
         targetFpir: gallery.decision.knowsGallery ? gallery.decision.targetFpir : null,
         fpir: threshold.fpir,
+        fpirConfidence: gallery.decision.fpirConfidence,
         templates: threshold.templates,
         // Counted when asked for: the index knows only the subjects that have a face.
         subjects: () => gallery.subjects.count(undefined),

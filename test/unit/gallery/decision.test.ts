@@ -24,6 +24,13 @@ describe('thresholds', () => {
     expect(policy.forGallery(0).templates).toBe(1);
   });
 
+  it('say when their FPIRs are upper confidence bounds (the bundle\'s curve is a bootstrap bound), and not otherwise', () => {
+    const bound = { quantile: 0.95, resamples: 1000, people: 2854, from: 0.01, largestRatio: 1.7 };
+    expect(new ThresholdPolicy({ ...perPair, impostors: { ...curve, bound } }).fpirConfidence).toBe(0.95);
+    expect(new ThresholdPolicy({ ...perPair, impostors: curve }).fpirConfidence).toBeNull();
+    expect(new ThresholdPolicy(perPair).fpirConfidence).toBeNull();
+  });
+
   it('give each score its stranger chance against this gallery', () => {
     const policy = new ThresholdPolicy({ ...perPair, impostors: curve }, 0.01);
     expect(policy.strangerChance(policy.forGallery(300).value, 300)).toBeCloseTo(0.01, 8);
