@@ -2,7 +2,8 @@
 import DataLoader from 'dataloader';
 import type { Gallery } from '../gallery/gallery.js';
 import type { Page } from '../store/pagination.js';
-import type { PhotoPageArgs, StoredFaceVector } from '../store/photo-repository.js';
+import type { PhotoPageArgs } from '../store/photo-repository.js';
+import type { SubjectTemplate } from '../gallery/coefficients.js';
 import type { FaceRecord, FaceVectorRecord, PhotoRecord, SubjectRecord } from '../store/records.js';
 
 export interface PhotoPageKey extends PhotoPageArgs {
@@ -17,8 +18,8 @@ export interface Loaders {
   /** Under the server's bundle. */
   readonly vectorOfFace: DataLoader<string, FaceVectorRecord | null>;
   readonly photoCount: DataLoader<string, number>;
-  /** Each subject's enrolled faces under the server's bundle. */
-  readonly facesOfSubject: DataLoader<string, StoredFaceVector[]>;
+  /** Each subject's template under the server's default bundle. */
+  readonly subjectTemplate: DataLoader<string, SubjectTemplate | null>;
   readonly photoPage: DataLoader<PhotoPageKey, Page<PhotoRecord>, string>;
 }
 
@@ -48,7 +49,7 @@ export function createLoaders(gallery: Gallery): Loaders {
     faceOfPhoto: new DataLoader((ids) => photos.facesByPhotoIds(ids)),
     vectorOfFace: new DataLoader((ids) => photos.vectorsByFaceIds(ids, gallery.bundleId)),
     photoCount: new DataLoader((ids) => photos.countsBySubject(ids)),
-    facesOfSubject: new DataLoader((ids) => photos.faceVectorsOfSubjects(ids, gallery.bundleId)),
+    subjectTemplate: new DataLoader((ids) => gallery.subjectTemplates(ids)),
     photoPage: new DataLoader((keys) => loadPhotoPages(gallery, keys), {
       cacheKeyFn: (key) => JSON.stringify([key.subjectId, key.first ?? null, key.after ?? null, key.status ?? null]),
     }),

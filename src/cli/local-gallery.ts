@@ -9,7 +9,7 @@ import { config as processConfig, type Config } from '../core/config.js';
 import type { Gallery } from '../gallery/gallery.js';
 import { encodeCursor } from '../store/pagination.js';
 import { PhotoRepository } from '../store/photo-repository.js';
-import { templateCoefficients } from '../gallery/coefficients.js';
+import { subjectTemplate } from '../gallery/coefficients.js';
 import type { PhotoRecord } from '../store/records.js';
 import { GalleryStore } from '../store/gallery-store.js';
 import { SubjectRepository } from '../store/subject-repository.js';
@@ -136,7 +136,7 @@ export class LocalGallery implements GalleryClient {
     for await (const page of this.subjectPages()) {
       const faces = await this.parts.photos.faceVectorsOfSubjects(page.map((subject) => subject.id), bundleId);
       for (const [i, subject] of page.entries()) {
-        const template = faces[i].length === 0 ? null : templateCoefficients(faces[i], false);
+        const template = subjectTemplate(bundleId, faces[i]);
         yield {
           id: subject.id,
           name: subject.name,

@@ -9,6 +9,13 @@ import { dot, type FloatArray, type Matrix } from '../core/linear-algebra.js';
 import { mulberry32, randomInt, type Random } from '../training/random.js';
 import { groupIndices } from '../training/groups.js';
 
+/**
+ * The score of every comparison one of whose photos has no face, in every protocol: below every
+ * threshold, never a match (as the service answers NO_FACE). A genuine comparison without a face
+ * counts as a miss; none is dropped.
+ */
+export const NO_FACE_SCORE = -Infinity;
+
 export interface ScoredPair {
   readonly score: number;
   readonly same: boolean;

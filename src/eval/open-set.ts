@@ -53,7 +53,7 @@ export interface MatedResult {
 
 export interface OpenSetScores {
   readonly mated: readonly MatedResult[];
-  /** Each stranger's best score against the gallery (−∞ when no face was found). */
+  /** Each stranger's best score against the gallery (NO_FACE_SCORE when no face was found). */
   readonly nonMated: readonly number[];
 }
 

@@ -6,7 +6,7 @@
 import { cosineSimilarity, meanTemplate, templateWeight } from '../core/vector.js';
 import { robustPool } from '../morphable/pooling.js';
 import { splitHalfReliability } from '../morphable/pooling.js';
-import { areaUnderCurve, equalErrorRate, identificationRates, rocCurve, stabilityRatio, tarAtFar, tenFoldAccuracy, type RocPoint, type ScoredPair } from './metrics.js';
+import { areaUnderCurve, equalErrorRate, identificationRates, NO_FACE_SCORE, rocCurve, stabilityRatio, tarAtFar, tenFoldAccuracy, type RocPoint, type ScoredPair } from './metrics.js';
 import type { ImagePair } from '../dataset/folder-dataset.js';
 import type { IdentifyEntry } from './pairs.js';
 import type { EmbeddingSource } from './embedding-source.js';
@@ -34,14 +34,6 @@ export interface VerifyReport {
   readonly roc: RocPoint[];
 }
 
-/**
- * A pair with a failed photo gets the score that makes it wrong at every threshold (−∞ for a
- * same pair, +∞ for a different pair), so accuracy, ROC and AUC all count it as an error.
- */
-export function scoreForFailure(same: boolean): number {
-  return same ? -Infinity : Infinity;
-}
-
 export async function verifyPairs(source: EmbeddingSource, pairs: readonly ImagePair[]): Promise<VerifyReport> {
   const started = Date.now();
   const paths = [...new Set(pairs.flatMap((p) => [p.imageA, p.imageB]))];
@@ -52,7 +44,7 @@ export async function verifyPairs(source: EmbeddingSource, pairs: readonly Image
     const [a, b] = await Promise.all([source.vectorOf(pair.imageA), source.vectorOf(pair.imageB)]);
     if ('error' in a) failedPhotos.add(pair.imageA);
     if ('error' in b) failedPhotos.add(pair.imageB);
-    const score = 'vector' in a && 'vector' in b ? cosineSimilarity(a.vector, b.vector) : scoreForFailure(pair.same);
+    const score = 'vector' in a && 'vector' in b ? cosineSimilarity(a.vector, b.vector) : NO_FACE_SCORE;
     scored.push({ score, same: pair.same });
   }
   const tenFold = tenFoldAccuracy(scored);
@@ -100,9 +92,9 @@ export async function identifyProbes(source: EmbeddingSource, entries: readonly 
   const rows: Float64Array[] = [];
   const probeLabels: string[] = [];
   for (const { e, v } of probes) {
-    // A probe without a face ranks every subject equally: it is a miss, not a dropped probe.
+    // A probe without a face scores every subject alike: it is a miss, not a dropped probe.
     if ('error' in v) failed++;
-    rows.push(Float64Array.from(templates, (t) => ('vector' in v ? cosineSimilarity(v.vector, t) : 0)));
+    rows.push(Float64Array.from(templates, (t) => ('vector' in v ? cosineSimilarity(v.vector, t) : NO_FACE_SCORE)));
     probeLabels.push(e.subject);
   }
   const similarity = { rows: rows.length, cols: subjects.length, data: new Float64Array(rows.length * subjects.length) };
@@ -272,10 +264,10 @@ export async function openSetIdentification(source: EmbeddingSource, split: Open
   const mated: MatedResult[] = [];
   for (const probe of probes.slice(0, split.mated.length)) {
     const candidate = await best(probe.image);
-    mated.push({ score: candidate?.similarity ?? -Infinity, correct: candidate?.subjectId === probe.person });
+    mated.push({ score: candidate?.similarity ?? NO_FACE_SCORE, correct: candidate?.subjectId === probe.person });
   }
   const nonMated: number[] = [];
-  for (const probe of probes.slice(split.mated.length)) nonMated.push((await best(probe.image))?.similarity ?? -Infinity);
+  for (const probe of probes.slice(split.mated.length)) nonMated.push((await best(probe.image))?.similarity ?? NO_FACE_SCORE);
   const scores = { mated, nonMated };
   const policy = new ThresholdPolicy(source.encoder.bundle.manifest.calibration, options.targetFpir);
   const threshold = policy.forGallery(gallery.subjectCount);

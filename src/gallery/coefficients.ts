@@ -24,6 +24,18 @@ export function meanCoefficients(vectors: readonly Float32Array[]): Float32Array
   return mean;
 }
 
+/** A subject's template under one bundle: its faces' mean α and β. */
+export interface SubjectTemplate {
+  readonly bundleId: string;
+  readonly shape: Float32Array;
+  readonly texture: Float32Array;
+}
+
+/** The template of a subject with these enrolled faces under `bundleId`, or null while it has none. */
+export function subjectTemplate(bundleId: string, faces: readonly { readonly shape: Float32Array; readonly texture: Float32Array; readonly expression: Float32Array }[]): SubjectTemplate | null {
+  return faces.length === 0 ? null : { bundleId, ...templateCoefficients(faces, false) };
+}
+
 /** A subject's template coefficients: the mean of its faces' α and β (and expression, when asked). */
 export function templateCoefficients(
   faces: readonly { readonly shape: Float32Array; readonly texture: Float32Array; readonly expression: Float32Array }[],

@@ -19,7 +19,7 @@ import { photosWithoutFile } from '../store/photo-folder.js';
 import { isMatch, isUnknown, type Threshold, type ThresholdPolicy } from './decision.js';
 import type { QualityFilter } from '../store/enums.js';
 import type { BundleVector, GalleryIndex } from './gallery-index.js';
-import { assertFiniteCoefficients, templateCoefficients } from './coefficients.js';
+import { assertFiniteCoefficients, subjectTemplate, templateCoefficients, type SubjectTemplate } from './coefficients.js';
 import { exportMesh, exportsFromPhotos, type MeshExport, type MeshFormat } from './mesh-export.js';
 import { PhotoRepository, type AcceptedPhoto, type AcceptResult, type FaceToSave } from '../store/photo-repository.js';
 import type { PhotoEvents } from './photo-events.js';
@@ -375,6 +375,11 @@ export class Gallery {
     const threshold = decision.choose(requestedThreshold, 1);
     const similarity = cosineSimilarity(a.vector, b.vector);
     return { similarity, match: isMatch(similarity, threshold), threshold, strangerChance: decision.strangerChance(similarity, 1) };
+  }
+
+  /** Each subject's template under `bundleId` (the default bundle), or null for a subject without an enrolled face of it. */
+  async subjectTemplates(subjectIds: readonly string[], bundleId = this.bundleId): Promise<(SubjectTemplate | null)[]> {
+    return (await this.photos.faceVectorsOfSubjects(subjectIds, bundleId)).map((faces) => subjectTemplate(bundleId, faces));
   }
 
   /** The mean of the subject's faces' coefficients (and expressions, when asked). */

@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseIdentifyList, parseLfwPairs } from '../../src/eval/pairs.js';
-import { identificationRates, tenFoldAccuracy } from '../../src/eval/metrics.js';
+import { identificationRates, NO_FACE_SCORE, tenFoldAccuracy } from '../../src/eval/metrics.js';
 import { randomProjection } from '../../src/eval/embedding-source.js';
 import { cosineSimilarity, l2Normalise } from '../../src/core/vector.js';
 import { loadModel } from '../../src/inference/onnx-runtime.js';
@@ -81,7 +81,7 @@ for (const [name, make] of Object.entries(VECTORS)) {
     probes.forEach((p, i) => gallery.forEach((g, j) => {
       const a = devVectors.get(p.image);
       const b = devVectors.get(g.image);
-      similarity.data[i * gallery.length + j] = a && b ? cosineSimilarity(a, b) : -1;
+      similarity.data[i * gallery.length + j] = a && b ? cosineSimilarity(a, b) : NO_FACE_SCORE;
     }));
     rank1 = identificationRates(similarity, probes.map((p) => p.subject), gallery.map((g) => g.subject)).rank1.toFixed(3);
   }

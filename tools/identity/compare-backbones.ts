@@ -16,14 +16,14 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseLfwPairs } from '../../src/eval/pairs.js';
-import { tenFoldAccuracy } from '../../src/eval/metrics.js';
+import { NO_FACE_SCORE, tenFoldAccuracy } from '../../src/eval/metrics.js';
 import { l2Normalise } from '../../src/core/vector.js';
 import { FEATURE_NETWORKS, featureNetworkSpec, featureRegion, featureVector, openFeatureNetwork, type FeatureNetwork } from '../../src/inference/feature-networks.js';
 import { closeFaceNetworks, openFaceNetworks } from '../../src/inference/pipeline.js';
 import { loadExtraction } from '../extract/cache.js';
 import { alignPhotos, photosOf, type AlignedPhoto } from './aligned-photos.js';
 import { cfpPairs } from '../eval/cfp-protocol.js';
-import { impostorScoresDescending, MISSING_SCORE, scorePairs, tarAtImpostorFar } from './verification.js';
+import { impostorScoresDescending, scorePairs, tarAtImpostorFar } from './verification.js';
 
 const { values } = parseArgs({
   options: {
@@ -154,7 +154,7 @@ const table = [
   ...rows.map((r) => `| ${r.network} | ${dev.get(r.network)!.values().next().value?.length} | ${r.lfwTenFold.toFixed(3)} ± ${r.lfwTenFoldSd.toFixed(3)} | ${r.tarAtFar1.toFixed(3)} | ${r.tarAtFar01.toFixed(3)} | ${r.cfpTenFold === undefined ? '–' : `${r.cfpTenFold.toFixed(3)} ± ${r.cfpTenFoldSd!.toFixed(3)}`} |`),
 ].join('\n');
 console.log(table);
-console.log(`CFP profiles with a face: ${profiles.withFace} of ${profiles.photos}; a pair missing a face scores ${MISSING_SCORE}`);
+console.log(`CFP profiles with a face: ${profiles.withFace} of ${profiles.photos}; a pair missing a face scores ${NO_FACE_SCORE}`);
 await writeFile(values.out!, `${JSON.stringify({
   measured: new Date().toISOString(),
   command: `node dist/tools/identity/compare-backbones.js --lfw ${lfw} --cfp ${cfp} --impostors ${values.impostors}`,

@@ -3,21 +3,15 @@
  * trick, and the search for a network's crop framing.
  */
 import type { ImagePair } from '../../src/dataset/folder-dataset.js';
-import { areaUnderCurve, bestThresholdAccuracy, tenFoldAccuracy, type ScoredPair } from '../../src/eval/metrics.js';
+import { areaUnderCurve, bestThresholdAccuracy, NO_FACE_SCORE, tenFoldAccuracy, type ScoredPair } from '../../src/eval/metrics.js';
 import { cosineSimilarity, meanTemplate } from '../../src/core/vector.js';
 import type { IdentityFraming } from '../../src/inference/identity.js';
-
-/**
- * A pair with a photo that has no embedding (no face found) scores the lowest cosine: it counts
- * as a "different" decision, so a failure costs accuracy instead of silently leaving the test.
- */
-export const MISSING_SCORE = -1;
 
 export function scorePairs(pairs: readonly ImagePair[], vectors: ReadonlyMap<string, Float32Array>): ScoredPair[] {
   return pairs.map(({ imageA, imageB, same }) => {
     const a = vectors.get(imageA);
     const b = vectors.get(imageB);
-    return { score: a && b ? cosineSimilarity(a, b) : MISSING_SCORE, same };
+    return { score: a && b ? cosineSimilarity(a, b) : NO_FACE_SCORE, same };
   });
 }
 

@@ -1,5 +1,4 @@
 import type { PhotoStatus } from '../../store/enums.js';
-import { templateCoefficients } from '../../gallery/coefficients.js';
 import type { SubjectRecord } from '../../store/records.js';
 import type { SubjectInput, SubjectListArgs } from '../../store/subject-repository.js';
 import { requireRole } from '../auth.js';
@@ -40,10 +39,7 @@ export const subjectResolvers = {
     photos: async (parent: SubjectRecord, args: { first?: number | null; after?: string | null; status?: PhotoStatus | null }, ctx: RequestContext) =>
       toConnection(await ctx.loaders.photoPage.load({ subjectId: parent.id, ...args })),
     photoCount: (parent: SubjectRecord, _: unknown, ctx: RequestContext) => ctx.loaders.photoCount.load(parent.id),
-    template: async (parent: SubjectRecord, _: unknown, ctx: RequestContext) => {
-      const faces = await ctx.loaders.facesOfSubject.load(parent.id);
-      return faces.length === 0 ? null : { bundleId: ctx.services.gallery.bundleId, ...templateCoefficients(faces, false) };
-    },
+    template: (parent: SubjectRecord, _: unknown, ctx: RequestContext) => ctx.loaders.subjectTemplate.load(parent.id),
     mesh: meshField('subject'),
   },
 };
