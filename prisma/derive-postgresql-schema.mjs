@@ -15,7 +15,7 @@ export function derivePostgresqlSchema(text) {
     if (!pattern.test(text)) throw new Error(`prisma/schema.prisma no longer matches ${pattern}`);
     text = text.replace(pattern, replacement);
   };
-  replace(/^(\/\/.*\n)+/, '// GENERATED from ../schema.prisma by prisma/derive-postgresql-schema.mjs (npm run prisma:generate): do not edit.\n// Migrations: prisma/postgresql/migrations, printed by src/store/print-schema-sql.ts postgresql.\n');
+  replace(/^(\/\/.*\n)+/, '// GENERATED from ../schema.prisma by prisma/derive-postgresql-schema.mjs (npm run prisma:generate): do not edit.\n// Migrations: prisma/postgresql/migrations, printed by tools/store/print-schema-sql.ts postgresql.\n');
   replace(/\ngenerator dmmf \{[^}]*\}\n/, '\n');
   replace(/output(\s*)= "\.\.\/src\/generated\/prisma"/, 'output$1= "../../src/generated/prisma-postgresql"');
   replace(/provider = "sqlite"/, 'provider = "postgresql"');

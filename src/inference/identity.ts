@@ -15,7 +15,7 @@ export interface IdentityFraming {
   readonly level: boolean;
 }
 
-/** Chosen on pairs of LFW *train* people (tools/identity/tune-framing.ts), never on the dev pairs. */
+/** Chosen on pairs of LFW *train* people, never on the dev pairs (docs/BENCHMARKS.md §2; `npm run bench:identity` searches each network's framing the same way). */
 export const DEFAULT_IDENTITY_FRAMING: IdentityFraming = { offset: -0.29, side: 4.06, level: true };
 
 export interface FaceFrame {

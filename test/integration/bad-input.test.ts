@@ -1,5 +1,5 @@
 /**
- * Every kind of bad or unusual input of src/api/bad-input-table.ts, made here, sent to a real
+ * Every kind of bad or unusual input of test/helpers/bad-input-table.ts, made here, sent to a real
  * server over HTTP, answered as the table says; the server stays up and a refused request leaves
  * the database and the photo store as they were. Then arbitrary variables of real operations
  * (fast-check): never a 5xx, always a result or a typed error.
@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import fc from 'fast-check';
 import sharp, { type Sharp } from 'sharp';
-import { BAD_INPUTS, renderBadInputTable, type BadInputKind } from '../../src/api/bad-input-table.js';
+import { BAD_INPUTS, renderBadInputTable, type BadInputKind } from '../helpers/bad-input-table.js';
 import { ApiClient, dataOf, errorCodes, type FilePart, type GraphQLResponse } from '../../src/api/http-client.js';
 import { findPackageRoot } from '../../src/core/config.js';
 import type { ErrorCode } from '../../src/core/errors.js';

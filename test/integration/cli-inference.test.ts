@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateBytes } from 'gltf-validator';
 import sharp from 'sharp';
-import { readGlb } from '../../src/mesh/glb-reader.js';
-import { readPly } from '../../src/mesh/ply-reader.js';
+import { readGlb } from '../helpers/glb-reader.js';
+import { readPly } from '../helpers/ply-reader.js';
 import { assertCliBuilt, makePeopleFolder, renderedPeopleFolder, runCli, type PeopleFolder } from '../helpers/cli.js';
 
 let root: string;

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient, dataOf, type GraphQLResponse } from '../../src/api/http-client.js';
 import { findPackageRoot, type Env } from '../../src/core/config.js';
-import { renderStorageFaultTable } from '../../src/api/storage-fault-table.js';
+import { renderStorageFaultTable } from '../helpers/storage-fault-table.js';
 import { BlobStore, sha256Hex, storagePathFor } from '../../src/store/blob-store.js';
 import { defaultPhotosDir, legacyPhotosDir, MARKER_FILE } from '../../src/store/photo-folder.js';
 import { FaceEncoder } from '../../src/inference/face-encoder.js';

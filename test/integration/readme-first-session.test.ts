@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateBytes } from 'gltf-validator';
 import { freePort } from '../../bench/child-server.js';
-import { parseGlb } from '../../src/mesh/glb-reader.js';
+import { parseGlb } from '../helpers/glb-reader.js';
 import { assertCliBuilt, CLI, runProgram } from '../helpers/cli.js';
 
 const MARKER = '<!-- test/integration/readme-first-session.test.ts runs the next block as it stands -->';

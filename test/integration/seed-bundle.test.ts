@@ -16,7 +16,7 @@ import { attachSeedRegressor, writeImportedBundle } from '../../src/import/bundl
 import { convertCaffeModel } from '../../src/import/caffe/convert.js';
 import { readMat } from '../../src/import/matlab/mat-reader.js';
 import { FaceEncoder } from '../../src/inference/face-encoder.js';
-import { readPly } from '../../src/mesh/ply-reader.js';
+import { readPly } from '../helpers/ply-reader.js';
 import { vertexCount } from '../../src/mesh/mesh.js';
 import { exportableMesh } from '../../src/gallery/mesh-export.js';
 import type { RunningServer } from '../../src/server.js';

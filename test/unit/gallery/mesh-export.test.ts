@@ -3,10 +3,10 @@ import { validateBytes } from 'gltf-validator';
 
 import { exportableMesh, EXPORT_TEXTURE_SIZE } from '../../../src/gallery/mesh-export.js';
 import { defaultBundleDir } from '../../../src/inference/face-encoder.js';
-import { readGlb } from '../../../src/mesh/glb-reader.js';
+import { readGlb } from '../../helpers/glb-reader.js';
 import { writeGlb } from '../../../src/mesh/glb.js';
 import { vertexCount } from '../../../src/mesh/mesh.js';
-import { readPly } from '../../../src/mesh/ply-reader.js';
+import { readPly } from '../../helpers/ply-reader.js';
 import { writePly } from '../../../src/mesh/ply.js';
 import { loadBundle } from '../../../src/morphable/bundle.js';
 

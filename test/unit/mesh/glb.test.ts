@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 
 import { Face3dError } from '../../../src/core/errors.js';
 import { validateBytes } from 'gltf-validator';
-import { parseGlb, readAccessor, readGlb } from '../../../src/mesh/glb-reader.js';
+import { parseGlb, readAccessor, readGlb } from '../../helpers/glb-reader.js';
 import { writeGlb } from '../../../src/mesh/glb.js';
 import { COMPONENT_BYTES, TYPE_COMPONENTS } from '../../../src/mesh/gltf.js';
 import { type Mesh, computeBounds } from '../../../src/mesh/mesh.js';

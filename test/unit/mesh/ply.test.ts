@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 
 import { Face3dError } from '../../../src/core/errors.js';
 import type { Mesh } from '../../../src/mesh/mesh.js';
-import { readPly } from '../../../src/mesh/ply-reader.js';
+import { readPly } from '../../helpers/ply-reader.js';
 import { writePly } from '../../../src/mesh/ply.js';
 import { cube, facemeshDome, sphere } from '../../helpers/mesh-fixtures.js';
 

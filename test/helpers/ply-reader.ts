@@ -3,8 +3,8 @@
  * meshes: keeps vertex x y z, red green blue (uchar, or float in [0, 1]), s t / u v / texture_u
  * texture_v, and faces (polygons fan-triangulated); every other element and property is skipped.
  */
-import { Face3dError } from '../core/errors.js';
-import type { Mesh } from './mesh.js';
+import { Face3dError } from '../../src/core/errors.js';
+import type { Mesh } from '../../src/mesh/mesh.js';
 
 type ScalarType = 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'float32' | 'float64';
 

@@ -5,7 +5,7 @@
  */
 import sharp from 'sharp';
 
-import { Face3dError } from '../core/errors.js';
+import { Face3dError } from '../../src/core/errors.js';
 import {
   type GltfAccessor,
   type GltfDocument,
@@ -18,9 +18,9 @@ import {
   GLB_MAGIC,
   GLB_VERSION,
   TYPE_COMPONENTS,
-} from './gltf.js';
-import type { Mesh } from './mesh.js';
-import { linearToSrgbByte } from './srgb.js';
+} from '../../src/mesh/gltf.js';
+import type { Mesh } from '../../src/mesh/mesh.js';
+import { linearToSrgbByte } from '../../src/mesh/srgb.js';
 
 export interface GlbContents {
   readonly json: GltfDocument;

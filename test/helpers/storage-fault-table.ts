@@ -4,7 +4,7 @@
  * {@link renderStorageFaultTable}; test/integration/photo-store.test.ts checks that it does, and it
  * and test/integration/storage-faults.test.ts make each fault happen through a real server.
  */
-import type { ErrorCode } from '../core/errors.js';
+import type { ErrorCode } from '../../src/core/errors.js';
 
 export interface StorageFault {
   readonly code: ErrorCode;
