@@ -15,6 +15,8 @@ export interface FaceLandmarks {
   readonly confidence: number;
   /** The crop the points were read from. */
   readonly region: SquareRegion;
+  /** FaceMesh passes whose crop was kept (1: the first was sure; 2: re-read from the first's own extent). */
+  readonly passes: 1 | 2;
 }
 
 /** FaceMesh was trained on crops 1.5 times the face's extent, levelled by the eye line. */
@@ -82,17 +84,25 @@ export async function landmarksInRegion(network: ImageNetwork, image: RgbImage, 
     points[i * 3 + 1] = p.y;
     points[i * 3 + 2] = mesh[i * 3 + 2] * depthScale;
   }
-  return { points, confidence: out.faceFlag[0], region };
+  return { points, confidence: out.faceFlag[0], region, passes: 1 };
 }
 
 /** Below this face probability, the first pass is tried again on an upright crop. */
 const UNSURE_FACE = 0.5;
 
 /**
- * Landmarks for a detected face: a first pass from the detector's box, then a second from the
- * first pass's own extent, which centres and levels the crop the way FaceMesh was trained. On a
- * turned head the detector's eye keypoints can coincide or swap, so its eye line may tilt the crop
- * far off: when FaceMesh is unsure of the first crop, an upright one is tried too and the surer kept.
+ * At or above this face probability the first pass's landmarks are kept: on such faces the second
+ * pass moves the identity crop too little to change verification (docs/BENCHMARKS.md §26), and it
+ * costs a whole FaceMesh run. Below it (turned, tilted or cut-off faces) the second pass still runs.
+ */
+const CONFIDENT_FACE = 0.9;
+
+/**
+ * Landmarks for a detected face: a first pass from the detector's box, then, unless FaceMesh is
+ * confident of it, a second from the first pass's own extent, which centres and levels the crop the
+ * way FaceMesh was trained. On a turned head the detector's eye keypoints can coincide or swap, so
+ * its eye line may tilt the crop far off: when FaceMesh is unsure of the first crop, an upright one
+ * is tried too and the surer kept.
  */
 export async function detectLandmarks(network: ImageNetwork, image: RgbImage, start: SquareRegion): Promise<FaceLandmarks> {
   let first = await landmarksInRegion(network, image, start);
@@ -100,5 +110,6 @@ export async function detectLandmarks(network: ImageNetwork, image: RgbImage, st
     const upright = await landmarksInRegion(network, image, { ...start, angle: 0 });
     if (upright.confidence > first.confidence) first = upright;
   }
-  return landmarksInRegion(network, image, regionFromLandmarks(first.points));
+  if (first.confidence >= CONFIDENT_FACE) return first;
+  return { ...(await landmarksInRegion(network, image, regionFromLandmarks(first.points))), passes: 2 };
 }
