@@ -17,7 +17,7 @@ import { fittedVector } from '../eval/fitted-vector.js';
 import { fitConfidence } from '../morphable/fit.js';
 import { lipGap } from '../morphable/mouth-closure.js';
 import { reconstructMesh } from '../morphable/reconstruct.js';
-import { readDepthDataset, type DepthMap } from '../dataset/depth-dataset.js';
+import { readDepthDataset, REFERENCE_LIGHTS, type DepthMap } from '../dataset/depth-dataset.js';
 import { depthFidelity } from '../eval/depth-fidelity.js';
 import { encodeDepthPhotos } from '../eval/depth-photos.js';
 import { jsonAware, usageError } from './arguments.js';
@@ -60,9 +60,6 @@ async function readText(path: string): Promise<string> {
     throw new Face3dError('NOT_FOUND', `cannot read ${path}: ${(error as Error).message}`);
   }
 }
-
-/** The lights of the reference figures in the dataset's README: frontal, from either side, from above and below. */
-const REFERENCE_LIGHTS = ['P00A+000E+00', 'P00A+025E+00', 'P00A-025E+00', 'P00A+000E+20', 'P00A+000E-20'];
 
 function printReport(report: Record<string, unknown>, json: boolean | undefined): void {
   if (json) printJsonLine(report);

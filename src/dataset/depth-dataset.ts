@@ -16,6 +16,9 @@ export interface DepthMap {
   readonly depth: Float32Array;
 }
 
+/** The lights of the reference figures in the dataset's README: frontal, from either side, from above and below. */
+export const REFERENCE_LIGHTS: readonly string[] = ['P00A+000E+00', 'P00A+025E+00', 'P00A-025E+00', 'P00A+000E+20', 'P00A+000E-20'];
+
 export interface DepthPerson {
   readonly name: string;
   readonly depth: DepthMap;
