@@ -2,6 +2,7 @@
  * A minimal face3d client for scripts, benchmarks and tests: GraphQL over HTTP as JSON, or as a
  * GraphQL multipart request when files are sent, and authenticated downloads.
  */
+import { multipartBody } from './multipart.js';
 
 export interface GraphQLError {
   readonly message: string;
@@ -18,14 +19,6 @@ export interface FilePart {
   readonly bytes: Uint8Array;
   readonly name: string;
   readonly type?: string;
-}
-
-/** Sets `value` at a dotted path such as `variables.photos.0`. */
-function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
-  const keys = path.split('.');
-  let node = target as Record<string, unknown>;
-  for (const key of keys.slice(0, -1)) node = node[key] as Record<string, unknown>;
-  node[keys.at(-1)!] = value;
 }
 
 export class ApiClient {
@@ -52,8 +45,8 @@ export class ApiClient {
   }
 
   /**
-   * A GraphQL multipart request: `files` maps variable paths (`variables.photos.0`) to file
-   * parts; those variables are sent as null in `operations`, as the spec requires.
+   * A GraphQL multipart request (multipart.ts): `files` maps variable paths (`variables.photos.0`)
+   * to file parts.
    */
   async upload<T = Record<string, unknown>>(
     query: string,
@@ -61,16 +54,8 @@ export class ApiClient {
     files: Readonly<Record<string, FilePart>>,
     extraHeaders: Record<string, string> = { 'apollo-require-preflight': 'true' },
   ): Promise<GraphQLResponse<T>> {
-    const operations = { query, variables: structuredClone(variables) };
-    const map: Record<string, string[]> = {};
-    const form = new FormData();
-    Object.keys(files).forEach((path, i) => {
-      setPath(operations, path, null);
-      map[String(i)] = [path];
-    });
-    form.append('operations', JSON.stringify(operations));
-    form.append('map', JSON.stringify(map));
-    Object.values(files).forEach((file, i) => form.append(String(i), new Blob([file.bytes], { type: file.type ?? 'image/jpeg' }), file.name));
+    const parts = Object.entries(files).map(([path, file]) => ({ path, file: new Blob([file.bytes], { type: file.type ?? 'image/jpeg' }), name: file.name }));
+    const form = multipartBody(query, variables, parts);
     const response = await fetch(`${this.url}/graphql`, { method: 'POST', headers: this.headers(extraHeaders), body: form });
     return { status: response.status, ...((await response.json()) as object) };
   }

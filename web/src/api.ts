@@ -2,6 +2,7 @@
  * The browser's side of the face3d API: GraphQL over fetch (JSON, or the multipart request spec
  * for uploads), authenticated downloads, and errors turned into sentences a person can act on.
  */
+import { multipartBody } from '../../src/api/multipart.js';
 import type { ProbeMeshFormat } from './queries.js';
 
 export class ApiError extends Error {
@@ -58,17 +59,10 @@ export class Api {
     return this.send<T>({ 'content-type': 'application/json' }, JSON.stringify({ query, variables }));
   }
 
-  /**
-   * A multipart request: `files` maps variable paths (e.g. "photos.0") to files; those variables
-   * must be null in `variables`.
-   */
+  /** A multipart request (the server's src/api/multipart.ts): `files` maps variable paths (e.g. "photos.0") to files. */
   async upload<T>(query: string, variables: Record<string, unknown>, files: ReadonlyMap<string, File>): Promise<T> {
-    const form = new FormData();
-    form.append('operations', JSON.stringify({ query, variables }));
-    const entries = [...files.entries()];
-    form.append('map', JSON.stringify(Object.fromEntries(entries.map(([path], i) => [String(i), [`variables.${path}`]]))));
-    entries.forEach(([, file], i) => form.append(String(i), file, file.name));
-    return this.send<T>({ 'apollo-require-preflight': 'true' }, form);
+    const parts = [...files].map(([path, file]) => ({ path: `variables.${path}`, file, name: file.name }));
+    return this.send<T>({ 'apollo-require-preflight': 'true' }, multipartBody(query, variables, parts));
   }
 
   /** A download route's file (photos, meshes), which needs the same key as the API. */
