@@ -6,6 +6,7 @@ import { removePlane } from '../../../src/eval/depth-fidelity.js';
 import { depthDifferences, depthFields, markedPoints, spreadDepth } from '../../../src/morphable/depth-correction.js';
 import { BUNDLE_FORMAT_VERSION, loadBundle, neutralShape, synthesise, writeLinearModel, writeManifest, type BundleManifest, type LinearModel } from '../../../src/morphable/bundle.js';
 import { reconstructMesh } from '../../../src/morphable/reconstruct.js';
+import { defaultBundleDir } from '../../../src/inference/face-encoder.js';
 import { FACEMESH_LANDMARKS, FACEMESH_UVS, FACEMESH_VERTEX_COUNT } from '../../../src/morphable/facemesh-topology.js';
 import { alignSimilarity, eulerToRotation } from '../../../src/morphable/procrustes.js';
 
@@ -106,5 +107,17 @@ describe('a bundle with a depth offset', () => {
 
   it('is refused when the offset does not cover every vertex', async () => {
     await expect(loadBundle(await writeBundle(D - 3))).rejects.toMatchObject({ code: 'MODEL_UNAVAILABLE' });
+  });
+});
+
+describe('the committed bundle', () => {
+  it('carries the depth offset from CFP (train:depth): the nose tip further back, the chin forward, x and y untouched', async () => {
+    const bundle = await loadBundle(defaultBundleDir());
+    const offset = bundle.depthOffset;
+    expect(offset).toBeDefined();
+    const z = (v: number) => offset![3 * v + 2];
+    expect(z(FACEMESH_LANDMARKS.noseTip)).toBeLessThan(-1);
+    expect(z(FACEMESH_LANDMARKS.chin)).toBeGreaterThan(1);
+    for (let c = 0; c < D; c++) if (c % 3 !== 2) expect(offset![c]).toBe(0);
   });
 });
