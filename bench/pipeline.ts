@@ -4,15 +4,16 @@
  * cost), one at a time through the service's micro-batcher (FACE3D_BATCH_MAX,
  * FACE3D_BATCH_DELAY_MS: what a lone request sees), and N images in flight through that batcher,
  * where a figure is wall time divided by images: throughput.
- * Each identity network of `--networks` (feature-networks.ts) is measured in the same run, side by side.
- *   npm run bench:pipeline -- [--root ../shared/datasets/lfw/dev] [--images 100] [--concurrency 8] [--networks faceres,fr-feature]
+ * Each identity network of `--networks` (feature-networks.ts) and each precision of `--precisions`
+ * (FACE3D_PRECISION: fp32, int8) is measured in the same run, side by side, with the machine's load.
+ *   npm run bench:pipeline -- [--root ../shared/datasets/lfw/dev] [--images 100] [--concurrency 8] [--networks faceres,fr-feature] [--precisions fp32,int8]
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { config } from '../src/core/config.js';
+import { config, PRECISIONS, type Precision } from '../src/core/config.js';
 import { listPeople } from '../src/dataset/folder-dataset.js';
 import { mapConcurrent } from '../src/core/concurrency.js';
 import type { MicroBatcherOptions } from '../src/inference/batcher.js';
@@ -34,6 +35,7 @@ interface Mode {
   readonly batching: MicroBatcherOptions;
   readonly concurrency: number;
   readonly network: FeatureNetworkSpec;
+  readonly precision: Precision;
 }
 
 /** The pipeline's networks with the given batching (openFaceNetworks always takes the configured one). */
@@ -84,7 +86,7 @@ async function timeStages(networks: FaceNetworks, photos: readonly Uint8Array[],
 const WARM_UP_IMAGES = 8;
 
 async function measureMode(mode: Mode, photos: readonly Uint8Array[]): Promise<{ times: StageTimes; faces: number }> {
-  const networks = await openFaceNetworks(mode.network, mode.batching);
+  const networks = await openFaceNetworks(mode.network, mode.batching, mode.precision);
   try {
     await timeStages(networks, photos.slice(0, WARM_UP_IMAGES), mode.concurrency);
     return await timeStages(networks, photos, mode.concurrency);
@@ -119,6 +121,7 @@ const { values } = parseArgs({
     images: { type: 'string', default: '100' },
     concurrency: { type: 'string', default: '8' },
     networks: { type: 'string', default: Object.keys(FEATURE_NETWORKS).join(',') },
+    precisions: { type: 'string', default: PRECISIONS.join(',') },
   },
 });
 if (!existsSync(values.root)) {
@@ -129,19 +132,34 @@ if (!existsSync(values.root)) {
 const { batchMax, batchDelayMs, threads } = config();
 const concurrency = Number(values.concurrency);
 const serviceBatching = { maxBatch: batchMax, maxDelayMs: batchDelayMs };
-const modes: Mode[] = values.networks.split(',').map(featureNetworkSpec).flatMap((network) => [
-  { label: `${network.name}: one at a time, unbatched`, batching: { maxBatch: 1, maxDelayMs: 0 }, concurrency: 1, network },
+const precisions = values.precisions.split(',') as Precision[];
+const unknown = precisions.filter((p) => !PRECISIONS.includes(p));
+if (unknown.length > 0) throw new Error(`--precisions takes ${PRECISIONS.join(', ')}; got ${unknown.join(', ')}`);
+const modes: Mode[] = values.networks.split(',').map(featureNetworkSpec).flatMap((network) => precisions.flatMap((precision) => [
+  { label: `${network.name} ${precision}: one at a time, unbatched`, batching: { maxBatch: 1, maxDelayMs: 0 }, concurrency: 1, network, precision },
   // A lone request in the service: the batcher sends it at once (no batch of the network is running).
-  { label: `${network.name}: one at a time, batcher (≤ ${batchMax}, ${batchDelayMs} ms wait)`, batching: serviceBatching, concurrency: 1, network },
-  { label: `${network.name}: ${concurrency} in flight, batcher (≤ ${batchMax}, ${batchDelayMs} ms wait)`, batching: serviceBatching, concurrency, network },
-]);
+  { label: `${network.name} ${precision}: one at a time, batcher (≤ ${batchMax}, ${batchDelayMs} ms wait)`, batching: serviceBatching, concurrency: 1, network, precision },
+  { label: `${network.name} ${precision}: ${concurrency} in flight, batcher (≤ ${batchMax}, ${batchDelayMs} ms wait)`, batching: serviceBatching, concurrency, network, precision },
+]));
 const photos = await readPhotos(values.root, Number(values.images));
-const loadBefore = loadavg()[0];
+const loadBefore = loadavg();
 const results: { times: StageTimes; faces: number }[] = [];
 for (const mode of modes) results.push(await measureMode(mode, photos));
+const loadAfter = loadavg();
 
 const cpu = cpus();
 console.log(`Pipeline on ${photos.length} photos from ${values.root} (a face found in ${results[0].faces}); ` +
-  `${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, load average ${loadBefore.toFixed(1)} before the run; ` +
+  `${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, load average (1, 5, 15 min) ${loadBefore.map((l) => l.toFixed(1)).join(' ')} before the run and ${loadAfter.map((l) => l.toFixed(1)).join(' ')} after; ` +
   `ONNX Runtime device ${config().device}, ${threads || 'default'} threads; Node ${process.version}\n`);
 console.log(markdownTable(modes, results.map((r) => r.times)));
+
+/** Whole pipeline of each mode against the same mode at the first precision listed (the one the others are measured against). */
+function speedUps(): string {
+  const whole = (i: number): number => results[i].times['whole pipeline'];
+  const rows = modes.flatMap((mode, i) => {
+    const base = modes.findIndex((m) => m.network === mode.network && m.batching.maxBatch === mode.batching.maxBatch && m.batching.maxDelayMs === mode.batching.maxDelayMs && m.concurrency === mode.concurrency && m.precision === precisions[0]);
+    return mode.precision === precisions[0] ? [] : [`| ${mode.label} | ${whole(base).toFixed(1)} | ${whole(i).toFixed(1)} | ${(whole(base) / whole(i)).toFixed(2)}x |`];
+  });
+  return ['| mode | ' + `${precisions[0]} ms/photo | ms/photo | speed-up |`, '|---|---|---|---|', ...rows].join('\n');
+}
+if (precisions.length > 1) console.log(`\n${speedUps()}`);

@@ -7,6 +7,11 @@ export type Device = 'auto' | 'cpu' | 'cuda';
 
 export const DEVICES: readonly Device[] = ['auto', 'cpu', 'cuda'];
 
+/** Which ONNX files the networks load: the float ones, or the int8 ones `npm run models:build` quantises (tools/quantize). */
+export type Precision = 'fp32' | 'int8';
+
+export const PRECISIONS: readonly Precision[] = ['fp32', 'int8'];
+
 /** Everything the service reads from its environment, validated once. */
 export interface Config {
   readonly device: Device;
@@ -16,6 +21,11 @@ export interface Config {
    * (bench:pipeline measured 1 thread 2–3x faster than the default on 2 cores).
    */
   readonly threads: number;
+  /**
+   * FACE3D_PRECISION: `int8` runs the networks that int8 makes faster from their quantised files
+   * (src/inference/networks.ts, INT8_NETWORKS), the others stay float; `fp32` runs every network float.
+   */
+  readonly precision: Precision;
   readonly batchMax: number;
   readonly batchDelayMs: number;
   readonly maxImageBytes: number;
@@ -244,6 +254,7 @@ export function loadConfig(env: Env = process.env): Config {
   const loaded: Config = {
     device: read.oneOf('FACE3D_DEVICE', DEVICES, 'auto'),
     threads: read.integer('FACE3D_THREADS', 1, 0, 1024),
+    precision: read.oneOf('FACE3D_PRECISION', PRECISIONS, 'fp32'),
     batchMax: read.integer('FACE3D_BATCH_MAX', 8, 1, 1024),
     batchDelayMs: read.integer('FACE3D_BATCH_DELAY_MS', 5, 0, 60_000),
     maxImageBytes: read.integer('FACE3D_MAX_IMAGE_BYTES', 20 * MIB, 1),

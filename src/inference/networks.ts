@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { config } from '../core/config.js';
+import { config, type Precision } from '../core/config.js';
 import { MicroBatcher, runModelOnBatch, type MicroBatcherOptions } from './batcher.js';
 import { loadModel, type Feeds, type OnnxModel, type Outputs } from './onnx-runtime.js';
 import { publishBatch } from '../core/events.js';
@@ -27,8 +27,19 @@ export function imageDims(size: number): readonly number[] {
 /** Converted (or rewritten, for ONNX sources) by `npm run models:build` into models/build/<name>.onnx. */
 export type NetworkName = 'blazeface' | 'facemesh' | 'faceres' | 'faceres-deep' | 'mobileface' | 'mobilefacenet' | 'faceapi-recognition' | 'fr-feature';
 
-export function convertedModelPath(name: NetworkName): string {
-  return join(config().modelsDir, 'build', `${name}.onnx`);
+/**
+ * The networks `npm run models:build` also writes as int8 (tools/quantize: <name>.int8.onnx) and
+ * FACE3D_PRECISION=int8 runs so: those int8 makes faster on the CPU (docs/BENCHMARKS.md §26).
+ */
+export const INT8_NETWORKS: ReadonlySet<NetworkName> = new Set<NetworkName>(['faceres', 'fr-feature']);
+
+/** Whether `name` runs from its int8 file under `precision`. */
+export function runsInt8(name: NetworkName, precision: Precision = config().precision): boolean {
+  return precision === 'int8' && INT8_NETWORKS.has(name);
+}
+
+export function convertedModelPath(name: NetworkName, precision?: Precision): string {
+  return join(config().modelsDir, 'build', runsInt8(name, precision) ? `${name}.int8.onnx` : `${name}.onnx`);
 }
 
 /** Our names for the converted models' outputs, so stages do not depend on TF node names. */
@@ -60,6 +71,6 @@ export function wrapNetwork(name: string, model: OnnxModel, itemDims: readonly n
   };
 }
 
-export async function openNetwork(name: NetworkName, inputSize: number, batching?: MicroBatcherOptions): Promise<ImageNetwork> {
-  return wrapNetwork(name, await loadModel(convertedModelPath(name)), imageDims(inputSize), batching);
+export async function openNetwork(name: NetworkName, inputSize: number, batching?: MicroBatcherOptions, precision?: Precision): Promise<ImageNetwork> {
+  return wrapNetwork(name, await loadModel(convertedModelPath(name, precision)), imageDims(inputSize), batching);
 }

@@ -8,6 +8,7 @@ import { openNetwork, type ImageNetwork } from './networks.js';
 import { DEFAULT_FEATURE_NETWORK, FEATURE_NETWORKS, featureRegion, featureVector, openFeatureNetwork, type FeatureNetwork, type FeatureNetworkSpec } from './feature-networks.js';
 import type { MicroBatcherOptions } from './batcher.js';
 import { timeStage } from '../core/events.js';
+import type { Precision } from '../core/config.js';
 
 /** Everything the face stages learn about one face. */
 export interface AnalysedFace {
@@ -31,13 +32,14 @@ export interface FaceNetworks {
 
 /**
  * `identity`: the bundle's network (manifest `preprocessing.featureNetwork`).
- * `batching` overrides FACE3D_BATCH_MAX / FACE3D_BATCH_DELAY_MS (benchmarks compare both).
+ * `batching` overrides FACE3D_BATCH_MAX / FACE3D_BATCH_DELAY_MS and `precision` FACE3D_PRECISION
+ * (benchmarks compare both).
  */
-export async function openFaceNetworks(identity: FeatureNetworkSpec = FEATURE_NETWORKS[DEFAULT_FEATURE_NETWORK], batching?: MicroBatcherOptions): Promise<FaceNetworks> {
+export async function openFaceNetworks(identity: FeatureNetworkSpec = FEATURE_NETWORKS[DEFAULT_FEATURE_NETWORK], batching?: MicroBatcherOptions, precision?: Precision): Promise<FaceNetworks> {
   const [detector, landmarks, features] = await Promise.all([
-    openNetwork('blazeface', DETECTOR_INPUT_SIZE, batching),
-    openNetwork('facemesh', LANDMARK_INPUT_SIZE, batching),
-    openFeatureNetwork(identity, batching),
+    openNetwork('blazeface', DETECTOR_INPUT_SIZE, batching, precision),
+    openNetwork('facemesh', LANDMARK_INPUT_SIZE, batching, precision),
+    openFeatureNetwork(identity, batching, precision),
   ]);
   return { detector, landmarks, identity: features };
 }

@@ -11,6 +11,7 @@ describe('loadConfig', () => {
     expect(loaded).toEqual({
       device: 'auto',
       threads: 1,
+      precision: 'fp32',
       batchMax: 8,
       batchDelayMs: 5,
       maxImageBytes: 20 * 1024 * 1024,
@@ -48,6 +49,7 @@ describe('loadConfig', () => {
     const loaded = loadConfig({
       FACE3D_DEVICE: ' CUDA ',
       FACE3D_THREADS: '4',
+      FACE3D_PRECISION: ' INT8 ',
       FACE3D_BATCH_MAX: '',
       FACE3D_BATCH_DELAY_MS: '0',
       FACE3D_MAX_IMAGE_BYTES: '1000',
@@ -80,6 +82,7 @@ describe('loadConfig', () => {
     expect(loaded).toEqual({
       device: 'cuda',
       threads: 4,
+      precision: 'int8',
       batchMax: 8,
       batchDelayMs: 0,
       maxImageBytes: 1000,
@@ -115,6 +118,7 @@ describe('loadConfig', () => {
     const bad = {
       FACE3D_DEVICE: 'gpu',
       FACE3D_THREADS: '-1',
+      FACE3D_PRECISION: 'fp16',
       FACE3D_BATCH_MAX: '0',
       FACE3D_BATCH_DELAY_MS: '1.5',
       FACE3D_MAX_IMAGE_BYTES: '20MB',
@@ -143,6 +147,7 @@ describe('loadConfig', () => {
     expect((thrown as ConfigError).problems).toEqual([
       'FACE3D_DEVICE must be one of auto, cpu, cuda, got "gpu"',
       'FACE3D_THREADS must be an integer from 0 to 1024, got "-1"',
+      'FACE3D_PRECISION must be one of fp32, int8, got "fp16"',
       'FACE3D_BATCH_MAX must be an integer from 1 to 1024, got "0"',
       'FACE3D_BATCH_DELAY_MS must be an integer from 0 to 60000, got "1.5"',
       'FACE3D_MAX_IMAGE_BYTES must be an integer of at least 1, got "20MB"',

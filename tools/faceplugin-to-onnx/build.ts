@@ -8,13 +8,13 @@
  *    so the service's micro-batcher can stack crops.
  * Skipped when the source file, this code and the output file are unchanged.
  */
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import onnxPkg from 'onnx-proto';
 import type { BuildOptions, BuildResult } from '../tfjs-to-onnx/build-models.js';
-import { sha256 } from '../tfjs-to-onnx/fingerprint.js';
+import { folderCodeHash, sha256 } from '../tfjs-to-onnx/fingerprint.js';
 import { isBuilt, readManifest, withEntry, writeFileAtomic, writeManifest, type ManifestEntry } from '../tfjs-to-onnx/manifest.js';
 
 const { onnx } = onnxPkg;
@@ -77,12 +77,6 @@ export function convertFrFeature(source: Uint8Array): Uint8Array {
   return onnx.ModelProto.encode(model).finish();
 }
 
-async function ownCodeHash(): Promise<string> {
-  const directory = path.dirname(fileURLToPath(import.meta.url));
-  const files = (await readdir(directory)).filter((file) => /\.(js|ts)$/.test(file) && !file.endsWith('.d.ts')).sort();
-  return sha256([Buffer.from(CONVERTER_VERSION), ...(await Promise.all(files.map((file) => readFile(path.join(directory, file)))))]);
-}
-
 function manifestEntry(version: string, sourceHash: string, converterHash: string, onnxBytes: Uint8Array): ManifestEntry {
   return {
     name: FR_FEATURE,
@@ -106,7 +100,7 @@ export async function buildFacepluginModels(options: Omit<BuildOptions, 'configs
   const source = await readFile(sourcePath);
   const { version } = JSON.parse(await readFile(facepluginModelPath('package.json'), 'utf8')) as { version: string };
   const sourceHash = sha256([source]);
-  const converterHash = await ownCodeHash();
+  const converterHash = await folderCodeHash(path.dirname(fileURLToPath(import.meta.url)), CONVERTER_VERSION);
   const file = path.join(outDir, `${FR_FEATURE}.onnx`);
   const shown = path.relative(process.cwd(), file);
   const previous = (await readManifest(outDir)).models.find((entry) => entry.name === FR_FEATURE);

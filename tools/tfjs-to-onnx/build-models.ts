@@ -17,6 +17,8 @@ import { loadGraphModelFiles, type GraphModelFiles } from './weights.js';
 import { buildFaceapiModels } from '../faceapi-to-onnx/build.js';
 // faceplugin ships ONNX: tools/faceplugin-to-onnx rewrites it for ONNX Runtime.
 import { buildFacepluginModels } from '../faceplugin-to-onnx/build.js';
+// The int8 files are quantised from the float ones with ranges calibrated on train photos.
+import { buildInt8Models } from '../quantize/build.js';
 
 export interface BuildOptions {
   readonly outDir: string;
@@ -105,6 +107,7 @@ async function main(): Promise<void> {
   await buildModels(options);
   await buildFaceapiModels(options);
   await buildFacepluginModels(options);
+  await buildInt8Models(options);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

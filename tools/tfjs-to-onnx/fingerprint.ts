@@ -35,3 +35,12 @@ export async function converterSourceHash(): Promise<string> {
   const parts = await Promise.all(files.map(async (file) => Buffer.concat([Buffer.from(path.relative(directory, file)), await readFile(file)])));
   return sha256(parts);
 }
+
+/**
+ * Fingerprint of one build step's own folder (its .ts or compiled .js files, not below) and a
+ * version string, so that a change to its code rebuilds what it made.
+ */
+export async function folderCodeHash(directory: string, version: string): Promise<string> {
+  const files = (await readdir(directory)).filter((file) => /\.(js|ts)$/.test(file) && !file.endsWith('.d.ts')).sort();
+  return sha256([Buffer.from(version), ...(await Promise.all(files.map((file) => readFile(path.join(directory, file)))))]);
+}
