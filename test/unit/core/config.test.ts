@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ConfigError, config, findPackageRoot, loadConfig } from '../../src/core/config.js';
+import { ConfigError, config, findPackageRoot, loadConfig } from '../../../src/core/config.js';
 
 describe('loadConfig', () => {
   it('has documented defaults, with models/ under the package root whatever the cwd', () => {
