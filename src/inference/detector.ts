@@ -7,7 +7,7 @@ import type { ImageNetwork } from './networks.js';
  * BlazeFace (MediaPipe's back-camera face detector, trained at 256²) as converted by `npm run
  * models:build`, which leaves its input size open. The service runs it at 160²: the smallest input
  * that keeps every LFW dev face and CFP's profiles with a margin (998 of 1,000 found, 3 only by the
- * profile bar; at 128² 995 and 19), at 0.39 of the pixels of 256² (docs/BENCHMARKS.md §26).
+ * profile bar; at 128² 995 and 19), at 0.39 of the pixels of 256² (docs/BENCHMARKS.md §28).
  */
 export const DETECTOR_INPUT_SIZE = 160;
 

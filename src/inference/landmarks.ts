@@ -92,7 +92,7 @@ const UNSURE_FACE = 0.5;
 
 /**
  * At or above this face probability the first pass's landmarks are kept: on such faces the second
- * pass moves the identity crop too little to change verification (docs/BENCHMARKS.md §26), and it
+ * pass moves the identity crop too little to change verification (docs/BENCHMARKS.md §28), and it
  * costs a whole FaceMesh run. Below it (turned, tilted or cut-off faces) the second pass still runs.
  */
 const CONFIDENT_FACE = 0.9;
