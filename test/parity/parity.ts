@@ -34,7 +34,9 @@ export async function compareWithTfjs(name: string, seed = 7): Promise<OutputPar
   const onnx = fromBuild ? new Uint8Array(await readFile(built)) : converted.onnx;
 
   const [input] = converted.inputs;
-  const shape = input.shape.map((d) => (typeof d === 'number' ? d : 1)) as [number, number, number, number];
+  // A network converted with its spatial size open is compared at the original's own fixed size.
+  const [fixedInput] = config.openSpatialSize ? convertConfiguredModel({ ...config, openSpatialSize: false }, source, pkg).inputs : [input];
+  const shape = fixedInput.shape.map((d) => (typeof d === 'number' ? d : 1)) as [number, number, number, number];
   const feeds = { [input.name]: { shape, data: syntheticImages(shape, config.inputRange, seed) } };
   const expected = await runTfjs(source, feeds, config.outputs.map((o) => o.node));
   const actual = await runOnnx(onnx, feeds, config.outputs.map((o) => o.name));
