@@ -65,8 +65,11 @@ export function failureOf(error: unknown): { error: PhotoError; retryable: boole
 /** A saved face's photo (null: deleted meanwhile, or another worker stored it first), or why it was not saved. */
 type SaveOutcome = { readonly photo: PhotoRecord | null } | { readonly error: unknown };
 
-/** The longest a finished job's face waits for a save in progress before it is written on its own. */
-const SAVE_WAIT_MS = 200;
+/** A claimed job with its photo. */
+type Claimed = Awaited<ReturnType<JobRepository['claimNext']>>;
+
+/** The longest a claim, or a finished job's face, waits for one in progress before it is written on its own. */
+const WRITE_WAIT_MS = 200;
 
 export class EnrollmentWorker {
   private running = false;
@@ -78,14 +81,18 @@ export class EnrollmentWorker {
   private renewTimer: NodeJS.Timeout | undefined;
 
   /**
-   * Faces of jobs that finish while an earlier save is being written are stored together, in one
-   * transaction, as soon as it commits: one write (and one lock, with several processes on SQLite)
-   * for several photos.
+   * Loops that look for work while another claim is being written claim together, and faces of
+   * jobs that finish while an earlier save is being written are stored together, each in one
+   * transaction as soon as the one in progress commits: one write (and one lock, with several
+   * processes on SQLite) for several photos.
    */
+  private readonly claims: MicroBatcher<void, Claimed>;
   private readonly saves: MicroBatcher<FaceToSave, SaveOutcome>;
 
   constructor(private readonly options: EnrollmentWorkerOptions) {
-    this.saves = new MicroBatcher((faces) => this.saveTogether(faces), { maxBatch: Math.max(1, options.concurrency), maxDelayMs: SAVE_WAIT_MS });
+    const batching = { maxBatch: Math.max(1, options.concurrency), maxDelayMs: WRITE_WAIT_MS };
+    this.claims = new MicroBatcher((loops) => this.claimTogether(loops.length), batching);
+    this.saves = new MicroBatcher((faces) => this.saveTogether(faces), batching);
   }
 
   start(): void {
@@ -124,10 +131,10 @@ export class EnrollmentWorker {
 
   private async loop(): Promise<void> {
     while (this.running) {
-      let claimed: Awaited<ReturnType<JobRepository['claimNext']>> = null;
+      let claimed: Claimed = null;
       this.busy++;
       try {
-        claimed = await this.options.jobs.claimNext(this.leaseMs);
+        claimed = await this.claims.submit();
         if (claimed) {
           this.inProgress.add(claimed.job.id);
           this.options.gallery.photoChanged(claimed.photo);
@@ -184,6 +191,12 @@ export class EnrollmentWorker {
     const saved = await this.saves.submit({ photoId: photo.id, jobId: job.id, face: encoded });
     if ('error' in saved) throw saved.error;
     return { outcome: saved.photo ? 'DONE' : 'GONE', code: 'OK' };
+  }
+
+  /** Up to `count` jobs in one transaction; null for each loop that found none. */
+  private async claimTogether(count: number): Promise<Claimed[]> {
+    const claimed = await this.options.jobs.claimMany(count, this.leaseMs);
+    return Array.from({ length: count }, (_, i) => claimed[i] ?? null);
   }
 
   /** One transaction for the batch; if it fails, each face alone, so one photo's failure stays its own. */

@@ -39,35 +39,51 @@ export class JobRepository {
    * is gone). The guarded update makes the claim safe against another process claiming it too.
    */
   async claimNext(leaseMs: number, now = new Date()): Promise<{ job: ClaimedJob; photo: PhotoRecord } | null> {
+    const [claimed] = await this.claimMany(1, leaseMs, now);
+    return claimed ?? null;
+  }
+
+  /**
+   * claimNext for up to `count` jobs in ONE transaction, oldest first (a worker's idle loops claiming
+   * together): fewer, perhaps none, when fewer are runnable.
+   */
+  async claimMany(count: number, leaseMs: number, now = new Date()): Promise<{ job: ClaimedJob; photo: PhotoRecord }[]> {
     return this.store.transaction(async (tx) => {
-      const candidate = await this.findRunnable(tx, now);
-      if (!candidate) return null;
-      const { count } = await tx.job.updateMany({
-        where: { id: candidate.id, status: candidate.status, attempts: candidate.attempts },
-        data: { status: 'RUNNING', attempts: { increment: 1 }, leaseUntil: new Date(now.getTime() + leaseMs) },
-      });
-      if (count === 0) return null;
-      const photo = await tx.photo.update({ where: { id: candidate.photoId! }, data: { status: 'PROCESSING' } });
-      await this.store.recordChange(tx, 'Photo', 'UPDATE', [photo.id]);
-      const job = { id: candidate.id, photoId: candidate.photoId!, attempts: candidate.attempts + 1, maxAttempts: candidate.maxAttempts, requestId: candidate.requestId };
-      return { job, photo: toPhotoRecord(photo) };
+      const claimed: RunnableJob[] = [];
+      for (const candidate of await this.findRunnable(tx, now, count)) {
+        const { count: updated } = await tx.job.updateMany({
+          where: { id: candidate.id, status: candidate.status, attempts: candidate.attempts },
+          data: { status: 'RUNNING', attempts: { increment: 1 }, leaseUntil: new Date(now.getTime() + leaseMs) },
+        });
+        if (updated === 1) claimed.push(candidate);
+      }
+      if (claimed.length === 0) return [];
+      const photoIds = claimed.map((candidate) => candidate.photoId!);
+      await tx.photo.updateMany({ where: { id: { in: photoIds } }, data: { status: 'PROCESSING' } });
+      await this.store.recordChange(tx, 'Photo', 'UPDATE', photoIds);
+      const photos = new Map((await tx.photo.findMany({ where: { id: { in: photoIds } } })).map((photo) => [photo.id, toPhotoRecord(photo)]));
+      return claimed.map((candidate) => ({
+        job: { id: candidate.id, photoId: candidate.photoId!, attempts: candidate.attempts + 1, maxAttempts: candidate.maxAttempts, requestId: candidate.requestId },
+        photo: photos.get(candidate.photoId!)!,
+      }));
     });
   }
 
   /**
-   * The oldest runnable job. PostgreSQL locks it and skips rows other workers hold, so workers on
-   * many machines each take a different job without waiting; SQLite has one writer at a time.
+   * The oldest runnable jobs, at most `limit`. PostgreSQL locks them and skips rows other workers
+   * hold, so workers on many machines each take different jobs without waiting; SQLite has one
+   * writer at a time.
    */
-  private async findRunnable(tx: Db, now: Date): Promise<RunnableJob | null> {
+  private async findRunnable(tx: Db, now: Date, limit: number): Promise<RunnableJob[]> {
     const where = { kind: 'ENROLL', photoId: { not: null }, OR: [{ status: 'QUEUED' }, { status: 'RUNNING', leaseUntil: { lt: now } }] };
-    if (this.store.provider !== 'postgresql') return tx.job.findFirst({ where, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
-    const [row] = await tx.$queryRawUnsafe<RunnableJob[]>(
+    if (this.store.provider !== 'postgresql') return tx.job.findMany({ where, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take: limit });
+    return tx.$queryRawUnsafe<RunnableJob[]>(
       `SELECT "id", "photoId", "status", "attempts", "maxAttempts", "requestId" FROM "Job"
        WHERE "kind" = 'ENROLL' AND "photoId" IS NOT NULL AND ("status" = 'QUEUED' OR ("status" = 'RUNNING' AND "leaseUntil" < $1))
-       ORDER BY "createdAt", "id" LIMIT 1 FOR UPDATE SKIP LOCKED`,
+       ORDER BY "createdAt", "id" LIMIT $2 FOR UPDATE SKIP LOCKED`,
       now,
+      limit,
     );
-    return row ?? null;
   }
 
   /** Queues the job again when `retryable` and attempts remain; otherwise fails it and its photo. Null when the photo is gone. */

@@ -286,6 +286,19 @@ describe('enrollment jobs', () => {
     expect(await gallery.photos.saveFace(result.photo.id, claimed.job.id, { box: { x: 0, y: 0, width: 1, height: 1 }, score: 1, pose: { yaw: 0, pitch: 0, roll: 0 }, expression: new Float32Array(1), ...joinedIdentityVector(BUNDLE, new Float32Array(K), new Float32Array(K)) })).toBeNull();
     expect(await jobs.unfinishedCount()).toBe(0);
   });
+
+  it('claim several jobs in one transaction, oldest first, each photo PROCESSING; fewer when fewer are queued', async () => {
+    const subject = await gallery.subjects.create({ name: 'Claimed together' });
+    const enrolled = await gallery.enroll(subject.id, await Promise.all([1, 2, 3].map(async (n) => ({ bytes: await png(90, 200, 40 + n) }))), null, 'NONE');
+
+    const claimed = await jobs.claimMany(5, 60_000);
+    expect(claimed.map((c) => c.photo.id)).toEqual(enrolled.map((result) => result.photo.id));
+    expect(claimed.map((c) => [c.photo.status, c.job.attempts])).toEqual([['PROCESSING', 1], ['PROCESSING', 1], ['PROCESSING', 1]]);
+    expect(await jobs.claimMany(2, 60_000)).toEqual([]);
+
+    await Promise.all(claimed.map((c) => jobs.settleFailure(c.job, { code: 'INTERNAL', message: 'test' }, false)));
+    expect(await jobs.unfinishedCount()).toBe(0);
+  });
 });
 
 describe('deletes', () => {
