@@ -206,7 +206,8 @@ export function rangesNeeded(model: ModelProto, keepFloat?: KeepFloat): string[]
   return [...new Set([...planQuantisation(new GraphIndex(copy.graph!), keepFloat).values.values()].map((v) => v.range))].sort();
 }
 
-function quantiseWeights(weights: Float32Array, channels: number): { values: Int8Array; scales: Float32Array } {
+/** Symmetric int8 weights with one scale per output channel (axis 0). */
+export function quantiseWeights(weights: Float32Array, channels: number): { values: Int8Array; scales: Float32Array } {
   const perChannel = weights.length / channels;
   const values = new Int8Array(weights.length);
   const scales = new Float32Array(channels);
