@@ -81,14 +81,14 @@ export const FEATURE_NETWORKS = {
     graphOptimization: 'all',
   },
   'fr-feature': FR_FEATURE,
-  /** fr-feature with test-time flipping (chosen by measurement: docs/BENCHMARKS.md, issue 13's open-set section). */
+  /** fr-feature with test-time flipping: the bundle's network since issue 13's open-set work (docs/BENCHMARKS.md §29). */
   'fr-feature-flip': { ...FR_FEATURE, name: 'fr-feature-flip', flip: true },
 } as const satisfies Readonly<Record<string, FeatureNetworkSpec>>;
 
 export type FeatureNetworkName = keyof typeof FEATURE_NETWORKS;
 
-/** What new bundles are built on (chosen by measurement: docs/BENCHMARKS.md §24). */
-export const DEFAULT_FEATURE_NETWORK: FeatureNetworkName = 'fr-feature';
+/** What new bundles are built on (chosen by measurement: docs/BENCHMARKS.md §24, flipping §29). */
+export const DEFAULT_FEATURE_NETWORK: FeatureNetworkName = 'fr-feature-flip';
 
 export function isFeatureNetworkName(name: string): name is FeatureNetworkName {
   return Object.hasOwn(FEATURE_NETWORKS, name);
