@@ -113,7 +113,7 @@ async function main(): Promise<void> {
   if (people.length < PEOPLE) throw new Error(`need ${PEOPLE} people with ${PHOTOS_PER_PERSON + 1}+ photos in ${options.root}`);
   const dir = mkdtempSync(join(tmpdir(), 'face3d-bench-api-'));
   const config = loadConfig({ ...process.env, DATABASE_URL: `file:${join(dir, 'face3d.db')}`, HOST: '127.0.0.1', PORT: '0', FACE3D_ADMIN_KEY: ADMIN_KEY });
-  const bundle = await loadBundle(defaultBundleDir());
+  const bundle = await loadBundle(defaultBundleDir(config));
 
   let started = performance.now();
   await synthesiseGallery(config.databaseUrl, bundle, SUBJECTS);

@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { config } from '../src/core/config.js';
 import { convertCaffeModel } from '../src/import/caffe/convert.js';
 import { closeAllModels, loadModel, type OnnxModel } from '../src/inference/onnx-runtime.js';
+import { inferenceSettings } from '../src/inference/inference-settings.js';
 import { mulberry32 } from '../src/training/random.js';
 import { RESNET_101, resnetNet, uniformBlob, writeCaffemodel, writeMeanBinaryproto, writePrototxt } from '../tools/import/caffe-synthetic.js';
 
@@ -78,10 +79,11 @@ try {
   await writeFile(onnxPath, converted.onnx);
 
   const { modelsDir, threads, device } = config();
+  const { runtime } = inferenceSettings(config());
   const [cnn, faceres, head] = await Promise.all([
-    loadModel(onnxPath),
-    loadModel(join(modelsDir, 'build', 'faceres.onnx')),
-    loadModel(join(modelsDir, 'lfw-facemesh', 'regressor.onnx')),
+    loadModel(onnxPath, runtime),
+    loadModel(join(modelsDir, 'build', 'faceres.onnx'), runtime),
+    loadModel(join(modelsDir, 'lfw-facemesh', 'regressor.onnx'), runtime),
   ]);
   const pipelines = [single('CNN3DMM ResNet-101 (converted Caffe, random weights)', cnn, [3, 224, 224]), chained('ours: faceres features + lfw-facemesh head', faceres, head)];
   const rows: string[] = [];

@@ -25,6 +25,7 @@ import { FEATURE_NETWORKS, featureNetworkSpec, featureRegion, featureVector, typ
 import type { RgbImage } from '../src/core/image.js';
 import { detectLandmarks, regionFromDetection } from '../src/inference/landmarks.js';
 import { analysePhoto, closeFaceNetworks, openFaceNetworks, type FaceNetworks } from '../src/inference/pipeline.js';
+import { inferenceSettings } from '../src/inference/inference-settings.js';
 
 const STAGES = ['decode', 'detect', 'landmarks', 'identity features', 'UV texture warp', 'whole pipeline'] as const;
 type StageName = (typeof STAGES)[number];
@@ -38,7 +39,6 @@ interface Mode {
   readonly precision: Precision;
 }
 
-/** The pipeline's networks with the given batching (openFaceNetworks always takes the configured one). */
 /** Runs `fn` over every item with `concurrency` in flight; the wall time per item. */
 async function timed<I, O>(items: readonly I[], concurrency: number, fn: (item: I) => Promise<O> | O): Promise<{ outputs: O[]; msPerImage: number }> {
   const started = performance.now();
@@ -86,7 +86,7 @@ async function timeStages(networks: FaceNetworks, photos: readonly Uint8Array[],
 const WARM_UP_IMAGES = 8;
 
 async function measureMode(mode: Mode, photos: readonly Uint8Array[]): Promise<{ times: StageTimes; faces: number }> {
-  const networks = await openFaceNetworks(mode.network, mode.batching, mode.precision);
+  const networks = await openFaceNetworks({ ...settings, batching: mode.batching, precision: mode.precision }, mode.network);
   try {
     await timeStages(networks, photos.slice(0, WARM_UP_IMAGES), mode.concurrency);
     return await timeStages(networks, photos, mode.concurrency);
@@ -130,8 +130,9 @@ if (!existsSync(values.root)) {
 }
 
 const { batchMax, batchDelayMs, threads } = config();
+const settings = inferenceSettings(config());
 const concurrency = Number(values.concurrency);
-const serviceBatching = { maxBatch: batchMax, maxDelayMs: batchDelayMs };
+const serviceBatching = settings.batching;
 const precisions = values.precisions.split(',') as Precision[];
 const unknown = precisions.filter((p) => !PRECISIONS.includes(p));
 if (unknown.length > 0) throw new Error(`--precisions takes ${PRECISIONS.join(', ')}; got ${unknown.join(', ')}`);

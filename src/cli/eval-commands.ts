@@ -13,6 +13,7 @@ import { openSetIdentification } from '../eval/protocols.js';
 import { config } from '../core/config.js';
 import { QUALITY_FILTERS, type QualityFilter } from '../store/enums.js';
 import { FaceEncoder } from '../inference/face-encoder.js';
+import { inferenceSettings } from '../inference/inference-settings.js';
 import { fittedVector } from '../eval/fitted-vector.js';
 import { fitConfidence } from '../morphable/fit.js';
 import { lipGap } from '../morphable/mouth-closure.js';
@@ -45,7 +46,7 @@ function sourceOptions(command: Command): Command {
 }
 
 function openSource(options: SourceOptions): Promise<EmbeddingSource> {
-  return EmbeddingSource.open({ root: options.root, vector: options.vector, faceBox: options.faceBox, select: options.faceSelect, control: options.control, bundleDir: options.bundle });
+  return EmbeddingSource.open({ root: options.root, vector: options.vector, faceBox: options.faceBox, select: options.faceSelect, control: options.control, bundleDir: options.bundle, inference: inferenceSettings(config()) });
 }
 
 /** LFW pairs files start with a count line; our TSV starts with its header. */
@@ -169,7 +170,7 @@ export function registerEvalCommands(program: Command): void {
       if (!/^\d+$/.test(options.bootstrap)) usageError(command, `--bootstrap must be a whole number, got "${options.bootstrap}"`);
       const started = Date.now();
       const people = await readDepthDataset(options.root, options.photos === 'all' ? undefined : options.photos.split(','));
-      const encoder = await FaceEncoder.open(options.bundle);
+      const encoder = await FaceEncoder.open(inferenceSettings(config()), options.bundle);
       try {
         const { photos: found, failed } = await encodeDepthPhotos(encoder, options.root, people);
         // The neutral meshes as regressed, and as downloaded (mouth closed), in millimetres.
@@ -204,7 +205,7 @@ export function registerEvalCommands(program: Command): void {
       const minPhotos = Number(options.minPhotos);
       if (!(minPhotos >= 3)) throw new Face3dError('BAD_USER_INPUT', '--min-photos must be at least 3 (a reference needs two other photos)');
       const people = (await listPeople(options.root)).filter((p) => p.images.length >= minPhotos);
-      const source = await EmbeddingSource.open({ root: options.root, vector: 'regressed', faceBox: 'detect', bundleDir: options.bundle });
+      const source = await EmbeddingSource.open({ root: options.root, vector: 'regressed', faceBox: 'detect', bundleDir: options.bundle, inference: inferenceSettings(config()) });
       try {
         const photos = people.flatMap((p) => p.images.map((image) => ({ person: p.name, image })));
         const results = await mapConcurrent(photos, 4, async ({ person, image }) => {

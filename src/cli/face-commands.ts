@@ -4,6 +4,8 @@ import { decodeImage } from '../inference/decode.js';
 import { detectFaces } from '../inference/detector.js';
 import { analyseImage, closeFaceNetworks, openFaceNetworks, type FaceNetworks } from '../inference/pipeline.js';
 import type { RgbImage } from '../core/image.js';
+import { config } from '../core/config.js';
+import { inferenceSettings } from '../inference/inference-settings.js';
 import { errorRecord, printJsonLine, round } from './output.js';
 
 interface FaceCommandOptions {
@@ -18,12 +20,13 @@ type PerImage = (networks: FaceNetworks, image: RgbImage) => Promise<Record<stri
  * so a script sees that some file failed.
  */
 async function eachImage(paths: readonly string[], options: FaceCommandOptions, perImage: PerImage, describe: (record: Record<string, unknown>) => string): Promise<void> {
-  const networks = await openFaceNetworks();
+  const settings = inferenceSettings(config());
+  const networks = await openFaceNetworks(settings);
   try {
     for (const path of paths) {
       let record: Record<string, unknown>;
       try {
-        const image = await decodeImage(await readFile(path));
+        const image = await decodeImage(await readFile(path), settings.decodeLimits);
         record = { image: path, width: image.width, height: image.height, ...(await perImage(networks, image)) };
       } catch (error) {
         record = { image: path, error: errorRecord(error) };

@@ -16,6 +16,7 @@ import { exportMesh, MESH_EXTENSIONS, MESH_FORMATS, type MeshFormat } from '../g
 import { cosineSimilarity } from '../core/vector.js';
 import type { BundleEncoder } from '../inference/bundle-encoder.js';
 import { decodeImage } from '../inference/decode.js';
+import { inferenceSettings } from '../inference/inference-settings.js';
 import type { RgbImage } from '../core/image.js';
 import type { EncodedFace } from '../inference/bundle-encoder.js';
 import { jsonAware, openGallery, positiveInteger, readInputFile, remoteGallery, similarityThreshold, usageError, withServerOptions, type ServerOptions } from './arguments.js';
@@ -49,8 +50,7 @@ interface SubjectsOptions extends ServerOptions {
 /** The largest face of a photo under the default bundle; NO_FACE when there is none. */
 /** The photo's largest face, with the decoded photo (a mesh's texture is unwrapped from it). */
 async function encodeLargestFace(encoder: BundleEncoder, file: FileInput): Promise<EncodedFace & { readonly image: RgbImage }> {
-  const settings = config();
-  const image = await decodeImage(file.bytes, { maxBytes: settings.maxImageBytes, maxPixels: settings.maxImagePixels });
+  const image = await decodeImage(file.bytes, inferenceSettings(config()).decodeLimits);
   const [face] = await encoder.encode(image);
   if (!face) throw new Face3dError('NO_FACE', `no face found in ${file.name}`);
   assertFiniteCoefficients(face.vector);

@@ -15,6 +15,7 @@ import { GalleryStore } from '../store/gallery-store.js';
 import { SubjectRepository } from '../store/subject-repository.js';
 import type { BundleEncoder } from '../inference/bundle-encoder.js';
 import { bundleDirOf, openBundleEncoder } from '../inference/open-encoder.js';
+import { inferenceSettings } from '../inference/inference-settings.js';
 import { readBundleManifest } from '../morphable/bundle.js';
 import { openDatabase } from '../store/database.js';
 import { announceGallery } from './gallery-location.js';
@@ -164,5 +165,5 @@ export class LocalGallery implements GalleryClient {
 
 /** The default bundle's encoder alone, for commands that need no gallery (verify, mesh). */
 export function openDefaultEncoder(settings: Config = processConfig()): Promise<BundleEncoder> {
-  return openBundleEncoder(bundleDirOf(settings.bundles[0], settings.modelsDir));
+  return openBundleEncoder(bundleDirOf(settings.bundles[0], settings.modelsDir), inferenceSettings(settings));
 }

@@ -288,6 +288,9 @@ export function loadConfig(env: Env = process.env): Config {
   return Object.freeze(loaded);
 }
 
+/** Every default, nothing read from the environment: what code given no Config falls back to (tests, tools). */
+export const DEFAULT_CONFIG: Config = loadConfig({});
+
 let cached: Config | undefined;
 
 /** The process configuration, read from process.env on first use. */

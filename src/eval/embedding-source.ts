@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { decodeImage } from '../inference/decode.js';
 import type { EncodedFace } from '../inference/bundle-encoder.js';
 import { FaceEncoder } from '../inference/face-encoder.js';
+import type { InferenceSettings } from '../inference/inference-settings.js';
 import { fittedVector } from './fitted-vector.js';
 import { mulberry32, randomNormal } from '../training/random.js';
 import type { RgbImage } from '../core/image.js';
@@ -24,6 +25,8 @@ export interface EmbeddingOptions {
   readonly select?: FaceSelection;
   readonly control?: ControlKind;
   readonly bundleDir?: string;
+  /** Default: the built-in settings, nothing read from the environment. */
+  readonly inference?: InferenceSettings;
 }
 
 /** One photo's vector, or why it has none (counted as a failure, never dropped). */
@@ -58,7 +61,7 @@ export class EmbeddingSource {
 
   static async open(options: EmbeddingOptions): Promise<EmbeddingSource> {
     const controlHead = options.control === 'shuffled-labels' ? 'regressor-control-shuffled-labels.onnx' : undefined;
-    return new EmbeddingSource(await FaceEncoder.open(options.bundleDir, controlHead), options);
+    return new EmbeddingSource(await FaceEncoder.open(options.inference, options.bundleDir, controlHead), options);
   }
 
   /** What the vectors are, for reports. */
@@ -78,7 +81,7 @@ export class EmbeddingSource {
   private async compute(path: string): Promise<PhotoVector> {
     let image: RgbImage;
     try {
-      image = await decodeImage(await readFile(join(this.options.root, path)));
+      image = await decodeImage(await readFile(join(this.options.root, path)), this.options.inference?.decodeLimits);
     } catch (error) {
       return { error: (error as { code?: string }).code ?? 'CORRUPT_IMAGE' };
     }

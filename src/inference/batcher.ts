@@ -1,4 +1,3 @@
-import { config } from '../core/config.js';
 import type { Feeds, OnnxModel, Outputs, TensorData } from './onnx-runtime.js';
 
 export interface MicroBatcherOptions {
@@ -21,11 +20,6 @@ interface Waiting<I, O> {
   readonly reject: (error: unknown) => void;
 }
 
-function optionsFromConfig(): MicroBatcherOptions {
-  const { batchMax, batchDelayMs } = config();
-  return { maxBatch: batchMax, maxDelayMs: batchDelayMs };
-}
-
 /**
  * Groups concurrent `submit` calls into `runBatch` calls. Items that arrive while a batch runs
  * wait for it (at most `maxDelayMs`) and go together when it settles, so a busy network runs
@@ -41,7 +35,7 @@ export class MicroBatcher<I, O> {
 
   constructor(
     private readonly runBatch: RunBatch<I, O>,
-    private readonly options: MicroBatcherOptions = optionsFromConfig(),
+    private readonly options: MicroBatcherOptions,
   ) {
     if (!Number.isInteger(options.maxBatch) || options.maxBatch < 1) {
       throw new RangeError(`maxBatch must be a positive integer, got ${options.maxBatch}`);

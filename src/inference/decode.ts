@@ -1,5 +1,5 @@
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
-import { config } from '../core/config.js';
+import { DEFAULT_CONFIG } from '../core/config.js';
 import { Face3dError } from '../core/errors.js';
 import type { RgbImage } from '../core/image.js';
 import { timeStage } from '../core/events.js';
@@ -88,8 +88,8 @@ function megapixels(pixels: number): string {
 
 function resolveLimits(limits: Partial<DecodeLimits>): DecodeLimits {
   return {
-    maxBytes: limits.maxBytes ?? config().maxImageBytes,
-    maxPixels: limits.maxPixels ?? config().maxImagePixels,
+    maxBytes: limits.maxBytes ?? DEFAULT_CONFIG.maxImageBytes,
+    maxPixels: limits.maxPixels ?? DEFAULT_CONFIG.maxImagePixels,
   };
 }
 
@@ -164,6 +164,7 @@ export async function readImageHeader(bytes: Uint8Array, limits: DecodeLimits): 
  * animated GIF or multi-page TIFF is read. Every failure is a Face3dError:
  * IMAGE_TOO_LARGE (bytes or declared pixels over the limits), UNSUPPORTED_IMAGE (not one of
  * {@link ImageFormat}), CORRUPT_IMAGE (a supported format whose data cannot be decoded).
+ * A limit not given is the default one; the configured ones are the caller's (InferenceSettings.decodeLimits).
  */
 export function decodeImage(bytes: Uint8Array, limits: Partial<DecodeLimits> = {}): Promise<RgbImage> {
   return timeStage('decode', () => decodeBytes(bytes, limits));

@@ -9,11 +9,10 @@ import { mirrorCrop, sampleRegion, type SquareRegion } from './crop.js';
 import { fivePointRegion, fivePointsFromFaceMesh } from './five-point.js';
 import { DEFAULT_IDENTITY_FRAMING, identityRegion, type IdentityFraming } from './identity.js';
 import { convertedModelPath, runsInt8, wrapNetwork, type Network, type NetworkName } from './networks.js';
-import { loadModel, optionsFromConfig } from './onnx-runtime.js';
-import type { MicroBatcherOptions } from './batcher.js';
+import { loadModel } from './onnx-runtime.js';
+import { DEFAULT_INFERENCE_SETTINGS, type InferenceSettings } from './inference-settings.js';
 import { Face3dError } from '../core/errors.js';
 import { l2Normalise } from '../core/vector.js';
-import type { Precision } from '../core/config.js';
 
 /** How the crop is placed on the face. */
 export type IdentityCrop =
@@ -112,8 +111,8 @@ export function bundleFeatureNetwork(preprocessing: Readonly<Record<string, unkn
   return spec.crop.kind === 'landmark-framing' && framing ? { ...spec, crop: { kind: 'landmark-framing', framing } } : spec;
 }
 
-export function featureModelPath(spec: FeatureNetworkSpec, precision?: Precision): string {
-  return convertedModelPath(spec.model, precision);
+export function featureModelPath(spec: FeatureNetworkSpec, settings: Pick<InferenceSettings, 'modelsDir' | 'precision'> = DEFAULT_INFERENCE_SETTINGS): string {
+  return convertedModelPath(spec.model, settings);
 }
 
 export function featureInputDims(spec: FeatureNetworkSpec): readonly number[] {
@@ -126,11 +125,11 @@ export interface FeatureNetwork {
   readonly network: Network;
 }
 
-export async function openFeatureNetwork(spec: FeatureNetworkSpec, batching?: MicroBatcherOptions, precision?: Precision): Promise<FeatureNetwork> {
+export async function openFeatureNetwork(spec: FeatureNetworkSpec, settings: InferenceSettings = DEFAULT_INFERENCE_SETTINGS): Promise<FeatureNetwork> {
   // The int8 graphs are fastest fully optimised (QLinearConv in NHWC); the spec's level is the float graph's.
-  const graphOptimization = runsInt8(spec.model, precision) ? 'all' : spec.graphOptimization;
-  const model = await loadModel(featureModelPath(spec, precision), { ...optionsFromConfig(), graphOptimization });
-  return { spec, network: wrapNetwork(spec.name, model, featureInputDims(spec), batching) };
+  const graphOptimization = runsInt8(spec.model, settings.precision) ? 'all' : spec.graphOptimization;
+  const model = await loadModel(featureModelPath(spec, settings), { ...settings.runtime, graphOptimization });
+  return { spec, network: wrapNetwork(spec.name, model, featureInputDims(spec), settings.batching) };
 }
 
 /** The region of the photo this network reads, from the face's 468 FaceMesh points. */

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
-import { config, type Precision } from '../core/config.js';
+import type { Precision } from '../core/config.js';
 import { MicroBatcher, runModelOnBatch, type MicroBatcherOptions } from './batcher.js';
 import { loadModel, type Feeds, type OnnxModel, type Outputs } from './onnx-runtime.js';
+import { DEFAULT_INFERENCE_SETTINGS, type InferenceSettings } from './inference-settings.js';
 import { publishBatch } from '../core/events.js';
 
 /**
@@ -34,12 +35,12 @@ export type NetworkName = 'blazeface' | 'facemesh' | 'faceres' | 'faceres-deep' 
 export const INT8_NETWORKS: ReadonlySet<NetworkName> = new Set<NetworkName>(['faceres', 'fr-feature']);
 
 /** Whether `name` runs from its int8 file under `precision`. */
-export function runsInt8(name: NetworkName, precision: Precision = config().precision): boolean {
+export function runsInt8(name: NetworkName, precision: Precision): boolean {
   return precision === 'int8' && INT8_NETWORKS.has(name);
 }
 
-export function convertedModelPath(name: NetworkName, precision?: Precision): string {
-  return join(config().modelsDir, 'build', runsInt8(name, precision) ? `${name}.int8.onnx` : `${name}.onnx`);
+export function convertedModelPath(name: NetworkName, settings: Pick<InferenceSettings, 'modelsDir' | 'precision'> = DEFAULT_INFERENCE_SETTINGS): string {
+  return join(settings.modelsDir, 'build', runsInt8(name, settings.precision) ? `${name}.int8.onnx` : `${name}.onnx`);
 }
 
 /** Our names for the converted models' outputs, so stages do not depend on TF node names. */
@@ -52,7 +53,7 @@ const OUTPUT_ALIASES: Readonly<Record<string, string>> = {
   output_faceflag: 'faceFlag',
 };
 
-export function wrapNetwork(name: string, model: OnnxModel, itemDims: readonly number[], batching?: MicroBatcherOptions): Network {
+export function wrapNetwork(name: string, model: OnnxModel, itemDims: readonly number[], batching: MicroBatcherOptions): Network {
   const inputName = model.inputNames[0];
   const batcher = new MicroBatcher<Feeds, Outputs>((items) => {
     publishBatch(name, items.length);
@@ -71,6 +72,6 @@ export function wrapNetwork(name: string, model: OnnxModel, itemDims: readonly n
   };
 }
 
-export async function openNetwork(name: NetworkName, inputSize: number, batching?: MicroBatcherOptions, precision?: Precision): Promise<ImageNetwork> {
-  return wrapNetwork(name, await loadModel(convertedModelPath(name, precision)), imageDims(inputSize), batching);
+export async function openNetwork(name: NetworkName, inputSize: number, settings: InferenceSettings = DEFAULT_INFERENCE_SETTINGS): Promise<ImageNetwork> {
+  return wrapNetwork(name, await loadModel(convertedModelPath(name, settings), settings.runtime), imageDims(inputSize), settings.batching);
 }

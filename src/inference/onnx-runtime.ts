@@ -6,7 +6,7 @@ import { access } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import onnxProto from 'onnx-proto';
 import ort from 'onnxruntime-node';
-import { config, type Device } from '../core/config.js';
+import type { Device } from '../core/config.js';
 import { Face3dError } from '../core/errors.js';
 
 export type Provider = 'cpu' | 'cuda';
@@ -36,11 +36,6 @@ export interface OnnxModel {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   run(feeds: Feeds): Promise<Outputs>;
-}
-
-export function optionsFromConfig(): RuntimeOptions {
-  const { device, threads } = config();
-  return { device, threads };
 }
 
 function firstLine(error: unknown): string {
@@ -186,7 +181,7 @@ const models = new Map<string, Promise<SessionModel>>();
  * calls share one creation). A failed load is forgotten, so a later call can succeed once the
  * file is built. Throws MODEL_UNAVAILABLE for a missing or unloadable file or an unusable device.
  */
-export function loadModel(path: string, options: RuntimeOptions = optionsFromConfig()): Promise<OnnxModel> {
+export function loadModel(path: string, options: RuntimeOptions): Promise<OnnxModel> {
   const absolute = resolve(path);
   const key = `${options.device}|${options.threads}|${options.graphOptimization ?? 'all'}|${absolute}`;
   let model = models.get(key);

@@ -2,6 +2,7 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { readBundleManifest } from '../morphable/bundle.js';
 import type { BundleEncoder } from './bundle-encoder.js';
+import type { InferenceSettings } from './inference-settings.js';
 import { FaceEncoder } from './face-encoder.js';
 import { readSeedPreprocessing } from './seed-input.js';
 import { SeedEncoder } from './seed-encoder.js';
@@ -12,7 +13,7 @@ export function bundleDirOf(entry: string, modelsDir: string): string {
 }
 
 /** The encoder the bundle's manifest calls for. */
-export async function openBundleEncoder(dir: string): Promise<BundleEncoder> {
+export async function openBundleEncoder(dir: string, settings: InferenceSettings): Promise<BundleEncoder> {
   const manifest = await readBundleManifest(dir);
-  return readSeedPreprocessing(manifest.preprocessing) ? SeedEncoder.open(dir) : FaceEncoder.open(dir);
+  return readSeedPreprocessing(manifest.preprocessing) ? SeedEncoder.open(dir, settings) : FaceEncoder.open(settings, dir);
 }

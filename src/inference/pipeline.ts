@@ -6,9 +6,8 @@ import type { Detection } from './detect-decode.js';
 import { detectLandmarks, LANDMARK_INPUT_SIZE, regionFromDetection, type FaceLandmarks } from './landmarks.js';
 import { openNetwork, type ImageNetwork } from './networks.js';
 import { DEFAULT_FEATURE_NETWORK, FEATURE_NETWORKS, featureRegion, featureVector, openFeatureNetwork, type FeatureNetwork, type FeatureNetworkSpec } from './feature-networks.js';
-import type { MicroBatcherOptions } from './batcher.js';
 import { timeStage } from '../core/events.js';
-import type { Precision } from '../core/config.js';
+import { DEFAULT_INFERENCE_SETTINGS, type InferenceSettings } from './inference-settings.js';
 
 /** Everything the face stages learn about one face. */
 export interface AnalysedFace {
@@ -30,16 +29,12 @@ export interface FaceNetworks {
   readonly identity: FeatureNetwork;
 }
 
-/**
- * `identity`: the bundle's network (manifest `preprocessing.featureNetwork`).
- * `batching` overrides FACE3D_BATCH_MAX / FACE3D_BATCH_DELAY_MS and `precision` FACE3D_PRECISION
- * (benchmarks compare both).
- */
-export async function openFaceNetworks(identity: FeatureNetworkSpec = FEATURE_NETWORKS[DEFAULT_FEATURE_NETWORK], batching?: MicroBatcherOptions, precision?: Precision): Promise<FaceNetworks> {
+/** `identity`: the bundle's network (manifest `preprocessing.featureNetwork`). */
+export async function openFaceNetworks(settings: InferenceSettings = DEFAULT_INFERENCE_SETTINGS, identity: FeatureNetworkSpec = FEATURE_NETWORKS[DEFAULT_FEATURE_NETWORK]): Promise<FaceNetworks> {
   const [detector, landmarks, features] = await Promise.all([
-    openNetwork('blazeface', DETECTOR_INPUT_SIZE, batching, precision),
-    openNetwork('facemesh', LANDMARK_INPUT_SIZE, batching, precision),
-    openFeatureNetwork(identity, batching, precision),
+    openNetwork('blazeface', DETECTOR_INPUT_SIZE, settings),
+    openNetwork('facemesh', LANDMARK_INPUT_SIZE, settings),
+    openFeatureNetwork(identity, settings),
   ]);
   return { detector, landmarks, identity: features };
 }

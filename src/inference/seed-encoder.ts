@@ -18,6 +18,7 @@ import { defaultBundleDir } from './face-encoder.js';
 import type { Box } from '../core/image.js';
 import { wrapNetwork, type Network } from './networks.js';
 import { loadModel } from './onnx-runtime.js';
+import type { InferenceSettings } from './inference-settings.js';
 import { openFaceNetworks } from './pipeline.js';
 import { readSeedPreprocessing, seedNetworkInput, type SeedPreprocessing } from './seed-input.js';
 import { identityVectorOf } from '../core/vector.js';
@@ -37,7 +38,7 @@ export function dlib68Box(facemeshPoints: Float32Array): Box {
 
 export class SeedEncoder extends BundleEncoder {
   /** `poseBundleDir`: a FaceMesh-topology bundle whose mean shape the landmarks are aligned to for pose. */
-  static async open(bundleDir: string, poseBundleDir = defaultBundleDir()): Promise<SeedEncoder> {
+  static async open(bundleDir: string, settings: InferenceSettings, poseBundleDir = defaultBundleDir(settings)): Promise<SeedEncoder> {
     const [bundle, poseBundle] = await Promise.all([loadBundle(bundleDir), loadBundle(poseBundleDir)]);
     const { manifest } = bundle;
     const preprocessing = readSeedPreprocessing(manifest.preprocessing);
@@ -47,8 +48,8 @@ export class SeedEncoder extends BundleEncoder {
       throw new Face3dError('MODEL_UNAVAILABLE', `bundle ${manifest.id}: its regressor has ${manifest.regressor.outputDim} outputs, fewer than ${expected} coefficients`);
     }
     const size = preprocessing.inputSize;
-    const [networks, model] = await Promise.all([openFaceNetworks(), loadModel(join(bundleDir, manifest.regressor.file))]);
-    return new SeedEncoder(bundle, networks, seedRegressor(bundle, preprocessing, wrapNetwork(`${manifest.id}/regressor`, model, [3, size, size]), poseBundle.shape.mean));
+    const [networks, model] = await Promise.all([openFaceNetworks(settings), loadModel(join(bundleDir, manifest.regressor.file), settings.runtime)]);
+    return new SeedEncoder(bundle, networks, seedRegressor(bundle, preprocessing, wrapNetwork(`${manifest.id}/regressor`, model, [3, size, size], settings.batching), poseBundle.shape.mean));
   }
 }
 

@@ -17,6 +17,7 @@ import { openPhotoFolder, SWEEP_GRACE_MS } from '../store/photo-folder.js';
 import { GalleryStore } from '../store/gallery-store.js';
 import type { BundleEncoder } from '../inference/bundle-encoder.js';
 import { bundleDirOf, openBundleEncoder } from '../inference/open-encoder.js';
+import { inferenceSettings } from '../inference/inference-settings.js';
 import { readBundleManifest } from '../morphable/bundle.js';
 import { EnrollmentWorker, type JobReport } from '../jobs/enrollment-worker.js';
 import { JobRepository, type RecoveryReport } from '../store/job-repository.js';
@@ -94,7 +95,7 @@ export async function openService(config: Config, database: Database, encoders: 
   const keys = new ApiKeys(store);
   const folder = await openPhotoFolder(database.prisma, config);
   const { blobs } = folder;
-  const decodeLimits = { maxBytes: config.maxImageBytes, maxPixels: config.maxImagePixels };
+  const { decodeLimits } = inferenceSettings(config);
   const gallery = new Gallery({
     ...servedBundle(defaultEncoder, config.targetFpir),
     otherBundles: otherEncoders.map((encoder) => servedBundle(encoder, config.targetFpir)),
@@ -135,13 +136,14 @@ export async function openService(config: Config, database: Database, encoders: 
 /** One encoder per configured bundle, in order; `given` stands in for the bundle of its id. */
 export async function openEncoders(config: Config, given: BundleEncoder | undefined, cleanups: Cleanups): Promise<BundleEncoder[]> {
   const encoders: BundleEncoder[] = [];
+  const settings = inferenceSettings(config);
   for (const entry of config.bundles) {
     const dir = bundleDirOf(entry, config.modelsDir);
     if (given && (entry === given.bundleId || (await readBundleManifest(dir)).id === given.bundleId)) {
       encoders.push(given);
       continue;
     }
-    const encoder = await openBundleEncoder(dir);
+    const encoder = await openBundleEncoder(dir, settings);
     cleanups.push(() => encoder.close());
     encoders.push(encoder);
   }

@@ -11,6 +11,7 @@ import { decodeImage } from '../../src/inference/decode.js';
 import { defaultBundleDir } from '../../src/inference/face-encoder.js';
 import { FEATURE_NETWORKS, featureModelPath } from '../../src/inference/feature-networks.js';
 import { convertedModelPath, INT8_NETWORKS } from '../../src/inference/networks.js';
+import { DEFAULT_INFERENCE_SETTINGS, type InferenceSettings } from '../../src/inference/inference-settings.js';
 import { loadBundle } from '../../src/morphable/bundle.js';
 import { syntheticPeople } from '../../src/morphable/synthetic-people.js';
 import { closeParityNetworks, openParityNetworks, PARITY_BARS, photoParity, type ParityNetworks, type PhotoParity } from '../../tools/quantize/parity.js';
@@ -46,12 +47,14 @@ describe('int8 networks against float on generated faces', () => {
 
 describe('FACE3D_PRECISION picks the files', () => {
   it('int8 opens <name>.int8.onnx for the networks int8 makes faster, and the float file for the others', () => {
+    const int8: InferenceSettings = { ...DEFAULT_INFERENCE_SETTINGS, precision: 'int8' };
+    const fp32: InferenceSettings = { ...DEFAULT_INFERENCE_SETTINGS, precision: 'fp32' };
     for (const spec of specs) {
-      expect(basename(featureModelPath(spec, 'int8'))).toBe(`${spec.model}.int8.onnx`);
-      expect(existsSync(featureModelPath(spec, 'int8'))).toBe(true);
-      expect(basename(featureModelPath(spec, 'fp32'))).toBe(`${spec.model}.onnx`);
+      expect(basename(featureModelPath(spec, int8))).toBe(`${spec.model}.int8.onnx`);
+      expect(existsSync(featureModelPath(spec, int8))).toBe(true);
+      expect(basename(featureModelPath(spec, fp32))).toBe(`${spec.model}.onnx`);
     }
-    expect(basename(convertedModelPath('blazeface', 'int8'))).toBe('blazeface.onnx');
-    expect(basename(convertedModelPath('facemesh', 'int8'))).toBe('facemesh.onnx');
+    expect(basename(convertedModelPath('blazeface', int8))).toBe('blazeface.onnx');
+    expect(basename(convertedModelPath('facemesh', int8))).toBe('facemesh.onnx');
   });
 });

@@ -9,6 +9,8 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { decodeImage } from '../../src/inference/decode.js';
 import { FaceEncoder } from '../../src/inference/face-encoder.js';
+import { inferenceSettings } from '../../src/inference/inference-settings.js';
+import { config } from '../../src/core/config.js';
 import { reconstructMesh, type Coefficients } from '../../src/morphable/reconstruct.js';
 import { renderMesh } from '../../src/mesh/render.js';
 import { encodePng } from '../../src/mesh/png.js';
@@ -18,7 +20,7 @@ const { values, positionals } = parseArgs({
   options: { root: { type: 'string', default: '.' }, out: { type: 'string', default: 'docs/previews.png' }, size: { type: 'string', default: '200' } },
 });
 const size = Number(values.size);
-const encoder = await FaceEncoder.open();
+const encoder = await FaceEncoder.open(inferenceSettings(config()));
 const faces: Coefficients[] = [{ shape: [], texture: [] }];
 for (const path of positionals) {
   const [face] = await encoder.encode(await decodeImage(await readFile(join(values.root!, path))), { select: 'central' });

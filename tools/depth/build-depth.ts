@@ -25,6 +25,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { decodeImage } from '../../src/inference/decode.js';
 import { FaceEncoder } from '../../src/inference/face-encoder.js';
+import { inferenceSettings } from '../../src/inference/inference-settings.js';
+import { config } from '../../src/core/config.js';
 import { mapConcurrent } from '../../src/core/concurrency.js';
 import { loadBundle, readBundleManifest, writeManifest } from '../../src/morphable/bundle.js';
 import { CFP_RIGID_POINTS, CFP_TO_DLIB68, initialCfpShape, rigidPoints } from '../../src/morphable/cfp-markup.js';
@@ -126,7 +128,7 @@ const frontalCount = Number(values['frontal-photos']);
 const regressor = bundle.manifest.regressor ? createHash('sha256').update(await readFile(join(bundleDir, bundle.manifest.regressor.file))).digest('hex').slice(0, 12) : 'none';
 const cachePath = join('.cache', 'depth', `cfp-vectors-${regressor}-${frontalCount}.json`);
 const vectors = await readFile(cachePath, 'utf8').then((t) => JSON.parse(t) as Record<string, number[][]>, async () => {
-  const encoder = await FaceEncoder.open(bundleDir);
+  const encoder = await FaceEncoder.open(inferenceSettings(config()), bundleDir);
   const jobs = people.flatMap(({ person }) => Array.from({ length: frontalCount }, (_, i) => ({ person, path: join(values.cfp!, 'Data', 'Images', person, 'frontal', `${String(i + 1).padStart(2, '0')}.jpg`) })));
   const encoded = await mapConcurrent(jobs, 2, async ({ person, path }) => {
     const [face] = await encoder.encode(await decodeImage(await readFile(path)), { select: 'central' });

@@ -13,6 +13,8 @@ import { readDepthDataset, REFERENCE_LIGHTS, type DepthPerson } from '../../src/
 import { posedDepth, removePlane, sampleDepth } from '../../src/eval/depth-fidelity.js';
 import { encodeDepthPhotos } from '../../src/eval/depth-photos.js';
 import { FaceEncoder } from '../../src/inference/face-encoder.js';
+import { inferenceSettings } from '../../src/inference/inference-settings.js';
+import { config } from '../../src/core/config.js';
 import { mulberry32, randomInt } from '../../src/training/random.js';
 
 const { values } = parseArgs({
@@ -28,7 +30,7 @@ if (!values.before) throw new Error('--before <bundle dir> is required');
 const people = await readDepthDataset(values.root!, values.photos === 'all' ? undefined : (values.photos?.split(',') ?? REFERENCE_LIGHTS));
 
 async function photoErrors(bundleDir: string, set: readonly DepthPerson[]): Promise<Map<string, { person: string; rmsePx: number }>> {
-  const encoder = await FaceEncoder.open(bundleDir);
+  const encoder = await FaceEncoder.open(inferenceSettings(config()), bundleDir);
   try {
     const { photos } = await encodeDepthPhotos(encoder, values.root!, set);
     const truths = new Map(set.map((p) => [p.name, p.depth]));

@@ -16,6 +16,8 @@ import { identificationRates, NO_FACE_SCORE, tenFoldAccuracy } from '../../src/e
 import { randomProjection } from '../../src/eval/embedding-source.js';
 import { cosineSimilarity, l2Normalise } from '../../src/core/vector.js';
 import { loadModel } from '../../src/inference/onnx-runtime.js';
+import { inferenceSettings } from '../../src/inference/inference-settings.js';
+import { config } from '../../src/core/config.js';
 import type { BundleManifest } from '../../src/morphable/bundle.js';
 import { loadExtraction, type Extraction } from '../extract/cache.js';
 import { impostorScoresDescending, scorePairs, tarAtImpostorFar } from '../identity/verification.js';
@@ -39,7 +41,7 @@ type VectorMaker = (features: Float32Array[]) => Promise<Float32Array[]>;
 
 function headOf(file: string): VectorMaker {
   return async (features) => {
-    const model = await loadModel(join(bundle, file));
+    const model = await loadModel(join(bundle, file), inferenceSettings(config()).runtime);
     const data = new Float32Array(features.length * regressor!.inputDim);
     features.forEach((f, i) => data.set(f, i * regressor!.inputDim));
     const { coefficients } = await model.run({ features: { data, dims: [features.length, regressor!.inputDim] } });

@@ -18,6 +18,8 @@ import { listPeople } from '../../src/dataset/folder-dataset.js';
 import { decodeImage } from '../../src/inference/decode.js';
 import { faceTexture } from '../../src/inference/face-texture.js';
 import { analyseImage, closeFaceNetworks, openFaceNetworks, type FaceNetworks } from '../../src/inference/pipeline.js';
+import { inferenceSettings } from '../../src/inference/inference-settings.js';
+import { config } from '../../src/core/config.js';
 import { DEFAULT_FEATURE_NETWORK, featureNetworkSpec, featureRegion, featureVector, openFeatureNetwork, type FeatureNetwork } from '../../src/inference/feature-networks.js';
 import { errorRecord } from '../../src/cli/output.js';
 import { mapConcurrent } from '../../src/core/concurrency.js';
@@ -95,8 +97,9 @@ const bar = new cliProgress.SingleBar({ format: 'extract [{bar}] {value}/{total}
 bar.start(photos.length, 0, { rate: '0.0' });
 const started = Date.now();
 let done = 0;
-const networks = earlier ? undefined : await openFaceNetworks(identity);
-const identityOnly = earlier ? await openFeatureNetwork(identity) : undefined;
+const settings = inferenceSettings(config());
+const networks = earlier ? undefined : await openFaceNetworks(settings, identity);
+const identityOnly = earlier ? await openFeatureNetwork(identity, settings) : undefined;
 try {
   for (let s = 0; s < shards; s++) {
     const batch = photos.slice(s * shardSize, (s + 1) * shardSize);

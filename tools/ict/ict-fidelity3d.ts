@@ -16,6 +16,8 @@ import { readDepthDataset, type DepthMap } from '../../src/dataset/depth-dataset
 import { depthFidelity, type DepthPhoto } from '../../src/eval/depth-fidelity.js';
 import { encodeDepthPhotos } from '../../src/eval/depth-photos.js';
 import { FaceEncoder } from '../../src/inference/face-encoder.js';
+import { inferenceSettings } from '../../src/inference/inference-settings.js';
+import { config } from '../../src/core/config.js';
 import { loadIctFaceKit } from '../../src/morphable/ict-facekit.js';
 import { facemeshToDlib68 } from '../../src/morphable/facemesh-dlib68.js';
 import { fitLandmarks2d, fitLandmarks3d, modelShape } from '../../src/morphable/landmark-fit.js';
@@ -34,7 +36,7 @@ const { values } = parseArgs({
 
 const ict = await loadIctFaceKit(values.ict!, { identityModes: Number(values.modes) });
 const people = await readDepthDataset(values.root!, values.photos === 'all' ? undefined : values.photos!.split(','));
-const encoder = await FaceEncoder.open(values.bundle);
+const encoder = await FaceEncoder.open(inferenceSettings(config()), values.bundle);
 const { photos, failed } = await encodeDepthPhotos(encoder, values.root!, people);
 await encoder.close();
 const truths = new Map<string, DepthMap>(people.map((p) => [p.name, p.depth]));

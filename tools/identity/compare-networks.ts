@@ -24,6 +24,7 @@ import { FEATURE_NETWORKS, featureInput } from '../../src/inference/feature-netw
 import { imageDims, wrapNetwork, type ImageNetwork } from '../../src/inference/networks.js';
 import { loadModel } from '../../src/inference/onnx-runtime.js';
 import { closeFaceNetworks, openFaceNetworks } from '../../src/inference/pipeline.js';
+import { inferenceSettings } from '../../src/inference/inference-settings.js';
 import { readManifest, type ManifestEntry } from '../tfjs-to-onnx/manifest.js';
 import { alignPhotos, photosOf, type AlignedPhoto, type FaceSelection } from './aligned-photos.js';
 import {
@@ -87,7 +88,7 @@ interface Candidate {
 async function openCandidate(entry: ManifestEntry, buildDir: string): Promise<Candidate> {
   const input = CANDIDATES[entry.name];
   const inputSize = Number(entry.input.shape[1]);
-  const model = await loadModel(join(buildDir, entry.file));
+  const model = await loadModel(join(buildDir, entry.file), settings.runtime);
   return { name: entry.name, inputSize, input, network: wrapNetwork(entry.name, model, imageDims(inputSize), UNBATCHED) };
 }
 
@@ -184,7 +185,7 @@ async function alignTestSets(lfw: string, trainPairsPerKind: number, seed: numbe
   const trainRoot = join(lfw, 'train');
   const devPairs = parseLfwPairs(await readFile(join(lfw, 'pairsDevTest.txt'), 'utf8')).pairs;
   const trainPairs = samplePairs(await listPeople(trainRoot), trainPairsPerKind, seed);
-  const networks = await openFaceNetworks(FEATURE_NETWORKS.faceres);
+  const networks = await openFaceNetworks(settings, FEATURE_NETWORKS.faceres);
   try {
     const dev = { pairs: devPairs, photos: await alignPhotos(devRoot, photosOf(devPairs), networks, select) };
     const train = { pairs: trainPairs, photos: await alignPhotos(trainRoot, photosOf(trainPairs), networks, select) };
@@ -235,7 +236,8 @@ if (!existsSync(join(lfw, 'pairsDevTest.txt')) || !existsSync(join(lfw, 'train')
   process.exit(0);
 }
 
-const buildDir = join(config().modelsDir, 'build');
+const settings = inferenceSettings(config());
+const buildDir = join(settings.modelsDir, 'build');
 const manifest = await readManifest(buildDir);
 const entries = values.networks.split(',').map((name) => {
   if (!CANDIDATES[name]) throw new Error(`unknown network ${name}; the candidates are ${Object.keys(CANDIDATES).join(', ')}`);

@@ -21,6 +21,8 @@ import { decodeImage } from '../../src/inference/decode.js';
 import { detectFaces, DETECTOR_INPUT_SIZE, largestDetection } from '../../src/inference/detector.js';
 import { detectLandmarks, LANDMARK_INPUT_SIZE, regionFromDetection } from '../../src/inference/landmarks.js';
 import { openNetwork, type ImageNetwork } from '../../src/inference/networks.js';
+import { inferenceSettings } from '../../src/inference/inference-settings.js';
+import { config } from '../../src/core/config.js';
 
 type Outcome = { readonly found: 'centred' | 'off-centre'; readonly profileBar: boolean; readonly passes: 1 | 2 } | { readonly found: 'none' };
 
@@ -57,7 +59,8 @@ if (!existsSync(values.root) || (values.list && !existsSync(values.list))) {
 const radius = Number(values.radius);
 const size = Number(values.size);
 const paths = await photoPaths(values.root, values.list);
-const [detector, mesh] = await Promise.all([openNetwork('blazeface', size), openNetwork('facemesh', LANDMARK_INPUT_SIZE)]);
+const settings = inferenceSettings(config());
+const [detector, mesh] = await Promise.all([openNetwork('blazeface', size, settings), openNetwork('facemesh', LANDMARK_INPUT_SIZE, settings)]);
 const started = performance.now();
 const outcomes = await mapConcurrent(paths, 8, async (path) => detectionOutcome(detector, mesh, await readFile(join(values.root, path)), radius));
 const seconds = (performance.now() - started) / 1000;

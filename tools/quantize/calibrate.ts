@@ -14,6 +14,8 @@ import { listPeople } from '../../src/dataset/folder-dataset.js';
 import { FEATURE_NETWORKS, featureInput, featureRegion, type FeatureNetworkSpec } from '../../src/inference/feature-networks.js';
 import type { Network, NetworkName } from '../../src/inference/networks.js';
 import { analysePhoto, closeFaceNetworks, openFaceNetworks } from '../../src/inference/pipeline.js';
+import { inferenceSettings } from '../../src/inference/inference-settings.js';
+import { config } from '../../src/core/config.js';
 import { mulberry32, shuffleInPlace } from '../../src/training/random.js';
 import { sha256 } from '../tfjs-to-onnx/fingerprint.js';
 import { writeFileAtomic } from '../tfjs-to-onnx/manifest.js';
@@ -50,7 +52,7 @@ function recording(network: Network, sink: Float32Array[]): Network {
 
 const inputs = new Map<NetworkName, Float32Array[]>(Object.keys(INT8_RECIPES).map((name) => [name as NetworkName, []]));
 const identitySpecs: FeatureNetworkSpec[] = Object.values(FEATURE_NETWORKS).filter((spec) => inputs.has(spec.model));
-const floatNetworks = await openFaceNetworks(FEATURE_NETWORKS['fr-feature'], { maxBatch: 1, maxDelayMs: 0 }, 'fp32');
+const floatNetworks = await openFaceNetworks({ ...inferenceSettings(config()), batching: { maxBatch: 1, maxDelayMs: 0 }, precision: 'fp32' }, FEATURE_NETWORKS['fr-feature']);
 const networks = {
   ...floatNetworks,
   detector: recording(floatNetworks.detector, inputs.get('blazeface') ?? []),

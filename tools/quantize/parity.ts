@@ -13,7 +13,8 @@ import { DETECTOR_INPUT_SIZE, detectFaces, largestDetection } from '../../src/in
 import { featureInput, featureRegion, featureInputDims, type FeatureNetworkSpec } from '../../src/inference/feature-networks.js';
 import { detectLandmarks, LANDMARK_INPUT_SIZE, regionFromDetection } from '../../src/inference/landmarks.js';
 import { convertedModelPath, imageDims, wrapNetwork, type Network, type NetworkName } from '../../src/inference/networks.js';
-import { loadModel, optionsFromConfig } from '../../src/inference/onnx-runtime.js';
+import { loadModel } from '../../src/inference/onnx-runtime.js';
+import { inferenceSettings } from '../../src/inference/inference-settings.js';
 
 /** The issue's bars: a network is fit to run int8 when every photo meets them. */
 export const PARITY_BARS = { boxIou: 0.95, landmarkPx: 0.5, cosine: 0.995 } as const;
@@ -29,9 +30,10 @@ function int8ModelPath(name: NetworkName): string {
 }
 
 async function openPair(name: NetworkName, itemDims: readonly number[], graphOptimization?: 'extended' | 'all'): Promise<NetworkPair> {
-  const options = { ...optionsFromConfig(), ...(graphOptimization ? { graphOptimization } : {}) };
+  const settings = inferenceSettings(config());
+  const options = { ...settings.runtime, ...(graphOptimization ? { graphOptimization } : {}) };
   const unbatched = { maxBatch: 1, maxDelayMs: 0 };
-  const [float, int8] = await Promise.all([loadModel(convertedModelPath(name, 'fp32'), options), loadModel(int8ModelPath(name), options)]);
+  const [float, int8] = await Promise.all([loadModel(convertedModelPath(name, { ...settings, precision: 'fp32' }), options), loadModel(int8ModelPath(name), options)]);
   return { float: wrapNetwork(name, float, itemDims, unbatched), int8: wrapNetwork(`${name}.int8`, int8, itemDims, unbatched) };
 }
 

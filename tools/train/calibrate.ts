@@ -21,6 +21,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadModel } from '../../src/inference/onnx-runtime.js';
+import { inferenceSettings } from '../../src/inference/inference-settings.js';
+import { config } from '../../src/core/config.js';
 import { writeManifest, type BundleManifest, type GalleryCheck } from '../../src/morphable/bundle.js';
 import { l2Normalise } from '../../src/core/vector.js';
 import {
@@ -76,7 +78,7 @@ if (extraction.featureNetwork !== regressor.featureNetwork || extraction.feature
 const rows = extraction.faces.map((f, row) => ({ person: f.person, row })).filter(({ person }) => !seen.has(person));
 const features = new Float32Array(rows.length * inputDim);
 rows.forEach(({ row }, i) => features.set(extraction.features.subarray(row * inputDim, (row + 1) * inputDim), i * inputDim));
-const head = await loadModel(join(values.bundle!, regressor.file));
+const head = await loadModel(join(values.bundle!, regressor.file), inferenceSettings(config()).runtime);
 const { coefficients } = await head.run({ features: { data: features, dims: [rows.length, inputDim] } });
 const k = regressor.outputDim;
 const units = rows.map((_, i) => l2Normalise(coefficients.data.subarray(i * k, (i + 1) * k) as Float32Array));

@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { ApiClient, dataOf } from '../../src/api/http-client.js';
 import { loadConfig } from '../../src/core/config.js';
 import { FaceEncoder } from '../../src/inference/face-encoder.js';
+import { inferenceSettings } from '../../src/inference/inference-settings.js';
 import { startServer } from '../../src/server.js';
 import { chromiumAvailable, CHROMIUM_PATH, launchBrowser, signIn } from './browser.js';
 import { syntheticPeople, type SyntheticPerson } from '../../src/morphable/synthetic-people.js';
@@ -45,8 +46,9 @@ const { values } = parseArgs({ options: { out: { type: 'string', default: 'docs'
 if (!chromiumAvailable()) throw new Error(`no Chromium at ${CHROMIUM_PATH}: install it (apt-get install chromium) or set FACE3D_CHROMIUM`);
 const dir = mkdtempSync(join(tmpdir(), 'face3d-screenshots-'));
 const adminKey = randomBytes(24).toString('hex');
-const encoder = await FaceEncoder.open();
-const server = await startServer({ config: loadConfig({ DATABASE_URL: `file:${join(dir, 'face3d.db')}`, HOST: '127.0.0.1', PORT: '0', FACE3D_ADMIN_KEY: adminKey }), encoder, log: () => undefined });
+const config = loadConfig({ DATABASE_URL: `file:${join(dir, 'face3d.db')}`, HOST: '127.0.0.1', PORT: '0', FACE3D_ADMIN_KEY: adminKey });
+const encoder = await FaceEncoder.open(inferenceSettings(config));
+const server = await startServer({ config, encoder, log: () => undefined });
 const browser = await launchBrowser();
 try {
   const api = new ApiClient(server.url, adminKey);

@@ -14,6 +14,7 @@ import {
 } from '../../../src/inference/feature-networks.js';
 import type { RgbImage } from '../../../src/core/image.js';
 import { identityRegion } from '../../../src/inference/identity.js';
+import { DEFAULT_INFERENCE_SETTINGS } from '../../../src/inference/inference-settings.js';
 import { FACEMESH_UVS, FACEMESH_VERTEX_COUNT } from '../../../src/morphable/facemesh-topology.js';
 import { Face3dError } from '../../../src/core/errors.js';
 
@@ -83,7 +84,7 @@ describe('the identity network table', () => {
   });
 
   it('runs the default network on a real ONNX session: one embedding of the table\'s size', async () => {
-    const identity = await openFeatureNetwork(FEATURE_NETWORKS[DEFAULT_FEATURE_NETWORK], { maxBatch: 1, maxDelayMs: 0 });
+    const identity = await openFeatureNetwork(FEATURE_NETWORKS[DEFAULT_FEATURE_NETWORK], { ...DEFAULT_INFERENCE_SETTINGS, batching: { maxBatch: 1, maxDelayMs: 0 } });
     try {
       const image = plainImage(120, 100, 90, 160);
       const vector = await featureVector(identity, image, featureRegion(identity.spec, layoutFace()));

@@ -97,7 +97,7 @@ describe('the discriminant regression head', () => {
     try {
       const file = join(dir, 'head.onnx');
       await writeFile(file, headToOnnx(head, 'test head'));
-      const model = await loadModel(file);
+      const model = await loadModel(file, { device: 'cpu', threads: 1 });
       const { coefficients } = await model.run({ features: { data: test.x.data, dims: [test.x.rows, test.x.cols] } });
       const expected = applyHeadBatch(head, test.x).data;
       let worst = 0;
