@@ -38,6 +38,7 @@ export interface ServerInfo {
   falseAcceptRate: number | null;
   thresholdSource: string;
   fpir: number | null;
+  fpirConfidence: number | null;
   templates: number;
   maxUploadFiles: number;
   maxUploadBytes: number;
@@ -103,7 +104,7 @@ const PHOTO = 'id status width height url error { code message } face { id score
 const SUBJECT_SUMMARY = 'id name photoCount';
 const PROBE = `box { x y width height } score photo { ${PHOTO} } face { id } subject { id name }`;
 
-export const SERVER_INFO = 'query { serverInfo { bundle defaultThreshold falseAcceptRate thresholdSource fpir templates maxUploadFiles maxUploadBytes } }';
+export const SERVER_INFO = 'query { serverInfo { bundle defaultThreshold falseAcceptRate thresholdSource fpir fpirConfidence templates maxUploadFiles maxUploadBytes } }';
 
 export const SUBJECTS = `query($first: Int, $after: String, $search: String) {
   subjects(first: $first, after: $after, search: $search) { totalCount edges { cursor node { ${SUBJECT_SUMMARY} } } pageInfo { hasNextPage endCursor } }

@@ -9,6 +9,8 @@ export interface ThresholdFacts {
   readonly thresholdSource: string;
   readonly falseAcceptRate: number | null;
   readonly fpir: number | null;
+  /** Set (e.g. 0.95) when `fpir` is an upper confidence bound (serverInfo.fpirConfidence). */
+  readonly fpirConfidence?: number | null;
   readonly templates: number;
 }
 
@@ -18,13 +20,14 @@ export function percent(rate: number): string {
 }
 
 /**
- * "0.755 (set for the gallery; about 1.0% of strangers would be named among 378 templates)", or for
- * a bundle without an impostor curve "0.612 (calibrated; 0.10% of strangers reach it, one by one)".
+ * "0.755 (set for the gallery; about 1.0% of strangers would be named among 378 templates)" ("at most"
+ * when the FPIR is an upper bound), or for a bundle without an impostor curve "0.612 (calibrated;
+ * 0.10% of strangers reach it, one by one)".
  */
 export function thresholdText(facts: ThresholdFacts): string {
   const reach =
     facts.fpir !== null
-      ? `about ${percent(facts.fpir)} of strangers would be ${facts.templates === 1 ? 'accepted as this person' : `named among ${facts.templates} templates`}`
+      ? `${facts.fpirConfidence ? 'at most' : 'about'} ${percent(facts.fpir)} of strangers would be ${facts.templates === 1 ? 'accepted as this person' : `named among ${facts.templates} templates`}`
       : facts.falseAcceptRate !== null
         ? `${percent(facts.falseAcceptRate)} of strangers reach it, one by one`
         : undefined;
