@@ -80,14 +80,14 @@ export const FEATURE_NETWORKS = {
     graphOptimization: 'all',
   },
   'fr-feature': FR_FEATURE,
-  /** fr-feature with test-time flipping: the bundle's network since issue 13's open-set work (docs/BENCHMARKS.md §29). */
+  /** fr-feature with test-time flipping: +0.007 TPIR at FPIR 1% for a second network run per face (docs/BENCHMARKS.md §29), not the bundle's. */
   'fr-feature-flip': { ...FR_FEATURE, name: 'fr-feature-flip', flip: true },
 } as const satisfies Readonly<Record<string, FeatureNetworkSpec>>;
 
 export type FeatureNetworkName = keyof typeof FEATURE_NETWORKS;
 
-/** What new bundles are built on (chosen by measurement: docs/BENCHMARKS.md §24, flipping §29). */
-export const DEFAULT_FEATURE_NETWORK: FeatureNetworkName = 'fr-feature-flip';
+/** What new bundles are built on (chosen by measurement: docs/BENCHMARKS.md §24; flipping not, §29). */
+export const DEFAULT_FEATURE_NETWORK: FeatureNetworkName = 'fr-feature';
 
 export function isFeatureNetworkName(name: string): name is FeatureNetworkName {
   return Object.hasOwn(FEATURE_NETWORKS, name);
