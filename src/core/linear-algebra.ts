@@ -303,10 +303,20 @@ export function symmetricEigen(square: Float64Array, n: number): SymmetricEigen 
 
 /** Solves A X = B for a symmetric positive-definite A (n x n) by Cholesky; B is (n x m). */
 export function solveSymmetricPositiveDefinite(square: Float64Array, rhs: Matrix): Matrix<Float64Array> {
-  const n = rhs.rows;
+  return symmetricPositiveDefiniteSolver(square, rhs.rows)(rhs);
+}
+
+/**
+ * solveSymmetricPositiveDefinite for many right-hand sides of one A: the Cholesky factor is computed
+ * once, here, and each B then costs two triangular solves (a per-photo fit against a fixed model).
+ */
+export function symmetricPositiveDefiniteSolver(square: Float64Array, n: number): (rhs: Matrix) => Matrix<Float64Array> {
   assertLength(square, n * n, 'solveSymmetricPositiveDefinite');
   const cholesky = new CholeskyDecomposition(MlMatrix.from1DArray(n, n, square));
   if (!cholesky.isPositiveDefinite()) throw new RangeError('solveSymmetricPositiveDefinite: matrix is not positive definite');
-  const solution = cholesky.solve(MlMatrix.from1DArray(n, rhs.cols, rhs.data));
-  return { rows: n, cols: rhs.cols, data: Float64Array.from(solution.to1DArray()) };
+  return (rhs) => {
+    assertLength(rhs.data, n * rhs.cols, 'solveSymmetricPositiveDefinite rhs');
+    const solution = cholesky.solve(MlMatrix.from1DArray(n, rhs.cols, rhs.data));
+    return { rows: n, cols: rhs.cols, data: Float64Array.from(solution.to1DArray()) };
+  };
 }

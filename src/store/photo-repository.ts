@@ -1,4 +1,4 @@
-import { Prisma } from '../generated/prisma/client.js';
+import { Prisma, type Face, type Photo } from '../generated/prisma/client.js';
 import { templateWeight, type IdentityVector } from '../core/vector.js';
 import type { Box } from '../core/image.js';
 import type { EulerAngles } from '../morphable/procrustes.js';
@@ -80,9 +80,6 @@ export interface DeletedPhoto {
 
 const LOAD_CHUNK = 5000;
 
-const FACE_WITH_VECTORS = { face: { include: { vectors: true } } } as const;
-type PhotoWithFaceVectors = Prisma.PhotoGetPayload<{ include: typeof FACE_WITH_VECTORS }>;
-
 /** The nested create of a Face row with its FaceVectors, one per bundle. */
 function faceData(face: EncodedFaceRecord) {
   return {
@@ -137,9 +134,9 @@ export class PhotoRepository {
     return this.store.transaction(async (tx) => {
       const row = await tx.photo.create({
         data: { ...photo, subjectId, status: 'READY', ...(face.quality && qualityColumns(face.quality)), face: { create: faceData(face) } },
-        include: FACE_WITH_VECTORS,
+        include: { face: true },
       });
-      return this.faceStored(tx, row, face);
+      return this.faceStored(tx, row, row.face!, face);
     });
   }
 
@@ -161,46 +158,46 @@ export class PhotoRepository {
     });
   }
 
+  /**
+   * Few statements on purpose (each costs the worker a query compile and a prepare): the photo is
+   * marked READY only while it has no face, returning its row; the face is created with its vectors.
+   */
   private async saveFaceIn(tx: Db, { photoId, jobId, face }: FaceToSave): Promise<{ photo: PhotoRecord; face: FaceRecord } | null> {
-    const current = await tx.photo.findUnique({ where: { id: photoId }, select: { id: true, face: { select: { id: true } } } });
-    if (!current) return null;
-    if (current.face) {
-      // Another worker took over this job (its lease ran out) and finished first.
-      await tx.job.updateMany({ where: { id: jobId }, data: { status: 'DONE', leaseUntil: null } });
+    const done = { status: 'DONE', leaseUntil: null } as const;
+    const [row] = await tx.photo.updateManyAndReturn({
+      where: { id: photoId, face: { is: null } },
+      data: { status: 'READY', errorCode: null, errorMessage: null, ...(face.quality && qualityColumns(face.quality)) },
+    });
+    if (!row) {
+      // Deleted meanwhile (its job went with it), or another worker took over this job (its lease
+      // ran out) and finished first.
+      await tx.job.updateMany({ where: { id: jobId }, data: done });
       return null;
     }
-    const row = await tx.photo.update({
-      where: { id: photoId },
-      data: {
-        status: 'READY',
-        errorCode: null,
-        errorMessage: null,
-        ...(face.quality && qualityColumns(face.quality)),
-        face: { create: faceData(face) },
-        jobs: { updateMany: { where: { id: jobId }, data: { status: 'DONE', leaseUntil: null, lastError: null } } },
-      },
-      include: FACE_WITH_VECTORS,
-    });
-    return this.faceStored(tx, row, face);
+    const faceRow = await tx.face.create({ data: { photoId, ...faceData(face) } });
+    await tx.job.updateMany({ where: { id: jobId }, data: { ...done, lastError: null } });
+    return this.faceStored(tx, row, faceRow, face);
   }
 
   /** What every new face takes along in its transaction: a change-feed entry and, with pgvector, its embeddings. */
-  private async faceStored(tx: Db, row: PhotoWithFaceVectors, encoded: EncodedFaceRecord): Promise<{ photo: PhotoRecord; face: FaceRecord }> {
-    const face = row.face!;
-    const encodedByBundle = new Map([encoded, ...(encoded.otherVectors ?? [])].map((vector) => [vector.bundleId, vector]));
-    await this.store.vectors?.insert(
-      tx,
-      face.vectors.map((vector) => ({
-        faceVectorId: vector.id,
-        faceId: face.id,
-        subjectId: row.subjectId,
-        bundleId: vector.bundleId,
-        vector: encodedByBundle.get(vector.bundleId)!.vector,
-        weight: templateWeight(encoded.quality?.score),
-      })),
-    );
+  private async faceStored(tx: Db, photo: Photo, face: Face, encoded: EncodedFaceRecord): Promise<{ photo: PhotoRecord; face: FaceRecord }> {
+    if (this.store.vectors) {
+      const encodedByBundle = new Map([encoded, ...(encoded.otherVectors ?? [])].map((vector) => [vector.bundleId, vector]));
+      const vectors = await tx.faceVector.findMany({ where: { faceId: face.id }, select: { id: true, bundleId: true } });
+      await this.store.vectors.insert(
+        tx,
+        vectors.map((vector) => ({
+          faceVectorId: vector.id,
+          faceId: face.id,
+          subjectId: photo.subjectId,
+          bundleId: vector.bundleId,
+          vector: encodedByBundle.get(vector.bundleId)!.vector,
+          weight: templateWeight(encoded.quality?.score),
+        })),
+      );
+    }
     await this.store.recordChange(tx, 'Face', 'CREATE', [face.id]);
-    return { photo: toPhotoRecord(row), face: toFaceRecord(face) };
+    return { photo: toPhotoRecord(photo), face: toFaceRecord(face) };
   }
 
   async delete(id: string): Promise<DeletedPhoto> {

@@ -287,6 +287,18 @@ describe('enrollment jobs', () => {
     expect(await jobs.unfinishedCount()).toBe(0);
   });
 
+  it('store a face once when a second worker, whose lease ran out, saves the same photo again', async () => {
+    const subject = await gallery.subjects.create({ name: 'Twice' });
+    const [result] = await gallery.enroll(subject.id, [{ bytes: await png(60, 180, 60) }], null, 'NONE');
+    const claimed = (await jobs.claimNext(60_000))!;
+    const face = { box: { x: 0, y: 0, width: 1, height: 1 }, score: 1, pose: { yaw: 0, pitch: 0, roll: 0 }, expression: new Float32Array(1), ...joinedIdentityVector(BUNDLE, new Float32Array(K), new Float32Array(K)) };
+    const save = { photoId: result.photo.id, jobId: claimed.job.id };
+    expect((await gallery.enrollFaces([{ ...save, face }])).map((photo) => photo?.status)).toEqual(['READY']);
+    expect(await gallery.enrollFaces([{ ...save, face: { ...face, score: 0.5 } }])).toEqual([null]);
+    expect((await gallery.photos.facesByPhotoIds([result.photo.id])).map((stored) => stored?.score)).toEqual([1]);
+    expect(await jobs.unfinishedCount()).toBe(0);
+  });
+
   it('claim several jobs in one transaction, oldest first, each photo PROCESSING; fewer when fewer are queued', async () => {
     const subject = await gallery.subjects.create({ name: 'Claimed together' });
     const enrolled = await gallery.enroll(subject.id, await Promise.all([1, 2, 3].map(async (n) => ({ bytes: await png(90, 200, 40 + n) }))), null, 'NONE');
