@@ -14,7 +14,7 @@ import { decodeImage, type DecodeLimits } from '../inference/decode.js';
 import type { IdentityVector } from '../core/vector.js';
 import type { Box, RgbImage } from '../core/image.js';
 import { assertFiniteCoefficients } from '../gallery/coefficients.js';
-import type { ClaimedJob, JobRepository } from '../store/job-repository.js';
+import type { ClaimedJob, ClaimedWork, JobRepository } from '../store/job-repository.js';
 import { assessQuality, LowQualityError, measureQuality, refusedFor } from '../gallery/quality.js';
 import { performance } from 'node:perf_hooks';
 import { MicroBatcher } from '../inference/batcher.js';
@@ -65,8 +65,8 @@ export function failureOf(error: unknown): { error: PhotoError; retryable: boole
 /** A saved face's photo (null: deleted meanwhile, or another worker stored it first), or why it was not saved. */
 type SaveOutcome = { readonly photo: PhotoRecord | null } | { readonly error: unknown };
 
-/** A claimed job with its photo. */
-type Claimed = Awaited<ReturnType<JobRepository['claimNext']>>;
+/** A claimed job with its photo, or null for a loop that found none. */
+type Claimed = ClaimedWork | null;
 
 /** The longest a claim, or a finished job's face, waits for one in progress before it is written on its own. */
 const WRITE_WAIT_MS = 200;

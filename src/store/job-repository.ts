@@ -18,6 +18,12 @@ export interface ClaimedJob {
   readonly requestId: string | null;
 }
 
+/** A claimed job with its photo. */
+export interface ClaimedWork {
+  readonly job: ClaimedJob;
+  readonly photo: PhotoRecord;
+}
+
 export interface RecoveryReport {
   /** RUNNING jobs of a process that died, queued again. */
   readonly requeued: number;
@@ -35,19 +41,12 @@ export class JobRepository {
   constructor(private readonly store: GalleryStore) {}
 
   /**
-   * Takes the oldest runnable job: QUEUED, or RUNNING under a lease that has run out (its worker
-   * is gone). The guarded update makes the claim safe against another process claiming it too.
+   * Takes up to `count` of the oldest runnable jobs in ONE transaction (a worker's idle loops claiming
+   * together): QUEUED, or RUNNING under a lease that has run out (its worker is gone); fewer, perhaps
+   * none, when fewer are runnable. The guarded update makes each claim safe against another process
+   * claiming it too.
    */
-  async claimNext(leaseMs: number, now = new Date()): Promise<{ job: ClaimedJob; photo: PhotoRecord } | null> {
-    const [claimed] = await this.claimMany(1, leaseMs, now);
-    return claimed ?? null;
-  }
-
-  /**
-   * claimNext for up to `count` jobs in ONE transaction, oldest first (a worker's idle loops claiming
-   * together): fewer, perhaps none, when fewer are runnable.
-   */
-  async claimMany(count: number, leaseMs: number, now = new Date()): Promise<{ job: ClaimedJob; photo: PhotoRecord }[]> {
+  async claimMany(count: number, leaseMs: number, now = new Date()): Promise<ClaimedWork[]> {
     return this.store.transaction(async (tx) => {
       const claimed: RunnableJob[] = [];
       for (const candidate of await this.findRunnable(tx, now, count)) {

@@ -140,15 +140,11 @@ export class PhotoRepository {
     });
   }
 
-  /** Stores the face and its vector, marks the photo READY and its job DONE, atomically. Null when the photo was deleted meanwhile or already has its face. */
-  async saveFace(photoId: string, jobId: string, face: EncodedFaceRecord): Promise<{ photo: PhotoRecord; face: FaceRecord } | null> {
-    const [saved] = await this.saveFaces([{ photoId, jobId, face }]);
-    return saved;
-  }
-
   /**
-   * saveFace for several photos in ONE transaction (a worker's jobs that finished together): every
-   * face, vector, photo and job of the batch is written, or none is. One result per item, in order.
+   * Stores each face and its vectors, marks its photo READY and its job DONE, for several photos in
+   * ONE transaction (a worker's jobs that finished together): every face, vector, photo and job of the
+   * batch is written, or none is. One result per item, in order; null when its photo was deleted
+   * meanwhile or already has its face.
    */
   async saveFaces(items: readonly FaceToSave[]): Promise<({ photo: PhotoRecord; face: FaceRecord } | null)[]> {
     return this.store.transaction(async (tx) => {

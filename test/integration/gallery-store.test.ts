@@ -23,7 +23,7 @@ import { joinedIdentityVector } from '../../src/core/vector.js';
 import type { Bundle } from '../../src/morphable/bundle.js';
 import { EnrollmentWorker } from '../../src/jobs/enrollment-worker.js';
 import { PhotoEvents } from '../../src/gallery/photo-events.js';
-import { JobRepository } from '../../src/store/job-repository.js';
+import { JobRepository, type ClaimedWork } from '../../src/store/job-repository.js';
 import type { PhotoRecord } from '../../src/store/records.js';
 import { openDatabase, type Database } from '../../src/store/database.js';
 import { testDatabaseUrl } from '../helpers/database-backends.js';
@@ -79,6 +79,12 @@ function newWorker(concurrency = 1): EnrollmentWorker {
     concurrency,
     pollMs: 50,
   });
+}
+
+/** The oldest runnable job, claimed alone. */
+async function claimOne(jobs: JobRepository): Promise<ClaimedWork | undefined> {
+  const [claimed] = await jobs.claimMany(1, 60_000);
+  return claimed;
 }
 
 async function runJobs(): Promise<void> {
@@ -214,8 +220,8 @@ describe('enrollment jobs', () => {
     const subject = await gallery.subjects.create({ name: 'Crash' });
     const [a, b, c] = await gallery.enroll(subject.id, [{ bytes: await png(200, 1, 1) }, { bytes: await png(200, 2, 2) }, { bytes: await png(200, 3, 3) }], null, 'NONE');
     // What a process killed mid-inference leaves behind:
-    await jobs.claimNext(60_000);
-    const exhausted = (await jobs.claimNext(60_000))!;
+    await claimOne(jobs);
+    const exhausted = (await claimOne(jobs))!;
     await database.prisma.job.update({ where: { id: exhausted.job.id }, data: { attempts: exhausted.job.maxAttempts } });
     await database.prisma.job.deleteMany({ where: { photoId: c.photo.id } });
 
@@ -264,8 +270,8 @@ describe('enrollment jobs', () => {
   it('write every face of a batch or none: a face that cannot be stored takes the others of its transaction back', async () => {
     const subject = await gallery.subjects.create({ name: 'All or none' });
     const [a, b] = await gallery.enroll(subject.id, [{ bytes: await png(210, 90, 90) }, { bytes: await png(211, 90, 90) }], null, 'NONE');
-    const first = (await jobs.claimNext(60_000))!;
-    const second = (await jobs.claimNext(60_000))!;
+    const first = (await claimOne(jobs))!;
+    const second = (await claimOne(jobs))!;
     const face = { box: { x: 0, y: 0, width: 1, height: 1 }, score: 1, pose: { yaw: 0, pitch: 0, roll: 0 }, expression: new Float32Array(1), ...joinedIdentityVector(BUNDLE, new Float32Array(K), new Float32Array(K)) };
     const broken = { ...face, shape: undefined as unknown as Float32Array };
 
@@ -281,16 +287,16 @@ describe('enrollment jobs', () => {
   it('skip a job whose photo was deleted while it ran', async () => {
     const subject = await gallery.subjects.create({ name: 'Gone' });
     const [result] = await gallery.enroll(subject.id, [{ bytes: await png(180, 60, 60) }], null, 'NONE');
-    const claimed = (await jobs.claimNext(60_000))!;
+    const claimed = (await claimOne(jobs))!;
     await gallery.deletePhoto(result.photo.id);
-    expect(await gallery.photos.saveFace(result.photo.id, claimed.job.id, { box: { x: 0, y: 0, width: 1, height: 1 }, score: 1, pose: { yaw: 0, pitch: 0, roll: 0 }, expression: new Float32Array(1), ...joinedIdentityVector(BUNDLE, new Float32Array(K), new Float32Array(K)) })).toBeNull();
+    expect(await gallery.photos.saveFaces([{ photoId: result.photo.id, jobId: claimed.job.id, face: { box: { x: 0, y: 0, width: 1, height: 1 }, score: 1, pose: { yaw: 0, pitch: 0, roll: 0 }, expression: new Float32Array(1), ...joinedIdentityVector(BUNDLE, new Float32Array(K), new Float32Array(K)) } }])).toEqual([null]);
     expect(await jobs.unfinishedCount()).toBe(0);
   });
 
   it('store a face once when a second worker, whose lease ran out, saves the same photo again', async () => {
     const subject = await gallery.subjects.create({ name: 'Twice' });
     const [result] = await gallery.enroll(subject.id, [{ bytes: await png(60, 180, 60) }], null, 'NONE');
-    const claimed = (await jobs.claimNext(60_000))!;
+    const claimed = (await claimOne(jobs))!;
     const face = { box: { x: 0, y: 0, width: 1, height: 1 }, score: 1, pose: { yaw: 0, pitch: 0, roll: 0 }, expression: new Float32Array(1), ...joinedIdentityVector(BUNDLE, new Float32Array(K), new Float32Array(K)) };
     const save = { photoId: result.photo.id, jobId: claimed.job.id };
     expect((await gallery.enrollFaces([{ ...save, face }])).map((photo) => photo?.status)).toEqual(['READY']);
