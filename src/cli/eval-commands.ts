@@ -8,8 +8,9 @@ import { mapConcurrent } from '../core/concurrency.js';
 import { parseIdentifyList, parseLfwPairs, parsePairsTsv } from '../eval/pairs.js';
 import { fidelity, identifyProbes, leaveOneOutReferences, referenceReliability, stability, verifyPairs, type FidelityCase, type PhotoFits } from '../eval/protocols.js';
 import { DET_AXES, ratePlotSvg, rocSvg } from '../eval/roc-plot.js';
-import { splitOpenSet } from '../eval/open-set.js';
-import { openSetIdentification } from '../eval/protocols.js';
+import { repeatedSplits, splitOpenSet } from '../eval/open-set.js';
+import { openSetIdentification, repeatedOpenSet } from '../eval/protocols.js';
+import { pairedDifferences, SPLIT_FIGURES, splitsDigest, summariseSplits, type SplitFigures } from '../eval/split-statistics.js';
 import { config } from '../core/config.js';
 import { QUALITY_FILTERS, type QualityFilter } from '../store/enums.js';
 import { FaceEncoder } from '../inference/face-encoder.js';
@@ -62,6 +63,48 @@ async function readText(path: string): Promise<string> {
   }
 }
 
+interface OpenSetCommandOptions {
+  readonly distractors?: string;
+  readonly qualityFilter: QualityFilter;
+  readonly det?: string;
+  readonly splits: string;
+  readonly seed: string;
+  readonly baseline?: string;
+}
+
+/** The seed of today's single split, kept so that its figures stay comparable with earlier runs. */
+const SINGLE_SPLIT_SEED = 13;
+
+/** The parts of an earlier `eval open-set --splits k --json` output that a paired difference needs. */
+interface Baseline {
+  readonly splitsDigest: string;
+  readonly qualityFilter: string;
+  readonly perSplit: SplitFigures[];
+}
+
+function parseBaseline(text: string, file: string): Baseline {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new Face3dError('BAD_USER_INPUT', `${file} is not JSON: give the --json output of an earlier eval open-set --splits run`);
+  }
+  const candidate = parsed as Partial<Baseline> | null;
+  const complete = typeof candidate?.splitsDigest === 'string' && Array.isArray(candidate.perSplit) && candidate.perSplit.every((split) => SPLIT_FIGURES.every((figure) => typeof split?.[figure] === 'number'));
+  if (!complete) throw new Face3dError('BAD_USER_INPUT', `${file} has no per-split figures: give the --json output of an earlier eval open-set --splits run`);
+  return candidate as Baseline;
+}
+
+/** The split functions' RangeErrors are the user's input (too many distractors, nobody to probe). */
+function badInputOnRange<T>(compute: () => T): T {
+  try {
+    return compute();
+  } catch (error) {
+    if (error instanceof RangeError) throw new Face3dError('BAD_USER_INPUT', error.message);
+    throw error;
+  }
+}
+
 function printReport(report: Record<string, unknown>, json: boolean | undefined): void {
   if (json) printJsonLine(report);
   else for (const [key, value] of Object.entries(report)) console.log(`${key}: ${typeof value === 'object' ? JSON.stringify(value) : value}`);
@@ -111,27 +154,53 @@ export function registerEvalCommands(program: Command): void {
   sourceOptions(evaluate.command('open-set').description("open-set identification on a folder-per-person set, decided as the service decides: TPIR at FPIR 1% and 0.1%, rank-1, and what the default threshold gives"))
     .option('--distractors <n>', 'people with one photo enrolled as distractors (default: half of them; the others are strangers)')
     .addOption(new Option('--quality-filter <filter>', "enrollment's quality bar, as enrollPhotos(qualityFilter)").choices([...QUALITY_FILTERS]).default('AUTO'))
-    .option('--det <file>', 'write the DET curve (.svg or .png) with the operating points marked')
+    .option('--det <file>', 'write the DET curve (.svg or .png) with the operating points marked (one split only)')
+    .option('--splits <k>', 'repeat on k random splits of the same sizes and report each figure\'s mean and sd over them', '1')
+    .option('--seed <s>', 'seed of the split(s)', String(SINGLE_SPLIT_SEED))
+    .option('--baseline <file>', "with --splits k: the --json output of an earlier run on the same splits (e.g. FACE3D_PRECISION=fp32); adds each figure's paired difference, this run − the baseline")
     .addHelpText(
       'after',
       '\nPeople with two photos or more are enrolled with their first and probed with their second (mated);\n' +
         'people with one photo are distractors (enrolled, never probed) or strangers (probed, never enrolled).\n' +
+        'With --splits k, each split draws afresh which people with one photo are strangers and which two\n' +
+        'photos of each mated person are enrolled and probed; every photo is encoded once.\n' +
         'The default threshold is the service\'s for FACE3D_TARGET_FPIR at this gallery\'s size.\n' +
-        'Example:\n  face3d eval open-set --root ../shared/datasets/lfw/dev --json --det det.svg',
+        'Examples:\n  face3d eval open-set --root ../shared/datasets/lfw/dev --json --det det.svg\n' +
+        '  FACE3D_PRECISION=fp32 face3d eval open-set --root ../shared/datasets/lfw/dev --splits 20 --json > fp32.json\n' +
+        '  FACE3D_PRECISION=int8 face3d eval open-set --root ../shared/datasets/lfw/dev --splits 20 --json --baseline fp32.json',
     )
-    .action(jsonAware(async (options: SourceOptions & { distractors?: string; qualityFilter: QualityFilter; det?: string }, command: Command) => {
+    .action(jsonAware(async (options: SourceOptions & OpenSetCommandOptions, command: Command) => {
       if (options.det && !/\.(svg|png)$/i.test(options.det)) usageError(command, `--det must name a .svg or .png file, got "${options.det}"`);
       if (options.distractors !== undefined && !/^\d+$/.test(options.distractors)) usageError(command, `--distractors must be a whole number, got "${options.distractors}"`);
-      let split;
-      try {
-        split = splitOpenSet(await listPeople(options.root), options.distractors === undefined ? undefined : Number(options.distractors));
-      } catch (error) {
-        if (error instanceof RangeError) throw new Face3dError('BAD_USER_INPUT', error.message);
-        throw error;
-      }
+      if (!/^[1-9]\d*$/.test(options.splits)) usageError(command, `--splits must be a whole number from 1, got "${options.splits}"`);
+      if (!/^\d+$/.test(options.seed)) usageError(command, `--seed must be a whole number, got "${options.seed}"`);
+      const splitCount = Number(options.splits);
+      if (splitCount > 1 && options.det) usageError(command, '--det draws one split\'s curve: use it without --splits');
+      if (splitCount === 1 && options.baseline) usageError(command, '--baseline pairs repeated splits: use it with --splits 2 or more');
+      const baseline = options.baseline ? parseBaseline(await readText(options.baseline), options.baseline) : undefined;
+      const people = await listPeople(options.root);
+      const distractors = options.distractors === undefined ? undefined : Number(options.distractors);
+      const splits = badInputOnRange(() => (splitCount === 1 ? [splitOpenSet(people, distractors, Number(options.seed))] : repeatedSplits(people, splitCount, Number(options.seed), distractors)));
       const source = await openSource(options);
+      const openSetOptions = { qualityFilter: options.qualityFilter, targetFpir: config().targetFpir };
       try {
-        const { det, ...report } = await openSetIdentification(source, split, { qualityFilter: options.qualityFilter, targetFpir: config().targetFpir });
+        if (splitCount > 1) {
+          const digest = splitsDigest(splits);
+          if (baseline && baseline.splitsDigest !== digest) throw new Face3dError('BAD_USER_INPUT', `${options.baseline} was run on other splits (digest ${baseline.splitsDigest}, this run ${digest}): give the same --root, --splits, --seed and --distractors`);
+          const { perSplit, ...run } = await repeatedOpenSet(source, splits, openSetOptions);
+          printReport({
+            ...run,
+            splits: splitCount,
+            seed: Number(options.seed),
+            splitsDigest: digest,
+            figures: summariseSplits(perSplit),
+            ...(baseline ? { baseline: { file: options.baseline, qualityFilter: baseline.qualityFilter, differences: pairedDifferences(perSplit, baseline.perSplit) } } : {}),
+            perSplit,
+            bundle: source.encoder.bundleId,
+          }, options.json);
+          return;
+        }
+        const { det, ...report } = await openSetIdentification(source, splits[0], openSetOptions);
         if (options.det) {
           // The default first: its label goes nearest its point, the others stack below theirs.
           const marked = [

@@ -17,6 +17,7 @@ import { GalleryIndex } from '../gallery/gallery-index.js';
 import { assessQuality, measureQuality, refusedFor } from '../gallery/quality.js';
 import type { QualityFilter } from '../store/enums.js';
 import { atFpir, detCurve, operatingPoint, rank1, type MatedResult, type OpenSetPoint, type OpenSetSplit } from './open-set.js';
+import { splitFigures, type SplitFigures } from './split-statistics.js';
 
 const CONCURRENCY = 4;
 
@@ -303,4 +304,28 @@ export async function openSetIdentification(source: EmbeddingSource, split: Open
     seconds: (Date.now() - started) / 1000,
     det: detCurve(scores),
   };
+}
+
+export interface RepeatedOpenSet {
+  readonly vector: string;
+  readonly qualityFilter: QualityFilter;
+  /** Each split's figures, in the splits' order. */
+  readonly perSplit: SplitFigures[];
+  /** Photos encoded: each once, whatever the number of splits it appears in. */
+  readonly photos: number;
+  readonly seconds: number;
+}
+
+/**
+ * {@link openSetIdentification} on each split. Every photo of every split is encoded once up front
+ * (the pipeline is the expensive part); each split then enrolls, searches and decides from the
+ * source's cached vectors.
+ */
+export async function repeatedOpenSet(source: EmbeddingSource, splits: readonly OpenSetSplit[], options: OpenSetOptions): Promise<RepeatedOpenSet> {
+  const started = Date.now();
+  const photos = [...new Set(splits.flatMap((split) => [...split.mated.flatMap((m) => [m.enrolled, m.probe]), ...split.distractors.map((d) => d.enrolled), ...split.strangers.map((s) => s.probe)]))];
+  await mapConcurrent(photos, CONCURRENCY, (photo) => source.vectorOf(photo));
+  const perSplit: SplitFigures[] = [];
+  for (const split of splits) perSplit.push(splitFigures(await openSetIdentification(source, split, options)));
+  return { vector: source.describe(), qualityFilter: options.qualityFilter, perSplit, photos: photos.length, seconds: (Date.now() - started) / 1000 };
 }

@@ -175,6 +175,31 @@ describe('face3d eval open-set', () => {
     expect(stdout).toMatch(/^qualityFilter: HIGH$/m);
   });
 
+  it('repeats on random splits with --splits, and pairs a run with a baseline on the same splits', async () => {
+    const args = ['eval', 'open-set', '--root', set, '--distractors', '3', '--quality-filter', 'NONE', '--json', '--splits', '3', '--seed', '5'];
+    const first = await runCli(args);
+    expect({ code: first.code, stderr: first.code === 0 ? '' : first.stderr }).toEqual({ code: 0, stderr: '' });
+    const report = JSON.parse(first.stdout);
+    expect(report).toMatchObject({ splits: 3, seed: 5, qualityFilter: 'NONE', splitsDigest: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    // Every photo of the ten people is in some split (3 splits of 4 mated people with two photos), each encoded once.
+    expect(report.photos).toBe(14);
+    expect(report.perSplit).toHaveLength(3);
+    const ranks = report.perSplit.map((split: { rank1: number }) => split.rank1);
+    expect(report.figures.rank1.mean).toBeCloseTo(ranks.reduce((a: number, b: number) => a + b, 0) / 3, 12);
+    expect(report.figures.gallerySubjects).toEqual({ mean: 7, sd: 0, min: 7, max: 7 });
+    const baseline = join(root, 'open-set-baseline.json');
+    await writeFile(baseline, first.stdout);
+    const paired = await runCli([...args, '--baseline', baseline]);
+    expect(paired.code).toBe(0);
+    expect(JSON.parse(paired.stdout).baseline.differences.tpirAtFpir1).toEqual({ mean: 0, sd: 0, standardError: 0 });
+    const otherSeed = await runCli([...args.slice(0, -1), '6', '--baseline', baseline]);
+    expect(otherSeed.code).toBe(1);
+    expect(JSON.parse(otherSeed.stdout).error).toMatchObject({ code: 'BAD_USER_INPUT', message: expect.stringContaining('other splits') });
+    const withDet = await runCli([...args, '--det', join(root, 'splits.svg')]);
+    expect(withDet.code).toBe(2);
+    expect(withDet.stderr).toContain('--det draws one split');
+  });
+
   it('refuses a DET file of another type (exit status 2) and more distractors than people with one photo (BAD_USER_INPUT)', async () => {
     const badDet = await runCli(['eval', 'open-set', '--root', set, '--det', join(root, 'det.jpg')]);
     expect(badDet.code).toBe(2);

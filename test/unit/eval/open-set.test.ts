@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { atFpir, detCurve, fpirAt, operatingPoint, rank1, splitOpenSet, tpirAt, type OpenSetScores } from '../../../src/eval/open-set.js';
+import { atFpir, detCurve, fpirAt, operatingPoint, rank1, repeatedSplits, splitOpenSet, tpirAt, type OpenSetScores } from '../../../src/eval/open-set.js';
 
 // Mated: 0.9 right, 0.8 right, 0.7 wrong subject, 0.5 right. Strangers' best: 0.75, 0.6, 0.4, 0.3.
 const scores: OpenSetScores = {
@@ -63,5 +63,40 @@ describe('the open-set split of a folder-per-person set', () => {
   it('refuses distractors that leave no stranger, and a set with nobody to probe', () => {
     expect(() => splitOpenSet(people, 6)).toThrow(RangeError);
     expect(() => splitOpenSet(people.slice(2), 1)).toThrow(/two photos/);
+  });
+
+  describe('repeated splits', () => {
+    const splits = repeatedSplits(people, 40, 7, 2);
+
+    it('keep the single split\'s sizes, and never enroll a stranger', () => {
+      for (const split of splits) {
+        expect([split.mated.length, split.distractors.length, split.strangers.length]).toEqual([2, 2, 4]);
+        const enrolled = new Set([...split.mated.map((m) => m.person), ...split.distractors.map((d) => d.person)]);
+        expect(split.strangers.filter((s) => enrolled.has(s.person))).toEqual([]);
+      }
+    });
+
+    it('probe each mated person with another of their photos than the enrolled one, and draw afresh each time', () => {
+      for (const m of splits.flatMap((split) => split.mated)) {
+        expect(m.probe).not.toBe(m.enrolled);
+        expect([m.enrolled, m.probe].every((photo) => photo.startsWith(`${m.person}/`))).toBe(true);
+      }
+      // A has 3 photos: all 6 ordered pairs turn up in 40 draws; the strangers change too.
+      const pairsOfA = new Set(splits.map((split) => split.mated.find((m) => m.person === 'A')).map((m) => `${m?.enrolled}>${m?.probe}`));
+      expect(pairsOfA.size).toBe(6);
+      expect(new Set(splits.map((split) => split.strangers.map((s) => s.person).sort().join())).size).toBeGreaterThan(5);
+    });
+
+    it('are the same for the same seed, whatever the order of the people, and differ for another', () => {
+      expect(repeatedSplits([...people].reverse(), 40, 7, 2)).toEqual(splits);
+      expect(repeatedSplits(people, 40, 8, 2)).not.toEqual(splits);
+      expect(repeatedSplits(people, 3, 7)[0].distractors).toHaveLength(3);
+    });
+
+    it('refuse a count below one and too many distractors', () => {
+      expect(() => repeatedSplits(people, 0, 7)).toThrow(/--splits/);
+      expect(() => repeatedSplits(people, 2.5, 7)).toThrow(RangeError);
+      expect(() => repeatedSplits(people, 2, 7, 6)).toThrow(/--distractors/);
+    });
   });
 });
