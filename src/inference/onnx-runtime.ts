@@ -24,8 +24,8 @@ export interface RuntimeOptions {
   /** Intra-op threads; 0 lets ONNX Runtime choose. */
   readonly threads: number;
   /**
-   * ONNX Runtime's graph optimisation level (default `all`). Some graphs run faster unoptimised:
-   * fr_feature's depthwise convolutions and PReLUs are four times slower after the `all` rewrite.
+   * ONNX Runtime's graph optimisation level (default `all`). Some graphs run faster at a lower level
+   * (measured per network: feature-networks.ts).
    */
   readonly graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
 }
