@@ -17,7 +17,7 @@ import { GalleryIndex } from '../gallery/gallery-index.js';
 import { assessQuality, measureQuality, refusedFor } from '../gallery/quality.js';
 import type { QualityFilter } from '../store/enums.js';
 import { atFpir, detCurve, operatingPoint, rank1, type MatedResult, type OpenSetPoint, type OpenSetSplit } from './open-set.js';
-import { splitFigures, type SplitFigures } from './split-statistics.js';
+import type { SplitFigures } from './split-statistics.js';
 
 const CONCURRENCY = 4;
 
@@ -220,7 +220,8 @@ export interface OpenSetReport {
 
 /**
  * Enrolls the split's mated and distractor photos into a {@link GalleryIndex} as the service does
- * (one face each, refused by the quality filter as the enrollment worker refuses it), searches
+ * (one face each, refused by the quality filter as the enrollment worker refuses it: other faces
+ * count only when the source does not designate the face, see {@link EmbeddingSource.designatesFace}), searches
  * every probe's best template, and decides with the service's {@link ThresholdPolicy}.
  */
 export async function openSetIdentification(source: EmbeddingSource, split: OpenSetSplit, options: OpenSetOptions): Promise<OpenSetReport> {
@@ -240,7 +241,7 @@ export async function openSetIdentification(source: EmbeddingSource, split: Open
       enrollFailed++;
       continue;
     }
-    const quality = assessQuality(measureQuality(v.image, v.face, v.face.otherFaces));
+    const quality = assessQuality(measureQuality(v.image, v.face, source.designatesFace ? [] : v.face.otherFaces));
     for (const issue of quality.issues) qualityIssues[issue] = (qualityIssues[issue] ?? 0) + 1;
     const refused = refusedFor(options.qualityFilter, quality);
     for (const issue of refused) refusals[issue] = (refusals[issue] ?? 0) + 1;
@@ -303,6 +304,23 @@ export async function openSetIdentification(source: EmbeddingSource, split: Open
     },
     seconds: (Date.now() - started) / 1000,
     det: detCurve(scores),
+  };
+}
+
+/** One split's figures, read from its report. */
+function splitFigures(report: Omit<OpenSetReport, 'det'>): SplitFigures {
+  return {
+    rank1: report.rank1,
+    tpirAtFpir1: report.tpirAtFpir['0.01'],
+    tpirAtFpir01: report.tpirAtFpir['0.001'],
+    thresholdAtFpir1: report.thresholdAtFpir['0.01'],
+    thresholdAtFpir01: report.thresholdAtFpir['0.001'],
+    defaultThreshold: report.defaultThreshold.value,
+    defaultFpir: report.defaultThreshold.fpir,
+    defaultTpir: report.defaultThreshold.tpir,
+    gallerySubjects: report.gallerySubjects,
+    enrollRefused: report.enrollRefused,
+    matedNotEnrolled: report.matedNotEnrolled,
   };
 }
 

@@ -6,7 +6,6 @@
 import { createHash } from 'node:crypto';
 import { mean, sampleStandardDeviation } from 'simple-statistics';
 import type { OpenSetSplit } from './open-set.js';
-import type { OpenSetReport } from './protocols.js';
 
 /** The figures kept per split ("01" is 0.1%). */
 export const SPLIT_FIGURES = [
@@ -25,23 +24,6 @@ export const SPLIT_FIGURES = [
 
 export type SplitFigure = (typeof SPLIT_FIGURES)[number];
 export type SplitFigures = Readonly<Record<SplitFigure, number>>;
-
-/** One split's figures, read from its report. */
-export function splitFigures(report: Omit<OpenSetReport, 'det'>): SplitFigures {
-  return {
-    rank1: report.rank1,
-    tpirAtFpir1: report.tpirAtFpir['0.01'],
-    tpirAtFpir01: report.tpirAtFpir['0.001'],
-    thresholdAtFpir1: report.thresholdAtFpir['0.01'],
-    thresholdAtFpir01: report.thresholdAtFpir['0.001'],
-    defaultThreshold: report.defaultThreshold.value,
-    defaultFpir: report.defaultThreshold.fpir,
-    defaultTpir: report.defaultThreshold.tpir,
-    gallerySubjects: report.gallerySubjects,
-    enrollRefused: report.enrollRefused,
-    matedNotEnrolled: report.matedNotEnrolled,
-  };
-}
 
 export interface Spread {
   readonly mean: number;
