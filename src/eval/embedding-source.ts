@@ -64,6 +64,16 @@ export class EmbeddingSource {
     return new EmbeddingSource(await FaceEncoder.open(options.inference, options.bundleDir, controlHead), options);
   }
 
+  /**
+   * Whether the evaluation, not the service, says which face is the subject: the central face of a
+   * centred portrait, or the whole image. The enrollment worker ignores other faces when the caller
+   * gives a faceBox; the same holds here, so several faces count only when the largest is chosen,
+   * as the service chooses without a faceBox.
+   */
+  get designatesFace(): boolean {
+    return this.options.faceBox === 'full' || (this.options.select ?? 'central') === 'central';
+  }
+
   /** What the vectors are, for reports. */
   describe(): string {
     return this.options.control ? `control:${this.options.control}` : this.options.vector;
