@@ -61,7 +61,8 @@ const FR_FEATURE = {
   scale: 1 / 128,
   output: 'output',
   dim: 512,
-  graphOptimization: 'extended',
+  // With its dead channels gone and the rest in blocks of 16 (tools/faceplugin-to-onnx), `all` runs it fastest (docs/BENCHMARKS.md §34).
+  graphOptimization: 'all',
 } as const satisfies FeatureNetworkSpec;
 
 export const FEATURE_NETWORKS = {

@@ -4,7 +4,7 @@
  * still multiplies them, and every multiplication that meets a subnormal takes the slow microcode
  * path (the reason this graph ran 3–4x slower at ONNX Runtime's `all` level, and its 1x1
  * convolutions at 12–20 GFLOP/s instead of 60–110). Both rewrites below leave the function the same
- * to far below float32 resolution (docs/BENCHMARKS.md §32).
+ * to far below float32 resolution (docs/BENCHMARKS.md §34).
  */
 import onnxPkg from 'onnx-proto';
 import { GraphIndex, dims, floatValues, setFloatValues, type ModelProto, type NodeProto, type TensorProto } from '../quantize/graph.js';
@@ -71,13 +71,13 @@ function largest(values: Float32Array, from: number, to: number): number {
   return max;
 }
 
-/** The rows (axis 0 slices) of `tensor` listed in `keep`. */
-function keepRows(tensor: TensorProto, keep: readonly number[]): void {
+/** The rows (axis 0 slices) of `tensor` listed in `keep`, those in `zeroed` as zeros. */
+function keepRows(tensor: TensorProto, keep: readonly number[], zeroed: ReadonlySet<number>): void {
   const shape = dims(tensor);
   const values = floatValues(tensor);
   const row = values.length / shape[0];
   const kept = new Float32Array(keep.length * row);
-  keep.forEach((c, i) => kept.set(values.subarray(c * row, (c + 1) * row), i * row));
+  keep.forEach((c, i) => zeroed.has(c) || kept.set(values.subarray(c * row, (c + 1) * row), i * row));
   setFloatValues(tensor, kept);
   tensor.dims = [keep.length, ...shape.slice(1)];
 }
@@ -86,9 +86,10 @@ function keepRows(tensor: TensorProto, keep: readonly number[]): void {
  * Removes each bottleneck channel whose depthwise output is a constant: its expand channel is dead
  * (so the depthwise sees zeros, padding included, and writes its bias) or its depthwise filter is.
  * The constant, through the PRelu, goes into the projection's bias; the channel leaves the expand,
- * both PRelus, the depthwise and the projection's input. Returns the channels removed and examined.
+ * both PRelus, the depthwise and the projection's input. Enough dead channels stay, as zeros, for
+ * each bottleneck to keep a `multiple` of channels. Returns the channels removed and examined.
  */
-export function removeDeadChannels(model: ModelProto): { removed: number; channels: number } {
+export function removeDeadChannels(model: ModelProto, multiple = 1): { removed: number; channels: number } {
   const index = new GraphIndex(model.graph!);
   const tensor = (name: string): TensorProto => index.initializers.get(name)!;
   let removed = 0;
@@ -99,12 +100,12 @@ export function removeDeadChannels(model: ModelProto): { removed: number; channe
     const projectW = floatValues(tensor(b.project.input![1]));
     const projectB = floatValues(tensor(b.project.input![2]));
     const [perExpand, perDepthwise, outputs] = [expandW.length / b.channels, depthwiseW.length / b.channels, projectB.length];
-    const keep: number[] = [];
+    const live: number[] = [];
     for (let c = 0; c < b.channels; c++) {
       const expandDead = largest(expandW, c * perExpand, (c + 1) * perExpand) < DEAD && Math.abs(expandB[c]) < DEAD;
       const depthwiseDead = largest(depthwiseW, c * perDepthwise, (c + 1) * perDepthwise) < DEAD;
       if (!expandDead && !depthwiseDead) {
-        keep.push(c);
+        live.push(c);
         continue;
       }
       const bias = depthwiseB[c];
@@ -112,13 +113,16 @@ export function removeDeadChannels(model: ModelProto): { removed: number; channe
       for (let o = 0; o < outputs; o++) projectB[o] += projectW[o * b.channels + c] * constant;
     }
     channels += b.channels;
+    const dead = [...Array(b.channels).keys()].filter((c) => !live.includes(c));
+    const zeroed = new Set(dead.slice(0, (multiple - (live.length % multiple)) % multiple));
+    const keep = [...live, ...zeroed].sort((x, y) => x - y);
     if (keep.length === b.channels) continue;
     removed += b.channels - keep.length;
-    for (const name of [b.expand.input![1], b.expand.input![2], b.depthwise.input![1], b.depthwise.input![2]]) keepRows(tensor(name), keep);
-    for (const prelu of [b.expandPRelu, b.depthwisePRelu]) if (prelu) keepRows(tensor(prelu.input![1]), keep);
+    for (const name of [b.expand.input![1], b.expand.input![2], b.depthwise.input![1], b.depthwise.input![2]]) keepRows(tensor(name), keep, zeroed);
+    for (const prelu of [b.expandPRelu, b.depthwisePRelu]) if (prelu) keepRows(tensor(prelu.input![1]), keep, zeroed);
     setGroup(b.depthwise, keep.length);
     const kept = new Float32Array(outputs * keep.length);
-    for (let o = 0; o < outputs; o++) keep.forEach((c, i) => (kept[o * keep.length + i] = projectW[o * b.channels + c]));
+    for (let o = 0; o < outputs; o++) keep.forEach((c, i) => (kept[o * keep.length + i] = zeroed.has(c) ? 0 : projectW[o * b.channels + c]));
     setFloatValues(tensor(b.project.input![1]), kept);
     tensor(b.project.input![1]).dims = [outputs, keep.length, 1, 1];
     setFloatValues(tensor(b.project.input![2]), projectB);
