@@ -38,11 +38,18 @@ export function rasterizeTriangle(
   }
 }
 
+/** Pixels of any channel count and number type, row-major, channels interleaved. */
+export interface PixelGrid {
+  readonly data: ArrayLike<number>;
+  readonly width: number;
+  readonly height: number;
+}
+
 /**
  * Bilinear sample at continuous image coordinates (pixel centres at +0.5, as above), clamped to the
- * border, written as 3 floats into out[offset..offset + 2].
+ * border, written as `channels` floats into out[offset..].
  */
-export function sampleBilinear(image: RgbImage, x: number, y: number, out: Float32Array, offset = 0): void {
+export function sampleBilinearChannels(image: PixelGrid, channels: number, x: number, y: number, out: Float32Array, offset = 0): void {
   const { data, width, height } = image;
   const fx = Math.min(Math.max(x - 0.5, 0), width - 1);
   const fy = Math.min(Math.max(y - 0.5, 0), height - 1);
@@ -52,13 +59,18 @@ export function sampleBilinear(image: RgbImage, x: number, y: number, out: Float
   const y1 = Math.min(y0 + 1, height - 1);
   const tx = fx - x0;
   const ty = fy - y0;
-  const i00 = 3 * (y0 * width + x0);
-  const i01 = 3 * (y0 * width + x1);
-  const i10 = 3 * (y1 * width + x0);
-  const i11 = 3 * (y1 * width + x1);
-  for (let c = 0; c < 3; c++) {
+  const i00 = channels * (y0 * width + x0);
+  const i01 = channels * (y0 * width + x1);
+  const i10 = channels * (y1 * width + x0);
+  const i11 = channels * (y1 * width + x1);
+  for (let c = 0; c < channels; c++) {
     const top = data[i00 + c] + (data[i01 + c] - data[i00 + c]) * tx;
     const bottom = data[i10 + c] + (data[i11 + c] - data[i10 + c]) * tx;
     out[offset + c] = top + (bottom - top) * ty;
   }
+}
+
+/** An RGB photo's bilinear sample (sampleBilinearChannels with 3 channels). */
+export function sampleBilinear(image: RgbImage, x: number, y: number, out: Float32Array, offset = 0): void {
+  sampleBilinearChannels(image, 3, x, y, out, offset);
 }

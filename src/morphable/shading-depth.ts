@@ -1,0 +1,268 @@
+/**
+ * Depth from a photo's shading (issue 14, idea 2c): analysis by synthesis with a Lambertian surface
+ * under spherical-harmonic lighting. Landmarks give a face's x and y but not its depth; how bright
+ * each part of the skin is does depend on its depth, through the surface's normal.
+ *
+ * The surface is the mesh posed on the photo (vertex x, y at the photo's landmarks, depth in pixels),
+ * so each triangle is a plane whose normal is a function of its three vertices' depths. Each
+ * triangle's mean intensity is explained as albedo × shading(normal), with one skin albedo (absorbed
+ * into the lighting's scale) and the lighting a spherical-harmonic expansion of order 1 or 2 in the
+ * normal. The fit alternates: lighting by weighted least squares on the current normals, robust
+ * weights from the residuals (brows, eyes, nostrils, cast shadows and other albedo or light the model
+ * does not have are outliers), then one Gauss–Newton step on the vertices' depths, regularised by a
+ * Laplacian smoothness prior on the change and a small pull towards the starting depth.
+ *
+ * Pure maths on plain arrays: the caller poses the mesh and turns the photo into intensities.
+ */
+import { solveSymmetricPositiveDefinite } from '../core/linear-algebra.js';
+import { sampleBilinearChannels } from '../mesh/raster.js';
+
+/** Intensities (any linear scale), row-major; pixel (x, y) is centred at (x + 0.5, y + 0.5). */
+export interface GrayImage {
+  readonly width: number;
+  readonly height: number;
+  readonly data: Float32Array;
+}
+
+export interface ShadingDepthInput {
+  /** Vertices in the photo: flat (x, y) pixels, y down. */
+  readonly points: ArrayLike<number>;
+  /** Each vertex's starting depth in pixels, larger is nearer the camera. */
+  readonly depth: ArrayLike<number>;
+  /** Three vertex indices per triangle. */
+  readonly triangles: ArrayLike<number>;
+  readonly image: GrayImage;
+  /** Per vertex, 1 where the skin's albedo is not skin's (brows, eye openings, lips): triangles with all three such vertices are left out. */
+  readonly featureVertices?: Uint8Array;
+}
+
+export interface ShadingDepthOptions {
+  /** Spherical-harmonic order of the lighting: 1 (4 terms) or 2 (9 terms). */
+  readonly order?: 1 | 2;
+  /** Weight of the Laplacian prior on the depth change (relative intensities² per pixel² of curvature). */
+  readonly smoothness?: number;
+  /** Weight of the pull of every vertex towards its starting depth. */
+  readonly anchor?: number;
+  /** Alternations of lighting, weights and one depth step. */
+  readonly iterations?: number;
+  /** Residuals beyond this many robust standard deviations weigh little (Cauchy weights). */
+  readonly robustness?: number;
+}
+
+export interface ShadingDepthResult {
+  /** The refined depth of every vertex (pixels). */
+  readonly depth: Float64Array;
+  /** The lighting's coefficients on `shadingBasis`, for intensities relative to the face's median. */
+  readonly lighting: Float64Array;
+  /** Triangles the shading constrained. */
+  readonly triangles: number;
+  /** Weighted RMS of the relative intensity residuals before and after. */
+  readonly residualBefore: number;
+  readonly residualAfter: number;
+}
+
+export const DEFAULT_SHADING_OPTIONS: Required<ShadingDepthOptions> = { order: 1, smoothness: 0.01, anchor: 0.0003, iterations: 8, robustness: 2.5 };
+
+/** Triangles seen this obliquely or worse (normal's z below this) are not used: their shading is mostly the silhouette's. */
+const MIN_FACING = 0.3;
+/** Triangles whose image area is below this (px²) have normals a landmark's jitter decides. */
+const MIN_AREA = 1;
+/** Triangles darker than this share of the face's median are in shadow, where Lambert's cosine is 0 and says nothing. */
+const SHADOW = 0.12;
+/** Barycentric points averaged for a triangle's intensity. */
+const SAMPLES: readonly (readonly [number, number, number])[] = [
+  [1 / 3, 1 / 3, 1 / 3],
+  [2 / 3, 1 / 6, 1 / 6], [1 / 6, 2 / 3, 1 / 6], [1 / 6, 1 / 6, 2 / 3],
+  [1 / 2, 1 / 2, 0], [0, 1 / 2, 1 / 2], [1 / 2, 0, 1 / 2],
+];
+
+/** The spherical-harmonic basis (unnormalised) of a unit normal (x right, y up, z towards the camera). */
+export function shadingBasis(nx: number, ny: number, nz: number, order: 1 | 2): number[] {
+  const first = [1, nx, ny, nz];
+  return order === 1 ? first : [...first, nx * ny, nx * nz, ny * nz, nx * nx - ny * ny, 3 * nz * nz - 1];
+}
+
+/** d(basis · k)/d(nx, ny, nz). */
+function shadingGradient(k: Float64Array, nx: number, ny: number, nz: number, order: 1 | 2): [number, number, number] {
+  const g: [number, number, number] = [k[1], k[2], k[3]];
+  if (order === 2) {
+    g[0] += k[4] * ny + k[5] * nz + 2 * k[7] * nx;
+    g[1] += k[4] * nx + k[6] * nz - 2 * k[7] * ny;
+    g[2] += k[5] * nx + k[6] * ny + 6 * k[8] * nz;
+  }
+  return g;
+}
+
+const sample = new Float32Array(1);
+
+/** Bilinear intensity at (x, y), clamped to the image. */
+function sampleGray(image: GrayImage, x: number, y: number): number {
+  sampleBilinearChannels(image, 1, x, y, sample);
+  return sample[0];
+}
+
+/** A triangle the shading can speak for: its vertices, how its depth gradient follows them, its intensity. */
+interface ShadedTriangle {
+  readonly vertices: readonly [number, number, number];
+  /** (p, q) = (dz/dx, dz/dy_image) = gp · z, gq · z over the three vertices' depths. */
+  readonly gp: readonly [number, number, number];
+  readonly gq: readonly [number, number, number];
+  readonly area: number;
+  intensity: number;
+}
+
+function shadedTriangles(input: ShadingDepthInput): ShadedTriangle[] {
+  const { points, triangles, image, featureVertices } = input;
+  const out: ShadedTriangle[] = [];
+  for (let t = 0; t < triangles.length; t += 3) {
+    const v: [number, number, number] = [triangles[t], triangles[t + 1], triangles[t + 2]];
+    if (featureVertices && v.every((i) => featureVertices[i])) continue;
+    const [ax, ay, bx, by, cx, cy] = [points[2 * v[0]], points[2 * v[0] + 1], points[2 * v[1]], points[2 * v[1] + 1], points[2 * v[2]], points[2 * v[2] + 1]];
+    const [e1x, e1y, e2x, e2y] = [bx - ax, by - ay, cx - ax, cy - ay];
+    const det = e1x * e2y - e2x * e1y;
+    if (!(Math.abs(det) / 2 >= MIN_AREA)) continue;
+    if (Math.min(ax, bx, cx) < 0 || Math.min(ay, by, cy) < 0 || Math.max(ax, bx, cx) > image.width || Math.max(ay, by, cy) > image.height) continue;
+    // [e1; e2] (p, q)ᵀ = (z_b − z_a, z_c − z_a): p and q as weights on (z_a, z_b, z_c).
+    const pb = e2y / det, pc = -e1y / det;
+    const qb = -e2x / det, qc = e1x / det;
+    const intensity = SAMPLES.reduce((sum, [wa, wb, wc]) => sum + sampleGray(image, wa * ax + wb * bx + wc * cx, wa * ay + wb * by + wc * cy), 0) / SAMPLES.length;
+    out.push({ vertices: v, gp: [-pb - pc, pb, pc], gq: [-qb - qc, qb, qc], area: Math.abs(det) / 2, intensity });
+  }
+  return out;
+}
+
+/** The unit normal (x right, y up, z towards the camera) of a triangle at depths z. */
+function triangleNormal(tri: ShadedTriangle, z: ArrayLike<number>): { n: [number, number, number]; p: number; q: number; length: number } {
+  const [a, b, c] = tri.vertices;
+  const p = tri.gp[0] * z[a] + tri.gp[1] * z[b] + tri.gp[2] * z[c];
+  const q = tri.gq[0] * z[a] + tri.gq[1] * z[b] + tri.gq[2] * z[c];
+  // Height z over the image, y down: the surface's normal is (−dz/dx, +dz/dy_image, 1) with y up.
+  const length = Math.hypot(p, q, 1);
+  return { n: [-p / length, q / length, 1 / length], p, q, length };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Weighted least squares of intensities on the shading basis (a tiny ridge keeps order 2 defined when normals vary little). */
+function fitLighting(tris: readonly ShadedTriangle[], normals: readonly [number, number, number][], weights: Float64Array, order: 1 | 2): Float64Array {
+  const m = order === 1 ? 4 : 9;
+  const a = new Float64Array(m * m);
+  const b = new Float64Array(m);
+  tris.forEach((tri, t) => {
+    if (!weights[t]) return;
+    const basis = shadingBasis(...normals[t], order);
+    for (let i = 0; i < m; i++) {
+      b[i] += weights[t] * basis[i] * tri.intensity;
+      const wb = weights[t] * basis[i];
+      for (let j = 0; j <= i; j++) a[i * m + j] += wb * basis[j];
+    }
+  });
+  const total = weights.reduce((s, w) => s + w, 0);
+  for (let i = 0; i < m; i++) {
+    a[i * m + i] += 1e-6 * total;
+    for (let j = 0; j < i; j++) a[j * m + i] = a[i * m + j];
+  }
+  return solveSymmetricPositiveDefinite(a, { rows: m, cols: 1, data: b }).data;
+}
+
+/** Σ_i ‖(L x)_i‖² as a dense matrix, L the uniform graph Laplacian of the triangles' edges over `n` vertices. */
+export function laplacianNormal(triangles: ArrayLike<number>, n: number): Float64Array {
+  const neighbours = Array.from({ length: n }, () => new Set<number>());
+  for (let t = 0; t < triangles.length; t += 3) {
+    for (let k = 0; k < 3; k++) {
+      const [a, b] = [triangles[t + k], triangles[t + ((k + 1) % 3)]];
+      neighbours[a].add(b);
+      neighbours[b].add(a);
+    }
+  }
+  const out = new Float64Array(n * n);
+  neighbours.forEach((set, i) => {
+    if (set.size === 0) return;
+    // Row i of L: 1 at i, −1/deg at each neighbour; LᵀL gains its outer product.
+    const row = new Map<number, number>([[i, 1]]);
+    for (const j of set) row.set(j, -1 / set.size);
+    for (const [j, wj] of row) for (const [k, wk] of row) out[j * n + k] += wj * wk;
+  });
+  return out;
+}
+
+/**
+ * The depth that explains the photo's shading best, near the starting depth. Vertices no usable
+ * triangle touches follow their neighbours through the smoothness prior.
+ */
+export function shadingDepth(input: ShadingDepthInput, options: ShadingDepthOptions = {}): ShadingDepthResult {
+  const { order, smoothness, anchor, iterations, robustness } = { ...DEFAULT_SHADING_OPTIONS, ...options };
+  const n = input.depth.length;
+  if (input.points.length !== 2 * n) throw new RangeError(`shadingDepth: ${input.points.length / 2} points for ${n} depths`);
+  const start = Float64Array.from(input.depth);
+  const z = Float64Array.from(start);
+  // Facing the camera at the start (the fit may not rescue a triangle the starting shape sees edge-on).
+  const tris = shadedTriangles(input).filter((tri) => triangleNormal(tri, start).n[2] >= MIN_FACING);
+  const scale = median(tris.map((t) => t.intensity)) || 1;
+  for (const tri of tris) tri.intensity /= scale;
+  const lit = Float64Array.from(tris, (tri) => (tri.intensity >= SHADOW ? tri.area : 0));
+  const prior = laplacianNormal(input.triangles, n);
+
+  let weights = Float64Array.from(lit);
+  let lighting: Float64Array = new Float64Array(order === 1 ? 4 : 9);
+  const residuals = (depth: Float64Array) => tris.map((tri) => {
+    const { n: normal } = triangleNormal(tri, depth);
+    return shadingBasis(...normal, order).reduce((s, b, i) => s + b * lighting[i], 0) - tri.intensity;
+  });
+  const weightedRms = (r: number[]) => Math.sqrt(r.reduce((s, v, t) => s + weights[t] * v * v, 0) / Math.max(weights.reduce((s, w) => s + w, 0), 1e-12));
+  let residualBefore = NaN;
+  for (let iteration = 0; iteration < iterations; iteration++) {
+    // Lighting on the current normals, then robust weights from its residuals, refitted once.
+    for (let pass = 0; pass < 2; pass++) {
+      lighting = fitLighting(tris, tris.map((tri) => triangleNormal(tri, z).n), weights, order);
+      const r = residuals(z);
+      const sigma = 1.4826 * median(r.filter((_, t) => lit[t] > 0).map(Math.abs)) || 1e-6;
+      weights = Float64Array.from(r, (v, t) => lit[t] / (1 + (v / (robustness * sigma)) ** 2));
+    }
+    if (iteration === 0) residualBefore = weightedRms(residuals(z));
+    // Gauss–Newton on z: H δ = −g, with the priors on (z − start).
+    const h = new Float64Array(n * n);
+    const g = new Float64Array(n);
+    tris.forEach((tri, t) => {
+      if (!weights[t]) return;
+      const { n: normal, p, q, length } = triangleNormal(tri, z);
+      const r = shadingBasis(...normal, order).reduce((s, b, i) => s + b * lighting[i], 0) - tri.intensity;
+      const ds = shadingGradient(lighting, ...normal, order);
+      // n = (−p, q, 1)/ℓ with ℓ = |(−p, q, 1)|, differentiated in p and q.
+      const l3 = length ** 3;
+      const dndp = [-(1 + q * q) / l3, -(q * p) / l3, -p / l3];
+      const dndq = [(p * q) / l3, (1 + p * p) / l3, -q / l3];
+      const drdp = ds[0] * dndp[0] + ds[1] * dndp[1] + ds[2] * dndp[2];
+      const drdq = ds[0] * dndq[0] + ds[1] * dndq[1] + ds[2] * dndq[2];
+      const jac = [0, 1, 2].map((k) => drdp * tri.gp[k] + drdq * tri.gq[k]);
+      for (let a = 0; a < 3; a++) {
+        const va = tri.vertices[a];
+        g[va] += weights[t] * jac[a] * r;
+        for (let b = 0; b < 3; b++) h[va * n + tri.vertices[b]] += weights[t] * jac[a] * jac[b];
+      }
+    });
+    // Priors in units of one average triangle's weight, so their strength does not depend on the face's size in pixels.
+    const total = weights.reduce((s, w) => s + w, 0) / tris.length || 1;
+    const change = Float64Array.from(z, (v, i) => v - start[i]);
+    for (let i = 0; i < n; i++) {
+      let lap = 0;
+      for (let j = 0; j < n; j++) {
+        const pij = prior[i * n + j];
+        if (pij === 0) continue;
+        h[i * n + j] += smoothness * total * pij;
+        lap += pij * change[j];
+      }
+      h[i * n + i] += anchor * total;
+      g[i] += smoothness * total * lap + anchor * total * change[i];
+    }
+    // Exactly symmetric (the Cholesky solver checks): sums of products in either order can differ in the last bit.
+    for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) h[i * n + j] = h[j * n + i] = (h[i * n + j] + h[j * n + i]) / 2;
+    const step = solveSymmetricPositiveDefinite(h, { rows: n, cols: 1, data: g.map((v) => -v) }).data;
+    for (let i = 0; i < n; i++) z[i] += step[i];
+  }
+  return { depth: z, lighting, triangles: tris.length, residualBefore, residualAfter: weightedRms(residuals(z)) };
+}

@@ -1,0 +1,66 @@
+/**
+ * A FaceMesh neutral shape refined by the shading of the face's own photos (`shading-depth.ts`):
+ * per photo the shape is posed on the photo's landmarks by a scaled orthographic camera, its depth
+ * refined in the photo's pixels, and the change carried back into the model frame along the
+ * camera's viewing direction (so the posed x, y do not move). A person's refinement is the mean of
+ * their photos' changes, as a person's 3DMM is the pool of their photos'.
+ */
+import type { RgbImage } from '../core/image.js';
+import { FACEMESH_REGIONS, FACEMESH_TRIANGLES } from './facemesh-topology.js';
+import { orthographicPose } from './landmark-fit.js';
+import { shadingDepth, type GrayImage, type ShadingDepthOptions } from './shading-depth.js';
+
+/** One photo of the face: its pixels as intensities, and its FaceMesh landmarks (flat x, y, z pixels, y down). */
+export interface ShadingPhoto {
+  readonly image: GrayImage;
+  readonly landmarks: ArrayLike<number>;
+}
+
+/** Vertices of the eye openings, brows and lips: their albedo is not skin's. */
+export const FEATURE_VERTICES: Uint8Array = (() => {
+  const mask = new Uint8Array(FACEMESH_TRIANGLES.reduce((m, v) => Math.max(m, v), 0) + 1);
+  const features = Object.entries(FACEMESH_REGIONS).filter(([name]) => /Eye(Upper|Lower)0|brow|lips/i.test(name));
+  for (const [, chain] of features) for (const v of chain) mask[v] = 1;
+  return mask;
+})();
+
+/** An 8-bit RGB photo as intensities 0–1 (the mean of the channels, as the camera stored them). */
+export function grayImage(image: RgbImage): GrayImage {
+  const data = new Float32Array(image.width * image.height);
+  for (let i = 0; i < data.length; i++) data[i] = (image.data[3 * i] + image.data[3 * i + 1] + image.data[3 * i + 2]) / (3 * 255);
+  return { width: image.width, height: image.height, data };
+}
+
+/** The shape posed on the landmarks: image x, y (the landmarks'), depth in pixels, and the model-frame direction and scale of that depth. */
+export function poseOnLandmarks(shape: ArrayLike<number>, landmarks: ArrayLike<number>): { points: Float64Array; depth: Float64Array; view: [number, number, number]; scale: number } {
+  const n = shape.length / 3;
+  const target = Float64Array.from({ length: 2 * n }, (_, c) => (c % 2 === 0 ? landmarks[3 * (c >> 1)] : -landmarks[3 * (c >> 1) + 1]));
+  for (let axis = 0; axis < 2; axis++) {
+    let centre = 0;
+    for (let i = 0; i < n; i++) centre += target[2 * i + axis] / n;
+    for (let i = 0; i < n; i++) target[2 * i + axis] -= centre;
+  }
+  // Image x right and y up, and the third row towards the viewer: a right-handed camera frame.
+  const { rotation, scale } = orthographicPose(Float64Array.from(shape), target);
+  const view: [number, number, number] = [rotation[6], rotation[7], rotation[8]];
+  const depth = Float64Array.from({ length: n }, (_, i) => scale * (view[0] * shape[3 * i] + view[1] * shape[3 * i + 1] + view[2] * shape[3 * i + 2]));
+  const points = Float64Array.from({ length: 2 * n }, (_, c) => landmarks[3 * (c >> 1) + (c % 2)]);
+  return { points, depth, view, scale };
+}
+
+/** The change (model frame, the shape's units) that one photo's shading asks of `shape`. */
+export function shadingChange(shape: ArrayLike<number>, photo: ShadingPhoto, options: ShadingDepthOptions = {}): Float64Array {
+  const posed = poseOnLandmarks(shape, photo.landmarks);
+  const refined = shadingDepth({ points: posed.points, depth: posed.depth, triangles: FACEMESH_TRIANGLES, image: photo.image, featureVertices: FEATURE_VERTICES }, options);
+  return Float64Array.from(shape, (_, c) => ((refined.depth[Math.floor(c / 3)] - posed.depth[Math.floor(c / 3)]) / posed.scale) * posed.view[c % 3]);
+}
+
+/** `shape` plus the mean of its photos' shading changes (the shape itself when there are none). */
+export function shadingRefinedShape(shape: Float32Array, photos: readonly ShadingPhoto[], options: ShadingDepthOptions = {}): Float32Array {
+  const out = Float32Array.from(shape);
+  for (const photo of photos) {
+    const change = shadingChange(shape, photo, options);
+    for (let c = 0; c < out.length; c++) out[c] += change[c] / photos.length;
+  }
+  return out;
+}

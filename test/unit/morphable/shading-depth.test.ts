@@ -1,0 +1,149 @@
+import { beforeAll, describe, expect, it } from '@jest/globals';
+
+import { defaultBundleDir } from '../../../src/inference/face-encoder.js';
+import { loadBundle, neutralShape } from '../../../src/morphable/bundle.js';
+import { rasterizeTriangle } from '../../../src/mesh/raster.js';
+import { laplacianNormal, shadingBasis, shadingDepth, type GrayImage } from '../../../src/morphable/shading-depth.js';
+import { grayImage, poseOnLandmarks, shadingChange, shadingRefinedShape } from '../../../src/morphable/shading-refine.js';
+import { mulberry32 } from '../../../src/training/random.js';
+import { compareDeviations } from '../../../tools/depth/shading-compare.js';
+import { faceWithDepth, photographShaded, randomDepthDeviation, type SyntheticPhoto } from '../../../tools/depth/shading-synthetic.js';
+
+const PHOTO = { light: 'point', landmarkNoisePx: 0.7, pixelNoise: 0.01, albedoNoise: 0.08 } as const;
+
+/** A size × size grid of vertices `spacing` px apart from (10, 10), two triangles per cell. */
+function grid(size: number, spacing: number, depth: (x: number, y: number) => number): { points: Float64Array; depth: Float64Array; triangles: Uint32Array } {
+  const points: number[] = [];
+  const z: number[] = [];
+  for (let r = 0; r < size; r++) for (let c = 0; c < size; c++) {
+    points.push(10 + spacing * c, 10 + spacing * r);
+    z.push(depth(10 + spacing * c, 10 + spacing * r));
+  }
+  const triangles: number[] = [];
+  for (let r = 0; r + 1 < size; r++) for (let c = 0; c + 1 < size; c++) {
+    const v = size * r + c;
+    triangles.push(v, v + size, v + 1, v + 1, v + size, v + size + 1);
+  }
+  return { points: Float64Array.from(points), depth: Float64Array.from(z), triangles: Uint32Array.from(triangles) };
+}
+
+/** Each triangle of the surface drawn with its own flat Lambertian shading under order-1 `light` (the model the fit assumes). */
+function renderFlat(surface: ReturnType<typeof grid>, light: readonly number[], side: number): GrayImage {
+  const data = new Float32Array(side * side);
+  const { points, depth, triangles } = surface;
+  for (let t = 0; t < triangles.length; t += 3) {
+    const [a, b, c] = [triangles[t], triangles[t + 1], triangles[t + 2]];
+    // Normal of the plane through the three vertices, in x right, y up, z towards the camera.
+    const e1 = [points[2 * b] - points[2 * a], -(points[2 * b + 1] - points[2 * a + 1]), depth[b] - depth[a]];
+    const e2 = [points[2 * c] - points[2 * a], -(points[2 * c + 1] - points[2 * a + 1]), depth[c] - depth[a]];
+    let n = [e1[1] * e2[2] - e1[2] * e2[1], e1[2] * e2[0] - e1[0] * e2[2], e1[0] * e2[1] - e1[1] * e2[0]];
+    n = n.map((v) => (v * Math.sign(n[2])) / Math.hypot(...n));
+    const shade = shadingBasis(n[0], n[1], n[2], 1).reduce((s, v, i) => s + v * light[i], 0);
+    rasterizeTriangle(points[2 * a], points[2 * a + 1], points[2 * b], points[2 * b + 1], points[2 * c], points[2 * c + 1], side, side, (x, y) => { data[y * side + x] = shade; });
+  }
+  return { width: side, height: side, data };
+}
+
+/** RMS of a − b after the best constant is taken out (depth from shading has no absolute offset). */
+function rmsApart(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const d = Array.from(a, (v, i) => v - b[i]);
+  const m = d.reduce((s, v) => s + v, 0) / d.length;
+  return Math.sqrt(d.reduce((s, v) => s + (v - m) ** 2, 0) / d.length);
+}
+
+/** An image every pixel of which is `value`. */
+const flat = (value: number): GrayImage => ({ width: 50, height: 50, data: new Float32Array(50 * 50).fill(value) });
+
+describe('shadingDepth, the maths', () => {
+  it('keeps a plane that already explains a uniform image where it is', () => {
+    const result = shadingDepth({ ...grid(3, 20, () => 0), image: flat(0.5) }, { order: 1 });
+    expect(result.triangles).toBe(8);
+    for (const v of result.depth) expect(Math.abs(v)).toBeLessThan(1e-6);
+    expect(result.residualAfter).toBeLessThan(1e-6);
+  });
+
+  it("takes back a dent the photo's shading does not show", () => {
+    const bump = (k: number, cx: number, cy: number, sigma: number) => (x: number, y: number) => k * Math.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * sigma ** 2));
+    const nose = bump(25, 46, 46, 18);
+    const dent = bump(-8, 34, 58, 10);
+    const truth = grid(7, 12, nose);
+    const image = renderFlat(truth, [0.3, 0.4, 0.3, 0.8], 92);
+    const start = grid(7, 12, (x, y) => nose(x, y) + dent(x, y)).depth;
+    const result = shadingDepth({ ...truth, depth: start, image }, { order: 1, smoothness: 0.001, anchor: 0.0001, iterations: 15 });
+    expect(rmsApart(result.depth, truth.depth)).toBeLessThan(0.5 * rmsApart(start, truth.depth));
+    expect(result.residualAfter).toBeLessThan(result.residualBefore);
+  });
+
+  it('refuses points that do not match the depths', () => {
+    expect(() => shadingDepth({ points: new Float64Array(4), depth: new Float64Array(3), triangles: new Uint32Array([0, 1, 2]), image: flat(1) })).toThrow(RangeError);
+  });
+
+  it('has the spherical-harmonic basis of orders 1 and 2, and a Laplacian normal matrix that ignores constants', () => {
+    expect(shadingBasis(0, 0, 1, 1)).toEqual([1, 0, 0, 1]);
+    expect(shadingBasis(0, 0, 1, 2)).toEqual([1, 0, 0, 1, 0, 0, 0, 0, 2]);
+    const { triangles } = grid(3, 20, () => 0);
+    const lap = laplacianNormal(triangles, 9);
+    for (let i = 0; i < 9; i++) expect(Math.abs(lap.slice(9 * i, 9 * i + 9).reduce((s, v) => s + v, 0))).toBeLessThan(1e-12);
+  });
+});
+
+describe('shading refinement on faces rendered with known depth (never real depth)', () => {
+  let mean: Float32Array;
+  let people: { deviation: Float64Array; photos: SyntheticPhoto[] }[];
+
+  beforeAll(async () => {
+    const bundle = await loadBundle(defaultBundleDir());
+    mean = neutralShape(bundle, new Float32Array(bundle.shape.basis.rows));
+    const random = mulberry32(41);
+    people = Array.from({ length: 5 }, () => {
+      const deviation = randomDepthDeviation(bundle.shape.basis, 2.5, random);
+      const shape = faceWithDepth(mean, deviation);
+      return { deviation, photos: Array.from({ length: 3 }, () => photographShaded(shape, PHOTO, random)) };
+    });
+  });
+
+  it('recovers what makes each face differ from the others when pooled over its photos under different lights', () => {
+    const pooled = people.map(({ photos }) => {
+      const changes = photos.map((photo) => shadingChange(mean, photo));
+      return Float64Array.from(changes[0], (_, c) => changes.reduce((s, ch) => s + ch[c], 0) / changes.length);
+    });
+    // As fidelity3d measures: each person's change and true deviation less the other people's mean.
+    const comparisons = people.map((person, p) => {
+      const others = people.filter((_, q) => q !== p);
+      const otherChanges = pooled.filter((_, q) => q !== p);
+      const truth = person.deviation.map((v, i) => v - others.reduce((s, o) => s + o.deviation[i], 0) / others.length);
+      const change = pooled[p].map((v, c) => v - otherChanges.reduce((s, o) => s + o[c], 0) / otherChanges.length);
+      return compareDeviations(mean, truth, change);
+    });
+    const correlation = comparisons.reduce((s, c) => s + c.correlation, 0) / comparisons.length;
+    expect(correlation).toBeGreaterThan(0.35);
+    for (const c of comparisons) expect(c.rmseRatio).toBeLessThan(1);
+  });
+
+  it('changes the mean face, photographed, much less than real faces differ', () => {
+    const photo = photographShaded(mean, PHOTO, mulberry32(5));
+    const change = shadingChange(mean, photo);
+    const depthChange = Float64Array.from({ length: mean.length / 3 }, (_, i) => change[3 * i + 2]);
+    const comparison = compareDeviations(mean, people[0].deviation, change);
+    // Its change's size relative to a real-size deviation (2.5 mm RMS) is what the method invents.
+    expect(Math.sqrt(depthChange.reduce((s, v) => s + v * v, 0) / depthChange.length)).toBeLessThan(0.7 * 2.5);
+    expect(Math.abs(comparison.correlation)).toBeLessThan(0.5);
+  });
+
+  it("moves vertices only along the camera's line of sight, and pools nothing from no photos", () => {
+    const photo = people[0].photos[0];
+    const change = shadingChange(mean, photo);
+    const { view } = poseOnLandmarks(mean, photo.landmarks);
+    for (let i = 0; i < mean.length / 3; i++) {
+      const [x, y, z] = [change[3 * i], change[3 * i + 1], change[3 * i + 2]];
+      const along = x * view[0] + y * view[1] + z * view[2];
+      expect(Math.hypot(x - along * view[0], y - along * view[1], z - along * view[2])).toBeLessThan(1e-6);
+    }
+    expect(shadingRefinedShape(mean, [])).toEqual(mean);
+  });
+
+  it('reads an RGB photo as the mean of its channels, 0 to 1', () => {
+    const image = grayImage({ width: 2, height: 1, data: Uint8Array.from([255, 255, 255, 0, 51, 102]) });
+    expect(Array.from(image.data)).toEqual([1, expect.closeTo(0.2, 6)]);
+  });
+});
