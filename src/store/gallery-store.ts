@@ -12,6 +12,7 @@ import type { ChangeOp } from './enums.js';
 import type { DatabaseProvider, Db } from './database.js';
 import type { PgVectorTable } from './pgvector.js';
 import { AsyncLock } from '../core/async-lock.js';
+import { insertRows } from './insert-rows.js';
 
 /** What the change feed tells other processes about (src/gallery/change-feed.ts). */
 export type ChangeEntity = 'Face' | 'Photo' | 'Subject';
@@ -57,10 +58,14 @@ export class GalleryStore {
     return this.writes.run(() => work(this.prisma));
   }
 
-  transaction<T>(work: (tx: Db) => Promise<T>): Promise<T> {
+  /**
+   * `firstStatementWrites`: the work's first statement is a write, which takes the write lock
+   * itself (waiting for it, like the lock statement would), so no statement is spent on it.
+   */
+  transaction<T>(work: (tx: Db) => Promise<T>, { firstStatementWrites = false } = {}): Promise<T> {
     return this.write(() =>
       this.prisma.$transaction(async (tx) => {
-        if (this.provider === 'sqlite') await tx.$executeRawUnsafe(TAKE_WRITE_LOCK);
+        if (this.provider === 'sqlite' && !firstStatementWrites) await tx.$executeRawUnsafe(TAKE_WRITE_LOCK);
         return work(tx);
       }, TRANSACTION_OPTIONS),
     );
@@ -69,6 +74,11 @@ export class GalleryStore {
   /** Appends to the change feed, inside the transaction that made the change. */
   async recordChange(tx: Db, entity: ChangeEntity, op: ChangeOp, entityIds: readonly string[]): Promise<void> {
     if (entityIds.length === 0) return;
-    await tx.changeLog.createMany({ data: entityIds.map((entityId) => ({ entity, entityId, op, origin: this.origin })) });
+    const createdAt = new Date();
+    await insertRows(
+      tx,
+      'ChangeLog',
+      entityIds.map((entityId) => ({ entity, entityId, op, origin: this.origin, createdAt })),
+    );
   }
 }

@@ -4,7 +4,7 @@
  * A job is retried a bounded number of times (Job.maxAttempts, counted when claimed) and jobs a
  * dead process left RUNNING are put back or failed at start-up, so no photo waits forever.
  */
-import type { Db } from './database.js';
+import { Prisma } from '../generated/prisma/client.js';
 import type { GalleryStore } from './gallery-store.js';
 import { qualityColumns, toPhotoRecord, type PhotoError, type PhotoQuality, type PhotoRecord } from './records.js';
 
@@ -33,7 +33,8 @@ export interface RecoveryReport {
   readonly enqueued: number;
 }
 
-type RunnableJob = { id: string; photoId: string | null; status: string; attempts: number; maxAttempts: number; requestId: string | null };
+/** A job row as the claiming UPDATE returns it (SQLite's integers may come back as bigint). */
+type ClaimedRow = { id: string; photoId: string; attempts: number | bigint; maxAttempts: number | bigint; requestId: string | null; createdAt: Date };
 
 export const INTERRUPTED: PhotoError = { code: 'INTERNAL', message: 'processing was interrupted by a server restart too many times' };
 
@@ -43,45 +44,35 @@ export class JobRepository {
   /**
    * Takes up to `count` of the oldest runnable jobs in ONE transaction (a worker's idle loops claiming
    * together): QUEUED, or RUNNING under a lease that has run out (its worker is gone); fewer, perhaps
-   * none, when fewer are runnable. The guarded update makes each claim safe against another process
-   * claiming it too.
+   * none, when fewer are runnable. Three statements whatever the count: the jobs are picked and
+   * claimed by one UPDATE, their photos marked PROCESSING and read back by another, and the change
+   * recorded. The UPDATE is a write from its first row on, so on SQLite it holds the write lock while
+   * it picks (no other process can claim the same job); PostgreSQL locks the picked rows and skips
+   * rows other workers hold, so workers on many machines each take different jobs without waiting.
    */
   async claimMany(count: number, leaseMs: number, now = new Date()): Promise<ClaimedWork[]> {
-    return this.store.transaction(async (tx) => {
-      const claimed: RunnableJob[] = [];
-      for (const candidate of await this.findRunnable(tx, now, count)) {
-        const { count: updated } = await tx.job.updateMany({
-          where: { id: candidate.id, status: candidate.status, attempts: candidate.attempts },
-          data: { status: 'RUNNING', attempts: { increment: 1 }, leaseUntil: new Date(now.getTime() + leaseMs) },
-        });
-        if (updated === 1) claimed.push(candidate);
-      }
-      if (claimed.length === 0) return [];
-      const photoIds = claimed.map((candidate) => candidate.photoId!);
-      await tx.photo.updateMany({ where: { id: { in: photoIds } }, data: { status: 'PROCESSING' } });
-      await this.store.recordChange(tx, 'Photo', 'UPDATE', photoIds);
-      const photos = new Map((await tx.photo.findMany({ where: { id: { in: photoIds } } })).map((photo) => [photo.id, toPhotoRecord(photo)]));
-      return claimed.map((candidate) => ({
-        job: { id: candidate.id, photoId: candidate.photoId!, attempts: candidate.attempts + 1, maxAttempts: candidate.maxAttempts, requestId: candidate.requestId },
-        photo: photos.get(candidate.photoId!)!,
-      }));
-    });
-  }
-
-  /**
-   * The oldest runnable jobs, at most `limit`. PostgreSQL locks them and skips rows other workers
-   * hold, so workers on many machines each take different jobs without waiting; SQLite has one
-   * writer at a time.
-   */
-  private async findRunnable(tx: Db, now: Date, limit: number): Promise<RunnableJob[]> {
-    const where = { kind: 'ENROLL', photoId: { not: null }, OR: [{ status: 'QUEUED' }, { status: 'RUNNING', leaseUntil: { lt: now } }] };
-    if (this.store.provider !== 'postgresql') return tx.job.findMany({ where, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take: limit });
-    return tx.$queryRawUnsafe<RunnableJob[]>(
-      `SELECT "id", "photoId", "status", "attempts", "maxAttempts", "requestId" FROM "Job"
-       WHERE "kind" = 'ENROLL' AND "photoId" IS NOT NULL AND ("status" = 'QUEUED' OR ("status" = 'RUNNING' AND "leaseUntil" < $1))
-       ORDER BY "createdAt", "id" LIMIT $2 FOR UPDATE SKIP LOCKED`,
-      now,
-      limit,
+    return this.store.transaction(
+      async (tx) => {
+        const claimed = await tx.$queryRaw<ClaimedRow[]>`
+          UPDATE "Job" SET "status" = 'RUNNING', "attempts" = "attempts" + 1, "leaseUntil" = ${new Date(now.getTime() + leaseMs)}, "updatedAt" = ${now}
+          WHERE "id" IN (
+            SELECT "id" FROM "Job"
+            WHERE "kind" = 'ENROLL' AND "photoId" IS NOT NULL AND ("status" = 'QUEUED' OR ("status" = 'RUNNING' AND "leaseUntil" < ${now}))
+            ORDER BY "createdAt", "id" LIMIT ${count} ${this.store.provider === 'postgresql' ? Prisma.sql`FOR UPDATE SKIP LOCKED` : Prisma.empty}
+          )
+          RETURNING "id", "photoId", "attempts", "maxAttempts", "requestId", "createdAt"`;
+        if (claimed.length === 0) return [];
+        // RETURNING keeps no order: oldest first again.
+        claimed.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1));
+        const photoIds = claimed.map((job) => job.photoId);
+        const photos = new Map((await tx.photo.updateManyAndReturn({ where: { id: { in: photoIds } }, data: { status: 'PROCESSING' } })).map((photo) => [photo.id, toPhotoRecord(photo)]));
+        await this.store.recordChange(tx, 'Photo', 'UPDATE', photoIds);
+        return claimed.map((job) => ({
+          job: { id: job.id, photoId: job.photoId, attempts: Number(job.attempts), maxAttempts: Number(job.maxAttempts), requestId: job.requestId },
+          photo: photos.get(job.photoId)!,
+        }));
+      },
+      { firstStatementWrites: true },
     );
   }
 

@@ -1,4 +1,4 @@
-import { Prisma, type Face, type Photo } from '../generated/prisma/client.js';
+import { Prisma, type Photo } from '../generated/prisma/client.js';
 import { templateWeight, type IdentityVector } from '../core/vector.js';
 import type { Box } from '../core/image.js';
 import type { EulerAngles } from '../morphable/procrustes.js';
@@ -10,6 +10,8 @@ import type { GalleryStore } from './gallery-store.js';
 import { notFound } from './subject-repository.js';
 import { bytesToFloat32, float32ToBytes } from './vector-codec.js';
 import { currentRequestId } from '../core/request-context.js';
+import { insertNewRows, insertRows, newRowId } from './insert-rows.js';
+import { isForeignKeyViolation } from './prisma-errors.js';
 
 /** A photo whose bytes are already stored durably, about to be recorded. */
 export interface AcceptedPhoto {
@@ -80,8 +82,8 @@ export interface DeletedPhoto {
 
 const LOAD_CHUNK = 5000;
 
-/** The nested create of a Face row with its FaceVectors, one per bundle. */
-function faceData(face: EncodedFaceRecord) {
+/** A Face row's columns, but its photo and vectors. */
+function faceColumns(face: EncodedFaceRecord) {
   return {
     boxX: face.box.x,
     boxY: face.box.y,
@@ -93,10 +95,17 @@ function faceData(face: EncodedFaceRecord) {
     roll: face.pose.roll,
     expression: float32ToBytes(face.expression),
     ...(face.landmarks && { landmarks: float32ToBytes(face.landmarks) }),
-    vectors: {
-      create: [face, ...(face.otherVectors ?? [])].map((vector) => ({ bundleId: vector.bundleId, shape: float32ToBytes(vector.shape), texture: float32ToBytes(vector.texture) })),
-    },
   };
+}
+
+/** The face's vectors, one per bundle. */
+function vectorColumns(face: EncodedFaceRecord) {
+  return [face, ...(face.otherVectors ?? [])].map((vector) => ({ bundleId: vector.bundleId, shape: float32ToBytes(vector.shape), texture: float32ToBytes(vector.texture) }));
+}
+
+/** A stored face's record from what was written and what the database filled in. */
+function storedFaceRecord(row: { id: string; photoId: string; createdAt: Date }, face: EncodedFaceRecord): FaceRecord {
+  return { id: row.id, photoId: row.photoId, box: face.box, score: face.score, pose: face.pose, expression: face.expression, createdAt: row.createdAt };
 }
 
 export class PhotoRepository {
@@ -108,22 +117,60 @@ export class PhotoRepository {
    */
   async accept(subjectId: string, photos: readonly AcceptedPhoto[], faceBox: Box | null, qualityFilter: QualityFilter = 'AUTO'): Promise<AcceptResult[]> {
     const requestId = currentRequestId();
-    return this.store.transaction(async (tx) => {
-      if (!(await tx.subject.findUnique({ where: { id: subjectId }, select: { id: true } }))) throw notFound('subject', subjectId);
-      const results: AcceptResult[] = [];
-      for (const photo of photos) {
-        const existing = await tx.photo.findUnique({ where: { subjectId_sha256: { subjectId, sha256: photo.sha256 } } });
-        if (existing) {
-          results.push({ photo: toPhotoRecord(existing), created: false });
-          continue;
-        }
-        const row = await tx.photo.create({
-          data: { ...photo, subjectId, faceBox: faceBox ? { ...faceBox } : Prisma.DbNull, qualityFilter, jobs: { create: { kind: 'ENROLL', requestId } } },
+    const now = new Date();
+    const rows = new Map<string, Photo>();
+    for (const { sha256, storagePath, mimeType, width, height } of photos) {
+      if (rows.has(sha256)) continue;
+      const row: Photo = {
+        id: newRowId(),
+        subjectId,
+        sha256,
+        storagePath,
+        mimeType,
+        width,
+        height,
+        status: 'PENDING',
+        errorCode: null,
+        errorMessage: null,
+        createdAt: now,
+        updatedAt: now,
+        faceBox: faceBox && { ...faceBox },
+        qualityFilter,
+        qualityScore: null,
+        qualityIssues: null,
+      };
+      rows.set(sha256, row);
+    }
+    // Two statements for new photos, whatever their number: the photos (bytes the subject has
+    // already are left out; a subject that does not exist fails the foreign key), then their jobs.
+    // The first writes, so on SQLite it takes the write lock itself.
+    return this.store.transaction(
+      async (tx) => {
+        const written = await insertNewRows(
+          tx,
+          'Photo',
+          [...rows.values()].map((row) => ({ ...row, faceBox: row.faceBox === null ? null : JSON.stringify(row.faceBox) })),
+          ['subjectId', 'sha256'],
+        ).catch((error: unknown) => {
+          throw isForeignKeyViolation(error) ? notFound('subject', subjectId) : error;
         });
-        results.push({ photo: toPhotoRecord(row), created: true });
-      }
-      return results;
-    });
+        const created = [...rows.values()].filter((row) => written.has(row.id));
+        await insertRows(
+          tx,
+          'Job',
+          created.map((row) => ({ id: newRowId(), kind: 'ENROLL', photoId: row.id, requestId, createdAt: now, updatedAt: now })),
+        );
+        const known = [...rows.keys()].filter((sha256) => !written.has(rows.get(sha256)!.id));
+        if (known.length > 0) for (const row of await tx.photo.findMany({ where: { subjectId, sha256: { in: known } } })) rows.set(row.sha256, row);
+        return photos.map(({ sha256 }, i) => {
+          const row = rows.get(sha256)!;
+          // The same bytes twice in one batch: the first is created, the others are it.
+          const first = photos.findIndex((photo) => photo.sha256 === sha256) === i;
+          return { photo: toPhotoRecord(row), created: first && written.has(row.id) };
+        });
+      },
+      { firstStatementWrites: true },
+    );
   }
 
   /**
@@ -133,10 +180,12 @@ export class PhotoRepository {
   async importEnrolled(subjectId: string, photo: AcceptedPhoto, face: EncodedFaceRecord): Promise<{ photo: PhotoRecord; face: FaceRecord }> {
     return this.store.transaction(async (tx) => {
       const row = await tx.photo.create({
-        data: { ...photo, subjectId, status: 'READY', ...(face.quality && qualityColumns(face.quality)), face: { create: faceData(face) } },
-        include: { face: true },
+        data: { ...photo, subjectId, status: 'READY', ...(face.quality && qualityColumns(face.quality)), face: { create: { ...faceColumns(face), vectors: { create: vectorColumns(face) } } } },
+        include: { face: { include: { vectors: { select: { id: true, bundleId: true } } } } },
       });
-      return this.faceStored(tx, row, row.face!, face);
+      const faceRow = row.face!;
+      await this.facesStored(tx, [{ photo: row, face, faceId: faceRow.id, vectors: faceRow.vectors }]);
+      return { photo: toPhotoRecord(row), face: toFaceRecord(faceRow) };
     });
   }
 
@@ -145,55 +194,105 @@ export class PhotoRepository {
    * ONE transaction (a worker's jobs that finished together): every face, vector, photo and job of the
    * batch is written, or none is. One result per item, in order; null when its photo was deleted
    * meanwhile or already has its face.
+   *
+   * A few statements per batch, not per photo (each costs the worker a query compile and a
+   * prepare): the photos' quality, then their status (only while they have no face, returning their
+   * rows), every face, every vector, the jobs and the change feed, each one statement for the batch.
    */
   async saveFaces(items: readonly FaceToSave[]): Promise<({ photo: PhotoRecord; face: FaceRecord } | null)[]> {
-    return this.store.transaction(async (tx) => {
-      const saved: ({ photo: PhotoRecord; face: FaceRecord } | null)[] = [];
-      for (const item of items) saved.push(await this.saveFaceIn(tx, item));
-      return saved;
-    });
+    if (items.length === 0) return [];
+    return this.store.transaction(
+      async (tx) => {
+        await this.setQuality(tx, items);
+        const marked = await tx.photo.updateManyAndReturn({
+          where: { id: { in: items.map((item) => item.photoId) }, face: { is: null } },
+          data: { status: 'READY', errorCode: null, errorMessage: null },
+        });
+        const unclaimed = new Map(marked.map((row) => [row.id, row]));
+        // A photo in the batch twice (its lease ran out and this worker claimed it again) gets one face.
+        const storing: { item: FaceToSave; photo: Photo; index: number }[] = [];
+        for (const [index, item] of items.entries()) {
+          const photo = unclaimed.get(item.photoId);
+          if (!photo) continue;
+          unclaimed.delete(item.photoId);
+          storing.push({ item, photo, index });
+        }
+        const faces = await this.createFaces(tx, storing);
+        const storedJobs = new Set(storing.map(({ item }) => item.jobId));
+        const done = { status: 'DONE', leaseUntil: null } as const;
+        if (storedJobs.size > 0) await tx.job.updateMany({ where: { id: { in: [...storedJobs] } }, data: { ...done, lastError: null } });
+        // The others' photos were deleted meanwhile (their jobs went with them), or another worker
+        // took over their jobs (the lease ran out) and finished first.
+        const otherJobs = items.filter((item) => !storedJobs.has(item.jobId)).map((item) => item.jobId);
+        if (otherJobs.length > 0) await tx.job.updateMany({ where: { id: { in: otherJobs } }, data: done });
+        const saved: ({ photo: PhotoRecord; face: FaceRecord } | null)[] = items.map(() => null);
+        for (const [i, { item, photo, index }] of storing.entries()) saved[index] = { photo: toPhotoRecord(photo), face: storedFaceRecord(faces[i], item.face) };
+        return saved;
+      },
+      { firstStatementWrites: true },
+    );
+  }
+
+  /** The faces' quality, one statement for the batch, on photos that have no face yet. */
+  private async setQuality(tx: Db, items: readonly FaceToSave[]): Promise<void> {
+    const assessed = items.flatMap(({ photoId, face }) => (face.quality ? [{ photoId, ...qualityColumns(face.quality) }] : []));
+    if (assessed.length === 0) return;
+    const cases = (column: 'qualityScore' | 'qualityIssues'): Prisma.Sql =>
+      Prisma.sql`CASE "id" ${Prisma.join(
+        assessed.map((row) => Prisma.sql`WHEN ${row.photoId} THEN ${row[column]}`),
+        ' ',
+      )} ELSE ${Prisma.raw(`"${column}"`)} END`;
+    await tx.$executeRaw`
+      UPDATE "Photo" SET "qualityScore" = ${cases('qualityScore')}, "qualityIssues" = ${cases('qualityIssues')}
+      WHERE "id" IN (${Prisma.join(assessed.map((row) => row.photoId))}) AND NOT EXISTS (SELECT 1 FROM "Face" WHERE "Face"."photoId" = "Photo"."id")`;
   }
 
   /**
-   * Few statements on purpose (each costs the worker a query compile and a prepare): the photo is
-   * marked READY only while it has no face, returning its row; the face is created with its vectors.
+   * The faces and their vectors, one INSERT each for the batch (their ids made here, as Prisma would),
+   * with what every new face takes along in its transaction: a change-feed entry and, with pgvector,
+   * its embeddings. Their ids and creation time, in the order given.
    */
-  private async saveFaceIn(tx: Db, { photoId, jobId, face }: FaceToSave): Promise<{ photo: PhotoRecord; face: FaceRecord } | null> {
-    const done = { status: 'DONE', leaseUntil: null } as const;
-    const [row] = await tx.photo.updateManyAndReturn({
-      where: { id: photoId, face: { is: null } },
-      data: { status: 'READY', errorCode: null, errorMessage: null, ...(face.quality && qualityColumns(face.quality)) },
-    });
-    if (!row) {
-      // Deleted meanwhile (its job went with it), or another worker took over this job (its lease
-      // ran out) and finished first.
-      await tx.job.updateMany({ where: { id: jobId }, data: done });
-      return null;
-    }
-    const faceRow = await tx.face.create({ data: { photoId, ...faceData(face) } });
-    await tx.job.updateMany({ where: { id: jobId }, data: { ...done, lastError: null } });
-    return this.faceStored(tx, row, faceRow, face);
+  private async createFaces(tx: Db, storing: readonly { item: FaceToSave; photo: Photo }[]): Promise<{ id: string; photoId: string; createdAt: Date }[]> {
+    const createdAt = new Date();
+    const faces = storing.map(({ item }) => ({ id: newRowId(), photoId: item.photoId, createdAt }));
+    const vectors = storing.map(({ item }, i) => vectorColumns(item.face).map((vector) => ({ id: newRowId(), faceId: faces[i].id, ...vector, createdAt })));
+    await insertRows(
+      tx,
+      'Face',
+      storing.map(({ item }, i) => ({ ...faces[i], landmarks: null, ...faceColumns(item.face) })),
+    );
+    await insertRows(tx, 'FaceVector', vectors.flat());
+    await this.facesStored(
+      tx,
+      storing.map(({ item, photo }, i) => ({ photo, face: item.face, faceId: faces[i].id, vectors: vectors[i] })),
+    );
+    return faces;
   }
 
-  /** What every new face takes along in its transaction: a change-feed entry and, with pgvector, its embeddings. */
-  private async faceStored(tx: Db, photo: Photo, face: Face, encoded: EncodedFaceRecord): Promise<{ photo: PhotoRecord; face: FaceRecord }> {
+  /** What new faces take along in their transaction: a change-feed entry each and, with pgvector, their embeddings. */
+  private async facesStored(tx: Db, faces: readonly { photo: Photo; face: EncodedFaceRecord; faceId: string; vectors: readonly { id: string; bundleId: string }[] }[]): Promise<void> {
     if (this.store.vectors) {
-      const encodedByBundle = new Map([encoded, ...(encoded.otherVectors ?? [])].map((vector) => [vector.bundleId, vector]));
-      const vectors = await tx.faceVector.findMany({ where: { faceId: face.id }, select: { id: true, bundleId: true } });
       await this.store.vectors.insert(
         tx,
-        vectors.map((vector) => ({
-          faceVectorId: vector.id,
-          faceId: face.id,
-          subjectId: photo.subjectId,
-          bundleId: vector.bundleId,
-          vector: encodedByBundle.get(vector.bundleId)!.vector,
-          weight: templateWeight(encoded.quality?.score),
-        })),
+        faces.flatMap(({ photo, face, faceId, vectors }) => {
+          const encodedByBundle = new Map([face, ...(face.otherVectors ?? [])].map((vector) => [vector.bundleId, vector]));
+          return vectors.map((vector) => ({
+            faceVectorId: vector.id,
+            faceId,
+            subjectId: photo.subjectId,
+            bundleId: vector.bundleId,
+            vector: encodedByBundle.get(vector.bundleId)!.vector,
+            weight: templateWeight(face.quality?.score),
+          }));
+        }),
       );
     }
-    await this.store.recordChange(tx, 'Face', 'CREATE', [face.id]);
-    return { photo: toPhotoRecord(photo), face: toFaceRecord(face) };
+    await this.store.recordChange(
+      tx,
+      'Face',
+      'CREATE',
+      faces.map((face) => face.faceId),
+    );
   }
 
   async delete(id: string): Promise<DeletedPhoto> {

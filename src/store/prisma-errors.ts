@@ -11,6 +11,12 @@ export function isMissingRecord(error: unknown): boolean {
   return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2025';
 }
 
+/** A foreign key refused the write (a raw query's error carries the driver's kind, the same on every database). */
+export function isForeignKeyViolation(error: unknown): boolean {
+  const cause = (error as { meta?: { driverAdapterError?: { cause?: { kind?: string } } } }).meta?.driverAdapterError?.cause;
+  return (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2003') || cause?.kind === 'ForeignKeyConstraintViolation';
+}
+
 /** Prisma's "could not start a transaction in time": this process waited on the database's lock. */
 const TRANSACTION_START_TIMEOUT = 'P2028';
 

@@ -305,6 +305,25 @@ describe('enrollment jobs', () => {
     expect(await jobs.unfinishedCount()).toBe(0);
   });
 
+  it('store each face of a batch with its own quality, and a photo that is in the batch twice once', async () => {
+    const subject = await gallery.subjects.create({ name: 'One batch' });
+    const [a, b, again] = await gallery.enroll(subject.id, [{ bytes: await png(70, 30, 200) }, { bytes: await png(71, 30, 200) }, { bytes: await png(70, 30, 200) }], null, 'NONE');
+    expect([again.photo.id, again.created]).toEqual([a.photo.id, false]);
+    const [first, second] = await jobs.claimMany(3, 60_000);
+    const face = { box: { x: 0, y: 0, width: 1, height: 1 }, score: 1, pose: { yaw: 0, pitch: 0, roll: 0 }, expression: new Float32Array(1), ...joinedIdentityVector(BUNDLE, new Float32Array(K), new Float32Array(K)) };
+    const assessed = { ...face, quality: { score: 0.25, issues: ['BLURRY' as const, 'TOO_DARK' as const] } };
+
+    const saved = await gallery.enrollFaces([
+      { photoId: first.photo.id, jobId: first.job.id, face: assessed },
+      { photoId: second.photo.id, jobId: second.job.id, face },
+      { photoId: first.photo.id, jobId: first.job.id, face: { ...assessed, score: 0.5 } },
+    ]);
+    expect(saved.map((photo) => photo && [photo.id, photo.status, photo.quality])).toEqual([[a.photo.id, 'READY', { score: 0.25, issues: ['BLURRY', 'TOO_DARK'] }], [b.photo.id, 'READY', null], null]);
+    expect((await gallery.photos.facesByPhotoIds([a.photo.id, b.photo.id])).map((stored) => stored?.score)).toEqual([1, 1]);
+    expect((await gallery.photos.findMany([a.photo.id, b.photo.id])).map((photo) => photo?.quality)).toEqual([{ score: 0.25, issues: ['BLURRY', 'TOO_DARK'] }, null]);
+    expect(await jobs.unfinishedCount()).toBe(0);
+  });
+
   it('claim several jobs in one transaction, oldest first, each photo PROCESSING; fewer when fewer are queued', async () => {
     const subject = await gallery.subjects.create({ name: 'Claimed together' });
     const enrolled = await gallery.enroll(subject.id, await Promise.all([1, 2, 3].map(async (n) => ({ bytes: await png(90, 200, 40 + n) }))), null, 'NONE');

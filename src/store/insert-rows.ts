@@ -1,0 +1,38 @@
+/**
+ * Several rows in one INSERT written as raw SQL (the same text on SQLite and PostgreSQL). Prisma
+ * caches the plan of every query but createMany and createManyAndReturn, whose rows it compiles anew
+ * on each call (blob columns included, base64 through its query compiler): on the enrollment path
+ * that compile cost more than the insert. Columns Prisma fills in on the client (ids, @updatedAt,
+ * now() defaults) must be given here: ids from {@link newRowId}.
+ */
+import { monotonicFactory } from 'ulid';
+import { Prisma } from '../generated/prisma/client.js';
+import type { Db } from './database.js';
+
+/**
+ * A new row's id (a ULID), increasing with every call like Prisma's cuid()s: rows written in one
+ * statement share their createdAt, and `ORDER BY createdAt, id` keeps them in the order written.
+ */
+export const newRowId: () => string = monotonicFactory();
+
+type Value = string | number | Date | Uint8Array | null;
+
+/** `table` and the column names are the schema's own (quoted as they are), never user input. */
+function insertStatement(table: string, rows: readonly Readonly<Record<string, Value>>[]): Prisma.Sql {
+  const columns = Object.keys(rows[0]);
+  const names = Prisma.raw(columns.map((column) => `"${column}"`).join(', '));
+  const values = rows.map((row) => Prisma.sql`(${Prisma.join(columns.map((column) => row[column]))})`);
+  return Prisma.sql`INSERT INTO ${Prisma.raw(`"${table}"`)} (${names}) VALUES ${Prisma.join(values)}`;
+}
+
+export async function insertRows(tx: Db, table: string, rows: readonly Readonly<Record<string, Value>>[]): Promise<void> {
+  if (rows.length > 0) await tx.$executeRaw(insertStatement(table, rows));
+}
+
+/** Like {@link insertRows}, but rows that would break the unique key on `uniqueColumns` are left out; the ids of those written. */
+export async function insertNewRows(tx: Db, table: string, rows: readonly Readonly<Record<string, Value>>[], uniqueColumns: readonly string[]): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  const conflict = Prisma.raw(uniqueColumns.map((column) => `"${column}"`).join(', '));
+  const written = await tx.$queryRaw<{ id: string }[]>`${insertStatement(table, rows)} ON CONFLICT (${conflict}) DO NOTHING RETURNING "id"`;
+  return new Set(written.map((row) => row.id));
+}
