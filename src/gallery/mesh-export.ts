@@ -5,8 +5,9 @@
  * A FaceMesh face is exported denser and sharper than the model holds it (issue 14): two levels of
  * Loop subdivision (468 → 7,152 vertices, a smooth surface whose normals the writers derive), and a
  * texture of at least EXPORT_TEXTURE_SIZE²: the face's own photos unwrapped where the caller has
- * them (`photoTexture` in inference/face-texture.ts), the model's 64² resampled elsewhere. The
- * vector stays the model's 99 + 99 coefficients; only the download is sharper.
+ * them (`photoTexture` in inference/face-texture.ts), the model's 64² resampled elsewhere; and the
+ * same photos' shading refines its depth (`shading-refine.ts`). The vector stays the model's
+ * 99 + 99 coefficients; only the download is sharper and deeper.
  */
 import sharp from 'sharp';
 import type { Bundle } from '../morphable/bundle.js';
@@ -14,6 +15,7 @@ import type { RgbImage } from '../core/image.js';
 import { subdivide } from '../mesh/subdivide.js';
 import { photoTexture, type FacePhoto } from '../inference/face-texture.js';
 import { colorsFromTexture, reconstructMesh, type Coefficients } from '../morphable/reconstruct.js';
+import { photoIntensity, shadingRefinedShape } from '../morphable/shading-refine.js';
 import { triangleCount, vertexCount, type Mesh } from '../mesh/mesh.js';
 import { writeGlb } from '../mesh/glb.js';
 import { writeObj } from '../mesh/obj.js';
@@ -82,10 +84,24 @@ export function exportsFromPhotos(bundle: Bundle): boolean {
   return bundle.manifest.topology === 'mediapipe-facemesh-468';
 }
 
-/** The mesh as downloaded: FaceMesh faces subdivided, textured from `photos` of the face where there are any, else by the model's texture resampled. */
+/**
+ * The shape refined by the shading of the face's own photos, pooled over them (issue 14, idea 2c;
+ * docs/BENCHMARKS.md §33): nearer real depth on Yale B, by how much on everyday photos is not
+ * measured. The vector, and so identification, is untouched.
+ */
+function shadedShape(mesh: Mesh, photos: readonly FacePhoto[]): Mesh {
+  if (photos.length === 0) return mesh;
+  return { ...mesh, positions: shadingRefinedShape(mesh.positions, photos.map((photo) => ({ image: photoIntensity(photo.image), landmarks: photo.landmarks }))) };
+}
+
+/**
+ * The mesh as downloaded: FaceMesh faces with their depth refined by the shading of `photos` of the
+ * face and textured from them where there are any (else by the model's texture resampled), subdivided.
+ */
 export async function exportableMesh(bundle: Bundle, coefficients: Coefficients, photos: readonly FacePhoto[] = []): Promise<Mesh> {
-  const mesh = reconstructMesh(bundle, coefficients);
-  if (!exportsFromPhotos(bundle)) return mesh;
+  const reconstructed = reconstructMesh(bundle, coefficients);
+  if (!exportsFromPhotos(bundle)) return reconstructed;
+  const mesh = shadedShape(reconstructed, photos);
   const model = mesh.texture && (await exportTexture(mesh.texture));
   const sharper = model && photos.length > 0 ? photoTexture(photos, model) : model;
   const dense = subdivide({ ...mesh, ...(sharper && { texture: sharper }) }, EXPORT_SUBDIVISIONS);

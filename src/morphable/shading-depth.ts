@@ -15,13 +15,38 @@
  * Pure maths on plain arrays: the caller poses the mesh and turns the photo into intensities.
  */
 import { solveSymmetricPositiveDefinite } from '../core/linear-algebra.js';
-import { sampleBilinearChannels } from '../mesh/raster.js';
+import { sampleBilinearChannels, type PixelGrid } from '../mesh/raster.js';
 
 /** Intensities (any linear scale), row-major; pixel (x, y) is centred at (x + 0.5, y + 0.5). */
 export interface GrayImage {
   readonly width: number;
   readonly height: number;
   readonly data: Float32Array;
+}
+
+/** A photo as the fit reads it: its size, and its intensity at any point (bilinear, clamped to the border). */
+export interface IntensityImage {
+  readonly width: number;
+  readonly height: number;
+  intensity(x: number, y: number): number;
+}
+
+/** Pixels of `channels` interleaved channels read bilinearly as the mean of their channels times `scale`. */
+export function channelMeanIntensity(image: PixelGrid, channels: number, scale = 1): IntensityImage {
+  const sample = new Float32Array(channels);
+  return {
+    width: image.width,
+    height: image.height,
+    intensity: (x, y) => {
+      sampleBilinearChannels(image, channels, x, y, sample);
+      return (sample.reduce((sum, v) => sum + v, 0) * scale) / channels;
+    },
+  };
+}
+
+/** A one-channel image read bilinearly. */
+export function grayIntensity(image: GrayImage): IntensityImage {
+  return channelMeanIntensity(image, 1);
 }
 
 export interface ShadingDepthInput {
@@ -31,7 +56,7 @@ export interface ShadingDepthInput {
   readonly depth: ArrayLike<number>;
   /** Three vertex indices per triangle. */
   readonly triangles: ArrayLike<number>;
-  readonly image: GrayImage;
+  readonly image: IntensityImage;
   /** Per vertex, 1 where the skin's albedo is not skin's (brows, eye openings, lips): triangles with all three such vertices are left out. */
   readonly featureVertices?: Uint8Array;
 }
@@ -93,14 +118,6 @@ function shadingGradient(k: Float64Array, nx: number, ny: number, nz: number, or
   return g;
 }
 
-const sample = new Float32Array(1);
-
-/** Bilinear intensity at (x, y), clamped to the image. */
-function sampleGray(image: GrayImage, x: number, y: number): number {
-  sampleBilinearChannels(image, 1, x, y, sample);
-  return sample[0];
-}
-
 /** A triangle the shading can speak for: its vertices, how its depth gradient follows them, its intensity. */
 interface ShadedTriangle {
   readonly vertices: readonly [number, number, number];
@@ -125,7 +142,7 @@ function shadedTriangles(input: ShadingDepthInput): ShadedTriangle[] {
     // [e1; e2] (p, q)ᵀ = (z_b − z_a, z_c − z_a): p and q as weights on (z_a, z_b, z_c).
     const pb = e2y / det, pc = -e1y / det;
     const qb = -e2x / det, qc = e1x / det;
-    const intensity = SAMPLES.reduce((sum, [wa, wb, wc]) => sum + sampleGray(image, wa * ax + wb * bx + wc * cx, wa * ay + wb * by + wc * cy), 0) / SAMPLES.length;
+    const intensity = SAMPLES.reduce((sum, [wa, wb, wc]) => sum + image.intensity(wa * ax + wb * bx + wc * cx, wa * ay + wb * by + wc * cy), 0) / SAMPLES.length;
     out.push({ vertices: v, gp: [-pb - pc, pb, pc], gq: [-qb - qc, qb, qc], area: Math.abs(det) / 2, intensity });
   }
   return out;

@@ -8,11 +8,11 @@
 import type { RgbImage } from '../core/image.js';
 import { FACEMESH_REGIONS, FACEMESH_TRIANGLES } from './facemesh-topology.js';
 import { orthographicPose } from './landmark-fit.js';
-import { shadingDepth, type GrayImage, type ShadingDepthOptions } from './shading-depth.js';
+import { channelMeanIntensity, shadingDepth, type IntensityImage, type ShadingDepthOptions } from './shading-depth.js';
 
 /** One photo of the face: its pixels as intensities, and its FaceMesh landmarks (flat x, y, z pixels, y down). */
 export interface ShadingPhoto {
-  readonly image: GrayImage;
+  readonly image: IntensityImage;
   readonly landmarks: ArrayLike<number>;
 }
 
@@ -24,11 +24,9 @@ export const FEATURE_VERTICES: Uint8Array = (() => {
   return mask;
 })();
 
-/** An 8-bit RGB photo as intensities 0–1 (the mean of the channels, as the camera stored them). */
-export function grayImage(image: RgbImage): GrayImage {
-  const data = new Float32Array(image.width * image.height);
-  for (let i = 0; i < data.length; i++) data[i] = (image.data[3 * i] + image.data[3 * i + 1] + image.data[3 * i + 2]) / (3 * 255);
-  return { width: image.width, height: image.height, data };
+/** An 8-bit RGB photo read as intensities 0–1: the mean of the channels, as the camera stored them (no copy of the pixels). */
+export function photoIntensity(image: RgbImage): IntensityImage {
+  return channelMeanIntensity(image, 3, 1 / 255);
 }
 
 /** The shape posed on the landmarks: image x, y (the landmarks'), depth in pixels, and the model-frame direction and scale of that depth. */

@@ -17,7 +17,7 @@ import { config } from '../../src/core/config.js';
 import { decodeImage } from '../../src/inference/decode.js';
 import { defaultBundleDir, FaceEncoder } from '../../src/inference/face-encoder.js';
 import { inferenceSettings } from '../../src/inference/inference-settings.js';
-import { grayImage, shadingChange } from '../../src/morphable/shading-refine.js';
+import { photoIntensity, shadingChange } from '../../src/morphable/shading-refine.js';
 import type { ShadingDepthOptions } from '../../src/morphable/shading-depth.js';
 import { pairedRmseChange } from './paired.js';
 
@@ -45,7 +45,7 @@ try {
       // One photo at a time, so each encoded photo stays paired with its own pixels.
       const { photos: [photo] } = await encodeDepthPhotos(encoder, root, [{ ...person, photos: [path] }]);
       if (!photo) continue;
-      const image = grayImage(await decodeImage(await readFile(join(root, path))));
+      const image = photoIntensity(await decodeImage(await readFile(join(root, path))));
       const change = shadingChange(photo.mesh, { image, landmarks: photo.landmarks }, options);
       plain.push(photo);
       refined.push({ ...photo, mesh: photo.mesh.map((v, c) => v + change[c]) });

@@ -7,13 +7,14 @@
  * light with ambient (as Yale B's photos are) or by a random order-2 spherical-harmonic light, with
  * pixel noise, and its landmarks jittered as a landmark detector's are.
  */
+import type { RgbImage } from '../../src/core/image.js';
 import { computeVertexNormals } from '../../src/mesh/mesh.js';
 import { rasterizeTriangle } from '../../src/mesh/raster.js';
 import { subdivide } from '../../src/mesh/subdivide.js';
 import { FACEMESH_TRIANGLES } from '../../src/morphable/facemesh-topology.js';
 import { eulerToRotation } from '../../src/morphable/procrustes.js';
 import { FEATURE_VERTICES } from '../../src/morphable/shading-refine.js';
-import { shadingBasis, type GrayImage } from '../../src/morphable/shading-depth.js';
+import { grayIntensity, shadingBasis, type IntensityImage } from '../../src/morphable/shading-depth.js';
 import { randomNormal, type Random } from '../../src/training/random.js';
 
 export const CROP_WIDTH = 168;
@@ -33,7 +34,9 @@ export interface SyntheticPhotoOptions {
 }
 
 export interface SyntheticPhoto {
-  readonly image: GrayImage;
+  readonly image: IntensityImage;
+  /** The same photo as 8-bit RGB, as a camera would store it. */
+  readonly rgb: RgbImage;
   /** The landmarks a detector would report: flat (x, y, z) pixels, y down (z unused). */
   readonly landmarks: Float32Array;
 }
@@ -112,5 +115,6 @@ export function photographShaded(shape: Float32Array, options: SyntheticPhotoOpt
     landmarks[3 * i + 1] = cy - posed[3 * i + 1] + options.landmarkNoisePx * randomNormal(random);
     landmarks[3 * i + 2] = -posed[3 * i + 2];
   }
-  return { image: { width: CROP_WIDTH, height: CROP_HEIGHT, data }, landmarks };
+  const rgb = Uint8Array.from({ length: 3 * data.length }, (_, c) => Math.round(255 * Math.min(1, data[Math.floor(c / 3)])));
+  return { image: grayIntensity({ width: CROP_WIDTH, height: CROP_HEIGHT, data }), rgb: { width: CROP_WIDTH, height: CROP_HEIGHT, data: rgb }, landmarks };
 }

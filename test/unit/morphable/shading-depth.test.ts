@@ -3,8 +3,8 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import { defaultBundleDir } from '../../../src/inference/face-encoder.js';
 import { loadBundle, neutralShape } from '../../../src/morphable/bundle.js';
 import { rasterizeTriangle } from '../../../src/mesh/raster.js';
-import { laplacianNormal, shadingBasis, shadingDepth, type GrayImage } from '../../../src/morphable/shading-depth.js';
-import { grayImage, poseOnLandmarks, shadingChange, shadingRefinedShape } from '../../../src/morphable/shading-refine.js';
+import { grayIntensity, laplacianNormal, shadingBasis, shadingDepth, type IntensityImage } from '../../../src/morphable/shading-depth.js';
+import { photoIntensity, poseOnLandmarks, shadingChange, shadingRefinedShape } from '../../../src/morphable/shading-refine.js';
 import { mulberry32 } from '../../../src/training/random.js';
 import { compareDeviations } from '../../../tools/depth/shading-compare.js';
 import { faceWithDepth, photographShaded, randomDepthDeviation, type SyntheticPhoto } from '../../../tools/depth/shading-synthetic.js';
@@ -28,7 +28,7 @@ function grid(size: number, spacing: number, depth: (x: number, y: number) => nu
 }
 
 /** Each triangle of the surface drawn with its own flat Lambertian shading under order-1 `light` (the model the fit assumes). */
-function renderFlat(surface: ReturnType<typeof grid>, light: readonly number[], side: number): GrayImage {
+function renderFlat(surface: ReturnType<typeof grid>, light: readonly number[], side: number): IntensityImage {
   const data = new Float32Array(side * side);
   const { points, depth, triangles } = surface;
   for (let t = 0; t < triangles.length; t += 3) {
@@ -41,7 +41,7 @@ function renderFlat(surface: ReturnType<typeof grid>, light: readonly number[], 
     const shade = shadingBasis(n[0], n[1], n[2], 1).reduce((s, v, i) => s + v * light[i], 0);
     rasterizeTriangle(points[2 * a], points[2 * a + 1], points[2 * b], points[2 * b + 1], points[2 * c], points[2 * c + 1], side, side, (x, y) => { data[y * side + x] = shade; });
   }
-  return { width: side, height: side, data };
+  return grayIntensity({ width: side, height: side, data });
 }
 
 /** RMS of a − b after the best constant is taken out (depth from shading has no absolute offset). */
@@ -52,7 +52,7 @@ function rmsApart(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /** An image every pixel of which is `value`. */
-const flat = (value: number): GrayImage => ({ width: 50, height: 50, data: new Float32Array(50 * 50).fill(value) });
+const flat = (value: number): IntensityImage => grayIntensity({ width: 50, height: 50, data: new Float32Array(50 * 50).fill(value) });
 
 describe('shadingDepth, the maths', () => {
   it('keeps a plane that already explains a uniform image where it is', () => {
@@ -143,7 +143,9 @@ describe('shading refinement on faces rendered with known depth (never real dept
   });
 
   it('reads an RGB photo as the mean of its channels, 0 to 1', () => {
-    const image = grayImage({ width: 2, height: 1, data: Uint8Array.from([255, 255, 255, 0, 51, 102]) });
-    expect(Array.from(image.data)).toEqual([1, expect.closeTo(0.2, 6)]);
+    const image = photoIntensity({ width: 2, height: 1, data: Uint8Array.from([255, 255, 255, 0, 51, 102]) });
+    expect(image.intensity(0.5, 0.5)).toBeCloseTo(1, 6);
+    expect(image.intensity(1.5, 0.5)).toBeCloseTo(0.2, 6);
+    expect(image.intensity(1, 0.5)).toBeCloseTo(0.6, 6);
   });
 });
