@@ -75,7 +75,7 @@ export interface ShadingDepthOptions {
 }
 
 export interface ShadingDepthResult {
-  /** The refined depth of every vertex (pixels). */
+  /** The refined depth of every vertex (pixels); the starting depth when too few triangles could be used. */
   readonly depth: Float64Array;
   /** The lighting's coefficients on `shadingBasis`, for intensities relative to the face's median. */
   readonly lighting: Float64Array;
@@ -94,6 +94,8 @@ const MIN_FACING = 0.3;
 const MIN_AREA = 1;
 /** Triangles darker than this share of the face's median are in shadow, where Lambert's cosine is 0 and says nothing. */
 const SHADOW = 0.12;
+/** Fewer usable triangles than this (a face in profile, mostly outside the photo) say too little to fit a light and a shape: the depth is left as it is. */
+const MIN_TRIANGLES = 40;
 /** Barycentric points averaged for a triangle's intensity. */
 const SAMPLES: readonly (readonly [number, number, number])[] = [
   [1 / 3, 1 / 3, 1 / 3],
@@ -219,6 +221,7 @@ export function shadingDepth(input: ShadingDepthInput, options: ShadingDepthOpti
   const z = Float64Array.from(start);
   // Facing the camera at the start (the fit may not rescue a triangle the starting shape sees edge-on).
   const tris = shadedTriangles(input).filter((tri) => triangleNormal(tri, start).n[2] >= MIN_FACING);
+  if (tris.length < MIN_TRIANGLES) return { depth: z, lighting: new Float64Array(order === 1 ? 4 : 9), triangles: tris.length, residualBefore: NaN, residualAfter: NaN };
   const scale = median(tris.map((t) => t.intensity)) || 1;
   for (const tri of tris) tri.intensity /= scale;
   const lit = Float64Array.from(tris, (tri) => (tri.intensity >= SHADOW ? tri.area : 0));

@@ -56,8 +56,8 @@ const flat = (value: number): IntensityImage => grayIntensity({ width: 50, heigh
 
 describe('shadingDepth, the maths', () => {
   it('keeps a plane that already explains a uniform image where it is', () => {
-    const result = shadingDepth({ ...grid(3, 20, () => 0), image: flat(0.5) }, { order: 1 });
-    expect(result.triangles).toBe(8);
+    const result = shadingDepth({ ...grid(7, 6, () => 0), image: flat(0.5) }, { order: 1 });
+    expect(result.triangles).toBe(72);
     for (const v of result.depth) expect(Math.abs(v)).toBeLessThan(1e-6);
     expect(result.residualAfter).toBeLessThan(1e-6);
   });
@@ -72,6 +72,14 @@ describe('shadingDepth, the maths', () => {
     const result = shadingDepth({ ...truth, depth: start, image }, { order: 1, smoothness: 0.001, anchor: 0.0001, iterations: 15 });
     expect(rmsApart(result.depth, truth.depth)).toBeLessThan(0.5 * rmsApart(start, truth.depth));
     expect(result.residualAfter).toBeLessThan(result.residualBefore);
+  });
+
+  it('leaves the depth as it is when the photo shows too little of the surface', () => {
+    // A 3 × 3 grid is 8 triangles: too few to fit a light and a shape.
+    const start = grid(3, 20, (x, y) => 0.1 * x - 0.05 * y);
+    const result = shadingDepth({ ...start, image: flat(0.5) });
+    expect(Array.from(result.depth)).toEqual(Array.from(start.depth));
+    expect(result.triangles).toBe(8);
   });
 
   it('refuses points that do not match the depths', () => {
