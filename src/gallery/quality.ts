@@ -58,7 +58,7 @@ const LEVEL_PITCH = -10;
 /**
  * `good` and `poor` set the template weights (what the networks need: FaceMesh and the identity crop
  * upsample faces whose eyes are under ~40 px apart). The `harmful` levels are measured on LFW train
- * people only (docs/BENCHMARKS.md §33): train photos degraded step by step (made smaller, blurred,
+ * people only (docs/BENCHMARKS.md §35): train photos degraded step by step (made smaller, blurred,
  * darkened, washed out) were each taken as a one-photo template against their person's other,
  * untouched photos at the service's default threshold. Past each level such a template misses its
  * own person in at least 9 of 10 probes and, weighted into a template of good photos, leaves its

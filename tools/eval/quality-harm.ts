@@ -1,6 +1,6 @@
 /**
  * Which enrollment faces harm a template, measured on LFW train people only (issue 13; the levels of
- * src/gallery/quality.ts's AUTO filter, docs/BENCHMARKS.md §33). At the service's default threshold
+ * src/gallery/quality.ts's AUTO filter, docs/BENCHMARKS.md §35). At the service's default threshold
  * for a gallery of `--templates` subjects:
  * - untouched photos, by quality issue: how often a one-photo template misses its person's other
  *   photos, and what the photo does to a quality-weighted template of that person's other photos;
