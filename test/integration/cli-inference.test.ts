@@ -3,11 +3,12 @@
  * and misuse of every gallery command: exit status 2 with help, or 1 with a JSON error.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateBytes } from 'gltf-validator';
 import sharp from 'sharp';
+import { listPeople } from '../../src/dataset/folder-dataset.js';
 import { readGlb } from '../helpers/glb-reader.js';
 import { readPly } from '../helpers/ply-reader.js';
 import { assertCliBuilt, makePeopleFolder, renderedPeopleFolder, runCli, type PeopleFolder } from '../helpers/cli.js';
@@ -198,6 +199,26 @@ describe('face3d eval open-set', () => {
     const withDet = await runCli([...args, '--det', join(root, 'splits.svg')]);
     expect(withDet.code).toBe(2);
     expect(withDet.stderr).toContain('--det draws one split');
+  });
+
+  it('counts a second face against quality only when the service would choose the face (--face-select largest)', async () => {
+    // A copy of the set whose first mated person is enrolled from a photo of their face twice, side by side.
+    const twins = join(root, 'open-set-twins');
+    await cp(set, twins, { recursive: true });
+    const [first] = (await listPeople(twins)).find((p) => p.images.length === 2)!.images;
+    const face = await readFile(join(twins, first));
+    const { width = 0, height = 0 } = await sharp(face).metadata();
+    const side = await sharp({ create: { width: 2 * width, height, channels: 3, background: { r: 128, g: 128, b: 128 } } })
+      .composite([{ input: face, left: 0, top: 0 }, { input: face, left: width, top: 0 }])
+      .jpeg()
+      .toBuffer();
+    await writeFile(join(twins, first), side);
+    const args = ['eval', 'open-set', '--root', twins, '--distractors', '3', '--quality-filter', 'AUTO', '--json'];
+    const designated = await runCli(args);
+    expect({ code: designated.code, stderr: designated.code === 0 ? '' : designated.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(designated.stdout)).toMatchObject({ enrollRefused: 0, gallerySubjects: 7 });
+    const chosen = JSON.parse((await runCli([...args, '--face-select', 'largest'])).stdout);
+    expect(chosen).toMatchObject({ enrollRefused: 1, matedNotEnrolled: 1, refusedFor: { SEVERAL_FACES: 1 } });
   });
 
   it('refuses a DET file of another type (exit status 2) and more distractors than people with one photo (BAD_USER_INPUT)', async () => {
