@@ -164,6 +164,8 @@ export function registerEvalCommands(program: Command): void {
         'people with one photo are distractors (enrolled, never probed) or strangers (probed, never enrolled).\n' +
         'With --splits k, each split draws afresh which people with one photo are strangers and which two\n' +
         'photos of each mated person are enrolled and probed; every photo is encoded once.\n' +
+        'With --face-select central (the default) the evaluation designates the face, as a faceBox does, so other\n' +
+        'faces in the photo do not count against its quality; with --face-select largest they do, as in the service.\n' +
         'The default threshold is the service\'s for FACE3D_TARGET_FPIR at this gallery\'s size.\n' +
         'Examples:\n  face3d eval open-set --root ../shared/datasets/lfw/dev --json --det det.svg\n' +
         '  FACE3D_PRECISION=fp32 face3d eval open-set --root ../shared/datasets/lfw/dev --splits 20 --json > fp32.json\n' +
