@@ -1,0 +1,160 @@
+/**
+ * int8 recipes for one identity network, side by side in one run (docs/BENCHMARKS.md §34): which
+ * layers stay float and which share of the calibration extremes sets the ranges. Each recipe is
+ * quantised in memory from models/build/<network>.onnx with ranges measured on LFW *train* crops (and
+ * their mirror images, as tools/quantize/calibrate.ts feeds them), then compared with the float
+ * network on train crops (where recipes are chosen) and on dev crops (the parity the issue asks:
+ * cosine ≥ 0.995), and timed: CPU milliseconds per face at batch 1, one intra-op thread, `all`
+ * level, in alternating rounds (CPU time, not wall time, so a loaded machine skews it less).
+ *   node dist/tools/quantize/variants.js [--network fr-feature] [--photos 300] [--rounds 9] [--sensitivity]
+ * --sensitivity also quantises the recipe with each further layer left float, one at a time, and
+ * adds the recipe with the six that helped most on train.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import onnxPkg from 'onnx-proto';
+import * as ort from 'onnxruntime-node';
+import { config } from '../../src/core/config.js';
+import { cosineSimilarity } from '../../src/core/vector.js';
+import { listPeople } from '../../src/dataset/folder-dataset.js';
+import { FEATURE_NETWORKS, featureInput, featureInputDims, featureRegion, isFeatureNetworkName } from '../../src/inference/feature-networks.js';
+import { inferenceSettings } from '../../src/inference/inference-settings.js';
+import { analysePhoto, closeFaceNetworks, openFaceNetworks } from '../../src/inference/pipeline.js';
+import { combineRanges, measureRanges, type RangeSamples } from './calibration.js';
+import { depthwiseConvs, quantiseQdq } from './qdq.js';
+import { PARITY_BARS } from './parity.js';
+
+const { onnx } = onnxPkg;
+
+const { values } = parseArgs({
+  options: {
+    network: { type: 'string', default: 'fr-feature' },
+    train: { type: 'string', default: '../shared/datasets/lfw/train' },
+    dev: { type: 'string', default: '../shared/datasets/lfw/dev' },
+    photos: { type: 'string', default: '300' },
+    rounds: { type: 'string', default: '9' },
+    sensitivity: { type: 'boolean', default: false },
+  },
+});
+if (!isFeatureNetworkName(values.network)) throw new Error(`unknown identity network ${values.network}`);
+for (const root of [values.train, values.dev]) if (!existsSync(root)) throw new Error(`no photos at ${root}`);
+const spec = FEATURE_NETWORKS[values.network];
+const itemDims = featureInputDims(spec);
+const RUNS_PER_ROUND = 10;
+
+/** The crops the float pipeline feeds the network: every k-th photo of `root`, `count` in all. */
+async function crops(root: string, count: number, mirrored: boolean): Promise<Float32Array[]> {
+  const paths = (await listPeople(root)).flatMap((person) => person.images.map((image) => path.join(root, image)));
+  const step = Math.max(1, Math.floor(paths.length / count));
+  const networks = await openFaceNetworks({ ...inferenceSettings(config()), batching: { maxBatch: 1, maxDelayMs: 0 }, precision: 'fp32' }, spec);
+  const items: Float32Array[] = [];
+  for (const file of paths.filter((_, i) => i % step === 0).slice(0, count)) {
+    const { image, faces: [face] } = await analysePhoto(networks, await readFile(file));
+    if (!face) continue;
+    const region = featureRegion(spec, face.landmarks.points);
+    items.push(featureInput(spec, image, region));
+    if (mirrored) items.push(featureInput(spec, image, region, true));
+  }
+  await closeFaceNetworks(networks);
+  return items;
+}
+
+const session = (bytes: Uint8Array): Promise<ort.InferenceSession> => ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, graphOptimizationLevel: 'all' });
+
+async function embed(bytes: Uint8Array, items: readonly Float32Array[]): Promise<Float32Array[]> {
+  const s = await session(bytes);
+  const out: Float32Array[] = [];
+  for (const item of items) out.push((await s.run({ [s.inputNames[0]]: new ort.Tensor('float32', item, [1, ...itemDims]) }))[spec.output].data as Float32Array);
+  await s.release();
+  return out;
+}
+
+interface Agreement {
+  readonly share: number;
+  readonly min: number;
+  readonly median: number;
+}
+
+function agreement(a: readonly Float32Array[], b: readonly Float32Array[]): Agreement {
+  const cosines = a.map((v, i) => cosineSimilarity(v, b[i])).sort((x, y) => x - y);
+  return { share: cosines.filter((c) => c >= PARITY_BARS.cosine).length / cosines.length, min: cosines[0], median: cosines[cosines.length >> 1] };
+}
+
+/** CPU ms per face of each model at batch 1, median over alternating rounds. */
+async function cpuTimes(models: readonly Uint8Array[], item: Float32Array, rounds: number): Promise<number[]> {
+  const sessions = await Promise.all(models.map(session));
+  const feeds = (s: ort.InferenceSession) => ({ [s.inputNames[0]]: new ort.Tensor('float32', item, [1, ...itemDims]) });
+  const times = sessions.map((): number[] => []);
+  for (const s of sessions) for (let i = 0; i < 3; i++) await s.run(feeds(s));
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, s] of sessions.entries()) {
+      const before = process.cpuUsage();
+      for (let run = 0; run < RUNS_PER_ROUND; run++) await s.run(feeds(s));
+      const used = process.cpuUsage(before);
+      times[i].push((used.user + used.system) / 1000 / RUNS_PER_ROUND);
+    }
+  }
+  await Promise.all(sessions.map((s) => s.release()));
+  return times.map((list) => list.sort((a, b) => a - b)[list.length >> 1]);
+}
+
+const floatBytes = new Uint8Array(await readFile(path.join(config().modelsDir, 'build', `${spec.model}.onnx`)));
+const floatModel = onnx.ModelProto.decode(floatBytes);
+const nodes = floatModel.graph!.node ?? [];
+const count = Number(values.photos);
+const [train, dev] = [await crops(values.train, count, true), await crops(values.dev, count, false)];
+// Ranges of every value any recipe quantises: those of the recipe that leaves nothing float (a recipe
+// whose float layer ends a Relu chain would need more; quantiseQdq names any range it lacks).
+const samples: ReadonlyMap<string, RangeSamples> = await measureRanges(floatBytes, itemDims, train, new Set());
+const [floatTrain, floatDev] = [await embed(floatBytes, train), await embed(floatBytes, dev)];
+
+interface Recipe {
+  readonly label: string;
+  readonly keepFloat: ReadonlySet<string>;
+  readonly share: number;
+}
+
+function quantise(recipe: Recipe): Uint8Array {
+  const model = onnx.ModelProto.decode(floatBytes);
+  quantiseQdq(model, combineRanges(samples, recipe.share), recipe.keepFloat);
+  return onnx.ModelProto.encode(model).finish();
+}
+
+const depthwise = depthwiseConvs(floatModel);
+const adds = nodes.filter((node) => node.opType === 'Add').map((node) => node.output![0]);
+// The first convolution and the last pointwise one: models:build's recipe (calibration.ts).
+const ends = ['518', '659'].filter((name) => nodes.some((node) => node.output![0] === name));
+const served: Recipe = { label: 'depthwise, first and last pointwise float; share 0.9 (models:build)', keepFloat: new Set([...depthwise, ...ends]), share: 0.9 };
+const recipes: Recipe[] = [
+  served,
+  ...[0.8, 0.85, 0.95, 1].map((share) => ({ ...served, label: `the same, share ${share}`, share })),
+  { label: 'the same and the residual Adds float; share 0.9', keepFloat: new Set([...served.keepFloat, ...adds]), share: 0.9 },
+  { label: 'the same and the residual Adds float; share 0.85', keepFloat: new Set([...served.keepFloat, ...adds]), share: 0.85 },
+  { label: 'depthwise int8 too (first and last pointwise float); share 0.9', keepFloat: new Set(ends), share: 0.9 },
+  { label: 'every convolution int8; share 0.9', keepFloat: new Set(), share: 0.9 },
+];
+if (values.sensitivity) {
+  const convs = nodes.filter((node) => node.opType === 'Conv' && !served.keepFloat.has(node.output![0])).map((node) => node.output![0]);
+  const gains: Array<{ layer: string; share: number; min: number }> = [];
+  for (const layer of convs) {
+    const { share, min } = agreement(await embed(quantise({ ...served, keepFloat: new Set([...served.keepFloat, layer]) }), train), floatTrain);
+    gains.push({ layer, share, min });
+  }
+  const best = gains.sort((a, b) => b.share - a.share || b.min - a.min).slice(0, 6).map((g) => g.layer);
+  console.log(`train share ≥ ${PARITY_BARS.cosine} with one more layer float: ${gains.map((g) => `${g.layer} ${g.share.toFixed(3)}`).join(', ')}`);
+  recipes.push({ label: `models:build's and the 6 most sensitive on train (${best.join(', ')}) float; share 0.9`, keepFloat: new Set([...served.keepFloat, ...best]), share: 0.9 });
+}
+
+const built = recipes.map(quantise);
+const rows: string[] = [];
+for (const [i, recipe] of recipes.entries()) {
+  const [t, d] = [agreement(await embed(built[i], train), floatTrain), agreement(await embed(built[i], dev), floatDev)];
+  rows.push(`| ${recipe.label} | ${(100 * t.share).toFixed(1)}% / ${t.min.toFixed(4)} | ${(100 * d.share).toFixed(1)}% / ${d.min.toFixed(4)} / ${d.median.toFixed(4)}`);
+}
+const [floatMs, ...int8Ms] = await cpuTimes([floatBytes, ...built], dev[0], Number(values.rounds));
+console.log(`${spec.model} int8 recipes against float: ${train.length} train crops (with mirrors), ${dev.length} dev crops; float ${floatMs.toFixed(2)} CPU ms/face\n`);
+console.log(`| recipe | train: cosine ≥ ${PARITY_BARS.cosine} / min | dev: cosine ≥ ${PARITY_BARS.cosine} / min / median | CPU ms/face | ÷ float |`);
+console.log('|---|---|---|---:|---:|');
+rows.forEach((row, i) => console.log(`${row} | ${int8Ms[i].toFixed(2)} | ${(int8Ms[i] / floatMs).toFixed(2)} |`));
