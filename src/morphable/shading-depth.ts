@@ -210,6 +210,41 @@ export function laplacianNormal(triangles: ArrayLike<number>, n: number): Float6
 }
 
 /**
+ * x with H x = b for a symmetric positive-definite H (n × n, row-major; its lower triangle is read
+ * and overwritten by the Cholesky factor), or undefined when H is not positive definite. Not
+ * core/linear-algebra's ml-matrix solver: on nested arrays that takes about 100 ms at n = 468, the
+ * bulk of a download's time; this one a few.
+ */
+function choleskySolve(h: Float64Array, b: Float64Array, n: number): Float64Array | undefined {
+  for (let j = 0; j < n; j++) {
+    const rowJ = j * n;
+    let d = h[rowJ + j];
+    for (let k = 0; k < j; k++) d -= h[rowJ + k] * h[rowJ + k];
+    if (!(d > 0)) return undefined;
+    d = Math.sqrt(d);
+    h[rowJ + j] = d;
+    for (let i = j + 1; i < n; i++) {
+      const rowI = i * n;
+      let sum = h[rowI + j];
+      for (let k = 0; k < j; k++) sum -= h[rowI + k] * h[rowJ + k];
+      h[rowI + j] = sum / d;
+    }
+  }
+  const x = Float64Array.from(b);
+  for (let i = 0; i < n; i++) {
+    let sum = x[i];
+    for (let k = 0; k < i; k++) sum -= h[i * n + k] * x[k];
+    x[i] = sum / h[i * n + i];
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    let sum = x[i];
+    for (let k = i + 1; k < n; k++) sum -= h[k * n + i] * x[k];
+    x[i] = sum / h[i * n + i];
+  }
+  return x;
+}
+
+/**
  * The depth that explains the photo's shading best, near the starting depth. Vertices no usable
  * triangle touches follow their neighbours through the smoothness prior.
  */
@@ -279,9 +314,9 @@ export function shadingDepth(input: ShadingDepthInput, options: ShadingDepthOpti
       h[i * n + i] += anchor * total;
       g[i] += smoothness * total * lap + anchor * total * change[i];
     }
-    // Exactly symmetric (the Cholesky solver checks): sums of products in either order can differ in the last bit.
-    for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) h[i * n + j] = h[j * n + i] = (h[i * n + j] + h[j * n + i]) / 2;
-    const step = solveSymmetricPositiveDefinite(h, { rows: n, cols: 1, data: g.map((v) => -v) }).data;
+    const step = choleskySolve(h, g.map((v) => -v), n);
+    // The anchor makes the system positive definite; only non-finite input can break it, and then the last good depth stands.
+    if (!step) break;
     for (let i = 0; i < n; i++) z[i] += step[i];
   }
   return { depth: z, lighting, triangles: tris.length, residualBefore, residualAfter: weightedRms(residuals(z)) };
