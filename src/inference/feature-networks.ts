@@ -81,6 +81,24 @@ export const FEATURE_NETWORKS = {
     graphOptimization: 'all',
   },
   'fr-feature': FR_FEATURE,
+  /**
+   * face-api.js's dlib ResNet (128-d; mean subtraction and scaling inside the converted graph), its
+   * framing the one compare-networks found best on train pairs (docs/identity-networks.json): dlib's
+   * crops are tighter than FaceRes's. Measured beside fr-feature in docs/BENCHMARKS.md §36.
+   */
+  'faceapi-recognition': {
+    name: 'faceapi-recognition',
+    model: 'faceapi-recognition',
+    crop: { kind: 'landmark-framing', framing: { offset: -0.05, side: 3, level: true } },
+    inputSize: 150,
+    layout: 'nhwc',
+    channels: 'rgb',
+    mean: [0, 0, 0],
+    scale: 1,
+    output: 'embedding',
+    dim: 128,
+    graphOptimization: 'all',
+  },
   /** fr-feature with test-time flipping: +0.007 TPIR at FPIR 1% for a second network run per face (docs/BENCHMARKS.md §29), not the bundle's. */
   'fr-feature-flip': { ...FR_FEATURE, name: 'fr-feature-flip', flip: true },
 } as const satisfies Readonly<Record<string, FeatureNetworkSpec>>;
