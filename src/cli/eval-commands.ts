@@ -21,7 +21,7 @@ import { lipGap } from '../morphable/mouth-closure.js';
 import { reconstructMesh } from '../morphable/reconstruct.js';
 import { readDepthDataset, REFERENCE_LIGHTS, type DepthMap } from '../dataset/depth-dataset.js';
 import { depthFidelity } from '../eval/depth-fidelity.js';
-import { encodeDepthPhotos } from '../eval/depth-photos.js';
+import { downloadedDepthPhotos, encodeDepthPhotos } from '../eval/depth-photos.js';
 import { jsonAware, usageError } from './arguments.js';
 import { printJsonLine, round } from './output.js';
 
@@ -234,7 +234,9 @@ export function registerEvalCommands(program: Command): void {
       '\nEach photo\'s neutral mesh (its regressed shape, no expression) is posed on the photo by the scaled\n' +
         'orthographic camera that best fits its 468 landmarks, its depth compared at the landmarks where the\n' +
         'truth is valid, planes removed. Baselines: the mean of the other people\'s meshes, the mean of the\n' +
-        'other people\'s real depth. Intervals: 2.5% and 97.5% of a bootstrap over people.\n' +
+        'other people\'s real depth. "downloaded": the same figures for the mesh a download serves, each\n' +
+        'person\'s template refined by the shading of their (up to 8 most frontal) photos.\n' +
+        'Intervals: 2.5% and 97.5% of a bootstrap over people.\n' +
         'Example:\n  face3d eval fidelity3d --root ../shared/datasets/yaleb3d/dev --json',
     )
     .action(jsonAware(async (options: { root: string; photos: string; bootstrap: string; bundle?: string; json?: boolean }, command: Command) => {
@@ -250,14 +252,19 @@ export function registerEvalCommands(program: Command): void {
           downloaded: Math.max(...found.map((p) => lipGap(reconstructMesh(encoder.bundle, { shape: p.shape, texture: [] }).positions))),
         };
         const truths = new Map<string, DepthMap>(people.map((p) => [p.name, p.depth]));
-        let report;
-        try {
-          report = depthFidelity(found, truths, { bootstrap: Number(options.bootstrap) });
-        } catch (error) {
-          if (error instanceof RangeError) throw new Face3dError('BAD_USER_INPUT', error.message);
-          throw error;
-        }
-        printReport({ ...report, lipGapMm, failed, bundle: encoder.bundleId, seconds: (Date.now() - started) / 1000 }, options.json);
+        const measure = (photos: Parameters<typeof depthFidelity>[0]) => {
+          try {
+            return depthFidelity(photos, truths, { bootstrap: Number(options.bootstrap) });
+          } catch (error) {
+            if (error instanceof RangeError) throw new Face3dError('BAD_USER_INPUT', error.message);
+            throw error;
+          }
+        };
+        const report = measure(found);
+        // What a user downloads: each person's template refined by the shading of their photos, scored against the same baselines' counterparts.
+        const served = measure(await downloadedDepthPhotos(encoder.bundle, options.root, found));
+        const downloaded = { mesh: served.mesh, meanOfOthersMeshes: served.meanOfOthersMeshes };
+        printReport({ ...report, downloaded, lipGapMm, failed, bundle: encoder.bundleId, seconds: (Date.now() - started) / 1000 }, options.json);
       } finally {
         await encoder.close();
       }

@@ -115,7 +115,7 @@ export function meshStem(target: MeshTarget): string {
 
 export const MAX_TOP_K = 100;
 /** The most photos a downloaded mesh's texture is unwrapped from. */
-const MAX_TEXTURE_PHOTOS = 8;
+export const MAX_TEXTURE_PHOTOS = 8;
 
 const MIME_TYPES = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif', tiff: 'image/tiff', avif: 'image/avif' } as const;
 

@@ -90,4 +90,14 @@ describeWithYale('face3d eval fidelity3d on the Yale B dev people', () => {
     expect(report.meanOfOthersMeshes.rank1.value).toBeCloseTo(report.chanceRank1 as number, 9);
     expect(report.mesh.rmseMm.value).toBeCloseTo(report.mesh.rmsePx.value / (report.pxPerMm as number), 0);
   });
+
+  it('measures the downloaded mesh too, whose depth the photos\' shading makes the person\'s own rather than the mean face\'s', () => {
+    const downloaded = report.downloaded as { mesh: Figures; meanOfOthersMeshes: Figures };
+    // The regressed meshes' deviations are a few percent of real ones; the downloads' are of their size.
+    expect(report.mesh.sizeRatio.value).toBeLessThan(0.1);
+    expect(downloaded.mesh.sizeRatio.value).toBeGreaterThan(0.25);
+    expect(downloaded.mesh.correlation.low).toBeGreaterThan(report.mesh.correlation.value);
+    expect(downloaded.mesh.rank1.value).toBeGreaterThan(3 * report.chanceRank1);
+    expect(downloaded.mesh.rmsePx.value).toBeLessThan(report.mesh.rmsePx.value);
+  });
 });
