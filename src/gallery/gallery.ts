@@ -21,6 +21,7 @@ import type { QualityFilter } from '../store/enums.js';
 import type { BundleVector, GalleryIndex } from './gallery-index.js';
 import { assertFiniteCoefficients, subjectTemplate, templateCoefficients, type SubjectTemplate } from './coefficients.js';
 import { exportMesh, exportsFromPhotos, type MeshExport, type MeshFormat } from './mesh-export.js';
+import type { MeshPool } from './mesh-pool.js';
 import { PhotoRepository, type AcceptedPhoto, type AcceptResult, type FaceToSave } from '../store/photo-repository.js';
 import type { PhotoEvents } from './photo-events.js';
 import { notFound, SubjectRepository } from '../store/subject-repository.js';
@@ -98,6 +99,8 @@ export interface GalleryDeps extends ServedBundle {
   readonly decodeLimits: DecodeLimits;
   /** Where every change of a photo's status is published (the `photoStatus` subscription). */
   readonly events: PhotoEvents;
+  /** Where mesh downloads are made off the event loop (issue 18); without one, in this thread. */
+  readonly meshPool?: MeshPool;
   /** False in a process that searches nothing (`face3d worker`): enrolled faces are stored, not indexed. */
   readonly indexed?: boolean;
   /** Called after photos were queued for enrollment. */
@@ -430,7 +433,9 @@ export class Gallery {
         ? await this.subjectCoefficients(target.id, options.expression, bundleId)
         : await this.faceCoefficients(target.id, options.expression, bundleId);
     const photos = exportsFromPhotos(bundle) ? await this.facePhotos(target.kind === 'subject' ? { subjectId: target.id } : { faceId: target.id }) : [];
-    return exportMesh(bundle, coefficients, format, { stem: meshStem(target), ascii: options.ascii, photos });
+    // The photos were decoded for this download alone: their pixels move to the pool's thread.
+    const exporter = this.deps.meshPool?.exporter({ transferPhotos: true });
+    return exportMesh(bundle, coefficients, format, { stem: meshStem(target), ascii: options.ascii, photos, exporter });
   }
 
   /**
@@ -460,7 +465,8 @@ export class Gallery {
     const { bundle } = this.served(probe.bundleId);
     const expression = options.expression ? probe.face?.expression : undefined;
     const photos = probe.face?.photo ? [probe.face.photo] : [];
-    return exportMesh(bundle, { shape: probe.shape, texture: probe.texture, ...(expression && { expression }) }, format, { stem: 'probe', ascii: options.ascii, photos });
+    const exporter = this.deps.meshPool?.exporter();
+    return exportMesh(bundle, { shape: probe.shape, texture: probe.texture, ...(expression && { expression }) }, format, { stem: 'probe', ascii: options.ascii, photos, exporter });
   }
 
   /**

@@ -95,21 +95,50 @@ function shadedShape(mesh: Mesh, photos: readonly FacePhoto[]): Mesh {
 }
 
 /**
- * The mesh as downloaded: FaceMesh faces with their depth refined by the shading of `photos` of the
- * face and textured from them where there are any (else by the model's texture resampled), subdivided.
+ * A FaceMesh face's reconstruction as downloaded: its depth refined by the shading of `photos` of
+ * the face and textured from them where there are any (else by the model's texture resampled),
+ * subdivided: the CPU-heavy part of a download (shading refinement, unwrap, subdivision).
  */
-export async function exportableMesh(bundle: Bundle, coefficients: Coefficients, photos: readonly FacePhoto[] = []): Promise<Mesh> {
-  const reconstructed = reconstructMesh(bundle, coefficients);
-  if (!exportsFromPhotos(bundle)) return reconstructed;
-  const mesh = shadedShape(reconstructed, photos);
-  const model = mesh.texture && (await exportTexture(mesh.texture));
+async function sharpenedMesh(mesh: Mesh, photos: readonly FacePhoto[]): Promise<Mesh> {
+  const shaded = shadedShape(mesh, photos);
+  const model = shaded.texture && (await exportTexture(shaded.texture));
   const sharper = model && photos.length > 0 ? photoTexture(photos, model) : model;
-  const dense = subdivide({ ...mesh, ...(sharper && { texture: sharper }) }, EXPORT_SUBDIVISIONS);
+  const dense = subdivide({ ...shaded, ...(sharper && { texture: sharper }) }, EXPORT_SUBDIVISIONS);
   // Every new vertex takes its colour from the texture, not from its parents' average.
   return sharper && dense.uvs ? { ...dense, colors: colorsFromTexture(sharper, dense.uvs) } : dense;
 }
 
-export async function exportMesh(bundle: Bundle, coefficients: Coefficients, format: MeshFormat, options: MeshExportOptions & { photos?: readonly FacePhoto[] }): Promise<MeshExport> {
-  const mesh = await exportableMesh(bundle, coefficients, options.photos);
-  return { format, vertices: vertexCount(mesh), triangles: triangleCount(mesh), files: await meshFiles(format, mesh, options) };
+/** The mesh as downloaded: the reconstruction, sharpened (`sharpenedMesh`) for FaceMesh faces. */
+export async function exportableMesh(bundle: Bundle, coefficients: Coefficients, photos: readonly FacePhoto[] = []): Promise<Mesh> {
+  const reconstructed = reconstructMesh(bundle, coefficients);
+  return exportsFromPhotos(bundle) ? sharpenedMesh(reconstructed, photos) : reconstructed;
+}
+
+/** A download's work once the face is reconstructed: all of it in plain data, so a worker thread can do it. */
+export interface MeshExportJob {
+  readonly reconstructed: Mesh;
+  /** Whether to sharpen it (`exportsFromPhotos`). */
+  readonly sharpen: boolean;
+  readonly photos: readonly FacePhoto[];
+  readonly format: MeshFormat;
+  readonly options: MeshExportOptions;
+}
+
+/** The job's files: the mesh sharpened where asked, written in its format. */
+export async function runMeshExport(job: MeshExportJob): Promise<MeshExport> {
+  const mesh = job.sharpen ? await sharpenedMesh(job.reconstructed, job.photos) : job.reconstructed;
+  return { format: job.format, vertices: vertexCount(mesh), triangles: triangleCount(mesh), files: await meshFiles(job.format, mesh, job.options) };
+}
+
+/** Runs {@link runMeshExport}, in this thread or another (`MeshPool`): the same bytes either way. */
+export type MeshExporter = (job: MeshExportJob) => Promise<MeshExport>;
+
+export async function exportMesh(
+  bundle: Bundle,
+  coefficients: Coefficients,
+  format: MeshFormat,
+  options: MeshExportOptions & { photos?: readonly FacePhoto[]; exporter?: MeshExporter },
+): Promise<MeshExport> {
+  const job = { reconstructed: reconstructMesh(bundle, coefficients), sharpen: exportsFromPhotos(bundle), photos: options.photos ?? [], format, options: { stem: options.stem, ascii: options.ascii } };
+  return (options.exporter ?? runMeshExport)(job);
 }

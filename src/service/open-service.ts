@@ -12,6 +12,7 @@ import { applyToGallery, ChangeFeed } from '../gallery/change-feed.js';
 import { ThresholdPolicy } from '../gallery/decision.js';
 import { listIds } from '../gallery/gallery-check.js';
 import { GalleryIndex } from '../gallery/gallery-index.js';
+import { MeshPool } from '../gallery/mesh-pool.js';
 import { Gallery } from '../gallery/gallery.js';
 import { openPhotoFolder, SWEEP_GRACE_MS } from '../store/photo-folder.js';
 import { GalleryStore } from '../store/gallery-store.js';
@@ -49,6 +50,8 @@ export interface Service {
   /** The gallery's photo folder, and its READY photos whose file is not there (start-up's check). */
   readonly photoFiles: PhotoFilesReport;
   readonly store: GalleryStore;
+  /** Its threads start with the first mesh download; close it on shutdown. */
+  readonly meshPool: MeshPool;
 }
 
 export interface PhotoFilesReport {
@@ -96,6 +99,7 @@ export async function openService(config: Config, database: Database, encoders: 
   const folder = await openPhotoFolder(database.prisma, config);
   const { blobs } = folder;
   const { decodeLimits } = inferenceSettings(config);
+  const meshPool = new MeshPool();
   const gallery = new Gallery({
     ...servedBundle(defaultEncoder, config.targetFpir),
     otherBundles: otherEncoders.map((encoder) => servedBundle(encoder, config.targetFpir)),
@@ -103,6 +107,7 @@ export async function openService(config: Config, database: Database, encoders: 
     blobs,
     decodeLimits,
     events,
+    meshPool,
     indexed: withIndex,
     onQueued: () => worker.wake(),
   });
@@ -130,7 +135,7 @@ export async function openService(config: Config, database: Database, encoders: 
   await gallery.sweepBlobs(folder.claimedAt, new Date(Date.now() - SWEEP_GRACE_MS));
   const photoFiles = { folder: blobs.root, missing: await gallery.photosWithoutFile(['READY']) };
   if (config.adminKey) await keys.ensureBootstrapKey(config.adminKey);
-  return { services: { gallery, keys, events, config }, worker, recovery, feed, photoFiles, store };
+  return { services: { gallery, keys, events, config }, worker, recovery, feed, photoFiles, store, meshPool };
 }
 
 /** One encoder per configured bundle, in order; `given` stands in for the bundle of its id. */
