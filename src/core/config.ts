@@ -65,6 +65,8 @@ export interface Config {
    * their saves (one transaction), 1.7x the photos per second of one job at a time (docs/BENCHMARKS.md §17).
    */
   readonly workers: number;
+  /** Worker threads that make mesh downloads, off the event loop (issue 18); 0: in the request's own thread. */
+  readonly meshThreads: number;
   /** How often this process reads the change feed to learn other processes' enrollments and deletes. */
   readonly syncIntervalMs: number;
   /** A running job's claim, renewed while it runs; a dead worker's jobs are taken again once it lapses (PostgreSQL). */
@@ -272,6 +274,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxQueryDepth: read.integer('FACE3D_MAX_QUERY_DEPTH', 12, 2, 100),
     maxQueryCost: read.integer('FACE3D_MAX_QUERY_COST', 5000, 10),
     workers: read.integer('FACE3D_WORKERS', 4, 0, 64),
+    meshThreads: read.integer('FACE3D_MESH_THREADS', 1, 0, 16),
     syncIntervalMs: read.integer('FACE3D_SYNC_MS', 1000, 50, 600_000),
     jobLeaseMs: read.integer('FACE3D_JOB_LEASE_MS', 60_000, 1000, 3600_000),
     rateLimitPerMinute: read.integer('FACE3D_RATE_LIMIT', 0, 0),

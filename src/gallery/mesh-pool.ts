@@ -15,7 +15,7 @@ import { runMeshExport, type MeshExport, type MeshExporter, type MeshExportJob }
 export type MeshExportReply = { readonly exported: MeshExport; readonly error?: undefined } | { readonly error: string };
 
 export interface MeshPoolOptions {
-  /** Worker threads at most (default 1: downloads are rare, and the service's other work needs the cores). */
+  /** Worker threads at most (default 1: downloads are rare, and the service's other work needs the cores); 0: in the caller's thread. */
   readonly threads?: number;
   /** Downloads waiting for a thread at most; one more is refused (RATE_LIMITED) rather than queued without end. */
   readonly maxQueued?: number;
@@ -60,13 +60,13 @@ export class MeshPool {
   private closed = false;
 
   constructor(options: MeshPoolOptions = {}) {
-    this.threads = Math.max(1, options.threads ?? 1);
+    this.threads = options.threads ?? 1;
     this.maxQueued = options.maxQueued ?? 16;
   }
 
-  /** Whether downloads are made in worker threads (false only when no compiled worker exists). */
+  /** Whether downloads are made in worker threads (not when told 0 threads, or when no compiled worker exists). */
   get offThread(): boolean {
-    return this.file !== undefined;
+    return this.file !== undefined && this.threads > 0;
   }
 
   /**
@@ -75,7 +75,7 @@ export class MeshPool {
    */
   run(job: MeshExportJob, options: { transferPhotos?: boolean } = {}): Promise<MeshExport> {
     if (this.closed) return Promise.reject(new Face3dError('INTERNAL', 'the mesh export pool is closed'));
-    if (!this.file) return runMeshExport(job);
+    if (!this.offThread) return runMeshExport(job);
     if (this.waiting.length >= this.maxQueued) {
       return Promise.reject(new Face3dError('RATE_LIMITED', `${this.waiting.length} mesh downloads are waiting to be made already: retry shortly`));
     }

@@ -99,7 +99,7 @@ export async function openService(config: Config, database: Database, encoders: 
   const folder = await openPhotoFolder(database.prisma, config);
   const { blobs } = folder;
   const { decodeLimits } = inferenceSettings(config);
-  const meshPool = new MeshPool();
+  const meshPool = new MeshPool({ threads: config.meshThreads });
   const gallery = new Gallery({
     ...servedBundle(defaultEncoder, config.targetFpir),
     otherBundles: otherEncoders.map((encoder) => servedBundle(encoder, config.targetFpir)),

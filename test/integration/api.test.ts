@@ -387,6 +387,43 @@ describeWithLfw('the face3d GraphQL API over HTTP', () => {
       expect((await sharp(png).metadata()).format).toBe('png');
     });
 
+    it('makes a mesh off the event loop: requests sent while it downloads are answered meanwhile, and its bytes are the in-thread export’s', async () => {
+      const mesh = await subjectMesh('GLB');
+      const IDENTIFY_STORED = 'query($photoId: ID) { identify(photoId: $photoId) { matches { subject { id } } } }';
+      const started = performance.now();
+      const answered: string[] = [];
+      let finished = 0;
+      const downloading = download(mesh.url).then((bytes) => {
+        finished = performance.now();
+        answered.push('mesh');
+        return bytes;
+      });
+      const identifying = reader.query<{ identify: { matches: unknown[] } }>(IDENTIFY_STORED, { photoId: enrolledPhotoIds[0] }).then((response) => {
+        answered.push('identify');
+        return response;
+      });
+      // Probes one after another for as long as the mesh is being made: each waits behind whatever holds the event loop.
+      const answeredAt: number[] = [];
+      while (!finished) {
+        dataOf(await reader.query<{ serverInfo: { bundle: string } }>('{ serverInfo { bundle } }'));
+        answeredAt.push(performance.now());
+      }
+      const glb = await downloading;
+      expect(dataOf(await identifying).identify.matches.length).toBeGreaterThan(0);
+      expect(answered).toEqual(['identify', 'mesh']);
+      // Made in this thread, the mesh held the loop for most of its time (no answer in between); in the pool's, the probes flow.
+      const gaps = answeredAt.map((at, i) => at - (answeredAt[i - 1] ?? started));
+      expect(Math.max(...gaps)).toBeLessThan((finished - started) / 3);
+      // The same subject's mesh made in the request's own thread (a second server over the same gallery) is the same file.
+      const inThread = await startTestServer(dir, encoder, { FACE3D_MESH_THREADS: '0', FACE3D_WORKERS: '0' });
+      try {
+        expect(glb.equals(await download(mesh.url.replace(server.url, inThread.url)))).toBe(true);
+      } finally {
+        await inThread.close();
+      }
+      expect(dataOf(await reader.query<{ serverInfo: { bundle: string } }>('{ serverInfo { bundle } }')).serverInfo.bundle).toBe(encoder.bundleId);
+    });
+
     it('serves a face’s own mesh, with its expression on request', async () => {
       const FACE_MESH = `query($id: ID!) { photo(id: $id) { face { vector { shape } neutral: mesh(format: PLY) { url } expressive: mesh(format: PLY, expression: true) { url } } } }`;
       const face = dataOf(await reader.query<{ photo: { face: { neutral: { url: string }; expressive: { url: string } } } }>(FACE_MESH, { id: enrolledPhotoIds[0] })).photo.face;

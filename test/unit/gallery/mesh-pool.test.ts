@@ -64,6 +64,17 @@ describe('the mesh export pool', () => {
     expect(copied.photos.every((photo) => photo.image.data.byteLength === photo.image.width * photo.image.height * 3)).toBe(true);
   });
 
+  it('makes downloads in the caller’s thread when told 0 threads (FACE3D_MESH_THREADS=0)', async () => {
+    const pool = new MeshPool({ threads: 0 });
+    pools.push(pool);
+    expect(pool.offThread).toBe(false);
+    const moved = job('PLY', 1);
+    const made = await pool.run(moved, { transferPhotos: true });
+    // Nothing crossed threads: the photo is still the caller's.
+    expect(moved.photos[0].image.data.byteLength).toBeGreaterThan(0);
+    expect(made.files[0].bytes.equals((await runMeshExport(job('PLY', 1))).files[0].bytes)).toBe(true);
+  });
+
   it('fails the download of a thread that dies with INTERNAL, and makes the next one in a fresh thread', async () => {
     const pool = openPool();
     // No writer answers this format: the thread's reply throws outside any handler and the thread dies.
