@@ -36,6 +36,8 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   CORRUPT_IMAGE: 422,
   PHOTO_MISSING: 410,
   PHOTO_CORRUPT: 410,
+  // Too many mesh downloads waiting for the mesh pool's threads.
+  RATE_LIMITED: 429,
   ...SERVER_STATE_STATUS,
 };
 
