@@ -1,6 +1,6 @@
 /**
  * Mesh downloads made off the event loop (issue 18): a FaceMesh face's shading refinement, photo
- * unwrap, subdivision and file writing (`runMeshExport`) take 0.1–0.3 s of CPU per photo, seconds
+ * unwrap, subdivision and file writing (`runMeshExport`) take 0.2–0.4 s of CPU per photo, seconds
  * for a subject with eight photos, and on the server's own thread that would stall every other
  * request for as long. Here they run in a few worker threads (started on the first download,
  * holding the process open only while they work), with a bounded queue; a thread that dies fails
@@ -34,8 +34,9 @@ function asBuffers(exported: MeshExport): MeshExport {
 
 /**
  * The compiled worker beside this module; from the TypeScript sources (ts-jest) there is no .js
- * sibling, so the build's under dist/ is used when there is one. Undefined when neither exists:
- * the pool then makes downloads in this thread (only then: a test run without a build).
+ * sibling, so the build's under dist/ is used when there is one (rebuild after changing the export:
+ * the tests compare its bytes with the sources' export). Undefined when neither exists: the pool
+ * then makes downloads in this thread (only then: a test run without a build).
  */
 function workerFile(): URL | undefined {
   const here = import.meta.url;
