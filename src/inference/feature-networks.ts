@@ -5,7 +5,7 @@
  * switching backbones is a bundle rebuild, not a code edit.
  */
 import type { RgbImage } from '../core/image.js';
-import { mirrorCrop, sampleRegion, type SquareRegion } from './crop.js';
+import { sampleNetworkInput, type SquareRegion } from './crop.js';
 import { fivePointRegion, fivePointsFromFaceMesh } from './five-point.js';
 import { DEFAULT_IDENTITY_FRAMING, identityRegion, type IdentityFraming } from './identity.js';
 import { convertedModelPath, runsInt8, wrapNetwork, type Network, type NetworkName } from './networks.js';
@@ -161,19 +161,7 @@ export function featureRegion(spec: FeatureNetworkSpec, points: Float32Array): S
  * `mirrored` flips the crop left to right (the mirror image of the face, for test-time flipping).
  */
 export function featureInput(spec: FeatureNetworkSpec, image: RgbImage, region: SquareRegion, mirrored = false): Float32Array {
-  const size = spec.inputSize;
-  const sampled = sampleRegion(image, region, size);
-  const hwc = mirrored ? mirrorCrop(sampled, size) : sampled;
-  const out = new Float32Array(hwc.length);
-  const plane = size * size;
-  const order = spec.channels === 'rgb' ? [0, 1, 2] : [2, 1, 0];
-  for (let pixel = 0; pixel < plane; pixel++) {
-    for (let c = 0; c < 3; c++) {
-      const value = (hwc[pixel * 3 + order[c]] - spec.mean[c]) * spec.scale;
-      out[spec.layout === 'nhwc' ? pixel * 3 + c : c * plane + pixel] = value;
-    }
-  }
-  return out;
+  return sampleNetworkInput(image, region, spec.inputSize, { layout: spec.layout === 'nhwc' ? 'hwc' : 'chw', channels: spec.channels, mean: spec.mean, scale: spec.scale, mirrored });
 }
 
 export async function featureVector(identity: FeatureNetwork, image: RgbImage, region: SquareRegion): Promise<Float32Array> {

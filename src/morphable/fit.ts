@@ -6,7 +6,7 @@
  */
 import { alignSimilarity, rotationToEuler, type EulerAngles } from './procrustes.js';
 import type { Bundle, LinearModel } from './bundle.js';
-import { solveSymmetricPositiveDefinite, symmetricPositiveDefiniteSolver, zeros64 } from '../core/linear-algebra.js';
+import { dot, solveSymmetricPositiveDefinite, symmetricPositiveDefiniteSolver, transpose, zeros64 } from '../core/linear-algebra.js';
 import { imageToModelSpace } from '../mesh/mesh.js';
 import { project } from './pca.js';
 import { symmetriseShape } from './symmetry.js';
@@ -23,22 +23,25 @@ export interface PoseFit {
 export function fitPose(meanShape: ArrayLike<number>, points: Float32Array): PoseFit {
   const photo = imageToModelSpace(points);
   const toModel = alignSimilarity(photo, Float64Array.from(meanShape));
-  const toPhoto = alignSimilarity(Float64Array.from(meanShape), photo);
-  return { aligned: toModel.aligned, pose: rotationToEuler(toPhoto.rotation), scale: toModel.scale };
+  // The alignment the other way (model to photo) has the transposed cross-covariance, hence the
+  // transposed rotation: no second alignment needed.
+  const toPhoto = transpose({ rows: 3, cols: 3, data: toModel.rotation }).data;
+  return { aligned: toModel.aligned, pose: rotationToEuler(toPhoto), scale: toModel.scale };
 }
 
-/**
- * argmin ||x − μ − Σ_m B_m (σ_m ⊙ c_m)||² + λ ||c||² over the stacked coefficients of several
- * linear models sharing one mean (identity and expression), i.e. the MAP fit under unit-normal priors.
- * The normal matrix depends only on the models, so it is built and factored once and every x costs
- * two triangular solves.
- */
-export function jointFitter(mean: ArrayLike<number>, models: readonly LinearModel[], lambda: number): (x: ArrayLike<number>) => Float64Array[] {
-  const rows: { data: Float32Array; offset: number; sigma: number }[] = [];
+/** One row of the stacked bases: basis vector `offset / cols` of a model, with its sigma. */
+interface StackedRow {
+  readonly data: Float32Array;
+  readonly offset: number;
+  readonly sigma: number;
+}
+
+/** The stacked rows of several linear models and their ridge normal matrix (Σ Bᵀ B Σ + λ I), k x k. */
+function jointNormalEquations(models: readonly LinearModel[], lambda: number, d: number): { rows: StackedRow[]; normal: Float64Array } {
+  const rows: StackedRow[] = [];
   for (const model of models) {
     for (let j = 0; j < model.basis.rows; j++) rows.push({ data: model.basis.data, offset: j * model.basis.cols, sigma: model.sigma[j] });
   }
-  const d = mean.length;
   const k = rows.length;
   const normal = new Float64Array(k * k);
   for (let a = 0; a < k; a++) {
@@ -51,6 +54,19 @@ export function jointFitter(mean: ArrayLike<number>, models: readonly LinearMode
     }
     normal[a * k + a] += lambda;
   }
+  return { rows, normal };
+}
+
+/**
+ * argmin ||x − μ − Σ_m B_m (σ_m ⊙ c_m)||² + λ ||c||² over the stacked coefficients of several
+ * linear models sharing one mean (identity and expression), i.e. the MAP fit under unit-normal priors.
+ * The normal matrix depends only on the models, so it is built and factored once and every x costs
+ * two triangular solves.
+ */
+export function jointFitter(mean: ArrayLike<number>, models: readonly LinearModel[], lambda: number): (x: ArrayLike<number>) => Float64Array[] {
+  const d = mean.length;
+  const { rows, normal } = jointNormalEquations(models, lambda, d);
+  const k = rows.length;
   const solve = symmetricPositiveDefiniteSolver(normal, k);
   return (x) => {
     const residual = new Float64Array(d);
@@ -68,6 +84,32 @@ export function jointFitter(mean: ArrayLike<number>, models: readonly LinearMode
       start += model.basis.rows;
       return part;
     });
+  };
+}
+
+/**
+ * Model `index`'s part of jointFitter's solution as one linear map of x − μ: the normal equations
+ * are solved once for every dimension (N⁻¹ Σ Bᵀ, that model's rows kept), so each x costs one
+ * (rows x d) product instead of k dot products and two triangular solves. Equal to jointFitter's
+ * part up to float rounding.
+ */
+export function jointPartEstimator(mean: ArrayLike<number>, models: readonly LinearModel[], lambda: number, index: number): (x: ArrayLike<number>) => Float64Array {
+  const d = mean.length;
+  const { rows, normal } = jointNormalEquations(models, lambda, d);
+  const k = rows.length;
+  const weightedBases = zeros64(k, d);
+  rows.forEach((r, a) => {
+    for (let c = 0; c < d; c++) weightedBases.data[a * d + c] = r.sigma * r.data[r.offset + c];
+  });
+  const solved = symmetricPositiveDefiniteSolver(normal, k)(weightedBases).data;
+  const first = models.slice(0, index).reduce((sum, model) => sum + model.basis.rows, 0);
+  const count = models[index].basis.rows;
+  const map = solved.slice(first * d, (first + count) * d);
+  const meanValues = Float64Array.from(mean);
+  return (x) => {
+    const residual = new Float64Array(d);
+    for (let c = 0; c < d; c++) residual[c] = x[c] - meanValues[c];
+    return Float64Array.from({ length: count }, (_, j) => dot(map, j * d, residual, 0, d));
   };
 }
 
@@ -114,22 +156,37 @@ export function expressionRemover(mean: ArrayLike<number>, identity: LinearModel
   };
 }
 
+/** What one bundle's fits set up once per ridge strength, built on first use. */
+function perBundle<T>(cache: WeakMap<Bundle, Map<number, T>>, bundle: Bundle, lambda: number, build: () => T): T {
+  let byLambda = cache.get(bundle);
+  if (!byLambda) cache.set(bundle, (byLambda = new Map()));
+  let value = byLambda.get(lambda);
+  if (value === undefined) {
+    value = build();
+    byLambda.set(lambda, value);
+  }
+  return value;
+}
+
 const removers = new WeakMap<Bundle, Map<number, (aligned: Float64Array) => NeutralShape>>();
 
 function bundleRemover(bundle: Bundle, lambda: number): (aligned: Float64Array) => NeutralShape {
-  let byLambda = removers.get(bundle);
-  if (!byLambda) removers.set(bundle, (byLambda = new Map()));
-  let remover = byLambda.get(lambda);
-  if (!remover) {
-    remover = expressionRemover(bundle.expression.mean, bundle.shape, bundle.expression, lambda, bundle.manifest.preprocessing.symmetric === true);
-    byLambda.set(lambda, remover);
-  }
-  return remover;
+  return perBundle(removers, bundle, lambda, () => expressionRemover(bundle.expression.mean, bundle.shape, bundle.expression, lambda, bundle.manifest.preprocessing.symmetric === true));
 }
 
-export interface ShapeFit extends PoseFit {
-  readonly identity: Float64Array;
+const expressionEstimators = new WeakMap<Bundle, Map<number, (aligned: Float64Array) => Float64Array>>();
+
+/** The expression part of the joint identity and expression fit that bundleRemover runs. */
+function bundleExpressionEstimator(bundle: Bundle, lambda: number): (aligned: Float64Array) => Float64Array {
+  return perBundle(expressionEstimators, bundle, lambda, () => jointPartEstimator(bundle.expression.mean, [bundle.shape, bundle.expression], lambda, 1));
+}
+
+export interface PoseExpressionFit extends PoseFit {
   readonly expression: Float64Array;
+}
+
+export interface ShapeFit extends PoseExpressionFit {
+  readonly identity: Float64Array;
 }
 
 /** Pose, expression and the identity coefficients of one photo's landmarks (its neutral shape projected on the shape basis). */
@@ -139,6 +196,15 @@ export function fitShape(bundle: Bundle, points: Float32Array, lambda = SHAPE_FI
   const pose = fitPose(bundle.expression.mean, points);
   const { neutral, expression } = bundleRemover(bundle, lambda)(pose.aligned);
   return { ...pose, identity: project(bundle.shape, neutral), expression };
+}
+
+/**
+ * fitShape's pose and expression (up to float rounding) without the identity it projects: what
+ * enrollment stores beside the regressed vector, at a fraction of the cost per photo.
+ */
+export function fitPoseAndExpression(bundle: Bundle, points: Float32Array, lambda = SHAPE_FIT_LAMBDA): PoseExpressionFit {
+  const pose = fitPose(bundle.expression.mean, points);
+  return { ...pose, expression: bundleExpressionEstimator(bundle, lambda)(pose.aligned) };
 }
 
 /**

@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { BUNDLE_FORMAT_VERSION, loadBundle, synthesise, writeLinearModel, writeManifest, type Bundle, type LinearModel } from '../../../src/morphable/bundle.js';
-import { fitShape, fitTexture } from '../../../src/morphable/fit.js';
+import { fitPoseAndExpression, fitShape, fitTexture, SHAPE_FIT_LAMBDA } from '../../../src/morphable/fit.js';
+import { findPackageRoot } from '../../../src/core/config.js';
 import { reconstructMesh } from '../../../src/morphable/reconstruct.js';
-import { eulerToRotation } from '../../../src/morphable/procrustes.js';
+import { alignSimilarity, eulerToRotation, rotationToEuler } from '../../../src/morphable/procrustes.js';
+import { imageToModelSpace } from '../../../src/mesh/mesh.js';
 import { FACEMESH_TRIANGLES, FACEMESH_UVS, FACEMESH_VERTEX_COUNT } from '../../../src/morphable/facemesh-topology.js';
 import { mulberry32, randomNormal } from '../../../src/training/random.js';
 
@@ -115,6 +117,33 @@ describe('morphable model bundle', () => {
     // Similarity alignment absorbs a little of the identity deformation into scale and rotation.
     truth.forEach((t, j) => expect(fit.identity[j]).toBeCloseTo(t, 1));
     expect(fit.expression[0]).toBeCloseTo(0.6, 2);
+  });
+
+  it("gives fitShape's pose and expression (within 1e-6) without the identity, on the synthetic and the shipped bundle", async () => {
+    const shipped = await loadBundle(join(findPackageRoot(), 'models/lfw-facemesh'));
+    const random = mulberry32(16);
+    for (const model of [bundle, shipped]) {
+      for (let trial = 0; trial < 8; trial++) {
+        const shape = synthesise(model.shape, Array.from({ length: model.shape.basis.rows }, () => randomNormal(random)));
+        const offsets = synthesise(model.expression, Array.from({ length: model.expression.basis.rows }, () => randomNormal(random)), new Float32Array(D));
+        // Landmark noise of a millimetre or so, as FaceMesh's.
+        for (let c = 0; c < D; c++) shape[c] += offsets[c] + randomNormal(random);
+        const pose = { yaw: 60 * (random() - 0.5), pitch: 40 * (random() - 0.5), roll: 30 * (random() - 0.5) };
+        const points = photoLandmarks(shape, pose, 1 + 3 * random());
+        for (const lambda of [SHAPE_FIT_LAMBDA, 1e-3, 100]) {
+          const full = fitShape(model, points, lambda);
+          const fast = fitPoseAndExpression(model, points, lambda);
+          expect(fast.pose).toEqual(full.pose);
+          // The pose as the alignment from the mean face to the photo reads it.
+          const reverse = rotationToEuler(alignSimilarity(Float64Array.from(model.expression.mean), imageToModelSpace(points)).rotation);
+          for (const angle of ['yaw', 'pitch', 'roll'] as const) expect(Math.abs(fast.pose[angle] - reverse[angle])).toBeLessThan(1e-6);
+          expect(fast.scale).toBe(full.scale);
+          expect(fast.aligned).toEqual(full.aligned);
+          expect(fast.expression).toHaveLength(full.expression.length);
+          fast.expression.forEach((value, j) => expect(Math.abs(value - full.expression[j])).toBeLessThan(1e-6));
+        }
+      }
+    }
   });
 
   it('leaves the identity at full scale and lets the ridge hold the expression back', () => {
