@@ -137,6 +137,8 @@ function input(feeds: Feeds, name: string): TensorData {
  */
 export async function runModelOnBatch(model: Pick<OnnxModel, 'run'>, items: readonly Feeds[]): Promise<Outputs[]> {
   if (items.length === 0) return [];
+  // A lone item runs as it is: stacking and splitting a batch of one would only copy its tensors.
+  if (items.length === 1) return [await model.run(items[0])];
   const inputNames = Object.keys(items[0]);
   const stacked = Object.fromEntries(inputNames.map((name) => [name, stackBatch(items.map((feeds) => input(feeds, name)))]));
   const outputs = await model.run(stacked);

@@ -97,14 +97,20 @@ export function jointPartEstimator(mean: ArrayLike<number>, models: readonly Lin
   const d = mean.length;
   const { rows, normal } = jointNormalEquations(models, lambda, d);
   const k = rows.length;
-  const weightedBases = zeros64(k, d);
-  rows.forEach((r, a) => {
-    for (let c = 0; c < d; c++) weightedBases.data[a * d + c] = r.sigma * r.data[r.offset + c];
-  });
-  const solved = symmetricPositiveDefiniteSolver(normal, k)(weightedBases).data;
+  // N⁻¹ (k x k, a solve with k right-hand sides), then that model's rows of N⁻¹ Σ Bᵀ: far cheaper
+  // than solving for all d columns of Σ Bᵀ.
+  const identity = zeros64(k, k);
+  for (let a = 0; a < k; a++) identity.data[a * k + a] = 1;
+  const inverse = symmetricPositiveDefiniteSolver(normal, k)(identity).data;
   const first = models.slice(0, index).reduce((sum, model) => sum + model.basis.rows, 0);
   const count = models[index].basis.rows;
-  const map = solved.slice(first * d, (first + count) * d);
+  const map = new Float64Array(count * d);
+  for (let j = 0; j < count; j++) {
+    rows.forEach((r, a) => {
+      const weight = inverse[(first + j) * k + a] * r.sigma;
+      for (let c = 0; c < d; c++) map[j * d + c] += weight * r.data[r.offset + c];
+    });
+  }
   const meanValues = Float64Array.from(mean);
   return (x) => {
     const residual = new Float64Array(d);

@@ -71,6 +71,16 @@ describe('MicroBatcher with a real ONNX session', () => {
     await batcher.close();
   });
 
+  it('runs a lone item as it is, without stacking or splitting copies', async () => {
+    const seen: Feeds[] = [];
+    const watched = { run: (feeds: Feeds) => (seen.push(feeds), model.run(feeds)) };
+    const [outputs] = await runModelOnBatch(watched, [items[3]]);
+    expect(seen).toEqual([items[3]]);
+    expect(seen[0].x.data).toBe(items[3].x.data);
+    expect(outputs.y.dims).toEqual([1, 2, 2, 4]);
+    expect(outputs.y.data).toEqual((await model.run(items[3])).y.data);
+  });
+
   it('a failing batch rejects only its own items', async () => {
     const poisoned = { x: { data: new Float32Array(5), dims: [1, 5] } };
     const batchRun = counting<Feeds, Outputs>((batch) => runModelOnBatch(model, batch));
