@@ -11,7 +11,7 @@ import { bundleFeatureNetwork } from './feature-networks.js';
 import { loadModel } from './onnx-runtime.js';
 import { DEFAULT_INFERENCE_SETTINGS, type InferenceSettings } from './inference-settings.js';
 import { loadBundle, type Bundle } from '../morphable/bundle.js';
-import { fitPoseAndExpression } from '../morphable/fit.js';
+import { poseAndExpressionFitter } from '../morphable/fit.js';
 import { Face3dError } from '../core/errors.js';
 import { identityVectorOf } from '../core/vector.js';
 
@@ -37,10 +37,11 @@ export class FaceEncoder extends BundleEncoder {
 
 function featureRegressor(bundle: Bundle, head: Network): FaceRegressor {
   const { id, shape, texture } = bundle.manifest;
+  const fitPoseAndExpression = poseAndExpressionFitter(bundle);
   return {
     async regress(_image, face) {
       const { coefficients } = await head.infer(face.features);
-      const fit = fitPoseAndExpression(bundle, face.landmarks.points);
+      const fit = fitPoseAndExpression(face.landmarks.points);
       return { vector: identityVectorOf(id, coefficients, shape.components, texture.components), pose: fit.pose, expression: Float32Array.from(fit.expression) };
     },
     close: () => head.close(),

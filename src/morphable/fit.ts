@@ -206,11 +206,15 @@ export function fitShape(bundle: Bundle, points: Float32Array, lambda = SHAPE_FI
 
 /**
  * fitShape's pose and expression (up to float rounding) without the identity it projects: what
- * enrollment stores beside the regressed vector, at a fraction of the cost per photo.
+ * enrollment stores beside the regressed vector, at a fraction of the cost per photo. The bundle's
+ * set-up is done here, once, so an encoder opening calls this and no photo waits for it.
  */
-export function fitPoseAndExpression(bundle: Bundle, points: Float32Array, lambda = SHAPE_FIT_LAMBDA): PoseExpressionFit {
-  const pose = fitPose(bundle.expression.mean, points);
-  return { ...pose, expression: bundleExpressionEstimator(bundle, lambda)(pose.aligned) };
+export function poseAndExpressionFitter(bundle: Bundle, lambda = SHAPE_FIT_LAMBDA): (points: Float32Array) => PoseExpressionFit {
+  const estimate = bundleExpressionEstimator(bundle, lambda);
+  return (points) => {
+    const pose = fitPose(bundle.expression.mean, points);
+    return { ...pose, expression: estimate(pose.aligned) };
+  };
 }
 
 /**

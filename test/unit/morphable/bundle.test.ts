@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { BUNDLE_FORMAT_VERSION, loadBundle, synthesise, writeLinearModel, writeManifest, type Bundle, type LinearModel } from '../../../src/morphable/bundle.js';
-import { fitPoseAndExpression, fitShape, fitTexture, SHAPE_FIT_LAMBDA } from '../../../src/morphable/fit.js';
+import { fitShape, fitTexture, poseAndExpressionFitter, SHAPE_FIT_LAMBDA } from '../../../src/morphable/fit.js';
 import { findPackageRoot } from '../../../src/core/config.js';
 import { reconstructMesh } from '../../../src/morphable/reconstruct.js';
 import { alignSimilarity, eulerToRotation, rotationToEuler } from '../../../src/morphable/procrustes.js';
@@ -132,7 +132,7 @@ describe('morphable model bundle', () => {
         const points = photoLandmarks(shape, pose, 1 + 3 * random());
         for (const lambda of [SHAPE_FIT_LAMBDA, 1e-3, 100]) {
           const full = fitShape(model, points, lambda);
-          const fast = fitPoseAndExpression(model, points, lambda);
+          const fast = poseAndExpressionFitter(model, lambda)(points);
           expect(fast.pose).toEqual(full.pose);
           // The pose as the alignment from the mean face to the photo reads it.
           const reverse = rotationToEuler(alignSimilarity(Float64Array.from(model.expression.mean), imageToModelSpace(points)).rotation);
