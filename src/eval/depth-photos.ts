@@ -13,6 +13,7 @@ import { neutralShape, type Bundle } from '../morphable/bundle.js';
 import { reconstructMesh } from '../morphable/reconstruct.js';
 import { photoIntensity, shadingRefinedShape } from '../morphable/shading-refine.js';
 import { MAX_TEXTURE_PHOTOS } from '../gallery/gallery.js';
+import { meanCoefficients } from '../gallery/coefficients.js';
 import type { DepthPhoto } from './depth-fidelity.js';
 
 export interface EncodedDepthPhoto extends DepthPhoto {
@@ -39,8 +40,7 @@ export async function encodeDepthPhotos(encoder: FaceEncoder, root: string, peop
 
 /**
  * Every photo with its person's mesh as downloaded: the template (the mean of the person's regressed
- * α; the service weighs photos by quality, alike on these frontal studio photos) reconstructed with
- * the mouth closed, its depth refined by the shading of the person's most frontal photos, as many as
+ * α, as the gallery's template is) reconstructed with the mouth closed, its depth refined by the shading of the person's most frontal photos, as many as
  * a download reads (`exportableMesh`), before the download's subdivision.
  */
 export async function downloadedDepthPhotos(bundle: Bundle, root: string, photos: readonly EncodedDepthPhoto[]): Promise<DepthPhoto[]> {
@@ -48,7 +48,7 @@ export async function downloadedDepthPhotos(bundle: Bundle, root: string, photos
   const served = new Map<string, Float32Array>();
   for (const person of people) {
     const own = photos.filter((p) => p.person === person);
-    const template = own[0].shape.map((_, k) => own.reduce((sum, p) => sum + p.shape[k], 0) / own.length);
+    const template = meanCoefficients(own.map((p) => p.shape));
     const shading = [...own].sort((a, b) => Math.abs(a.yaw) - Math.abs(b.yaw)).slice(0, MAX_TEXTURE_PHOTOS);
     const intensities = await Promise.all(shading.map(async (p) => ({ image: photoIntensity(await decodeImage(await readFile(join(root, p.path)))), landmarks: p.landmarks })));
     served.set(person, shadingRefinedShape(reconstructMesh(bundle, { shape: template, texture: [] }).positions, intensities));
