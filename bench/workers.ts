@@ -60,7 +60,7 @@ async function queuePhotos(url: string, dataDir: string, files: readonly { perso
   const cleanups = new Cleanups();
   try {
     const encoders = await openEncoders(config, undefined, cleanups);
-    const { services } = await openService(config, database, encoders, () => undefined, { index: false });
+    const { services } = await openService(config, database, encoders, () => undefined, cleanups, { index: false });
     const subjects = new Map<string, string>();
     for (const file of files) {
       if (!subjects.has(file.person)) subjects.set(file.person, (await services.gallery.subjects.create({ name: file.person })).id);

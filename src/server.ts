@@ -209,8 +209,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const observability = await openObservability({ component: 'server', config, steps: ['migrations', 'models', 'index', 'api'], sink: options.log, bundle: () => opened.gallery?.bundleId });
     cleanups.push(observability.close);
     const { database, encoders } = await openDatabaseAndEncoders(config, options.encoder, cleanups, observability.readiness);
-    const { services, worker, recovery, feed, photoFiles, store, meshPool } = await openService(config, database, encoders, observability.logError, { onJobSettled: observability.jobSettled });
-    cleanups.push(() => meshPool.close());
+    const { services, worker, recovery, feed, photoFiles, store } = await openService(config, database, encoders, observability.logError, cleanups, { onJobSettled: observability.jobSettled });
     const { gallery } = services;
     opened.gallery = gallery;
     observability.readiness.finish('index');

@@ -68,7 +68,7 @@ export class LocalGallery implements GalleryClient {
       const { openEncoders, openService } = await import('../service/open-service.js');
       const encoders = await openEncoders(settings, undefined, cleanups);
       // Enrolling searches nothing: no vectors to load.
-      const { services, worker } = await openService(settings, database, encoders, errorLogger('face3d', (line) => process.stderr.write(`${line}\n`)), { index: mode !== 'enroll' });
+      const { services, worker } = await openService(settings, database, encoders, errorLogger('face3d', (line) => process.stderr.write(`${line}\n`)), cleanups, { index: mode !== 'enroll' });
       const { gallery } = services;
       if (mode === 'enroll') {
         cleanups.push(() => worker.stop());

@@ -19,38 +19,46 @@ async function withKeys<T>(work: (keys: ApiKeys) => Promise<T>): Promise<T> {
 }
 
 /**
- * Runs until SIGINT or SIGTERM, then drains (readiness false, in-flight requests and running jobs
- * finish within FACE3D_DRAIN_MS) and closes. Later signals are ignored: under `npm start` one
- * Ctrl-C arrives twice (from the terminal and forwarded by npm), and the drain is bounded anyway.
+ * Starts a process, runs it until SIGINT or SIGTERM, then drains (readiness false, in-flight
+ * requests and running jobs finish within FACE3D_DRAIN_MS) and closes. The signals are taken
+ * before the start: one that comes while it starts (the start-up line may be out and jobs running)
+ * is answered once it has started, never by the default action, which kills the process mid-job.
+ * Later signals are ignored: under `npm start` one Ctrl-C arrives twice (from the terminal and
+ * forwarded by npm), and the drain is bounded anyway.
  */
-async function runUntilSignal(name: string, close: () => Promise<void>): Promise<void> {
-  await new Promise<void>((resolve) => {
+async function runUntilSignal(name: string, start: () => Promise<{ close(): Promise<void> }>): Promise<void> {
+  const ignore = (): void => undefined;
+  const signalled = new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
       process.stderr.write(`${name}: ${signal}: draining, then closing\n`);
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
       process.on('SIGINT', ignore);
       process.on('SIGTERM', ignore);
-      close().then(resolve, (error: unknown) => {
-        process.stderr.write(`${name}: close failed: ${error}\n`);
-        process.exit(1);
-      });
+      resolve();
     };
-    const ignore = (): void => undefined;
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   });
+  const running = await start();
+  await signalled;
+  try {
+    await running.close();
+  } catch (error) {
+    process.stderr.write(`${name}: close failed: ${error}\n`);
+    process.exit(1);
+  }
 }
 
 async function serve(): Promise<void> {
   // Loaded here: the server's dependencies would only slow the other commands down.
   const { startServer } = await import('../server.js');
-  const server = await startServer({ config: config() });
-  await runUntilSignal('face3d', server.close);
+  await runUntilSignal('face3d', () => startServer({ config: config() }));
 }
 
 async function work(): Promise<void> {
   const { startWorker } = await import('../service/worker-process.js');
-  const worker = await startWorker({ config: config() });
-  await runUntilSignal('face3d worker', worker.close);
+  await runUntilSignal('face3d worker', () => startWorker({ config: config() }));
 }
 
 export function registerServerCommands(program: Command): void {

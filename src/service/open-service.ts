@@ -50,7 +50,7 @@ export interface Service {
   /** The gallery's photo folder, and its READY photos whose file is not there (start-up's check). */
   readonly photoFiles: PhotoFilesReport;
   readonly store: GalleryStore;
-  /** Its threads start with the first mesh download; close it on shutdown. */
+  /** Its threads start with the first mesh download; the owner's cleanups close it. */
   readonly meshPool: MeshPool;
 }
 
@@ -87,8 +87,12 @@ function servedBundle(encoder: BundleEncoder, targetFpir: number) {
   };
 }
 
-/** The gallery and its worker over an open database: indexes loaded, leftovers repaired, worker not started. */
-export async function openService(config: Config, database: Database, encoders: readonly BundleEncoder[], logError: (error: unknown) => void, options: ServiceOptions = {}): Promise<Service> {
+/**
+ * The gallery and its worker over an open database: indexes loaded, leftovers repaired, worker not
+ * started. What it opens that must be closed (the mesh pool's threads) goes on `cleanups`, so each
+ * owner (server, `face3d worker`, the CLI's local gallery, benchmarks) closes it with the rest.
+ */
+export async function openService(config: Config, database: Database, encoders: readonly BundleEncoder[], logError: (error: unknown) => void, cleanups: Cleanups, options: ServiceOptions = {}): Promise<Service> {
   const withIndex = options.index ?? true;
   const [defaultEncoder, ...otherEncoders] = encoders;
   const vectors = database.vectorExtension ? new PgVectorTable(database.prisma) : undefined;
@@ -100,6 +104,7 @@ export async function openService(config: Config, database: Database, encoders: 
   const { blobs } = folder;
   const { decodeLimits } = inferenceSettings(config);
   const meshPool = new MeshPool({ threads: config.meshThreads });
+  cleanups.push(() => meshPool.close());
   const gallery = new Gallery({
     ...servedBundle(defaultEncoder, config.targetFpir),
     otherBundles: otherEncoders.map((encoder) => servedBundle(encoder, config.targetFpir)),

@@ -27,7 +27,7 @@ export async function startWorker(options: ProcessOptions): Promise<RunningWorke
     const observability = await openObservability({ component: 'worker', config: options.config, steps: ['migrations', 'models'], sink: options.log });
     cleanups.push(observability.close);
     const { database, encoders } = await openDatabaseAndEncoders(options.config, options.encoder, cleanups, observability.readiness);
-    const service = await openService({ ...options.config, workers }, database, encoders, observability.logError, { index: false, onJobSettled: observability.jobSettled });
+    const service = await openService({ ...options.config, workers }, database, encoders, observability.logError, cleanups, { index: false, onJobSettled: observability.jobSettled });
     const { worker, recovery } = service;
     observability.metrics.attach({ store: service.store });
     cleanups.push(async () => {
