@@ -36,10 +36,13 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   CORRUPT_IMAGE: 422,
   PHOTO_MISSING: 410,
   PHOTO_CORRUPT: 410,
-  // Too many mesh downloads waiting for the mesh pool's threads.
+  // Too many mesh downloads waiting for the mesh pool's threads (FACE3D_MESH_QUEUE).
   RATE_LIMITED: 429,
   ...SERVER_STATE_STATUS,
 };
+
+/** What a refused mesh download (RATE_LIMITED) is told to wait, in seconds. */
+const MESH_RETRY_AFTER_S = 1;
 
 export interface MeshRequest {
   readonly target: MeshTarget;
@@ -139,6 +142,8 @@ export function downloadRoutes(services: ApiServices, log: ErrorLogger): Router 
       const error = asClientError(thrown);
       const code = isFace3dError(error) ? error.code : 'INTERNAL';
       if (code === 'DATABASE_BUSY') res.set('Retry-After', String(BUSY_RETRY_AFTER_S));
+      // The mesh pool's queue is full: a download takes a second or so, and a place frees with each.
+      if (code === 'RATE_LIMITED') res.set('Retry-After', String(MESH_RETRY_AFTER_S));
       if (code === 'INTERNAL') log(error);
       const message = code === 'INTERNAL' && !services.config.debug ? 'internal error' : (error as Error).message;
       res.status(HTTP_STATUS[code] ?? 500).json(errorBody(code, message));

@@ -68,7 +68,7 @@ export function registerServerCommands(program: Command): void {
     .addHelpText(
       'after',
       '\nEnvironment: DATABASE_URL (file:./data/face3d.db), HOST (0.0.0.0), PORT (4000), FACE3D_ADMIN_KEY (bootstraps an admin key),\n' +
-        'FACE3D_DATA_DIR (photos in a folder named after the database), FACE3D_BUSY_TIMEOUT_MS, FACE3D_MAX_IMAGE_BYTES, FACE3D_MAX_UPLOAD_FILES, FACE3D_WORKERS, FACE3D_MESH_THREADS (1), NODE_ENV=production,\n' +
+        'FACE3D_DATA_DIR (photos in a folder named after the database), FACE3D_BUSY_TIMEOUT_MS, FACE3D_MAX_IMAGE_BYTES, FACE3D_MAX_UPLOAD_FILES, FACE3D_WORKERS, FACE3D_MESH_THREADS (1), FACE3D_MESH_QUEUE (16), NODE_ENV=production,\n' +
         'FACE3D_DEBUG=1 (stack traces in error responses), FACE3D_METRICS_PORT (/metrics, /healthz, /readyz on a port of their own),\n' +
         'FACE3D_DRAIN_MS (30000: how long SIGTERM waits for requests and jobs), LOG_LEVEL (info). Operating it: docs/OPERATIONS.md.\n' +
         'Example:\n  FACE3D_ADMIN_KEY=$(openssl rand -hex 32) face3d serve',

@@ -67,6 +67,8 @@ export interface Config {
   readonly workers: number;
   /** Worker threads that make mesh downloads, off the event loop (issue 18); 0: in the request's own thread. */
   readonly meshThreads: number;
+  /** Mesh downloads that may wait for one of those threads; one more is refused with RATE_LIMITED (HTTP 429). */
+  readonly meshQueue: number;
   /** How often this process reads the change feed to learn other processes' enrollments and deletes. */
   readonly syncIntervalMs: number;
   /** A running job's claim, renewed while it runs; a dead worker's jobs are taken again once it lapses (PostgreSQL). */
@@ -275,6 +277,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxQueryCost: read.integer('FACE3D_MAX_QUERY_COST', 5000, 10),
     workers: read.integer('FACE3D_WORKERS', 4, 0, 64),
     meshThreads: read.integer('FACE3D_MESH_THREADS', 1, 0, 16),
+    meshQueue: read.integer('FACE3D_MESH_QUEUE', 16, 0, 1000),
     syncIntervalMs: read.integer('FACE3D_SYNC_MS', 1000, 50, 600_000),
     jobLeaseMs: read.integer('FACE3D_JOB_LEASE_MS', 60_000, 1000, 3600_000),
     rateLimitPerMinute: read.integer('FACE3D_RATE_LIMIT', 0, 0),

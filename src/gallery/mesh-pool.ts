@@ -17,7 +17,7 @@ export type MeshExportReply = { readonly exported: MeshExport; readonly error?: 
 export interface MeshPoolOptions {
   /** Worker threads at most (default 1: downloads are rare, and the service's other work needs the cores); 0: in the caller's thread. */
   readonly threads?: number;
-  /** Downloads waiting for a thread at most; one more is refused (RATE_LIMITED) rather than queued without end. */
+  /** Downloads waiting for a thread at most (default 16); one more is refused (RATE_LIMITED) rather than queued without end; 0: none waits. */
   readonly maxQueued?: number;
 }
 
@@ -77,7 +77,8 @@ export class MeshPool {
   run(job: MeshExportJob, options: { transferPhotos?: boolean } = {}): Promise<MeshExport> {
     if (this.closed) return Promise.reject(new Face3dError('INTERNAL', 'the mesh export pool is closed'));
     if (!this.offThread) return runMeshExport(job);
-    if (this.waiting.length >= this.maxQueued) {
+    const threadFree = this.idle.length > 0 || this.running.size < this.threads;
+    if (!threadFree && this.waiting.length >= this.maxQueued) {
       return Promise.reject(new Face3dError('RATE_LIMITED', `${this.waiting.length} mesh downloads are waiting to be made already: retry shortly`));
     }
     return new Promise((resolve, reject) => {

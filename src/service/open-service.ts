@@ -103,7 +103,7 @@ export async function openService(config: Config, database: Database, encoders: 
   const folder = await openPhotoFolder(database.prisma, config);
   const { blobs } = folder;
   const { decodeLimits } = inferenceSettings(config);
-  const meshPool = new MeshPool({ threads: config.meshThreads });
+  const meshPool = new MeshPool({ threads: config.meshThreads, maxQueued: config.meshQueue });
   cleanups.push(() => meshPool.close());
   const gallery = new Gallery({
     ...servedBundle(defaultEncoder, config.targetFpir),

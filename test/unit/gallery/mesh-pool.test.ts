@@ -83,6 +83,14 @@ describe('the mesh export pool', () => {
     expect(next.files[0].bytes.equals((await runMeshExport(job('PLY', 1))).files[0].bytes)).toBe(true);
   });
 
+  it('with no place to wait (FACE3D_MESH_QUEUE=0) makes a download while a thread is free, and refuses one only while none is', async () => {
+    const pool = openPool({ threads: 1, maxQueued: 0 });
+    const outcome = (promise: Promise<unknown>) => promise.then(() => 'made', (error: { code?: string }) => error.code);
+    const [first, second] = [pool.run(job('PLY', 1)), pool.run(job('PLY', 1))].map(outcome);
+    expect([await first, await second]).toEqual(['made', 'RATE_LIMITED']);
+    expect(await outcome(pool.run(job('PLY', 1)))).toBe('made');
+  });
+
   it('refuses a download beyond its queue with RATE_LIMITED, and fails what it has not made when closed', async () => {
     const pool = openPool({ threads: 1, maxQueued: 1 });
     const outcome = (promise: Promise<unknown>) => promise.then(() => 'made', (error: { code?: string }) => error.code);
