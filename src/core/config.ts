@@ -94,11 +94,14 @@ export interface Config {
   readonly logLevel: LogLevel;
   /**
    * FACE3D_METRICS_PORT: /metrics, /healthz and /readyz on a port of their own (0 picks one), with
-   * no key needed, for a network only Prometheus and the orchestrator reach; a worker serves them
+   * no key needed, for loopback or a network only Prometheus and the orchestrator reach; a worker serves them
    * only there. Unset: /metrics is on the API port and needs an API key of any role.
    */
   readonly metricsPort: number | undefined;
-  /** Where the metrics port listens; default HOST. */
+  /**
+   * Where the metrics port listens; default 127.0.0.1 whatever HOST is: the port asks for no key,
+   * so it reaches other hosts only when set (e.g. 0.0.0.0 for Kubernetes probes and Prometheus).
+   */
   readonly metricsHost: string;
   /** On SIGTERM, how long in-flight requests and running jobs may take before the process exits anyway. */
   readonly drainTimeoutMs: number;
@@ -287,7 +290,7 @@ export function loadConfig(env: Env = process.env): Config {
     debug: read.oneOf('FACE3D_DEBUG', ['0', '1'], '0') === '1' || env.NODE_ENV?.trim() === 'development',
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     metricsPort: env.FACE3D_METRICS_PORT?.trim() ? read.integer('FACE3D_METRICS_PORT', 0, 0, 65_535) : undefined,
-    metricsHost: read.matching('FACE3D_METRICS_HOST', /^[\w.:-]+$/, 'must be a host name or IP address', env.HOST?.trim() || '0.0.0.0'),
+    metricsHost: read.matching('FACE3D_METRICS_HOST', /^[\w.:-]+$/, 'must be a host name or IP address', '127.0.0.1'),
     drainTimeoutMs: read.integer('FACE3D_DRAIN_MS', 30_000, 0, 3600_000),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);

@@ -135,7 +135,7 @@ export function metricsRoute(metrics: Face3dMetrics, guard?: MetricsGuard): Requ
   };
 }
 
-/** /healthz, /readyz and /metrics alone, for FACE3D_METRICS_PORT: no key, so keep that port on a private network. */
+/** /healthz, /readyz and /metrics alone, for FACE3D_METRICS_PORT: no key, so it listens on loopback unless FACE3D_METRICS_HOST says otherwise. */
 export function operationsApp(probes: ProbeOptions, metrics: Face3dMetrics): express.Express {
   const app = express();
   app.disable('x-powered-by');

@@ -40,7 +40,7 @@ describe('loadConfig', () => {
       debug: false,
       logLevel: 'info',
       metricsPort: undefined,
-      metricsHost: '0.0.0.0',
+      metricsHost: '127.0.0.1',
       drainTimeoutMs: 30_000,
     });
     expect(existsSync(join(loaded.modelsDir, '..', 'package.json'))).toBe(true);
@@ -118,6 +118,12 @@ describe('loadConfig', () => {
       metricsHost: '10.0.0.5',
       drainTimeoutMs: 5000,
     });
+  });
+
+  it('keeps the metrics port, which asks for no key, on this host unless FACE3D_METRICS_HOST says otherwise, whatever HOST is', () => {
+    expect(loadConfig({ HOST: '0.0.0.0', FACE3D_METRICS_PORT: '9464' }).metricsHost).toBe('127.0.0.1');
+    expect(loadConfig({ HOST: '10.0.0.5' }).metricsHost).toBe('127.0.0.1');
+    expect(loadConfig({ HOST: '0.0.0.0', FACE3D_METRICS_HOST: '0.0.0.0' }).metricsHost).toBe('0.0.0.0');
   });
 
   it('names every bad variable in one error', () => {
