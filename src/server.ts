@@ -33,6 +33,7 @@ import { identifyCaller } from './api/auth.js';
 import { graphqlOutcomePlugin, metricsRoute, observeRequests, probeRoutes } from './observability/http.js';
 import type { ThresholdInForce } from './observability/metrics.js';
 import { listen, openObservability, urlOf, type Observability } from './observability/observability.js';
+import { observeSubscriptions } from './observability/websocket.js';
 import { signInHint } from './auth/sign-in-hint.js';
 import { databaseName } from './store/database-name.js';
 import { describePhotoFiles, logTo, openDatabaseAndEncoders, openService, type PhotoFilesReport, type ProcessOptions } from './service/open-service.js';
@@ -89,7 +90,7 @@ function authorizationFromParams(params: Readonly<Record<string, unknown>> | und
 
 const NO_KEY_CLOSE_REASON = "Forbidden: no API key: send connectionParams: { authorization: 'Bearer <key>' }";
 
-function serveSubscriptions(server: Server, services: ApiServices, rules: SubscriptionRules) {
+function serveSubscriptions(server: Server, services: ApiServices, rules: SubscriptionRules, observability: Observability) {
   // Upgrades are routed here rather than with `{ server }`: that would make the HTTP server's own
   // errors (a port in use) the WebSocket server's, which graphql-ws prints as its internal error.
   const wsServer = new WebSocketServer({ noServer: true, path: '/graphql', maxPayload: MAX_BODY_BYTES });
@@ -106,13 +107,15 @@ function serveSubscriptions(server: Server, services: ApiServices, rules: Subscr
       onConnect: async (ctx) => {
         const authorization = authorizationFromParams(ctx.connectionParams);
         const { caller } = await createContext(services, authorization, '');
-        if (!rules.admit(caller, ctx.extra)) return false;
-        if (caller.principal) return true;
-        // Closed here, with what to send: graphql-ws's own close for `false` says only "Forbidden".
-        ctx.extra.socket.close(CloseCode.Forbidden, authorization === undefined ? NO_KEY_CLOSE_REASON : `Forbidden: ${caller.problem}`);
-        return false;
+        const outcome = !rules.admit(caller, ctx.extra) ? 'RATE_LIMITED' : caller.principal ? 'OK' : 'UNAUTHENTICATED';
+        observability.metrics.observeConnection(outcome);
+        if (outcome === 'UNAUTHENTICATED' && !caller.principal) {
+          // Closed here, with what to send: graphql-ws's own close for `false` says only "Forbidden".
+          ctx.extra.socket.close(CloseCode.Forbidden, authorization === undefined ? NO_KEY_CLOSE_REASON : `Forbidden: ${caller.problem}`);
+        }
+        return outcome === 'OK';
       },
-      ...rules.hooks,
+      ...observeSubscriptions(observability.metrics, observability.logger, rules.hooks),
     },
     wsServer,
   );
@@ -137,7 +140,7 @@ async function serveHttp(services: ApiServices, observability: Observability): P
   app.use(observeRequests(metrics, observability.logger), securityHeaders(!config.production), corsPolicy(config.corsOrigins));
   const httpServer = createServer(app);
   const rules = subscriptionRules({ schema, services, limits, rateLimit, format: formatError, baseUrlOf, authorizationOf: authorizationFromParams, logError });
-  const subscriptions = serveSubscriptions(httpServer, services, rules);
+  const subscriptions = serveSubscriptions(httpServer, services, rules, observability);
   const apollo = new ApolloServer<RequestContext>({
     schema,
     csrfPrevention: true,

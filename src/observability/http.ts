@@ -29,7 +29,8 @@ function outcomeOfStatus(status: number): string {
   return OUTCOME_OF_STATUS[status] ?? (status >= 500 ? 'INTERNAL' : 'BAD_REQUEST');
 }
 
-function codeOfErrors(errors: readonly GraphQLFormattedError[] | undefined): string {
+/** OK for no errors, else the first error's typed code (INTERNAL when it has none). */
+export function codeOfErrors(errors: readonly GraphQLFormattedError[] | undefined): string {
   const code = errors?.[0]?.extensions?.code;
   return errors === undefined || errors.length === 0 ? 'OK' : typeof code === 'string' ? code : 'INTERNAL';
 }
@@ -81,7 +82,8 @@ export function observeRequests(metrics: Face3dMetrics, logger: Logger): Request
   };
 }
 
-function rootFieldOf(operation: OperationDefinitionNode): string {
+/** An operation's name for the metrics: its one root field, or "multiple". */
+export function rootFieldOf(operation: OperationDefinitionNode): string {
   const [first, ...others] = operation.selectionSet.selections;
   return first?.kind === Kind.FIELD && others.length === 0 ? first.name.value : 'multiple';
 }

@@ -44,6 +44,9 @@ export class Face3dMetrics {
   private readonly requests = this.counter('face3d_requests_total', 'HTTP requests answered, by operation (GraphQL root field, or route) and outcome (OK or the typed error code).', ['operation', 'outcome']);
   private readonly requestSeconds = this.histogram('face3d_request_duration_seconds', 'Time from a request arriving to its response being sent, by operation and outcome.', ['operation', 'outcome'], REQUEST_BUCKETS);
   readonly requestsInFlight = this.gauge('face3d_requests_in_flight', 'HTTP requests received and not answered yet.', []);
+  private readonly subscriptions = this.counter('face3d_subscriptions_total', 'GraphQL operations sent over WebSocket (graphql-ws), counted when they end, by operation (root field; graphql when refused before it is known) and outcome (OK or the typed code of their first error).', ['operation', 'outcome']);
+  readonly subscriptionsActive = this.gauge('face3d_subscriptions_active', 'GraphQL subscriptions over WebSocket running now.', []);
+  private readonly websocketConnections = this.counter('face3d_websocket_connections_total', 'WebSocket (graphql-ws) connections asked for, by outcome (OK, UNAUTHENTICATED: no valid key, RATE_LIMITED).', ['outcome']);
   private readonly stageSeconds = this.histogram('face3d_inference_stage_duration_seconds', 'Time of one inference stage for one image or face (decode, detect, landmarks, features, regress); all inference in this process.', ['stage'], STAGE_BUCKETS);
   private readonly batchSizes = this.histogram('face3d_inference_batch_size', 'Items per network run, as the micro-batcher grouped them (FACE3D_BATCH_MAX caps it).', ['network'], BATCH_BUCKETS);
   private readonly searchSeconds = this.histogram('face3d_search_duration_seconds', 'Time of one vector search of identify, by bundle.', ['bundle'], SEARCH_BUCKETS);
@@ -107,6 +110,14 @@ export class Face3dMetrics {
   observeRequest(operation: string, outcome: string, seconds: number): void {
     this.requests.inc({ operation, outcome });
     this.requestSeconds.observe({ operation, outcome }, seconds);
+  }
+
+  observeSubscription(operation: string, outcome: string): void {
+    this.subscriptions.inc({ operation, outcome });
+  }
+
+  observeConnection(outcome: string): void {
+    this.websocketConnections.inc({ outcome });
   }
 
   observeJob(outcome: JobOutcome, code: string, seconds: number): void {

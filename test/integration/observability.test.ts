@@ -2,7 +2,7 @@
  * Metrics, logs and readiness of a real server (real models, SQLite file, HTTP): a scripted
  * session moves the counters by exactly what it did, the exposition passes `promtool check
  * metrics` and a real Prometheus (Debian's) scrapes it, every request and job leaves one JSON
- * line with its request id, /readyz turns false
+ * line with its request id, graphql-ws operations are counted over a real WebSocket, /readyz turns false
  * the moment a drain starts while an in-flight request still finishes, and a worker reports too.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -11,6 +11,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { ApiClient, dataOf } from '../../src/api/http-client.js';
 import { FaceEncoder } from '../../src/inference/face-encoder.js';
 import { startServer, type RunningServer } from '../../src/server.js';
@@ -126,6 +128,49 @@ describe('observability', () => {
     expect(response.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     expect(jsonLogLines(lines).filter((line) => line.msg === 'request' && line.operation === 'deleteSubject')).toEqual([expect.objectContaining({ outcome: 'NOT_FOUND' })]);
     expect(sample((await scrape(server.operationsUrl!)).samples, 'face3d_requests_total{operation="deleteSubject",outcome="NOT_FOUND"}')).toBe(1);
+  });
+
+  it('counts graphql-ws operations as it counts HTTP ones: by root field and outcome, running subscriptions, connections by outcome, one JSON line each', async () => {
+    const ops = server.operationsUrl!;
+    const scrapeSamples = async (): Promise<Samples> => (await scrape(ops)).samples;
+    const until = async (condition: (samples: Samples) => boolean): Promise<void> => {
+      while (!condition(await scrapeSamples())) await new Promise((resolve) => setTimeout(resolve, 20));
+    };
+    const before = await scrapeSamples();
+    const socket = (connectionParams: Record<string, string>) =>
+      createClient({ url: `${server.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams, lazy: false, retryAttempts: 0, shouldRetry: () => false });
+    const client = socket({ authorization: `Bearer ${ADMIN_KEY}` });
+    try {
+      const complete = client.subscribe({ query: 'subscription { photoStatus { id status } }' }, { next: () => undefined, error: () => undefined, complete: () => undefined });
+      await until((samples) => sample(samples, 'face3d_subscriptions_active') === 1);
+      complete();
+      await until((samples) => sample(samples, 'face3d_subscriptions_active') === 0);
+      const refusal = (query: string) =>
+        new Promise<unknown>((resolve) => {
+          client.subscribe({ query }, { next: resolve, complete: () => resolve('complete'), error: (error) => resolve((error as { extensions?: { code?: string } }[])[0]?.extensions?.code) });
+        });
+      expect(await refusal('{ serverInfo { bundle } }')).toBe('BAD_REQUEST');
+      expect(await refusal('subscription { noSuchField }')).toBe('GRAPHQL_VALIDATION_FAILED');
+    } finally {
+      await client.dispose();
+    }
+    const anonymous = socket({});
+    await new Promise((resolve) => anonymous.on('closed', resolve));
+    await anonymous.dispose();
+
+    const after = await scrapeSamples();
+    const moved = (key: string): number => sample(after, key) - sample(before, key);
+    expect(moved('face3d_subscriptions_total{operation="photoStatus",outcome="OK"}')).toBe(1);
+    expect(moved('face3d_subscriptions_total{operation="graphql",outcome="BAD_REQUEST"}')).toBe(1);
+    expect(moved('face3d_subscriptions_total{operation="graphql",outcome="GRAPHQL_VALIDATION_FAILED"}')).toBe(1);
+    expect(moved('face3d_websocket_connections_total{outcome="OK"}')).toBe(1);
+    expect(moved('face3d_websocket_connections_total{outcome="UNAUTHENTICATED"}')).toBe(1);
+    expect(sample(after, 'face3d_subscriptions_active')).toBe(0);
+    expect(jsonLogLines(lines).filter((line) => line.msg === 'subscription')).toEqual([
+      expect.objectContaining({ transport: 'graphql-ws', operation: 'photoStatus', outcome: 'OK', level: 'info' }),
+      expect.objectContaining({ transport: 'graphql-ws', operation: 'graphql', outcome: 'BAD_REQUEST' }),
+      expect.objectContaining({ transport: 'graphql-ws', operation: 'graphql', outcome: 'GRAPHQL_VALIDATION_FAILED' }),
+    ]);
   });
 
   const prometheus = existsSync('/usr/bin/prometheus') ? it : it.skip;

@@ -1,12 +1,36 @@
 import type { Box } from '../../core/image.js';
 import type { FaceRecord, PhotoRecord } from '../../store/records.js';
-import type { PhotoFilter } from '../../gallery/photo-events.js';
+import type { PhotoEvents, PhotoFilter } from '../../gallery/photo-events.js';
 import type { QualityFilter } from '../../store/enums.js';
 import { requireRole } from '../auth.js';
 import type { RequestContext } from '../context.js';
 import { photoUrl } from '../downloads.js';
 import { readUploads } from '../uploads.js';
 import { meshField } from './meshes.js';
+
+/**
+ * One subscription's photo events, ended at once when its client completes it or goes: the events'
+ * generator, waiting for its next event, would take graphql-ws's `return()` only at its next
+ * matching event, keeping its listener (and the subscription in the metrics) until then.
+ */
+function photoStatusEvents(events: PhotoEvents, filter: PhotoFilter): AsyncIterableIterator<PhotoRecord> {
+  const stop = new AbortController();
+  const source = events.subscribe(filter, stop.signal);
+  return {
+    next: () => source.next(),
+    return: (value?: unknown) => {
+      stop.abort();
+      return source.return(value);
+    },
+    throw: (error?: unknown) => {
+      stop.abort();
+      return source.throw(error);
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
 
 export const photoResolvers = {
   Query: {
@@ -37,7 +61,7 @@ export const photoResolvers = {
     photoStatus: {
       subscribe: (_: unknown, args: PhotoFilter, ctx: RequestContext) => {
         requireRole(ctx.caller, 'read');
-        return ctx.services.events.subscribe(args);
+        return photoStatusEvents(ctx.services.events, args);
       },
       resolve: (photo: PhotoRecord) => photo,
     },
