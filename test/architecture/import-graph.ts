@@ -4,7 +4,8 @@
  * file belongs to the room named by its first folder under src/ (a file directly in src/ is a room
  * of its own), and an import may only go down the declared order, never up, never sideways to
  * another room of the same level, never into a room kept private to others, and never round in a
- * cycle between files.
+ * cycle between files. The same rules order the repository's top folders of code (src/, tools/,
+ * bench/), each one room.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, posix, relative, sep } from 'node:path';
@@ -35,6 +36,22 @@ export function readImportGraph(root: string, skip: readonly string[] = []): Imp
     }
   };
   walk(root);
+  return graph;
+}
+
+/**
+ * The graphs of several top folders of `root` as one, each file named from `root` (`src/api/x.ts`),
+ * so an import from one folder into another (`../src/…` in bench/) names its file, and each folder
+ * is the room of its files; `skip` holds paths from `root`.
+ */
+export function readFoldersGraph(root: string, folders: readonly string[], skip: readonly string[] = []): ImportGraph {
+  const graph = new Map<string, readonly string[]>();
+  for (const folder of folders) {
+    const skipped = skip.filter((path) => path.startsWith(`${folder}/`)).map((path) => path.slice(folder.length + 1));
+    for (const [file, imports] of readImportGraph(join(root, folder), skipped)) {
+      graph.set(`${folder}/${file}`, imports.map((target) => posix.join(folder, target)));
+    }
+  }
   return graph;
 }
 

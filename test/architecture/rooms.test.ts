@@ -1,13 +1,13 @@
 /**
  * src/'s rooms and their order (docs/ARCHITECTURE.md, "Rooms"): a room may import only the rooms
  * on lower levels, and no files import each other round in a cycle. A new folder under src/ fails
- * here until it is given its level.
+ * here until it is given its level. Above src/, tools/ and bench/ are ordered the same way.
  */
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { importCycles, readImportGraph, roomViolations, type ImportGraph, type RoomRules } from './import-graph.js';
+import { importCycles, readFoldersGraph, readImportGraph, roomViolations, type ImportGraph, type RoomRules } from './import-graph.js';
 
 /** Lowest first. Rooms on one level are independent of each other. */
 const ROOMS: RoomRules = {
@@ -38,6 +38,23 @@ describe('src/', () => {
 
   it('has no cycle of imports between files', () => {
     expect(importCycles(graph)).toEqual([]);
+  });
+});
+
+/**
+ * The code of the repository beside the tests, lowest first: the tools (converters, training,
+ * evaluations) build on src/, the benchmarks on both (a synthetic Caffe model, shaded faces); the
+ * service imports neither, nor anything else outside src/.
+ */
+const TOP_FOLDERS: RoomRules = { levels: [['src'], ['tools'], ['bench']] };
+
+describe('src/, tools/ and bench/', () => {
+  const graph = readFoldersGraph(process.cwd(), ['src', 'tools', 'bench'], ['src/generated']);
+
+  // Cycles are checked within src/ only: tools/tfjs-to-onnx/build-models.ts runs the other build
+  // steps, which take their option and result types from it (type-only imports, no cycle at run time).
+  it('import only down: src/ none of the others, tools/ not bench/, and none of them tests or anything else', () => {
+    expect(roomViolations(graph, TOP_FOLDERS)).toEqual([]);
   });
 });
 
@@ -79,6 +96,25 @@ describe('the rooms check', () => {
       'low/q.ts': ['high/p.ts'],
     });
     expect(importCycles(graph)).toEqual(['high/p.ts → low/q.ts → high/p.ts', 'low/x.ts → low/x.ts', 'mid/a.ts → mid/b.ts → mid/c.ts → mid/a.ts']);
+  });
+
+  it('reads several top folders as one graph, naming files from the root, and orders the folders as rooms', () => {
+    const root = mkdtempSync(join(tmpdir(), 'face3d-rooms-'));
+    try {
+      for (const folder of ['src', 'src/generated', 'tools', 'bench']) mkdirSync(join(root, folder));
+      writeFileSync(join(root, 'src', 'a.ts'), "import '../tools/t.js';");
+      writeFileSync(join(root, 'src', 'generated', 'client.ts'), "import '../../bench/b.js';");
+      writeFileSync(join(root, 'tools', 't.ts'), "import '../src/a.js';\nimport '../test/helper.js';");
+      writeFileSync(join(root, 'bench', 'b.ts'), "import '../src/a.js';\nimport '../tools/t.js';");
+      const graph = readFoldersGraph(root, ['src', 'tools', 'bench'], ['src/generated']);
+      expect(Object.fromEntries(graph)).toEqual({ 'src/a.ts': ['tools/t.ts'], 'tools/t.ts': ['src/a.ts', 'test/helper.ts'], 'bench/b.ts': ['src/a.ts', 'tools/t.ts'] });
+      expect(roomViolations(graph, { levels: [['src'], ['tools'], ['bench']] })).toEqual([
+        "src/a.ts imports tools/t.ts: 'src' (level 0) up to 'tools' (level 1)",
+        "tools/t.ts imports test/helper.ts: its room 'test' has no level in the rooms' order",
+      ]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('reads static, type-only, re-exported and dynamic imports, resolving `.js` to the `.ts` source', () => {
