@@ -36,10 +36,9 @@ describe('int8 networks against float on generated faces', () => {
     expect(results).toHaveLength(8);
   });
 
-  it.each(specs.map((spec) => [spec.name]))('%s int8 embeddings keep the float direction (cosine ≥ 0.995 on average, ≥ 0.99 each)', (name) => {
+  it.each(specs.map((spec) => [spec.name]))('%s int8 embeddings keep the float direction (cosine ≥ 0.995 on every face)', (name) => {
     const cosines = results.map((r) => r.cosine[name]);
-    expect(cosines.reduce((a, b) => a + b, 0) / cosines.length).toBeGreaterThanOrEqual(PARITY_BARS.cosine);
-    for (const cosine of cosines) expect(cosine).toBeGreaterThanOrEqual(0.99);
+    for (const cosine of cosines) expect(cosine).toBeGreaterThanOrEqual(PARITY_BARS.cosine);
     // Quantised, not a copy of the float file: the embeddings differ a little.
     expect(Math.min(...cosines)).toBeLessThan(1 - 1e-6);
   });

@@ -4,24 +4,24 @@
  * milliseconds). The inputs are exactly what the float pipeline feeds each network on LFW *train*
  * photos (never dev): the detector's looks at each photo, every FaceMesh pass, and each identity
  * network's crop of the landmarked face.
- *   node dist/tools/quantize/calibrate.js [--root ../shared/datasets/lfw/train] [--photos 300] [--seed 16]
+ *   node dist/tools/quantize/calibrate.js [--root ../shared/datasets/lfw/train] [--photos 300] [--seed 16] [--networks fr-feature,…]
+ * --networks measures only those networks again and keeps the file's entries for the others.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { listPeople } from '../../src/dataset/folder-dataset.js';
 import { FEATURE_NETWORKS, featureInput, featureRegion, type FeatureNetworkSpec } from '../../src/inference/feature-networks.js';
-import type { Network, NetworkName } from '../../src/inference/networks.js';
+import type { NetworkName } from '../../src/inference/networks.js';
 import { analysePhoto, closeFaceNetworks, openFaceNetworks } from '../../src/inference/pipeline.js';
 import { inferenceSettings } from '../../src/inference/inference-settings.js';
 import { config } from '../../src/core/config.js';
-import { mulberry32, shuffleInPlace } from '../../src/training/random.js';
 import { sha256 } from '../tfjs-to-onnx/fingerprint.js';
 import { writeFileAtomic } from '../tfjs-to-onnx/manifest.js';
 import onnxPkg from 'onnx-proto';
-import { combineRanges, defaultCalibrationPath, INT8_RECIPES, measureRanges, type CalibrationFile, type NetworkCalibration } from './calibration.js';
+import { combineRanges, defaultCalibrationPath, INT8_RECIPES, measureRanges, readCalibration, type CalibrationFile, type NetworkCalibration } from './calibration.js';
 import { depthwiseConvs } from './qdq.js';
+import { choosePhotos, recording } from './train-inputs.js';
 
 const { onnx } = onnxPkg;
 
@@ -32,23 +32,10 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '16' },
     out: { type: 'string', default: defaultCalibrationPath() },
     build: { type: 'string', default: path.join('models', 'build') },
+    networks: { type: 'string', default: Object.keys(INT8_RECIPES).join(',') },
   },
 });
 if (!existsSync(values.root)) throw new Error(`no photos at ${values.root} (pass --root <LFW train folder>)`);
-if (/\bdev\b/.test(path.resolve(values.root))) throw new Error('calibration must not see dev photos');
-
-/** `count` photos of distinct people first (one per person, shuffled by `seed`), so no one dominates. */
-async function choosePhotos(root: string, count: number, seed: number): Promise<string[]> {
-  const people = await listPeople(root);
-  const random = mulberry32(seed);
-  shuffleInPlace(people, random);
-  return people.slice(0, count).map((person) => path.join(root, person.images[Math.floor(random() * person.images.length)]));
-}
-
-/** `network` as it was, keeping a copy of every item it is fed. */
-function recording(network: Network, sink: Float32Array[]): Network {
-  return { ...network, infer: (item) => (sink.push(item.slice()), network.infer(item)) };
-}
 
 const inputs = new Map<NetworkName, Float32Array[]>(Object.keys(INT8_RECIPES).map((name) => [name as NetworkName, []]));
 const identitySpecs: FeatureNetworkSpec[] = Object.values(FEATURE_NETWORKS).filter((spec) => inputs.has(spec.model));
@@ -74,8 +61,11 @@ const itemDims: Readonly<Record<string, readonly number[]>> = {
   facemesh: floatNetworks.landmarks.itemDims,
   ...Object.fromEntries(identitySpecs.map((spec) => [spec.model, spec.layout === 'nhwc' ? [spec.inputSize, spec.inputSize, 3] : [3, spec.inputSize, spec.inputSize]])),
 };
-const calibrations: Record<string, NetworkCalibration> = {};
+const measured = new Set(values.networks.split(','));
+for (const name of measured) if (!INT8_RECIPES[name]) throw new Error(`no int8 recipe for ${name} (INT8_RECIPES: ${Object.keys(INT8_RECIPES).join(', ')})`);
+const calibrations: Record<string, NetworkCalibration> = measured.size < inputs.size ? { ...(await readCalibration(values.out)).networks } : {};
 for (const [name, items] of inputs) {
+  if (!measured.has(name)) continue;
   const bytes = await readFile(path.join(values.build, `${name}.onnx`));
   const recipe = INT8_RECIPES[name];
   const keepFloat = [...(recipe.keepDepthwise ? depthwiseConvs(onnx.ModelProto.decode(bytes)) : []), ...recipe.keepFloat];

@@ -34,8 +34,10 @@ export const INT8_RECIPES: Readonly<Record<string, Int8Recipe>> = {
   blazeface: { share: 1, keepDepthwise: false, keepFloat: [] },
   facemesh: { share: 1, keepDepthwise: false, keepFloat: [] },
   faceres: { share: 1, keepDepthwise: true, keepFloat: [] },
-  // '518' the first convolution, '659' the last pointwise one: alone, each moved the embedding most.
-  'fr-feature': { share: 0.9, keepDepthwise: true, keepFloat: ['518', '659'] },
+  // '518' the first convolution, '659' the last pointwise one: alone, each moved the embedding most
+  // (§26); then the six that, left float one at a time, kept most train crops at cosine ≥ 0.995
+  // (variants.js --sensitivity, §34): with them int8 stays within 0.5 points of float in open-set (§41).
+  'fr-feature': { share: 0.9, keepDepthwise: true, keepFloat: ['518', '659', '530', '638', '557', '524', '647', '533'] },
 };
 
 export interface NetworkCalibration {

@@ -29,11 +29,12 @@ function int8ModelPath(name: NetworkName): string {
   return join(config().modelsDir, 'build', `${name}.int8.onnx`);
 }
 
-async function openPair(name: NetworkName, itemDims: readonly number[], graphOptimization?: 'extended' | 'all'): Promise<NetworkPair> {
+/** `name`'s float file beside an int8 file: by default models:build's, or a recipe under test. */
+export async function openPair(name: NetworkName, itemDims: readonly number[], graphOptimization?: 'extended' | 'all', int8File: string = int8ModelPath(name)): Promise<NetworkPair> {
   const settings = inferenceSettings(config());
   const options = { ...settings.runtime, ...(graphOptimization ? { graphOptimization } : {}) };
   const unbatched = { maxBatch: 1, maxDelayMs: 0 };
-  const [float, int8] = await Promise.all([loadModel(convertedModelPath(name, { ...settings, precision: 'fp32' }), options), loadModel(int8ModelPath(name), options)]);
+  const [float, int8] = await Promise.all([loadModel(convertedModelPath(name, { ...settings, precision: 'fp32' }), options), loadModel(int8File, options)]);
   return { float: wrapNetwork(name, float, itemDims, unbatched), int8: wrapNetwork(`${name}.int8`, int8, itemDims, unbatched) };
 }
 

@@ -24,6 +24,7 @@ import { inferenceSettings } from '../../src/inference/inference-settings.js';
 import { analysePhoto, closeFaceNetworks, openFaceNetworks } from '../../src/inference/pipeline.js';
 import { combineRanges, measureRanges, type RangeSamples } from './calibration.js';
 import { depthwiseConvs, quantiseQdq } from './qdq.js';
+import { cpuTimes, openSession } from './cpu-time.js';
 import { PARITY_BARS } from './parity.js';
 
 const { onnx } = onnxPkg;
@@ -42,7 +43,6 @@ if (!isFeatureNetworkName(values.network)) throw new Error(`unknown identity net
 for (const root of [values.train, values.dev]) if (!existsSync(root)) throw new Error(`no photos at ${root}`);
 const spec = FEATURE_NETWORKS[values.network];
 const itemDims = featureInputDims(spec);
-const RUNS_PER_ROUND = 10;
 
 /** The crops the float pipeline feeds the network: every k-th photo of `root`, `count` in all. */
 async function crops(root: string, count: number, mirrored: boolean): Promise<Float32Array[]> {
@@ -61,10 +61,8 @@ async function crops(root: string, count: number, mirrored: boolean): Promise<Fl
   return items;
 }
 
-const session = (bytes: Uint8Array): Promise<ort.InferenceSession> => ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, graphOptimizationLevel: 'all' });
-
 async function embed(bytes: Uint8Array, items: readonly Float32Array[]): Promise<Float32Array[]> {
-  const s = await session(bytes);
+  const s = await openSession(bytes);
   const out: Float32Array[] = [];
   for (const item of items) out.push((await s.run({ [s.inputNames[0]]: new ort.Tensor('float32', item, [1, ...itemDims]) }))[spec.output].data as Float32Array);
   await s.release();
@@ -80,24 +78,6 @@ interface Agreement {
 function agreement(a: readonly Float32Array[], b: readonly Float32Array[]): Agreement {
   const cosines = a.map((v, i) => cosineSimilarity(v, b[i])).sort((x, y) => x - y);
   return { share: cosines.filter((c) => c >= PARITY_BARS.cosine).length / cosines.length, min: cosines[0], median: cosines[cosines.length >> 1] };
-}
-
-/** CPU ms per face of each model at batch 1, median over alternating rounds. */
-async function cpuTimes(models: readonly Uint8Array[], item: Float32Array, rounds: number): Promise<number[]> {
-  const sessions = await Promise.all(models.map(session));
-  const feeds = (s: ort.InferenceSession) => ({ [s.inputNames[0]]: new ort.Tensor('float32', item, [1, ...itemDims]) });
-  const times = sessions.map((): number[] => []);
-  for (const s of sessions) for (let i = 0; i < 3; i++) await s.run(feeds(s));
-  for (let round = 0; round < rounds; round++) {
-    for (const [i, s] of sessions.entries()) {
-      const before = process.cpuUsage();
-      for (let run = 0; run < RUNS_PER_ROUND; run++) await s.run(feeds(s));
-      const used = process.cpuUsage(before);
-      times[i].push((used.user + used.system) / 1000 / RUNS_PER_ROUND);
-    }
-  }
-  await Promise.all(sessions.map((s) => s.release()));
-  return times.map((list) => list.sort((a, b) => a - b)[list.length >> 1]);
 }
 
 const floatBytes = new Uint8Array(await readFile(path.join(config().modelsDir, 'build', `${spec.model}.onnx`)));
@@ -153,7 +133,7 @@ for (const [i, recipe] of recipes.entries()) {
   const [t, d] = [agreement(await embed(built[i], train), floatTrain), agreement(await embed(built[i], dev), floatDev)];
   rows.push(`| ${recipe.label} | ${(100 * t.share).toFixed(1)}% / ${t.min.toFixed(4)} | ${(100 * d.share).toFixed(1)}% / ${d.min.toFixed(4)} / ${d.median.toFixed(4)}`);
 }
-const [floatMs, ...int8Ms] = await cpuTimes([floatBytes, ...built], dev[0], Number(values.rounds));
+const [floatMs, ...int8Ms] = await cpuTimes([floatBytes, ...built], dev[0], [1, ...itemDims], Number(values.rounds));
 console.log(`${spec.model} int8 recipes against float: ${train.length} train crops (with mirrors), ${dev.length} dev crops; float ${floatMs.toFixed(2)} CPU ms/face\n`);
 console.log(`| recipe | train: cosine ≥ ${PARITY_BARS.cosine} / min | dev: cosine ≥ ${PARITY_BARS.cosine} / min / median | CPU ms/face | ÷ float |`);
 console.log('|---|---|---|---:|---:|');
