@@ -50,8 +50,6 @@ export interface Service {
   /** The gallery's photo folder, and its READY photos whose file is not there (start-up's check). */
   readonly photoFiles: PhotoFilesReport;
   readonly store: GalleryStore;
-  /** Its threads start with the first mesh download; the owner's cleanups close it. */
-  readonly meshPool: MeshPool;
 }
 
 export interface PhotoFilesReport {
@@ -140,7 +138,7 @@ export async function openService(config: Config, database: Database, encoders: 
   await gallery.sweepBlobs(folder.claimedAt, new Date(Date.now() - SWEEP_GRACE_MS));
   const photoFiles = { folder: blobs.root, missing: await gallery.photosWithoutFile(['READY']) };
   if (config.adminKey) await keys.ensureBootstrapKey(config.adminKey);
-  return { services: { gallery, keys, events, config }, worker, recovery, feed, photoFiles, store, meshPool };
+  return { services: { gallery, keys, events, config }, worker, recovery, feed, photoFiles, store };
 }
 
 /** One encoder per configured bundle, in order; `given` stands in for the bundle of its id. */
