@@ -79,9 +79,9 @@ export async function startChildServer(env: NodeJS.ProcessEnv, wrapper?: readonl
   return { ...(await startChild('serve', env, 'face3d: serving', wrapper)), url: `http://127.0.0.1:${env.PORT}` };
 }
 
-/** Starts `face3d worker` with `env` (a gallery's DATABASE_URL and FACE3D_DATA_DIR) and waits for its start-up line. */
-export function startChildWorker(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; log: () => string }> {
-  return startChild('worker', env, 'face3d worker: running');
+/** Starts `face3d worker` with `env` (a gallery's DATABASE_URL and FACE3D_DATA_DIR), under `wrapper` (see startChild), and waits for its start-up line. */
+export function startChildWorker(env: NodeJS.ProcessEnv, wrapper?: readonly string[]): Promise<{ child: ChildProcess; log: () => string }> {
+  return startChild('worker', env, 'face3d worker: running', wrapper);
 }
 
 export function exited(child: ChildProcess): Promise<number | null> {

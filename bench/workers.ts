@@ -1,42 +1,71 @@
 /**
- * Enrollment throughput of separate `face3d worker` processes: photos per second from queued
- * to READY, with 1 and 2 worker processes and 1 or several jobs in flight per process (the
- * micro-batcher batches concurrent jobs of one process into one ONNX call), each layout at every
- * network precision (FACE3D_PRECISION) back to back, all in one run, with the load average before
- * each run (the machine may be shared: compare figures of one run only).
- *   npm run build && npm run bench:workers -- [--photos 120] [--configs 1x1,1x4,2x2,2x4] [--precisions fp32,int8] [--database postgres://…]
- * Each configuration gets a fresh database (SQLite in a temporary folder by default, or a new
- * database on the given PostgreSQL server) with the same LFW training photos queued before the
- * workers start; the clock runs from the moment every worker is up to the last photo settled.
- * A precision whose network files are not built (models/build/*.<precision>.onnx) is left out, and said.
+ * Enrollment throughput on one machine: photos per second from upload to READY, with separate
+ * `face3d worker` processes (1 or more, each with 1 or several jobs in flight: the micro-batcher
+ * batches concurrent jobs of one process into one ONNX call) beside an API-only `face3d serve`
+ * (FACE3D_WORKERS=0), each layout at every network precision (FACE3D_PRECISION) back to back, all in
+ * one run, with the load average before each run (the machine may be shared: compare figures of one
+ * run only).
+ *   npm run build && npm run bench:workers -- [--photos 600] [--configs 2x4,2x8] [--precisions fp32,int8]
+ *     [--modes upload,queued] [--clients 4] [--database postgres://…] [--cpu-prof DIR]
+ * Modes, each on a fresh gallery (SQLite in a temporary folder by default, or a new database on the
+ * given PostgreSQL server) with the same LFW training photos, one subject per person:
+ * - upload (issue 16's line): the subjects are created first; the clock starts at the first photo
+ *   sent, `--clients` clients upload the photos one per `enrollPhotos` request (GraphQL multipart over
+ *   HTTP, the server's real path; the bodies encoded before the clock) while the workers run, and
+ *   stops at the last photo READY or FAILED.
+ * - queued (the figure of earlier sessions): every photo is uploaded the same way before the workers
+ *   start; the clock runs from every worker up to the last photo settled (the upload is not timed).
+ * Each run also gives the CPU its processes spent per photo (server, workers, this process's
+ * clients), read from /proc while the clock ran. `--cpu-prof DIR`: V8 CPU profiles of the server and
+ * workers in DIR. A precision whose network files are not built (models/build/*.<precision>.onnx) is
+ * left out, and said.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { exited, startChildWorker } from './child-server.js';
+import { CHILD_ADMIN_KEY, childServerEnv, exited, freePort, startChildServer, startChildWorker, stopChildServer } from './child-server.js';
+import { createSubject, ENROLL_PHOTOS, readPhoto, type EnrollPhotosData } from './api-helpers.js';
+import { ApiClient, dataOf, type FilePart, type GraphQLResponse } from '../src/api/http-client.js';
+import { multipartBody } from '../src/api/multipart.js';
+import { mapConcurrent } from '../src/core/concurrency.js';
 import { loadConfig } from '../src/core/config.js';
-import { Cleanups } from '../src/core/lifecycle.js';
 import { listPeople } from '../src/dataset/folder-dataset.js';
-import { openEncoders, openService } from '../src/service/open-service.js';
 import { openDatabase, type Database } from '../src/store/database.js';
 
 const { values: options } = parseArgs({
   options: {
-    photos: { type: 'string', default: '120' },
+    photos: { type: 'string', default: '600' },
     root: { type: 'string', default: '../shared/datasets/lfw/train' },
     database: { type: 'string' },
-    configs: { type: 'string', default: '1x1,1x4,2x2,2x4' },
+    configs: { type: 'string', default: '2x4,2x8' },
     precisions: { type: 'string', default: 'fp32,int8' },
+    modes: { type: 'string', default: 'upload,queued' },
+    clients: { type: 'string', default: '4' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const PHOTOS = Number(options.photos);
+const CLIENTS = Number(options.clients);
+const MODES = ['upload', 'queued'] as const;
+type Mode = (typeof MODES)[number];
+/** How often the settled photos are counted: the figures' resolution. */
+const POLL_MS = 100;
+/** Linux's clock ticks per second in /proc/<pid>/stat (USER_HZ, 100 on every common kernel). */
+const CLOCK_TICKS = 100;
 
 interface Setup {
   readonly processes: number;
   readonly jobsPerProcess: number;
   readonly precision: string;
+  readonly mode: Mode;
+}
+
+interface PhotoFile {
+  readonly person: string;
+  readonly path: string;
 }
 
 /** fp32 is the converted files themselves; another precision needs its own files beside them. */
@@ -46,30 +75,30 @@ function precisionBuilt(precision: string): boolean {
   return existsSync(dir) && readdirSync(dir).some((file) => file.endsWith(`.${precision}.onnx`));
 }
 
-function databaseUrl(dir: string, name: string): string {
-  if (!options.database) return `file:${join(dir, `${name}.db`)}`;
-  const url = new URL(options.database);
-  url.pathname = `/face3d_bench_${name}_${Date.now().toString(36)}`;
+/** A new database on the PostgreSQL server of `serverUrl`. */
+function databaseUrl(serverUrl: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/face3d_bench_${Date.now().toString(36)}`;
   return url.toString();
 }
 
-/** Queues the photos, one subject per person, without running any job. */
-async function queuePhotos(url: string, dataDir: string, files: readonly { person: string; path: string }[]): Promise<void> {
-  const config = loadConfig({ ...process.env, DATABASE_URL: url, FACE3D_DATA_DIR: dataDir, FACE3D_WORKERS: '0' });
-  const database = await openDatabase(url);
-  const cleanups = new Cleanups();
-  try {
-    const encoders = await openEncoders(config, undefined, cleanups);
-    const { services } = await openService(config, database, encoders, () => undefined, cleanups, { index: false });
-    const subjects = new Map<string, string>();
-    for (const file of files) {
-      if (!subjects.has(file.person)) subjects.set(file.person, (await services.gallery.subjects.create({ name: file.person })).id);
-      await services.gallery.enroll(subjects.get(file.person)!, [{ bytes: await readFile(file.path) }], null);
-    }
-  } finally {
-    await cleanups.run();
-    await database.close();
-  }
+/** User and system CPU seconds a live process has spent (Linux /proc). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) in parentheses: utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+function monotonicUs(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+/** A command prefix that runs node with V8's CPU profiler writing into `dir` (see startChild's wrapper). */
+function profilerWrapper(dir: string | undefined): string[] | undefined {
+  if (!dir) return undefined;
+  mkdirSync(dir, { recursive: true });
+  return ['sh', '-c', `node="$1"; shift; exec "$node" --cpu-prof --cpu-prof-dir='${resolve(dir)}' "$@"`, 'sh'];
 }
 
 async function settledCount(database: Database): Promise<{ ready: number; failed: number }> {
@@ -77,29 +106,125 @@ async function settledCount(database: Database): Promise<{ ready: number; failed
   return { ready, failed };
 }
 
-async function run(setup: Setup, dir: string, files: readonly { person: string; path: string }[]) {
-  const name = `w${setup.processes}x${setup.jobsPerProcess}-${setup.precision}`;
-  const url = databaseUrl(dir, name);
-  const dataDir = join(dir, `${name}-photos`);
-  await queuePhotos(url, dataDir, files);
-  const env = { ...process.env, DATABASE_URL: url, FACE3D_DATA_DIR: dataDir, FACE3D_WORKERS: String(setup.jobsPerProcess), FACE3D_THREADS: '1', FACE3D_PRECISION: setup.precision };
-  const loadBefore = loadavg()[0];
-  const workers = (await Promise.all(Array.from({ length: setup.processes }, () => startChildWorker(env)))).map((worker) => worker.child);
-  const database = await openDatabase(url);
-  const started = performance.now();
+async function waitSettled(database: Database, total: number): Promise<{ ready: number; failed: number }> {
   let settled = { ready: 0, failed: 0 };
+  while (settled.ready + settled.failed < total) {
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    settled = await settledCount(database);
+  }
+  return settled;
+}
+
+/** What the processes of a run spent on the CPU while its clock ran. */
+class CpuMeter {
+  private readonly start: Map<number, number>;
+  private readonly ownStart = process.cpuUsage();
+
+  constructor(private readonly groups: Readonly<Record<string, readonly number[]>>) {
+    this.start = new Map(Object.values(groups).flatMap((pids) => pids.map((pid) => [pid, cpuSeconds(pid)] as const)));
+  }
+
+  /** CPU milliseconds per photo of each group of processes, and of this one's clients and polling. */
+  perPhoto(photos: number): Record<string, number> {
+    const own = process.cpuUsage(this.ownStart);
+    const spent: [string, number][] = Object.entries(this.groups).map(([name, pids]) => [name, pids.reduce((sum, pid) => sum + cpuSeconds(pid) - this.start.get(pid)!, 0)]);
+    spent.push(['bench', (own.user + own.system) / 1e6]);
+    return Object.fromEntries(spent.map(([name, seconds]) => [name, Number(((seconds * 1000) / photos).toFixed(2))]));
+  }
+}
+
+/** An `enrollPhotos` request of one photo, encoded (GraphQL multipart) before any clock runs. */
+interface EncodedUpload {
+  readonly body: Buffer;
+  readonly contentType: string;
+}
+
+async function encodeUpload(subjectId: string, photo: FilePart): Promise<EncodedUpload> {
+  const form = multipartBody(ENROLL_PHOTOS, { s: subjectId, p: [null] }, [{ path: 'variables.p.0', file: new Blob([photo.bytes], { type: 'image/jpeg' }), name: photo.name }]);
+  const encoded = new Response(form);
+  return { body: Buffer.from(await encoded.arrayBuffer()), contentType: encoded.headers.get('content-type')! };
+}
+
+/**
+ * Sends every photo, `CLIENTS` requests at a time over kept-alive connections (plain node:http and
+ * bodies encoded beforehand: this process shares the machine with the service, so its own CPU per
+ * request is kept small). Fails on any HTTP or GraphQL error.
+ */
+async function uploadAll(url: string, uploads: readonly EncodedUpload[]): Promise<void> {
+  const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
+  const headers = { authorization: `Bearer ${CHILD_ADMIN_KEY}`, 'apollo-require-preflight': 'true' };
   try {
-    while (settled.ready + settled.failed < files.length) {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      settled = await settledCount(database);
-    }
+    await mapConcurrent(uploads, CLIENTS, async (upload) => {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const request = httpRequest(`${url}/graphql`, { method: 'POST', agent, headers: { ...headers, 'content-type': upload.contentType, 'content-length': upload.body.length } }, (response) => {
+          let text = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (text += chunk));
+          response.on('end', () => (response.statusCode === 200 ? resolve(text) : reject(new Error(`upload answered HTTP ${response.statusCode}: ${text}`))));
+        });
+        request.on('error', reject);
+        request.end(upload.body);
+      });
+      dataOf<EnrollPhotosData>(JSON.parse(answer) as GraphQLResponse<EnrollPhotosData>);
+    });
+  } finally {
+    agent.destroy();
+  }
+}
+
+/**
+ * One run on a fresh gallery served by an API-only server: the subjects created, the photos read,
+ * then (upload) the workers started and the clock run from the first upload to the last photo
+ * settled, or (queued) every photo uploaded, the workers started and the clock run from then.
+ */
+async function runOnce(setup: Setup, dir: string, files: readonly PhotoFile[]) {
+  const env = childServerEnv(dir, await freePort(), {
+    FACE3D_WORKERS: String(setup.jobsPerProcess),
+    FACE3D_THREADS: '1',
+    FACE3D_PRECISION: setup.precision,
+    ...(options.database && { DATABASE_URL: databaseUrl(options.database) }),
+  });
+  const server = await startChildServer({ ...env, FACE3D_WORKERS: '0' }, profilerWrapper(options['cpu-prof']));
+  const workers: ChildProcess[] = [];
+  const database = await openDatabase(env.DATABASE_URL!);
+  try {
+    const client = new ApiClient(server.url, CHILD_ADMIN_KEY);
+    const people = [...new Set(files.map((file) => file.person))];
+    const subjects = new Map(await mapConcurrent(people, CLIENTS, async (person) => [person, await createSubject(client, person)] as const));
+    const uploads = await Promise.all(files.map(async (file) => encodeUpload(subjects.get(file.person)!, await readPhoto(file.path))));
+    if (setup.mode === 'queued') await uploadAll(server.url, uploads);
+    workers.push(...(await Promise.all(Array.from({ length: setup.processes }, () => startChildWorker(env, profilerWrapper(options['cpu-prof']))))).map((worker) => worker.child));
+    const loadBefore = loadavg()[0];
+    const meter = new CpuMeter({ server: [server.child.pid!], workers: workers.map((worker) => worker.pid!) });
+    const started = performance.now();
+    const startedUs = monotonicUs();
+    let uploadSeconds = 0;
+    const uploading = setup.mode === 'upload' ? uploadAll(server.url, uploads).then(() => (uploadSeconds = (performance.now() - started) / 1000)) : undefined;
+    const [settled] = await Promise.all([waitSettled(database, files.length), uploading]);
+    const seconds = (performance.now() - started) / 1000;
+    // The clock's window in µs of the monotonic clock, as CPU profiles time their samples.
+    const profileWindowUs = options['cpu-prof'] && [startedUs, monotonicUs()];
+    return { seconds, ...settled, loadBefore, ...(uploading && { uploadSeconds }), cpuMsPerPhoto: meter.perPhoto(files.length), ...(profileWindowUs && { profileWindowUs }) };
+  } catch (error) {
+    process.stderr.write(`server log:\n${server.log()}\n`);
+    throw error;
   } finally {
     await database.close();
+    for (const worker of workers) worker.kill('SIGTERM');
+    await Promise.all(workers.map(exited));
+    await stopChildServer(server);
   }
-  const seconds = (performance.now() - started) / 1000;
-  for (const worker of workers) worker.kill('SIGTERM');
-  await Promise.all(workers.map(exited));
-  return { ...setup, photos: files.length, ...settled, seconds, photosPerSecond: files.length / seconds, loadBefore };
+}
+
+async function run(setup: Setup, root: string, files: readonly PhotoFile[]) {
+  const dir = join(root, `w${setup.processes}x${setup.jobsPerProcess}-${setup.precision}-${setup.mode}`);
+  mkdirSync(dir);
+  try {
+    const result = await runOnce(setup, dir, files);
+    return { ...setup, photos: files.length, ...result, photosPerSecond: files.length / result.seconds };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const people = await listPeople(options.root);
@@ -107,41 +232,44 @@ const files = people
   .filter((person) => person.images.length >= 2)
   .flatMap((person) => person.images.slice(0, 2).map((image) => ({ person: person.name, path: join(options.root, image) })))
   .slice(0, PHOTOS);
-const dir = mkdtempSync(join(tmpdir(), 'face3d-bench-workers-'));
+const modes = options.modes.split(',') as Mode[];
+for (const mode of modes) if (!MODES.includes(mode)) throw new Error(`--modes: ${mode} is not one of ${MODES.join(', ')}`);
+const root = mkdtempSync(join(tmpdir(), 'face3d-bench-workers-'));
 try {
   const precisions = options.precisions.split(',');
   for (const precision of precisions.filter((p) => !precisionBuilt(p))) console.log(`precision ${precision} left out: no models/build/*.${precision}.onnx (npm run models:build)`);
   const built = precisions.filter(precisionBuilt);
   const layouts = options.configs.split(',').map((text) => text.split('x').map(Number));
   const results: Awaited<ReturnType<typeof run>>[] = [];
-  // Precisions back to back within each layout, so a change in the machine's load hits both alike.
+  // Precisions and modes back to back within each layout, so a change in the machine's load hits them alike.
   for (const [processes, jobsPerProcess] of layouts) {
     for (const precision of built) {
-      const result = await run({ processes, jobsPerProcess, precision }, dir, files);
-      results.push(result);
-      process.stderr.write(`${JSON.stringify(result)}\n`);
+      for (const mode of modes) {
+        const result = await run({ processes, jobsPerProcess, precision, mode }, root, files);
+        results.push(result);
+        process.stderr.write(`${JSON.stringify(result)}\n`);
+      }
     }
   }
-  const base = results[0].photosPerSecond;
   console.log(
-    JSON.stringify(
-      {
-        machine: `${cpus().length}x ${cpus()[0]?.model}`,
-        loadAverage: loadavg()[0],
-        database: options.database ? 'postgresql' : 'sqlite',
-        results: results.map((result) => ({ ...result, speedupVsFirst: result.photosPerSecond / base })),
-      },
-      null,
-      2,
-    ),
+    JSON.stringify({ machine: `${cpus().length}x ${cpus()[0]?.model}`, loadAverage: loadavg()[0], database: options.database ? 'postgresql' : 'sqlite', clients: CLIENTS, results }, null, 2),
   );
-  const cell = (processes: number, jobs: number, precision: string): string => {
-    const result = results.find((r) => r.processes === processes && r.jobsPerProcess === jobs && r.precision === precision)!;
-    return `${result.seconds.toFixed(1)} | ${result.photosPerSecond.toFixed(1)} | ${result.loadBefore.toFixed(1)}`;
+  const cell = (processes: number, jobs: number, precision: string, mode: Mode): string => {
+    const result = results.find((r) => r.processes === processes && r.jobsPerProcess === jobs && r.precision === precision && r.mode === mode)!;
+    const cpu = Object.entries(result.cpuMsPerPhoto)
+      .map(([name, ms]) => `${name} ${ms.toFixed(1)}`)
+      .join(', ');
+    return `${result.photosPerSecond.toFixed(1)} | ${result.loadBefore.toFixed(1)} | ${cpu}`;
   };
-  console.log(`\n| setup | ${built.map((p) => `${p}: s | photos/s | load before`).join(' | ')} |`);
-  console.log(`|---|${built.map(() => '---:|---:|---:|').join('')}`);
-  for (const [processes, jobs] of layouts) console.log(`| ${processes} worker${processes > 1 ? 's' : ''} × ${jobs} job${jobs > 1 ? 's' : ''} | ${built.map((p) => cell(processes, jobs, p)).join(' | ')} |`);
+  const columns = built.flatMap((precision) => modes.map((mode) => ({ precision, mode })));
+  const heading = (mode: Mode): string => (mode === 'upload' ? 'upload → READY' : 'queued → READY');
+  console.log(`\nphotos/s, load average before the run, CPU ms per photo by process (${files.length} photos; upload: ${CLIENTS} clients, one photo per request)`);
+  console.log(`| setup | ${columns.map(({ precision, mode }) => `${precision} ${heading(mode)}: photos/s | load | CPU ms/photo`).join(' | ')} |`);
+  console.log(`|---|${columns.map(() => '---:|---:|---|').join('')}`);
+  for (const [processes, jobs] of layouts) {
+    const name = `${processes} worker${processes > 1 ? 's' : ''} × ${jobs} job${jobs > 1 ? 's' : ''}`;
+    console.log(`| ${name} | ${columns.map(({ precision, mode }) => cell(processes, jobs, precision, mode)).join(' | ')} |`);
+  }
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(root, { recursive: true, force: true });
 }

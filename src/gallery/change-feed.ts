@@ -9,6 +9,7 @@ import type { ChangeOp } from '../store/enums.js';
 import { ChangeWatermark } from './change-watermark.js';
 import type { Gallery } from './gallery.js';
 import type { ChangeEntity, GalleryStore } from '../store/gallery-store.js';
+import type { PhotoRecord } from '../store/records.js';
 
 export interface Change {
   readonly id: number;
@@ -23,7 +24,8 @@ export interface ChangeFeedOptions {
   readonly holeTimeoutMs?: number;
   /** Rows older than this are deleted at start and every hour. */
   readonly retentionMs?: number;
-  readonly apply: (change: Change) => Promise<void>;
+  /** Applies changes in the order given: those of one read, so a run of alike changes can be applied together. */
+  readonly apply: (changes: readonly Change[]) => Promise<void>;
   readonly onError?: (error: unknown) => void;
 }
 
@@ -91,12 +93,9 @@ export class ChangeFeed {
     for (;;) {
       const rows = await this.store.read.changeLog.findMany({ where: { id: { gt: this.watermark.watermark } }, orderBy: { id: 'asc' }, take: READ_BATCH });
       const fresh = rows.filter((row) => this.watermark.isNew(row.id));
-      for (const row of fresh) {
-        if (row.origin !== this.store.origin) {
-          await this.options.apply({ id: row.id, entity: row.entity as ChangeEntity, entityId: row.entityId, op: row.op as ChangeOp });
-          applied++;
-        }
-      }
+      const others = fresh.filter((row) => row.origin !== this.store.origin);
+      if (others.length > 0) await this.options.apply(others.map((row) => ({ id: row.id, entity: row.entity as ChangeEntity, entityId: row.entityId, op: row.op as ChangeOp })));
+      applied += others.length;
       const before = this.watermark.watermark;
       this.watermark.applied(
         fresh.map((row) => row.id),
@@ -107,19 +106,35 @@ export class ChangeFeed {
   }
 }
 
-/** What a change written by another process means for this process's indexes and subscribers. */
-export function applyToGallery(gallery: Gallery): (change: Change) => Promise<void> {
-  return async (change) => {
-    if (change.entity === 'Subject' && change.op === 'DELETE') return gallery.forgetSubject(change.entityId);
-    if (change.entity === 'Face' && change.op === 'DELETE') return gallery.forgetFace(change.entityId);
-    if (change.entity === 'Face' && change.op === 'CREATE') {
-      const photo = await gallery.indexStoredFace(change.entityId);
-      if (photo) gallery.photoChanged(photo);
-      return;
-    }
-    if (change.entity === 'Photo' && change.op === 'UPDATE') {
-      const [photo] = await gallery.photos.findMany([change.entityId]);
-      if (photo) gallery.photoChanged(photo);
+/** Changes in order, cut where the entity or the operation changes: each run can be applied as one. */
+function runsOf(changes: readonly Change[]): Change[][] {
+  const runs: Change[][] = [];
+  for (const change of changes) {
+    const run = runs.at(-1);
+    if (run && run[0].entity === change.entity && run[0].op === change.op) run.push(change);
+    else runs.push([change]);
+  }
+  return runs;
+}
+
+/**
+ * What changes written by other processes mean for this process's indexes and subscribers. A run
+ * of new faces is read and indexed with a few queries whatever its length (a worker stores its
+ * faces in batches), and photos whose status changed are read only when someone is subscribed.
+ */
+export function applyToGallery(gallery: Gallery): (changes: readonly Change[]) => Promise<void> {
+  return async (changes) => {
+    for (const run of runsOf(changes)) {
+      const { entity, op } = run[0];
+      const ids = run.map((change) => change.entityId);
+      if (entity === 'Subject' && op === 'DELETE') ids.forEach((id) => gallery.forgetSubject(id));
+      else if (entity === 'Face' && op === 'DELETE') ids.forEach((id) => gallery.forgetFace(id));
+      else if (entity === 'Face' && op === 'CREATE') publish(gallery, await gallery.indexStoredFaces(ids));
+      else if (entity === 'Photo' && op === 'UPDATE' && gallery.watched()) publish(gallery, await gallery.photos.findMany(ids));
     }
   };
+}
+
+function publish(gallery: Gallery, photos: readonly (PhotoRecord | null)[]): void {
+  for (const photo of photos) if (photo) gallery.photoChanged(photo);
 }

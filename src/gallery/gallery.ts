@@ -211,6 +211,11 @@ export class Gallery {
     this.deps.events.publish(photo);
   }
 
+  /** Whether anyone is subscribed to photo changes (otherwise reading a changed photo to publish it is wasted). */
+  watched(): boolean {
+    return this.deps.events.subscribed();
+  }
+
   /**
    * Faces were enrolled: stored with their vectors (their jobs done, all in one transaction), put into
    * this process's indexes and published. For each, null when its photo was deleted meanwhile or
@@ -236,16 +241,24 @@ export class Gallery {
     }
   }
 
-  /** Puts a face enrolled by another process into this process's indexes (change feed); its photo, or null when it is gone again. */
-  async indexStoredFace(faceId: string): Promise<PhotoRecord | null> {
-    const [face] = await this.photos.facesByIds([faceId]);
-    const [photo] = face ? await this.photos.findMany([face.photoId]) : [null];
-    if (!photo) return null;
+  /**
+   * Puts faces enrolled by another process into this process's indexes (change feed), one query for
+   * the faces, one for their photos and one per bundle for their vectors; each face's photo, or null
+   * when it is gone again.
+   */
+  async indexStoredFaces(faceIds: readonly string[]): Promise<(PhotoRecord | null)[]> {
+    const faces = await this.photos.facesByIds(faceIds);
+    const photos = await this.photos.findMany(faces.flatMap((face) => (face ? [face.photoId] : [])));
+    const photoOf = new Map(photos.flatMap((photo) => (photo ? [[photo.id, photo] as const] : [])));
+    const found = faces.map((face) => (face && photoOf.get(face.photoId)) ?? null);
     for (const bundleId of this.bundleIds) {
-      const [vector] = await this.photos.vectorsByFaceIds([faceId], bundleId);
-      if (vector) this.indexFace(faceId, photo.subjectId, vector, photo.quality?.score);
+      const vectors = await this.photos.vectorsByFaceIds(faceIds, bundleId);
+      vectors.forEach((vector, i) => {
+        const photo = found[i];
+        if (vector && photo) this.indexFace(faceIds[i], photo.subjectId, vector, photo.quality?.score);
+      });
     }
-    return photo;
+    return found;
   }
 
   forgetFace(faceId: string): void {

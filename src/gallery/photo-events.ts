@@ -27,6 +27,11 @@ export class PhotoEvents {
     this.emitter.emit(EVENT, photo);
   }
 
+  /** Whether a subscription is open. */
+  subscribed(): boolean {
+    return this.emitter.listenerCount(EVENT) > 0;
+  }
+
   /** Changes from now on that pass `filter`, until the consumer stops iterating or `signal` aborts. */
   async *subscribe(filter: PhotoFilter, signal?: AbortSignal): AsyncGenerator<PhotoRecord> {
     try {

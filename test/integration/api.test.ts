@@ -10,9 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateBytes } from 'gltf-validator';
-import { createClient, type Client } from 'graphql-ws';
 import sharp from 'sharp';
-import WebSocket from 'ws';
 import { FaceEncoder } from '../../src/inference/face-encoder.js';
 import { readGlb } from '../helpers/glb-reader.js';
 import { readPly } from '../helpers/ply-reader.js';
@@ -21,6 +19,7 @@ import { ApiClient, dataOf, errorCodes, type FilePart } from '../../src/api/http
 import { LFW_DEV, lfwPeople, type LfwPerson } from '../helpers/lfw.js';
 import { ADMIN_KEY, createKeyThroughApi, startTestServer } from '../helpers/api-server.js';
 import { pngDeclaringSize } from '../helpers/images.js';
+import { subscribePhotoStatus } from '../helpers/photo-status.js';
 
 const ENROLLED_PEOPLE = 4;
 const ENROLLED_PHOTOS = 3;
@@ -544,39 +543,4 @@ describeWithLfw('the face3d GraphQL API over HTTP', () => {
 /** Identify with an arbitrary file as the probe. */
 function identifyFile(file: FilePart) {
   return reader.upload<{ identify: IdentifyResult }>(IDENTIFY, { image: null }, { 'variables.image': file });
-}
-
-/** Collects `photoStatus` pushes for one subject over graphql-ws, once connected. */
-async function subscribePhotoStatus(url: string, key: string, subjectId: string): Promise<{ statuses(count: number): Promise<string[]>; close(): Promise<void> }> {
-  const client: Client = createClient({ url: `${url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${key}` }, lazy: false });
-  await new Promise<void>((resolve) => client.on('connected', () => resolve()));
-  const statuses: string[] = [];
-  let ready = 0;
-  let notify = (): void => undefined;
-  const unsubscribe = client.subscribe<{ photoStatus: { status: string } }>(
-    { query: 'subscription($s: ID) { photoStatus(subjectId: $s) { id status } }', variables: { s: subjectId } },
-    {
-      next: (message) => {
-        const status = message.data?.photoStatus.status;
-        if (status) statuses.push(status);
-        if (status === 'READY') ready++;
-        notify();
-      },
-      error: (error) => statuses.push(`error: ${JSON.stringify(error)}`),
-      complete: () => undefined,
-    },
-  );
-  return {
-    statuses: (count) =>
-      new Promise((resolve) => {
-        notify = () => {
-          if (ready >= count) resolve(statuses);
-        };
-        notify();
-      }),
-    close: async () => {
-      unsubscribe();
-      await client.dispose();
-    },
-  };
 }

@@ -29,7 +29,7 @@ afterAll(async () => {
 });
 
 function feedOf(store: GalleryStore, applied: Change[]): Promise<ChangeFeed> {
-  return ChangeFeed.fromNow(store, { intervalMs: 60_000, apply: async (change) => void applied.push(change) });
+  return ChangeFeed.fromNow(store, { intervalMs: 60_000, apply: async (changes) => void applied.push(...changes) });
 }
 
 describe('ChangeFeed', () => {

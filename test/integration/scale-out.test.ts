@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient, dataOf } from '../../src/api/http-client.js';
+import { subscribePhotoStatus } from '../helpers/photo-status.js';
 import { CHILD_ADMIN_KEY, childServerEnv, exited, freePort, startChildServer, startChildWorker, type ChildServer } from '../../bench/child-server.js';
 import { testBackend, testDatabaseUrl } from '../helpers/database-backends.js';
 import { LFW_DEV, lfwPeople } from '../helpers/lfw.js';
@@ -59,11 +60,14 @@ describeScaleOut('an API process, a separate worker process and a second API pro
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('enrolls through the worker what the API process accepted, and both API processes identify it', async () => {
+  it('enrolls through the worker what the API process accepted, both API processes identify it, and the other one pushes its status', async () => {
     const enroll = 'mutation($s: ID!, $p: [Upload!]!) { enrollPhotos(subjectId: $s, photos: $p) { photos { id status } } }';
     const photoIds: string[][] = [];
+    let subscription: Awaited<ReturnType<typeof subscribePhotoStatus>> | undefined;
     for (const person of people!) {
       const subject = dataOf(await api.query<{ createSubject: { id: string } }>('mutation($n: String!) { createSubject(input: { name: $n }) { id } }', { n: person.name })).createSubject;
+      // The worker's changes reach a subscriber of the other API process only through the change feed.
+      subscription ??= await subscribePhotoStatus(servers[1].url, CHILD_ADMIN_KEY, subject.id);
       const files = Object.fromEntries(await Promise.all(person.photos.slice(0, PHOTOS).map(async (path, i) => [`variables.p.${i}`, { bytes: await readFile(path), name: `${i}.jpg` }] as const)));
       const accepted = dataOf(await api.upload<{ enrollPhotos: { photos: { id: string; status: string }[] } }>(enroll, { s: subject.id, p: Array(PHOTOS).fill(null) }, files)).enrollPhotos.photos;
       expect(accepted.every((photo) => photo.status === 'PENDING')).toBe(true);
@@ -88,6 +92,9 @@ describeScaleOut('an API process, a separate worker process and a second API pro
       const { matches } = dataOf(await client.query<{ identify: { matches: { subject: { name: string } }[] } }>(identify, { p: photoIds[0][0] })).identify;
       expect(matches[0].subject.name).toBe(people![0].name);
     }
+    const pushed = await subscription!.statuses(PHOTOS);
+    await subscription!.close();
+    expect(pushed).toEqual(expect.arrayContaining(['PROCESSING', 'READY']));
   });
 
   it('finishes the jobs of a worker killed mid-job once their leases lapse, each photo with one face', async () => {
