@@ -1,8 +1,8 @@
 /**
  * The int8 networks `npm run models:build` quantises (tools/quantize), run in real ONNX Runtime
  * sessions on generated photos (made-up people rendered from our 3DMM), against the float ones:
- * the identity networks FACE3D_PRECISION=int8 runs keep the embedding, and the service opens the
- * int8 files exactly when asked to.
+ * each identity network's int8 file keeps the embedding (served int8 or not: fr-feature's is built
+ * and measured, docs/BENCHMARKS.md §41), and the service opens the int8 files exactly when asked to.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
@@ -10,13 +10,13 @@ import { basename } from 'node:path';
 import { decodeImage } from '../../src/inference/decode.js';
 import { defaultBundleDir } from '../../src/inference/face-encoder.js';
 import { FEATURE_NETWORKS, featureModelPath } from '../../src/inference/feature-networks.js';
-import { convertedModelPath, INT8_NETWORKS } from '../../src/inference/networks.js';
+import { convertedModelPath } from '../../src/inference/networks.js';
 import { DEFAULT_INFERENCE_SETTINGS, type InferenceSettings } from '../../src/inference/inference-settings.js';
 import { loadBundle } from '../../src/morphable/bundle.js';
 import { syntheticPeople } from '../../src/morphable/synthetic-people.js';
-import { closeParityNetworks, openParityNetworks, PARITY_BARS, photoParity, type ParityNetworks, type PhotoParity } from '../../tools/quantize/parity.js';
+import { closeParityNetworks, int8IdentitySpecs, openParityNetworks, PARITY_BARS, photoParity, type ParityNetworks, type PhotoParity } from '../../tools/quantize/parity.js';
 
-const specs = Object.values(FEATURE_NETWORKS).filter((spec, i, all) => INT8_NETWORKS.has(spec.model) && all.findIndex((other) => other.model === spec.model) === i);
+const specs = await int8IdentitySpecs();
 let networks: ParityNetworks;
 const results: PhotoParity[] = [];
 
@@ -36,6 +36,10 @@ describe('int8 networks against float on generated faces', () => {
     expect(results).toHaveLength(8);
   });
 
+  it('measures both identity networks with an int8 file', () => {
+    expect(specs.map((spec) => spec.model).sort()).toEqual(['faceres', 'fr-feature']);
+  });
+
   it.each(specs.map((spec) => [spec.name]))('%s int8 embeddings keep the float direction (cosine ≥ 0.995 on every face)', (name) => {
     const cosines = results.map((r) => r.cosine[name]);
     for (const cosine of cosines) expect(cosine).toBeGreaterThanOrEqual(PARITY_BARS.cosine);
@@ -45,14 +49,13 @@ describe('int8 networks against float on generated faces', () => {
 });
 
 describe('FACE3D_PRECISION picks the files', () => {
-  it('int8 opens <name>.int8.onnx for the networks int8 makes faster, and the float file for the others', () => {
+  it('int8 opens FaceRes\'s int8 file, and the float files of fr-feature, the detector and FaceMesh (int8 would be slower or move open-set figures)', () => {
     const int8: InferenceSettings = { ...DEFAULT_INFERENCE_SETTINGS, precision: 'int8' };
     const fp32: InferenceSettings = { ...DEFAULT_INFERENCE_SETTINGS, precision: 'fp32' };
-    for (const spec of specs) {
-      expect(basename(featureModelPath(spec, int8))).toBe(`${spec.model}.int8.onnx`);
-      expect(existsSync(featureModelPath(spec, int8))).toBe(true);
-      expect(basename(featureModelPath(spec, fp32))).toBe(`${spec.model}.onnx`);
-    }
+    expect(basename(featureModelPath(FEATURE_NETWORKS.faceres, int8))).toBe('faceres.int8.onnx');
+    expect(existsSync(featureModelPath(FEATURE_NETWORKS.faceres, int8))).toBe(true);
+    expect(basename(featureModelPath(FEATURE_NETWORKS.faceres, fp32))).toBe('faceres.onnx');
+    for (const spec of [FEATURE_NETWORKS['fr-feature'], FEATURE_NETWORKS['fr-feature-flip']]) expect(basename(featureModelPath(spec, int8))).toBe('fr-feature.onnx');
     expect(basename(convertedModelPath('blazeface', int8))).toBe('blazeface.onnx');
     expect(basename(convertedModelPath('facemesh', int8))).toBe('facemesh.onnx');
   });

@@ -9,9 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { listPeople } from '../../src/dataset/folder-dataset.js';
 import { decodeImage } from '../../src/inference/decode.js';
-import { FEATURE_NETWORKS } from '../../src/inference/feature-networks.js';
-import { INT8_NETWORKS } from '../../src/inference/networks.js';
-import { closeParityNetworks, openParityNetworks, PARITY_BARS, photoParity, summarise, type PhotoParity, type Summary } from './parity.js';
+import { closeParityNetworks, int8IdentitySpecs, openParityNetworks, PARITY_BARS, photoParity, summarise, type PhotoParity, type Summary } from './parity.js';
 
 const { values } = parseArgs({
   options: {
@@ -28,8 +26,7 @@ const paths = (await listPeople(values.root)).flatMap((person) => person.images)
 const count = Number(values.photos);
 const step = Math.max(1, Math.floor(paths.length / count));
 const chosen = paths.filter((_, i) => i % step === 0).slice(0, count);
-// One spec per network file that the service can run int8 (fr-feature-flip runs fr-feature's file).
-const specs = Object.values(FEATURE_NETWORKS).filter((spec, i, all) => INT8_NETWORKS.has(spec.model) && all.findIndex((other) => other.model === spec.model) === i);
+const specs = await int8IdentitySpecs();
 const networks = await openParityNetworks(specs);
 const results: PhotoParity[] = [];
 for (const path of chosen) {

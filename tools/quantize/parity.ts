@@ -10,11 +10,12 @@ import { cosineSimilarity } from '../../src/core/vector.js';
 import type { RgbImage } from '../../src/core/image.js';
 import { intersectionOverUnion } from '../../src/inference/detect-decode.js';
 import { DETECTOR_INPUT_SIZE, detectFaces, largestDetection } from '../../src/inference/detector.js';
-import { featureInput, featureRegion, featureInputDims, type FeatureNetworkSpec } from '../../src/inference/feature-networks.js';
+import { FEATURE_NETWORKS, featureInput, featureRegion, featureInputDims, type FeatureNetworkSpec } from '../../src/inference/feature-networks.js';
 import { detectLandmarks, LANDMARK_INPUT_SIZE, regionFromDetection } from '../../src/inference/landmarks.js';
 import { convertedModelPath, imageDims, wrapNetwork, type Network, type NetworkName } from '../../src/inference/networks.js';
 import { loadModel } from '../../src/inference/onnx-runtime.js';
 import { inferenceSettings } from '../../src/inference/inference-settings.js';
+import { readCalibration } from './calibration.js';
 
 /** The issue's bars: a network is fit to run int8 when every photo meets them. */
 export const PARITY_BARS = { boxIou: 0.95, landmarkPx: 0.5, cosine: 0.995 } as const;
@@ -36,6 +37,15 @@ export async function openPair(name: NetworkName, itemDims: readonly number[], g
   const unbatched = { maxBatch: 1, maxDelayMs: 0 };
   const [float, int8] = await Promise.all([loadModel(convertedModelPath(name, { ...settings, precision: 'fp32' }), options), loadModel(int8File, options)]);
   return { float: wrapNetwork(name, float, itemDims, unbatched), int8: wrapNetwork(`${name}.int8`, int8, itemDims, unbatched) };
+}
+
+/**
+ * One spec per identity network that has an int8 file (a calibrated network), served int8 or not:
+ * fr-feature-flip runs fr-feature's file.
+ */
+export async function int8IdentitySpecs(): Promise<FeatureNetworkSpec[]> {
+  const { networks } = await readCalibration();
+  return Object.values(FEATURE_NETWORKS).filter((spec, i, all) => Object.hasOwn(networks, spec.model) && all.findIndex((other) => other.model === spec.model) === i);
 }
 
 export interface ParityNetworks {

@@ -1,5 +1,5 @@
 /**
- * int8 recipes for one identity network, side by side in one run (docs/BENCHMARKS.md §34): which
+ * int8 recipes for one identity network, side by side in one run (docs/BENCHMARKS.md §34, §41): which
  * layers stay float and which share of the calibration extremes sets the ranges. Each recipe is
  * quantised in memory from models/build/<network>.onnx with ranges measured on LFW *train* crops (and
  * their mirror images, as tools/quantize/calibrate.ts feeds them), then compared with the float
@@ -7,8 +7,9 @@
  * cosine ≥ 0.995), and timed: CPU milliseconds per face at batch 1, one intra-op thread, `all`
  * level, in alternating rounds (CPU time, not wall time, so a loaded machine skews it less).
  *   node dist/tools/quantize/variants.js [--network fr-feature] [--photos 300] [--rounds 9] [--sensitivity]
- * --sensitivity also quantises the recipe with each further layer left float, one at a time, and
- * adds the recipe with the six that helped most on train.
+ * The first row is models:build's recipe (INT8_RECIPES). --sensitivity also quantises §26's recipe
+ * with each further layer left float, one at a time, and adds it with the six that helped most on
+ * train (how models:build's fr-feature recipe was found).
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -22,7 +23,7 @@ import { listPeople } from '../../src/dataset/folder-dataset.js';
 import { FEATURE_NETWORKS, featureInput, featureInputDims, featureRegion, isFeatureNetworkName } from '../../src/inference/feature-networks.js';
 import { inferenceSettings } from '../../src/inference/inference-settings.js';
 import { analysePhoto, closeFaceNetworks, openFaceNetworks } from '../../src/inference/pipeline.js';
-import { combineRanges, measureRanges, type RangeSamples } from './calibration.js';
+import { combineRanges, INT8_RECIPES, measureRanges, type RangeSamples } from './calibration.js';
 import { depthwiseConvs, quantiseQdq } from './qdq.js';
 import { cpuTimes, openSession } from './cpu-time.js';
 import { PARITY_BARS } from './parity.js';
@@ -104,36 +105,41 @@ function quantise(recipe: Recipe): Uint8Array {
 
 const depthwise = depthwiseConvs(floatModel);
 const adds = nodes.filter((node) => node.opType === 'Add').map((node) => node.output![0]);
-// The first convolution and the last pointwise one: models:build's recipe (calibration.ts).
+// The first convolution and the last pointwise one: the recipe of §26–§34, where the sensitivity search starts.
 const ends = ['518', '659'].filter((name) => nodes.some((node) => node.output![0] === name));
-const served: Recipe = { label: 'depthwise, first and last pointwise float; share 0.9 (models:build)', keepFloat: new Set([...depthwise, ...ends]), share: 0.9 };
+const base: Recipe = { label: 'depthwise, first and last pointwise float; share 0.9 (§26–§34)', keepFloat: new Set([...depthwise, ...ends]), share: 0.9 };
+const buildRecipe = INT8_RECIPES[spec.model];
+const served: Recipe[] = buildRecipe
+  ? [{ label: `${spec.model}'s recipe (models:build, calibration.ts)`, keepFloat: new Set([...(buildRecipe.keepDepthwise ? depthwise : []), ...buildRecipe.keepFloat]), share: buildRecipe.share }]
+  : [];
 const recipes: Recipe[] = [
-  served,
-  ...[0.8, 0.85, 0.95, 1].map((share) => ({ ...served, label: `the same, share ${share}`, share })),
-  { label: 'the same and the residual Adds float; share 0.9', keepFloat: new Set([...served.keepFloat, ...adds]), share: 0.9 },
-  { label: 'the same and the residual Adds float; share 0.85', keepFloat: new Set([...served.keepFloat, ...adds]), share: 0.85 },
+  ...served,
+  base,
+  ...[0.8, 0.85, 0.95, 1].map((share) => ({ ...base, label: `the same, share ${share}`, share })),
+  { label: 'the same and the residual Adds float; share 0.9', keepFloat: new Set([...base.keepFloat, ...adds]), share: 0.9 },
+  { label: 'the same and the residual Adds float; share 0.85', keepFloat: new Set([...base.keepFloat, ...adds]), share: 0.85 },
   { label: 'depthwise int8 too (first and last pointwise float); share 0.9', keepFloat: new Set(ends), share: 0.9 },
   { label: 'every convolution int8; share 0.9', keepFloat: new Set(), share: 0.9 },
 ];
 if (values.sensitivity) {
-  const convs = nodes.filter((node) => node.opType === 'Conv' && !served.keepFloat.has(node.output![0])).map((node) => node.output![0]);
+  const convs = nodes.filter((node) => node.opType === 'Conv' && !base.keepFloat.has(node.output![0])).map((node) => node.output![0]);
   const gains: Array<{ layer: string; share: number; min: number }> = [];
   for (const layer of convs) {
-    const { share, min } = agreement(await embed(quantise({ ...served, keepFloat: new Set([...served.keepFloat, layer]) }), train), floatTrain);
+    const { share, min } = agreement(await embed(quantise({ ...base, keepFloat: new Set([...base.keepFloat, layer]) }), train), floatTrain);
     gains.push({ layer, share, min });
   }
   const best = gains.sort((a, b) => b.share - a.share || b.min - a.min).slice(0, 6).map((g) => g.layer);
   console.log(`train share ≥ ${PARITY_BARS.cosine} with one more layer float: ${gains.map((g) => `${g.layer} ${g.share.toFixed(3)}`).join(', ')}`);
-  recipes.push({ label: `models:build's and the 6 most sensitive on train (${best.join(', ')}) float; share 0.9`, keepFloat: new Set([...served.keepFloat, ...best]), share: 0.9 });
+  recipes.push({ label: `§26's and the 6 most sensitive on train (${best.join(', ')}) float; share 0.9`, keepFloat: new Set([...base.keepFloat, ...best]), share: 0.9 });
 }
 
-const built = recipes.map(quantise);
+const quantised = recipes.map(quantise);
 const rows: string[] = [];
 for (const [i, recipe] of recipes.entries()) {
-  const [t, d] = [agreement(await embed(built[i], train), floatTrain), agreement(await embed(built[i], dev), floatDev)];
+  const [t, d] = [agreement(await embed(quantised[i], train), floatTrain), agreement(await embed(quantised[i], dev), floatDev)];
   rows.push(`| ${recipe.label} | ${(100 * t.share).toFixed(1)}% / ${t.min.toFixed(4)} | ${(100 * d.share).toFixed(1)}% / ${d.min.toFixed(4)} / ${d.median.toFixed(4)}`);
 }
-const [floatMs, ...int8Ms] = await cpuTimes([floatBytes, ...built], dev[0], [1, ...itemDims], Number(values.rounds));
+const [floatMs, ...int8Ms] = await cpuTimes([floatBytes, ...quantised], dev[0], [1, ...itemDims], Number(values.rounds));
 console.log(`${spec.model} int8 recipes against float: ${train.length} train crops (with mirrors), ${dev.length} dev crops; float ${floatMs.toFixed(2)} CPU ms/face\n`);
 console.log(`| recipe | train: cosine ≥ ${PARITY_BARS.cosine} / min | dev: cosine ≥ ${PARITY_BARS.cosine} / min / median | CPU ms/face | ÷ float |`);
 console.log('|---|---|---|---:|---:|');

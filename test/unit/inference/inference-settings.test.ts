@@ -23,7 +23,7 @@ describe('inferenceSettings', () => {
       modelsDir: '/srv/face3d-models',
       decodeLimits: { maxBytes: 1000, maxPixels: 2000 },
     });
-    expect(convertedModelPath('fr-feature', settings)).toBe(join('/srv/face3d-models', 'build', 'fr-feature.int8.onnx'));
+    expect(convertedModelPath('faceres', settings)).toBe(join('/srv/face3d-models', 'build', 'faceres.int8.onnx'));
   });
 
   it('defaults to the Config of an empty environment', () => {
