@@ -40,6 +40,12 @@ export interface FeatureNetworkSpec {
   /** ONNX Runtime graph optimisation that runs it fastest (measured: docs/BENCHMARKS.md §7). */
   readonly graphOptimization: 'extended' | 'all';
   /**
+   * A fused network: the parts (rows of this table sharing this row's five-point crop) run on the
+   * crop in one graph that `npm run models:build` writes (tools/fuse-networks), each unit embedding
+   * scaled by √weight and concatenated, so a cosine is the weighted sum of the parts' cosines.
+   */
+  readonly fusion?: readonly { readonly network: string; readonly weight: number }[];
+  /**
    * Test-time flipping: the embedding is the sum of the unit embeddings of the crop and of its mirror
    * image (one batch of two), so a face and its mirror image get the same vector.
    */
@@ -107,6 +113,21 @@ export const FEATURE_NETWORKS = {
    * package's MyUtil.normalizeImage does, (pixel − 127.5) / 128.
    */
   'expo-mobilefacenet': { ...FR_FEATURE, name: 'expo-mobilefacenet', model: 'expo-mobilefacenet', mean: [127.5, 127.5, 127.5], output: 'embeddings', dim: 192 },
+  /**
+   * fr-feature and expo-mobilefacenet fused, equal weights (the best weight on train people without
+   * flipping, which the time budget leaves out): docs/BENCHMARKS.md §42.
+   */
+  'fr-feature-expo': {
+    ...FR_FEATURE,
+    name: 'fr-feature-expo',
+    model: 'fr-feature-expo',
+    output: 'embedding',
+    dim: 704,
+    fusion: [
+      { network: 'fr-feature', weight: 0.5 },
+      { network: 'expo-mobilefacenet', weight: 0.5 },
+    ],
+  },
 } as const satisfies Readonly<Record<string, FeatureNetworkSpec>>;
 
 export type FeatureNetworkName = keyof typeof FEATURE_NETWORKS;

@@ -26,7 +26,7 @@ export function imageDims(size: number): readonly number[] {
 }
 
 /** Converted (or rewritten, for ONNX sources) by `npm run models:build` into models/build/<name>.onnx. */
-export type NetworkName = 'blazeface' | 'facemesh' | 'faceres' | 'faceres-deep' | 'mobileface' | 'mobilefacenet' | 'faceapi-recognition' | 'fr-feature' | 'expo-mobilefacenet';
+export type NetworkName = 'blazeface' | 'facemesh' | 'faceres' | 'faceres-deep' | 'mobileface' | 'mobilefacenet' | 'faceapi-recognition' | 'fr-feature' | 'expo-mobilefacenet' | 'fr-feature-expo';
 
 /**
  * The networks FACE3D_PRECISION=int8 runs from their int8 files (tools/quantize: <name>.int8.onnx,

