@@ -11,7 +11,7 @@ import { decodeImage } from '../inference/decode.js';
 import type { FaceEncoder } from '../inference/face-encoder.js';
 import { neutralShape, type Bundle } from '../morphable/bundle.js';
 import { reconstructMesh } from '../morphable/reconstruct.js';
-import { photoIntensity, shadingRefinedShape } from '../morphable/shading-refine.js';
+import { photoIntensity, refinedByChanges, shadingChange, type ShadingRefineOptions } from '../morphable/shading-refine.js';
 import { MAX_TEXTURE_PHOTOS } from '../gallery/gallery.js';
 import { meanCoefficients } from '../gallery/coefficients.js';
 import type { DepthPhoto } from './depth-fidelity.js';
@@ -26,32 +26,48 @@ export interface EncodedDepthPhoto extends DepthPhoto {
 
 /** Every photo of `people` with a face; `failed` counts those without. */
 export async function encodeDepthPhotos(encoder: FaceEncoder, root: string, people: readonly DepthPerson[]): Promise<{ photos: EncodedDepthPhoto[]; failed: number }> {
-  const paths = people.flatMap((person) => person.photos.map((path) => ({ person: person.name, path })));
+  // The crops are the face: the whole photo is its box (the detector misses some of them).
+  return encodePhotos(encoder, root, people.flatMap((person) => person.photos.map((path) => ({ person: person.name, path }))), 'whole photo');
+}
+
+/** `paths` (under `root`) run through the encoder, each photo's face its whole frame or the largest detected; `failed` counts photos without a face. */
+export async function encodePhotos(encoder: FaceEncoder, root: string, paths: readonly { person: string; path: string }[], face: 'whole photo' | 'detected'): Promise<{ photos: EncodedDepthPhoto[]; failed: number }> {
   const encoded = await mapConcurrent(paths, 4, async ({ person, path }): Promise<EncodedDepthPhoto | undefined> => {
     const image = await decodeImage(await readFile(join(root, path)));
-    // The crops are the face: the whole photo is its box (the detector misses some of them).
-    const [face] = await encoder.encode(image, { faceBox: { x: 0, y: 0, width: image.width, height: image.height } });
-    if (!face) return undefined;
-    return { person, path, yaw: face.pose.yaw, landmarks: face.landmarks.points, mesh: neutralShape(encoder.bundle, face.vector.shape), shape: face.vector.shape };
+    const [found] = await encoder.encode(image, face === 'whole photo' ? { faceBox: { x: 0, y: 0, width: image.width, height: image.height } } : {});
+    if (!found) return undefined;
+    return { person, path, yaw: found.pose.yaw, landmarks: found.landmarks.points, mesh: neutralShape(encoder.bundle, found.vector.shape), shape: found.vector.shape };
   });
   const photos = encoded.filter((p) => p !== undefined);
   return { photos, failed: paths.length - photos.length };
 }
 
+/** How a download's depth is made; the defaults are the product's. */
+export interface DownloadSettings {
+  /** The most frontal photos whose shading refines the depth (a download reads MAX_TEXTURE_PHOTOS). */
+  readonly photos?: number;
+  readonly shading?: ShadingRefineOptions;
+}
+
 /**
- * Every photo with its person's mesh as downloaded: the template (the mean of the person's regressed
- * α, as the gallery's template is) reconstructed with the mouth closed, its depth refined by the shading of the person's most frontal photos, as many as
- * a download reads (`exportableMesh`), before the download's subdivision.
+ * One person's mesh from their encoded photos (under `root`): `regressed`, the template (the mean of
+ * their regressed α, as the gallery's template is) reconstructed with the mouth closed, and
+ * `downloaded`, its depth refined by the shading of their most frontal photos, as many as a download
+ * reads (`exportableMesh`), before the download's subdivision; `changes`, each of those photos'
+ * own change, most frontal first (for pooling them otherwise).
  */
-export async function downloadedDepthPhotos(bundle: Bundle, root: string, photos: readonly EncodedDepthPhoto[]): Promise<DepthPhoto[]> {
+export async function personMeshes(bundle: Bundle, root: string, own: readonly EncodedDepthPhoto[], settings: DownloadSettings = {}): Promise<{ regressed: Float32Array; downloaded: Float32Array; changes: Float64Array[] }> {
+  const regressed = reconstructMesh(bundle, { shape: meanCoefficients(own.map((p) => p.shape)), texture: [] }).positions;
+  const shading = [...own].sort((a, b) => Math.abs(a.yaw) - Math.abs(b.yaw)).slice(0, settings.photos ?? MAX_TEXTURE_PHOTOS);
+  const changes: Float64Array[] = [];
+  for (const p of shading) changes.push(shadingChange(regressed, { image: photoIntensity(await decodeImage(await readFile(join(root, p.path)))), landmarks: p.landmarks }, settings.shading));
+  return { regressed, downloaded: refinedByChanges(regressed, changes, settings.shading), changes };
+}
+
+/** Every photo with its person's mesh as downloaded (`personMeshes`). */
+export async function downloadedDepthPhotos(bundle: Bundle, root: string, photos: readonly EncodedDepthPhoto[], settings: DownloadSettings = {}): Promise<DepthPhoto[]> {
   const people = [...new Set(photos.map((p) => p.person))];
   const served = new Map<string, Float32Array>();
-  for (const person of people) {
-    const own = photos.filter((p) => p.person === person);
-    const template = meanCoefficients(own.map((p) => p.shape));
-    const shading = [...own].sort((a, b) => Math.abs(a.yaw) - Math.abs(b.yaw)).slice(0, MAX_TEXTURE_PHOTOS);
-    const intensities = await Promise.all(shading.map(async (p) => ({ image: photoIntensity(await decodeImage(await readFile(join(root, p.path)))), landmarks: p.landmarks })));
-    served.set(person, shadingRefinedShape(reconstructMesh(bundle, { shape: template, texture: [] }).positions, intensities));
-  }
+  for (const person of people) served.set(person, (await personMeshes(bundle, root, photos.filter((p) => p.person === person), settings)).downloaded);
   return photos.map((p) => ({ person: p.person, landmarks: p.landmarks, mesh: served.get(p.person)! }));
 }

@@ -8,6 +8,7 @@
 import type { RgbImage } from '../core/image.js';
 import { FACEMESH_REGIONS, FACEMESH_TRIANGLES } from './facemesh-topology.js';
 import { orthographicPose } from './landmark-fit.js';
+import { mirrorShape } from './symmetry.js';
 import { channelMeanIntensity, shadingDepth, type IntensityImage, type ShadingDepthOptions } from './shading-depth.js';
 
 /** One photo of the face: its pixels as intensities, and its FaceMesh landmarks (flat x, y, z pixels, y down). */
@@ -53,12 +54,38 @@ export function shadingChange(shape: ArrayLike<number>, photo: ShadingPhoto, opt
   return Float64Array.from(shape, (_, c) => ((refined.depth[Math.floor(c / 3)] - posed.depth[Math.floor(c / 3)]) / posed.scale) * posed.view[c % 3]);
 }
 
-/** `shape` plus the mean of its photos' shading changes (the shape itself when there are none). */
-export function shadingRefinedShape(shape: Float32Array, photos: readonly ShadingPhoto[], options: ShadingDepthOptions = {}): Float32Array {
-  const out = Float32Array.from(shape);
-  for (const photo of photos) {
-    const change = shadingChange(shape, photo, options);
-    for (let c = 0; c < out.length; c++) out[c] += change[c] / photos.length;
-  }
-  return out;
+/** How a person's photos' changes are pooled, beside each photo's fit (`ShadingDepthOptions`). */
+export interface ShadingRefineOptions extends ShadingDepthOptions {
+  /**
+   * Average the pooled change with its mirror image (left and right vertices swapped, x negated):
+   * faces are close to mirror-symmetric, while a side light's errors are not. Default SYMMETRIC_POOLING.
+   */
+  readonly symmetric?: boolean;
+}
+
+/**
+ * Off: better on synthetic renders, whose faces are symmetric by construction, but not adopted
+ * (docs/BENCHMARKS.md §41: with weaker priors it did worse on Yale B's real depth).
+ */
+export const SYMMETRIC_POOLING = false;
+
+/** The mean of per-photo changes (model frame), made mirror-symmetric unless asked not to. */
+export function pooledShadingChange(changes: readonly ArrayLike<number>[], symmetric = SYMMETRIC_POOLING): Float64Array {
+  const pooled = new Float64Array(changes[0].length);
+  for (const change of changes) for (let c = 0; c < pooled.length; c++) pooled[c] += change[c] / changes.length;
+  if (!symmetric) return pooled;
+  const mirrored = mirrorShape(pooled);
+  return pooled.map((v, c) => (v + mirrored[c]) / 2);
+}
+
+/** `shape` plus the pool of `changes` (the photos' `shadingChange`s; the shape itself when there are none). */
+export function refinedByChanges(shape: Float32Array, changes: readonly ArrayLike<number>[], options: ShadingRefineOptions = {}): Float32Array {
+  if (changes.length === 0) return Float32Array.from(shape);
+  const change = pooledShadingChange(changes, options.symmetric);
+  return Float32Array.from(shape, (v, c) => v + change[c]);
+}
+
+/** `shape` refined by the shading of its photos, pooled over them. */
+export function shadingRefinedShape(shape: Float32Array, photos: readonly ShadingPhoto[], options: ShadingRefineOptions = {}): Float32Array {
+  return refinedByChanges(shape, photos.map((photo) => shadingChange(shape, photo, options)), options);
 }

@@ -4,13 +4,13 @@
  * Lambertian), never on real depth. Per setting: how much of the true deviation the refinement of
  * the mean face recovers (correlation, size ratio, RMSE after / before), per photo and pooled over a
  * person's photos under different lights, as the product pools them.
- *   npx tsc -p tsconfig.build.json && nice -n 10 node dist/tools/depth/shading-tune.js [--people 12] [--photos 5] [--light point|harmonic]
+ *   npx tsc -p tsconfig.build.json && nice -n 10 node dist/tools/depth/shading-tune.js [--people 12] [--photos 5] [--light point|harmonic] [--seed 2026]
+ *     [--grid full|default|'{"symmetric":true}'|'[{...}, {...}]']   (settings: `ShadingRefineOptions`)
  */
 import { parseArgs } from 'node:util';
 import { defaultBundleDir } from '../../src/inference/face-encoder.js';
 import { loadBundle, neutralShape } from '../../src/morphable/bundle.js';
-import { shadingChange } from '../../src/morphable/shading-refine.js';
-import type { ShadingDepthOptions } from '../../src/morphable/shading-depth.js';
+import { pooledShadingChange, shadingChange, type ShadingRefineOptions } from '../../src/morphable/shading-refine.js';
 import { mulberry32 } from '../../src/training/random.js';
 import { faceWithDepth, photographShaded, randomDepthDeviation, type SyntheticLight } from './shading-synthetic.js';
 import { compareDeviations, type DeviationComparison } from './shading-compare.js';
@@ -21,6 +21,7 @@ const { values } = parseArgs({
     photos: { type: 'string', default: '5' },
     light: { type: 'string', default: 'point' },
     grid: { type: 'string', default: 'full' },
+    seed: { type: 'string', default: '2026' },
     'landmark-noise': { type: 'string', default: '0.7' },
     'albedo-noise': { type: 'string', default: '0.08' },
     'pixel-noise': { type: 'string', default: '0.01' },
@@ -28,7 +29,7 @@ const { values } = parseArgs({
 });
 const bundle = await loadBundle(defaultBundleDir());
 const mean = neutralShape(bundle, new Float32Array(bundle.shape.basis.rows));
-const random = mulberry32(2026);
+const random = mulberry32(Number(values.seed));
 /** Real faces' deviations from the mean: about 3.7 px at 1.47 px/mm (BENCHMARKS §23), 2.5 mm. */
 const DEVIATION_MM = 2.5;
 const people = Array.from({ length: Number(values.people) }, () => {
@@ -44,11 +45,11 @@ const average = (rows: readonly ArrayLike<number>[]): Float64Array => Float64Arr
  * Per photo and pooled per person, the change against the true deviation; and, as fidelity3d
  * measures, both less the mean of the other people's (a change every face gets is no one's own).
  */
-function evaluate(options: ShadingDepthOptions): Record<'single' | 'pooled' | 'pooledLeaveOneOut', DeviationComparison> {
+function evaluate(options: ShadingRefineOptions): Record<'single' | 'pooled' | 'pooledLeaveOneOut', DeviationComparison> {
   const single: DeviationComparison[] = [];
   const pooled: DeviationComparison[] = [];
   const changes = people.map((person) => person.photos.map((photo) => shadingChange(mean, photo, options)));
-  const personChanges = changes.map(average);
+  const personChanges = changes.map((photos) => pooledShadingChange(photos, options.symmetric));
   people.forEach((person, p) => {
     for (const change of changes[p]) single.push(compareDeviations(mean, person.deviation, change));
     pooled.push(compareDeviations(mean, person.deviation, personChanges[p]));
@@ -67,10 +68,10 @@ function evaluate(options: ShadingDepthOptions): Record<'single' | 'pooled' | 'p
   return { single: summary(single), pooled: summary(pooled), pooledLeaveOneOut: summary(leaveOneOut) };
 }
 
-const grid: ShadingDepthOptions[] = values.grid === 'default'
+const grid: ShadingRefineOptions[] = values.grid === 'default'
   ? [{}]
-  : values.grid.startsWith('{')
-    ? [JSON.parse(values.grid) as ShadingDepthOptions]
+  : /^[[{]/.test(values.grid)
+    ? [JSON.parse(values.grid) as ShadingRefineOptions | ShadingRefineOptions[]].flat()
     : [1, 2].flatMap((order) => [0.003, 0.01, 0.03].flatMap((smoothness) => [0.0003, 0.001, 0.003].map((anchor) => ({ order: order as 1 | 2, smoothness, anchor }))));
 for (const options of grid) {
   const started = Date.now();

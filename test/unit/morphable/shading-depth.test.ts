@@ -4,7 +4,9 @@ import { defaultBundleDir } from '../../../src/inference/face-encoder.js';
 import { loadBundle, neutralShape } from '../../../src/morphable/bundle.js';
 import { rasterizeTriangle } from '../../../src/mesh/raster.js';
 import { grayIntensity, laplacianNormal, shadingBasis, shadingDepth, type IntensityImage } from '../../../src/morphable/shading-depth.js';
-import { photoIntensity, poseOnLandmarks, shadingChange, shadingRefinedShape } from '../../../src/morphable/shading-refine.js';
+import { FACEMESH_MIRROR } from '../../../src/morphable/facemesh-topology.js';
+import { photoIntensity, pooledShadingChange, poseOnLandmarks, refinedByChanges, shadingChange, shadingRefinedShape } from '../../../src/morphable/shading-refine.js';
+import { mirrorShape } from '../../../src/morphable/symmetry.js';
 import { mulberry32 } from '../../../src/training/random.js';
 import { compareDeviations } from '../../../tools/depth/shading-compare.js';
 import { faceWithDepth, photographShaded, randomDepthDeviation, type SyntheticPhoto } from '../../../tools/depth/shading-synthetic.js';
@@ -148,6 +150,26 @@ describe('shading refinement on faces rendered with known depth (never real dept
       expect(Math.hypot(x - along * view[0], y - along * view[1], z - along * view[2])).toBeLessThan(1e-6);
     }
     expect(shadingRefinedShape(mean, [])).toEqual(mean);
+  });
+
+  it("pools a person's photos symmetrically: a side light's one-sided error goes, what both halves of the face share stays", () => {
+    const changes = people[0].photos.map((photo) => shadingChange(mean, photo));
+    const plain = pooledShadingChange(changes, false);
+    const symmetric = pooledShadingChange(changes, true);
+    const mirrored = mirrorShape(symmetric);
+    symmetric.forEach((v, c) => expect(v).toBeCloseTo(mirrored[c], 9));
+    // Its symmetric part is the plain pool's own: pooling the mirrored photos' changes gives the same.
+    const fromMirrors = pooledShadingChange(changes.map((change) => mirrorShape(change)), true);
+    fromMirrors.forEach((v, c) => expect(v).toBeCloseTo(symmetric[c], 9));
+    // A one-sided change (one cheek pushed in) is halved and shared by both cheeks.
+    const oneSided = new Float64Array(mean.length);
+    const cheek = Array.from({ length: mean.length / 3 }, (_, i) => i).filter((i) => FACEMESH_MIRROR[i] !== i)[0];
+    oneSided[3 * cheek + 2] = -2;
+    const pooled = pooledShadingChange([oneSided], true);
+    expect(pooled[3 * cheek + 2]).toBeCloseTo(-1, 9);
+    expect(pooled[3 * FACEMESH_MIRROR[cheek] + 2]).toBeCloseTo(-1, 9);
+    expect(Math.hypot(...symmetric)).toBeLessThan(Math.hypot(...plain));
+    expect(refinedByChanges(mean, changes, { symmetric: true })).toEqual(Float32Array.from(mean, (v, c) => v + symmetric[c]));
   });
 
   it('reads an RGB photo as the mean of its channels, 0 to 1', () => {

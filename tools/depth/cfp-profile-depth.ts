@@ -1,0 +1,89 @@
+/**
+ * Issue 14 on everyday photos: each CFP person's mesh as a download serves it, built from their
+ * FRONTAL photos only (detection, FaceMesh, the regressed template, the shading refinement of the most
+ * frontal photos: `personMeshes`, the code path of fidelity3d's "downloaded"), seen from the side and
+ * compared with their four full-profile photos' hand-marked points (`profile-depth.ts`). Yale B's
+ * depth is not read. The frontal photos' encodings are cached under .cache/depth/.
+ *   npx tsc -p tsconfig.build.json && nice -n 10 node dist/tools/depth/cfp-profile-depth.js \
+ *     [--cfp ../shared/datasets/cfp] [--people 250] [--photos 8] [--shading '{"order":1}'] [--pool 1,4,8s,10] [--bootstrap 1000] [--json out.json]
+ * --shading: the refinement's options (`ShadingRefineOptions`); --photos: how many of the most
+ * frontal photos a download reads (default the product's); --pool: other poolings of the same
+ * photos' changes also scored, each "k" (the k most frontal, k ≤ --photos) or "ks" (made symmetric).
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { config } from '../../src/core/config.js';
+import { encodePhotos, personMeshes, type EncodedDepthPhoto } from '../../src/eval/depth-photos.js';
+import { meshSideView, profileDepthAgreement, profileMeasures, type ProfilePerson } from '../../src/eval/profile-depth.js';
+import { FaceEncoder } from '../../src/inference/face-encoder.js';
+import { inferenceSettings } from '../../src/inference/inference-settings.js';
+import { reconstructMesh } from '../../src/morphable/reconstruct.js';
+import { refinedByChanges, type ShadingRefineOptions } from '../../src/morphable/shading-refine.js';
+import { readCfpViews } from './cfp-fiducials.js';
+
+const { values } = parseArgs({
+  options: {
+    cfp: { type: 'string', default: '../shared/datasets/cfp' },
+    bundle: { type: 'string' },
+    people: { type: 'string', default: '250' },
+    photos: { type: 'string' },
+    shading: { type: 'string', default: '{}' },
+    pool: { type: 'string', default: '' },
+    bootstrap: { type: 'string', default: '1000' },
+    json: { type: 'string' },
+  },
+});
+const log = (message: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
+const root = values.cfp!;
+const views = (await readCfpViews(root)).slice(0, Number(values.people));
+const encoder = await FaceEncoder.open(inferenceSettings(config()), values.bundle);
+const started = Date.now();
+
+/** The frontal photos' encodings, cached per bundle (the photos and the encoder decide them). */
+async function encodedFrontals(): Promise<EncodedDepthPhoto[]> {
+  const cache = join('.cache', 'depth', `cfp-frontal-${encoder.bundleId.replace(/[^\w.-]/g, '_')}.json`);
+  type Cached = Omit<EncodedDepthPhoto, 'landmarks' | 'mesh' | 'shape'> & { landmarks: number[]; shape: number[] };
+  let cached: Cached[] = [];
+  try {
+    cached = JSON.parse(await readFile(cache, 'utf8')) as Cached[];
+  } catch {
+    // No cache yet.
+  }
+  const known = new Set(cached.map((c) => c.path));
+  const wanted = views.flatMap((v) => Array.from({ length: v.frontal.length }, (_, k) => ({ person: v.person, path: join('Data', 'Images', v.person, 'frontal', `${String(k + 1).padStart(2, '0')}.jpg`) })));
+  const missing = wanted.filter((w) => !known.has(w.path));
+  if (missing.length > 0) {
+    const { photos, failed } = await encodePhotos(encoder, root, missing, 'detected');
+    log(`encoded ${missing.length} frontal photos, ${failed} without a face`);
+    cached.push(...photos.map((p) => ({ person: p.person, path: p.path, yaw: p.yaw, landmarks: Array.from(p.landmarks), shape: Array.from(p.shape) })));
+    await mkdir(join('.cache', 'depth'), { recursive: true });
+    await writeFile(cache, JSON.stringify(cached));
+  }
+  const paths = new Set(wanted.map((w) => w.path));
+  return cached.filter((c) => paths.has(c.path)).map((c) => ({ ...c, landmarks: Float32Array.from(c.landmarks), shape: Float32Array.from(c.shape), mesh: new Float32Array(0) }));
+}
+
+const frontals = await encodedFrontals();
+const settings = { ...(values.photos && { photos: Number(values.photos) }), shading: JSON.parse(values.shading!) as ShadingRefineOptions };
+const pools = values.pool!.split(',').filter((p) => p !== '').map((p) => {
+  const match = /^(\d+)(s?)$/.exec(p);
+  if (!match) throw new Error(`--pool: "${p}" is not k or ks`);
+  return { photos: Number(match[1]), symmetric: match[2] === 's' };
+});
+const meanMesh = reconstructMesh(encoder.bundle, { shape: new Float32Array(encoder.bundle.shape.basis.rows), texture: [] }).positions;
+const people: ProfilePerson[] = [];
+for (const view of views) {
+  const own = frontals.filter((p) => p.person === view.person);
+  if (own.length === 0) continue;
+  const { regressed, downloaded, changes } = await personMeshes(encoder.bundle, root, own, settings);
+  const measure = (shape: Float32Array) => profileMeasures(meshSideView(shape));
+  const pooled = Object.fromEntries(pools.map((pool) => [`downloaded, ${pool.photos} photos${pool.symmetric ? ', symmetric' : ''}`, measure(refinedByChanges(regressed, changes.slice(0, pool.photos), { symmetric: pool.symmetric }))]));
+  people.push({ person: view.person, estimates: { downloaded: measure(downloaded), regressed: measure(regressed), meanMesh: measure(meanMesh), ...pooled }, profiles: view.profile.map(profileMeasures) });
+  if (people.length % 25 === 0) log(`${people.length} people`);
+}
+await encoder.close();
+const report = { settings, ...profileDepthAgreement(people, { bootstrap: Number(values.bootstrap) }), frontalPhotos: frontals.length, seconds: (Date.now() - started) / 1000 };
+const text = JSON.stringify(report, null, 1);
+if (values.json) await writeFile(values.json, text);
+console.log(text);
