@@ -2,9 +2,9 @@
  * Enrollment throughput on one machine: photos per second from upload to READY, with separate
  * `face3d worker` processes (1 or more, each with 1 or several jobs in flight: the micro-batcher
  * batches concurrent jobs of one process into one ONNX call) beside an API-only `face3d serve`
- * (FACE3D_WORKERS=0), each layout at every network precision (FACE3D_PRECISION) back to back, all in
- * one run, with the load average before each run (the machine may be shared: compare figures of one
- * run only).
+ * (FACE3D_WORKERS=0; a layout `1x8+s8` has the server run 8 jobs too, upload mode only), each
+ * layout at every network precision (FACE3D_PRECISION) back to back, all in one run, with the load
+ * average before each run (the machine may be shared: compare figures of one run only).
  *   npm run build && npm run bench:workers -- [--photos 600] [--configs 2x4,2x8] [--precisions fp32,int8]
  *     [--modes upload,queued] [--clients 4] [--database postgres://…] [--cpu-prof DIR]
  * Modes, each on a fresh gallery (SQLite in a temporary folder by default, or a new database on the
@@ -56,9 +56,25 @@ const POLL_MS = 100;
 /** Linux's clock ticks per second in /proc/<pid>/stat (USER_HZ, 100 on every common kernel). */
 const CLOCK_TICKS = 100;
 
-interface Setup {
+/** `2x8`: two worker processes of 8 jobs beside an API-only server; `1x8+s8`: one, and the server runs 8 jobs too. */
+interface Layout {
   readonly processes: number;
   readonly jobsPerProcess: number;
+  readonly serverJobs: number;
+}
+
+function parseLayout(text: string): Layout {
+  const match = /^(\d+)x(\d+)(?:\+s(\d+))?$/.exec(text);
+  if (!match) throw new Error(`--configs: ${text} is not PROCESSESxJOBS or PROCESSESxJOBS+sJOBS (e.g. 2x8, 1x8+s8)`);
+  return { processes: Number(match[1]), jobsPerProcess: Number(match[2]), serverJobs: Number(match[3] ?? 0) };
+}
+
+function layoutName(layout: Layout): string {
+  const workers = `${layout.processes} worker${layout.processes === 1 ? '' : 's'} × ${layout.jobsPerProcess} job${layout.jobsPerProcess === 1 ? '' : 's'}`;
+  return layout.serverJobs > 0 ? `${workers} + server × ${layout.serverJobs}` : workers;
+}
+
+interface Setup extends Layout {
   readonly precision: string;
   readonly mode: Mode;
 }
@@ -184,7 +200,7 @@ async function runOnce(setup: Setup, dir: string, files: readonly PhotoFile[]) {
     FACE3D_PRECISION: setup.precision,
     ...(options.database && { DATABASE_URL: databaseUrl(options.database) }),
   });
-  const server = await startChildServer({ ...env, FACE3D_WORKERS: '0' }, profilerWrapper(options['cpu-prof']));
+  const server = await startChildServer({ ...env, FACE3D_WORKERS: String(setup.serverJobs) }, profilerWrapper(options['cpu-prof']));
   const workers: ChildProcess[] = [];
   const database = await openDatabase(env.DATABASE_URL!);
   try {
@@ -217,7 +233,7 @@ async function runOnce(setup: Setup, dir: string, files: readonly PhotoFile[]) {
 }
 
 async function run(setup: Setup, root: string, files: readonly PhotoFile[]) {
-  const dir = join(root, `w${setup.processes}x${setup.jobsPerProcess}-${setup.precision}-${setup.mode}`);
+  const dir = join(root, `w${setup.processes}x${setup.jobsPerProcess}s${setup.serverJobs}-${setup.precision}-${setup.mode}`);
   mkdirSync(dir);
   try {
     const result = await runOnce(setup, dir, files);
@@ -239,13 +255,14 @@ try {
   const precisions = options.precisions.split(',');
   for (const precision of precisions.filter((p) => !precisionBuilt(p))) console.log(`precision ${precision} left out: no models/build/*.${precision}.onnx (npm run models:build)`);
   const built = precisions.filter(precisionBuilt);
-  const layouts = options.configs.split(',').map((text) => text.split('x').map(Number));
+  const layouts = options.configs.split(',').map(parseLayout);
   const results: Awaited<ReturnType<typeof run>>[] = [];
   // Precisions and modes back to back within each layout, so a change in the machine's load hits them alike.
-  for (const [processes, jobsPerProcess] of layouts) {
+  for (const layout of layouts) {
     for (const precision of built) {
-      for (const mode of modes) {
-        const result = await run({ processes, jobsPerProcess, precision, mode }, root, files);
+      // A server that runs jobs would run the queued photos while they are being queued.
+      for (const mode of modes.filter((mode) => mode === 'upload' || layout.serverJobs === 0)) {
+        const result = await run({ ...layout, precision, mode }, root, files);
         results.push(result);
         process.stderr.write(`${JSON.stringify(result)}\n`);
       }
@@ -254,8 +271,9 @@ try {
   console.log(
     JSON.stringify({ machine: `${cpus().length}x ${cpus()[0]?.model}`, loadAverage: loadavg()[0], database: options.database ? 'postgresql' : 'sqlite', clients: CLIENTS, results }, null, 2),
   );
-  const cell = (processes: number, jobs: number, precision: string, mode: Mode): string => {
-    const result = results.find((r) => r.processes === processes && r.jobsPerProcess === jobs && r.precision === precision && r.mode === mode)!;
+  const cell = (layout: Layout, precision: string, mode: Mode): string => {
+    const result = results.find((r) => layoutName(r) === layoutName(layout) && r.precision === precision && r.mode === mode);
+    if (!result) return '– | – | –';
     const cpu = Object.entries(result.cpuMsPerPhoto)
       .map(([name, ms]) => `${name} ${ms.toFixed(1)}`)
       .join(', ');
@@ -266,10 +284,7 @@ try {
   console.log(`\nphotos/s, load average before the run, CPU ms per photo by process (${files.length} photos; upload: ${CLIENTS} clients, one photo per request)`);
   console.log(`| setup | ${columns.map(({ precision, mode }) => `${precision} ${heading(mode)}: photos/s | load | CPU ms/photo`).join(' | ')} |`);
   console.log(`|---|${columns.map(() => '---:|---:|---|').join('')}`);
-  for (const [processes, jobs] of layouts) {
-    const name = `${processes} worker${processes > 1 ? 's' : ''} × ${jobs} job${jobs > 1 ? 's' : ''}`;
-    console.log(`| ${name} | ${columns.map(({ precision, mode }) => cell(processes, jobs, precision, mode)).join(' | ')} |`);
-  }
+  for (const layout of layouts) console.log(`| ${layoutName(layout)} | ${columns.map(({ precision, mode }) => cell(layout, precision, mode)).join(' | ')} |`);
 } finally {
   rmSync(root, { recursive: true, force: true });
 }
