@@ -31,11 +31,17 @@ export function emitBroadcastOp(ctx: ConversionContext, onnxOp: string, operands
 }
 
 /**
- * PRelu(x) as Relu(x) − slope · Relu(−x): the same function, but ONNX Runtime's CPU PRelu kernel
- * broadcasts element by element and took 38% of FaceMesh's time; the four plain element-wise ops run
- * it 28% faster (docs/BENCHMARKS.md §34). The result keeps the name (and layout) PRelu would have had.
+ * PRelu(x) as plain element-wise ops: ONNX Runtime's CPU PRelu kernel broadcasts element by element
+ * and took 38% of FaceMesh's time (docs/BENCHMARKS.md §34). With every slope a constant ≤ 1, PRelu(x)
+ * = Max(x, slope · x) exactly (slope · x ≤ x for x ≥ 0, ≥ x below), two ops; otherwise
+ * Relu(x) − slope · Relu(−x), five. The result keeps the name (and layout) PRelu would have had.
  */
 function emitPRelu(ctx: ConversionContext, input: TfValue, slope: Operand, nameHint: string): TfValue {
+  const x: Operand = { kind: 'value', value: input };
+  if (slope.kind === 'const' && slope.tensor.data.every((s) => s <= 1)) {
+    const scaled = emitBroadcastOp(ctx, 'Mul', [x, slope], `${nameHint}/scaled`);
+    return emitBroadcastOp(ctx, 'Max', [x, { kind: 'value', value: scaled }], nameHint);
+  }
   const positive = { ...input, onnxName: ctx.emit('Relu', [input.onnxName], `${nameHint}/positive`) };
   const negative = { ...input, onnxName: ctx.emit('Relu', [ctx.emit('Neg', [input.onnxName], `${nameHint}/negated`)], `${nameHint}/negative`) };
   const scaled = emitBroadcastOp(ctx, 'Mul', [{ kind: 'value', value: negative }, slope], `${nameHint}/scaled`);

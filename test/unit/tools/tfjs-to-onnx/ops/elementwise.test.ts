@@ -47,6 +47,16 @@ describe('Prelu', () => {
     const source = graphModel([...convNodes, op('out', 'Prelu', ['c', 'slope'])], [filter, slope]);
     await expectSameAsTfjs(source, feed, ['out']);
   });
+
+  // Max(x, slope · x) holds for negative slopes too, not for slopes above one.
+  it.each([
+    ['negative', -0.5, 0],
+    ['above one', 1, 2],
+  ])('with %s slopes', async (_, low, high) => {
+    const slope: Weight = { name: 'slope', shape: [CHANNELS], values: randomValues(CHANNELS, 8, low, high) };
+    const source = graphModel([...convNodes, op('out', 'Prelu', ['c', 'slope'])], [filter, slope]);
+    await expectSameAsTfjs(source, feed, ['out']);
+  });
 });
 
 describe('unary ops', () => {
