@@ -86,8 +86,8 @@ export function exportsFromPhotos(bundle: Bundle): boolean {
 
 /**
  * The shape refined by the shading of the face's own photos, pooled over them (issue 14, idea 2c;
- * docs/BENCHMARKS.md §33): nearer real depth on Yale B, by how much on everyday photos is not
- * measured. The vector, and so identification, is untouched.
+ * docs/BENCHMARKS.md §33): nearer real depth on Yale B; on everyday photos its person-specific part
+ * barely agrees with full profiles (§42). The vector, and so identification, is untouched.
  */
 function shadedShape(mesh: Mesh, photos: readonly FacePhoto[]): Mesh {
   if (photos.length === 0) return mesh;

@@ -86,7 +86,7 @@ export interface ShadingDepthResult {
   readonly residualAfter: number;
 }
 
-/** Chosen on synthetic renders only (docs/BENCHMARKS.md §33); §41's weaker priors with symmetric pooling did worse on Yale B. */
+/** Chosen on synthetic renders only (docs/BENCHMARKS.md §33); §42's weaker priors with symmetric pooling did worse on Yale B. */
 export const DEFAULT_SHADING_OPTIONS: Required<ShadingDepthOptions> = { order: 1, smoothness: 0.01, anchor: 0.0003, iterations: 8, robustness: 2.5 };
 
 /** Triangles seen this obliquely or worse (normal's z below this) are not used: their shading is mostly the silhouette's. */

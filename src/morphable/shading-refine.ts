@@ -65,7 +65,7 @@ export interface ShadingRefineOptions extends ShadingDepthOptions {
 
 /**
  * Off: better on synthetic renders, whose faces are symmetric by construction, but not adopted
- * (docs/BENCHMARKS.md §41: with weaker priors it did worse on Yale B's real depth).
+ * (docs/BENCHMARKS.md §42: with weaker priors it did worse on Yale B's real depth).
  */
 export const SYMMETRIC_POOLING = false;
 
