@@ -10,13 +10,14 @@
  * frontal photos a download reads (default the product's); --pool: other poolings of the same
  * photos' changes also scored, each "k" (the k most frontal, k ≤ --photos) or "ks" (made symmetric).
  */
+import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { config } from '../../src/core/config.js';
 import { encodePhotos, personMeshes, type EncodedDepthPhoto } from '../../src/eval/depth-photos.js';
 import { meshSideView, profileDepthAgreement, profileMeasures, type ProfilePerson } from '../../src/eval/profile-depth.js';
-import { FaceEncoder } from '../../src/inference/face-encoder.js';
+import { defaultBundleDir, FaceEncoder } from '../../src/inference/face-encoder.js';
 import { inferenceSettings } from '../../src/inference/inference-settings.js';
 import { reconstructMesh } from '../../src/morphable/reconstruct.js';
 import { refinedByChanges, type ShadingRefineOptions } from '../../src/morphable/shading-refine.js';
@@ -40,9 +41,12 @@ const views = (await readCfpViews(root)).slice(0, Number(values.people));
 const encoder = await FaceEncoder.open(inferenceSettings(config()), values.bundle);
 const started = Date.now();
 
-/** The frontal photos' encodings, cached per bundle (the photos and the encoder decide them). */
+/** The frontal photos' encodings, cached per bundle manifest and regressor (the photos and the encoder decide them). */
 async function encodedFrontals(): Promise<EncodedDepthPhoto[]> {
-  const cache = join('.cache', 'depth', `cfp-frontal-${encoder.bundleId.replace(/[^\w.-]/g, '_')}.json`);
+  const { manifest } = encoder.bundle;
+  const regressor = manifest.regressor ? await readFile(join(values.bundle ?? defaultBundleDir(inferenceSettings(config())), manifest.regressor.file)) : '';
+  const key = createHash('sha256').update(JSON.stringify(manifest)).update(regressor).digest('hex').slice(0, 12);
+  const cache = join('.cache', 'depth', `cfp-frontal-${key}.json`);
   type Cached = Omit<EncodedDepthPhoto, 'landmarks' | 'mesh' | 'shape'> & { landmarks: number[]; shape: number[] };
   let cached: Cached[] = [];
   try {
