@@ -6,13 +6,17 @@
  * layout at every network precision (FACE3D_PRECISION) back to back, all in one run, with the load
  * average before each run (the machine may be shared: compare figures of one run only).
  *   npm run build && npm run bench:workers -- [--photos 600] [--configs 2x4,2x8] [--precisions fp32,int8]
- *     [--modes upload,queued] [--clients 4] [--database postgres://…] [--cpu-prof DIR]
+ *     [--modes upload,queued] [--clients 4] [--per-person 2] [--per-request 1] [--database postgres://…]
+ *     [--cpu-prof DIR]
  * Modes, each on a fresh gallery (SQLite in a temporary folder by default, or a new database on the
- * given PostgreSQL server) with the same LFW training photos, one subject per person:
+ * given PostgreSQL server) with the same LFW training photos (the first `--per-person` of each
+ * person with at least two), one subject per person:
  * - upload (issue 16's line): the subjects are created first; the clock starts at the first photo
- *   sent, `--clients` clients upload the photos one per `enrollPhotos` request (GraphQL multipart over
- *   HTTP, the server's real path; the bodies encoded before the clock) while the workers run, and
- *   stops at the last photo READY or FAILED.
+ *   sent, `--clients` clients upload the photos, each `enrollPhotos` request holding up to
+ *   `--per-request` photos of one subject (GraphQL multipart over HTTP, the server's real path; the
+ *   bodies encoded before the clock), while the workers run, and stops at the last photo READY or
+ *   FAILED. One photo per request is the costliest way to send them; a library of photos per person
+ *   is sent a person at a time.
  * - queued (the figure of earlier sessions): every photo is uploaded the same way before the workers
  *   start; the clock runs from every worker up to the last photo settled (the upload is not timed).
  * Each run also gives the CPU its processes spent per photo (server, workers, this process's
@@ -44,11 +48,18 @@ const { values: options } = parseArgs({
     precisions: { type: 'string', default: 'fp32,int8' },
     modes: { type: 'string', default: 'upload,queued' },
     clients: { type: 'string', default: '4' },
+    'per-person': { type: 'string', default: '2' },
+    'per-request': { type: 'string', default: '1' },
     'cpu-prof': { type: 'string' },
   },
 });
 const PHOTOS = Number(options.photos);
 const CLIENTS = Number(options.clients);
+const PER_PERSON = Number(options['per-person']);
+const PER_REQUEST = Number(options['per-request']);
+for (const [name, value] of [['--per-person', PER_PERSON], ['--per-request', PER_REQUEST]] as const) {
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
+}
 const MODES = ['upload', 'queued'] as const;
 type Mode = (typeof MODES)[number];
 /** How often the settled photos are counted: the figures' resolution. */
@@ -149,14 +160,15 @@ class CpuMeter {
   }
 }
 
-/** An `enrollPhotos` request of one photo, encoded (GraphQL multipart) before any clock runs. */
+/** An `enrollPhotos` request of one subject's photos, encoded (GraphQL multipart) before any clock runs. */
 interface EncodedUpload {
   readonly body: Buffer;
   readonly contentType: string;
 }
 
-async function encodeUpload(subjectId: string, photo: FilePart): Promise<EncodedUpload> {
-  const form = multipartBody(ENROLL_PHOTOS, { s: subjectId, p: [null] }, [{ path: 'variables.p.0', file: new Blob([photo.bytes], { type: 'image/jpeg' }), name: photo.name }]);
+async function encodeUpload(subjectId: string, photos: readonly FilePart[]): Promise<EncodedUpload> {
+  const parts = photos.map((photo, i) => ({ path: `variables.p.${i}`, file: new Blob([photo.bytes], { type: 'image/jpeg' }), name: photo.name }));
+  const form = multipartBody(ENROLL_PHOTOS, { s: subjectId, p: photos.map(() => null) }, parts);
   const encoded = new Response(form);
   return { body: Buffer.from(await encoded.arrayBuffer()), contentType: encoded.headers.get('content-type')! };
 }
@@ -207,7 +219,7 @@ async function runOnce(setup: Setup, dir: string, files: readonly PhotoFile[]) {
     const client = new ApiClient(server.url, CHILD_ADMIN_KEY);
     const people = [...new Set(files.map((file) => file.person))];
     const subjects = new Map(await mapConcurrent(people, CLIENTS, async (person) => [person, await createSubject(client, person)] as const));
-    const uploads = await Promise.all(files.map(async (file) => encodeUpload(subjects.get(file.person)!, await readPhoto(file.path))));
+    const uploads = await Promise.all(requestGroups(files).map(async (group) => encodeUpload(subjects.get(group[0].person)!, await Promise.all(group.map((file) => readPhoto(file.path))))));
     if (setup.mode === 'queued') await uploadAll(server.url, uploads);
     workers.push(...(await Promise.all(Array.from({ length: setup.processes }, () => startChildWorker(env, profilerWrapper(options['cpu-prof']))))).map((worker) => worker.child));
     const loadBefore = loadavg()[0];
@@ -243,10 +255,21 @@ async function run(setup: Setup, root: string, files: readonly PhotoFile[]) {
   }
 }
 
+/** Consecutive photos of one person, up to PER_REQUEST at a time: what one `enrollPhotos` request sends. */
+function requestGroups(photos: readonly PhotoFile[]): PhotoFile[][] {
+  const groups: PhotoFile[][] = [];
+  for (const photo of photos) {
+    const last = groups.at(-1);
+    if (last && last.length < PER_REQUEST && last[0].person === photo.person) last.push(photo);
+    else groups.push([photo]);
+  }
+  return groups;
+}
+
 const people = await listPeople(options.root);
 const files = people
   .filter((person) => person.images.length >= 2)
-  .flatMap((person) => person.images.slice(0, 2).map((image) => ({ person: person.name, path: join(options.root, image) })))
+  .flatMap((person) => person.images.slice(0, PER_PERSON).map((image) => ({ person: person.name, path: join(options.root, image) })))
   .slice(0, PHOTOS);
 const modes = options.modes.split(',') as Mode[];
 for (const mode of modes) if (!MODES.includes(mode)) throw new Error(`--modes: ${mode} is not one of ${MODES.join(', ')}`);
@@ -269,7 +292,7 @@ try {
     }
   }
   console.log(
-    JSON.stringify({ machine: `${cpus().length}x ${cpus()[0]?.model}`, loadAverage: loadavg()[0], database: options.database ? 'postgresql' : 'sqlite', clients: CLIENTS, results }, null, 2),
+    JSON.stringify({ machine: `${cpus().length}x ${cpus()[0]?.model}`, loadAverage: loadavg()[0], database: options.database ? 'postgresql' : 'sqlite', clients: CLIENTS, perPerson: PER_PERSON, perRequest: PER_REQUEST, results }, null, 2),
   );
   const cell = (layout: Layout, precision: string, mode: Mode): string => {
     const result = results.find((r) => layoutName(r) === layoutName(layout) && r.precision === precision && r.mode === mode);
@@ -281,7 +304,7 @@ try {
   };
   const columns = built.flatMap((precision) => modes.map((mode) => ({ precision, mode })));
   const heading = (mode: Mode): string => (mode === 'upload' ? 'upload → READY' : 'queued → READY');
-  console.log(`\nphotos/s, load average before the run, CPU ms per photo by process (${files.length} photos; upload: ${CLIENTS} clients, one photo per request)`);
+  console.log(`\nphotos/s, load average before the run, CPU ms per photo by process (${files.length} photos, up to ${PER_PERSON} per person; upload: ${CLIENTS} clients, up to ${PER_REQUEST} photos of one subject per request)`);
   console.log(`| setup | ${columns.map(({ precision, mode }) => `${precision} ${heading(mode)}: photos/s | load | CPU ms/photo`).join(' | ')} |`);
   console.log(`|---|${columns.map(() => '---:|---:|---|').join('')}`);
   for (const layout of layouts) console.log(`| ${layoutName(layout)} | ${columns.map(({ precision, mode }) => cell(layout, precision, mode)).join(' | ')} |`);
