@@ -115,7 +115,9 @@ export const FEATURE_NETWORKS = {
   'expo-mobilefacenet': { ...FR_FEATURE, name: 'expo-mobilefacenet', model: 'expo-mobilefacenet', mean: [127.5, 127.5, 127.5], output: 'embeddings', dim: 192 },
   /**
    * fr-feature and expo-mobilefacenet fused, equal weights (the best weight on train people without
-   * flipping, which the time budget leaves out): docs/BENCHMARKS.md §42.
+   * flipping, which the time budget leaves out). Measured, not the bundle's: its raw features gain
+   * 3.7 points of dev TPIR, but the regressor's settings lose it and the pipeline would pass 25 ms
+   * per photo (docs/BENCHMARKS.md §44).
    */
   'fr-feature-expo': {
     ...FR_FEATURE,

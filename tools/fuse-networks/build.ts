@@ -4,7 +4,7 @@
  * on the same crop: each part's input derived from the row's normalisation by one affine step where
  * the part's differs, its embedding L2-normalised and scaled by √weight, the parts concatenated, so
  * that the cosine of two fused vectors is the weighted sum of the parts' cosines (docs/BENCHMARKS.md
- * §42). One session, one output: the pipeline, extraction and bundles treat it as any network.
+ * §44). One session, one output: the pipeline, extraction and bundles treat it as any network.
  * Runs after the parts are built; skipped when the parts' files, the row and this code are unchanged.
  */
 import { mkdir, readFile } from 'node:fs/promises';

@@ -14,7 +14,8 @@
  *    which the pooled strangers are named at FPIR 1%;
  *  - DEV (reported, never chosen on): `face3d eval open-set`'s split (rank-1, TPIR at FPIR 1% / 0.1%,
  *    strangers named and TPIR at the train threshold), the mean TPIR at FPIR 1% over `--splits`
- *    random splits, pairsDevTest TAR at FAR 0.1% of the train impostors; CFP frontal–profile 10-fold.
+ *    random splits (and its paired gain over fr-feature), pairsDevTest TAR at FAR 0.1% of the train
+ *    impostors and 10-fold accuracy; CFP frontal–profile 10-fold.
  *   node dist/tools/identity/fusion.js [--train .cache/extract/train] [--dev .cache/extract/dev]
  *     [--lfw ../shared/datasets/lfw] [--cfp ../shared/datasets/cfp] [--cache .cache/fusion] [--draws 20]
  *     [--splits 20] [--seed 33] [--bundle models/lfw-facemesh] [--json .cache/fusion/fusion.json]
@@ -431,17 +432,20 @@ const cfpRow = cfp && new Map(cfp.paths.map((path, row) => [path, row]));
 const f3 = (x: number | undefined): string => (x === undefined ? '–' : x.toFixed(3));
 console.log(`train: ${draws} galleries of ${Math.min(MATED, seenCount)} mated + ${DISTRACTORS} distractors, ${heldOut.length - DISTRACTORS} strangers; same-person pairs ${genuinePairs.length}, impostor pairs ${(heldOut.length * (heldOut.length - 1)) / 2}`);
 console.log(`dev: ${devSplit.mated.length} mated probes, ${devSplit.distractors.length} distractors, ${devSplit.strangers.length} strangers; ${devSplits.length} random splits`);
-console.log('| input | train same-person TAR @ FAR 1e-5 | train TPIR @ FPIR 1% (gain over fr-feature ± s.e.) | train TPIR @ FPIR 0.1% | train threshold | dev rank-1 | dev TPIR @ FPIR 1% | dev TPIR @ FPIR 0.1% | dev at train threshold: named, TPIR | dev TPIR @ FPIR 1%, mean of splits | pairsDevTest TAR @ FAR 0.1% | CFP FP 10-fold |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-/** Mean and standard error over the draws of a variant's TPIR at FPIR 1% minus fr-feature's on the same galleries (draws share people: it understates the uncertainty). */
+console.log('| input | train same-person TAR @ FAR 1e-5 | train TPIR @ FPIR 1% (gain over fr-feature ± s.e.) | train TPIR @ FPIR 0.1% | train threshold | dev rank-1 | dev TPIR @ FPIR 1% | dev TPIR @ FPIR 0.1% | dev at train threshold: named, TPIR | dev TPIR @ FPIR 1%, mean of splits (gain ± s.e., paired) | pairsDevTest TAR @ FAR 0.1% | pairsDevTest 10-fold | CFP FP 10-fold |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+/** Mean and standard error over the draws (or dev splits) of a variant's TPIR at FPIR 1% minus fr-feature's on the same galleries (draws share people: it understates the uncertainty). */
 function pairedGain(perDraw: readonly number[], baseline: readonly number[]): { mean: number; standardError: number } {
   const gains = perDraw.map((x, i) => x - baseline[i]);
   const m = mean(gains);
   return { mean: m, standardError: Math.sqrt(gains.reduce((a, g) => a + (g - m) ** 2, 0) / Math.max(1, gains.length - 1) / gains.length) };
 }
 
+const signed = (gain: { mean: number; standardError: number }): string => `${gain.mean >= 0 ? '+' : '−'}${f3(Math.abs(gain.mean))} ± ${f3(gain.standardError)}`;
+
 const rows = [];
 let baseline: readonly number[] | undefined;
+let devBaseline: readonly number[] | undefined;
 for (const v of variants) {
   const t = trainFigures(v);
   baseline ??= t.perDrawTpir1;
@@ -450,7 +454,9 @@ for (const v of variants) {
   const devScore: Scorer = (a, b) => devMatrix[a * dev.paths.length + b];
   const scores = openSet(devSplit, devScore);
   const atThreshold = operatingPoint(scores, t.threshold);
-  const splitTpir = mean(devSplits.map((split) => atFpir(openSet(split, devScore), 0.01).tpir));
+  const perSplit = devSplits.map((split) => atFpir(openSet(split, devScore), 0.01).tpir);
+  devBaseline ??= perSplit;
+  const devGain = pairedGain(perSplit, devBaseline);
   const pairs = pairScores(devPairs, devRow, devScore);
   const threshold01 = t.impostorsDescending[Math.floor(0.001 * t.impostorsDescending.length)];
   const genuine = pairs.filter((p) => p.same);
@@ -464,14 +470,17 @@ for (const v of variants) {
       tpirAtFpir1: atFpir(scores, 0.01).tpir,
       tpirAtFpir01: atFpir(scores, 0.001).tpir,
       atTrainThreshold: { named: scores.nonMated.filter((s) => s >= t.threshold).length, fpir: atThreshold.fpir, tpir: atThreshold.tpir },
-      splitsTpirAtFpir1: splitTpir,
+      splitsTpirAtFpir1: mean(perSplit),
+      splitsGainAtFpir1: devGain,
+      perSplitTpirAtFpir1: perSplit,
       pairsDevTestTarAtFar01: genuine.filter((p) => p.score > threshold01).length / genuine.length,
+      pairsDevTestTenFold: tenFoldAccuracy(pairs).mean,
     },
     cfp: cfpTenFold && { tenFold: cfpTenFold.mean, sd: cfpTenFold.std },
   };
   rows.push(row);
   const d = row.dev;
-  console.log(`| ${row.input} | ${f3(row.train.sameTarAtFar1e5)} | ${f3(row.train.tpirAtFpir1)} (${gain.mean >= 0 ? '+' : '−'}${f3(Math.abs(gain.mean))} ± ${f3(gain.standardError)}) | ${f3(row.train.tpirAtFpir01)} | ${row.train.threshold.toFixed(4)} | ${f3(d.rank1)} | ${f3(d.tpirAtFpir1)} | ${f3(d.tpirAtFpir01)} | ${d.atTrainThreshold.named}, ${f3(d.atTrainThreshold.tpir)} | ${f3(d.splitsTpirAtFpir1)} | ${f3(d.pairsDevTestTarAtFar01)} | ${row.cfp ? `${f3(row.cfp.tenFold)} ± ${f3(row.cfp.sd)}` : '–'} |`);
+  console.log(`| ${row.input} | ${f3(row.train.sameTarAtFar1e5)} | ${f3(row.train.tpirAtFpir1)} (${signed(gain)}) | ${f3(row.train.tpirAtFpir01)} | ${row.train.threshold.toFixed(4)} | ${f3(d.rank1)} | ${f3(d.tpirAtFpir1)} | ${f3(d.tpirAtFpir01)} | ${d.atTrainThreshold.named}, ${f3(d.atTrainThreshold.tpir)} | ${f3(d.splitsTpirAtFpir1)} (${signed(d.splitsGainAtFpir1)}) | ${f3(d.pairsDevTestTarAtFar01)} | ${f3(d.pairsDevTestTenFold)} | ${row.cfp ? `${f3(row.cfp.tenFold)} ± ${f3(row.cfp.sd)}` : '–'} |`);
 }
 const cfpFaces = cfp && cfp.paths.filter((path, row) => path.includes('/profile/') && !Number.isNaN(cfp.values[row * STRIDE])).length;
 if (cfp) console.log(`CFP: a face on ${cfpFaces} of ${cfp.paths.filter((p) => p.includes('/profile/')).length} profile photos`);
