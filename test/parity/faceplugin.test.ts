@@ -61,6 +61,20 @@ describe('fr_feature rewritten for ONNX Runtime (tools/faceplugin-to-onnx)', () 
     expect(subnormal(after)).toBe(0);
     expect(count(after)).toBeLessThan(0.8 * count(before));
   });
+
+  it('writes each PRelu as Max(x, slope · x) where its slopes are all ≤ 1, and as Relu(x) − slope · Relu(−x) where one is not', async () => {
+    const source = await readFile(facepluginModelPath('model/fr_feature.onnx'));
+    const shipped = onnx.ModelProto.decode(source).graph!;
+    const slopes = new Map((shipped.initializer ?? []).filter((t) => t.dataType === onnx.TensorProto.DataType.FLOAT).map((tensor) => [tensor.name, floatValues(tensor)]));
+    const prelus = (shipped.node ?? []).filter((node) => node.opType === 'PRelu');
+    const maxForm = prelus.filter((node) => slopes.get(node.input![1])!.every((slope) => slope <= 1)).length;
+    const rewritten = onnx.ModelProto.decode(convertFrFeature(source)).graph!.node ?? [];
+    const count = (opType: string) => rewritten.filter((node) => node.opType === opType).length;
+    expect(maxForm).toBeGreaterThan(0);
+    expect(count('PRelu')).toBe(0);
+    expect(count('Max')).toBe(maxForm);
+    expect(count('Neg')).toBe(prelus.length - maxForm);
+  });
 });
 
 describeWithLfw('fr_feature rewritten, on real faces (LFW dev)', () => {

@@ -4,8 +4,8 @@
  * as <outDir>/fr-feature.onnx, recorded in the shared models/build/manifest.json:
  *  - the bottleneck channels training left dead are removed and the subnormal weights that remain
  *    become 0 (dead-channels.ts): the same embeddings, at twice the speed;
- *  - each PRelu becomes Relu(x) − slope · Relu(−x) (the same function; as fast as ONNX Runtime's
- *    CPU PRelu, and the form tools/quantize's int8 plan was chosen on);
+ *  - each PRelu becomes Max(x, slope · x) (the same function for slopes ≤ 1, as all of its are;
+ *    Relu(x) − slope · Relu(−x) otherwise): faster than ONNX Runtime's CPU PRelu;
  *  - the batch dimension, fixed to 1 by the export (input and the final Reshape), becomes dynamic,
  *    so the service's micro-batcher can stack crops.
  * Skipped when the source file, this code and the output file are unchanged.
@@ -19,6 +19,7 @@ import type { BuildOptions, BuildResult } from '../tfjs-to-onnx/build-models.js'
 import { folderCodeHash, sha256 } from '../tfjs-to-onnx/fingerprint.js';
 import { isBuilt, readManifest, withEntry, writeFileAtomic, writeManifest, type ManifestEntry } from '../tfjs-to-onnx/manifest.js';
 import { flushSubnormals, removeDeadChannels } from './dead-channels.js';
+import { floatValues } from '../quantize/graph.js';
 
 const { onnx } = onnxPkg;
 type ModelProto = InstanceType<typeof onnx.ModelProto>;
@@ -27,7 +28,7 @@ export const PACKAGE = 'faceplugin-face-recognition-js';
 export const FR_FEATURE = 'fr-feature';
 const SOURCE_FILE = 'model/fr_feature.onnx';
 const BATCH = 'batch';
-const CONVERTER_VERSION = '3';
+const CONVERTER_VERSION = '4';
 const EMBEDDING_SIZE = 512;
 /**
  * The bottlenecks keep a multiple of 16 channels (the live ones and, as zeros, enough dead ones):
@@ -41,14 +42,27 @@ export function facepluginModelPath(file: string): string {
   return path.join(path.dirname(require.resolve(`${PACKAGE}/package.json`)), file);
 }
 
-/** PRelu(x, slope) → Relu(x) − slope · Relu(−x), node by node, names kept unique by the node's output name. */
+/**
+ * PRelu(x, slope) as plain element-wise ops, node by node, names kept unique by the node's output
+ * name: ONNX Runtime's CPU PRelu kernel broadcasts element by element (half of expo-mobilefacenet's
+ * time, docs/BENCHMARKS.md §45). With every slope ≤ 1 it is Max(x, slope · x) exactly (slope · x ≤ x
+ * for x ≥ 0, ≥ x below), two ops; otherwise Relu(x) − slope · Relu(−x).
+ */
 function expandPRelu(model: ModelProto): void {
   const graph = model.graph!;
+  const initializers = new Map((graph.initializer ?? []).map((tensor) => [tensor.name, tensor]));
   graph.node = (graph.node ?? []).flatMap((node) => {
     if (node.opType !== 'PRelu') return [node];
     const [x, slope] = node.input ?? [];
     const [y] = node.output ?? [];
     const part = (name: string) => `${y}_prelu_${name}`;
+    const slopes = initializers.get(slope);
+    if (slopes && floatValues(slopes).every((value) => value <= 1)) {
+      return [
+        onnx.NodeProto.create({ opType: 'Mul', input: [x, slope], output: [part('scaled')] }),
+        onnx.NodeProto.create({ opType: 'Max', input: [x, part('scaled')], output: [y] }),
+      ];
+    }
     return [
       onnx.NodeProto.create({ opType: 'Relu', input: [x], output: [part('positive')] }),
       onnx.NodeProto.create({ opType: 'Neg', input: [x], output: [part('negated')] }),
