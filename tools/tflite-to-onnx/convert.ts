@@ -7,7 +7,8 @@
  *    per-channel constants are reshaped to broadcast over NCHW.
  *  - SAME padding becomes explicit pads from the stored sizes (TF puts the odd pixel after).
  *  - TOCO writes PReLU as relu(x) + c·(x − |x|); that five-operator pattern is folded into one
- *    PRelu with slope 2c (x − |x| = 2·min(x, 0)).
+ *    PReLU with slope 2c (x − |x| = 2·min(x, 0)), written in element-wise ops ONNX Runtime runs faster
+ *    than its PRelu kernel (see `prelu`).
  *  - The batch the file was exported with becomes the dynamic `batch` dimension.
  */
 import { OPSET, OnnxGraphBuilder, attr, floatTensor, int64Tensor, serializeModel, type AttributeProto } from '../../src/onnx/onnx-builder.js';
@@ -17,7 +18,7 @@ import { BATCH, spatialPadding, type Window2d } from '../tfjs-to-onnx/tensor-sha
 import type { FusedActivation, TfliteModel, TfliteOperator, TfliteTensor, WindowOptions } from './tflite-model.js';
 
 /** Bump when the generated graph changes for the same source (invalidates the built model). */
-export const TFLITE_CONVERTER_VERSION = '1';
+export const TFLITE_CONVERTER_VERSION = '2';
 
 export interface TfliteConvertOptions {
   readonly docString?: string;
@@ -97,6 +98,8 @@ interface Value {
 class TfliteGraph {
   readonly builder = new OnnxGraphBuilder();
   private readonly values = new Map<number, Value>();
+  /** The scalar 0 the PReLUs share. */
+  private zero?: string;
   private readonly batch: number;
 
   constructor(private readonly model: TfliteModel) {
@@ -167,13 +170,27 @@ class TfliteGraph {
     this.set(output, this.builder.addNode(opType, [this.value(input).name], this.tensor(output).name), this.value(input).nchw);
   }
 
-  /** PRelu(x, factor · slope): factor 2 where the slope is TOCO's half slope. */
+  /**
+   * PRelu(x, factor · slope), factor 2 where the slope is TOCO's half slope, in plain element-wise
+   * ops: ONNX Runtime's CPU PRelu kernel broadcasts element by element (half of expo-mobilefacenet's
+   * time, docs/BENCHMARKS.md §45). With every slope ≤ 1 it is Max(x, slope · x) exactly; otherwise
+   * x + (slope − 1) · Min(x, 0) (the same function up to rounding).
+   */
   private prelu(x: number, slope: number, output: number, factor: number): void {
     const constant = this.tensor(slope);
-    const scaled = { ...constant, data: Float32Array.from(this.floatData(constant), (v) => v * factor) };
-    const nchw = this.value(x).nchw;
-    const slopeName = this.constant(scaled, nchw, `${constant.name}_slope`);
-    this.set(output, this.builder.addNode('PRelu', [this.value(x).name, slopeName], this.tensor(output).name), nchw);
+    const slopes = Float32Array.from(this.floatData(constant), (v) => v * factor);
+    const { name: input, nchw } = this.value(x);
+    const outputName = this.tensor(output).name;
+    if (slopes.every((v) => v <= 1)) {
+      const slopeName = this.constant({ ...constant, data: slopes }, nchw, `${constant.name}_slope`);
+      const scaled = this.builder.addNode('Mul', [input, slopeName], `${outputName}_scaled`);
+      return this.set(output, this.builder.addNode('Max', [input, scaled], outputName), nchw);
+    }
+    const excessName = this.constant({ ...constant, data: slopes.map((v) => v - 1) }, nchw, `${constant.name}_slope_minus_one`);
+    this.zero ??= this.builder.addInitializer('zero', floatTensor([], new Float32Array(1)));
+    const negative = this.builder.addNode('Min', [input, this.zero], `${outputName}_negative`);
+    const excess = this.builder.addNode('Mul', [negative, excessName], `${outputName}_excess`);
+    this.set(output, this.builder.addNode('Add', [input, excess], outputName), nchw);
   }
 
   private conv(operator: TfliteOperator, hint: string): void {

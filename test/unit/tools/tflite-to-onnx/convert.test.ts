@@ -59,9 +59,13 @@ const map = (t: Nhwc, f: (v: number, channel: number) => number): Nhwc => ({ sha
  * (relu(x) + c·(x − |x|)) → DEPTHWISE_CONV_2D 3x3 SAME + RELU6, added to the PReLU's output →
  * MUL by a per-channel constant → RESHAPE [2,27] (NHWC order).
  */
-function tinyModel(): { spec: ModelSpec; reference: (input: Nhwc) => Float32Array } {
+/** TOCO's half slopes c: every PReLU slope 2c ≤ 1 (written as Max) or some above 1 (as Min and Add). */
+const SLOPES_UP_TO_ONE = [0.05, 0.1, 0.2];
+const SLOPES_ABOVE_ONE = [0.05, 0.8, 2];
+
+function tinyModel(halfSlopes = SLOPES_UP_TO_ONE): { spec: ModelSpec; reference: (input: Nhwc) => Float32Array } {
   const conv = { filter: values(3 * 3 * 3 * 2), bias: values(3) };
-  const halfSlope = Float32Array.from([0.05, 0.1, 0.2]);
+  const halfSlope = Float32Array.from(halfSlopes);
   const depthwise = { filter: values(3 * 3 * 3), bias: values(3) };
   const scale = Float32Array.from([2, -1, 0.5]);
   const spec: ModelSpec = {
@@ -128,8 +132,11 @@ async function run(onnxModel: Uint8Array, input: Float32Array, dims: number[]): 
 }
 
 describe('convertTfliteModel', () => {
-  it('computes what TF Lite defines: OHWI and depthwise filters, SAME pads with the odd pixel after, fused RELU6, NHWC flattening', async () => {
-    const { spec, reference } = tinyModel();
+  it.each([
+    ['slopes up to one', SLOPES_UP_TO_ONE],
+    ['slopes above one', SLOPES_ABOVE_ONE],
+  ])('computes what TF Lite defines: OHWI and depthwise filters, SAME pads with the odd pixel after, PReLU (%s), fused RELU6, NHWC flattening', async (_, halfSlopes) => {
+    const { spec, reference } = tinyModel(halfSlopes);
     const input: Nhwc = { shape: [2, 6, 6, 2], data: values(2 * 6 * 6 * 2) };
     const converted = convertTfliteModel(readTfliteModel(writeTfliteModel(spec)));
     expect(converted.inputs).toEqual([{ name: 'input', shape: ['batch', 2, 6, 6] }]);
@@ -152,11 +159,15 @@ describe('convertTfliteModel', () => {
     (alone.data as Float32Array).forEach((v, i) => expect(v).toBeCloseTo(expected[i], 5));
   });
 
-  it('folds TOCO\'s five-operator PReLU into one PRelu and writes no Transpose before the flattening', () => {
-    const converted = convertTfliteModel(readTfliteModel(writeTfliteModel(tinyModel().spec)));
-    const ops = onnx.ModelProto.decode(converted.onnx).graph!.node!.map((node) => node.opType);
-    expect(ops.filter((op) => op === 'PRelu')).toHaveLength(1);
-    expect(ops).not.toContain('Abs');
+  it('folds TOCO\'s five-operator PReLU into Max(x, slope · x), or x + (slope − 1) · Min(x, 0) with slopes above one, and writes no Transpose before the flattening', () => {
+    const opsOf = (halfSlopes: number[]) => onnx.ModelProto.decode(convertTfliteModel(readTfliteModel(writeTfliteModel(tinyModel(halfSlopes).spec))).onnx).graph!.node!.map((node) => node.opType);
+    const [upToOne, aboveOne] = [opsOf(SLOPES_UP_TO_ONE), opsOf(SLOPES_ABOVE_ONE)];
+    expect(upToOne.filter((op) => op === 'Max')).toHaveLength(1);
+    expect(upToOne).not.toContain('Min');
+    expect(aboveOne.filter((op) => op === 'Min')).toHaveLength(1);
+    expect(aboveOne).not.toContain('Max');
+    for (const ops of [upToOne, aboveOne]) for (const op of ['PRelu', 'Abs', 'Sub']) expect(ops).not.toContain(op);
+    const ops = upToOne;
     // The one Transpose puts the 3x3 map back in NHWC order for RESHAPE; none at the input.
     expect(ops.filter((op) => op === 'Transpose')).toHaveLength(1);
     expect(ops.indexOf('Transpose')).toBeGreaterThan(ops.indexOf('Conv'));
@@ -168,7 +179,7 @@ describe('convertTfliteModel', () => {
     const operators = spec.operators.map((op, i) => (i === 7 ? { ...op, inputs: [4, 12] } : op));
     const converted = convertTfliteModel(readTfliteModel(writeTfliteModel({ ...spec, operators })));
     const ops = onnx.ModelProto.decode(converted.onnx).graph!.node!.map((node) => node.opType);
-    expect(ops).not.toContain('PRelu');
+    for (const op of ['PRelu', 'Max', 'Min']) expect(ops).not.toContain(op);
     expect(ops).toContain('Abs');
   });
 
