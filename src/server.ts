@@ -23,7 +23,7 @@ import type { QueryLimits } from './api/limits.js';
 import { extraValidationRules, operationGuardPlugin, PARSE_OPTIONS, refuseDeepDocuments } from './api/operation-guard.js';
 import { buildSchema } from './api/schema.js';
 import { corsPolicy, RateLimit, rateLimiter, securityHeaders } from './api/security.js';
-import { checkedProcessRequest } from './api/uploads.js';
+import { receiveMultipart } from './api/uploads.js';
 import { subscriptionRules, type SubscriptionRules } from './api/websocket.js';
 import type { Gallery } from './gallery/gallery.js';
 import type { EnrollmentWorker } from './jobs/enrollment-worker.js';
@@ -186,7 +186,7 @@ async function serveHttp(services: ApiServices, observability: Observability): P
   app.use(
     '/graphql',
     requirePreflightForMultipart,
-    graphqlUploadExpress({ processRequest: checkedProcessRequest(config.maxUploadFiles), maxFileSize: config.maxImageBytes, maxFiles: config.maxUploadFiles, maxFieldSize: MAX_BODY_BYTES }),
+    graphqlUploadExpress({ processRequest: receiveMultipart(config.maxUploadFiles), maxFileSize: config.maxImageBytes, maxFiles: config.maxUploadFiles, maxFieldSize: MAX_BODY_BYTES }),
     express.json({ limit: MAX_BODY_BYTES }),
     refuseDeepDocuments,
     expressMiddleware(apollo, { context: async ({ req }) => createContext(services, req.headers.authorization, baseUrlOf(req)) }),

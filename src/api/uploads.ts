@@ -1,40 +1,67 @@
 /**
- * GraphQL multipart requests (graphql-upload): the operations checked once the `map` has placed
- * the files, and Upload values read into memory, within the size limit.
+ * GraphQL multipart requests (the spec graphql-upload reads), received in memory: the operations
+ * checked once the `map` has placed the files, and each mapped file kept whole, within the per-file
+ * limit, so a request holds at most FACE3D_MAX_UPLOAD_FILES × FACE3D_MAX_IMAGE_BYTES (what
+ * enrollPhotos reads into memory anyway); files the map does not name are discarded as they
+ * arrive. graphql-upload's own processRequest buffers every file through a temporary file
+ * (fs-capacitor: created, written, read back, unlinked), the largest cost of an upload after the
+ * photo's own durable write (docs/BENCHMARKS.md §46); its middleware and Upload scalar stay.
  */
-import type { IncomingMessage } from 'node:http';
-import type { Writable } from 'node:stream';
-import defaultProcessRequest, { type FileUpload, type ProcessRequestFunction } from 'graphql-upload/processRequest.mjs';
+import busboy from 'busboy';
+import type { ProcessRequestFunction } from 'graphql-upload/processRequest.mjs';
+import Upload from 'graphql-upload/Upload.mjs';
+import type { Readable } from 'node:stream';
 import { Face3dError } from '../core/errors.js';
 import type { UploadedImage } from '../gallery/gallery.js';
 import { MAX_INPUT_DEPTH } from './security.js';
 
-/** An error as graphql-upload's own: the status picks the code (413: BAD_USER_INPUT, as for too many files; 400: BAD_REQUEST). */
-function refusal(status: 400 | 413, message: string): Error {
+/** Cited by the refusals, as graphql-upload's own (which does not export it). */
+const SPEC_URL = 'https://github.com/jaydenseric/graphql-multipart-request-spec';
+
+/** A mapped file of a multipart request, received whole: what an Upload variable resolves to. */
+export interface ReceivedFile {
+  /** As the client named it; absent when its part gave none. */
+  readonly filename: string | undefined;
+  readonly mimetype: string;
+  readonly bytes: Buffer;
+}
+
+/** An error as graphql-upload's own (http-errors): the status picks the code (413: BAD_USER_INPUT; 400: BAD_REQUEST). */
+function refusal(status: 400 | 413 | 499, message: string): Error {
   return Object.assign(new Error(message), { status, expose: true });
 }
 
 /** Keys that would reach an object's prototype rather than a variable. */
 const UNSAFE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
+/** Where a file goes: an entry of an object, or an index of a list. */
+interface Slot {
+  readonly container: Record<string, unknown>;
+  readonly key: string;
+}
+
 /**
- * Whether `path` (`variables.photos.0`) names a place for a file in `operations`: every segment
- * but the last names an object or list that is there, and the last names a null or absent entry
- * of an object, or of a list an index at most its length. At most MAX_INPUT_DEPTH segments.
+ * The place `path` (`variables.photos.0`) names in `operations`, when it is one for a file: every
+ * segment but the last names an object or list that is there, and the last names a null or absent
+ * entry of an object, or of a list an index at most its length. At most MAX_INPUT_DEPTH segments.
+ * (graphql-upload follows paths with object-path, which copies the rest of the path at every
+ * segment, 4 s for 20,000 segments, and makes any index a list's length.)
  */
-function isPlaceForFile(operations: unknown, path: string): boolean {
+function slotFor(operations: unknown, path: string): Slot | null {
   const segments = path.split('.', MAX_INPUT_DEPTH + 1);
-  if (segments.length > MAX_INPUT_DEPTH || segments.some((segment) => UNSAFE_KEYS.has(segment))) return false;
+  if (segments.length > MAX_INPUT_DEPTH || segments.some((segment) => UNSAFE_KEYS.has(segment))) return null;
   let node = operations;
+  let slot: Slot | null = null;
   for (const [i, segment] of segments.entries()) {
-    if (node === null || typeof node !== 'object') return false;
+    if (node === null || typeof node !== 'object') return null;
     const last = i === segments.length - 1;
     if (Array.isArray(node)) {
-      if (!/^\d{1,9}$/.test(segment) || Number(segment) > node.length || (!last && Number(segment) === node.length)) return false;
-    } else if (!last && !Object.hasOwn(node, segment)) return false;
-    node = (node as Record<string, unknown>)[segment];
+      if (!/^\d{1,9}$/.test(segment) || Number(segment) > node.length || (!last && Number(segment) === node.length)) return null;
+    } else if (!last && !Object.hasOwn(node, segment)) return null;
+    slot = { container: node as Record<string, unknown>, key: segment };
+    node = slot.container[segment];
   }
-  return node === null || node === undefined;
+  return node === null || node === undefined ? slot : null;
 }
 
 function parsedJson(text: string): unknown {
@@ -45,57 +72,133 @@ function parsedJson(text: string): unknown {
   }
 }
 
-/** The refusal a parsed `map` earns for these operations; null when it is fine, or when graphql-upload will say what is wrong. */
-function mapProblem(map: unknown, operations: unknown, maxFiles: number): Error | null {
-  if (map === null || typeof map !== 'object' || Array.isArray(map) || Object.keys(map).length > maxFiles) return null;
-  let places = 0;
-  for (const paths of Object.values(map)) {
-    if (!Array.isArray(paths)) return null;
-    for (const path of paths) {
-      if (typeof path !== 'string') return null;
-      if (++places > maxFiles) return refusal(413, `the multipart map places files at more than ${maxFiles} paths (FACE3D_MAX_UPLOAD_FILES)`);
-      if (!isPlaceForFile(operations, path)) {
-        return refusal(400, `the multipart map path "${path.length > 80 ? `${path.slice(0, 80)}…` : path}" names no place for a file in the operations (a null or absent variable, or a list index at most its length)`);
-      }
-    }
+/**
+ * An Upload for each file the `map` field names, put in place in `operations`; or the refusal the
+ * map earns (graphql-upload's wording for its shape, then the paths checked before any is followed).
+ */
+function placeFiles(mapText: string, operations: object, maxFiles: number): Map<string, Upload> | Error {
+  const map = parsedJson(mapText);
+  if (map === undefined) return refusal(400, `Invalid JSON in the ‘map’ multipart field (${SPEC_URL}).`);
+  if (map === null || typeof map !== 'object' || Array.isArray(map)) return refusal(400, `Invalid type for the ‘map’ multipart field (${SPEC_URL}).`);
+  const entries = Object.entries(map);
+  if (entries.length > maxFiles) return refusal(413, `${maxFiles} max file uploads exceeded.`);
+  for (const [name, paths] of entries) {
+    if (!Array.isArray(paths)) return refusal(400, `Invalid type for the ‘map’ multipart field entry key ‘${name}’ array (${SPEC_URL}).`);
+    const index = paths.findIndex((path) => typeof path !== 'string');
+    if (index >= 0) return refusal(400, `Invalid type for the ‘map’ multipart field entry key ‘${name}’ array index ‘${index}’ value (${SPEC_URL}).`);
   }
-  return null;
+  const places = entries.flatMap(([name, paths]) => (paths as string[]).map((path) => ({ name, path })));
+  if (places.length > maxFiles) return refusal(413, `the multipart map places files at more than ${maxFiles} paths (FACE3D_MAX_UPLOAD_FILES)`);
+  // Every path checked against the operations as sent, before any file is put in place.
+  const slots: Slot[] = [];
+  for (const { path } of places) {
+    const slot = slotFor(operations, path);
+    if (!slot) {
+      return refusal(400, `the multipart map path "${path.length > 80 ? `${path.slice(0, 80)}…` : path}" names no place for a file in the operations (a null or absent variable, or a list index at most its length)`);
+    }
+    slots.push(slot);
+  }
+  const uploads = new Map(entries.map(([name]) => [name, new Upload()]));
+  places.forEach(({ name }, i) => (slots[i].container[slots[i].key] = uploads.get(name)));
+  return uploads;
 }
 
-/**
- * `request` as graphql-upload's processRequest reads it, except that the multipart parser it pipes
- * into sees the `map` field only once the map has been checked against the operations: else a
- * parser error, which processRequest answers at once. graphql-upload follows each map path with
- * object-path, which copies the rest of the path at every segment (a 20,000-segment path took 4 s,
- * a 1 MB one exhausts the heap) and makes any index a list's length (`variables.p.1000000000`:
- * every later walk paid 29 s for it).
- */
-function withCheckedMap(request: IncomingMessage, maxFiles: number): IncomingMessage {
-  const checking = (parser: Writable): Writable => {
-    let operations: unknown;
-    const emit = parser.emit.bind(parser);
-    parser.emit = (event: string | symbol, ...args: unknown[]): boolean => {
-      if (event === 'field' && args[0] === 'operations') operations = parsedJson(args[1] as string);
-      if (event === 'field' && args[0] === 'map' && operations !== undefined) {
-        const problem = mapProblem(parsedJson(args[1] as string), operations, maxFiles);
-        if (problem) return emit('error', problem);
-      }
-      return emit(event, ...args);
-    };
-    return parser;
-  };
-  return new Proxy(request, {
-    get(target, property) {
-      if (property === 'pipe') return (parser: Writable) => target.pipe(checking(parser));
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
+/** Keeps a file part's bytes; the Upload resolves once the part has ended whole, or is refused. */
+function receive(stream: Readable & { truncated?: boolean }, upload: Upload, info: busboy.FileInfo, maxFileSize: number): void {
+  let chunks: Buffer[] = [];
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+  stream.on('limit', () => {
+    chunks = [];
+    upload.reject(refusal(413, `File truncated as it exceeds the ${maxFileSize} byte size limit.`));
+  });
+  stream.on('error', (error: Error) => upload.reject(error));
+  stream.on('end', () => {
+    if (!stream.truncated) upload.resolve({ filename: info.filename, mimetype: info.mimeType, bytes: Buffer.concat(chunks) } satisfies ReceivedFile);
   });
 }
 
-/** graphql-upload's processRequest, its `map` checked before graphql-upload follows it. */
-export function checkedProcessRequest(maxFiles: number): ProcessRequestFunction {
-  return (request, response, options) => defaultProcessRequest(withCheckedMap(request, maxFiles), response, options);
+/** Reads and discards a part nobody asked for. */
+function discard(stream: Readable): void {
+  stream.on('error', () => undefined);
+  stream.resume();
+}
+
+/**
+ * graphql-upload's processRequest, in memory: resolves with the operations, each mapped file's
+ * Upload in place, as soon as the map has been read (the files may still be arriving); each Upload
+ * resolves to its ReceivedFile or is rejected with the reason it was not received (413 over the
+ * size limit, 400 never sent, the parser's error for a body cut short, 499 the client gone). A
+ * refusal of the request itself (400 or 413) rejects it, as graphql-upload's does.
+ */
+export function receiveMultipart(maxFiles: number): ProcessRequestFunction {
+  return (request, _response, { maxFieldSize = 1_000_000, maxFileSize = Infinity } = {}) =>
+    new Promise((resolve, reject) => {
+      let operations: object | undefined;
+      let uploads: Map<string, Upload> | undefined;
+      const started = new Set<string>();
+      let failed = false;
+      const parser = busboy({ headers: request.headers, defParamCharset: 'utf8', limits: { fieldSize: maxFieldSize, fields: 2, fileSize: maxFileSize, files: maxFiles } });
+
+      const exit = (error: Error, fromParser = false): void => {
+        if (failed) return;
+        failed = true;
+        // Files still arriving end with the request: their Uploads too (settled ones stay as they are).
+        for (const upload of uploads?.values() ?? []) upload.reject(error);
+        if (fromParser) parser.destroy();
+        else parser.destroy(error);
+        request.unpipe(parser);
+        // A large body's later events in this tick may pause the request after the parser is gone.
+        setImmediate(() => request.resume());
+        reject(error);
+      };
+
+      parser.on('field', (name, value, { valueTruncated }) => {
+        if (valueTruncated) return exit(refusal(413, `The ‘${name}’ multipart field value exceeds the ${maxFieldSize} byte size limit.`));
+        if (name === 'operations') {
+          const parsed = parsedJson(value);
+          if (parsed === undefined) return exit(refusal(400, `Invalid JSON in the ‘operations’ multipart field (${SPEC_URL}).`));
+          if (parsed === null || typeof parsed !== 'object') return exit(refusal(400, `Invalid type for the ‘operations’ multipart field (${SPEC_URL}).`));
+          operations = parsed;
+        } else if (name === 'map') {
+          if (!operations) return exit(refusal(400, `Misordered multipart fields; ‘map’ should follow ‘operations’ (${SPEC_URL}).`));
+          const placed = placeFiles(value, operations, maxFiles);
+          if (placed instanceof Error) return exit(placed);
+          uploads = placed;
+          resolve(operations as Record<string, unknown>);
+        }
+      });
+
+      parser.on('file', (name, stream, info) => {
+        if (!uploads) {
+          discard(stream);
+          return exit(refusal(400, `Misordered multipart fields; files should follow ‘map’ (${SPEC_URL}).`));
+        }
+        const upload = uploads.get(name);
+        // A part the map does not name, or one sent twice: the rest of the request still counts.
+        if (!upload || started.has(name)) return discard(stream);
+        started.add(name);
+        receive(stream, upload, info, maxFileSize);
+      });
+
+      parser.once('filesLimit', () => exit(refusal(413, `${maxFiles} max file uploads exceeded.`)));
+
+      parser.once('finish', () => {
+        request.unpipe(parser);
+        request.resume();
+        if (!operations) return exit(refusal(400, `Missing multipart field ‘operations’ (${SPEC_URL}).`));
+        if (!uploads) return exit(refusal(400, `Missing multipart field ‘map’ (${SPEC_URL}).`));
+        for (const [name, upload] of uploads) if (!started.has(name)) upload.reject(refusal(400, 'File missing in the request.'));
+      });
+
+      // `on`: a malformed part header and an unexpected end can both come from one request.
+      parser.on('error', (error: Error) => exit(error, true));
+
+      request.once('close', () => {
+        if (!request.readableEnded) exit(refusal(499, 'Request disconnected during file upload stream parsing.'));
+      });
+
+      request.pipe(parser);
+    });
 }
 
 /** graphql-upload's http-errors carry a status: 413 is a file over maxFileSize. */
@@ -107,30 +210,21 @@ function uploadError(error: unknown, maxBytes: number): Face3dError {
 }
 
 /** Anything but a multipart file part (a JSON string, say) arrives here as a non-promise. */
-function asUpload(value: unknown): Promise<FileUpload> {
+function asUpload(value: unknown): Promise<ReceivedFile> {
   if (!(value instanceof Promise)) throw new Face3dError('BAD_USER_INPUT', 'Upload values must be files of a multipart request');
-  return value as Promise<FileUpload>;
+  // Only receiveMultipart makes Uploads, and resolves them with ReceivedFiles.
+  return value as Promise<ReceivedFile>;
 }
 
 export async function readUpload(value: unknown, maxBytes: number): Promise<UploadedImage> {
-  let file: FileUpload;
+  let file: ReceivedFile;
   try {
     file = await asUpload(value);
   } catch (error) {
     throw error instanceof Face3dError ? error : uploadError(error, maxBytes);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of file.createReadStream()) {
-      size += (chunk as Buffer).length;
-      if (size > maxBytes) throw Object.assign(new Error('file too large'), { status: 413 });
-      chunks.push(chunk as Buffer);
-    }
-  } catch (error) {
-    throw uploadError(error, maxBytes);
-  }
-  return { bytes: Buffer.concat(chunks), filename: file.filename };
+  if (file.bytes.length > maxBytes) throw uploadError(refusal(413, 'file too large'), maxBytes);
+  return { bytes: file.bytes, filename: file.filename };
 }
 
 export async function readUploads(values: readonly unknown[], maxBytes: number): Promise<UploadedImage[]> {

@@ -2,6 +2,9 @@
  * API keys: `f3d_<id>_<secret>` with a 256-bit random secret, shown once and stored as a salted
  * SHA-256. A slow password hash buys nothing against secrets this long and would cost every
  * request its latency. FACE3D_ADMIN_KEY (chosen by a person, not by us) is stored the same way.
+ * A key found valid is taken as valid again for KEY_TRUST_MS without a query (a database query
+ * per request was a tenth of an upload's CPU, docs/BENCHMARKS.md §46): revoked here it stops
+ * working at once, revoked by another process of the gallery within KEY_TRUST_MS.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Face3dError } from '../core/errors.js';
@@ -28,6 +31,10 @@ export interface ApiKeyRecord {
 export const BOOTSTRAP_LABEL = 'FACE3D_ADMIN_KEY';
 
 const KEY_PATTERN = /^f3d_([a-z0-9]{1,40})_([A-Za-z0-9_-]{43})$/;
+/** How long a key found valid is trusted without asking the database again; another process's revocation waits this long at most. */
+export const KEY_TRUST_MS = 1_000;
+/** Keys trusted at once, at most (the oldest found is forgotten first); a key not among them is simply looked up. */
+const MAX_TRUSTED_KEYS = 1_000;
 /** lastUsedAt is a hint for administrators: at most one write per key per minute. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 const MAX_LABEL_LENGTH = 100;
@@ -61,12 +68,30 @@ function newSalt(): string {
   return randomBytes(16).toString('hex');
 }
 
+/** What a trusted key is remembered by: not the key itself. */
+function fingerprint(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('base64');
+}
+
+interface TrustedKey {
+  readonly row: ApiKeyRow;
+  readonly checkedAt: number;
+}
+
 /** The gallery's API keys: made, checked, listed and revoked by these rules, kept in store/api-key-table.ts. */
 export class ApiKeys {
   private readonly table: ApiKeyTable;
   private readonly touchedAt = new Map<string, number>();
+  /** Keys found valid lately, by fingerprint, oldest check first. */
+  private readonly trusted = new Map<string, TrustedKey>();
+  /** Counts revocations here, so a lookup that began before one is not trusted after it. */
+  private revocations = 0;
 
-  constructor(store: GalleryStore) {
+  /** `now`: the clock trust is measured by (tests pass their own). */
+  constructor(
+    store: GalleryStore,
+    private readonly now: () => number = Date.now,
+  ) {
     this.table = new ApiKeyTable(store);
   }
 
@@ -83,14 +108,36 @@ export class ApiKeys {
     return { key: keyOf(row.id), record: toRecord(row) };
   }
 
-  /** The key's holder, or null for an unknown or revoked key. */
+  /** The key's holder, or null for an unknown or revoked key (revoked by another process: within KEY_TRUST_MS). */
   async authenticate(key: string): Promise<Principal | null> {
-    const id = KEY_PATTERN.exec(key)?.[1];
-    const candidates = await this.table.active(id ? { id } : { label: BOOTSTRAP_LABEL });
-    const row = candidates.find((candidate) => hashMatches(key, candidate));
+    const print = fingerprint(key);
+    const known = this.trusted.get(print);
+    const row = known && this.now() - known.checkedAt < KEY_TRUST_MS ? known.row : await this.lookUp(key, print);
     if (!row) return null;
     this.touch(row);
     return { keyId: row.id, role: row.role as ApiKeyRole, label: row.label };
+  }
+
+  /** The key's unrevoked row from the database, trusted from now on; null when there is none. */
+  private async lookUp(key: string, print: string): Promise<ApiKeyRow | null> {
+    const revocations = this.revocations;
+    const checkedAt = this.now();
+    const id = KEY_PATTERN.exec(key)?.[1];
+    const candidates = await this.table.active(id ? { id } : { label: BOOTSTRAP_LABEL });
+    const row = candidates.find((candidate) => hashMatches(key, candidate));
+    this.trusted.delete(print);
+    if (!row) return null;
+    if (revocations === this.revocations) {
+      if (this.trusted.size >= MAX_TRUSTED_KEYS) this.trusted.delete(this.trusted.keys().next().value!);
+      this.trusted.set(print, { row, checkedAt });
+    }
+    return row;
+  }
+
+  /** Stops trusting keys found valid before now (a revocation here takes effect at once). */
+  private distrustAll(): void {
+    this.revocations++;
+    this.trusted.clear();
   }
 
   /** Which of these key ids are still valid (not revoked). */
@@ -98,8 +145,12 @@ export class ApiKeys {
     return this.table.activeIds(ids);
   }
 
-  revoke(id: string): Promise<boolean> {
-    return this.table.revoke(id);
+  async revoke(id: string): Promise<boolean> {
+    try {
+      return await this.table.revoke(id);
+    } finally {
+      this.distrustAll();
+    }
   }
 
   async list(): Promise<ApiKeyRecord[]> {
@@ -111,14 +162,18 @@ export class ApiKeys {
    * changing the variable rotates the key.
    */
   async ensureBootstrapKey(key: string): Promise<void> {
-    await this.table.replaceLabelled(
-      BOOTSTRAP_LABEL,
-      (rows) => rows.find((row) => hashMatches(key, row)),
-      () => {
-        const salt = newSalt();
-        return { role: 'admin', label: BOOTSTRAP_LABEL, salt, hash: hashKey(key, salt) };
-      },
-    );
+    try {
+      await this.table.replaceLabelled(
+        BOOTSTRAP_LABEL,
+        (rows) => rows.find((row) => hashMatches(key, row)),
+        () => {
+          const salt = newSalt();
+          return { role: 'admin', label: BOOTSTRAP_LABEL, salt, hash: hashKey(key, salt) };
+        },
+      );
+    } finally {
+      this.distrustAll();
+    }
   }
 
   private touch(row: ApiKeyRow): void {

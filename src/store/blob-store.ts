@@ -93,6 +93,9 @@ async function readdirOrEmpty(path: string): Promise<string[]> {
 }
 
 export class BlobStore {
+  /** Folders made by this store: made once, not on every write (and made again should one vanish). */
+  private readonly madeFolders = new Set<string>();
+
   constructor(readonly root: string) {}
 
   /** STORAGE_FULL or STORAGE_UNAVAILABLE when the disk refuses; then no file of this write is left. */
@@ -107,21 +110,38 @@ export class BlobStore {
     }
     const temp = join(this.root, TEMP_FOLDER, randomUUID());
     try {
-      await Promise.all([mkdir(dirname(temp), { recursive: true }), mkdir(dirname(target), { recursive: true })]);
-      const handle = await open(temp, 'wx');
-      try {
-        await handle.writeFile(bytes);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, target);
-      await fsyncPath(dirname(target), 'r');
+      await this.writeDurably(temp, target, bytes).catch(async (error: unknown) => {
+        // A folder removed since this store made it: made again, once.
+        if (errnoOf(error) !== 'ENOENT' || this.madeFolders.size === 0) throw error;
+        this.madeFolders.clear();
+        await rm(temp, { force: true });
+        await this.writeDurably(temp, target, bytes);
+      });
     } catch (error) {
       await rm(temp, { force: true }).catch(() => undefined);
       throw writeFailure(error);
     }
     return { sha256, storagePath };
+  }
+
+  /** `bytes` in a new file at `temp`, synced, then renamed to `target`, and the rename synced. */
+  private async writeDurably(temp: string, target: string, bytes: Uint8Array): Promise<void> {
+    await Promise.all([this.folder(dirname(temp)), this.folder(dirname(target))]);
+    const handle = await open(temp, 'wx');
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, target);
+    await fsyncPath(dirname(target), 'r');
+  }
+
+  private async folder(path: string): Promise<void> {
+    if (this.madeFolders.has(path)) return;
+    await mkdir(path, { recursive: true });
+    this.madeFolders.add(path);
   }
 
   /**

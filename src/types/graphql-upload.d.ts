@@ -22,7 +22,6 @@ declare module 'graphql-upload/graphqlUploadExpress.mjs' {
 
 declare module 'graphql-upload/processRequest.mjs' {
   import type { IncomingMessage, ServerResponse } from 'node:http';
-  import type { Readable } from 'node:stream';
 
   export interface ProcessRequestOptions {
     readonly maxFieldSize?: number;
@@ -32,22 +31,14 @@ declare module 'graphql-upload/processRequest.mjs' {
 
   /** The GraphQL operations (an object, or an array for a batch) with each mapped file's Upload in place. */
   export type ProcessRequestFunction = (request: IncomingMessage, response: ServerResponse, options?: ProcessRequestOptions) => Promise<Record<string, unknown> | Record<string, unknown>[]>;
-
-  const processRequest: ProcessRequestFunction;
-  export default processRequest;
-
-  /** What an Upload scalar's value resolves to. */
-  export interface FileUpload {
-    readonly filename: string;
-    readonly mimetype: string;
-    readonly encoding: string;
-    createReadStream(options?: { encoding?: BufferEncoding; highWaterMark?: number }): Readable;
-  }
 }
 
 declare module 'graphql-upload/Upload.mjs' {
   /** The value graphql-upload puts at each path of a multipart request's map. */
   export default class Upload {
+    /** What the Upload scalar gives resolvers: the file, once `resolve` gives it, or `reject`'s error. */
     readonly promise: Promise<unknown>;
+    resolve(file: unknown): void;
+    reject(error: Error): void;
   }
 }

@@ -213,7 +213,7 @@ describe('each attack is refused at once, with a typed 4xx, while /healthz answe
     dev = await start();
   });
 
-  it('multipart map paths past their list (variables.p.100000000), 20,000 segments deep, or too many: 400 before graphql-upload follows them, no key needed', async () => {
+  it('multipart map paths past their list (variables.p.100000000), 20,000 segments deep, or too many: 400 before they are followed, no key needed', async () => {
     const url = dev.server.url;
     const operations = { query: ENROLL, variables: { s: 'x', p: [null] } };
     const refuse = async (map: Record<string, string[]>, status = 400, code = 'BAD_REQUEST') => expectRefused(await whileHealthy(url, () => postMultipart(url, multipart(operations, map, 1))), status, code);

@@ -9,7 +9,7 @@ import { mkdir, truncate, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { ApiKeys, BOOTSTRAP_LABEL, hashKey } from '../../src/auth/api-keys.js';
+import { ApiKeys, BOOTSTRAP_LABEL, hashKey, KEY_TRUST_MS } from '../../src/auth/api-keys.js';
 import { Face3dError } from '../../src/core/errors.js';
 import { BlobStore, sha256Hex, storagePathFor } from '../../src/store/blob-store.js';
 import { ThresholdPolicy } from '../../src/gallery/decision.js';
@@ -435,6 +435,25 @@ describe('API keys', () => {
     expect(await keys.revoke(record.id)).toBe(false);
     expect(await keys.authenticate(key)).toBeNull();
     await expect(keys.create('read', BOOTSTRAP_LABEL)).rejects.toBeInstanceOf(Face3dError);
+  });
+
+  it('stop working at once when revoked by this process, and within KEY_TRUST_MS when revoked by another', async () => {
+    let now = 0;
+    const here = new ApiKeys(store, () => now);
+    const elsewhere = new ApiKeys(new GalleryStore(database.prisma, { provider: database.provider }), () => now);
+    const { key, record } = await here.create('read', 'revoked elsewhere');
+    expect(await here.authenticate(key)).toMatchObject({ keyId: record.id });
+    expect(await elsewhere.authenticate(key)).toMatchObject({ keyId: record.id });
+    now = 10;
+    expect(await here.revoke(record.id)).toBe(true);
+    expect(await here.authenticate(key)).toBeNull();
+    // The other process found the key valid at 0: it trusts it until KEY_TRUST_MS, then asks again.
+    now = KEY_TRUST_MS - 1;
+    expect(await elsewhere.authenticate(key)).toMatchObject({ keyId: record.id });
+    now = KEY_TRUST_MS;
+    expect(await elsewhere.authenticate(key)).toBeNull();
+    now += 10 * KEY_TRUST_MS;
+    expect(await elsewhere.authenticate(key)).toBeNull();
   });
 
   it('bootstrap an admin key from FACE3D_ADMIN_KEY once, and rotate it when the variable changes', async () => {
