@@ -162,9 +162,9 @@ function rmsDifference(a: Float64Array, b: Float64Array, valid: Uint8Array): num
   return Math.sqrt(sum / n);
 }
 
-/** Pearson correlation over the `valid` entries; 0 when either side does not vary. */
-function correlation(x: Float64Array, y: Float64Array, valid: Uint8Array): number {
-  const s = deviationSums(x, new Float64Array(x.length), y, new Float64Array(y.length), valid);
+/** Pearson correlation of x and y over the `valid` entries (all by default); 0 when either side does not vary. */
+export function correlation(x: ArrayLike<number>, y: ArrayLike<number>, valid?: ArrayLike<number>): number {
+  const s = deviationSums(x, new Float64Array(x.length), y, new Float64Array(y.length), valid ?? new Uint8Array(x.length).fill(1));
   return pooledCorrelation(s);
 }
 
@@ -181,7 +181,7 @@ interface DeviationSums {
   n: number; sx: number; sy: number; sxx: number; syy: number; sxy: number; sse: number;
 }
 
-function deviationSums(estimate: Float64Array, estimateMean: Float64Array, truth: Float64Array, truthMean: Float64Array, valid: Uint8Array): DeviationSums {
+function deviationSums(estimate: ArrayLike<number>, estimateMean: ArrayLike<number>, truth: ArrayLike<number>, truthMean: ArrayLike<number>, valid: ArrayLike<number>): DeviationSums {
   const s: DeviationSums = { n: 0, sx: 0, sy: 0, sxx: 0, syy: 0, sxy: 0, sse: 0 };
   for (let i = 0; i < valid.length; i++) {
     if (!valid[i]) continue;

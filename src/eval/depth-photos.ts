@@ -11,7 +11,7 @@ import { decodeImage } from '../inference/decode.js';
 import type { FaceEncoder } from '../inference/face-encoder.js';
 import { neutralShape, type Bundle } from '../morphable/bundle.js';
 import { reconstructMesh } from '../morphable/reconstruct.js';
-import { photoIntensity, refinedByChanges, shadingChange, type ShadingRefineOptions } from '../morphable/shading-refine.js';
+import { DOWNLOAD_DEPTH, downloadedShape, photoIntensity, type DownloadDepthOptions, type ShadingPhoto } from '../morphable/shading-refine.js';
 import { MAX_TEXTURE_PHOTOS } from '../gallery/gallery.js';
 import { meanCoefficients } from '../gallery/coefficients.js';
 import type { DepthPhoto } from './depth-fidelity.js';
@@ -44,24 +44,24 @@ export async function encodePhotos(encoder: FaceEncoder, root: string, paths: re
 
 /** How a download's depth is made; the defaults are the product's. */
 export interface DownloadSettings {
-  /** The most frontal photos whose shading refines the depth (a download reads MAX_TEXTURE_PHOTOS). */
+  /** The most frontal photos a download reads (the gallery hands MAX_TEXTURE_PHOTOS). */
   readonly photos?: number;
-  readonly shading?: ShadingRefineOptions;
+  readonly depth?: DownloadDepthOptions;
 }
 
 /**
  * One person's mesh from their encoded photos (under `root`): `regressed`, the template (the mean of
  * their regressed α, as the gallery's template is) reconstructed with the mouth closed, and
- * `downloaded`, its depth refined by the shading of their most frontal photos, as many as a download
- * reads (`exportableMesh`), before the download's subdivision; `changes`, each of those photos'
- * own change, most frontal first (for pooling them otherwise).
+ * `downloaded`, its depth from the shading of their most frontal photos, as many as a download reads,
+ * by the download's own code (`downloadedShape`, as `exportableMesh` calls it) before its
+ * subdivision; `photos`, those photos read, most frontal first (for other depths of the same photos).
  */
-export async function personMeshes(bundle: Bundle, root: string, own: readonly EncodedDepthPhoto[], settings: DownloadSettings = {}): Promise<{ regressed: Float32Array; downloaded: Float32Array; changes: Float64Array[] }> {
+export async function personMeshes(bundle: Bundle, root: string, own: readonly EncodedDepthPhoto[], settings: DownloadSettings = {}): Promise<{ regressed: Float32Array; downloaded: Float32Array; photos: ShadingPhoto[] }> {
   const regressed = reconstructMesh(bundle, { shape: meanCoefficients(own.map((p) => p.shape)), texture: [] }).positions;
-  const shading = [...own].sort((a, b) => Math.abs(a.yaw) - Math.abs(b.yaw)).slice(0, settings.photos ?? MAX_TEXTURE_PHOTOS);
-  const changes: Float64Array[] = [];
-  for (const p of shading) changes.push(shadingChange(regressed, { image: photoIntensity(await decodeImage(await readFile(join(root, p.path)))), landmarks: p.landmarks }, settings.shading));
-  return { regressed, downloaded: refinedByChanges(regressed, changes, settings.shading), changes };
+  const frontal = [...own].sort((a, b) => Math.abs(a.yaw) - Math.abs(b.yaw)).slice(0, settings.photos ?? MAX_TEXTURE_PHOTOS);
+  const photos: ShadingPhoto[] = [];
+  for (const p of frontal) photos.push({ image: photoIntensity(await decodeImage(await readFile(join(root, p.path)))), landmarks: p.landmarks });
+  return { regressed, downloaded: downloadedShape(regressed, photos, settings.depth ?? DOWNLOAD_DEPTH), photos };
 }
 
 /** Every photo with its person's mesh as downloaded (`personMeshes`). */

@@ -17,7 +17,7 @@ import { CFP_POINT_COUNT, CFP_TO_DLIB68 } from '../morphable/cfp-markup.js';
 import { FACEMESH_TO_DLIB68 } from '../morphable/facemesh-dlib68.js';
 import { mulberry32, randomInt } from '../training/random.js';
 import type { FloatArray } from '../core/linear-algebra.js';
-import type { Interval } from './depth-fidelity.js';
+import { correlation, type Interval } from './depth-fidelity.js';
 
 /** CFP points (0-based) of the reference line: the chin's lowest point and the nasion. */
 const CHIN = 8;
@@ -110,18 +110,6 @@ function leaveOneOutDeviations(rows: readonly Float64Array[]): Float64Array[] {
   }));
 }
 
-function pearson(pairs: readonly (readonly [number, number])[]): number {
-  const n = pairs.length;
-  const [mx, my] = [pairs.reduce((s, p) => s + p[0], 0) / n, pairs.reduce((s, p) => s + p[1], 0) / n];
-  let [sxy, sxx, syy] = [0, 0, 0];
-  for (const [x, y] of pairs) {
-    sxy += (x - mx) * (y - my);
-    sxx += (x - mx) ** 2;
-    syy += (y - my) ** 2;
-  }
-  return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : 0;
-}
-
 const rms = (values: readonly number[]): number => Math.sqrt(values.reduce((s, v) => s + v * v, 0) / values.length);
 
 interface PersonRecord {
@@ -134,11 +122,12 @@ interface PersonRecord {
 
 /** Figures over a set of person records (a resample may hold a person more than once). */
 function figures(records: readonly PersonRecord[]): Record<keyof ProfileEstimateFigures, number> {
-  const pairs = records.flatMap((r) => Array.from(r.estimateDeviation, (d, c) => [d, r.profileDeviation[c]] as const));
+  const estimated = records.flatMap((r) => [...r.estimateDeviation]);
+  const profiled = records.flatMap((r) => [...r.profileDeviation]);
   return {
-    correlation: pearson(pairs),
-    noseTipCorrelation: pearson(records.map((r) => [r.estimateDeviation[NOSE_TIP_MEASURE], r.profileDeviation[NOSE_TIP_MEASURE]] as const)),
-    sizeRatio: rms(pairs.map((p) => p[0])) / rms(pairs.map((p) => p[1])),
+    correlation: correlation(estimated, profiled),
+    noseTipCorrelation: correlation(records.map((r) => r.estimateDeviation[NOSE_TIP_MEASURE]), records.map((r) => r.profileDeviation[NOSE_TIP_MEASURE])),
+    sizeRatio: rms(estimated) / rms(profiled),
     rmse: rms(records.flatMap((r) => Array.from(r.estimate, (v, c) => v - r.profile[c]))),
     rank1: records.reduce((s, r) => s + r.rank1, 0) / records.length,
   };
@@ -146,9 +135,8 @@ function figures(records: readonly PersonRecord[]): Record<keyof ProfileEstimate
 
 /** For each person, 1/k when their own profile is among the k best matches of their estimate's deviations, else 0. */
 function rank1Scores(estimateDeviations: readonly Float64Array[], profileDeviations: readonly Float64Array[]): number[] {
-  const correlate = (a: Float64Array, b: Float64Array) => pearson(Array.from(a, (v, c) => [v, b[c]] as const));
   return estimateDeviations.map((estimate, p) => {
-    const scores = profileDeviations.map((profile) => correlate(estimate, profile));
+    const scores = profileDeviations.map((profile) => correlation(estimate, profile));
     const best = Math.max(...scores);
     return scores[p] === best ? 1 / scores.filter((s) => s === best).length : 0;
   });
@@ -188,7 +176,7 @@ export function profileDepthAgreement(people: readonly ProfilePerson[], options:
     ? (() => {
         const half = (k: 0 | 1) => leaveOneOutDeviations(split.map((p) => mean(p.profiles.filter((_, i) => i % 2 === k))));
         const [a, b] = [half(0), half(1)];
-        return pearson(a.flatMap((row, p) => Array.from(row, (v, c) => [v, b[p][c]] as const)));
+        return correlation(a.flatMap((row) => [...row]), b.flatMap((row) => [...row]));
       })()
     : Number.NaN;
   return {

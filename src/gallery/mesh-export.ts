@@ -6,7 +6,8 @@
  * Loop subdivision (468 → 7,152 vertices, a smooth surface whose normals the writers derive), and a
  * texture of at least EXPORT_TEXTURE_SIZE²: the face's own photos unwrapped where the caller has
  * them (`photoTexture` in inference/face-texture.ts), the model's 64² resampled elsewhere; and the
- * same photos' shading refines its depth (`shading-refine.ts`). The vector stays the model's
+ * same photos' shading refines its depth, one joint fit over them (`shading-refine.ts`,
+ * `shading-joint.ts`). The vector stays the model's
  * 99 + 99 coefficients; only the download is sharper and deeper.
  */
 import sharp from 'sharp';
@@ -15,7 +16,7 @@ import type { RgbImage } from '../core/image.js';
 import { subdivide } from '../mesh/subdivide.js';
 import { photoTexture, type FacePhoto } from '../inference/face-texture.js';
 import { colorsFromTexture, reconstructMesh, type Coefficients } from '../morphable/reconstruct.js';
-import { photoIntensity, shadingRefinedShape } from '../morphable/shading-refine.js';
+import { downloadedShape, photoIntensity } from '../morphable/shading-refine.js';
 import { triangleCount, vertexCount, type Mesh } from '../mesh/mesh.js';
 import { writeGlb } from '../mesh/glb.js';
 import { writeObj } from '../mesh/obj.js';
@@ -85,13 +86,13 @@ export function exportsFromPhotos(bundle: Bundle): boolean {
 }
 
 /**
- * The shape refined by the shading of the face's own photos, pooled over them (issue 14, idea 2c;
- * docs/BENCHMARKS.md §33): nearer real depth on Yale B; on everyday photos its person-specific part
- * barely agrees with full profiles (§42). The vector, and so identification, is untouched.
+ * The shape refined by the shading of the face's own photos, fitted jointly (one depth, a light per
+ * photo: `downloadedShape`; issue 14, docs/BENCHMARKS.md §33, §46). The vector, and so
+ * identification, is untouched.
  */
 function shadedShape(mesh: Mesh, photos: readonly FacePhoto[]): Mesh {
   if (photos.length === 0) return mesh;
-  return { ...mesh, positions: shadingRefinedShape(mesh.positions, photos.map((photo) => ({ image: photoIntensity(photo.image), landmarks: photo.landmarks }))) };
+  return { ...mesh, positions: downloadedShape(mesh.positions, photos.map((photo) => ({ image: photoIntensity(photo.image), landmarks: photo.landmarks }))) };
 }
 
 /**

@@ -111,7 +111,7 @@ export function shadingBasis(nx: number, ny: number, nz: number, order: 1 | 2): 
 }
 
 /** d(basis · k)/d(nx, ny, nz). */
-function shadingGradient(k: Float64Array, nx: number, ny: number, nz: number, order: 1 | 2): [number, number, number] {
+export function shadingGradient(k: Float64Array, nx: number, ny: number, nz: number, order: 1 | 2): [number, number, number] {
   const g: [number, number, number] = [k[1], k[2], k[3]];
   if (order === 2) {
     g[0] += k[4] * ny + k[5] * nz + 2 * k[7] * nx;
@@ -122,7 +122,9 @@ function shadingGradient(k: Float64Array, nx: number, ny: number, nz: number, or
 }
 
 /** A triangle the shading can speak for: its vertices, how its depth gradient follows them, its intensity. */
-interface ShadedTriangle {
+export interface ShadedTriangle {
+  /** Its index in the mesh's triangle list. */
+  readonly index: number;
   readonly vertices: readonly [number, number, number];
   /** (p, q) = (dz/dx, dz/dy_image) = gp · z, gq · z over the three vertices' depths. */
   readonly gp: readonly [number, number, number];
@@ -131,7 +133,8 @@ interface ShadedTriangle {
   intensity: number;
 }
 
-function shadedTriangles(input: ShadingDepthInput): ShadedTriangle[] {
+/** The triangles of `input` the photo can speak for (inside it, large enough, not all feature vertices), with their mean intensity. */
+export function shadedTriangles(input: Omit<ShadingDepthInput, 'depth'>): ShadedTriangle[] {
   const { points, triangles, image, featureVertices } = input;
   const out: ShadedTriangle[] = [];
   for (let t = 0; t < triangles.length; t += 3) {
@@ -146,13 +149,13 @@ function shadedTriangles(input: ShadingDepthInput): ShadedTriangle[] {
     const pb = e2y / det, pc = -e1y / det;
     const qb = -e2x / det, qc = e1x / det;
     const intensity = SAMPLES.reduce((sum, [wa, wb, wc]) => sum + image.intensity(wa * ax + wb * bx + wc * cx, wa * ay + wb * by + wc * cy), 0) / SAMPLES.length;
-    out.push({ vertices: v, gp: [-pb - pc, pb, pc], gq: [-qb - qc, qb, qc], area: Math.abs(det) / 2, intensity });
+    out.push({ index: t / 3, vertices: v, gp: [-pb - pc, pb, pc], gq: [-qb - qc, qb, qc], area: Math.abs(det) / 2, intensity });
   }
   return out;
 }
 
 /** The unit normal (x right, y up, z towards the camera) of a triangle at depths z. */
-function triangleNormal(tri: ShadedTriangle, z: ArrayLike<number>): { n: [number, number, number]; p: number; q: number; length: number } {
+export function triangleNormal(tri: ShadedTriangle, z: ArrayLike<number>): { n: [number, number, number]; p: number; q: number; length: number } {
   const [a, b, c] = tri.vertices;
   const p = tri.gp[0] * z[a] + tri.gp[1] * z[b] + tri.gp[2] * z[c];
   const q = tri.gq[0] * z[a] + tri.gq[1] * z[b] + tri.gq[2] * z[c];
@@ -161,20 +164,23 @@ function triangleNormal(tri: ShadedTriangle, z: ArrayLike<number>): { n: [number
   return { n: [-p / length, q / length, 1 / length], p, q, length };
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** Weighted least squares of intensities on the shading basis (a tiny ridge keeps order 2 defined when normals vary little). */
-function fitLighting(tris: readonly ShadedTriangle[], normals: readonly [number, number, number][], weights: Float64Array, order: 1 | 2): Float64Array {
+/**
+ * Weighted least squares of intensities on the shading basis, each triangle's basis times its
+ * `albedo` (1 when none is given; a tiny ridge keeps order 2 defined when normals vary little).
+ */
+export function fitLighting(tris: readonly ShadedTriangle[], normals: readonly [number, number, number][], weights: Float64Array, order: 1 | 2, albedo?: ArrayLike<number>): Float64Array {
   const m = order === 1 ? 4 : 9;
   const a = new Float64Array(m * m);
   const b = new Float64Array(m);
   tris.forEach((tri, t) => {
     if (!weights[t]) return;
-    const basis = shadingBasis(...normals[t], order);
+    const basis = shadingBasis(...normals[t], order).map((v) => v * (albedo ? albedo[t] : 1));
     for (let i = 0; i < m; i++) {
       b[i] += weights[t] * basis[i] * tri.intensity;
       const wb = weights[t] * basis[i];
@@ -216,7 +222,7 @@ export function laplacianNormal(triangles: ArrayLike<number>, n: number): Float6
  * core/linear-algebra's ml-matrix solver: on nested arrays that takes about 100 ms at n = 468, the
  * bulk of a download's time; this one a few.
  */
-function choleskySolve(h: Float64Array, b: Float64Array, n: number): Float64Array | undefined {
+export function choleskySolve(h: Float64Array, b: Float64Array, n: number): Float64Array | undefined {
   for (let j = 0; j < n; j++) {
     const rowJ = j * n;
     let d = h[rowJ + j];
@@ -246,6 +252,55 @@ function choleskySolve(h: Float64Array, b: Float64Array, n: number): Float64Arra
 }
 
 /**
+ * A photo's usable triangles at the starting depth, their intensities relative to the face's median,
+ * and each one's vote before robust weighting (its area; 0 in shadow). Triangles must face the camera
+ * at the start (the fit may not rescue a triangle the starting shape sees edge-on).
+ */
+export function litTriangles(input: ShadingDepthInput): { tris: ShadedTriangle[]; lit: Float64Array; enough: boolean } {
+  const tris = shadedTriangles(input).filter((tri) => triangleNormal(tri, input.depth).n[2] >= MIN_FACING);
+  if (tris.length < MIN_TRIANGLES) return { tris, lit: new Float64Array(tris.length), enough: false };
+  const scale = median(tris.map((t) => t.intensity)) || 1;
+  for (const tri of tris) tri.intensity /= scale;
+  return { tris, lit: Float64Array.from(tris, (tri) => (tri.intensity >= SHADOW ? tri.area : 0)), enough: true };
+}
+
+/** A triangle's shading (basis · lighting) at depths z, and its derivative in each of its three vertices' depths. */
+export function shadeWithGradient(tri: ShadedTriangle, z: ArrayLike<number>, lighting: Float64Array, order: 1 | 2): { shade: number; jac: [number, number, number] } {
+  const { n: normal, p, q, length } = triangleNormal(tri, z);
+  const shade = shadingBasis(...normal, order).reduce((s, b, i) => s + b * lighting[i], 0);
+  const ds = shadingGradient(lighting, ...normal, order);
+  // n = (−p, q, 1)/ℓ with ℓ = |(−p, q, 1)|, differentiated in p and q.
+  const l3 = length ** 3;
+  const dndp = [-(1 + q * q) / l3, -(q * p) / l3, -p / l3];
+  const dndq = [(p * q) / l3, (1 + p * p) / l3, -q / l3];
+  const drdp = ds[0] * dndp[0] + ds[1] * dndp[1] + ds[2] * dndp[2];
+  const drdq = ds[0] * dndq[0] + ds[1] * dndq[1] + ds[2] * dndq[2];
+  return { shade, jac: [0, 1, 2].map((k) => drdp * tri.gp[k] + drdq * tri.gq[k]) as [number, number, number] };
+}
+
+/** Robust (Cauchy) weights of residuals `r`: each triangle's vote `lit` shrunk by how far its residual is beyond `robustness` robust σ. */
+export function robustWeights(r: readonly number[], lit: Float64Array, robustness: number): Float64Array<ArrayBuffer> {
+  const sigma = 1.4826 * median(r.filter((_, t) => lit[t] > 0).map(Math.abs)) || 1e-6;
+  return Float64Array.from(r, (v, t) => lit[t] / (1 + (v / (robustness * sigma)) ** 2));
+}
+
+/** Adds to the normal equations (H, g) the Laplacian prior (`prior`, weight `smoothness`) and the anchor (weight `anchor`) on `change`. */
+export function addDepthPriors(h: Float64Array, g: Float64Array, prior: Float64Array, change: Float64Array, smoothness: number, anchor: number): void {
+  const n = change.length;
+  for (let i = 0; i < n; i++) {
+    let lap = 0;
+    for (let j = 0; j < n; j++) {
+      const pij = prior[i * n + j];
+      if (pij === 0) continue;
+      h[i * n + j] += smoothness * pij;
+      lap += pij * change[j];
+    }
+    h[i * n + i] += anchor;
+    g[i] += smoothness * lap + anchor * change[i];
+  }
+}
+
+/**
  * The depth that explains the photo's shading best, near the starting depth. Vertices no usable
  * triangle touches follow their neighbours through the smoothness prior.
  */
@@ -255,12 +310,8 @@ export function shadingDepth(input: ShadingDepthInput, options: ShadingDepthOpti
   if (input.points.length !== 2 * n) throw new RangeError(`shadingDepth: ${input.points.length / 2} points for ${n} depths`);
   const start = Float64Array.from(input.depth);
   const z = Float64Array.from(start);
-  // Facing the camera at the start (the fit may not rescue a triangle the starting shape sees edge-on).
-  const tris = shadedTriangles(input).filter((tri) => triangleNormal(tri, start).n[2] >= MIN_FACING);
-  if (tris.length < MIN_TRIANGLES) return { depth: z, lighting: new Float64Array(order === 1 ? 4 : 9), triangles: tris.length, residualBefore: NaN, residualAfter: NaN };
-  const scale = median(tris.map((t) => t.intensity)) || 1;
-  for (const tri of tris) tri.intensity /= scale;
-  const lit = Float64Array.from(tris, (tri) => (tri.intensity >= SHADOW ? tri.area : 0));
+  const { tris, lit, enough } = litTriangles(input);
+  if (!enough) return { depth: z, lighting: new Float64Array(order === 1 ? 4 : 9), triangles: tris.length, residualBefore: NaN, residualAfter: NaN };
   const prior = laplacianNormal(input.triangles, n);
 
   let weights = Float64Array.from(lit);
@@ -275,9 +326,7 @@ export function shadingDepth(input: ShadingDepthInput, options: ShadingDepthOpti
     // Lighting on the current normals, then robust weights from its residuals, refitted once.
     for (let pass = 0; pass < 2; pass++) {
       lighting = fitLighting(tris, tris.map((tri) => triangleNormal(tri, z).n), weights, order);
-      const r = residuals(z);
-      const sigma = 1.4826 * median(r.filter((_, t) => lit[t] > 0).map(Math.abs)) || 1e-6;
-      weights = Float64Array.from(r, (v, t) => lit[t] / (1 + (v / (robustness * sigma)) ** 2));
+      weights = robustWeights(residuals(z), lit, robustness);
     }
     if (iteration === 0) residualBefore = weightedRms(residuals(z));
     // Gauss–Newton on z: H δ = −g, with the priors on (z − start).
@@ -285,16 +334,8 @@ export function shadingDepth(input: ShadingDepthInput, options: ShadingDepthOpti
     const g = new Float64Array(n);
     tris.forEach((tri, t) => {
       if (!weights[t]) return;
-      const { n: normal, p, q, length } = triangleNormal(tri, z);
-      const r = shadingBasis(...normal, order).reduce((s, b, i) => s + b * lighting[i], 0) - tri.intensity;
-      const ds = shadingGradient(lighting, ...normal, order);
-      // n = (−p, q, 1)/ℓ with ℓ = |(−p, q, 1)|, differentiated in p and q.
-      const l3 = length ** 3;
-      const dndp = [-(1 + q * q) / l3, -(q * p) / l3, -p / l3];
-      const dndq = [(p * q) / l3, (1 + p * p) / l3, -q / l3];
-      const drdp = ds[0] * dndp[0] + ds[1] * dndp[1] + ds[2] * dndp[2];
-      const drdq = ds[0] * dndq[0] + ds[1] * dndq[1] + ds[2] * dndq[2];
-      const jac = [0, 1, 2].map((k) => drdp * tri.gp[k] + drdq * tri.gq[k]);
+      const { shade, jac } = shadeWithGradient(tri, z, lighting, order);
+      const r = shade - tri.intensity;
       for (let a = 0; a < 3; a++) {
         const va = tri.vertices[a];
         g[va] += weights[t] * jac[a] * r;
@@ -303,18 +344,7 @@ export function shadingDepth(input: ShadingDepthInput, options: ShadingDepthOpti
     });
     // Priors in units of one average triangle's weight, so their strength does not depend on the face's size in pixels.
     const total = weights.reduce((s, w) => s + w, 0) / tris.length || 1;
-    const change = Float64Array.from(z, (v, i) => v - start[i]);
-    for (let i = 0; i < n; i++) {
-      let lap = 0;
-      for (let j = 0; j < n; j++) {
-        const pij = prior[i * n + j];
-        if (pij === 0) continue;
-        h[i * n + j] += smoothness * total * pij;
-        lap += pij * change[j];
-      }
-      h[i * n + i] += anchor * total;
-      g[i] += smoothness * total * lap + anchor * total * change[i];
-    }
+    addDepthPriors(h, g, prior, Float64Array.from(z, (v, i) => v - start[i]), smoothness * total, anchor * total);
     const step = choleskySolve(h, g.map((v) => -v), n);
     // The anchor makes the system positive definite; only non-finite input can break it, and then the last good depth stands.
     if (!step) break;

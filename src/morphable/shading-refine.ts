@@ -9,7 +9,8 @@ import type { RgbImage } from '../core/image.js';
 import { FACEMESH_REGIONS, FACEMESH_TRIANGLES } from './facemesh-topology.js';
 import { orthographicPose } from './landmark-fit.js';
 import { mirrorShape } from './symmetry.js';
-import { channelMeanIntensity, shadingDepth, type IntensityImage, type ShadingDepthOptions } from './shading-depth.js';
+import { channelMeanIntensity, fitLighting, litTriangles, shadingDepth, triangleNormal, type IntensityImage, type ShadingDepthOptions } from './shading-depth.js';
+import { DEFAULT_JOINT_OPTIONS, jointShadingDepth, lightDirection, lightingDiverseOrder, type JointShadingOptions } from './shading-joint.js';
 
 /** One photo of the face: its pixels as intensities, and its FaceMesh landmarks (flat x, y, z pixels, y down). */
 export interface ShadingPhoto {
@@ -88,4 +89,67 @@ export function refinedByChanges(shape: Float32Array, changes: readonly ArrayLik
 /** `shape` refined by the shading of its photos, pooled over them. */
 export function shadingRefinedShape(shape: Float32Array, photos: readonly ShadingPhoto[], options: ShadingRefineOptions = {}): Float32Array {
   return refinedByChanges(shape, photos.map((photo) => shadingChange(shape, photo, options)), options);
+}
+
+/** The joint fit's settings, and how many of the photos it takes (`lightingDiverseOrder`). */
+export interface JointRefineOptions extends JointShadingOptions {
+  readonly photos?: number;
+}
+
+/** Photos a download's joint fit takes at most, chosen by their lights' spread (docs/BENCHMARKS.md §46). */
+export const JOINT_PHOTOS = 8;
+
+/** The photos in the order `lightingDiverseOrder` takes them, each one's light read on `shape` posed on it. */
+export function photosByLighting(shape: ArrayLike<number>, photos: readonly ShadingPhoto[], order: 1 | 2 = DEFAULT_JOINT_OPTIONS.order): number[] {
+  const directions = photos.map((photo) => {
+    const posed = poseOnLandmarks(shape, photo.landmarks);
+    const { tris, lit, enough } = litTriangles({ points: posed.points, depth: posed.depth, triangles: FACEMESH_TRIANGLES, image: photo.image, featureVertices: FEATURE_VERTICES });
+    return enough ? lightDirection(fitLighting(tris, tris.map((tri) => triangleNormal(tri, posed.depth).n), lit, order)) : ([0, 0, 0] as [number, number, number]);
+  });
+  return lightingDiverseOrder(directions);
+}
+
+/**
+ * The change (model frame, the shape's units) that `photos`' shading asks of `shape`, fitted jointly
+ * (`jointShadingDepth`): one change along the photos' mean viewing direction, so each photo's posed
+ * x, y barely move, a light per photo and an albedo per triangle shared by all.
+ */
+export function jointShadingChange(shape: ArrayLike<number>, photos: readonly ShadingPhoto[], options: JointShadingOptions = {}): Float64Array {
+  if (photos.length === 0) return new Float64Array(shape.length);
+  const posed = photos.map((photo) => poseOnLandmarks(shape, photo.landmarks));
+  const sum = posed.reduce((s, p) => s.map((v, k) => v + p.view[k]), [0, 0, 0]);
+  const length = Math.hypot(...sum) || 1;
+  const direction = sum.map((v) => v / length);
+  const { change } = jointShadingDepth({
+    photos: posed.map((p, k) => ({ points: p.points, depth: p.depth, depthPerUnit: p.scale * (p.view[0] * direction[0] + p.view[1] * direction[1] + p.view[2] * direction[2]), image: photos[k].image })),
+    triangles: FACEMESH_TRIANGLES,
+    featureVertices: FEATURE_VERTICES,
+  }, options);
+  return Float64Array.from(shape, (_, c) => change[Math.floor(c / 3)] * direction[c % 3]);
+}
+
+/**
+ * `shape` with the depth a download serves (issue 14): refined by one joint fit of the shading of
+ * up to `options.photos` of `photos`, taken in `photosByLighting`'s order (the first given first).
+ */
+export function jointRefinedShape(shape: Float32Array, photos: readonly ShadingPhoto[], options: JointRefineOptions = {}): Float32Array {
+  if (photos.length === 0) return Float32Array.from(shape);
+  const chosen = photosByLighting(shape, photos, options.order).slice(0, options.photos ?? JOINT_PHOTOS).map((k) => photos[k]);
+  const change = jointShadingChange(shape, chosen, options);
+  return Float32Array.from(shape, (v, c) => v + change[c]);
+}
+
+/**
+ * How a download's depth is made from the face's photos: one joint fit of up to `photos` of them
+ * chosen by their lights (`jointRefinedShape`), or the mean of each photo's own refinement
+ * (`shadingRefinedShape`, the download's method before docs/BENCHMARKS.md §46, kept to compare).
+ */
+export type DownloadDepthOptions = ({ readonly method: 'joint' } & JointRefineOptions) | ({ readonly method: 'mean' } & ShadingRefineOptions);
+
+/** What downloads serve (docs/BENCHMARKS.md §33). */
+export const DOWNLOAD_DEPTH: DownloadDepthOptions = { method: 'mean' };
+
+/** `shape` with the depth a download serves from `photos` (most frontal first), as `options` say. */
+export function downloadedShape(shape: Float32Array, photos: readonly ShadingPhoto[], options: DownloadDepthOptions = DOWNLOAD_DEPTH): Float32Array {
+  return options.method === 'joint' ? jointRefinedShape(shape, photos, options) : shadingRefinedShape(shape, photos, options);
 }

@@ -3,12 +3,14 @@
  * FRONTAL photos only (detection, FaceMesh, the regressed template, the shading refinement of the most
  * frontal photos: `personMeshes`, the code path of fidelity3d's "downloaded"), seen from the side and
  * compared with their four full-profile photos' hand-marked points (`profile-depth.ts`). Yale B's
- * depth is not read. The frontal photos' encodings are cached under .cache/depth/.
+ * depth is not read. The frontal photos' encodings are cached under --cache (.cache/depth/).
  *   npx tsc -p tsconfig.build.json && nice -n 10 node dist/tools/depth/cfp-profile-depth.js \
- *     [--cfp ../shared/datasets/cfp] [--people 250] [--photos 8] [--shading '{"order":1}'] [--pool 1,4,8s,10] [--bootstrap 1000] [--json out.json]
- * --shading: the refinement's options (`ShadingRefineOptions`); --photos: how many of the most
- * frontal photos a download reads (default the product's); --pool: other poolings of the same
- * photos' changes also scored, each "k" (the k most frontal, k ≤ --photos) or "ks" (made symmetric).
+ *     [--cfp ../shared/datasets/cfp] [--people 250] [--photos 8] [--depth '{"method":"joint"}'] \
+ *     [--compare '{"mean":{"method":"mean"},"joint, 4":{"method":"joint","photos":4}}'] [--bootstrap 1000] [--json out.json]
+ * --depth: the downloaded mesh's depth (`DownloadDepthOptions`, default the product's); --photos: how
+ * many of the most frontal photos a download reads (default the product's); --compare: other depths
+ * of the same photos also scored, by name (`DownloadDepthOptions`; "frontal": true takes the photos
+ * most frontal first instead of by their lights).
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -20,7 +22,7 @@ import { meshSideView, profileDepthAgreement, profileMeasures, type ProfilePerso
 import { defaultBundleDir, FaceEncoder } from '../../src/inference/face-encoder.js';
 import { inferenceSettings } from '../../src/inference/inference-settings.js';
 import { reconstructMesh } from '../../src/morphable/reconstruct.js';
-import { refinedByChanges, type ShadingRefineOptions } from '../../src/morphable/shading-refine.js';
+import { downloadedShape, jointShadingChange, type DownloadDepthOptions } from '../../src/morphable/shading-refine.js';
 import { readCfpViews } from './cfp-fiducials.js';
 
 const { values } = parseArgs({
@@ -29,10 +31,11 @@ const { values } = parseArgs({
     bundle: { type: 'string' },
     people: { type: 'string', default: '250' },
     photos: { type: 'string' },
-    shading: { type: 'string', default: '{}' },
-    pool: { type: 'string', default: '' },
+    depth: { type: 'string' },
+    compare: { type: 'string', default: '{}' },
     bootstrap: { type: 'string', default: '1000' },
     json: { type: 'string' },
+    cache: { type: 'string', default: join('.cache', 'depth') },
   },
 });
 const log = (message: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
@@ -46,7 +49,7 @@ async function encodedFrontals(): Promise<EncodedDepthPhoto[]> {
   const { manifest } = encoder.bundle;
   const regressor = manifest.regressor ? await readFile(join(values.bundle ?? defaultBundleDir(inferenceSettings(config())), manifest.regressor.file)) : '';
   const key = createHash('sha256').update(JSON.stringify(manifest)).update(regressor).digest('hex').slice(0, 12);
-  const cache = join('.cache', 'depth', `cfp-frontal-${key}.json`);
+  const cache = join(values.cache!, `cfp-frontal-${key}.json`);
   type Cached = Omit<EncodedDepthPhoto, 'landmarks' | 'mesh' | 'shape'> & { landmarks: number[]; shape: number[] };
   let cached: Cached[] = [];
   try {
@@ -61,7 +64,7 @@ async function encodedFrontals(): Promise<EncodedDepthPhoto[]> {
     const { photos, failed } = await encodePhotos(encoder, root, missing, 'detected');
     log(`encoded ${missing.length} frontal photos, ${failed} without a face`);
     cached.push(...photos.map((p) => ({ person: p.person, path: p.path, yaw: p.yaw, landmarks: Array.from(p.landmarks), shape: Array.from(p.shape) })));
-    await mkdir(join('.cache', 'depth'), { recursive: true });
+    await mkdir(values.cache!, { recursive: true });
     await writeFile(cache, JSON.stringify(cached));
   }
   const paths = new Set(wanted.map((w) => w.path));
@@ -69,25 +72,28 @@ async function encodedFrontals(): Promise<EncodedDepthPhoto[]> {
 }
 
 const frontals = await encodedFrontals();
-const settings = { ...(values.photos && { photos: Number(values.photos) }), shading: JSON.parse(values.shading!) as ShadingRefineOptions };
-const pools = values.pool!.split(',').filter((p) => p !== '').map((p) => {
-  const match = /^(\d+)(s?)$/.exec(p);
-  if (!match) throw new Error(`--pool: "${p}" is not k or ks`);
-  return { photos: Number(match[1]), symmetric: match[2] === 's' };
-});
+const settings = { ...(values.photos && { photos: Number(values.photos) }), ...(values.depth && { depth: JSON.parse(values.depth) as DownloadDepthOptions }) };
+type CompareDepth = DownloadDepthOptions & { frontal?: boolean };
+const compare = Object.entries(JSON.parse(values.compare!) as Record<string, CompareDepth>);
+/** `options`' depth of the photos; "frontal" (joint only): the first `photos` of them as given, most frontal first, not by their lights. */
+function depthOf(shape: Float32Array, photos: Parameters<typeof downloadedShape>[1], options: CompareDepth): Float32Array {
+  if (!(options.frontal && options.method === 'joint')) return downloadedShape(shape, photos, options);
+  const change = jointShadingChange(shape, photos.slice(0, options.photos), options);
+  return Float32Array.from(shape, (v, c) => v + change[c]);
+}
 const meanMesh = reconstructMesh(encoder.bundle, { shape: new Float32Array(encoder.bundle.shape.basis.rows), texture: [] }).positions;
 const people: ProfilePerson[] = [];
 for (const view of views) {
   const own = frontals.filter((p) => p.person === view.person);
   if (own.length === 0) continue;
-  const { regressed, downloaded, changes } = await personMeshes(encoder.bundle, root, own, settings);
+  const { regressed, downloaded, photos } = await personMeshes(encoder.bundle, root, own, settings);
   const measure = (shape: Float32Array) => profileMeasures(meshSideView(shape));
-  const pooled = Object.fromEntries(pools.map((pool) => [`downloaded, ${pool.photos} photos${pool.symmetric ? ', symmetric' : ''}`, measure(refinedByChanges(regressed, changes.slice(0, pool.photos), { symmetric: pool.symmetric }))]));
-  people.push({ person: view.person, estimates: { downloaded: measure(downloaded), regressed: measure(regressed), meanMesh: measure(meanMesh), ...pooled }, profiles: view.profile.map(profileMeasures) });
+  const others = Object.fromEntries(compare.map(([name, options]) => [name, measure(depthOf(regressed, photos, options))]));
+  people.push({ person: view.person, estimates: { downloaded: measure(downloaded), regressed: measure(regressed), meanMesh: measure(meanMesh), ...others }, profiles: view.profile.map(profileMeasures) });
   if (people.length % 25 === 0) log(`${people.length} people`);
 }
 await encoder.close();
-const report = { settings, ...profileDepthAgreement(people, { bootstrap: Number(values.bootstrap) }), frontalPhotos: frontals.length, seconds: (Date.now() - started) / 1000 };
+const report = { settings, compare: Object.fromEntries(compare), ...profileDepthAgreement(people, { bootstrap: Number(values.bootstrap) }), frontalPhotos: frontals.length, seconds: (Date.now() - started) / 1000 };
 const text = JSON.stringify(report, null, 1);
 if (values.json) await writeFile(values.json, text);
 console.log(text);

@@ -8,6 +8,8 @@
  * pixel noise, and its landmarks jittered as a landmark detector's are.
  */
 import type { RgbImage } from '../../src/core/image.js';
+import { defaultBundleDir } from '../../src/inference/face-encoder.js';
+import { loadBundle, neutralShape } from '../../src/morphable/bundle.js';
 import { computeVertexNormals } from '../../src/mesh/mesh.js';
 import { rasterizeTriangle } from '../../src/mesh/raster.js';
 import { subdivide } from '../../src/mesh/subdivide.js';
@@ -31,6 +33,16 @@ export interface SyntheticPhotoOptions {
   readonly pixelNoise: number;
   /** Skin albedo's relative variation from vertex to vertex. */
   readonly albedoNoise: number;
+  /**
+   * The person's own skin: per vertex, the relative variation (standard normal, times `albedoNoise`),
+   * the same in all their photos (`personAlbedo`); without it every photo draws its own.
+   */
+  readonly albedo?: Float64Array;
+}
+
+/** A person's skin, per vertex, for `SyntheticPhotoOptions.albedo`: the same in every photo of them, as real skin is. */
+export function personAlbedo(vertices: number, random: Random): Float64Array {
+  return Float64Array.from({ length: vertices }, () => randomNormal(random));
 }
 
 export interface SyntheticPhoto {
@@ -83,7 +95,7 @@ export function photographShaded(shape: Float32Array, options: SyntheticPhotoOpt
   }
   const albedo = Uint8Array.from({ length: 3 * n }, (_, c) => {
     const i = Math.floor(c / 3);
-    const skin = 0.8 * (1 + options.albedoNoise * randomNormal(random));
+    const skin = 0.8 * (1 + options.albedoNoise * (options.albedo ? options.albedo[i] : randomNormal(random)));
     return Math.round(255 * Math.min(1, Math.max(0, FEATURE_VERTICES[i] ? 0.45 * skin : skin)));
   });
   const dense = subdivide({ positions: posed, indices: FACEMESH_TRIANGLES, colors: albedo }, 2);
@@ -117,4 +129,31 @@ export function photographShaded(shape: Float32Array, options: SyntheticPhotoOpt
   }
   const rgb = Uint8Array.from({ length: 3 * data.length }, (_, c) => Math.round(255 * Math.min(1, data[Math.floor(c / 3)])));
   return { image: grayIntensity({ width: CROP_WIDTH, height: CROP_HEIGHT, data }), rgb: { width: CROP_WIDTH, height: CROP_HEIGHT, data: rgb }, landmarks };
+}
+
+/** A synthetic person: their depth's deviation from the mean face (per vertex, mm) and their photos. */
+export interface SyntheticPerson {
+  readonly deviation: Float64Array;
+  readonly photos: SyntheticPhoto[];
+}
+
+/**
+ * `count` people of `mean`'s topology, each with a random depth deviation of `rmsMm` (from `basis`,
+ * as `randomDepthDeviation`) and `photos` photos (`photographShaded`); `ownSkin`: one skin per person
+ * in all their photos (`personAlbedo`), else every photo draws its own.
+ */
+export function syntheticPeople(mean: Float32Array, basis: { rows: number; cols: number; data: ArrayLike<number> }, shape: { count: number; photos: number; rmsMm: number; ownSkin: boolean }, options: SyntheticPhotoOptions, random: Random): SyntheticPerson[] {
+  return Array.from({ length: shape.count }, () => {
+    const deviation = randomDepthDeviation(basis, shape.rmsMm, random);
+    const face = faceWithDepth(mean, deviation);
+    const albedo = shape.ownSkin ? personAlbedo(mean.length / 3, random) : undefined;
+    return { deviation, photos: Array.from({ length: shape.photos }, () => photographShaded(face, { ...options, albedo }, random)) };
+  });
+}
+
+/** The bundle's mean face and `syntheticPeople` made from it and its shape modes. */
+export async function meanFacePeople(shape: { count: number; photos: number; rmsMm: number; ownSkin: boolean }, options: SyntheticPhotoOptions, random: Random): Promise<{ mean: Float32Array; people: SyntheticPerson[] }> {
+  const bundle = await loadBundle(defaultBundleDir());
+  const mean = neutralShape(bundle, new Float32Array(bundle.shape.basis.rows));
+  return { mean, people: syntheticPeople(mean, bundle.shape.basis, shape, options, random) };
 }

@@ -4,15 +4,17 @@
  * Lambertian), never on real depth. Per setting: how much of the true deviation the refinement of
  * the mean face recovers (correlation, size ratio, RMSE after / before), per photo and pooled over a
  * person's photos under different lights, as the product pools them.
- *   npx tsc -p tsconfig.build.json && nice -n 10 node dist/tools/depth/shading-tune.js [--people 12] [--photos 5] [--light point|harmonic] [--seed 2026]
+ *   npx tsc -p tsconfig.build.json && nice -n 10 node dist/tools/depth/shading-tune.js [--people 12] [--photos 5] [--light point|harmonic] [--seed 2026] [--albedo person|photo]
  *     [--grid full|default|'{"symmetric":true}'|'[{...}, {...}]']   (settings: `ShadingRefineOptions`)
+ * A setting with "joint": true is the joint multi-photo fit (`JointRefineOptions`: one depth, an
+ * albedo per triangle, a light per photo; "photos": how many it takes, by their lights' spread or,
+ * with "choose": "first", the first ones), its
+ * single-photo figures the joint fit of each photo alone; without, the mean of per-photo refinements.
  */
 import { parseArgs } from 'node:util';
-import { defaultBundleDir } from '../../src/inference/face-encoder.js';
-import { loadBundle, neutralShape } from '../../src/morphable/bundle.js';
-import { pooledShadingChange, shadingChange, type ShadingRefineOptions } from '../../src/morphable/shading-refine.js';
+import { jointShadingChange, photosByLighting, pooledShadingChange, shadingChange, type JointRefineOptions, type ShadingRefineOptions } from '../../src/morphable/shading-refine.js';
 import { mulberry32 } from '../../src/training/random.js';
-import { faceWithDepth, photographShaded, randomDepthDeviation, type SyntheticLight } from './shading-synthetic.js';
+import { meanFacePeople, type SyntheticLight } from './shading-synthetic.js';
 import { compareDeviations, type DeviationComparison } from './shading-compare.js';
 
 const { values } = parseArgs({
@@ -25,19 +27,14 @@ const { values } = parseArgs({
     'landmark-noise': { type: 'string', default: '0.7' },
     'albedo-noise': { type: 'string', default: '0.08' },
     'pixel-noise': { type: 'string', default: '0.01' },
+    albedo: { type: 'string', default: 'person' },
   },
 });
-const bundle = await loadBundle(defaultBundleDir());
-const mean = neutralShape(bundle, new Float32Array(bundle.shape.basis.rows));
 const random = mulberry32(Number(values.seed));
 /** Real faces' deviations from the mean: about 3.7 px at 1.47 px/mm (BENCHMARKS §23), 2.5 mm. */
 const DEVIATION_MM = 2.5;
-const people = Array.from({ length: Number(values.people) }, () => {
-  const deviation = randomDepthDeviation(bundle.shape.basis, DEVIATION_MM, random);
-  const shape = faceWithDepth(mean, deviation);
-  const photos = Array.from({ length: Number(values.photos) }, () => photographShaded(shape, { light: values.light as SyntheticLight, landmarkNoisePx: Number(values['landmark-noise']), pixelNoise: Number(values['pixel-noise']), albedoNoise: Number(values['albedo-noise']) }, random));
-  return { deviation, photos };
-});
+// --albedo person: one skin per person, in all their photos (as real skin); photo: each photo its own (§33, §42).
+const { mean, people } = await meanFacePeople({ count: Number(values.people), photos: Number(values.photos), rmsMm: DEVIATION_MM, ownSkin: values.albedo === 'person' }, { light: values.light as SyntheticLight, landmarkNoisePx: Number(values['landmark-noise']), pixelNoise: Number(values['pixel-noise']), albedoNoise: Number(values['albedo-noise']) }, random);
 
 const average = (rows: readonly ArrayLike<number>[]): Float64Array => Float64Array.from(rows[0], (_, c) => rows.reduce((s, row) => s + row[c], 0) / rows.length);
 
@@ -45,11 +42,19 @@ const average = (rows: readonly ArrayLike<number>[]): Float64Array => Float64Arr
  * Per photo and pooled per person, the change against the true deviation; and, as fidelity3d
  * measures, both less the mean of the other people's (a change every face gets is no one's own).
  */
-function evaluate(options: ShadingRefineOptions): Record<'single' | 'pooled' | 'pooledLeaveOneOut', DeviationComparison> {
+/** "choose": "first" takes a person's first photos (the synthetic ones are all near-frontal: any k of them) instead of by their lights' spread. */
+type TuneSetting = (ShadingRefineOptions & { joint?: false }) | (JointRefineOptions & { joint: true; choose?: 'lighting' | 'first' });
+
+function evaluate(options: TuneSetting): Record<'single' | 'pooled' | 'pooledLeaveOneOut', DeviationComparison> {
   const single: DeviationComparison[] = [];
   const pooled: DeviationComparison[] = [];
-  const changes = people.map((person) => person.photos.map((photo) => shadingChange(mean, photo, options)));
-  const personChanges = changes.map((photos) => pooledShadingChange(photos, options.symmetric));
+  const changes = people.map((person) => person.photos.map((photo) => (options.joint ? jointShadingChange(mean, [photo], options) : shadingChange(mean, photo, options))));
+  const personChanges = options.joint
+    ? people.map((person) => {
+      const order = options.choose === 'first' ? [...person.photos.keys()] : photosByLighting(mean, person.photos, options.order);
+      return jointShadingChange(mean, order.slice(0, options.photos).map((k) => person.photos[k]), options);
+    })
+    : changes.map((photos) => pooledShadingChange(photos, options.symmetric));
   people.forEach((person, p) => {
     for (const change of changes[p]) single.push(compareDeviations(mean, person.deviation, change));
     pooled.push(compareDeviations(mean, person.deviation, personChanges[p]));
@@ -68,10 +73,10 @@ function evaluate(options: ShadingRefineOptions): Record<'single' | 'pooled' | '
   return { single: summary(single), pooled: summary(pooled), pooledLeaveOneOut: summary(leaveOneOut) };
 }
 
-const grid: ShadingRefineOptions[] = values.grid === 'default'
+const grid: TuneSetting[] = values.grid === 'default'
   ? [{}]
   : /^[[{]/.test(values.grid)
-    ? [JSON.parse(values.grid) as ShadingRefineOptions | ShadingRefineOptions[]].flat()
+    ? [JSON.parse(values.grid) as TuneSetting | TuneSetting[]].flat()
     : [1, 2].flatMap((order) => [0.003, 0.01, 0.03].flatMap((smoothness) => [0.0003, 0.001, 0.003].map((anchor) => ({ order: order as 1 | 2, smoothness, anchor }))));
 for (const options of grid) {
   const started = Date.now();

@@ -1,57 +1,15 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 
-import { defaultBundleDir } from '../../../src/inference/face-encoder.js';
-import { loadBundle, neutralShape } from '../../../src/morphable/bundle.js';
-import { rasterizeTriangle } from '../../../src/mesh/raster.js';
 import { grayIntensity, laplacianNormal, shadingBasis, shadingDepth, type IntensityImage } from '../../../src/morphable/shading-depth.js';
+import { grid, renderFlat, rmsApart } from '../../helpers/shaded-grid.js';
 import { FACEMESH_MIRROR } from '../../../src/morphable/facemesh-topology.js';
 import { photoIntensity, pooledShadingChange, poseOnLandmarks, refinedByChanges, shadingChange, shadingRefinedShape } from '../../../src/morphable/shading-refine.js';
 import { mirrorShape } from '../../../src/morphable/symmetry.js';
 import { mulberry32 } from '../../../src/training/random.js';
 import { compareDeviations } from '../../../tools/depth/shading-compare.js';
-import { faceWithDepth, photographShaded, randomDepthDeviation, type SyntheticPhoto } from '../../../tools/depth/shading-synthetic.js';
+import { photographShaded, meanFacePeople, type SyntheticPerson } from '../../../tools/depth/shading-synthetic.js';
 
 const PHOTO = { light: 'point', landmarkNoisePx: 0.7, pixelNoise: 0.01, albedoNoise: 0.08 } as const;
-
-/** A size × size grid of vertices `spacing` px apart from (10, 10), two triangles per cell. */
-function grid(size: number, spacing: number, depth: (x: number, y: number) => number): { points: Float64Array; depth: Float64Array; triangles: Uint32Array } {
-  const points: number[] = [];
-  const z: number[] = [];
-  for (let r = 0; r < size; r++) for (let c = 0; c < size; c++) {
-    points.push(10 + spacing * c, 10 + spacing * r);
-    z.push(depth(10 + spacing * c, 10 + spacing * r));
-  }
-  const triangles: number[] = [];
-  for (let r = 0; r + 1 < size; r++) for (let c = 0; c + 1 < size; c++) {
-    const v = size * r + c;
-    triangles.push(v, v + size, v + 1, v + 1, v + size, v + size + 1);
-  }
-  return { points: Float64Array.from(points), depth: Float64Array.from(z), triangles: Uint32Array.from(triangles) };
-}
-
-/** Each triangle of the surface drawn with its own flat Lambertian shading under order-1 `light` (the model the fit assumes). */
-function renderFlat(surface: ReturnType<typeof grid>, light: readonly number[], side: number): IntensityImage {
-  const data = new Float32Array(side * side);
-  const { points, depth, triangles } = surface;
-  for (let t = 0; t < triangles.length; t += 3) {
-    const [a, b, c] = [triangles[t], triangles[t + 1], triangles[t + 2]];
-    // Normal of the plane through the three vertices, in x right, y up, z towards the camera.
-    const e1 = [points[2 * b] - points[2 * a], -(points[2 * b + 1] - points[2 * a + 1]), depth[b] - depth[a]];
-    const e2 = [points[2 * c] - points[2 * a], -(points[2 * c + 1] - points[2 * a + 1]), depth[c] - depth[a]];
-    let n = [e1[1] * e2[2] - e1[2] * e2[1], e1[2] * e2[0] - e1[0] * e2[2], e1[0] * e2[1] - e1[1] * e2[0]];
-    n = n.map((v) => (v * Math.sign(n[2])) / Math.hypot(...n));
-    const shade = shadingBasis(n[0], n[1], n[2], 1).reduce((s, v, i) => s + v * light[i], 0);
-    rasterizeTriangle(points[2 * a], points[2 * a + 1], points[2 * b], points[2 * b + 1], points[2 * c], points[2 * c + 1], side, side, (x, y) => { data[y * side + x] = shade; });
-  }
-  return grayIntensity({ width: side, height: side, data });
-}
-
-/** RMS of a − b after the best constant is taken out (depth from shading has no absolute offset). */
-function rmsApart(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const d = Array.from(a, (v, i) => v - b[i]);
-  const m = d.reduce((s, v) => s + v, 0) / d.length;
-  return Math.sqrt(d.reduce((s, v) => s + (v - m) ** 2, 0) / d.length);
-}
 
 /** An image every pixel of which is `value`. */
 const flat = (value: number): IntensityImage => grayIntensity({ width: 50, height: 50, data: new Float32Array(50 * 50).fill(value) });
@@ -99,17 +57,10 @@ describe('shadingDepth, the maths', () => {
 
 describe('shading refinement on faces rendered with known depth (never real depth)', () => {
   let mean: Float32Array;
-  let people: { deviation: Float64Array; photos: SyntheticPhoto[] }[];
+  let people: SyntheticPerson[];
 
   beforeAll(async () => {
-    const bundle = await loadBundle(defaultBundleDir());
-    mean = neutralShape(bundle, new Float32Array(bundle.shape.basis.rows));
-    const random = mulberry32(41);
-    people = Array.from({ length: 5 }, () => {
-      const deviation = randomDepthDeviation(bundle.shape.basis, 2.5, random);
-      const shape = faceWithDepth(mean, deviation);
-      return { deviation, photos: Array.from({ length: 3 }, () => photographShaded(shape, PHOTO, random)) };
-    });
+    ({ mean, people } = await meanFacePeople({ count: 5, photos: 3, rmsMm: 2.5, ownSkin: false }, PHOTO, mulberry32(41)));
   });
 
   it('recovers what makes each face differ from the others when pooled over its photos under different lights', () => {
