@@ -5,6 +5,7 @@
  * that compile cost more than the insert. Columns Prisma fills in on the client (ids, @updatedAt,
  * now() defaults) must be given here: ids from {@link newRowId}.
  */
+import { randomBytes } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
 import { Prisma } from '../generated/prisma/client.js';
 import type { Db } from './database.js';
@@ -13,7 +14,23 @@ import type { Db } from './database.js';
  * A new row's id (a ULID), increasing with every call like Prisma's cuid()s: rows written in one
  * statement share their createdAt, and `ORDER BY createdAt, id` keeps them in the order written.
  */
-export const newRowId: () => string = monotonicFactory();
+export const newRowId: () => string = monotonicFactory(pooledRandom());
+
+/**
+ * A uniform fraction in [0, 1) from the system's random bytes, drawn 4 KiB at a time: ulid's own
+ * source asks for one byte per character of every id (29 µs an id, against 1 µs).
+ */
+function pooledRandom(): () => number {
+  let bytes = Buffer.alloc(0);
+  let next = 0;
+  return () => {
+    if (next === bytes.length) {
+      bytes = randomBytes(4096);
+      next = 0;
+    }
+    return bytes[next++] / 256;
+  };
+}
 
 type Value = string | number | Date | Uint8Array | null;
 
