@@ -69,10 +69,10 @@ export interface JointShadingResult {
 }
 
 /**
- * Chosen on synthetic renders only (docs/BENCHMARKS.md §46): the single-photo fit's order and
- * robustness, priors and albedo pull from the joint grid there.
+ * Chosen on synthetic renders only (docs/BENCHMARKS.md §46): the single-photo fit's order,
+ * iterations and robustness; priors and the albedo's pull from a grid there.
  */
-export const DEFAULT_JOINT_OPTIONS: Required<JointShadingOptions> = { ...DEFAULT_SHADING_OPTIONS, smoothness: 0.01, anchor: 0.0003, albedoPrior: 1 };
+export const DEFAULT_JOINT_OPTIONS: Required<JointShadingOptions> = { ...DEFAULT_SHADING_OPTIONS, smoothness: 0.003, anchor: 0.0003, albedoPrior: 0.3 };
 
 interface PhotoTriangles {
   readonly photo: JointShadingPhoto;
