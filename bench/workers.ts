@@ -19,8 +19,8 @@
  *   is sent a person at a time.
  * - queued (the figure of earlier sessions): every photo is uploaded the same way before the workers
  *   start; the clock runs from every worker up to the last photo settled (the upload is not timed).
- * Each run also gives the CPU its processes spent per photo (server, workers, this process's
- * clients), read from /proc while the clock ran. `--cpu-prof DIR`: V8 CPU profiles of the server and
+ * Each run also gives the CPU its processes spent per photo (server, workers and the workers' main
+ * threads alone, this process's clients), read from /proc while the clock ran. `--cpu-prof DIR`: V8 CPU profiles of the server and
  * workers in DIR. A precision whose network files are not built (models/build/*.<precision>.onnx) is
  * left out, and said.
  */
@@ -109,9 +109,14 @@ function databaseUrl(serverUrl: string): string {
   return url.toString();
 }
 
-/** User and system CPU seconds a live process has spent (Linux /proc). */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/**
+ * User and system CPU seconds a live process has spent (Linux /proc), or with `mainThreadOnly` its
+ * main thread alone: JavaScript and ONNX Runtime's sessions run there, while V8's helper threads
+ * (parallel scavenges, concurrent marking and compilation) and libuv's pool (sharp, file reads) make
+ * up the rest.
+ */
+function cpuSeconds(pid: number, mainThreadOnly = false): number {
+  const stat = readFileSync(mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
   // Fields after the command name (which may hold spaces) in parentheses: utime and stime are the 12th and 13th.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
@@ -145,16 +150,23 @@ async function waitSettled(database: Database, total: number): Promise<{ ready: 
 /** What the processes of a run spent on the CPU while its clock ran. */
 class CpuMeter {
   private readonly start: Map<number, number>;
+  private readonly mainThreadsStart: Map<number, number>;
   private readonly ownStart = process.cpuUsage();
 
-  constructor(private readonly groups: Readonly<Record<string, readonly number[]>>) {
+  /** `mainThreadsOf`: the group whose main threads are also given apart (`<group> main thread`). */
+  constructor(
+    private readonly groups: Readonly<Record<string, readonly number[]>>,
+    private readonly mainThreadsOf: string,
+  ) {
     this.start = new Map(Object.values(groups).flatMap((pids) => pids.map((pid) => [pid, cpuSeconds(pid)] as const)));
+    this.mainThreadsStart = new Map(groups[mainThreadsOf].map((pid) => [pid, cpuSeconds(pid, true)] as const));
   }
 
   /** CPU milliseconds per photo of each group of processes, and of this one's clients and polling. */
   perPhoto(photos: number): Record<string, number> {
     const own = process.cpuUsage(this.ownStart);
     const spent: [string, number][] = Object.entries(this.groups).map(([name, pids]) => [name, pids.reduce((sum, pid) => sum + cpuSeconds(pid) - this.start.get(pid)!, 0)]);
+    spent.push([`${this.mainThreadsOf} main thread`, [...this.mainThreadsStart].reduce((sum, [pid, start]) => sum + cpuSeconds(pid, true) - start, 0)]);
     spent.push(['bench', (own.user + own.system) / 1e6]);
     return Object.fromEntries(spent.map(([name, seconds]) => [name, Number(((seconds * 1000) / photos).toFixed(2))]));
   }
@@ -223,7 +235,7 @@ async function runOnce(setup: Setup, dir: string, files: readonly PhotoFile[]) {
     if (setup.mode === 'queued') await uploadAll(server.url, uploads);
     workers.push(...(await Promise.all(Array.from({ length: setup.processes }, () => startChildWorker(env, profilerWrapper(options['cpu-prof']))))).map((worker) => worker.child));
     const loadBefore = loadavg()[0];
-    const meter = new CpuMeter({ server: [server.child.pid!], workers: workers.map((worker) => worker.pid!) });
+    const meter = new CpuMeter({ server: [server.child.pid!], workers: workers.map((worker) => worker.pid!) }, 'workers');
     const started = performance.now();
     const startedUs = monotonicUs();
     let uploadSeconds = 0;

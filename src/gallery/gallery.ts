@@ -26,6 +26,7 @@ import { PhotoRepository, type AcceptedPhoto, type AcceptResult, type FaceToSave
 import type { PhotoEvents } from './photo-events.js';
 import { notFound, SubjectRepository } from '../store/subject-repository.js';
 import type { GalleryStore } from '../store/gallery-store.js';
+import type { Db } from '../store/database.js';
 import type { Candidate, MatchMode, PhotoRecord } from '../store/records.js';
 import type { PhotoStatus } from '../store/enums.js';
 import { timeSearch } from '../core/events.js';
@@ -219,10 +220,11 @@ export class Gallery {
   /**
    * Faces were enrolled: stored with their vectors (their jobs done, all in one transaction), put into
    * this process's indexes and published. For each, null when its photo was deleted meanwhile or
-   * another worker stored its face first.
+   * another worker stored its face first. `andThen`: more work for the same transaction (the worker
+   * claims its next jobs there), undone with the faces if the transaction fails.
    */
-  async enrollFaces(faces: readonly FaceToSave[]): Promise<(PhotoRecord | null)[]> {
-    const saved = await this.photos.saveFaces(faces);
+  async enrollFaces(faces: readonly FaceToSave[], andThen?: (tx: Db) => Promise<void>): Promise<(PhotoRecord | null)[]> {
+    const saved = await this.photos.saveFaces(faces, andThen);
     return saved.map((stored, i) => {
       if (!stored) return null;
       const encoded = faces[i].face;

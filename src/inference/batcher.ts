@@ -1,4 +1,5 @@
 import type { Feeds, OnnxModel, Outputs, TensorData } from './onnx-runtime.js';
+import { NETWORK_INPUTS, type Float32Pool } from './float-pool.js';
 
 export interface MicroBatcherOptions {
   /** A batch is sent as soon as it holds this many items. */
@@ -99,12 +100,15 @@ function sameDims(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
-/** Joins per-item tensors of dims [1, ...rest] (e.g. NHWC with N = 1) into one [N, ...rest]. */
-export function stackBatch(tensors: readonly TensorData[]): TensorData {
+/**
+ * Joins per-item tensors of dims [1, ...rest] (e.g. NHWC with N = 1) into one [N, ...rest], in an
+ * array taken from `pool` when one is given (every value is written).
+ */
+export function stackBatch(tensors: readonly TensorData[], pool?: Float32Pool): TensorData {
   if (tensors.length === 0) throw new RangeError('cannot stack an empty batch');
   const itemDims = tensors[0].dims;
   const itemSize = tensors[0].data.length;
-  const data = new Float32Array(itemSize * tensors.length);
+  const data = pool ? pool.take(itemSize * tensors.length) : new Float32Array(itemSize * tensors.length);
   tensors.forEach((tensor, i) => {
     if (tensor.dims[0] !== 1 || !sameDims(tensor.dims, itemDims) || tensor.data.length !== itemSize) {
       throw new RangeError(`item ${i} has dims [${tensor.dims}], expected [${itemDims}] with batch 1`);
@@ -140,8 +144,13 @@ export async function runModelOnBatch(model: Pick<OnnxModel, 'run'>, items: read
   // A lone item runs as it is: stacking and splitting a batch of one would only copy its tensors.
   if (items.length === 1) return [await model.run(items[0])];
   const inputNames = Object.keys(items[0]);
-  const stacked = Object.fromEntries(inputNames.map((name) => [name, stackBatch(items.map((feeds) => input(feeds, name)))]));
-  const outputs = await model.run(stacked);
+  const stacked = Object.fromEntries(inputNames.map((name) => [name, stackBatch(items.map((feeds) => input(feeds, name)), NETWORK_INPUTS)]));
+  let outputs: Outputs;
+  try {
+    outputs = await model.run(stacked);
+  } finally {
+    for (const tensor of Object.values(stacked)) NETWORK_INPUTS.give(tensor.data);
+  }
   const perItem: Outputs[] = items.map(() => ({}));
   for (const [name, tensor] of Object.entries(outputs)) {
     splitBatch(tensor, items.length).forEach((part, i) => (perItem[i][name] = part));

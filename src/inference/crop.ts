@@ -92,13 +92,20 @@ interface WritePlan {
   readonly offset: number;
 }
 
+function outputArray(size: number, out: Float32Array | undefined): Float32Array {
+  if (out === undefined) return new Float32Array(size * size * 3);
+  if (out.length !== size * size * 3) throw new RangeError(`a ${size}x${size} crop has ${size * size * 3} values, the array given ${out.length}`);
+  return out;
+}
+
 /**
  * Samples `region` into a size x size RGB crop (HWC, float 0..255, or mapped by `values` to what a
  * network reads) with bilinear interpolation. Pixels outside the photo are zero (before the map),
- * as in the seed's preprocessing, so borders never smear.
+ * as in the seed's preprocessing, so borders never smear. `into`: the array to write (every value
+ * is written), instead of a new one.
  */
-export function sampleRegion(image: RgbImage, region: SquareRegion, size: number, values: ValueMap = IDENTITY_VALUES): Float32Array {
-  const out = new Float32Array(size * size * 3);
+export function sampleRegion(image: RgbImage, region: SquareRegion, size: number, values: ValueMap = IDENTITY_VALUES, into?: Float32Array): Float32Array {
+  const out = outputArray(size, into);
   sampleInto(image, region, size, out, {
     pixelStride: 3, channelStride: 1, sources: [0, 1, 2], mirrored: false, roundFirst: false, mean: [0, 0, 0], scale: values.scale, offset: values.offset,
   });
@@ -107,10 +114,10 @@ export function sampleRegion(image: RgbImage, region: SquareRegion, size: number
 
 /**
  * `region` sampled as sampleRegion does, then laid out and normalised as `input` says, in one pass:
- * every value equals the one computed from sampleRegion's float32 HWC crop.
+ * every value equals the one computed from sampleRegion's float32 HWC crop. `into` as sampleRegion's.
  */
-export function sampleNetworkInput(image: RgbImage, region: SquareRegion, size: number, input: NetworkInputLayout): Float32Array {
-  const out = new Float32Array(size * size * 3);
+export function sampleNetworkInput(image: RgbImage, region: SquareRegion, size: number, input: NetworkInputLayout, into?: Float32Array): Float32Array {
+  const out = outputArray(size, into);
   const planar = input.layout === 'chw';
   sampleInto(image, region, size, out, {
     pixelStride: planar ? 1 : 3,

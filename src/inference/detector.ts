@@ -1,7 +1,7 @@
 import type { Box, RgbImage } from '../core/image.js';
 import { cropToImage, sampleRegion, wholeImageRegion, type SquareRegion } from './crop.js';
 import { decodeDetections, weightedNonMaxSuppression, type Detection } from './detect-decode.js';
-import type { ImageNetwork } from './networks.js';
+import { inferWritten, type ImageNetwork } from './networks.js';
 
 /**
  * BlazeFace (MediaPipe's back-camera face detector, trained at 256²) as converted by `npm run
@@ -50,7 +50,7 @@ async function look(network: ImageNetwork, image: RgbImage, padding: number): Pr
   const size = network.itemDims[0];
   const whole = wholeImageRegion(image.width, image.height);
   const region = { ...whole, side: whole.side * padding };
-  return { region, size, out: await network.infer(sampleRegion(image, region, size, DETECTOR_VALUES)) };
+  return { region, size, out: await inferWritten(network, (item) => sampleRegion(image, region, size, DETECTOR_VALUES, item)) };
 }
 
 /** The faces of one look scoring at least `minScore` and at least {@link MIN_FACE_SIDE} wide, in photo pixels, best first. */

@@ -8,7 +8,7 @@ import type { RgbImage } from '../core/image.js';
 import { sampleNetworkInput, type SquareRegion } from './crop.js';
 import { fivePointRegion, fivePointsFromFaceMesh } from './five-point.js';
 import { DEFAULT_IDENTITY_FRAMING, identityRegion, type IdentityFraming } from './identity.js';
-import { convertedModelPath, runsInt8, wrapNetwork, type Network, type NetworkName } from './networks.js';
+import { convertedModelPath, inferWritten, runsInt8, wrapNetwork, type Network, type NetworkName } from './networks.js';
 import { loadModel } from './onnx-runtime.js';
 import { DEFAULT_INFERENCE_SETTINGS, type InferenceSettings } from './inference-settings.js';
 import { Face3dError } from '../core/errors.js';
@@ -189,13 +189,14 @@ export function featureRegion(spec: FeatureNetworkSpec, points: Float32Array): S
  * The network's input for a region: sampled, channels ordered and normalised, in its layout;
  * `mirrored` flips the crop left to right (the mirror image of the face, for test-time flipping).
  */
-export function featureInput(spec: FeatureNetworkSpec, image: RgbImage, region: SquareRegion, mirrored = false): Float32Array {
-  return sampleNetworkInput(image, region, spec.inputSize, { layout: spec.layout === 'nhwc' ? 'hwc' : 'chw', channels: spec.channels, mean: spec.mean, scale: spec.scale, mirrored });
+export function featureInput(spec: FeatureNetworkSpec, image: RgbImage, region: SquareRegion, mirrored = false, into?: Float32Array): Float32Array {
+  return sampleNetworkInput(image, region, spec.inputSize, { layout: spec.layout === 'nhwc' ? 'hwc' : 'chw', channels: spec.channels, mean: spec.mean, scale: spec.scale, mirrored }, into);
 }
 
 export async function featureVector(identity: FeatureNetwork, image: RgbImage, region: SquareRegion): Promise<Float32Array> {
   const { spec, network } = identity;
-  if (!spec.flip) return (await network.infer(featureInput(spec, image, region)))[spec.output];
-  const [plain, mirrored] = await Promise.all([false, true].map(async (mirror) => l2Normalise((await network.infer(featureInput(spec, image, region, mirror)))[spec.output])));
+  const embedding = async (mirror: boolean): Promise<Float32Array> => (await inferWritten(network, (item) => featureInput(spec, image, region, mirror, item)))[spec.output];
+  if (!spec.flip) return embedding(false);
+  const [plain, mirrored] = await Promise.all([false, true].map(async (mirror) => l2Normalise(await embedding(mirror))));
   return plain.map((value, i) => value + mirrored[i]);
 }

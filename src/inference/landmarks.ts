@@ -1,7 +1,7 @@
 import type { Point2, RgbImage } from '../core/image.js';
 import { cropToImage, sampleRegion, type SquareRegion } from './crop.js';
 import type { Detection } from './detect-decode.js';
-import type { ImageNetwork } from './networks.js';
+import { inferWritten, type ImageNetwork } from './networks.js';
 import { FACEMESH_LANDMARKS, FACEMESH_VERTEX_COUNT } from '../morphable/facemesh-topology.js';
 
 /** MediaPipe FaceMesh: 468 points from a 192x192 crop of RGB in 0..1. */
@@ -74,7 +74,7 @@ const LANDMARK_VALUES = { scale: 1 / 255, offset: 0 };
 
 /** Runs FaceMesh on one crop and maps its points back to photo pixels. */
 export async function landmarksInRegion(network: ImageNetwork, image: RgbImage, region: SquareRegion): Promise<FaceLandmarks> {
-  const out = await network.infer(sampleRegion(image, region, LANDMARK_INPUT_SIZE, LANDMARK_VALUES));
+  const out = await inferWritten(network, (item) => sampleRegion(image, region, LANDMARK_INPUT_SIZE, LANDMARK_VALUES, item));
   const mesh = out.mesh;
   const points = new Float32Array(LANDMARK_COUNT * 3);
   const depthScale = region.side / LANDMARK_INPUT_SIZE;

@@ -4,6 +4,7 @@ import { MicroBatcher, runModelOnBatch, type MicroBatcherOptions } from './batch
 import { loadModel, type Feeds, type OnnxModel, type Outputs } from './onnx-runtime.js';
 import { DEFAULT_INFERENCE_SETTINGS, type InferenceSettings } from './inference-settings.js';
 import { publishBatch } from '../core/events.js';
+import { NETWORK_INPUTS } from './float-pool.js';
 
 /**
  * One network as the stages see it: one item in (a square NHWC crop, or a feature vector), named
@@ -14,6 +15,7 @@ export interface Network {
   readonly name: string;
   /** Dims of one item, without the batch dimension. */
   readonly itemDims: readonly number[];
+  /** The network holds no reference to `item` once the promise settles: the caller may write it again (inferWritten). */
   infer(item: Float32Array): Promise<Readonly<Record<string, Float32Array>>>;
   close(): Promise<void>;
 }
@@ -73,6 +75,14 @@ export function wrapNetwork(name: string, model: OnnxModel, itemDims: readonly n
     },
     close: () => batcher.close(),
   };
+}
+
+/** `network` run on an item that `write` fills, in an array lent by NETWORK_INPUTS (float-pool.ts) for the call. */
+export function inferWritten(network: Network, write: (item: Float32Array) => void): Promise<Readonly<Record<string, Float32Array>>> {
+  return NETWORK_INPUTS.borrow(network.itemDims.reduce((a, b) => a * b, 1), (item) => {
+    write(item);
+    return network.infer(item);
+  });
 }
 
 export async function openNetwork(name: NetworkName, inputSize: number, settings: InferenceSettings = DEFAULT_INFERENCE_SETTINGS): Promise<ImageNetwork> {

@@ -5,6 +5,7 @@
  * their code; anything else is retried up to the job's attempt limit.
  */
 import type { BlobStore } from '../store/blob-store.js';
+import type { Db } from '../store/database.js';
 import type { Gallery } from '../gallery/gallery.js';
 import type { FaceAnalyser } from '../inference/bundle-encoder.js';
 import type { EncodedFaceRecord, FaceToSave } from '../store/photo-repository.js';
@@ -67,11 +68,22 @@ export function failureOf(error: unknown): { error: PhotoError; retryable: boole
   return { error: { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) }, retryable: true };
 }
 
-/** A saved face's photo (null: deleted meanwhile, or another worker stored it first), or why it was not saved. */
-type SaveOutcome = { readonly photo: PhotoRecord | null } | { readonly error: unknown };
-
 /** A claimed job with its photo, or null for a loop that found none. */
 type Claimed = ClaimedWork | null;
+
+/**
+ * A saved face's photo (null: deleted meanwhile, or another worker stored it first) and its loop's
+ * next job, claimed in the same transaction (null: none was runnable, or the worker is stopping);
+ * or why the face was not saved.
+ */
+type SaveOutcome = { readonly photo: PhotoRecord | null; readonly next: Claimed } | { readonly error: unknown };
+
+/** How a job's run ended, and its loop's next job when the save claimed one (undefined: the loop claims as usual). */
+interface Processed {
+  readonly outcome: JobOutcome;
+  readonly code: string;
+  readonly next?: Claimed;
+}
 
 /** The longest a claim, or a finished job's face, waits for one in progress before it is written on its own. */
 const WRITE_WAIT_MS = 200;
@@ -90,7 +102,8 @@ export class EnrollmentWorker {
    * Loops that look for work while another claim is being written claim together, and faces of
    * jobs that finish while an earlier save is being written are stored together, each in one
    * transaction as soon as the one in progress commits: one write (and one lock, with several
-   * processes on SQLite) for several photos.
+   * processes on SQLite) for several photos. The save also claims the next job of each loop whose
+   * face it stores, so a busy worker writes one transaction per batch, not two.
    */
   private readonly claims: MicroBatcher<void, Claimed>;
   private readonly saves: MicroBatcher<FaceToSave, SaveOutcome>;
@@ -138,15 +151,19 @@ export class EnrollmentWorker {
   }
 
   private async loop(): Promise<void> {
-    while (this.running) {
+    // A job the last save claimed for this loop (null: it found none); undefined: claim as usual.
+    let next: Claimed | undefined;
+    // A job already claimed is run even when the worker is stopping, so it is not left RUNNING.
+    while (this.running || next) {
       let claimed: Claimed = null;
       this.busy++;
       try {
-        claimed = await this.claims.submit();
+        claimed = next === undefined ? await this.claims.submit() : next;
+        next = undefined;
         if (claimed) {
           this.inProgress.add(claimed.job.id);
           this.options.gallery.photoChanged(claimed.photo);
-          await this.run(claimed.job, claimed.photo);
+          next = await this.run(claimed.job, claimed.photo);
         }
       } catch (error) {
         this.options.onError?.(error);
@@ -154,7 +171,11 @@ export class EnrollmentWorker {
         if (claimed) this.inProgress.delete(claimed.job.id);
         this.busy--;
       }
-      if (!claimed) await this.sleep();
+      // The save found the queue empty: sleep as a loop whose claim found nothing does.
+      if (!claimed || next === null) {
+        next = undefined;
+        await this.sleep();
+      }
     }
   }
 
@@ -171,20 +192,21 @@ export class EnrollmentWorker {
     });
   }
 
-  /** Processes the job and reports how it ended, also when processing throws. */
-  private async run(job: ClaimedJob, photo: PhotoRecord): Promise<void> {
+  /** Processes the job and reports how it ended, also when processing throws; the loop's next job when the save claimed it. */
+  private async run(job: ClaimedJob, photo: PhotoRecord): Promise<Claimed | undefined> {
     const started = performance.now();
     const report = (outcome: JobOutcome, code: string): void => this.options.onJobSettled?.({ job, outcome, code, seconds: (performance.now() - started) / 1000 });
     try {
-      const { outcome, code } = await this.process(job, photo);
+      const { outcome, code, next } = await this.process(job, photo);
       report(outcome, code);
+      return next;
     } catch (error) {
       report('ERROR', failureOf(error).error.code);
       throw error;
     }
   }
 
-  private async process(job: ClaimedJob, photo: PhotoRecord): Promise<{ outcome: JobOutcome; code: string }> {
+  private async process(job: ClaimedJob, photo: PhotoRecord): Promise<Processed> {
     let encoded: EncodedFaceRecord;
     try {
       encoded = await this.encode(photo);
@@ -197,7 +219,7 @@ export class EnrollmentWorker {
     }
     const saved = await this.saves.submit({ photoId: photo.id, jobId: job.id, face: encoded });
     if ('error' in saved) throw saved.error;
-    return { outcome: saved.photo ? 'DONE' : 'GONE', code: 'OK' };
+    return { outcome: saved.photo ? 'DONE' : 'GONE', code: 'OK', next: saved.next };
   }
 
   /** Up to `count` jobs in one transaction; null for each loop that found none. */
@@ -206,10 +228,19 @@ export class EnrollmentWorker {
     return Array.from({ length: count }, (_, i) => claimed[i] ?? null);
   }
 
-  /** One transaction for the batch; if it fails, each face alone, so one photo's failure stays its own. */
+  /**
+   * One transaction for the batch, which also claims a next job for each of its loops (none once
+   * the worker is stopping); if it fails, each face alone, so one photo's failure stays its own.
+   * The claims count only once the transaction commits: one that rolls back takes them back too.
+   */
   private async saveTogether(faces: readonly FaceToSave[]): Promise<SaveOutcome[]> {
+    let claimed: ClaimedWork[] = [];
+    const claimNext = async (tx: Db): Promise<void> => {
+      claimed = await this.options.jobs.claimIn(tx, this.running ? faces.length : 0, this.leaseMs);
+    };
     try {
-      return (await this.options.gallery.enrollFaces(faces)).map((photo) => ({ photo }));
+      const photos = await this.options.gallery.enrollFaces(faces, claimNext);
+      return photos.map((photo, i) => ({ photo, next: claimed[i] ?? null }));
     } catch (error) {
       if (faces.length === 1) return [{ error }];
       return Promise.all(faces.map(async (face) => (await this.saveTogether([face]))[0]));

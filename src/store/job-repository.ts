@@ -5,6 +5,7 @@
  * dead process left RUNNING are put back or failed at start-up, so no photo waits forever.
  */
 import { Prisma } from '../generated/prisma/client.js';
+import type { Db } from './database.js';
 import type { GalleryStore } from './gallery-store.js';
 import { qualityColumns, toPhotoRecord, type PhotoError, type PhotoQuality, type PhotoRecord } from './records.js';
 
@@ -51,29 +52,34 @@ export class JobRepository {
    * rows other workers hold, so workers on many machines each take different jobs without waiting.
    */
   async claimMany(count: number, leaseMs: number, now = new Date()): Promise<ClaimedWork[]> {
-    return this.store.transaction(
-      async (tx) => {
-        const claimed = await tx.$queryRaw<ClaimedRow[]>`
-          UPDATE "Job" SET "status" = 'RUNNING', "attempts" = "attempts" + 1, "leaseUntil" = ${new Date(now.getTime() + leaseMs)}, "updatedAt" = ${now}
-          WHERE "id" IN (
-            SELECT "id" FROM "Job"
-            WHERE "kind" = 'ENROLL' AND "photoId" IS NOT NULL AND ("status" = 'QUEUED' OR ("status" = 'RUNNING' AND "leaseUntil" < ${now}))
-            ORDER BY "createdAt", "id" LIMIT ${count} ${this.store.provider === 'postgresql' ? Prisma.sql`FOR UPDATE SKIP LOCKED` : Prisma.empty}
-          )
-          RETURNING "id", "photoId", "attempts", "maxAttempts", "requestId", "createdAt"`;
-        if (claimed.length === 0) return [];
-        // RETURNING keeps no order: oldest first again.
-        claimed.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1));
-        const photoIds = claimed.map((job) => job.photoId);
-        const photos = new Map((await tx.photo.updateManyAndReturn({ where: { id: { in: photoIds } }, data: { status: 'PROCESSING' } })).map((photo) => [photo.id, toPhotoRecord(photo)]));
-        await this.store.recordChange(tx, 'Photo', 'UPDATE', photoIds);
-        return claimed.map((job) => ({
-          job: { id: job.id, photoId: job.photoId, attempts: Number(job.attempts), maxAttempts: Number(job.maxAttempts), requestId: job.requestId },
-          photo: photos.get(job.photoId)!,
-        }));
-      },
-      { firstStatementWrites: true },
-    );
+    return this.store.transaction((tx) => this.claimIn(tx, count, leaseMs, now), { firstStatementWrites: true });
+  }
+
+  /**
+   * claimMany's statements inside a transaction the caller holds (the worker's save of the jobs it
+   * finished claims their successors in the same one): what it returns is claimed only once that
+   * transaction commits.
+   */
+  async claimIn(tx: Db, count: number, leaseMs: number, now = new Date()): Promise<ClaimedWork[]> {
+    if (count <= 0) return [];
+    const claimed = await tx.$queryRaw<ClaimedRow[]>`
+      UPDATE "Job" SET "status" = 'RUNNING', "attempts" = "attempts" + 1, "leaseUntil" = ${new Date(now.getTime() + leaseMs)}, "updatedAt" = ${now}
+      WHERE "id" IN (
+        SELECT "id" FROM "Job"
+        WHERE "kind" = 'ENROLL' AND "photoId" IS NOT NULL AND ("status" = 'QUEUED' OR ("status" = 'RUNNING' AND "leaseUntil" < ${now}))
+        ORDER BY "createdAt", "id" LIMIT ${count} ${this.store.provider === 'postgresql' ? Prisma.sql`FOR UPDATE SKIP LOCKED` : Prisma.empty}
+      )
+      RETURNING "id", "photoId", "attempts", "maxAttempts", "requestId", "createdAt"`;
+    if (claimed.length === 0) return [];
+    // RETURNING keeps no order: oldest first again.
+    claimed.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1));
+    const photoIds = claimed.map((job) => job.photoId);
+    const photos = new Map((await tx.photo.updateManyAndReturn({ where: { id: { in: photoIds } }, data: { status: 'PROCESSING' } })).map((photo) => [photo.id, toPhotoRecord(photo)]));
+    await this.store.recordChange(tx, 'Photo', 'UPDATE', photoIds);
+    return claimed.map((job) => ({
+      job: { id: job.id, photoId: job.photoId, attempts: Number(job.attempts), maxAttempts: Number(job.maxAttempts), requestId: job.requestId },
+      photo: photos.get(job.photoId)!,
+    }));
   }
 
   /** Queues the job again when `retryable` and attempts remain; otherwise fails it and its photo. Null when the photo is gone. */

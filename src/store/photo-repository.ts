@@ -198,8 +198,9 @@ export class PhotoRepository {
    * A few statements per batch, not per photo (each costs the worker a query compile and a
    * prepare): the photos' quality, then their status (only while they have no face, returning their
    * rows), every face, every vector, the jobs and the change feed, each one statement for the batch.
+   * `andThen`: more work for the same transaction, after the faces (the worker's next claim).
    */
-  async saveFaces(items: readonly FaceToSave[]): Promise<({ photo: PhotoRecord; face: FaceRecord } | null)[]> {
+  async saveFaces(items: readonly FaceToSave[], andThen?: (tx: Db) => Promise<void>): Promise<({ photo: PhotoRecord; face: FaceRecord } | null)[]> {
     if (items.length === 0) return [];
     return this.store.transaction(
       async (tx) => {
@@ -227,6 +228,7 @@ export class PhotoRepository {
         if (otherJobs.length > 0) await tx.job.updateMany({ where: { id: { in: otherJobs } }, data: done });
         const saved: ({ photo: PhotoRecord; face: FaceRecord } | null)[] = items.map(() => null);
         for (const [i, { item, photo, index }] of storing.entries()) saved[index] = { photo: toPhotoRecord(photo), face: storedFaceRecord(faces[i], item.face) };
+        await andThen?.(tx);
         return saved;
       },
       { firstStatementWrites: true },

@@ -25,7 +25,7 @@ import { EnrollmentWorker } from '../../src/jobs/enrollment-worker.js';
 import { PhotoEvents } from '../../src/gallery/photo-events.js';
 import { JobRepository, type ClaimedWork } from '../../src/store/job-repository.js';
 import type { PhotoRecord } from '../../src/store/records.js';
-import { openDatabase, type Database } from '../../src/store/database.js';
+import { openDatabase, type Database, type Db } from '../../src/store/database.js';
 import { testDatabaseUrl } from '../helpers/database-backends.js';
 
 const BUNDLE = 'test-bundle';
@@ -249,11 +249,11 @@ describe('enrollment jobs', () => {
       pollMs: 50,
       gallery: {
         photoChanged: (photo) => gallery.photoChanged(photo),
-        enrollFaces: async (faces) => {
+        enrollFaces: async (faces, andThen) => {
           batches.push(faces.length);
           if (batches.length === 1) while (analyser.calls < callsBefore + 4) await new Promise((resolve) => setTimeout(resolve, 5));
           await new Promise((resolve) => setTimeout(resolve, 20));
-          return enrollFaces(faces);
+          return enrollFaces(faces, andThen);
         },
       },
     });
@@ -321,6 +321,66 @@ describe('enrollment jobs', () => {
     expect(saved.map((photo) => photo && [photo.id, photo.status, photo.quality])).toEqual([[a.photo.id, 'READY', { score: 0.25, issues: ['BLURRY', 'TOO_DARK'] }], [b.photo.id, 'READY', null], null]);
     expect((await gallery.photos.facesByPhotoIds([a.photo.id, b.photo.id])).map((stored) => stored?.score)).toEqual([1, 1]);
     expect((await gallery.photos.findMany([a.photo.id, b.photo.id])).map((photo) => photo?.quality)).toEqual([{ score: 0.25, issues: ['BLURRY', 'TOO_DARK'] }, null]);
+    expect(await jobs.unfinishedCount()).toBe(0);
+  });
+
+  it("claim each loop's next job in the transaction that saves its face, so a busy worker writes one transaction per batch", async () => {
+    const subject = await gallery.subjects.create({ name: 'Claimed on save' });
+    const enrolled = await gallery.enroll(subject.id, await Promise.all([1, 2, 3, 4, 5, 6].map(async (n) => ({ bytes: await png(120, 20 * n, 90) }))), null, 'NONE');
+    const calls = { claimMany: [] as number[], claimIn: [] as number[], saves: 0 };
+    const counted = Object.assign(Object.create(jobs) as JobRepository, {
+      claimMany: async (count: number, leaseMs: number) => {
+        const claimed = await jobs.claimMany(count, leaseMs);
+        calls.claimMany.push(claimed.length);
+        return claimed;
+      },
+      claimIn: async (tx: Db, count: number, leaseMs: number) => {
+        const claimed = await jobs.claimIn(tx, count, leaseMs);
+        calls.claimIn.push(claimed.length);
+        return claimed;
+      },
+    });
+    const worker = new EnrollmentWorker({
+      jobs: counted,
+      blobs,
+      analyser,
+      decodeLimits: { maxBytes: 1e6, maxPixels: 1e6 },
+      concurrency: 2,
+      pollMs: 50,
+      gallery: { photoChanged: (photo) => gallery.photoChanged(photo), enrollFaces: (faces, andThen) => (calls.saves++, gallery.enrollFaces(faces, andThen)) },
+    });
+    worker.start();
+    await worker.idle();
+    await worker.stop();
+
+    const photos = await gallery.photos.findMany(enrolled.map((result) => result.photo.id));
+    expect(photos.map((photo) => photo?.status)).toEqual(new Array(6).fill('READY'));
+    // The first two jobs were claimed alone; the other four by the saves of the jobs before them.
+    expect(calls.claimMany.reduce((a, b) => a + b, 0)).toBe(2);
+    expect(calls.claimIn.reduce((a, b) => a + b, 0)).toBe(4);
+    expect(calls.claimIn).toHaveLength(calls.saves);
+    expect(await jobs.unfinishedCount()).toBe(0);
+  });
+
+  it('take back the jobs a save claimed when its transaction fails: they stay queued, and its photos unsaved', async () => {
+    const subject = await gallery.subjects.create({ name: 'Claim rolled back' });
+    const [done, next] = await gallery.enroll(subject.id, [{ bytes: await png(30, 140, 220) }, { bytes: await png(31, 140, 220) }], null, 'NONE');
+    const claimed = (await claimOne(jobs))!;
+    expect(claimed.photo.id).toBe(done.photo.id);
+    const face = { box: { x: 0, y: 0, width: 1, height: 1 }, score: 1, pose: { yaw: 0, pitch: 0, roll: 0 }, expression: new Float32Array(1), ...joinedIdentityVector(BUNDLE, new Float32Array(K), new Float32Array(K)) };
+    let claimedInside: ClaimedWork[] = [];
+
+    const failing = gallery.enrollFaces([{ photoId: done.photo.id, jobId: claimed.job.id, face }], async (tx) => {
+      claimedInside = await jobs.claimIn(tx, 2, 60_000);
+      throw new Error('the process died before COMMIT');
+    });
+    await expect(failing).rejects.toThrow('before COMMIT');
+
+    expect(claimedInside.map((c) => c.photo.id)).toEqual([next.photo.id]);
+    expect((await gallery.photos.findMany([done.photo.id, next.photo.id])).map((photo) => photo?.status)).toEqual(['PROCESSING', 'PENDING']);
+    const again = await jobs.claimMany(2, 60_000);
+    expect(again.map((c) => [c.photo.id, c.job.attempts])).toEqual([[next.photo.id, 1]]);
+    expect((await gallery.enrollFaces([{ photoId: done.photo.id, jobId: claimed.job.id, face }, { photoId: next.photo.id, jobId: again[0].job.id, face }])).map((photo) => photo?.status)).toEqual(['READY', 'READY']);
     expect(await jobs.unfinishedCount()).toBe(0);
   });
 

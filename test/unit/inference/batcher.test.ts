@@ -68,6 +68,9 @@ describe('MicroBatcher with a real ONNX session', () => {
       expect(outputs.y.data).toEqual(alone[i].y.data);
     });
     expect(alone.some((outputs) => outputs.y.data.some((v) => v > 0))).toBe(true);
+    // Again, reversed: the stacking arrays are reused ones now (NETWORK_INPUTS), and every value is rewritten.
+    const again = await Promise.all([...items].reverse().map((feeds) => batcher.submit(feeds)));
+    again.reverse().forEach((outputs, i) => expect(outputs.y.data).toEqual(alone[i].y.data));
     await batcher.close();
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { cropToImage, expandToSquare, mirrorCrop, sampleRegion, wholeImageRegion } from '../../../src/inference/crop.js';
+import { cropToImage, expandToSquare, mirrorCrop, sampleNetworkInput, sampleRegion, wholeImageRegion } from '../../../src/inference/crop.js';
 import type { RgbImage } from '../../../src/core/image.js';
 
 /** A 4x2 image whose red channel is the column and green the row. */
@@ -46,6 +46,21 @@ describe('crop', () => {
         }
       }
     }
+  });
+
+  it('writes every value of a given array (a reused one), as into a new one, and refuses one of the wrong size', () => {
+    const width = 23, height = 17;
+    const image = { data: Uint8Array.from({ length: width * height * 3 }, (_, i) => (i * 31 + 5) % 256), width, height };
+    const region = { centerX: 6.2, centerY: 11.7, side: 40, angle: -0.3 };
+    const layout = { layout: 'chw', channels: 'bgr', mean: [127.5, 120, 110], scale: 1 / 128, mirrored: true } as const;
+    const reused = new Float32Array(15 * 15 * 3).fill(Number.NaN);
+    expect(sampleRegion(image, region, 15, { scale: 2, offset: -3 }, reused)).toBe(reused);
+    expect(reused).toEqual(sampleRegion(image, region, 15, { scale: 2, offset: -3 }));
+    reused.fill(Number.NaN);
+    expect(sampleNetworkInput(image, region, 15, layout, reused)).toBe(reused);
+    expect(reused).toEqual(sampleNetworkInput(image, region, 15, layout));
+    expect(() => sampleRegion(image, region, 15, undefined, new Float32Array(10))).toThrow(RangeError);
+    expect(() => sampleNetworkInput(image, region, 15, layout, new Float32Array(15 * 15 * 3 + 1))).toThrow(RangeError);
   });
 
   it('rotates the sampling grid with the region angle and maps crop points back', () => {
