@@ -135,6 +135,7 @@ async function serveHttp(services: ApiServices, observability: Observability): P
   const formatError = createErrorFormatter(config.debug, logError, config.production);
   const rateLimit = new RateLimit(config.rateLimitPerMinute);
   const baseUrlOf = (req: IncomingMessage) => requestBaseUrl(req, config.publicUrl);
+  const keepsUploads = async (req: IncomingMessage) => (await identifyCaller(req.headers.authorization, services.keys)).principal !== null;
   const app = express();
   app.disable('x-powered-by');
   app.use(observeRequests(metrics, observability.logger), securityHeaders(!config.production), corsPolicy(config.corsOrigins));
@@ -186,7 +187,7 @@ async function serveHttp(services: ApiServices, observability: Observability): P
   app.use(
     '/graphql',
     requirePreflightForMultipart,
-    graphqlUploadExpress({ processRequest: receiveMultipart(config.maxUploadFiles), maxFileSize: config.maxImageBytes, maxFiles: config.maxUploadFiles, maxFieldSize: MAX_BODY_BYTES }),
+    graphqlUploadExpress({ processRequest: receiveMultipart(config.maxUploadFiles, keepsUploads), maxFileSize: config.maxImageBytes, maxFiles: config.maxUploadFiles, maxFieldSize: MAX_BODY_BYTES }),
     express.json({ limit: MAX_BODY_BYTES }),
     refuseDeepDocuments,
     expressMiddleware(apollo, { context: async ({ req }) => createContext(services, req.headers.authorization, baseUrlOf(req)) }),

@@ -1,15 +1,17 @@
 /**
  * GraphQL multipart requests (the spec graphql-upload reads), received in memory: the operations
- * checked once the `map` has placed the files, and each mapped file kept whole, within the per-file
- * limit, so a request holds at most FACE3D_MAX_UPLOAD_FILES × FACE3D_MAX_IMAGE_BYTES (what
- * enrollPhotos reads into memory anyway); files the map does not name are discarded as they
- * arrive. graphql-upload's own processRequest buffers every file through a temporary file
- * (fs-capacitor: created, written, read back, unlinked), the largest cost of an upload after the
- * photo's own durable write (docs/BENCHMARKS.md §46); its middleware and Upload scalar stay.
+ * checked once the `map` has placed the files, and each mapped file kept whole, within the
+ * per-file limit, so a request holds at most FACE3D_MAX_UPLOAD_FILES × FACE3D_MAX_IMAGE_BYTES
+ * (what enrollPhotos reads into memory anyway); files the map does not name, and those of a
+ * request without a valid API key, are dropped as they arrive. graphql-upload's own
+ * processRequest buffers every file through a temporary file (fs-capacitor: created, written,
+ * read back, unlinked), a tenth of the server's CPU per uploaded photo (docs/BENCHMARKS.md §47);
+ * its middleware and Upload scalar stay.
  */
 import busboy from 'busboy';
-import type { ProcessRequestFunction } from 'graphql-upload/processRequest.mjs';
+import type { ProcessRequestFunction, ProcessRequestOptions } from 'graphql-upload/processRequest.mjs';
 import Upload from 'graphql-upload/Upload.mjs';
+import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { Face3dError } from '../core/errors.js';
 import type { UploadedImage } from '../gallery/gallery.js';
@@ -128,77 +130,86 @@ function discard(stream: Readable): void {
  * Upload in place, as soon as the map has been read (the files may still be arriving); each Upload
  * resolves to its ReceivedFile or is rejected with the reason it was not received (413 over the
  * size limit, 400 never sent, the parser's error for a body cut short, 499 the client gone). A
- * refusal of the request itself (400 or 413) rejects it, as graphql-upload's does.
+ * refusal of the request itself (400 or 413) rejects it, as graphql-upload's does. Files of a
+ * request that `keepsFiles` refuses (no valid API key: every field that reads an upload needs a
+ * role, checked first) are read and dropped, never held, so a caller without a key cannot fill
+ * the server's memory; their Uploads are rejected.
  */
-export function receiveMultipart(maxFiles: number): ProcessRequestFunction {
-  return (request, _response, { maxFieldSize = 1_000_000, maxFileSize = Infinity } = {}) =>
-    new Promise((resolve, reject) => {
-      let operations: object | undefined;
-      let uploads: Map<string, Upload> | undefined;
-      const started = new Set<string>();
-      let failed = false;
-      const parser = busboy({ headers: request.headers, defParamCharset: 'utf8', limits: { fieldSize: maxFieldSize, fields: 2, fileSize: maxFileSize, files: maxFiles } });
+export function receiveMultipart(maxFiles: number, keepsFiles: (request: IncomingMessage) => Promise<boolean>): ProcessRequestFunction {
+  // A failed check keeps the files: the request's own authentication meets the same failure and says so.
+  return async (request, _response, options = {}) => parse(request, options, maxFiles, await keepsFiles(request).catch(() => true));
+}
 
-      const exit = (error: Error, fromParser = false): void => {
-        if (failed) return;
-        failed = true;
-        // Files still arriving end with the request: their Uploads too (settled ones stay as they are).
-        for (const upload of uploads?.values() ?? []) upload.reject(error);
-        if (fromParser) parser.destroy();
-        else parser.destroy(error);
-        request.unpipe(parser);
-        // A large body's later events in this tick may pause the request after the parser is gone.
-        setImmediate(() => request.resume());
-        reject(error);
-      };
+function parse(request: IncomingMessage, { maxFieldSize = 1_000_000, maxFileSize = Infinity }: ProcessRequestOptions, maxFiles: number, keepFiles: boolean): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    let operations: object | undefined;
+    let uploads: Map<string, Upload> | undefined;
+    const started = new Set<string>();
+    let failed = false;
+    const parser = busboy({ headers: request.headers, defParamCharset: 'utf8', limits: { fieldSize: maxFieldSize, fields: 2, fileSize: maxFileSize, files: maxFiles } });
 
-      parser.on('field', (name, value, { valueTruncated }) => {
-        if (valueTruncated) return exit(refusal(413, `The ‘${name}’ multipart field value exceeds the ${maxFieldSize} byte size limit.`));
-        if (name === 'operations') {
-          const parsed = parsedJson(value);
-          if (parsed === undefined) return exit(refusal(400, `Invalid JSON in the ‘operations’ multipart field (${SPEC_URL}).`));
-          if (parsed === null || typeof parsed !== 'object') return exit(refusal(400, `Invalid type for the ‘operations’ multipart field (${SPEC_URL}).`));
-          operations = parsed;
-        } else if (name === 'map') {
-          if (!operations) return exit(refusal(400, `Misordered multipart fields; ‘map’ should follow ‘operations’ (${SPEC_URL}).`));
-          const placed = placeFiles(value, operations, maxFiles);
-          if (placed instanceof Error) return exit(placed);
-          uploads = placed;
-          resolve(operations as Record<string, unknown>);
-        }
-      });
+    const exit = (error: Error, fromParser = false): void => {
+      if (failed) return;
+      failed = true;
+      // Files still arriving end with the request: their Uploads too (settled ones stay as they are).
+      for (const upload of uploads?.values() ?? []) upload.reject(error);
+      if (fromParser) parser.destroy();
+      else parser.destroy(error);
+      request.unpipe(parser);
+      // A large body's later events in this tick may pause the request after the parser is gone.
+      setImmediate(() => request.resume());
+      reject(error);
+    };
 
-      parser.on('file', (name, stream, info) => {
-        if (!uploads) {
-          discard(stream);
-          return exit(refusal(400, `Misordered multipart fields; files should follow ‘map’ (${SPEC_URL}).`));
-        }
-        const upload = uploads.get(name);
-        // A part the map does not name, or one sent twice: the rest of the request still counts.
-        if (!upload || started.has(name)) return discard(stream);
-        started.add(name);
-        receive(stream, upload, info, maxFileSize);
-      });
-
-      parser.once('filesLimit', () => exit(refusal(413, `${maxFiles} max file uploads exceeded.`)));
-
-      parser.once('finish', () => {
-        request.unpipe(parser);
-        request.resume();
-        if (!operations) return exit(refusal(400, `Missing multipart field ‘operations’ (${SPEC_URL}).`));
-        if (!uploads) return exit(refusal(400, `Missing multipart field ‘map’ (${SPEC_URL}).`));
-        for (const [name, upload] of uploads) if (!started.has(name)) upload.reject(refusal(400, 'File missing in the request.'));
-      });
-
-      // `on`: a malformed part header and an unexpected end can both come from one request.
-      parser.on('error', (error: Error) => exit(error, true));
-
-      request.once('close', () => {
-        if (!request.readableEnded) exit(refusal(499, 'Request disconnected during file upload stream parsing.'));
-      });
-
-      request.pipe(parser);
+    parser.on('field', (name, value, { valueTruncated }) => {
+      if (valueTruncated) return exit(refusal(413, `The ‘${name}’ multipart field value exceeds the ${maxFieldSize} byte size limit.`));
+      if (name === 'operations') {
+        const parsed = parsedJson(value);
+        if (parsed === undefined) return exit(refusal(400, `Invalid JSON in the ‘operations’ multipart field (${SPEC_URL}).`));
+        if (parsed === null || typeof parsed !== 'object') return exit(refusal(400, `Invalid type for the ‘operations’ multipart field (${SPEC_URL}).`));
+        operations = parsed;
+      } else if (name === 'map') {
+        if (!operations) return exit(refusal(400, `Misordered multipart fields; ‘map’ should follow ‘operations’ (${SPEC_URL}).`));
+        const placed = placeFiles(value, operations, maxFiles);
+        if (placed instanceof Error) return exit(placed);
+        uploads = placed;
+        resolve(operations as Record<string, unknown>);
+      }
     });
+
+    parser.on('file', (name, stream, info) => {
+      if (!uploads) {
+        discard(stream);
+        return exit(refusal(400, `Misordered multipart fields; files should follow ‘map’ (${SPEC_URL}).`));
+      }
+      const upload = uploads.get(name);
+      // A part the map does not name, or one sent twice: the rest of the request still counts.
+      if (!upload || started.has(name)) return discard(stream);
+      started.add(name);
+      if (keepFiles) return receive(stream, upload, info, maxFileSize);
+      discard(stream);
+      upload.reject(refusal(400, 'files are kept only for requests with a valid API key'));
+    });
+
+    parser.once('filesLimit', () => exit(refusal(413, `${maxFiles} max file uploads exceeded.`)));
+
+    parser.once('finish', () => {
+      request.unpipe(parser);
+      request.resume();
+      if (!operations) return exit(refusal(400, `Missing multipart field ‘operations’ (${SPEC_URL}).`));
+      if (!uploads) return exit(refusal(400, `Missing multipart field ‘map’ (${SPEC_URL}).`));
+      for (const [name, upload] of uploads) if (!started.has(name)) upload.reject(refusal(400, 'File missing in the request.'));
+    });
+
+    // `on`: a malformed part header and an unexpected end can both come from one request.
+    parser.on('error', (error: Error) => exit(error, true));
+
+    request.once('close', () => {
+      if (!request.readableEnded) exit(refusal(499, 'Request disconnected during file upload stream parsing.'));
+    });
+
+    request.pipe(parser);
+  });
 }
 
 /** graphql-upload's http-errors carry a status: 413 is a file over maxFileSize. */

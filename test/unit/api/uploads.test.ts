@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import GraphQLUpload from 'graphql-upload/GraphQLUpload.mjs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readUpload, receiveMultipart } from '../../../src/api/uploads.js';
 import { multipartBody } from '../../../src/api/multipart.js';
@@ -22,7 +22,9 @@ let url: string;
 
 beforeAll(async () => {
   server = createServer((request, response) => {
-    receiveMultipart(MAX_FILES)(request, response, { maxFileSize: MAX_FILE_BYTES, maxFieldSize: 10_000 }).then(
+    // Files are kept for requests with a key (any, here), as the server keeps them for valid API keys.
+    const keepsFiles = async (incoming: IncomingMessage) => incoming.headers.authorization !== undefined;
+    receiveMultipart(MAX_FILES, keepsFiles)(request, response, { maxFileSize: MAX_FILE_BYTES, maxFieldSize: 10_000 }).then(
       async (operations) => {
         const photos = (operations as { variables: { p: unknown[] } }).variables.p;
         const outcomes: Outcome[] = await Promise.all(
@@ -50,14 +52,14 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-async function send(files: readonly string[], extra?: (form: FormData) => void): Promise<{ status: number; body: { outcomes?: Outcome[]; refused?: string } }> {
+async function send(files: readonly string[], extra?: (form: FormData) => void, headers: Record<string, string> = { authorization: 'Bearer key' }): Promise<{ status: number; body: { outcomes?: Outcome[]; refused?: string } }> {
   const form = multipartBody(
     QUERY,
     { p: files.map(() => null) },
     files.map((text, i) => ({ path: `variables.p.${i}`, file: new Blob([Buffer.from(text, 'latin1')]), name: `photo-${i}.jpg` })),
   );
   extra?.(form);
-  const response = await fetch(url, { method: 'POST', body: form });
+  const response = await fetch(url, { method: 'POST', body: form, headers });
   return { status: response.status, body: (await response.json()) as { outcomes?: Outcome[]; refused?: string } };
 }
 
@@ -67,7 +69,7 @@ async function sendRaw(map: Record<string, string[]>, tail: string, files = 1): 
   const field = (name: string, value: string) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
   const operations = JSON.stringify({ query: QUERY, variables: { p: Array.from({ length: files }, () => null) } });
   const body = field('operations', operations) + field('map', JSON.stringify(map)) + tail.replaceAll('BOUNDARY', boundary);
-  const response = await fetch(url, { method: 'POST', body, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } });
+  const response = await fetch(url, { method: 'POST', body, headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, authorization: 'Bearer key' } });
   return { status: response.status, body: (await response.json()) as { outcomes?: Outcome[]; refused?: string } };
 }
 
@@ -106,5 +108,12 @@ describe('multipart uploads received in memory', () => {
     const nowhere = await sendRaw({ 0: ['variables.p.5'] }, '--BOUNDARY--\r\n');
     expect(nowhere.status).toBe(400);
     expect(nowhere.body.refused).toMatch(/names no place for a file/);
+  });
+
+  it('read and drop the files of a request that keeps none (no valid key): its Uploads are refused', async () => {
+    const { status, body } = await send(['a photo', 'x'.repeat(MAX_FILE_BYTES - 1)], undefined, {});
+    expect(status).toBe(200);
+    const refused = { code: 'BAD_USER_INPUT', message: 'an uploaded file could not be read: files are kept only for requests with a valid API key' };
+    expect(body.outcomes).toEqual([refused, refused]);
   });
 });
