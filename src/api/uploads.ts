@@ -5,8 +5,8 @@
  * (what enrollPhotos reads into memory anyway); files the map does not name, and those of a
  * request without a valid API key, are dropped as they arrive. graphql-upload's own
  * processRequest buffers every file through a temporary file (fs-capacitor: created, written,
- * read back, unlinked), a tenth of the server's CPU per uploaded photo (docs/BENCHMARKS.md §48);
- * its middleware and Upload scalar stay.
+ * read back, unlinked: with the photo store's own calls, a tenth of the server's CPU in
+ * docs/BENCHMARKS.md §45's profile; §48 for the saving); its middleware and Upload scalar stay.
  */
 import busboy from 'busboy';
 import type { ProcessRequestFunction, ProcessRequestOptions } from 'graphql-upload/processRequest.mjs';

@@ -2,9 +2,9 @@
  * API keys: `f3d_<id>_<secret>` with a 256-bit random secret, shown once and stored as a salted
  * SHA-256. A slow password hash buys nothing against secrets this long and would cost every
  * request its latency. FACE3D_ADMIN_KEY (chosen by a person, not by us) is stored the same way.
- * A key found valid is taken as valid again for KEY_TRUST_MS without a query (a database query
- * per request was a tenth of an upload's CPU, docs/BENCHMARKS.md §48): revoked here it stops
- * working at once, revoked by another process of the gallery within KEY_TRUST_MS.
+ * A key found valid is taken as valid again for KEY_TRUST_MS without a query (a Prisma query
+ * per request otherwise, docs/BENCHMARKS.md §48): revoked here it stops working at once, revoked
+ * by another process of the gallery within KEY_TRUST_MS.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Face3dError } from '../core/errors.js';
