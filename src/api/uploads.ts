@@ -140,7 +140,11 @@ export function receiveMultipart(maxFiles: number, keepsFiles: (request: Incomin
   return async (request, _response, options = {}) => parse(request, options, maxFiles, await keepsFiles(request).catch(() => true));
 }
 
+const disconnected = (): Error => refusal(499, 'Request disconnected during file upload stream parsing.');
+
 function parse(request: IncomingMessage, { maxFieldSize = 1_000_000, maxFileSize = Infinity }: ProcessRequestOptions, maxFiles: number, keepFiles: boolean): Promise<Record<string, unknown>> {
+  // Gone while its key was checked: its 'close' has been and gone, so nothing below would end.
+  if (request.destroyed) return Promise.reject(disconnected());
   return new Promise((resolve, reject) => {
     let operations: object | undefined;
     let uploads: Map<string, Upload> | undefined;
@@ -205,7 +209,7 @@ function parse(request: IncomingMessage, { maxFieldSize = 1_000_000, maxFileSize
     parser.on('error', (error: Error) => exit(error, true));
 
     request.once('close', () => {
-      if (!request.readableEnded) exit(refusal(499, 'Request disconnected during file upload stream parsing.'));
+      if (!request.readableEnded) exit(disconnected());
     });
 
     request.pipe(parser);

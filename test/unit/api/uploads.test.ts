@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import GraphQLUpload from 'graphql-upload/GraphQLUpload.mjs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readUpload, receiveMultipart } from '../../../src/api/uploads.js';
 import { multipartBody } from '../../../src/api/multipart.js';
@@ -19,11 +19,17 @@ type Outcome = { bytes: string; filename: string | undefined } | { code: string;
 
 let server: Server;
 let url: string;
+/** The status of each request refused, in order. */
+const refusals: (number | undefined)[] = [];
 
 beforeAll(async () => {
   server = createServer((request, response) => {
     // Files are kept for requests with a key (any, here), as the server keeps them for valid API keys.
-    const keepsFiles = async (incoming: IncomingMessage) => incoming.headers.authorization !== undefined;
+    const keepsFiles = async (incoming: IncomingMessage) => {
+      // A check that outlasts its client: answered once the client has gone.
+      if (incoming.headers['x-slow-check']) await new Promise((resolve) => incoming.once('close', resolve));
+      return incoming.headers.authorization !== undefined;
+    };
     receiveMultipart(MAX_FILES, keepsFiles)(request, response, { maxFileSize: MAX_FILE_BYTES, maxFieldSize: 10_000 }).then(
       async (operations) => {
         const photos = (operations as { variables: { p: unknown[] } }).variables.p;
@@ -39,6 +45,7 @@ beforeAll(async () => {
         response.end(JSON.stringify({ outcomes }));
       },
       (error: Error & { status?: number }) => {
+        refusals.push(error.status);
         response.statusCode = error.status ?? 500;
         response.end(JSON.stringify({ refused: error.message }));
       },
@@ -116,4 +123,16 @@ describe('multipart uploads received in memory', () => {
     const refused = { code: 'BAD_USER_INPUT', message: 'an uploaded file could not be read: files are kept only for requests with a valid API key' };
     expect(body.outcomes).toEqual([refused, refused]);
   });
+
+  it('refuse (499) a request whose client left while its key was checked, rather than wait on it', async () => {
+    const before = refusals.length;
+    const request = httpRequest(url, { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=b0undary', authorization: 'Bearer key', 'x-slow-check': '1' } });
+    request.on('error', () => undefined);
+    request.write('--b0undary\r\n');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    request.destroy();
+    while (refusals.length === before) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(refusals.at(-1)).toBe(499);
+  });
 });
+
