@@ -137,12 +137,18 @@ function input(feeds: Feeds, name: string): TensorData {
 
 /**
  * Runs a model with a dynamic batch dimension once for many items, each given as the feeds it
- * would be run with alone: the RunBatch to hand a MicroBatcher<Feeds, Outputs>.
+ * would be run with alone: the RunBatch to hand a MicroBatcher<Feeds, Outputs>. On the CPU the
+ * items run one after another instead: a stacked batch there costs more per item than the item
+ * alone (its activations outgrow the caches; docs/BENCHMARKS.md, issue 16: the worker), so the
+ * batch only spares CUDA its per-call cost.
  */
-export async function runModelOnBatch(model: Pick<OnnxModel, 'run'>, items: readonly Feeds[]): Promise<Outputs[]> {
-  if (items.length === 0) return [];
+export async function runModelOnBatch(model: Pick<OnnxModel, 'run' | 'provider'>, items: readonly Feeds[]): Promise<Outputs[]> {
   // A lone item runs as it is: stacking and splitting a batch of one would only copy its tensors.
-  if (items.length === 1) return [await model.run(items[0])];
+  if (items.length <= 1 || model.provider === 'cpu') {
+    const outputs: Outputs[] = [];
+    for (const item of items) outputs.push(await model.run(item));
+    return outputs;
+  }
   const inputNames = Object.keys(items[0]);
   const stacked = Object.fromEntries(inputNames.map((name) => [name, stackBatch(items.map((feeds) => input(feeds, name)), NETWORK_INPUTS)]));
   let outputs: Outputs;

@@ -54,10 +54,13 @@ describe('MicroBatcher with a real ONNX session', () => {
     await dir.remove();
   });
 
+  /** The session as a CUDA one would be run: batches stacked into one call. */
+  const stacking = (): Pick<OnnxModel, 'run' | 'provider'> => ({ run: (feeds) => model.run(feeds), provider: 'cuda' });
+
   it('gives exactly the one-at-a-time results, in batches of at most maxBatch', async () => {
     const alone: Outputs[] = [];
     for (const feeds of items) alone.push(await model.run(feeds));
-    const batchRun = counting<Feeds, Outputs>((batch) => runModelOnBatch(model, batch));
+    const batchRun = counting<Feeds, Outputs>((batch) => runModelOnBatch(stacking(), batch));
     const batcher = new MicroBatcher(batchRun.run, { maxBatch: 8, maxDelayMs: 50 });
 
     const batched = await Promise.all(items.map((feeds) => batcher.submit(feeds)));
@@ -74,9 +77,23 @@ describe('MicroBatcher with a real ONNX session', () => {
     await batcher.close();
   });
 
+  it("on the CPU runs a batch's items one after another, as they are; elsewhere stacks them into one call", async () => {
+    const seen: Feeds[] = [];
+    const onCpu = { run: (feeds: Feeds) => (seen.push(feeds), model.run(feeds)), provider: 'cpu' as const };
+    const outputs = await runModelOnBatch(onCpu, items.slice(0, 5));
+    expect(seen).toEqual(items.slice(0, 5));
+    expect(seen.every((feeds, i) => feeds.x.data === items[i].x.data)).toBe(true);
+    for (const [i, output] of outputs.entries()) expect(output.y.data).toEqual((await model.run(items[i])).y.data);
+    seen.length = 0;
+    const onCuda = { ...onCpu, provider: 'cuda' as const };
+    const stacked = await runModelOnBatch(onCuda, items.slice(0, 5));
+    expect(seen.map((feeds) => feeds.x.dims)).toEqual([[5, 2, 2, 3]]);
+    stacked.forEach((output, i) => expect(output.y.data).toEqual(outputs[i].y.data));
+  });
+
   it('runs a lone item as it is, without stacking or splitting copies', async () => {
     const seen: Feeds[] = [];
-    const watched = { run: (feeds: Feeds) => (seen.push(feeds), model.run(feeds)) };
+    const watched = { run: (feeds: Feeds) => (seen.push(feeds), model.run(feeds)), provider: 'cuda' as const };
     const [outputs] = await runModelOnBatch(watched, [items[3]]);
     expect(seen).toEqual([items[3]]);
     expect(seen[0].x.data).toBe(items[3].x.data);
@@ -86,7 +103,7 @@ describe('MicroBatcher with a real ONNX session', () => {
 
   it('a failing batch rejects only its own items', async () => {
     const poisoned = { x: { data: new Float32Array(5), dims: [1, 5] } };
-    const batchRun = counting<Feeds, Outputs>((batch) => runModelOnBatch(model, batch));
+    const batchRun = counting<Feeds, Outputs>((batch) => runModelOnBatch(stacking(), batch));
     const batcher = new MicroBatcher(batchRun.run, { maxBatch: 3, maxDelayMs: 50 });
     const submitted = [items[0], items[1], items[2], items[3], poisoned, items[5]];
 
