@@ -139,8 +139,7 @@ function input(feeds: Feeds, name: string): TensorData {
  * Runs a model with a dynamic batch dimension once for many items, each given as the feeds it
  * would be run with alone: the RunBatch to hand a MicroBatcher<Feeds, Outputs>. On the CPU the
  * items run one after another instead: a stacked batch there costs more per item than the item
- * alone (its activations outgrow the caches; docs/BENCHMARKS.md, issue 16: the worker), so the
- * batch only spares CUDA its per-call cost.
+ * alone (docs/BENCHMARKS.md §49), so the batch only spares CUDA its per-call cost.
  */
 export async function runModelOnBatch(model: Pick<OnnxModel, 'run' | 'provider'>, items: readonly Feeds[]): Promise<Outputs[]> {
   // A lone item runs as it is: stacking and splitting a batch of one would only copy its tensors.

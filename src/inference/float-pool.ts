@@ -3,7 +3,7 @@
  * one of these (hundreds of kilobytes each, several per photo) is memory outside V8's heap that V8
  * counts, and it answers each few tens of megabytes of such memory with a full garbage collection
  * of the heap: in an enrollment worker that was a collection about every second, its marking
- * costing more CPU than any stage but the networks (docs/BENCHMARKS.md, issue 16: the worker). Reused arrays add
+ * costing more CPU than any stage but the networks (docs/BENCHMARKS.md §49). Reused arrays add
  * nothing to that count.
  */
 export class Float32Pool {
