@@ -6,8 +6,7 @@
  * Loop subdivision (468 → 7,152 vertices, a smooth surface whose normals the writers derive), and a
  * texture of at least EXPORT_TEXTURE_SIZE²: the face's own photos unwrapped where the caller has
  * them (`photoTexture` in inference/face-texture.ts), the model's 64² resampled elsewhere; and the
- * same photos' shading refines its depth, one joint fit over them (`shading-refine.ts`,
- * `shading-joint.ts`). The vector stays the model's
+ * same photos' shading refines its depth (`shading-refine.ts`). The vector stays the model's
  * 99 + 99 coefficients; only the download is sharper and deeper.
  */
 import sharp from 'sharp';
@@ -86,9 +85,10 @@ export function exportsFromPhotos(bundle: Bundle): boolean {
 }
 
 /**
- * The shape refined by the shading of the face's own photos, fitted jointly (one depth, a light per
- * photo: `downloadedShape`; issue 14, docs/BENCHMARKS.md §33, §46). The vector, and so
- * identification, is untouched.
+ * The shape refined by the shading of the face's own photos (`downloadedShape`, the product's
+ * method: each photo refined, then pooled; issue 14, docs/BENCHMARKS.md §33, §42, §46): nearer real
+ * depth on Yale B; on everyday photos its person-specific part barely agrees with full profiles. The
+ * vector, and so identification, is untouched.
  */
 function shadedShape(mesh: Mesh, photos: readonly FacePhoto[]): Mesh {
   if (photos.length === 0) return mesh;

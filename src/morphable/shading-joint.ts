@@ -55,6 +55,12 @@ export interface JointShadingOptions extends ShadingDepthOptions {
    * skin albedo as the single-photo fit has.
    */
   readonly albedoPrior?: number;
+  /**
+   * Scale the priors and the albedo's pull with the number of photos fitted, so that data and prior
+   * weigh as in one photo's fit: more photos then average their biases instead of outweighing the
+   * face prior (off: more photos weigh more against it).
+   */
+  readonly perPhotoPriors?: boolean;
 }
 
 export interface JointShadingResult {
@@ -72,7 +78,7 @@ export interface JointShadingResult {
  * Chosen on synthetic renders only (docs/BENCHMARKS.md §46): the single-photo fit's order,
  * iterations and robustness; priors and the albedo's pull from a grid there.
  */
-export const DEFAULT_JOINT_OPTIONS: Required<JointShadingOptions> = { ...DEFAULT_SHADING_OPTIONS, smoothness: 0.003, anchor: 0.0003, albedoPrior: 0.3 };
+export const DEFAULT_JOINT_OPTIONS: Required<JointShadingOptions> = { ...DEFAULT_SHADING_OPTIONS, smoothness: 0.003, anchor: 0.0003, albedoPrior: 0.3, perPhotoPriors: false };
 
 interface PhotoTriangles {
   readonly photo: JointShadingPhoto;
@@ -89,7 +95,7 @@ function photoDepth(photo: JointShadingPhoto, change: Float64Array): Float64Arra
 
 /** The change shared by all photos that explains their shading best, with a light per photo and an albedo per triangle. */
 export function jointShadingDepth(input: JointShadingInput, options: JointShadingOptions = {}): JointShadingResult {
-  const { order, smoothness, anchor, iterations, robustness, albedoPrior } = { ...DEFAULT_JOINT_OPTIONS, ...options };
+  const { order, smoothness, anchor, iterations, robustness, albedoPrior, perPhotoPriors } = { ...DEFAULT_JOINT_OPTIONS, ...options };
   const terms = order === 1 ? 4 : 9;
   const n = input.photos[0]?.depth.length ?? 0;
   const triangleCount = input.triangles.length / 3;
@@ -105,6 +111,7 @@ export function jointShadingDepth(input: JointShadingInput, options: JointShadin
   if (views.length === 0) return { change, lighting: input.photos.map(lightingOf), albedo, photos: 0 };
   const prior = laplacianNormal(input.triangles, n);
   const meanPerUnit = views.reduce((s, v) => s + v.photo.depthPerUnit, 0) / views.length;
+  const priorScale = perPhotoPriors ? views.length : 1;
 
   const shadeOf = (view: PhotoTriangles, depth: Float64Array) => view.tris.map((tri) => shadeWithGradient(tri, depth, view.lighting, order).shade);
   for (let iteration = 0; iteration < iterations; iteration++) {
@@ -114,7 +121,7 @@ export function jointShadingDepth(input: JointShadingInput, options: JointShadin
       for (const [k, view] of views.entries()) {
         view.lighting = fitLighting(view.tris, view.tris.map((tri) => triangleNormal(tri, depths[k]).n), view.weights, order, view.tris.map((tri) => albedo[tri.index]));
       }
-      updateAlbedo(views, views.map((view, k) => shadeOf(view, depths[k])), albedo, albedoPrior);
+      updateAlbedo(views, views.map((view, k) => shadeOf(view, depths[k])), albedo, albedoPrior * priorScale);
       for (const [k, view] of views.entries()) {
         const shade = shadeOf(view, depths[k]);
         view.weights = robustWeights(view.tris.map((tri, t) => albedo[tri.index] * shade[t] - tri.intensity), view.lit, robustness);
@@ -143,7 +150,7 @@ export function jointShadingDepth(input: JointShadingInput, options: JointShadin
       });
     }
     // Priors on the change in pixels (as the single-photo fit's), in units of one average observation's weight.
-    const unit = (weightSum / observations || 1) * meanPerUnit * meanPerUnit;
+    const unit = (weightSum / observations || 1) * meanPerUnit * meanPerUnit * priorScale;
     addDepthPriors(h, g, prior, change, smoothness * unit, anchor * unit);
     const step = choleskySolve(h, g.map((v) => -v), n);
     // The anchor makes the system positive definite; only non-finite input can break it, and then the last good change stands.

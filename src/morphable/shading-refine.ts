@@ -96,7 +96,7 @@ export interface JointRefineOptions extends JointShadingOptions {
   readonly photos?: number;
 }
 
-/** Photos a download's joint fit takes at most, chosen by their lights' spread (docs/BENCHMARKS.md §46). */
+/** Photos the joint fit takes at most, in their lights' order (docs/BENCHMARKS.md §46: all that a download reads). */
 export const JOINT_PHOTOS = 8;
 
 /** The photos in the order `lightingDiverseOrder` takes them, each one's light read on `shape` posed on it. */
@@ -140,13 +140,16 @@ export function jointRefinedShape(shape: Float32Array, photos: readonly ShadingP
 }
 
 /**
- * How a download's depth is made from the face's photos: one joint fit of up to `photos` of them
- * chosen by their lights (`jointRefinedShape`), or the mean of each photo's own refinement
- * (`shadingRefinedShape`, the download's method before docs/BENCHMARKS.md §46, kept to compare).
+ * How a download's depth is made from the face's photos: the mean of each photo's own refinement
+ * (`shadingRefinedShape`), or one joint fit of up to `photos` of them taken in their lights' order
+ * (`jointRefinedShape`; docs/BENCHMARKS.md §46).
  */
 export type DownloadDepthOptions = ({ readonly method: 'joint' } & JointRefineOptions) | ({ readonly method: 'mean' } & ShadingRefineOptions);
 
-/** What downloads serve (docs/BENCHMARKS.md §33). */
+/**
+ * What downloads serve: the per-photo mean. The joint fit is far nearer Yale B's real depth but
+ * drops on everyday photos (CFP's full profiles), so it was not adopted (docs/BENCHMARKS.md §46).
+ */
 export const DOWNLOAD_DEPTH: DownloadDepthOptions = { method: 'mean' };
 
 /** `shape` with the depth a download serves from `photos` (most frontal first), as `options` say. */

@@ -10,6 +10,7 @@ import { readPly } from '../../helpers/ply-reader.js';
 import { writePly } from '../../../src/mesh/ply.js';
 import { loadBundle } from '../../../src/morphable/bundle.js';
 import { reconstructMesh } from '../../../src/morphable/reconstruct.js';
+import { downloadedShape, photoIntensity } from '../../../src/morphable/shading-refine.js';
 import { subdivide } from '../../../src/mesh/subdivide.js';
 import { mulberry32 } from '../../../src/training/random.js';
 import { faceWithDepth, photographShaded, randomDepthDeviation } from '../../../tools/depth/shading-synthetic.js';
@@ -54,5 +55,8 @@ describe('the exported face', () => {
     };
     expect(refined.length).toBe(plain.length);
     expect(depthError(refined)).toBeLessThan(0.95 * depthError(plain));
+    // The depth fidelity3d and the CFP check measure (`downloadedShape`) is the download's, to the bit.
+    const measured = downloadedShape(base.positions, photos.map((photo) => ({ image: photoIntensity(photo.image), landmarks: photo.landmarks })));
+    expect(refined).toEqual(subdivide({ ...base, positions: measured }, 2).positions);
   });
 });

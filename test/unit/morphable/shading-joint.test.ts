@@ -37,14 +37,23 @@ describe('jointShadingDepth, the maths', () => {
     expect(Math.max(...dark)).toBeLessThan(Math.min(...light));
   });
 
-  it('scales the change by each photo\'s depth per unit, skips photos that show too little, and refuses mismatched input', () => {
-    const half = jointShadingDepth({ photos: [{ ...photo(lights[0]), depthPerUnit: 2 }, photo(lights[1])], triangles: truth.triangles }, { iterations: 4 });
-    expect(half.photos).toBe(2);
+  it('scales the change by each photo\'s depth per unit and its priors by the photos when asked, skips photos that show too little, and refuses mismatched input', () => {
+    // Twice the pixels per unit: the same change in pixels, so half the change in units.
+    const unit = jointShadingDepth({ photos: [photo(lights[0])], triangles: truth.triangles });
+    const doubled = jointShadingDepth({ photos: [{ ...photo(lights[0]), depthPerUnit: 2 }], triangles: truth.triangles });
+    doubled.change.forEach((v, i) => expect(2 * v).toBeCloseTo(unit.change[i], 6));
+    expect(Math.max(...unit.change.map(Math.abs))).toBeGreaterThan(0.1);
     const tiny = grid(3, 20, () => 0);
     const none = jointShadingDepth({ photos: [{ points: tiny.points, depth: tiny.depth, depthPerUnit: 1, image: photo(lights[0]).image }], triangles: tiny.triangles });
     expect(none.photos).toBe(0);
     expect(Array.from(none.change)).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0]);
     expect(Array.from(none.lighting[0])).toEqual([0, 0, 0, 0]);
+    // Priors scaled per photo change nothing for one photo, and hold several photos' change nearer the start.
+    const one = { photos: [photo(lights[0])], triangles: truth.triangles };
+    expect(Array.from(jointShadingDepth(one, { perPhotoPriors: true }).change)).toEqual(Array.from(jointShadingDepth(one).change));
+    const all = { photos: lights.map(photo), triangles: truth.triangles };
+    const size = (change: Float64Array) => Math.hypot(...change);
+    expect(size(jointShadingDepth(all, { perPhotoPriors: true }).change)).toBeLessThan(size(jointShadingDepth(all).change));
     expect(() => jointShadingDepth({ photos: [{ points: new Float64Array(4), depth: new Float64Array(3), depthPerUnit: 1, image: photo(lights[0]).image }], triangles: new Uint32Array([0, 1, 2]) })).toThrow(RangeError);
   });
 
