@@ -11,7 +11,7 @@ import { decodeImage } from '../inference/decode.js';
 import type { FaceEncoder } from '../inference/face-encoder.js';
 import { neutralShape, type Bundle } from '../morphable/bundle.js';
 import { reconstructMesh } from '../morphable/reconstruct.js';
-import { DOWNLOAD_DEPTH, downloadedShape, photoIntensity, type DownloadDepthOptions, type ShadingPhoto } from '../morphable/shading-refine.js';
+import { DOWNLOAD_DEPTH, downloadedDepth, photoIntensity, type DownloadDepthOptions, type ShadingPhoto } from '../morphable/shading-refine.js';
 import { MAX_TEXTURE_PHOTOS } from '../gallery/gallery.js';
 import { meanCoefficients } from '../gallery/coefficients.js';
 import type { DepthPhoto } from './depth-fidelity.js';
@@ -50,18 +50,28 @@ export interface DownloadSettings {
 }
 
 /**
- * One person's mesh from their encoded photos (under `root`): `regressed`, the template (the mean of
- * their regressed α, as the gallery's template is) reconstructed with the mouth closed, and
- * `downloaded`, its depth from the shading of their most frontal photos, as many as a download reads,
- * by the download's own code (`downloadedShape`, as `exportableMesh` calls it) before its
- * subdivision; `photos`, those photos read, most frontal first (for other depths of the same photos).
+ * One person's template and the photos a download reads, from their encoded photos (under `root`):
+ * `regressed`, the template (the mean of their regressed α, as the gallery's template is)
+ * reconstructed with the mouth closed; `photos`, their most frontal photos, as many as a download
+ * reads, most frontal first.
  */
-export async function personMeshes(bundle: Bundle, root: string, own: readonly EncodedDepthPhoto[], settings: DownloadSettings = {}): Promise<{ regressed: Float32Array; downloaded: Float32Array; photos: ShadingPhoto[] }> {
+export async function personPhotos(bundle: Bundle, root: string, own: readonly EncodedDepthPhoto[], settings: DownloadSettings = {}): Promise<{ regressed: Float32Array; photos: ShadingPhoto[] }> {
   const regressed = reconstructMesh(bundle, { shape: meanCoefficients(own.map((p) => p.shape)), texture: [] }).positions;
   const frontal = [...own].sort((a, b) => Math.abs(a.yaw) - Math.abs(b.yaw)).slice(0, settings.photos ?? MAX_TEXTURE_PHOTOS);
   const photos: ShadingPhoto[] = [];
   for (const p of frontal) photos.push({ image: photoIntensity(await decodeImage(await readFile(join(root, p.path)))), landmarks: p.landmarks });
-  return { regressed, downloaded: downloadedShape(regressed, photos, settings.depth ?? DOWNLOAD_DEPTH), photos };
+  return { regressed, photos };
+}
+
+/**
+ * `personPhotos` and `downloaded`, the template's depth from the shading of those photos by the
+ * download's own code (`downloadedDepth`, whose shape `exportableMesh` serves) before its
+ * subdivision, and `method`, which fit that was (a gated download's choice).
+ */
+export async function personMeshes(bundle: Bundle, root: string, own: readonly EncodedDepthPhoto[], settings: DownloadSettings = {}): Promise<{ regressed: Float32Array; downloaded: Float32Array; photos: ShadingPhoto[]; method: 'joint' | 'mean' }> {
+  const { regressed, photos } = await personPhotos(bundle, root, own, settings);
+  const { shape: downloaded, method } = downloadedDepth(regressed, photos, settings.depth ?? DOWNLOAD_DEPTH);
+  return { regressed, downloaded, photos, method };
 }
 
 /** Every photo with its person's mesh as downloaded (`personMeshes`). */

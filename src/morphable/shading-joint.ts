@@ -72,6 +72,12 @@ export interface JointShadingResult {
   readonly albedo: Float64Array;
   /** Photos the shading constrained. */
   readonly photos: number;
+  /**
+   * How far the fitted model (one surface, one albedo, a Lambertian light per photo) is from the
+   * photos' shading: the RMS of albedo × shade − intensity over the lit triangles of every photo,
+   * weighted by their area, in units of the skin's median intensity (0 when no photo was usable).
+   */
+  readonly residual: number;
 }
 
 /**
@@ -108,7 +114,7 @@ export function jointShadingDepth(input: JointShadingInput, options: JointShadin
     if (enough && photo.depthPerUnit > 0) views.push({ photo, tris, lit, weights: Float64Array.from(lit), lighting: new Float64Array(terms) });
   }
   const lightingOf = (photo: JointShadingPhoto) => views.find((view) => view.photo === photo)?.lighting ?? new Float64Array(terms);
-  if (views.length === 0) return { change, lighting: input.photos.map(lightingOf), albedo, photos: 0 };
+  if (views.length === 0) return { change, lighting: input.photos.map(lightingOf), albedo, photos: 0, residual: 0 };
   const prior = laplacianNormal(input.triangles, n);
   const meanPerUnit = views.reduce((s, v) => s + v.photo.depthPerUnit, 0) / views.length;
   const priorScale = perPhotoPriors ? views.length : 1;
@@ -157,7 +163,22 @@ export function jointShadingDepth(input: JointShadingInput, options: JointShadin
     if (!step) break;
     for (let i = 0; i < n; i++) change[i] += step[i];
   }
-  return { change, lighting: input.photos.map(lightingOf), albedo, photos: views.length };
+  return { change, lighting: input.photos.map(lightingOf), albedo, photos: views.length, residual: fitResidual(views, change, albedo, order) };
+}
+
+/** `JointShadingResult.residual` of `views` at `change`. */
+function fitResidual(views: readonly PhotoTriangles[], change: Float64Array, albedo: Float64Array, order: 1 | 2): number {
+  let squares = 0;
+  let area = 0;
+  for (const view of views) {
+    const depth = photoDepth(view.photo, change);
+    view.tris.forEach((tri, t) => {
+      const r = albedo[tri.index] * shadeWithGradient(tri, depth, view.lighting, order).shade - tri.intensity;
+      squares += view.lit[t] * r * r;
+      area += view.lit[t];
+    });
+  }
+  return area > 0 ? Math.sqrt(squares / area) : 0;
 }
 
 /** Per triangle, the albedo that best explains its intensities under every photo's shading, pulled towards 1. */

@@ -99,52 +99,106 @@ export interface JointRefineOptions extends JointShadingOptions {
 /** Photos the joint fit takes at most, in their lights' order (docs/BENCHMARKS.md §46: all that a download reads). */
 export const JOINT_PHOTOS = 8;
 
-/** The photos in the order `lightingDiverseOrder` takes them, each one's light read on `shape` posed on it. */
-export function photosByLighting(shape: ArrayLike<number>, photos: readonly ShadingPhoto[], order: 1 | 2 = DEFAULT_JOINT_OPTIONS.order): number[] {
-  const directions = photos.map((photo) => {
+/** Each photo's light (`shadingBasis` terms) read on `shape` posed on it; undefined for a photo that shows too little of the face. */
+function photoLightings(shape: ArrayLike<number>, photos: readonly ShadingPhoto[], order: 1 | 2): (Float64Array | undefined)[] {
+  return photos.map((photo) => {
     const posed = poseOnLandmarks(shape, photo.landmarks);
     const { tris, lit, enough } = litTriangles({ points: posed.points, depth: posed.depth, triangles: FACEMESH_TRIANGLES, image: photo.image, featureVertices: FEATURE_VERTICES });
-    return enough ? lightDirection(fitLighting(tris, tris.map((tri) => triangleNormal(tri, posed.depth).n), lit, order)) : ([0, 0, 0] as [number, number, number]);
+    return enough ? fitLighting(tris, tris.map((tri) => triangleNormal(tri, posed.depth).n), lit, order) : undefined;
   });
-  return lightingDiverseOrder(directions);
+}
+
+/** The photos in the order `lightingDiverseOrder` takes them, each one's light read on `shape` posed on it. */
+export function photosByLighting(shape: ArrayLike<number>, photos: readonly ShadingPhoto[], order: 1 | 2 = DEFAULT_JOINT_OPTIONS.order): number[] {
+  return lightingDiverseOrder(photoLightings(shape, photos, order).map((lighting) => (lighting ? lightDirection(lighting) : [0, 0, 0])));
+}
+
+/**
+ * How differently `photos` are lit (issue 14's gate, docs/BENCHMARKS.md §50): each photo's
+ * first-order light read on `shape` posed on it (in units of the skin's median intensity, so a
+ * mostly ambient light is near zero), and the RMS distance of those vectors from their mean.
+ * Photometric stereo needs lights from different directions: one point light moved between photos
+ * spreads them; photos lit alike do not. 0 with fewer than two usable photos.
+ */
+export function lightingSpread(shape: ArrayLike<number>, photos: readonly ShadingPhoto[]): number {
+  const lights = photoLightings(shape, photos, 1)
+    .filter((k): k is Float64Array => k !== undefined)
+    .map((k) => [k[1], k[2], k[3]]);
+  if (lights.length < 2) return 0;
+  const mean = [0, 1, 2].map((a) => lights.reduce((s, l) => s + l[a], 0) / lights.length);
+  return Math.sqrt(lights.reduce((s, l) => s + (l[0] - mean[0]) ** 2 + (l[1] - mean[1]) ** 2 + (l[2] - mean[2]) ** 2, 0) / lights.length);
 }
 
 /**
  * The change (model frame, the shape's units) that `photos`' shading asks of `shape`, fitted jointly
  * (`jointShadingDepth`): one change along the photos' mean viewing direction, so each photo's posed
- * x, y barely move, a light per photo and an albedo per triangle shared by all.
+ * x, y barely move, a light per photo and an albedo per triangle shared by all; and the fit's
+ * `residual` (`JointShadingResult`).
  */
-export function jointShadingChange(shape: ArrayLike<number>, photos: readonly ShadingPhoto[], options: JointShadingOptions = {}): Float64Array {
-  if (photos.length === 0) return new Float64Array(shape.length);
+export function jointShadingFit(shape: ArrayLike<number>, photos: readonly ShadingPhoto[], options: JointShadingOptions = {}): { change: Float64Array; residual: number } {
+  if (photos.length === 0) return { change: new Float64Array(shape.length), residual: 0 };
   const posed = photos.map((photo) => poseOnLandmarks(shape, photo.landmarks));
   const sum = posed.reduce((s, p) => s.map((v, k) => v + p.view[k]), [0, 0, 0]);
   const length = Math.hypot(...sum) || 1;
   const direction = sum.map((v) => v / length);
-  const { change } = jointShadingDepth({
+  const { change, residual } = jointShadingDepth({
     photos: posed.map((p, k) => ({ points: p.points, depth: p.depth, depthPerUnit: p.scale * (p.view[0] * direction[0] + p.view[1] * direction[1] + p.view[2] * direction[2]), image: photos[k].image })),
     triangles: FACEMESH_TRIANGLES,
     featureVertices: FEATURE_VERTICES,
   }, options);
-  return Float64Array.from(shape, (_, c) => change[Math.floor(c / 3)] * direction[c % 3]);
+  return { change: Float64Array.from(shape, (_, c) => change[Math.floor(c / 3)] * direction[c % 3]), residual };
+}
+
+/** `jointShadingFit`'s change alone. */
+export function jointShadingChange(shape: ArrayLike<number>, photos: readonly ShadingPhoto[], options: JointShadingOptions = {}): Float64Array {
+  return jointShadingFit(shape, photos, options).change;
 }
 
 /**
- * `shape` with the depth a download serves (issue 14): refined by one joint fit of the shading of
- * up to `options.photos` of `photos`, taken in `photosByLighting`'s order (the first given first).
+ * `shape` refined by one joint fit of the shading of up to `options.photos` of `photos`, taken in
+ * `photosByLighting`'s order (the first given first), and that fit's residual.
  */
-export function jointRefinedShape(shape: Float32Array, photos: readonly ShadingPhoto[], options: JointRefineOptions = {}): Float32Array {
-  if (photos.length === 0) return Float32Array.from(shape);
+export function jointRefinement(shape: Float32Array, photos: readonly ShadingPhoto[], options: JointRefineOptions = {}): { shape: Float32Array; residual: number } {
+  if (photos.length === 0) return { shape: Float32Array.from(shape), residual: 0 };
   const chosen = photosByLighting(shape, photos, options.order).slice(0, options.photos ?? JOINT_PHOTOS).map((k) => photos[k]);
-  const change = jointShadingChange(shape, chosen, options);
-  return Float32Array.from(shape, (v, c) => v + change[c]);
+  const { change, residual } = jointShadingFit(shape, chosen, options);
+  return { shape: Float32Array.from(shape, (v, c) => v + change[c]), residual };
+}
+
+/** `shape` with the depth of `jointRefinement` (issue 14, docs/BENCHMARKS.md §46). */
+export function jointRefinedShape(shape: Float32Array, photos: readonly ShadingPhoto[], options: JointRefineOptions = {}): Float32Array {
+  return jointRefinement(shape, photos, options).shape;
 }
 
 /**
  * How a download's depth is made from the face's photos: the mean of each photo's own refinement
- * (`shadingRefinedShape`), or one joint fit of up to `photos` of them taken in their lights' order
- * (`jointRefinedShape`; docs/BENCHMARKS.md §46).
+ * (`shadingRefinedShape`), one joint fit of up to `photos` of them taken in their lights' order
+ * (`jointRefinedShape`; docs/BENCHMARKS.md §46), or `gated`: the joint fit where the photos'
+ * `lightingEvidence` reaches `evidence` (default JOINT_EVIDENCE), else the per-photo mean at its own
+ * settings (`JointRefineOptions` are the joint fit's).
  */
-export type DownloadDepthOptions = ({ readonly method: 'joint' } & JointRefineOptions) | ({ readonly method: 'mean' } & ShadingRefineOptions);
+export type DownloadDepthOptions =
+  | ({ readonly method: 'joint' } & JointRefineOptions)
+  | ({ readonly method: 'mean' } & ShadingRefineOptions)
+  | ({ readonly method: 'gated'; readonly evidence?: number } & JointRefineOptions);
+
+/**
+ * Whether photometric stereo can be trusted on a person's photos: how much their lights differ
+ * (`lightingSpread`) in units of how badly one Lambertian surface, one albedo and a light per photo
+ * explain their shading (the joint fit's `residual`). Photos lit from different directions that the
+ * model explains score high; photos lit alike, or whose shading is not Lambertian (everyday photos'
+ * colour and ambient light, make-up, specular skin) score low. 0 where the residual is 0 (no usable photo).
+ */
+export function lightingEvidence(spread: number, residual: number): number {
+  return residual > 0 ? spread / residual : 0;
+}
+
+/**
+ * The least `lightingEvidence` at which a gated download is the joint fit: chosen on synthetic
+ * renders and CFP's everyday photos, never on Yale B, so that 95% of CFP's dev people keep the
+ * per-photo mean (docs/BENCHMARKS.md §50).
+ */
+export const JOINT_EVIDENCE = 6.31;
 
 /**
  * What downloads serve: the per-photo mean. The joint fit is far nearer Yale B's real depth but
@@ -152,7 +206,15 @@ export type DownloadDepthOptions = ({ readonly method: 'joint' } & JointRefineOp
  */
 export const DOWNLOAD_DEPTH: DownloadDepthOptions = { method: 'mean' };
 
-/** `shape` with the depth a download serves from `photos` (most frontal first), as `options` say. */
+/** `shape` with the depth a download serves from `photos` (most frontal first), as `options` say, and which fit made it. */
+export function downloadedDepth(shape: Float32Array, photos: readonly ShadingPhoto[], options: DownloadDepthOptions = DOWNLOAD_DEPTH): { shape: Float32Array; method: 'joint' | 'mean' } {
+  if (options.method === 'mean') return { shape: shadingRefinedShape(shape, photos, options), method: 'mean' };
+  const joint = jointRefinement(shape, photos, options);
+  if (options.method === 'joint' || lightingEvidence(lightingSpread(shape, photos), joint.residual) >= (options.evidence ?? JOINT_EVIDENCE)) return { shape: joint.shape, method: 'joint' };
+  return { shape: shadingRefinedShape(shape, photos), method: 'mean' };
+}
+
+/** `downloadedDepth`'s shape: the one depth downloads, fidelity3d's "downloaded" and the CFP check all use. */
 export function downloadedShape(shape: Float32Array, photos: readonly ShadingPhoto[], options: DownloadDepthOptions = DOWNLOAD_DEPTH): Float32Array {
-  return options.method === 'joint' ? jointRefinedShape(shape, photos, options) : shadingRefinedShape(shape, photos, options);
+  return downloadedDepth(shape, photos, options).shape;
 }

@@ -10,7 +10,8 @@
  * --depth: the downloaded mesh's depth (`DownloadDepthOptions`, default the product's); --photos: how
  * many of the most frontal photos a download reads (default the product's); --compare: other depths
  * of the same photos also scored, by name (`DownloadDepthOptions`; "frontal": true takes the photos
- * most frontal first instead of by their lights).
+ * most frontal first instead of by their lights). The report's jointPeople: how many downloads were
+ * a joint fit (all with "joint", those the gate sent there with "gated", none with "mean").
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -83,17 +84,19 @@ function depthOf(shape: Float32Array, photos: Parameters<typeof downloadedShape>
 }
 const meanMesh = reconstructMesh(encoder.bundle, { shape: new Float32Array(encoder.bundle.shape.basis.rows), texture: [] }).positions;
 const people: ProfilePerson[] = [];
+let jointPeople = 0;
 for (const view of views) {
   const own = frontals.filter((p) => p.person === view.person);
   if (own.length === 0) continue;
-  const { regressed, downloaded, photos } = await personMeshes(encoder.bundle, root, own, settings);
+  const { regressed, downloaded, photos, method } = await personMeshes(encoder.bundle, root, own, settings);
+  if (method === 'joint') jointPeople++;
   const measure = (shape: Float32Array) => profileMeasures(meshSideView(shape));
   const others = Object.fromEntries(compare.map(([name, options]) => [name, measure(depthOf(regressed, photos, options))]));
   people.push({ person: view.person, estimates: { downloaded: measure(downloaded), regressed: measure(regressed), meanMesh: measure(meanMesh), ...others }, profiles: view.profile.map(profileMeasures) });
   if (people.length % 25 === 0) log(`${people.length} people`);
 }
 await encoder.close();
-const report = { settings, compare: Object.fromEntries(compare), ...profileDepthAgreement(people, { bootstrap: Number(values.bootstrap) }), frontalPhotos: frontals.length, seconds: (Date.now() - started) / 1000 };
+const report = { settings, compare: Object.fromEntries(compare), ...profileDepthAgreement(people, { bootstrap: Number(values.bootstrap) }), jointPeople, frontalPhotos: frontals.length, seconds: (Date.now() - started) / 1000 };
 const text = JSON.stringify(report, null, 1);
 if (values.json) await writeFile(values.json, text);
 console.log(text);

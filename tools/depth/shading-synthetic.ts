@@ -38,7 +38,12 @@ export interface SyntheticPhotoOptions {
    * the same in all their photos (`personAlbedo`); without it every photo draws its own.
    */
   readonly albedo?: Float64Array;
+  /** One light for the photo (`randomLight`) instead of a new draw of `light`: photos lit alike share one. */
+  readonly lighting?: SyntheticLighting;
 }
+
+/** Light reaching a surface of unit normal (nx, ny, nz), camera frame. */
+export type SyntheticLighting = (nx: number, ny: number, nz: number) => number;
 
 /** A person's skin, per vertex, for `SyntheticPhotoOptions.albedo`: the same in every photo of them, as real skin is. */
 export function personAlbedo(vertices: number, random: Random): Float64Array {
@@ -71,7 +76,8 @@ export function randomDepthDeviation(basis: { rows: number; cols: number; data: 
   return out.map((v) => ((v - mean) * rmsMm) / rms);
 }
 
-function lightFunction(kind: SyntheticLight, random: Random): (nx: number, ny: number, nz: number) => number {
+/** A random light of `kind`: one distant point light with ambient in Yale B's range of directions, or an order-2 spherical-harmonic one. */
+export function randomLight(kind: SyntheticLight, random: Random): SyntheticLighting {
   if (kind === 'point') {
     // Yale B's range: azimuth within ±60°, elevation within ±45°; some ambient.
     const azimuth = ((random() * 2 - 1) * 60 * Math.PI) / 180;
@@ -100,7 +106,7 @@ export function photographShaded(shape: Float32Array, options: SyntheticPhotoOpt
   });
   const dense = subdivide({ positions: posed, indices: FACEMESH_TRIANGLES, colors: albedo }, 2);
   const normals = computeVertexNormals(dense);
-  const light = lightFunction(options.light, random);
+  const light = options.lighting ?? randomLight(options.light, random);
   const [cx, cy] = [CROP_WIDTH / 2, CROP_HEIGHT * 0.55];
   const toImage = (v: number): [number, number] => [cx + dense.positions[3 * v], cy - dense.positions[3 * v + 1]];
   const data = new Float32Array(CROP_WIDTH * CROP_HEIGHT);
@@ -137,22 +143,33 @@ export interface SyntheticPerson {
   readonly photos: SyntheticPhoto[];
 }
 
+/** How many synthetic people, of what depth, with how many photos; `ownSkin` and `sameLight` as `syntheticPeople` says. */
+export interface SyntheticPeopleShape {
+  readonly count: number;
+  readonly photos: number;
+  readonly rmsMm: number;
+  readonly ownSkin: boolean;
+  readonly sameLight?: boolean;
+}
+
 /**
  * `count` people of `mean`'s topology, each with a random depth deviation of `rmsMm` (from `basis`,
  * as `randomDepthDeviation`) and `photos` photos (`photographShaded`); `ownSkin`: one skin per person
- * in all their photos (`personAlbedo`), else every photo draws its own.
+ * in all their photos (`personAlbedo`), else every photo draws its own; `sameLight`: one light per
+ * person in all their photos (everyday photos lit alike), else every photo draws its own.
  */
-export function syntheticPeople(mean: Float32Array, basis: { rows: number; cols: number; data: ArrayLike<number> }, shape: { count: number; photos: number; rmsMm: number; ownSkin: boolean }, options: SyntheticPhotoOptions, random: Random): SyntheticPerson[] {
+export function syntheticPeople(mean: Float32Array, basis: { rows: number; cols: number; data: ArrayLike<number> }, shape: SyntheticPeopleShape, options: SyntheticPhotoOptions, random: Random): SyntheticPerson[] {
   return Array.from({ length: shape.count }, () => {
     const deviation = randomDepthDeviation(basis, shape.rmsMm, random);
     const face = faceWithDepth(mean, deviation);
     const albedo = shape.ownSkin ? personAlbedo(mean.length / 3, random) : undefined;
-    return { deviation, photos: Array.from({ length: shape.photos }, () => photographShaded(face, { ...options, albedo }, random)) };
+    const lighting = shape.sameLight ? randomLight(options.light, random) : undefined;
+    return { deviation, photos: Array.from({ length: shape.photos }, () => photographShaded(face, { ...options, albedo, lighting }, random)) };
   });
 }
 
 /** The bundle's mean face and `syntheticPeople` made from it and its shape modes. */
-export async function meanFacePeople(shape: { count: number; photos: number; rmsMm: number; ownSkin: boolean }, options: SyntheticPhotoOptions, random: Random): Promise<{ mean: Float32Array; people: SyntheticPerson[] }> {
+export async function meanFacePeople(shape: SyntheticPeopleShape, options: SyntheticPhotoOptions, random: Random): Promise<{ mean: Float32Array; people: SyntheticPerson[] }> {
   const bundle = await loadBundle(defaultBundleDir());
   const mean = neutralShape(bundle, new Float32Array(bundle.shape.basis.rows));
   return { mean, people: syntheticPeople(mean, bundle.shape.basis, shape, options, random) };

@@ -1,0 +1,49 @@
+import { beforeAll, describe, expect, it } from '@jest/globals';
+
+import { downloadedDepth, downloadedShape, JOINT_PHOTOS, jointRefinedShape, lightingEvidence, lightingSpread, photoIntensity, shadingRefinedShape, type ShadingPhoto } from '../../../src/morphable/shading-refine.js';
+import { mulberry32 } from '../../../src/training/random.js';
+import { meanFacePeople, type SyntheticPerson } from '../../../tools/depth/shading-synthetic.js';
+
+const PHOTO = { landmarkNoisePx: 0.7, pixelNoise: 0.01, albedoNoise: 0.08 } as const;
+/** A person's photos as a download reads them: the stored 8-bit pixels. */
+const stored = (person: SyntheticPerson): ShadingPhoto[] => person.photos.map((p) => ({ image: photoIntensity(p.rgb), landmarks: p.landmarks }));
+
+describe("the download's gate between the joint fit and the per-photo mean (faces rendered with known depth)", () => {
+  let mean: Float32Array;
+  let varied: ShadingPhoto[];
+  let alike: ShadingPhoto[];
+
+  beforeAll(async () => {
+    // One person whose photos are each lit from its own direction (photometric stereo's case), one whose photos share one light.
+    const shape = { count: 1, photos: JOINT_PHOTOS, rmsMm: 2.5, ownSkin: true };
+    let people: SyntheticPerson[];
+    ({ mean, people } = await meanFacePeople(shape, { ...PHOTO, light: 'point' }, mulberry32(61)));
+    varied = stored(people[0]);
+    ({ people } = await meanFacePeople({ ...shape, sameLight: true }, { ...PHOTO, light: 'point' }, mulberry32(62)));
+    alike = stored(people[0]);
+  });
+
+  it('sends photos lit from different directions to the joint fit, and its depth is the joint fit’s to the bit', () => {
+    expect(lightingSpread(mean, varied)).toBeGreaterThan(4 * lightingSpread(mean, alike));
+    const served = downloadedDepth(mean, varied, { method: 'gated' });
+    expect(served.method).toBe('joint');
+    expect(served.shape).toEqual(jointRefinedShape(mean, varied));
+    expect(downloadedShape(mean, varied, { method: 'gated' })).toEqual(served.shape);
+  });
+
+  it('keeps the per-photo mean, at its own settings, for photos lit alike', () => {
+    const served = downloadedDepth(mean, alike, { method: 'gated' });
+    expect(served.method).toBe('mean');
+    expect(served.shape).toEqual(shadingRefinedShape(mean, alike));
+    // The gate's threshold decides: the same photos with no bar go to the joint fit.
+    expect(downloadedDepth(mean, alike, { method: 'gated', evidence: 0 }).method).toBe('joint');
+  });
+
+  it('reads no evidence from one photo or from a fit that saw nothing', () => {
+    expect(lightingSpread(mean, varied.slice(0, 1))).toBe(0);
+    expect(downloadedDepth(mean, varied.slice(0, 1), { method: 'gated' }).method).toBe('mean');
+    expect(lightingEvidence(0.5, 0)).toBe(0);
+    expect(lightingEvidence(0.5, 0.1)).toBeCloseTo(5, 12);
+    expect(downloadedDepth(mean, [], { method: 'gated' })).toEqual({ shape: mean, method: 'mean' });
+  });
+});
