@@ -86,9 +86,10 @@ export function exportsFromPhotos(bundle: Bundle): boolean {
 
 /**
  * The shape refined by the shading of the face's own photos (`downloadedShape`, the product's
- * method: each photo refined, then pooled; issue 14, docs/BENCHMARKS.md §33, §42, §46): nearer real
- * depth on Yale B; on everyday photos its person-specific part barely agrees with full profiles. The
- * vector, and so identification, is untouched.
+ * method, issue 14, docs/BENCHMARKS.md §33, §42, §46, §50: one joint photometric-stereo fit where the
+ * photos are lit from different directions and the fit explains them, else each photo refined, then
+ * pooled): nearer real depth on Yale B; on everyday photos its person-specific part barely agrees
+ * with full profiles. The vector, and so identification, is untouched.
  */
 function shadedShape(mesh: Mesh, photos: readonly FacePhoto[]): Mesh {
   if (photos.length === 0) return mesh;

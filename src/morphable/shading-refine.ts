@@ -201,10 +201,11 @@ export function lightingEvidence(spread: number, residual: number): number {
 export const JOINT_EVIDENCE = 6.31;
 
 /**
- * What downloads serve: the per-photo mean. The joint fit is far nearer Yale B's real depth but
- * drops on everyday photos (CFP's full profiles), so it was not adopted (docs/BENCHMARKS.md §46).
+ * What downloads serve: the gate. The joint fit alone is far nearer Yale B's real depth but drops on
+ * everyday photos (CFP's full profiles; docs/BENCHMARKS.md §46); gated, it serves photos lit from
+ * different directions and leaves everyday photos on the per-photo mean (§50).
  */
-export const DOWNLOAD_DEPTH: DownloadDepthOptions = { method: 'mean' };
+export const DOWNLOAD_DEPTH: DownloadDepthOptions = { method: 'gated' };
 
 /** `shape` with the depth a download serves from `photos` (most frontal first), as `options` say, and which fit made it. */
 export function downloadedDepth(shape: Float32Array, photos: readonly ShadingPhoto[], options: DownloadDepthOptions = DOWNLOAD_DEPTH): { shape: Float32Array; method: 'joint' | 'mean' } {

@@ -1,7 +1,7 @@
 /**
  * What a download's depth costs: a synthetic face (`shading-synthetic.ts`) photographed `--photos`
  * times, its depth made by each method of `downloadedShape` (the mean of per-photo refinements, the
- * joint fit), then the whole of a download's CPU work as the mesh pool's thread does it
+ * joint fit, the gate both ways), then the whole of a download's CPU work as the mesh pool's thread does it
  * (`runMeshExport`, GLB, the product's method), each `--repeat` times, in this thread, back to back.
  *   npx tsc -p tsconfig.build.json && nice -n 10 node dist/tools/depth/download-cost.js [--photos 8] [--repeat 5]
  */
@@ -31,8 +31,9 @@ function timed(run: () => unknown): number[] {
   });
 }
 const median = (ms: number[]) => [...ms].sort((a, b) => a - b)[ms.length >> 1];
-const methods: DownloadDepthOptions[] = [{ method: 'mean' }, { method: 'joint' }];
-const rows = methods.map((options) => ({ what: `depth, ${options.method}`, ms: timed(() => downloadedShape(reconstructed.positions, photos.map((p) => ({ image: photoIntensity(p.image), landmarks: p.landmarks })), options)) }));
+// The gate on these photos (one point light moved between them) takes the joint fit; with no way past it, the gate's worst case: the joint fit, then the mean.
+const methods: [string, DownloadDepthOptions][] = [['mean', { method: 'mean' }], ['joint', { method: 'joint' }], ['gated', { method: 'gated' }], ['gated, falling back to the mean', { method: 'gated', evidence: Infinity }]];
+const rows = methods.map(([name, options]) => ({ what: `depth, ${name}`, ms: timed(() => downloadedShape(reconstructed.positions, photos.map((p) => ({ image: photoIntensity(p.image), landmarks: p.landmarks })), options)) }));
 const exports: number[] = [];
 for (let i = 0; i < Number(values.repeat); i++) {
   const start = performance.now();
