@@ -165,15 +165,10 @@ export function jointRefinement(shape: Float32Array, photos: readonly ShadingPho
   return { shape: Float32Array.from(shape, (v, c) => v + change[c]), residual };
 }
 
-/** `shape` with the depth of `jointRefinement` (issue 14, docs/BENCHMARKS.md §46). */
-export function jointRefinedShape(shape: Float32Array, photos: readonly ShadingPhoto[], options: JointRefineOptions = {}): Float32Array {
-  return jointRefinement(shape, photos, options).shape;
-}
-
 /**
  * How a download's depth is made from the face's photos: the mean of each photo's own refinement
  * (`shadingRefinedShape`), one joint fit of up to `photos` of them taken in their lights' order
- * (`jointRefinedShape`; docs/BENCHMARKS.md §46), or `gated`: the joint fit where the photos'
+ * (`jointRefinement`; docs/BENCHMARKS.md §46), or `gated`: the joint fit where the photos'
  * `lightingEvidence` reaches `evidence` (default JOINT_EVIDENCE), else the per-photo mean at its own
  * settings (`JointRefineOptions` are the joint fit's).
  */

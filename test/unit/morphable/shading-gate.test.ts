@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 
-import { downloadedDepth, downloadedShape, JOINT_PHOTOS, jointRefinedShape, lightingEvidence, lightingSpread, photoIntensity, shadingRefinedShape, type ShadingPhoto } from '../../../src/morphable/shading-refine.js';
+import { downloadedDepth, downloadedShape, JOINT_PHOTOS, jointRefinement, lightingEvidence, lightingSpread, photoIntensity, shadingRefinedShape, type ShadingPhoto } from '../../../src/morphable/shading-refine.js';
 import { mulberry32 } from '../../../src/training/random.js';
 import { meanFacePeople, type SyntheticPerson } from '../../../tools/depth/shading-synthetic.js';
 
@@ -27,7 +27,7 @@ describe("the download's gate between the joint fit and the per-photo mean (face
     expect(lightingSpread(mean, varied)).toBeGreaterThan(4 * lightingSpread(mean, alike));
     const served = downloadedDepth(mean, varied, { method: 'gated' });
     expect(served.method).toBe('joint');
-    expect(served.shape).toEqual(jointRefinedShape(mean, varied));
+    expect(served.shape).toEqual(jointRefinement(mean, varied).shape);
     expect(downloadedShape(mean, varied, { method: 'gated' })).toEqual(served.shape);
   });
 

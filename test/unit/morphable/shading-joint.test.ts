@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 
 import { jointShadingDepth, lightDirection, lightingDiverseOrder } from '../../../src/morphable/shading-joint.js';
-import { jointRefinedShape, jointShadingChange, photosByLighting, pooledShadingChange, poseOnLandmarks, shadingChange } from '../../../src/morphable/shading-refine.js';
+import { jointRefinement, jointShadingChange, photosByLighting, pooledShadingChange, poseOnLandmarks, shadingChange } from '../../../src/morphable/shading-refine.js';
 import { mulberry32 } from '../../../src/training/random.js';
 import { grid, renderFlat, rmsApart } from '../../helpers/shaded-grid.js';
 import { compareDeviations, type DeviationComparison } from '../../../tools/depth/shading-compare.js';
@@ -111,7 +111,7 @@ describe('the joint fit on faces rendered with known depth (never real depth)', 
       const { view } = poseOnLandmarks(mean, photo.landmarks);
       expect(Math.abs(view[0] * direction[0] + view[1] * direction[1] + view[2] * direction[2])).toBeGreaterThan(0.95);
     }
-    expect(jointRefinedShape(mean, [])).toEqual(mean);
+    expect(jointRefinement(mean, []).shape).toEqual(mean);
     expect(Array.from(jointShadingChange(mean, []))).toEqual(Array.from(new Float64Array(mean.length)));
   });
 
@@ -121,7 +121,7 @@ describe('the joint fit on faces rendered with known depth (never real depth)', 
     const candidates = [photos[0], photos[0], photos[1], photos[0], photos[2]];
     const order = photosByLighting(mean, candidates);
     expect(order.slice(0, 3).sort()).toEqual([0, 2, 4]);
-    const two = jointRefinedShape(mean, candidates, { photos: 2 });
+    const two = jointRefinement(mean, candidates, { photos: 2 }).shape;
     const direct = jointShadingChange(mean, [photos[0], order[1] === 2 ? photos[1] : photos[2]]);
     two.forEach((v, c) => expect(v).toBeCloseTo(mean[c] + direct[c], 4));
   });
