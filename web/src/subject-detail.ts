@@ -9,6 +9,9 @@ import { PhotoCard } from './photo-card.js';
 import { DELETE_SUBJECT, ENROLL, PHOTO_QUERY, RENAME_SUBJECT, SUBJECT, type Photo, type SubjectDetail, type SubjectSummary } from './queries.js';
 import { MeshViewer } from './viewer3d.js';
 
+/** How often photos still in progress are read again beside their live status. */
+const RECHECK_MS = 2_000;
+
 export interface SubjectListener {
   changed(subject: SubjectSummary): void;
   deleted(id: string): void;
@@ -150,7 +153,10 @@ export class SubjectDetailView implements View {
     announce(`Uploaded ${uploaded} photo${uploaded === 1 ? '' : 's'}; enrolling…`);
   }
 
-  /** Subscribes first, then reads each photo once, so no change between upload and subscription is missed. */
+  /**
+   * Subscribes, then reads each unsettled photo now and every RECHECK_MS: the subscription starts on
+   * the server some time after `watch` returns, and a photo that settles in between sends it no event.
+   */
   private follow(cards: PhotoCard[]): void {
     const pending = new Map(cards.filter((card) => !card.settled).map((card) => [card.id, card]));
     if (pending.size === 0) return this.enrolled();
@@ -161,15 +167,23 @@ export class SubjectDetailView implements View {
       if (!card.settled) return;
       pending.delete(photo.id);
       if (pending.size === 0) {
-        unsubscribe();
+        stop();
         this.enrolled();
       }
     };
     const unsubscribe = this.context.feed.watch([...pending.keys()], settle, (error) => announce(`Live status lost: ${describeError(error)}`, 'error'));
-    this.unsubscribes.push(unsubscribe);
-    for (const id of pending.keys()) {
-      this.context.api.query<{ photo: Photo | null }>(PHOTO_QUERY, { id }).then(({ photo }) => photo && settle(photo), () => undefined);
-    }
+    const readPending = (): void => {
+      for (const id of pending.keys()) {
+        this.context.api.query<{ photo: Photo | null }>(PHOTO_QUERY, { id }).then(({ photo }) => photo && settle(photo), () => undefined);
+      }
+    };
+    const recheck = setInterval(readPending, RECHECK_MS);
+    const stop = (): void => {
+      clearInterval(recheck);
+      unsubscribe();
+    };
+    this.unsubscribes.push(stop);
+    readPending();
   }
 
   private enrolled(): void {
