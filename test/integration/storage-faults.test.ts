@@ -28,7 +28,7 @@ const PHOTO_COUNTS = '{ subjects(first: 100) { edges { node { photoCount } } } }
 
 /**
  * Mounts a tmpfs of TMPFS_BYTES on FACE3D_DATA_DIR in a namespace of its own, remounts it
- * read-only once READ_ONLY_TRIGGER exists, and execs the server (so the child's pid is node's).
+ * read-only once READ_ONLY_TRIGGER exists (until the remount succeeds), and execs the server (so the child's pid is node's).
  */
 const WRAPPER = [
   'unshare',
@@ -37,7 +37,8 @@ const WRAPPER = [
   '-c',
   `mount -t tmpfs -o size=${TMPFS_BYTES} tmpfs "$FACE3D_DATA_DIR" || exit 1
   (while [ ! -e "$READ_ONLY_TRIGGER" ] && kill -0 $$ 2>/dev/null; do sleep 0.05; done
-   [ -e "$READ_ONLY_TRIGGER" ] && mount -o remount,ro "$FACE3D_DATA_DIR") &
+   # A remount meets EBUSY while a file is open for writing (a photo being stored): try again.
+   [ -e "$READ_ONLY_TRIGGER" ] && until mount -o remount,ro "$FACE3D_DATA_DIR" 2>/dev/null; do kill -0 $$ 2>/dev/null || break; sleep 0.05; done) &
   exec "$@"`,
   'sh',
 ];
