@@ -9,7 +9,6 @@ import type { ChangeOp } from '../store/enums.js';
 import { ChangeWatermark } from './change-watermark.js';
 import type { Gallery } from './gallery.js';
 import type { ChangeEntity, GalleryStore } from '../store/gallery-store.js';
-import type { PhotoRecord } from '../store/records.js';
 
 export interface Change {
   readonly id: number;
@@ -117,24 +116,33 @@ function runsOf(changes: readonly Change[]): Change[][] {
   return runs;
 }
 
+const isPhotoUpdate = (change: Change): boolean => change.entity === 'Photo' && change.op === 'UPDATE';
+
 /**
  * What changes written by other processes mean for this process's indexes and subscribers. A run
- * of new faces is read and indexed with a few queries whatever its length (a worker stores its
- * faces in batches), and photos whose status changed are read only when someone is subscribed.
+ * of new faces is read and indexed with a few queries whatever its length, and photos (changed, or
+ * given a face) are read only when someone is subscribed. Without a subscriber the photo updates are
+ * left out before the runs are cut: a worker's transaction records its faces and then its next
+ * claims (photo updates), so they would cut a poll's new faces into one run, and its queries, per
+ * worker transaction.
  */
 export function applyToGallery(gallery: Gallery): (changes: readonly Change[]) => Promise<void> {
   return async (changes) => {
-    for (const run of runsOf(changes)) {
+    const applying = gallery.watched() ? changes : changes.filter((change) => !isPhotoUpdate(change));
+    for (const run of runsOf(applying)) {
       const { entity, op } = run[0];
       const ids = run.map((change) => change.entityId);
       if (entity === 'Subject' && op === 'DELETE') ids.forEach((id) => gallery.forgetSubject(id));
       else if (entity === 'Face' && op === 'DELETE') ids.forEach((id) => gallery.forgetFace(id));
-      else if (entity === 'Face' && op === 'CREATE') publish(gallery, await gallery.indexStoredFaces(ids));
-      else if (entity === 'Photo' && op === 'UPDATE' && gallery.watched()) publish(gallery, await gallery.photos.findMany(ids));
+      else if (entity === 'Face' && op === 'CREATE') await publish(gallery, await gallery.indexStoredFaces(ids));
+      else if (isPhotoUpdate(run[0])) await publish(gallery, ids);
     }
   };
 }
 
-function publish(gallery: Gallery, photos: readonly (PhotoRecord | null)[]): void {
+/** The photos' current records to their subscribers, read only while there are any. */
+async function publish(gallery: Gallery, photoIds: readonly (string | null)[]): Promise<void> {
+  if (!gallery.watched()) return;
+  const photos = await gallery.photos.findMany(photoIds.filter((id): id is string => id !== null));
   for (const photo of photos) if (photo) gallery.photoChanged(photo);
 }

@@ -245,22 +245,19 @@ export class Gallery {
 
   /**
    * Puts faces enrolled by another process into this process's indexes (change feed), one query for
-   * the faces, one for their photos and one per bundle for their vectors; each face's photo, or null
-   * when it is gone again.
+   * whose they are and one per bundle for their vectors; each face's photo id, or null when the face
+   * is gone again.
    */
-  async indexStoredFaces(faceIds: readonly string[]): Promise<(PhotoRecord | null)[]> {
-    const faces = await this.photos.facesByIds(faceIds);
-    const photos = await this.photos.findMany(faces.flatMap((face) => (face ? [face.photoId] : [])));
-    const photoOf = new Map(photos.flatMap((photo) => (photo ? [[photo.id, photo] as const] : [])));
-    const found = faces.map((face) => (face && photoOf.get(face.photoId)) ?? null);
+  async indexStoredFaces(faceIds: readonly string[]): Promise<(string | null)[]> {
+    const owners = await this.photos.faceOwners(faceIds);
     for (const bundleId of this.bundleIds) {
       const vectors = await this.photos.vectorsByFaceIds(faceIds, bundleId);
       vectors.forEach((vector, i) => {
-        const photo = found[i];
-        if (vector && photo) this.indexFace(faceIds[i], photo.subjectId, vector, photo.quality?.score);
+        const owner = owners[i];
+        if (vector && owner) this.indexFace(faceIds[i], owner.subjectId, vector, owner.qualityScore);
       });
     }
-    return found;
+    return owners.map((owner) => owner?.photoId ?? null);
   }
 
   forgetFace(faceId: string): void {

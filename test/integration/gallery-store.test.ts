@@ -17,6 +17,7 @@ import { Gallery } from '../../src/gallery/gallery.js';
 import { GalleryIndex } from '../../src/gallery/gallery-index.js';
 import { encodeCursor } from '../../src/store/pagination.js';
 import { GalleryStore } from '../../src/store/gallery-store.js';
+import { applyToGallery, ChangeFeed } from '../../src/gallery/change-feed.js';
 import type { EncodedFace, FaceAnalyser } from '../../src/inference/bundle-encoder.js';
 import type { RgbImage } from '../../src/core/image.js';
 import { joinedIdentityVector } from '../../src/core/vector.js';
@@ -477,6 +478,69 @@ describe('the index loaded at start-up', () => {
     await fresh.loadIndex();
     expect(fresh.index.faceCount).toBe(await database.prisma.faceVector.count({ where: { bundleId: BUNDLE } }));
     expect(fresh.index.subjectCount).toBe(gallery.index.subjectCount);
+  });
+});
+
+describe('another API process following the change feed', () => {
+  /** A second process's gallery over the same database (its own store, index and subscribers), counting its reads of new faces. */
+  async function otherProcess() {
+    const events = new PhotoEvents();
+    const published: PhotoRecord[] = [];
+    const publish = events.publish.bind(events);
+    events.publish = (photo) => {
+      published.push(photo);
+      publish(photo);
+    };
+    const otherStore = new GalleryStore(database.prisma, { provider: database.provider });
+    const other = new Gallery({
+      ...(gallery as unknown as { deps: ConstructorParameters<typeof Gallery>[0] }).deps,
+      store: otherStore,
+      index: new GalleryIndex(BUNDLE, 2 * K),
+      events,
+    });
+    const faceReads: number[] = [];
+    const indexStoredFaces = other.indexStoredFaces.bind(other);
+    other.indexStoredFaces = (faceIds) => {
+      faceReads.push(faceIds.length);
+      return indexStoredFaces(faceIds);
+    };
+    const feed = await ChangeFeed.fromNow(otherStore, { intervalMs: 60_000, apply: applyToGallery(other) });
+    return { other, events, published, faceReads, feed };
+  }
+
+  it('indexes the faces a worker stored in several transactions with one read, and publishes nothing while nobody is subscribed', async () => {
+    const { other, published, faceReads, feed } = await otherProcess();
+    const subject = await gallery.subjects.create({ name: 'Followed' });
+    // One job at a time: each save is its own transaction, which also claims the next photo (a photo update between the faces).
+    const enrolled = await gallery.enroll(subject.id, await Promise.all([1, 2, 3].map(async (n) => ({ bytes: await png(200, 60 + n, 60) }))), null, 'NONE');
+    const facesBefore = other.index.faceCount;
+    await runJobs();
+
+    await feed.poll();
+    expect(faceReads).toEqual([3]);
+    expect(other.index.faceCount).toBe(facesBefore + 3);
+    const { candidates } = await other.identify(await other.probePhoto(enrolled[0].photo.id), { topK: 1, mode: 'PHOTO' });
+    expect(candidates[0]).toMatchObject({ subjectId: subject.id, similarity: expect.closeTo(1, 5) });
+    expect(published).toEqual([]);
+  });
+
+  it("publishes the photos' statuses while a subscription is open", async () => {
+    const { other, events, published, feed } = await otherProcess();
+    const stop = new AbortController();
+    const subscription = events.subscribe({}, stop.signal);
+    const first = subscription.next();
+    expect(other.watched()).toBe(true);
+    const subject = await gallery.subjects.create({ name: 'Watched' });
+    const [enrolled] = await gallery.enroll(subject.id, [{ bytes: await png(200, 70, 70) }], null, 'NONE');
+    await runJobs();
+
+    await feed.poll();
+    expect(published.map((photo) => [photo.id, photo.status])).toEqual([
+      [enrolled.photo.id, 'READY'],
+      [enrolled.photo.id, 'READY'],
+    ]);
+    expect((await first).value).toMatchObject({ id: enrolled.photo.id, status: 'READY' });
+    stop.abort();
   });
 });
 
