@@ -195,8 +195,8 @@ export function fitLighting(tris: readonly ShadedTriangle[], normals: readonly [
   return solveSymmetricPositiveDefinite(a, { rows: m, cols: 1, data: b }).data;
 }
 
-/** Σ_i ‖(L x)_i‖² as a dense matrix, L the uniform graph Laplacian of the triangles' edges over `n` vertices. */
-export function laplacianNormal(triangles: ArrayLike<number>, n: number): Float64Array {
+/** Per vertex (of `n`), the vertices it shares a triangle's edge with. */
+export function edgeNeighbours(triangles: ArrayLike<number>, n: number): Set<number>[] {
   const neighbours = Array.from({ length: n }, () => new Set<number>());
   for (let t = 0; t < triangles.length; t += 3) {
     for (let k = 0; k < 3; k++) {
@@ -205,6 +205,12 @@ export function laplacianNormal(triangles: ArrayLike<number>, n: number): Float6
       neighbours[b].add(a);
     }
   }
+  return neighbours;
+}
+
+/** Σ_i ‖(L x)_i‖² as a dense matrix, L the uniform graph Laplacian of the triangles' edges over `n` vertices. */
+export function laplacianNormal(triangles: ArrayLike<number>, n: number): Float64Array {
+  const neighbours = edgeNeighbours(triangles, n);
   const out = new Float64Array(n * n);
   neighbours.forEach((set, i) => {
     if (set.size === 0) return;

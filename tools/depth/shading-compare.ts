@@ -22,6 +22,11 @@ function innerVertices(mean: Float32Array): Uint8Array {
   return Uint8Array.from({ length: mean.length / 3 }, (_, i) => (!outline.has(i) && normals[3 * i + 2] > 0.5 ? 1 : 0));
 }
 
+/** `innerVertices` that `within` (where given) also marks. */
+function keptVertices(mean: Float32Array, within?: Uint8Array): Uint8Array {
+  return innerVertices(mean).map((k, i) => (within && !within[i] ? 0 : k));
+}
+
 function withoutPlane(z: ArrayLike<number>, shape: Float32Array, keep: Uint8Array): Float64Array {
   // Least squares of z on [x, y, 1] over the kept vertices (3 × 3 normal equations).
   const a = new Float64Array(9);
@@ -44,9 +49,21 @@ function solve3(m: Float64Array, b: Float64Array): [number, number, number] {
   return [0, 1, 2].map((col) => det([...m].map((v, k) => (k % 3 === col ? b[Math.floor(k / 3)] : v))) / d) as [number, number, number];
 }
 
-/** `trueDeviation` per vertex (depth, mm) against `change` (flat xyz, model frame; its z is compared). */
-export function compareDeviations(mean: Float32Array, trueDeviation: ArrayLike<number>, change: ArrayLike<number>): DeviationComparison {
-  const keep = innerVertices(mean);
+/** RMS (mm) of `trueDeviation` less its best-fit plane, over the inner vertices `within` marks: the error of `mean` itself. */
+export function deviationRms(mean: Float32Array, trueDeviation: ArrayLike<number>, within?: Uint8Array): number {
+  const keep = keptVertices(mean, within);
+  const truth = withoutPlane(trueDeviation, mean, keep);
+  let squares = 0;
+  keep.forEach((k, i) => (squares += k ? truth[i] ** 2 : 0));
+  return Math.sqrt(squares / keep.reduce((s, k) => s + k, 0));
+}
+
+/**
+ * `trueDeviation` per vertex (depth, mm) against `change` (flat xyz, model frame; its z is compared),
+ * over the inner vertices that `within` (where given) also marks: where the truth is known.
+ */
+export function compareDeviations(mean: Float32Array, trueDeviation: ArrayLike<number>, change: ArrayLike<number>, within?: Uint8Array): DeviationComparison {
+  const keep = keptVertices(mean, within);
   const truth = withoutPlane(trueDeviation, mean, keep);
   const recovered = withoutPlane(Float64Array.from({ length: keep.length }, (_, i) => change[3 * i + 2]), mean, keep);
   let n = 0, st = 0, sr = 0, stt = 0, srr = 0, str = 0, sdd = 0;

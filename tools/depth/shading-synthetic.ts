@@ -168,6 +168,12 @@ export function syntheticPeople(mean: Float32Array, basis: { rows: number; cols:
   });
 }
 
+/** The bundle's mean face (its depth offset included): the template every fit starts from. */
+export async function bundleMeanFace(): Promise<Float32Array> {
+  const bundle = await loadBundle(defaultBundleDir());
+  return neutralShape(bundle, new Float32Array(bundle.shape.basis.rows));
+}
+
 /** The bundle's mean face and `syntheticPeople` made from it and its shape modes. */
 export async function meanFacePeople(shape: SyntheticPeopleShape, options: SyntheticPhotoOptions, random: Random): Promise<{ mean: Float32Array; people: SyntheticPerson[] }> {
   const bundle = await loadBundle(defaultBundleDir());

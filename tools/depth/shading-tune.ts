@@ -6,6 +6,10 @@
  * person's photos under different lights, as the product pools them.
  *   npx tsc -p tsconfig.build.json && nice -n 10 node dist/tools/depth/shading-tune.js [--people 12] [--photos 5] [--light point|harmonic] [--seed 2026] [--albedo person|photo]
  *     [--grid full|default|'{"symmetric":true}'|'[{...}, {...}]']   (settings: `ShadingRefineOptions`)
+ *     [--truth template|scan] [--ict ../shared/models3d/ict-facekit]
+ * --truth scan: the true shapes are ICT-FaceKit scan shapes carried onto the template (`scan-truth.ts`),
+ * so the template's own bias against real faces is part of the deviation to recover (the "pooled"
+ * figures then measure the whole error; "less the others' mean" the person's own part).
  * A setting with "joint": true is the joint multi-photo fit (`JointRefineOptions`: one depth, an
  * albedo per triangle, a light per photo; "photos": how many it takes, by their lights' spread or,
  * with "choose": "first", the first ones), its
@@ -14,8 +18,9 @@
 import { parseArgs } from 'node:util';
 import { jointShadingChange, photosByLighting, pooledShadingChange, shadingChange, type JointRefineOptions, type ShadingRefineOptions } from '../../src/morphable/shading-refine.js';
 import { mulberry32 } from '../../src/training/random.js';
-import { meanFacePeople, type SyntheticLight } from './shading-synthetic.js';
-import { compareDeviations, type DeviationComparison } from './shading-compare.js';
+import { bundleMeanFace, meanFacePeople, type SyntheticLight } from './shading-synthetic.js';
+import { loadScanModel, scanTruthPeople } from './scan-truth.js';
+import { compareDeviations, deviationRms, type DeviationComparison } from './shading-compare.js';
 
 const { values } = parseArgs({
   options: {
@@ -28,13 +33,31 @@ const { values } = parseArgs({
     'albedo-noise': { type: 'string', default: '0.08' },
     'pixel-noise': { type: 'string', default: '0.01' },
     albedo: { type: 'string', default: 'person' },
+    truth: { type: 'string', default: 'template' },
+    ict: { type: 'string', default: '../shared/models3d/ict-facekit' },
   },
 });
 const random = mulberry32(Number(values.seed));
 /** Real faces' deviations from the mean: about 3.7 px at 1.47 px/mm (BENCHMARKS §23), 2.5 mm. */
 const DEVIATION_MM = 2.5;
 // --albedo person: one skin per person, in all their photos (as real skin); photo: each photo its own (§33, §42).
-const { mean, people } = await meanFacePeople({ count: Number(values.people), photos: Number(values.photos), rmsMm: DEVIATION_MM, ownSkin: values.albedo === 'person' }, { light: values.light as SyntheticLight, landmarkNoisePx: Number(values['landmark-noise']), pixelNoise: Number(values['pixel-noise']), albedoNoise: Number(values['albedo-noise']) }, random);
+const peopleShape = { count: Number(values.people), photos: Number(values.photos), rmsMm: DEVIATION_MM, ownSkin: values.albedo === 'person' };
+const photoOptions = { light: values.light as SyntheticLight, landmarkNoisePx: Number(values['landmark-noise']), pixelNoise: Number(values['pixel-noise']), albedoNoise: Number(values['albedo-noise']) };
+// --truth scan: true shapes from ICT-FaceKit's scans carried onto the template (`scan-truth.ts`), so the template's own bias is part of what is to be recovered.
+const { mean, people, valid } = values.truth === 'scan'
+  ? await (async () => {
+    const mean = await bundleMeanFace();
+    return { mean, ...scanTruthPeople(mean, await loadScanModel(values.ict!), peopleShape, photoOptions, random) };
+  })()
+  : { ...(await meanFacePeople(peopleShape, photoOptions, random)), valid: undefined };
+if (valid) {
+  const others = people.map((person, p) => {
+    const rest = people.filter((_, q) => q !== p);
+    return person.deviation.map((d, i) => d - rest.reduce((s, o) => s + o.deviation[i], 0) / rest.length);
+  });
+  const meanRms = (list: readonly Float64Array[]) => (list.reduce((s, d) => s + deviationRms(mean, d, valid), 0) / list.length).toFixed(2);
+  console.log(`scan truth: ${valid.reduce((s, v) => s + v, 0)} of ${valid.length} vertices carried; depth RMS (planes out) of the template against the truth ${meanRms(people.map((p) => p.deviation))} mm, of the truth against the others' mean truth ${meanRms(others)} mm (rmse× 1 = the template)`);
+}
 
 const average = (rows: readonly ArrayLike<number>[]): Float64Array => Float64Array.from(rows[0], (_, c) => rows.reduce((s, row) => s + row[c], 0) / rows.length);
 
@@ -56,14 +79,14 @@ function evaluate(options: TuneSetting): Record<'single' | 'pooled' | 'pooledLea
     })
     : changes.map((photos) => pooledShadingChange(photos, options.symmetric));
   people.forEach((person, p) => {
-    for (const change of changes[p]) single.push(compareDeviations(mean, person.deviation, change));
-    pooled.push(compareDeviations(mean, person.deviation, personChanges[p]));
+    for (const change of changes[p]) single.push(compareDeviations(mean, person.deviation, change, valid));
+    pooled.push(compareDeviations(mean, person.deviation, personChanges[p], valid));
   });
   const leaveOneOut = people.map((person, p) => {
     const others = people.map((_, q) => q).filter((q) => q !== p);
     const truth = average(others.map((q) => people[q].deviation)).map((v, i) => person.deviation[i] - v);
     const change = average(others.map((q) => personChanges[q])).map((v, c) => personChanges[p][c] - v);
-    return compareDeviations(mean, truth, change);
+    return compareDeviations(mean, truth, change, valid);
   });
   const summary = (list: DeviationComparison[]): DeviationComparison => ({
     correlation: list.reduce((s, d) => s + d.correlation, 0) / list.length,

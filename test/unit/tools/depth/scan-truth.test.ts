@@ -1,0 +1,84 @@
+import { existsSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+
+import { FACEMESH_REGIONS } from '../../../../src/morphable/facemesh-topology.js';
+import { FACEMESH_TO_DLIB68 } from '../../../../src/morphable/facemesh-dlib68.js';
+import { applySimilarity } from '../../../../src/morphable/procrustes.js';
+import { mulberry32 } from '../../../../src/training/random.js';
+import { deviationRms } from '../../../../tools/depth/shading-compare.js';
+import { bundleMeanFace } from '../../../../tools/depth/shading-synthetic.js';
+import { depthDeviation, loadScanModel, randomScanShape, scanCorrespondence, scanOnTemplate, scanTruthPeople, type ScanCorrespondence, type ScanModel } from '../../../../tools/depth/scan-truth.js';
+
+const ICT = '../shared/models3d/ict-facekit';
+const present = existsSync(`${ICT}/model.json`);
+if (!present) console.warn(`scan-truth tests skipped: ICT-FaceKit not found at ${ICT}`);
+const describeWithScans = present ? describe : describe.skip;
+
+describeWithScans('scan-truth: ICT-FaceKit scan shapes carried onto the FaceMesh template', () => {
+  let template: Float32Array;
+  let scan: ScanModel;
+  let correspondence: ScanCorrespondence;
+
+  beforeAll(async () => {
+    template = await bundleMeanFace();
+    scan = await loadScanModel(ICT, 20);
+    correspondence = scanCorrespondence(template, scan);
+  });
+
+  it('carries the face\'s inner vertices and not its outline', () => {
+    const carried = correspondence.valid.reduce((s, v) => s + v, 0);
+    expect(carried).toBeGreaterThan(250);
+    expect(carried).toBeLessThan(468);
+    const outline = FACEMESH_REGIONS.faceOval.filter((v) => correspondence.valid[v]).length;
+    expect(outline).toBeLessThan(FACEMESH_REGIONS.faceOval.length);
+    // Barycentric weights of a point inside its triangle.
+    correspondence.valid.forEach((keep, v) => {
+      if (!keep) return;
+      const w = correspondence.weights.subarray(3 * v, 3 * v + 3);
+      expect(Math.min(...w)).toBeGreaterThanOrEqual(0);
+      expect(w[0] + w[1] + w[2]).toBeCloseTo(1, 9);
+    });
+  });
+
+  it('puts the scans\' mean face on the template\'s landmarks, with a depth of its own that differs as real faces do', () => {
+    const neutral = scanOnTemplate(template, correspondence, scan.model.identity.mean);
+    // Each carried markup point of one FaceMesh vertex is the scan's own markup vertex (the warp's anchors), to about a millimetre in 3D (the spline smooths a little).
+    const placed = applySimilarity(scan.model.identity.mean, correspondence.rotation, correspondence.scale, correspondence.translation);
+    let checked = 0;
+    FACEMESH_TO_DLIB68.forEach((source, m) => {
+      if (m < 17 || source.length !== 1 || !correspondence.valid[source[0]]) return;
+      const v = scan.model.landmarks68[m];
+      const apart = Math.hypot(...[0, 1, 2].map((axis) => neutral[3 * source[0] + axis] - placed[3 * v + axis]));
+      expect(apart).toBeLessThan(1.5);
+      checked++;
+    });
+    expect(checked).toBeGreaterThan(20);
+    // The scans' depth is not FaceMesh's: a bias of millimetres (BENCHMARKS §25: nose and chin several mm apart), not tens.
+    const bias = deviationRms(template, depthDeviation(template, neutral, correspondence.valid), correspondence.valid);
+    expect(bias).toBeGreaterThan(0.5);
+    expect(bias).toBeLessThan(5);
+    // The template measured against itself has no deviation; vertices not carried move only as their neighbours do.
+    expect(deviationRms(template, depthDeviation(template, template, correspondence.valid), correspondence.valid)).toBeLessThan(1e-4);
+    correspondence.valid.forEach((keep, v) => {
+      if (!keep) for (let axis = 0; axis < 3; axis++) expect(Number.isFinite(neutral[3 * v + axis])).toBe(true);
+    });
+  });
+
+  it('draws people whose depths differ from one another by millimetres, and photographs them', () => {
+    const random = mulberry32(5);
+    const [p, q] = [0, 1].map(() => scanOnTemplate(template, correspondence, randomScanShape(scan, random)));
+    const apart = deviationRms(template, depthDeviation(template, p, correspondence.valid).map((d, i) => d - depthDeviation(template, q, correspondence.valid)[i]), correspondence.valid);
+    expect(apart).toBeGreaterThan(0.5);
+    expect(apart).toBeLessThan(6);
+    const { people, valid } = scanTruthPeople(template, scan, { count: 2, photos: 2, ownSkin: true }, { light: 'point', landmarkNoisePx: 0.7, pixelNoise: 0.01, albedoNoise: 0.08 }, mulberry32(6));
+    expect(valid).toEqual(correspondence.valid);
+    expect(people.map((person) => person.photos.length)).toEqual([2, 2]);
+    expect(deviationRms(template, people[0].deviation, valid)).toBeGreaterThan(0.5);
+    // The photo shows the face: its nose tip's landmark lies inside the crop, on lit skin.
+    const { image, landmarks } = people[0].photos[0];
+    const [x, y] = [Math.round(landmarks[3 * 4]), Math.round(landmarks[3 * 4 + 1])];
+    expect(x).toBeGreaterThan(0);
+    expect(x).toBeLessThan(image.width);
+    expect(image.intensity(x, y)).toBeGreaterThan(0.05);
+  });
+});
