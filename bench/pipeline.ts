@@ -3,7 +3,9 @@
  * modes measured in the same run: one image at a time with networks unbatched (a stage's own
  * cost), one at a time through the service's micro-batcher (FACE3D_BATCH_MAX,
  * FACE3D_BATCH_DELAY_MS: what a lone request sees), and N images in flight through that batcher,
- * where a figure is wall time divided by images: throughput.
+ * where a figure is wall time divided by images: throughput. A second table gives each stage's CPU
+ * time per image (this process, all its threads), which a shared machine's queue for the cores
+ * inflates much less than the wall time.
  * Each identity network of `--networks` (feature-networks.ts) and each precision of `--precisions`
  * (FACE3D_PRECISION: fp32, int8) is measured in the same run, side by side, with the machine's load.
  *   npm run bench:pipeline -- [--root ../shared/datasets/lfw/dev] [--images 100] [--concurrency 8] [--networks faceres,fr-feature] [--precisions fp32,int8]
@@ -39,11 +41,23 @@ interface Mode {
   readonly precision: Precision;
 }
 
-/** Runs `fn` over every item with `concurrency` in flight; the wall time per item. */
-async function timed<I, O>(items: readonly I[], concurrency: number, fn: (item: I) => Promise<O> | O): Promise<{ outputs: O[]; msPerImage: number }> {
+/** A stage's wall time per item and this process's CPU time (all its threads) per item. */
+interface StageCost {
+  readonly msPerImage: number;
+  readonly cpuMsPerImage: number;
+}
+
+/**
+ * Runs `fn` over every item with `concurrency` in flight; the wall and CPU time per item. On a shared
+ * machine the wall time grows with the queue for the cores, the CPU time much less.
+ */
+async function timed<I, O>(items: readonly I[], concurrency: number, fn: (item: I) => Promise<O> | O): Promise<{ outputs: O[] } & StageCost> {
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const outputs = await mapConcurrent(items, concurrency, async (item) => fn(item));
-  return { outputs, msPerImage: (performance.now() - started) / Math.max(items.length, 1) };
+  const cpu = process.cpuUsage(cpuBefore);
+  const count = Math.max(items.length, 1);
+  return { outputs, msPerImage: (performance.now() - started) / count, cpuMsPerImage: (cpu.user + cpu.system) / 1000 / count };
 }
 
 interface Face {
@@ -57,7 +71,7 @@ interface Landmarked {
 }
 
 /** The decoded, detected faces are fed stage by stage, so each stage is timed on its own. */
-async function timeStages(networks: FaceNetworks, photos: readonly Uint8Array[], concurrency: number): Promise<{ times: StageTimes; faces: number }> {
+async function timeStages(networks: FaceNetworks, photos: readonly Uint8Array[], concurrency: number): Promise<{ times: StageTimes; cpu: StageTimes; faces: number }> {
   const decode = await timed(photos, concurrency, (bytes) => decodeImage(bytes));
   const detect = await timed(decode.outputs, concurrency, async (image) => ({ image, detection: largestDetection(await detectFaces(networks.detector, image)) }));
   const faces = detect.outputs.filter((face): face is Face => face.detection !== undefined);
@@ -71,21 +85,21 @@ async function timeStages(networks: FaceNetworks, photos: readonly Uint8Array[],
     const { image, faces: [face] } = await analysePhoto(networks, bytes);
     return face && faceTexture(image, face.landmarks.points);
   });
-  const times = {
-    decode: decode.msPerImage,
-    detect: detect.msPerImage,
-    landmarks: landmarks.msPerImage,
-    'identity features': identity.msPerImage,
-    'UV texture warp': texture.msPerImage,
-    'whole pipeline': whole.msPerImage,
-  };
-  return { times, faces: faces.length };
+  const stages = (cost: keyof StageCost): StageTimes => ({
+    decode: decode[cost],
+    detect: detect[cost],
+    landmarks: landmarks[cost],
+    'identity features': identity[cost],
+    'UV texture warp': texture[cost],
+    'whole pipeline': whole[cost],
+  });
+  return { times: stages('msPerImage'), cpu: stages('cpuMsPerImage'), faces: faces.length };
 }
 
 /** A short first run, so session set-up and first-call allocations are not timed. */
 const WARM_UP_IMAGES = 8;
 
-async function measureMode(mode: Mode, photos: readonly Uint8Array[]): Promise<{ times: StageTimes; faces: number }> {
+async function measureMode(mode: Mode, photos: readonly Uint8Array[]): Promise<{ times: StageTimes; cpu: StageTimes; faces: number }> {
   const networks = await openFaceNetworks({ ...settings, batching: mode.batching, precision: mode.precision }, mode.network);
   try {
     await timeStages(networks, photos.slice(0, WARM_UP_IMAGES), mode.concurrency);
@@ -103,11 +117,11 @@ async function readPhotos(root: string, count: number): Promise<Uint8Array[]> {
   return Promise.all(chosen.map((path) => readFile(join(root, path))));
 }
 
-function markdownTable(modes: readonly Mode[], times: readonly StageTimes[]): string {
+function markdownTable(modes: readonly Mode[], times: readonly StageTimes[], unit = 'ms/image'): string {
   const stageSum = (t: StageTimes): number => STAGES.filter((s) => s !== 'whole pipeline').reduce((sum, s) => sum + t[s], 0);
   const row = (label: string, values: readonly number[]): string => `| ${label} | ${values.map((v) => v.toFixed(1)).join(' | ')} |`;
   return [
-    `| stage (ms/image) | ${modes.map((m) => m.label).join(' | ')} |`,
+    `| stage (${unit}) | ${modes.map((m) => m.label).join(' | ')} |`,
     `|---|${modes.map(() => '---|').join('')}`,
     ...STAGES.filter((s) => s !== 'whole pipeline').map((stage) => row(stage, times.map((t) => t[stage]))),
     row('sum of the stages', times.map(stageSum)),
@@ -144,7 +158,7 @@ const modes: Mode[] = values.networks.split(',').map(featureNetworkSpec).flatMap
 ]));
 const photos = await readPhotos(values.root, Number(values.images));
 const loadBefore = loadavg();
-const results: { times: StageTimes; faces: number }[] = [];
+const results: { times: StageTimes; cpu: StageTimes; faces: number }[] = [];
 for (const mode of modes) results.push(await measureMode(mode, photos));
 const loadAfter = loadavg();
 
@@ -153,6 +167,7 @@ console.log(`Pipeline on ${photos.length} photos from ${values.root} (a face fou
   `${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, load average (1, 5, 15 min) ${loadBefore.map((l) => l.toFixed(1)).join(' ')} before the run and ${loadAfter.map((l) => l.toFixed(1)).join(' ')} after; ` +
   `ONNX Runtime device ${config().device}, ${threads || 'default'} threads; Node ${process.version}\n`);
 console.log(markdownTable(modes, results.map((r) => r.times)));
+console.log(`\n${markdownTable(modes, results.map((r) => r.cpu), 'CPU ms/image, this process, all threads')}`);
 
 /** Whole pipeline of each mode against the same mode at the first precision listed (the one the others are measured against). */
 function speedUps(): string {

@@ -8,7 +8,7 @@ import type { RgbImage } from '../core/image.js';
 import { sampleNetworkInput, type SquareRegion } from './crop.js';
 import { fivePointRegion, fivePointsFromFaceMesh } from './five-point.js';
 import { DEFAULT_IDENTITY_FRAMING, identityRegion, type IdentityFraming } from './identity.js';
-import { convertedModelPath, inferWritten, runsInt8, wrapNetwork, type Network, type NetworkName } from './networks.js';
+import { convertedModelPath, cpuGraphChanges, inferWritten, runsInt8, wrapNetwork, type Network, type NetworkName } from './networks.js';
 import { loadModel } from './onnx-runtime.js';
 import { DEFAULT_INFERENCE_SETTINGS, type InferenceSettings } from './inference-settings.js';
 import { Face3dError } from '../core/errors.js';
@@ -176,8 +176,9 @@ export interface FeatureNetwork {
 export async function openFeatureNetwork(spec: FeatureNetworkSpec, settings: InferenceSettings = DEFAULT_INFERENCE_SETTINGS): Promise<FeatureNetwork> {
   // The int8 graphs are fastest fully optimised (QLinearConv in NHWC); the spec's level is the float graph's.
   const graphOptimization = runsInt8(spec.model, settings.precision) ? 'all' : spec.graphOptimization;
-  const model = await loadModel(featureModelPath(spec, settings), { ...settings.runtime, graphOptimization });
-  return { spec, network: wrapNetwork(spec.name, model, featureInputDims(spec), settings.batching) };
+  const itemDims = featureInputDims(spec);
+  const model = await loadModel(featureModelPath(spec, settings), { ...settings.runtime, graphOptimization }, cpuGraphChanges(spec.model, itemDims, settings.precision));
+  return { spec, network: wrapNetwork(spec.name, model, itemDims, settings.batching) };
 }
 
 /** The region of the photo this network reads, from the face's 468 FaceMesh points. */

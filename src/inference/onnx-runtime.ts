@@ -2,12 +2,13 @@
  * The one module that touches onnxruntime-node: callers see plain Float32Array tensors, so the
  * runtime (and its execution provider) can change without touching them.
  */
-import { access } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import onnxProto from 'onnx-proto';
 import ort from 'onnxruntime-node';
 import type { Device } from '../core/config.js';
 import { Face3dError } from '../core/errors.js';
+import { cpuGraph, type CpuGraphChanges } from './cpu-graph.js';
 
 export type Provider = 'cpu' | 'cuda';
 
@@ -27,8 +28,10 @@ export interface RuntimeOptions {
    * ONNX Runtime's graph optimisation level (default `all`). Some graphs run faster at a lower level
    * (measured per network: feature-networks.ts).
    */
-  readonly graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  readonly graphOptimization?: GraphOptimization;
 }
+
+export type GraphOptimization = 'disabled' | 'basic' | 'extended' | 'all';
 
 export interface OnnxModel {
   readonly path: string;
@@ -150,7 +153,17 @@ class SessionModel implements OnnxModel {
   }
 }
 
-async function openModel(path: string, options: RuntimeOptions): Promise<SessionModel> {
+/**
+ * What the session reads: the file, or on the CPU its graph with `changes` made (cpu-graph.ts; the
+ * PReLU rewrite only at the `all` level, where the NCHWc layout it is for is used). CUDA runs the file as it is.
+ */
+async function sessionSource(path: string, provider: Provider, level: GraphOptimization, changes: CpuGraphChanges): Promise<string | Uint8Array> {
+  const cpu: CpuGraphChanges = { itemDims: changes.itemDims, nchwcPRelu: changes.nchwcPRelu === true && level === 'all' };
+  if (provider !== 'cpu' || (!cpu.itemDims && !cpu.nchwcPRelu)) return path;
+  return cpuGraph(await readFile(path), cpu);
+}
+
+async function openModel(path: string, options: RuntimeOptions, changes: CpuGraphChanges): Promise<SessionModel> {
   const name = basename(path);
   try {
     await access(path);
@@ -161,11 +174,10 @@ async function openModel(path: string, options: RuntimeOptions): Promise<Session
   }
   const provider = await providerFor(options.device);
   try {
-    const session = await ort.InferenceSession.create(path, {
-      executionProviders: [provider],
-      intraOpNumThreads: options.threads,
-      graphOptimizationLevel: options.graphOptimization ?? 'all',
-    });
+    const level = options.graphOptimization ?? 'all';
+    const sessionOptions: ort.InferenceSession.SessionOptions = { executionProviders: [provider], intraOpNumThreads: options.threads, graphOptimizationLevel: level };
+    const source = await sessionSource(path, provider, level, changes);
+    const session = typeof source === 'string' ? await ort.InferenceSession.create(source, sessionOptions) : await ort.InferenceSession.create(source, sessionOptions);
     return new SessionModel(path, provider, session);
   } catch (error) {
     throw new Face3dError('MODEL_UNAVAILABLE', `model ${name} could not be loaded: ${firstLine(error)}`, {
@@ -181,12 +193,12 @@ const models = new Map<string, Promise<SessionModel>>();
  * calls share one creation). A failed load is forgotten, so a later call can succeed once the
  * file is built. Throws MODEL_UNAVAILABLE for a missing or unloadable file or an unusable device.
  */
-export function loadModel(path: string, options: RuntimeOptions): Promise<OnnxModel> {
+export function loadModel(path: string, options: RuntimeOptions, changes: CpuGraphChanges = {}): Promise<OnnxModel> {
   const absolute = resolve(path);
-  const key = `${options.device}|${options.threads}|${options.graphOptimization ?? 'all'}|${absolute}`;
+  const key = `${options.device}|${options.threads}|${options.graphOptimization ?? 'all'}|${changes.itemDims?.join('x') ?? ''}|${changes.nchwcPRelu === true}|${absolute}`;
   let model = models.get(key);
   if (model === undefined) {
-    model = openModel(absolute, options);
+    model = openModel(absolute, options, changes);
     models.set(key, model);
     const loading = model;
     loading.catch(() => {

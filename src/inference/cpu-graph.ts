@@ -1,0 +1,152 @@
+/**
+ * A converted network's graph adapted, in memory, to how ONNX Runtime's CPU kernels run it fastest.
+ * The file on disk stays as `npm run models:build` wrote it; every change here leaves the network's
+ * outputs bit for bit what the file's graph computes (test/unit/inference/cpu-graph.test.ts).
+ */
+import onnxPkg from 'onnx-proto';
+import { attr } from '../onnx/onnx-builder.js';
+
+const { onnx } = onnxPkg;
+
+type GraphProto = onnxPkg.onnx.IGraphProto;
+type NodeProto = onnxPkg.onnx.INodeProto;
+type TensorProto = onnxPkg.onnx.ITensorProto;
+
+export interface CpuGraphChanges {
+  /**
+   * The input's sizes after the batch dimension, written where the graph leaves them open (the
+   * converted BlazeFace runs at any size): with every size known, ONNX Runtime plans the graph for
+   * that shape (about 12% less CPU per detector run at 160², docs/BENCHMARKS.md §52).
+   */
+  readonly itemDims?: readonly number[];
+  /** Rewrite the PReLUs into ops the blocked NCHWc layout runs ({@link nchwcPRelus}). */
+  readonly nchwcPRelu?: boolean;
+}
+
+/** `model` with `changes` made; the same bytes when none applies. */
+export function cpuGraph(model: Uint8Array, changes: CpuGraphChanges): Uint8Array {
+  const proto = onnx.ModelProto.decode(model);
+  const graph = proto.graph;
+  if (!graph) return model;
+  const pinned = changes.itemDims ? pinItemDims(graph, changes.itemDims) : 0;
+  const rewritten = changes.nchwcPRelu ? nchwcPRelus(graph) : 0;
+  return pinned + rewritten === 0 ? model : onnx.ModelProto.encode(proto).finish();
+}
+
+/** Writes `itemDims` into the first input's open dimensions after the batch one; how many it wrote. */
+function pinItemDims(graph: GraphProto, itemDims: readonly number[]): number {
+  const dims = graph.input?.[0]?.type?.tensorType?.shape?.dim;
+  if (!dims || dims.length !== itemDims.length + 1) return 0;
+  let pinned = 0;
+  itemDims.forEach((size, i) => {
+    const dim = dims[i + 1];
+    if (dim.dimValue !== undefined && dim.dimValue !== null && Number(dim.dimValue) > 0) return;
+    dims[i + 1] = { dimValue: size };
+    pinned++;
+  });
+  return pinned;
+}
+
+function floatValues(tensor: TensorProto): Float32Array | undefined {
+  if (tensor.dataType !== onnx.TensorProto.DataType.FLOAT) return undefined;
+  // A copy: protobufjs hands out views into a shared, often unaligned, buffer.
+  if (tensor.rawData && tensor.rawData.length > 0) return new Float32Array(new Uint8Array(tensor.rawData).buffer);
+  return Float32Array.from(tensor.floatData ?? []);
+}
+
+function floatInitializer(name: string, dims: readonly number[], values: Float32Array): TensorProto {
+  return { name, dims: [...dims], dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(values.buffer.slice(0)) };
+}
+
+/** A PReLU the converters wrote, y → out with one slope per channel. */
+interface PReluPattern {
+  readonly y: string;
+  readonly out: string;
+  readonly slopes: Float32Array;
+  /** Its nodes: the last one (producing `out`) is where the rewrite goes, the others are dropped. */
+  readonly nodes: readonly NodeProto[];
+}
+
+/**
+ * ONNX Runtime's `all` level runs convolutions in its blocked NCHWc layout and leaves the layout
+ * around every op it cannot run there: a PReLU as the converters write it, Max(y, slope·y) (slopes
+ * in [0, 1]) or Relu(y) − slope·Relu(−y), costs a reorder out of the layout and one back into it on
+ * top of its own passes, which was 43% of fr-feature's time (§52). Written as
+ *   Relu(y) + DepthwiseConv1x1(Relu(DepthwiseConv1x1(y, −1)), −slope)
+ * every op stays in the layout. The same values bit for bit: −y and Relu are exact, the product is
+ * −(slope·|y|) = slope·y, and of the two terms added one is always zero. Returns how many it rewrote.
+ */
+export function nchwcPRelus(graph: GraphProto): number {
+  const nodes = graph.node ?? [];
+  const initializers = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t]));
+  const producers = new Map<string, NodeProto>();
+  const consumers = new Map<string, number>();
+  for (const node of nodes) {
+    for (const output of node.output ?? []) producers.set(output, node);
+    for (const input of node.input ?? []) consumers.set(input, (consumers.get(input) ?? 0) + 1);
+  }
+  const graphOutputs = new Set((graph.output ?? []).map((o) => o.name));
+  const internal = (value: string): boolean => consumers.get(value) === 1 && !graphOutputs.has(value);
+  const slopesOf = (name: string | undefined): Float32Array | undefined => {
+    const tensor = name === undefined ? undefined : initializers.get(name);
+    const values = tensor && floatValues(tensor);
+    // One slope per channel: [C], [C,1,1] or [1,C,1,1].
+    const dims = (tensor?.dims ?? []).map(Number);
+    return values && dims.filter((d) => d !== 1).length <= 1 && values.length === Math.max(...dims, 1) ? values : undefined;
+  };
+  const producedBy = (value: string | undefined, op: string): NodeProto | undefined => {
+    const node = value === undefined ? undefined : producers.get(value);
+    return node?.opType === op ? node : undefined;
+  };
+
+  const patterns: PReluPattern[] = [];
+  for (const node of nodes) {
+    const [a, b] = node.input ?? [];
+    const out = node.output?.[0];
+    if (out === undefined || node.input?.length !== 2) continue;
+    if (node.opType === 'Max') {
+      // Max(y, slope·y) is the PReLU only for slopes in [0, 1].
+      const mul = producedBy(b, 'Mul');
+      const slopes = slopesOf(mul?.input?.[1]);
+      if (mul && mul.input?.[0] === a && internal(b) && slopes && slopes.every((s) => s >= 0 && s <= 1)) patterns.push({ y: a, out, slopes, nodes: [mul, node] });
+    } else if (node.opType === 'Sub') {
+      const positive = producedBy(a, 'Relu');
+      const mul = producedBy(b, 'Mul');
+      const negative = producedBy(mul?.input?.[0], 'Relu');
+      const negated = producedBy(negative?.input?.[0], 'Neg');
+      const slopes = slopesOf(mul?.input?.[1]);
+      const y = positive?.input?.[0];
+      const chain = [positive, negated, negative, mul];
+      if (y !== undefined && negated?.input?.[0] === y && slopes && chain.every((n) => n && internal(n.output![0]))) patterns.push({ y, out, slopes, nodes: [...(chain as NodeProto[]), node] });
+    }
+  }
+
+  const replaced = new Map<NodeProto, NodeProto[]>();
+  const dropped = new Set<NodeProto>();
+  for (const { y, out, slopes, nodes: matched } of patterns) {
+    const channels = slopes.length;
+    const name = (suffix: string): string => `${out}/nchwc_prelu/${suffix}`;
+    graph.initializer!.push(floatInitializer(name('minus_one'), [channels, 1, 1, 1], new Float32Array(channels).fill(-1)));
+    graph.initializer!.push(floatInitializer(name('minus_slope'), [channels, 1, 1, 1], slopes.map((s) => -s)));
+    const depthwise = (input: string, weights: string, output: string): NodeProto => ({
+      opType: 'Conv', name: output, input: [input, weights], output: [output],
+      attribute: [{ ...attr.int(channels), name: 'group' }, { ...attr.ints([1, 1]), name: 'kernel_shape' }],
+    });
+    const unary = (opType: string, input: string, output: string): NodeProto => ({ opType, name: output, input: [input], output: [output] });
+    replaced.set(matched[matched.length - 1], [
+      depthwise(y, name('minus_one'), name('negated')),
+      unary('Relu', name('negated'), name('negative')),
+      unary('Relu', y, name('positive')),
+      depthwise(name('negative'), name('minus_slope'), name('scaled')),
+      // The convolution's output first: ONNX Runtime adds the other term inside that convolution.
+      { opType: 'Add', name: out, input: [name('scaled'), name('positive')], output: [out] },
+    ]);
+    for (const node of matched.slice(0, -1)) dropped.add(node);
+  }
+  graph.node = nodes.flatMap((node) => replaced.get(node) ?? (dropped.has(node) ? [] : [node]));
+  // The slopes as the old nodes read them, unless another node still does.
+  const read = new Set(graph.node.flatMap((node) => node.input ?? []));
+  const oldSlopes = new Set(patterns.map((p) => p.nodes.find((n) => n.opType === 'Mul')!.input![1]));
+  graph.initializer = graph.initializer!.filter((t) => !oldSlopes.has(t.name ?? '') || read.has(t.name ?? ''));
+  return patterns.length;
+}

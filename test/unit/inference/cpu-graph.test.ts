@@ -1,0 +1,206 @@
+/**
+ * The graphs the CPU sessions run (cpu-graph.ts) compute what the files' graphs compute, bit for bit:
+ * hand-written PReLU graphs of both forms the converters write, and the shipped networks on real
+ * LFW dev crops (skipped when the dataset is absent).
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import onnxProto from 'onnx-proto';
+import ort from 'onnxruntime-node';
+import { cpuGraph } from '../../../src/inference/cpu-graph.js';
+import { closeAllModels, loadModel, type RuntimeOptions } from '../../../src/inference/onnx-runtime.js';
+import { convertedModelPath, cpuGraphChanges, imageDims } from '../../../src/inference/networks.js';
+import { DEFAULT_INFERENCE_SETTINGS } from '../../../src/inference/inference-settings.js';
+import { decodeImage } from '../../../src/inference/decode.js';
+import { sampleRegion, wholeImageRegion } from '../../../src/inference/crop.js';
+import { featureInput, featureInputDims, FEATURE_NETWORKS } from '../../../src/inference/feature-networks.js';
+import { DETECTOR_INPUT_SIZE } from '../../../src/inference/detector.js';
+import type { RgbImage } from '../../../src/core/image.js';
+import { lfwPeople } from '../../helpers/lfw.js';
+import { scratchDir, writeModel } from '../../helpers/onnx-model.js';
+
+const { onnx } = onnxProto;
+const FLOAT = onnx.TensorProto.DataType.FLOAT;
+const CPU: RuntimeOptions = { device: 'cpu', threads: 1 };
+const CHANNELS = 16;
+
+type PReluForm = 'max' | 'relu-difference';
+
+/**
+ * Conv(3×3, 16 channels) → PReLU in `form` → Conv(1×1) on an NCHW input of 16 channels, 8×8: the
+ * PReLU between two convolutions, as in the converted networks, so ONNX Runtime's `all` level runs
+ * the convolutions in its NCHWc layout.
+ */
+function preluModel(form: PReluForm, slopes: readonly number[]): Uint8Array {
+  const random = seeded(7);
+  const weights = (count: number): number[] => Array.from({ length: count }, () => random() - 0.5);
+  const tensor = (name: string, dims: number[], values: readonly number[]) => ({ name, dims, dataType: FLOAT, floatData: [...values] });
+  const prelu = form === 'max'
+    ? [
+        { opType: 'Mul', input: ['y', 'slope'], output: ['scaled'] },
+        { opType: 'Max', input: ['y', 'scaled'], output: ['p'] },
+      ]
+    : [
+        { opType: 'Relu', input: ['y'], output: ['positive'] },
+        { opType: 'Neg', input: ['y'], output: ['negated'] },
+        { opType: 'Relu', input: ['negated'], output: ['negative'] },
+        { opType: 'Mul', input: ['negative', 'slope'], output: ['scaled'] },
+        { opType: 'Sub', input: ['positive', 'scaled'], output: ['p'] },
+      ];
+  const dim = (d: number | string) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d });
+  const valueInfo = (name: string, dims: (number | string)[]) => ({ name, type: { tensorType: { elemType: FLOAT, shape: { dim: dims.map(dim) } } } });
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: 17 }],
+    graph: {
+      name: 'prelu',
+      node: [
+        { opType: 'Conv', input: ['x', 'w1', 'b1'], output: ['y'], attribute: [{ name: 'pads', ints: [1, 1, 1, 1], type: onnx.AttributeProto.AttributeType.INTS }] },
+        ...prelu,
+        { opType: 'Conv', input: ['p', 'w2'], output: ['z'] },
+      ],
+      initializer: [
+        tensor('w1', [CHANNELS, CHANNELS, 3, 3], weights(CHANNELS * CHANNELS * 9)),
+        tensor('b1', [CHANNELS], weights(CHANNELS)),
+        tensor('slope', [CHANNELS, 1, 1], slopes),
+        tensor('w2', [CHANNELS, CHANNELS, 1, 1], weights(CHANNELS * CHANNELS)),
+      ],
+      input: [valueInfo('x', ['batch', CHANNELS, 8, 8])],
+      output: [valueInfo('z', ['batch', CHANNELS, 8, 8])],
+    },
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
+
+/** A small deterministic generator in [0, 1), so the graphs and inputs are the same every run. */
+function seeded(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state / 2147483648;
+  };
+}
+
+function opTypes(model: Uint8Array): string[] {
+  return (onnx.ModelProto.decode(model).graph?.node ?? []).map((node) => node.opType ?? '');
+}
+
+async function session(model: Uint8Array | string): Promise<ort.InferenceSession> {
+  const options: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'], intraOpNumThreads: 1, graphOptimizationLevel: 'all' };
+  return typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
+}
+
+async function outputs(model: ort.InferenceSession, input: Float32Array, dims: readonly number[]): Promise<Record<string, Float32Array>> {
+  const results = await model.run({ [model.inputNames[0]]: new ort.Tensor('float32', input, [...dims]) });
+  return Object.fromEntries(Object.entries(results).map(([name, tensor]) => [name, tensor.data as Float32Array]));
+}
+
+const SLOPES = Array.from({ length: CHANNELS }, (_, c) => c / (CHANNELS - 1));
+
+describe('the NCHWc PReLU rewrite', () => {
+  it.each<PReluForm>(['max', 'relu-difference'])('rewrites the %s form into depthwise convolutions, Relu and Add, with the same outputs bit for bit', async (form) => {
+    const original = preluModel(form, SLOPES);
+    const rewritten = cpuGraph(original, { nchwcPRelu: true });
+
+    expect(opTypes(rewritten)).toEqual(['Conv', 'Conv', 'Relu', 'Relu', 'Conv', 'Add', 'Conv']);
+    const [before, after] = await Promise.all([session(original), session(rewritten)]);
+    const random = seeded(11);
+    for (let trial = 0; trial < 5; trial++) {
+      const input = Float32Array.from({ length: 2 * CHANNELS * 64 }, () => (random() - 0.5) * 8);
+      expect(await outputs(after, input, [2, CHANNELS, 8, 8])).toEqual(await outputs(before, input, [2, CHANNELS, 8, 8]));
+    }
+  });
+
+  it('leaves Max(y, slope·y) alone when a slope is outside [0, 1], where it is not a PReLU', () => {
+    const slopes = SLOPES.map((s, c) => (c === 3 ? 1.5 : s));
+    const original = preluModel('max', slopes);
+
+    expect(cpuGraph(original, { nchwcPRelu: true })).toBe(original);
+  });
+
+  it('rewrites the difference form for any slope, negative or above 1 too', async () => {
+    const slopes = SLOPES.map((s, c) => (c % 2 === 0 ? -s : 1 + s));
+    const original = preluModel('relu-difference', slopes);
+    const rewritten = cpuGraph(original, { nchwcPRelu: true });
+
+    expect(opTypes(rewritten)).not.toContain('Sub');
+    const input = Float32Array.from({ length: CHANNELS * 64 }, (_, i) => Math.sin(i) * 5);
+    const [before, after] = await Promise.all([session(original), session(rewritten)]);
+    expect(await outputs(after, input, [1, CHANNELS, 8, 8])).toEqual(await outputs(before, input, [1, CHANNELS, 8, 8]));
+  });
+
+  it('drops the slopes the old nodes read, and names the new values after the PReLU', () => {
+    const graph = onnx.ModelProto.decode(cpuGraph(preluModel('max', SLOPES), { nchwcPRelu: true })).graph!;
+
+    expect(graph.initializer!.map((t) => t.name).sort()).toEqual(['b1', 'p/nchwc_prelu/minus_one', 'p/nchwc_prelu/minus_slope', 'w1', 'w2']);
+  });
+});
+
+describe('pinned input sizes', () => {
+  it('writes the sizes after the batch where the graph leaves them open, and keeps the batch open', () => {
+    const graph = onnx.ModelProto.decode(cpuGraph(readFileSync(convertedModelPath('blazeface')), { itemDims: imageDims(DETECTOR_INPUT_SIZE) })).graph!;
+    const dims = graph.input![0].type!.tensorType!.shape!.dim!;
+
+    expect(dims.map((d) => d.dimParam || Number(d.dimValue))).toEqual(['batch', DETECTOR_INPUT_SIZE, DETECTOR_INPUT_SIZE, 3]);
+  });
+
+  it('returns the model as it is when every size is known already and nothing else is asked', async () => {
+    const model = await readFile(convertedModelPath('facemesh'));
+
+    expect(cpuGraph(model, { itemDims: imageDims(192) })).toBe(model);
+  });
+});
+
+describe('which networks are changed', () => {
+  it('rewrites fr-feature (float under both precisions: int8 runs it float) and not FaceMesh', () => {
+    expect(cpuGraphChanges('fr-feature', [3, 112, 112], 'fp32').nchwcPRelu).toBe(true);
+    expect(cpuGraphChanges('fr-feature', [3, 112, 112], 'int8').nchwcPRelu).toBe(true);
+    expect(cpuGraphChanges('facemesh', [192, 192, 3], 'fp32').nchwcPRelu).toBe(false);
+    expect(cpuGraphChanges('blazeface', [160, 160, 3], 'fp32')).toEqual({ itemDims: [160, 160, 3], nchwcPRelu: false });
+  });
+});
+
+const people = lfwPeople(1);
+const describeWithLfw = people ? describe : describe.skip;
+if (!people) console.warn('cpu-graph.test.ts: the shipped networks on real crops skipped: no LFW dev photos at ../shared/datasets/lfw/dev');
+
+describeWithLfw('the shipped networks on LFW dev photos', () => {
+  let images: RgbImage[];
+  let dir: Awaited<ReturnType<typeof scratchDir>>;
+
+  beforeAll(async () => {
+    images = await Promise.all(people!.slice(0, 12).map(async (person) => decodeImage(await readFile(person.photos[0]))));
+    dir = await scratchDir();
+  });
+  afterAll(async () => {
+    await closeAllModels();
+    await dir.remove();
+  });
+
+  it('fr-feature as the service opens it gives the file\'s embeddings bit for bit', async () => {
+    const spec = FEATURE_NETWORKS['fr-feature'];
+    const path = convertedModelPath('fr-feature', DEFAULT_INFERENCE_SETTINGS);
+    const served = await loadModel(path, CPU, cpuGraphChanges('fr-feature', featureInputDims(spec), 'fp32'));
+    const asWritten = await session(path);
+    for (const [i, image] of images.entries()) {
+      const side = Math.min(image.width, image.height) * 0.45;
+      const input = featureInput(spec, image, { centerX: image.width / 2, centerY: image.height / 2 - 8, side, angle: 0.02 * i }, i % 2 === 1);
+      const dims = [1, ...featureInputDims(spec)];
+      const ours = await served.run({ [served.inputNames[0]]: { data: input, dims } });
+      expect(ours[spec.output].data).toEqual((await outputs(asWritten, input, dims))[spec.output]);
+    }
+  });
+
+  it('BlazeFace with its input size pinned gives the file\'s outputs bit for bit', async () => {
+    const path = convertedModelPath('blazeface', DEFAULT_INFERENCE_SETTINGS);
+    const itemDims = imageDims(DETECTOR_INPUT_SIZE);
+    const pinned = await session(await writeModel(dir.path, 'blazeface-pinned.onnx', cpuGraph(await readFile(path), { itemDims })));
+    const asWritten = await session(path);
+    for (const image of images) {
+      const input = sampleRegion(image, wholeImageRegion(image.width, image.height), DETECTOR_INPUT_SIZE, { scale: 1 / 127.5, offset: -1 });
+      const dims = [1, ...itemDims];
+      expect(await outputs(pinned, input, dims)).toEqual(await outputs(asWritten, input, dims));
+    }
+  });
+});
