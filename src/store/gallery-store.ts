@@ -7,7 +7,7 @@
  * connection too; on a PostgreSQL server the queue only orders this process's own writes.)
  */
 import { randomUUID } from 'node:crypto';
-import type { PrismaClient } from '../generated/prisma/client.js';
+import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type { ChangeOp } from './enums.js';
 import type { DatabaseProvider, Db } from './database.js';
 import type { PgVectorTable } from './pgvector.js';
@@ -69,6 +69,16 @@ export class GalleryStore {
         return work(tx);
       }, TRANSACTION_OPTIONS),
     );
+  }
+
+  /**
+   * Statements sent together and run in one transaction, behind this process's other writes: no
+   * interactive transaction, whose own calls cost Prisma's client about as much CPU as the
+   * statements (docs/BENCHMARKS.md §52). The first statement must write: on SQLite it takes the
+   * write lock for the others (see TAKE_WRITE_LOCK).
+   */
+  batch<P extends Prisma.PrismaPromise<unknown>[]>(statements: (db: PrismaClient) => [...P]) {
+    return this.write(() => this.prisma.$transaction(statements(this.prisma)));
   }
 
   /** Appends to the change feed, inside the transaction that made the change. */

@@ -46,10 +46,8 @@ export async function insertRows(tx: Db, table: string, rows: readonly Readonly<
   if (rows.length > 0) await tx.$executeRaw(insertStatement(table, rows));
 }
 
-/** Like {@link insertRows}, but rows that would break the unique key on `uniqueColumns` are left out; the ids of those written. */
-export async function insertNewRows(tx: Db, table: string, rows: readonly Readonly<Record<string, Value>>[], uniqueColumns: readonly string[]): Promise<Set<string>> {
-  if (rows.length === 0) return new Set();
+/** Like {@link insertRows}, but rows that would break the unique key on `uniqueColumns` are left out: the statement, which returns the ids of those written (at least one row). */
+export function insertNewRowsStatement(db: Db, table: string, rows: readonly Readonly<Record<string, Value>>[], uniqueColumns: readonly string[]): Prisma.PrismaPromise<{ id: string }[]> {
   const conflict = Prisma.raw(uniqueColumns.map((column) => `"${column}"`).join(', '));
-  const written = await tx.$queryRaw<{ id: string }[]>`${insertStatement(table, rows)} ON CONFLICT (${conflict}) DO NOTHING RETURNING "id"`;
-  return new Set(written.map((row) => row.id));
+  return db.$queryRaw<{ id: string }[]>`${insertStatement(table, rows)} ON CONFLICT (${conflict}) DO NOTHING RETURNING "id"`;
 }

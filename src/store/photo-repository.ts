@@ -10,7 +10,7 @@ import type { GalleryStore } from './gallery-store.js';
 import { notFound } from './subject-repository.js';
 import { bytesToFloat32, float32ToBytes } from './vector-codec.js';
 import { currentRequestId } from '../core/request-context.js';
-import { insertNewRows, insertRows, newRowId } from './insert-rows.js';
+import { insertNewRowsStatement, insertRows, newRowId } from './insert-rows.js';
 import { isForeignKeyViolation } from './prisma-errors.js';
 
 /** A photo whose bytes are already stored durably, about to be recorded. */
@@ -123,6 +123,7 @@ export class PhotoRepository {
    * enrolled twice for a subject are one photo (the face box of the first enrollment stands).
    */
   async accept(subjectId: string, photos: readonly AcceptedPhoto[], faceBox: Box | null, qualityFilter: QualityFilter = 'AUTO'): Promise<AcceptResult[]> {
+    if (photos.length === 0) return [];
     const requestId = currentRequestId();
     const now = new Date();
     const rows = new Map<string, Photo>();
@@ -148,36 +149,40 @@ export class PhotoRepository {
       };
       rows.set(sha256, row);
     }
-    // Two statements for new photos, whatever their number: the photos (bytes the subject has
-    // already are left out; a subject that does not exist fails the foreign key), then their jobs.
-    // The first writes, so on SQLite it takes the write lock itself.
-    return this.store.transaction(
-      async (tx) => {
-        const written = await insertNewRows(
-          tx,
+    // Two statements for new photos, whatever their number, sent together as one transaction: the
+    // photos (bytes the subject has already are left out; a subject that does not exist fails the
+    // foreign key), then a job for each photo the first wrote (ids are new, so only those match).
+    const candidates = [...rows.values()];
+    const jobs = Prisma.join(candidates.map((row) => Prisma.sql`(${newRowId()}, ${row.id})`));
+    const [writtenRows] = await this.store
+      .batch((db) => [
+        insertNewRowsStatement(
+          db,
           'Photo',
-          [...rows.values()].map((row) => ({ ...row, faceBox: row.faceBox === null ? null : JSON.stringify(row.faceBox) })),
+          candidates.map((row) => ({ ...row, faceBox: row.faceBox === null ? null : JSON.stringify(row.faceBox) })),
           ['subjectId', 'sha256'],
-        ).catch((error: unknown) => {
-          throw isForeignKeyViolation(error) ? notFound('subject', subjectId) : error;
-        });
-        const created = [...rows.values()].filter((row) => written.has(row.id));
-        await insertRows(
-          tx,
-          'Job',
-          created.map((row) => ({ id: newRowId(), kind: 'ENROLL', photoId: row.id, requestId, createdAt: now, updatedAt: now })),
-        );
-        const known = [...rows.keys()].filter((sha256) => !written.has(rows.get(sha256)!.id));
-        if (known.length > 0) for (const row of await tx.photo.findMany({ where: { subjectId, sha256: { in: known } } })) rows.set(row.sha256, row);
-        return photos.map(({ sha256 }, i) => {
-          const row = rows.get(sha256)!;
-          // The same bytes twice in one batch: the first is created, the others are it.
-          const first = photos.findIndex((photo) => photo.sha256 === sha256) === i;
-          return { photo: toPhotoRecord(row), created: first && written.has(row.id) };
-        });
-      },
-      { firstStatementWrites: true },
-    );
+        ),
+        db.$executeRaw`INSERT INTO "Job" ("id", "kind", "photoId", "requestId", "createdAt", "updatedAt")
+          SELECT j."column1", 'ENROLL', p."id", ${requestId}, p."createdAt", p."createdAt"
+          FROM (VALUES ${jobs}) AS j JOIN "Photo" p ON p."id" = j."column2"`,
+      ])
+      .catch((error: unknown) => {
+        throw isForeignKeyViolation(error) ? notFound('subject', subjectId) : error;
+      });
+    const written = new Set(writtenRows.map((row) => row.id));
+    const known = [...rows.keys()].filter((sha256) => !written.has(rows.get(sha256)!.id));
+    const found = known.length > 0 ? await this.store.read.photo.findMany({ where: { subjectId, sha256: { in: known } } }) : [];
+    for (const row of found) rows.set(row.sha256, row);
+    const results = photos.map(({ sha256 }, i) => {
+      const row = rows.get(sha256)!;
+      // The same bytes twice in one batch: the first is created, the others are it.
+      const first = photos.findIndex((photo) => photo.sha256 === sha256) === i;
+      return { photo: toPhotoRecord(row), created: first && written.has(row.id) };
+    });
+    if (found.length === known.length) return results;
+    // A photo the subject had was deleted between the insert and the read: these bytes are enrolled anew.
+    const again = await this.accept(subjectId, photos, faceBox, qualityFilter);
+    return again.map((result, i) => ({ ...result, created: result.created || results[i].created }));
   }
 
   /**

@@ -3,7 +3,7 @@
  * store, job queue and worker (with a stand-in analyser, since what is tested here is the job
  * bookkeeping, not inference), API keys.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, truncate, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -268,6 +268,28 @@ describe('enrollment jobs', () => {
     expect(photos.map((photo) => photo?.status)).toEqual(['READY', 'READY', 'READY', 'READY']);
   });
 
+  it("wait for the faces of the worker's other jobs still being encoded, and store them in one transaction", async () => {
+    const subject = await gallery.subjects.create({ name: 'Waited for' });
+    const enrolled = await gallery.enroll(subject.id, await Promise.all([1, 2, 3, 4].map(async (n) => ({ bytes: await png(60, 200, 40 + n) }))), null, 'NONE');
+    const batches: number[] = [];
+    const worker = new EnrollmentWorker({
+      jobs,
+      blobs,
+      analyser,
+      decodeLimits: { maxBytes: 1e6, maxPixels: 1e6 },
+      concurrency: 4,
+      pollMs: 50,
+      gallery: { photoChanged: (photo) => gallery.photoChanged(photo), enrollFaces: (faces, andThen) => (batches.push(faces.length), gallery.enrollFaces(faces, andThen)) },
+    });
+    worker.start();
+    await worker.idle();
+    await worker.stop();
+
+    expect(batches).toEqual([4]);
+    const photos = await gallery.photos.findMany(enrolled.map((result) => result.photo.id));
+    expect(photos.map((photo) => photo?.status)).toEqual(['READY', 'READY', 'READY', 'READY']);
+  });
+
   it('write every face of a batch or none: a face that cannot be stored takes the others of its transaction back', async () => {
     const subject = await gallery.subjects.create({ name: 'All or none' });
     const [a, b] = await gallery.enroll(subject.id, [{ bytes: await png(210, 90, 90) }, { bytes: await png(211, 90, 90) }], null, 'NONE');
@@ -283,6 +305,28 @@ describe('enrollment jobs', () => {
     const saved = await gallery.enrollFaces([{ photoId: first.photo.id, jobId: first.job.id, face }, { photoId: second.photo.id, jobId: second.job.id, face }]);
     expect(saved.map((photo) => photo?.status)).toEqual(['READY', 'READY']);
     expect(await jobs.unfinishedCount()).toBe(0);
+  });
+
+  it('enroll bytes anew when the photo that had them is deleted between their insert and the read of that photo', async () => {
+    const subject = await gallery.subjects.create({ name: 'Raced' });
+    const bytes = await png(200, 90, 90);
+    const [first] = await gallery.enroll(subject.id, [{ bytes }], null, 'NONE');
+    const findMany = (args: Parameters<Db['photo']['findMany']>[0]) => database.prisma.photo.findMany(args);
+    const read = jest.spyOn(store, 'read', 'get').mockReturnValueOnce({
+      photo: {
+        findMany: async (args: Parameters<typeof findMany>[0]) => {
+          await database.prisma.photo.delete({ where: { id: first.photo.id } });
+          return findMany(args);
+        },
+      },
+    } as unknown as Db);
+    const [second] = await gallery.enroll(subject.id, [{ bytes }], null, 'NONE');
+    read.mockRestore();
+
+    expect(second).toMatchObject({ created: true, photo: { subjectId: subject.id, status: 'PENDING' } });
+    expect(second.photo.id).not.toBe(first.photo.id);
+    expect(await database.prisma.job.count({ where: { photoId: second.photo.id, status: 'QUEUED' } })).toBe(1);
+    await runJobs();
   });
 
   it('skip a job whose photo was deleted while it ran', async () => {
