@@ -10,6 +10,14 @@ export interface MicroBatcherOptions {
    * others submitted in the same turn of the event loop): a lone request never waits for company.
    */
   readonly maxDelayMs: number;
+  /**
+   * Whether more items are on their way soon: while it says so, items wait for them (up to
+   * `maxDelayMs`, or until `maxBatch` are queued) even with no batch running, and a settled batch
+   * does not send what queued behind it at once. For a caller whose batches cost much less per item
+   * the larger they are and that knows its items are coming (the enrollment worker's saves, while
+   * its other jobs are still being encoded). Asked at every submission and whenever a batch settles.
+   */
+  readonly moreComing?: () => boolean;
 }
 
 /** Must return one result per item, in the items' order. */
@@ -51,8 +59,8 @@ export class MicroBatcher<I, O> {
     return new Promise<O>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
       if (this.queue.length >= this.options.maxBatch) this.flush();
-      // Idle: after this turn's other submissions; busy: when the running batch settles, or the delay.
-      else if (this.running.size === 0) this.immediate ??= setImmediate(() => this.flush());
+      // Idle: after this turn's other submissions; busy (or more coming): when the running batch settles, or the delay.
+      else if (this.running.size === 0 && !this.moreComing()) this.immediate ??= setImmediate(() => this.flush());
       else this.timer ??= setTimeout(() => this.flush(), this.options.maxDelayMs);
     });
   }
@@ -62,6 +70,10 @@ export class MicroBatcher<I, O> {
     this.closed = true;
     this.flush();
     await Promise.all(this.running);
+  }
+
+  private moreComing(): boolean {
+    return this.options.moreComing?.() ?? false;
   }
 
   private flush(): void {
@@ -77,8 +89,8 @@ export class MicroBatcher<I, O> {
     this.running.add(settled);
     void settled.then(() => {
       this.running.delete(settled);
-      // What queued behind this batch goes now, as the next batch.
-      if (this.queue.length > 0) this.flush();
+      // What queued behind this batch goes now, as the next batch (unless more is coming: then with it, or at the delay).
+      if (this.queue.length > 0 && !this.moreComing()) this.flush();
     });
   }
 

@@ -16,7 +16,7 @@ export interface CpuGraphChanges {
   /**
    * The input's sizes after the batch dimension, written where the graph leaves them open (the
    * converted BlazeFace runs at any size): with every size known, ONNX Runtime plans the graph for
-   * that shape (about 12% less CPU per detector run at 160², docs/BENCHMARKS.md §52).
+   * that shape (about 12% less CPU per detector run at 160², docs/BENCHMARKS.md §53).
    */
   readonly itemDims?: readonly number[];
   /** Rewrite the PReLUs into ops the blocked NCHWc layout runs ({@link nchwcPRelus}). */
@@ -71,7 +71,7 @@ interface PReluPattern {
  * ONNX Runtime's `all` level runs convolutions in its blocked NCHWc layout and leaves the layout
  * around every op it cannot run there: a PReLU as the converters write it, Max(y, slope·y) (slopes
  * in [0, 1]) or Relu(y) − slope·Relu(−y), costs a reorder out of the layout and one back into it on
- * top of its own passes, which was 43% of fr-feature's time (§52). Written as
+ * top of its own passes, which was 43% of fr-feature's time (§53). Written as
  *   Relu(y) + DepthwiseConv1x1(Relu(DepthwiseConv1x1(y, −1)), −slope)
  * every op stays in the layout. The same values bit for bit: −y and Relu are exact, the product is
  * −(slope·|y|) = slope·y, and of the two terms added one is always zero. Returns how many it rewrote.

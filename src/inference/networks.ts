@@ -47,7 +47,7 @@ export function runsInt8(name: NetworkName, precision: Precision): boolean {
 
 /**
  * The float networks whose PReLUs run rewritten for the NCHWc layout on the CPU (cpu-graph.ts),
- * measured faster with the same outputs bit for bit (docs/BENCHMARKS.md §52): fr-feature 25% less
+ * measured faster with the same outputs bit for bit (docs/BENCHMARKS.md §53): fr-feature 25% less
  * CPU per run. Not FaceMesh: rewritten it is 10% faster, but its residual additions then join the
  * convolutions before them, which sum in another order, and its landmarks move by rounding.
  */

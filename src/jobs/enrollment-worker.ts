@@ -94,6 +94,8 @@ export class EnrollmentWorker {
   private readonly sleepers = new Set<() => void>();
   private idleWaiters: (() => void)[] = [];
   private busy = 0;
+  /** Jobs between their claim and their face (or failure): each will soon want a save. */
+  private encoding = 0;
   private readonly inProgress = new Set<string>();
   private renewTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
@@ -103,7 +105,11 @@ export class EnrollmentWorker {
    * jobs that finish while an earlier save is being written are stored together, each in one
    * transaction as soon as the one in progress commits: one write (and one lock, with several
    * processes on SQLite) for several photos. The save also claims the next job of each loop whose
-   * face it stores, so a busy worker writes one transaction per batch, not two.
+   * face it stores, so a busy worker writes one transaction per batch, not two. A face also waits
+   * (at most WRITE_WAIT_MS) for those of the worker's other jobs still being encoded: on its one
+   * thread they finish one after another, never during a save, so without waiting nearly every
+   * save held one face, and a transaction of one face costs about three times the database CPU
+   * per face of one of eight (docs/BENCHMARKS.md §53).
    */
   private readonly claims: MicroBatcher<void, Claimed>;
   private readonly saves: MicroBatcher<FaceToSave, SaveOutcome>;
@@ -111,7 +117,7 @@ export class EnrollmentWorker {
   constructor(private readonly options: EnrollmentWorkerOptions) {
     const batching = { maxBatch: Math.max(1, options.concurrency), maxDelayMs: WRITE_WAIT_MS };
     this.claims = new MicroBatcher((loops) => this.claimTogether(loops.length), batching);
-    this.saves = new MicroBatcher((faces) => this.saveTogether(faces), batching);
+    this.saves = new MicroBatcher((faces) => this.saveTogether(faces), { ...batching, moreComing: () => this.encoding > 0 });
   }
 
   start(): void {
@@ -209,7 +215,7 @@ export class EnrollmentWorker {
   private async process(job: ClaimedJob, photo: PhotoRecord): Promise<Processed> {
     let encoded: EncodedFaceRecord;
     try {
-      encoded = await this.encode(photo);
+      encoded = await this.encodeCounted(photo);
     } catch (error) {
       const failure = failureOf(error);
       const settled = await this.options.jobs.settleFailure(job, failure.error, failure.retryable, error instanceof LowQualityError ? error.quality : undefined);
@@ -244,6 +250,15 @@ export class EnrollmentWorker {
     } catch (error) {
       if (faces.length === 1) return [{ error }];
       return Promise.all(faces.map(async (face) => (await this.saveTogether([face]))[0]));
+    }
+  }
+
+  private async encodeCounted(photo: PhotoRecord): Promise<EncodedFaceRecord> {
+    this.encoding++;
+    try {
+      return await this.encode(photo);
+    } finally {
+      this.encoding--;
     }
   }
 

@@ -82,6 +82,19 @@ function newWorker(concurrency = 1): EnrollmentWorker {
   });
 }
 
+/** A worker of `concurrency` loops whose saves go through `enrollFaces`, to watch or hold them. */
+function workerSavingWith(concurrency: number, enrollFaces: Gallery['enrollFaces']): EnrollmentWorker {
+  return new EnrollmentWorker({
+    jobs,
+    blobs,
+    analyser,
+    decodeLimits: { maxBytes: 1e6, maxPixels: 1e6 },
+    concurrency,
+    pollMs: 50,
+    gallery: { photoChanged: (photo) => gallery.photoChanged(photo), enrollFaces },
+  });
+}
+
 /** The oldest runnable job, claimed alone. */
 async function claimOne(jobs: JobRepository): Promise<ClaimedWork | undefined> {
   const [claimed] = await jobs.claimMany(1, 60_000);
@@ -241,22 +254,11 @@ describe('enrollment jobs', () => {
     const enrollFaces = gallery.enrollFaces.bind(gallery);
     const callsBefore = analyser.calls;
     // The first save is held until every job has been encoded, so the others finish behind it.
-    const worker = new EnrollmentWorker({
-      jobs,
-      blobs,
-      analyser,
-      decodeLimits: { maxBytes: 1e6, maxPixels: 1e6 },
-      concurrency: 4,
-      pollMs: 50,
-      gallery: {
-        photoChanged: (photo) => gallery.photoChanged(photo),
-        enrollFaces: async (faces, andThen) => {
-          batches.push(faces.length);
-          if (batches.length === 1) while (analyser.calls < callsBefore + 4) await new Promise((resolve) => setTimeout(resolve, 5));
-          await new Promise((resolve) => setTimeout(resolve, 20));
-          return enrollFaces(faces, andThen);
-        },
-      },
+    const worker = workerSavingWith(4, async (faces, andThen) => {
+      batches.push(faces.length);
+      if (batches.length === 1) while (analyser.calls < callsBefore + 4) await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return enrollFaces(faces, andThen);
     });
     worker.start();
     await worker.idle();
@@ -272,15 +274,7 @@ describe('enrollment jobs', () => {
     const subject = await gallery.subjects.create({ name: 'Waited for' });
     const enrolled = await gallery.enroll(subject.id, await Promise.all([1, 2, 3, 4].map(async (n) => ({ bytes: await png(60, 200, 40 + n) }))), null, 'NONE');
     const batches: number[] = [];
-    const worker = new EnrollmentWorker({
-      jobs,
-      blobs,
-      analyser,
-      decodeLimits: { maxBytes: 1e6, maxPixels: 1e6 },
-      concurrency: 4,
-      pollMs: 50,
-      gallery: { photoChanged: (photo) => gallery.photoChanged(photo), enrollFaces: (faces, andThen) => (batches.push(faces.length), gallery.enrollFaces(faces, andThen)) },
-    });
+    const worker = workerSavingWith(4, (faces, andThen) => (batches.push(faces.length), gallery.enrollFaces(faces, andThen)));
     worker.start();
     await worker.idle();
     await worker.stop();

@@ -217,6 +217,59 @@ describe('MicroBatcher', () => {
     await expect(batcher.submit(7)).rejects.toThrow('closed');
   });
 
+  it('while more items are coming, one submitted with no batch running waits for them, and goes once they have come', async () => {
+    const batchRun = counting(double);
+    let coming = 2;
+    const batcher = new MicroBatcher(batchRun.run, { maxBatch: 100, maxDelayMs: 60_000, moreComing: () => coming > 0 });
+    const submitLater = async (n: number): Promise<number> => {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      coming--;
+      return batcher.submit(n);
+    };
+
+    const results = await Promise.all([batcher.submit(1), submitLater(2), submitLater(3)]);
+
+    expect(results).toEqual([2, 4, 6]);
+    expect(batchRun.sizes).toEqual([3]);
+  });
+
+  it('while more items are said to be coming, those queued go at maxBatch or after maxDelayMs, not later', async () => {
+    const batchRun = counting(double);
+    const batcher = new MicroBatcher(batchRun.run, { maxBatch: 3, maxDelayMs: 20, moreComing: () => true });
+
+    expect(await Promise.all([1, 2, 3, 4].map((n) => batcher.submit(n)))).toEqual([2, 4, 6, 8]);
+    expect(batchRun.sizes).toEqual([3, 1]);
+  });
+
+  it('while more items are coming, what queued behind a running batch waits for them too when it settles', async () => {
+    const gate = deferred();
+    const sizes: number[] = [];
+    let coming = true;
+    const batcher = new MicroBatcher<number, number>(
+      async (batch) => {
+        sizes.push(batch.length);
+        if (sizes.length === 1) await gate.promise;
+        return batch.map((n) => n * 2);
+      },
+      { maxBatch: 100, maxDelayMs: 60_000, moreComing: () => coming },
+    );
+
+    coming = false;
+    const first = batcher.submit(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    coming = true;
+    const queued = batcher.submit(2);
+    gate.resolve();
+    await first;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(sizes).toEqual([1]);
+    coming = false;
+    const last = batcher.submit(3);
+
+    expect(await Promise.all([queued, last])).toEqual([4, 6]);
+    expect(sizes).toEqual([1, 2]);
+  });
+
   it('refuses options that cannot batch', () => {
     expect(() => new MicroBatcher(double, { maxBatch: 0, maxDelayMs: 1 })).toThrow(RangeError);
     expect(() => new MicroBatcher(double, { maxBatch: 1.5, maxDelayMs: 1 })).toThrow(RangeError);
