@@ -74,7 +74,7 @@ export class GalleryStore {
   /**
    * Statements sent together and run in one transaction, behind this process's other writes: no
    * interactive transaction, whose own calls cost Prisma's client about as much CPU as the
-   * statements (docs/BENCHMARKS.md §52). The first statement must write: on SQLite it takes the
+   * statements (docs/BENCHMARKS.md §54). The first statement must write: on SQLite it takes the
    * write lock for the others (see TAKE_WRITE_LOCK).
    */
   batch<P extends Prisma.PrismaPromise<unknown>[]>(statements: (db: PrismaClient) => [...P]) {
