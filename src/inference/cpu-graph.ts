@@ -58,23 +58,29 @@ function floatInitializer(name: string, dims: readonly number[], values: Float32
   return { name, dims: [...dims], dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(values.buffer.slice(0)) };
 }
 
-/** A PReLU the converters wrote, y → out with one slope per channel. */
+/**
+ * A PReLU the converters wrote, y → out = positive·Relu(y) − negative·Relu(−y), one factor of each
+ * per channel (Relu(y) − slope·Relu(−y) is 1 and slope; Max(y, slope·y) is max(1, slope) and min(1, slope)).
+ */
 interface PReluPattern {
   readonly y: string;
   readonly out: string;
-  readonly slopes: Float32Array;
+  readonly positive: Float32Array;
+  readonly negative: Float32Array;
   /** Its nodes: the last one (producing `out`) is where the rewrite goes, the others are dropped. */
   readonly nodes: readonly NodeProto[];
 }
 
 /**
  * ONNX Runtime's `all` level runs convolutions in its blocked NCHWc layout and leaves the layout
- * around every op it cannot run there: a PReLU as the converters write it, Max(y, slope·y) (slopes
- * in [0, 1]) or Relu(y) − slope·Relu(−y), costs a reorder out of the layout and one back into it on
- * top of its own passes, which was 43% of fr-feature's time (§53). Written as
- *   Relu(y) + DepthwiseConv1x1(Relu(DepthwiseConv1x1(y, −1)), −slope)
- * every op stays in the layout. The same values bit for bit: −y and Relu are exact, the product is
- * −(slope·|y|) = slope·y, and of the two terms added one is always zero. Returns how many it rewrote.
+ * around every op it cannot run there: a PReLU as the converters write it, Max(y, slope·y) or
+ * Relu(y) − slope·Relu(−y), costs a reorder out of the layout and one back into it on top of its own
+ * passes, which was 43% of fr-feature's time (§53). Written as
+ *   [DepthwiseConv1x1(]Relu(y)[, positive)] + DepthwiseConv1x1(Relu(DepthwiseConv1x1(y, −1)), −negative)
+ * (the first convolution only where a factor is not 1) every op stays in the layout. The same
+ * values bit for bit, for any slopes: −y and Relu are exact, each product is the one the original
+ * computes (−(negative·|y|) = negative·y), and of the two terms added one is always zero.
+ * Returns how many it rewrote.
  */
 export function nchwcPRelus(graph: GraphProto): number {
   const nodes = graph.node ?? [];
@@ -105,10 +111,12 @@ export function nchwcPRelus(graph: GraphProto): number {
     const out = node.output?.[0];
     if (out === undefined || node.input?.length !== 2) continue;
     if (node.opType === 'Max') {
-      // Max(y, slope·y) is the PReLU only for slopes in [0, 1].
+      // For y > 0 the larger of y and slope·y is max(1, slope)·y, for y < 0 min(1, slope)·y.
       const mul = producedBy(b, 'Mul');
       const slopes = slopesOf(mul?.input?.[1]);
-      if (mul && mul.input?.[0] === a && internal(b) && slopes && slopes.every((s) => s >= 0 && s <= 1)) patterns.push({ y: a, out, slopes, nodes: [mul, node] });
+      if (mul && mul.input?.[0] === a && internal(b) && slopes) {
+        patterns.push({ y: a, out, positive: slopes.map((s) => Math.max(1, s)), negative: slopes.map((s) => Math.min(1, s)), nodes: [mul, node] });
+      }
     } else if (node.opType === 'Sub') {
       const positive = producedBy(a, 'Relu');
       const mul = producedBy(b, 'Mul');
@@ -117,17 +125,21 @@ export function nchwcPRelus(graph: GraphProto): number {
       const slopes = slopesOf(mul?.input?.[1]);
       const y = positive?.input?.[0];
       const chain = [positive, negated, negative, mul];
-      if (y !== undefined && negated?.input?.[0] === y && slopes && chain.every((n) => n && internal(n.output![0]))) patterns.push({ y, out, slopes, nodes: [...(chain as NodeProto[]), node] });
+      if (y !== undefined && negated?.input?.[0] === y && slopes && chain.every((n) => n && internal(n.output![0]))) {
+        patterns.push({ y, out, positive: new Float32Array(slopes.length).fill(1), negative: slopes, nodes: [...(chain as NodeProto[]), node] });
+      }
     }
   }
 
   const replaced = new Map<NodeProto, NodeProto[]>();
   const dropped = new Set<NodeProto>();
-  for (const { y, out, slopes, nodes: matched } of patterns) {
-    const channels = slopes.length;
+  for (const { y, out, positive, negative, nodes: matched } of patterns) {
+    const channels = negative.length;
     const name = (suffix: string): string => `${out}/nchwc_prelu/${suffix}`;
+    const scalesPositive = positive.some((f) => f !== 1);
     graph.initializer!.push(floatInitializer(name('minus_one'), [channels, 1, 1, 1], new Float32Array(channels).fill(-1)));
-    graph.initializer!.push(floatInitializer(name('minus_slope'), [channels, 1, 1, 1], slopes.map((s) => -s)));
+    graph.initializer!.push(floatInitializer(name('minus_slope'), [channels, 1, 1, 1], negative.map((f) => -f)));
+    if (scalesPositive) graph.initializer!.push(floatInitializer(name('positive_slope'), [channels, 1, 1, 1], positive));
     const depthwise = (input: string, weights: string, output: string): NodeProto => ({
       opType: 'Conv', name: output, input: [input, weights], output: [output],
       attribute: [{ ...attr.int(channels), name: 'group' }, { ...attr.ints([1, 1]), name: 'kernel_shape' }],
@@ -137,9 +149,10 @@ export function nchwcPRelus(graph: GraphProto): number {
       depthwise(y, name('minus_one'), name('negated')),
       unary('Relu', name('negated'), name('negative')),
       unary('Relu', y, name('positive')),
+      ...(scalesPositive ? [depthwise(name('positive'), name('positive_slope'), name('positive_scaled'))] : []),
       depthwise(name('negative'), name('minus_slope'), name('scaled')),
       // The convolution's output first: ONNX Runtime adds the other term inside that convolution.
-      { opType: 'Add', name: out, input: [name('scaled'), name('positive')], output: [out] },
+      { opType: 'Add', name: out, input: [name('scaled'), name(scalesPositive ? 'positive_scaled' : 'positive')], output: [out] },
     ]);
     for (const node of matched.slice(0, -1)) dropped.add(node);
   }

@@ -112,22 +112,23 @@ describe('the NCHWc PReLU rewrite', () => {
     }
   });
 
-  it('leaves Max(y, slope·y) alone when a slope is outside [0, 1], where it is not a PReLU', () => {
-    const slopes = SLOPES.map((s, c) => (c === 3 ? 1.5 : s));
-    const original = preluModel('max', slopes);
-
-    expect(cpuGraph(original, { nchwcPRelu: true })).toBe(original);
-  });
-
-  it('rewrites the difference form for any slope, negative or above 1 too', async () => {
-    const slopes = SLOPES.map((s, c) => (c % 2 === 0 ? -s : 1 + s));
-    const original = preluModel('relu-difference', slopes);
+  it.each<PReluForm>(['max', 'relu-difference'])('rewrites the %s form for slopes below 0 and above 1 too, with the same outputs bit for bit', async (form) => {
+    // Max(y, slope·y) is max(1, slope)·y above 0: a slope above 1 scales Relu(y) by a convolution more.
+    const slopes = SLOPES.map((s, c) => (c % 3 === 0 ? -s : c % 3 === 1 ? 1 + s : s));
+    const original = preluModel(form, slopes);
     const rewritten = cpuGraph(original, { nchwcPRelu: true });
 
-    expect(opTypes(rewritten)).not.toContain('Sub');
+    expect(opTypes(rewritten)).toEqual(form === 'max' ? ['Conv', 'Conv', 'Relu', 'Relu', 'Conv', 'Conv', 'Add', 'Conv'] : ['Conv', 'Conv', 'Relu', 'Relu', 'Conv', 'Add', 'Conv']);
     const input = Float32Array.from({ length: CHANNELS * 64 }, (_, i) => Math.sin(i) * 5);
     const [before, after] = await Promise.all([session(original), session(rewritten)]);
     expect(await outputs(after, input, [1, CHANNELS, 8, 8])).toEqual(await outputs(before, input, [1, CHANNELS, 8, 8]));
+  });
+
+  it("rewrites every one of fr-feature's 33 PReLUs", () => {
+    const ops = opTypes(cpuGraph(readFileSync(convertedModelPath('fr-feature')), { nchwcPRelu: true }));
+
+    expect(ops.filter((op) => ['Max', 'Mul', 'Sub', 'Neg'].includes(op))).toEqual([]);
+    expect(ops.filter((op) => op === 'Add').length).toBe(12 + 33);
   });
 
   it('drops the slopes the old nodes read, and names the new values after the PReLU', () => {
