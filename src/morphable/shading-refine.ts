@@ -9,7 +9,7 @@ import type { RgbImage } from '../core/image.js';
 import { FACEMESH_REGIONS, FACEMESH_TRIANGLES } from './facemesh-topology.js';
 import { orthographicPose } from './landmark-fit.js';
 import { mirrorShape } from './symmetry.js';
-import { channelMeanIntensity, fitLighting, litTriangles, shadingDepth, triangleNormal, type IntensityImage, type ShadingDepthOptions } from './shading-depth.js';
+import { channelMeanIntensity, fitLighting, litTriangles, shadeWithGradient, shadingDepth, triangleNormal, type IntensityImage, type ShadingDepthOptions } from './shading-depth.js';
 import { DEFAULT_JOINT_OPTIONS, jointShadingDepth, lightDirection, lightingDiverseOrder, type JointShadingOptions } from './shading-joint.js';
 
 /** One photo of the face: its pixels as intensities, and its FaceMesh landmarks (flat x, y, z pixels, y down). */
@@ -99,18 +99,51 @@ export interface JointRefineOptions extends JointShadingOptions {
 /** Photos the joint fit takes at most, in their lights' order (docs/BENCHMARKS.md §46: all that a download reads). */
 export const JOINT_PHOTOS = 8;
 
-/** Each photo's light (`shadingBasis` terms) read on `shape` posed on it; undefined for a photo that shows too little of the face. */
-function photoLightings(shape: ArrayLike<number>, photos: readonly ShadingPhoto[], order: 1 | 2): (Float64Array | undefined)[] {
+/**
+ * A photo's light (`shadingBasis` terms) read on a shape posed on it, by least squares over its lit
+ * triangles with the skin's albedo everywhere; and how far that light on the unrefined shape is from
+ * the photo's shading: the lit-area-weighted sum of squared residuals and the weights' sum (the
+ * joint fit's `residual` before it moves the surface or the albedo).
+ */
+export interface PhotoLighting {
+  readonly lighting: Float64Array;
+  readonly squares: number;
+  readonly weight: number;
+}
+
+/** Each photo's `PhotoLighting` on `shape` posed on it; undefined for a photo that shows too little of the face. */
+export function photoLightings(shape: ArrayLike<number>, photos: readonly ShadingPhoto[], order: 1 | 2 = DEFAULT_JOINT_OPTIONS.order): (PhotoLighting | undefined)[] {
   return photos.map((photo) => {
     const posed = poseOnLandmarks(shape, photo.landmarks);
     const { tris, lit, enough } = litTriangles({ points: posed.points, depth: posed.depth, triangles: FACEMESH_TRIANGLES, image: photo.image, featureVertices: FEATURE_VERTICES });
-    return enough ? fitLighting(tris, tris.map((tri) => triangleNormal(tri, posed.depth).n), lit, order) : undefined;
+    if (!enough) return undefined;
+    const lighting = fitLighting(tris, tris.map((tri) => triangleNormal(tri, posed.depth).n), lit, order);
+    let squares = 0;
+    let weight = 0;
+    tris.forEach((tri, t) => {
+      squares += lit[t] * (shadeWithGradient(tri, posed.depth, lighting, order).shade - tri.intensity) ** 2;
+      weight += lit[t];
+    });
+    return { lighting, squares, weight };
   });
+}
+
+/** The photos' indices in the order `lightingDiverseOrder` takes them, from their lights (`photoLightings`). */
+export function lightingOrder(lightings: readonly (PhotoLighting | undefined)[]): number[] {
+  return lightingDiverseOrder(lightings.map((light) => (light ? lightDirection(light.lighting) : [0, 0, 0])));
 }
 
 /** The photos in the order `lightingDiverseOrder` takes them, each one's light read on `shape` posed on it. */
 export function photosByLighting(shape: ArrayLike<number>, photos: readonly ShadingPhoto[], order: 1 | 2 = DEFAULT_JOINT_OPTIONS.order): number[] {
-  return lightingDiverseOrder(photoLightings(shape, photos, order).map((lighting) => (lighting ? lightDirection(lighting) : [0, 0, 0])));
+  return lightingOrder(photoLightings(shape, photos, order));
+}
+
+/** `lightingSpread` from the photos' order-1 lights (`photoLightings(…, 1)`). */
+export function spreadOfLightings(lightings: readonly (PhotoLighting | undefined)[]): number {
+  const lights = lightings.filter((k): k is PhotoLighting => k !== undefined).map(({ lighting: k }) => [k[1], k[2], k[3]]);
+  if (lights.length < 2) return 0;
+  const mean = [0, 1, 2].map((a) => lights.reduce((s, l) => s + l[a], 0) / lights.length);
+  return Math.sqrt(lights.reduce((s, l) => s + (l[0] - mean[0]) ** 2 + (l[1] - mean[1]) ** 2 + (l[2] - mean[2]) ** 2, 0) / lights.length);
 }
 
 /**
@@ -121,12 +154,14 @@ export function photosByLighting(shape: ArrayLike<number>, photos: readonly Shad
  * spreads them; photos lit alike do not. 0 with fewer than two usable photos.
  */
 export function lightingSpread(shape: ArrayLike<number>, photos: readonly ShadingPhoto[]): number {
-  const lights = photoLightings(shape, photos, 1)
-    .filter((k): k is Float64Array => k !== undefined)
-    .map((k) => [k[1], k[2], k[3]]);
-  if (lights.length < 2) return 0;
-  const mean = [0, 1, 2].map((a) => lights.reduce((s, l) => s + l[a], 0) / lights.length);
-  return Math.sqrt(lights.reduce((s, l) => s + (l[0] - mean[0]) ** 2 + (l[1] - mean[1]) ** 2 + (l[2] - mean[2]) ** 2, 0) / lights.length);
+  return spreadOfLightings(photoLightings(shape, photos, 1));
+}
+
+/** The RMS residual of the photos' lights on the unrefined shape (`PhotoLighting`), over the photos `chosen`; 0 when none was usable. */
+export function unrefinedResidual(lightings: readonly (PhotoLighting | undefined)[], chosen: readonly number[]): number {
+  const used = chosen.map((k) => lightings[k]).filter((k): k is PhotoLighting => k !== undefined);
+  const weight = used.reduce((s, k) => s + k.weight, 0);
+  return weight > 0 ? Math.sqrt(used.reduce((s, k) => s + k.squares, 0) / weight) : 0;
 }
 
 /**
@@ -160,8 +195,17 @@ export function jointShadingChange(shape: ArrayLike<number>, photos: readonly Sh
  */
 export function jointRefinement(shape: Float32Array, photos: readonly ShadingPhoto[], options: JointRefineOptions = {}): { shape: Float32Array; residual: number } {
   if (photos.length === 0) return { shape: Float32Array.from(shape), residual: 0 };
-  const chosen = photosByLighting(shape, photos, options.order).slice(0, options.photos ?? JOINT_PHOTOS).map((k) => photos[k]);
-  const { change, residual } = jointShadingFit(shape, chosen, options);
+  return jointRefinementOf(shape, photos, chosenPhotos(photosByLighting(shape, photos, options.order), options), options);
+}
+
+/** The first `options.photos` (default JOINT_PHOTOS) of `order`. */
+function chosenPhotos(order: readonly number[], options: JointRefineOptions): number[] {
+  return order.slice(0, options.photos ?? JOINT_PHOTOS);
+}
+
+/** `jointRefinement` of the photos `chosen` (indices into `photos`, in the order the fit takes them). */
+function jointRefinementOf(shape: Float32Array, photos: readonly ShadingPhoto[], chosen: readonly number[], options: JointRefineOptions): { shape: Float32Array; residual: number } {
+  const { change, residual } = jointShadingFit(shape, chosen.map((k) => photos[k]), options);
   return { shape: Float32Array.from(shape, (v, c) => v + change[c]), residual };
 }
 
@@ -202,12 +246,31 @@ export const JOINT_EVIDENCE = 6.31;
  */
 export const DOWNLOAD_DEPTH: DownloadDepthOptions = { method: 'gated' };
 
+/**
+ * A floor under the joint fit's residual as a share of the unrefined shape's (`unrefinedResidual`):
+ * three quarters of the least share measured on any person (0.162; docs/BENCHMARKS.md §52: synthetic
+ * renders lit varied and alike, CFP's 250 dev people, under §46's and §52's priors). Where even a
+ * residual this small would leave the evidence under the threshold, the gate knows without the joint
+ * fit that the person keeps the per-photo mean (photos lit alike); everyday photos whose lights differ
+ * still need the fit's residual to tell.
+ */
+export const RESIDUAL_FLOOR = 0.12;
+
 /** `shape` with the depth a download serves from `photos` (most frontal first), as `options` say, and which fit made it. */
 export function downloadedDepth(shape: Float32Array, photos: readonly ShadingPhoto[], options: DownloadDepthOptions = DOWNLOAD_DEPTH): { shape: Float32Array; method: 'joint' | 'mean' } {
   if (options.method === 'mean') return { shape: shadingRefinedShape(shape, photos, options), method: 'mean' };
-  const joint = jointRefinement(shape, photos, options);
-  if (options.method === 'joint' || lightingEvidence(lightingSpread(shape, photos), joint.residual) >= (options.evidence ?? JOINT_EVIDENCE)) return { shape: joint.shape, method: 'joint' };
-  return { shape: shadingRefinedShape(shape, photos), method: 'mean' };
+  if (options.method === 'joint') return { shape: jointRefinement(shape, photos, options).shape, method: 'joint' };
+  const mean = () => ({ shape: shadingRefinedShape(shape, photos), method: 'mean' as const });
+  if (photos.length === 0) return mean();
+  // One reading of the photos' lights serves the spread, the lights' order (when the fit's order is 1, as by default) and the bound.
+  const firstOrder = photoLightings(shape, photos, 1);
+  const fitOrder = options.order ?? DEFAULT_JOINT_OPTIONS.order;
+  const chosen = chosenPhotos(lightingOrder(fitOrder === 1 ? firstOrder : photoLightings(shape, photos, fitOrder)), options);
+  const spread = spreadOfLightings(firstOrder);
+  const threshold = options.evidence ?? JOINT_EVIDENCE;
+  if (lightingEvidence(spread, RESIDUAL_FLOOR * unrefinedResidual(firstOrder, chosen)) < threshold) return mean();
+  const joint = jointRefinementOf(shape, photos, chosen, options);
+  return lightingEvidence(spread, joint.residual) >= threshold ? { shape: joint.shape, method: 'joint' } : mean();
 }
 
 /** `downloadedDepth`'s shape: the one depth downloads, fidelity3d's "downloaded" and the CFP check all use. */

@@ -1,6 +1,7 @@
 /**
- * Issue 14's gate (docs/BENCHMARKS.md §50): per person, the photos' `lightingSpread`, the joint
- * fit's residual and their ratio `lightingEvidence`, on synthetic renders whose photos are lit from
+ * Issue 14's gate (docs/BENCHMARKS.md §50, §52): per person, the photos' `lightingSpread`, the joint
+ * fit's residual and their ratio `lightingEvidence`, the joint fit's residual as a share of the
+ * unrefined shape's (`RESIDUAL_FLOOR`'s measure) and how many the gate decides without the joint fit, on synthetic renders whose photos are lit from
  * different directions (each photo its own light) or alike (one light per person), and on a real
  * dataset's people as a download reads them: CFP's frontal photos from the encodings
  * `cfp-profile-depth.ts` cached, or a real-depth dataset's (`--depth-root`, encoded here, the photos
@@ -18,7 +19,7 @@ import { encodeDepthPhotos, personPhotos, type EncodedDepthPhoto } from '../../s
 import { defaultBundleDir, FaceEncoder } from '../../src/inference/face-encoder.js';
 import { inferenceSettings } from '../../src/inference/inference-settings.js';
 import { loadBundle } from '../../src/morphable/bundle.js';
-import { JOINT_EVIDENCE, JOINT_PHOTOS, jointRefinement, lightingEvidence, lightingSpread, photoIntensity, type ShadingPhoto } from '../../src/morphable/shading-refine.js';
+import { JOINT_EVIDENCE, JOINT_PHOTOS, jointRefinement, lightingEvidence, lightingOrder, photoIntensity, photoLightings, RESIDUAL_FLOOR, spreadOfLightings, unrefinedResidual, type ShadingPhoto } from '../../src/morphable/shading-refine.js';
 import { mulberry32 } from '../../src/training/random.js';
 import { meanFacePeople, type SyntheticLight } from './shading-synthetic.js';
 
@@ -37,10 +38,16 @@ const { values } = parseArgs({
 const log = (message: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
 const sets: Record<string, number[]> = {};
 const residuals: Record<string, number[]> = {};
-/** The gate's statistics of one person's photos on their template: the lights' spread, and the joint fit's residual. */
+const unrefined: Record<string, number[]> = {};
+/**
+ * The gate's statistics of one person's photos on their template: the lights' spread, the joint
+ * fit's residual, and the residual before it (`unrefinedResidual`, over the photos the fit takes).
+ */
 function personStats(name: string, shape: Float32Array, photos: readonly ShadingPhoto[]): void {
-  (sets[name] ??= []).push(lightingSpread(shape, photos));
+  const lightings = photoLightings(shape, photos, 1);
+  (sets[name] ??= []).push(spreadOfLightings(lightings));
   (residuals[name] ??= []).push(jointRefinement(shape, photos).residual);
+  (unrefined[name] ??= []).push(unrefinedResidual(lightings, lightingOrder(lightings).slice(0, JOINT_PHOTOS)));
 }
 
 // Synthetic: §46's renders (one skin per person), 2.5 mm deviations, the tune's noise; lights varied or alike.
@@ -94,7 +101,12 @@ const report = Object.fromEntries(Object.entries(sets).map(([name, spreads]) => 
     atOrAbove: { evidence: threshold, people: evidence.filter((e) => e >= threshold).length },
     spread: distribution(spreads),
     residual: distribution(residuals[name]),
-    perPerson: evidence.map((e, k) => ({ evidence: Number(e.toFixed(4)), spread: Number(spreads[k].toFixed(4)), residual: Number(residuals[name][k].toFixed(4)) })),
+    // The joint fit's residual as a share of the unrefined one, and who the gate decides without the joint fit (`RESIDUAL_FLOOR`).
+    residualShare: distribution(residuals[name].map((r, k) => (unrefined[name][k] > 0 ? r / unrefined[name][k] : 1))),
+    decidedWithoutJointFit: spreads.filter((s, k) => lightingEvidence(s, RESIDUAL_FLOOR * unrefined[name][k]) < threshold).length,
+    // Of those, people whose joint fit would have reached the threshold: the bound would change their download (must be 0).
+    decidedOtherwise: spreads.filter((s, k) => lightingEvidence(s, RESIDUAL_FLOOR * unrefined[name][k]) < threshold && evidence[k] >= threshold).length,
+    perPerson: evidence.map((e, k) => ({ evidence: Number(e.toFixed(4)), spread: Number(spreads[k].toFixed(4)), residual: Number(residuals[name][k].toFixed(4)), unrefined: Number(unrefined[name][k].toFixed(4)) })),
   }];
 }));
 const text = JSON.stringify(report, null, 1);

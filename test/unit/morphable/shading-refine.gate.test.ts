@@ -1,6 +1,23 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 
-import { downloadedDepth, downloadedShape, JOINT_PHOTOS, jointRefinement, lightingEvidence, lightingSpread, photoIntensity, shadingRefinedShape, type ShadingPhoto } from '../../../src/morphable/shading-refine.js';
+import {
+  downloadedDepth,
+  downloadedShape,
+  JOINT_EVIDENCE,
+  JOINT_PHOTOS,
+  jointRefinement,
+  lightingEvidence,
+  lightingOrder,
+  lightingSpread,
+  photoIntensity,
+  photoLightings,
+  photosByLighting,
+  RESIDUAL_FLOOR,
+  shadingRefinedShape,
+  spreadOfLightings,
+  unrefinedResidual,
+  type ShadingPhoto,
+} from '../../../src/morphable/shading-refine.js';
 import { mulberry32 } from '../../../src/training/random.js';
 import { meanFacePeople, type SyntheticPerson } from '../../../tools/depth/shading-synthetic.js';
 
@@ -37,6 +54,32 @@ describe("the download's gate between the joint fit and the per-photo mean (face
     expect(served.shape).toEqual(shadingRefinedShape(mean, alike));
     // The gate's threshold decides: the same photos with no bar go to the joint fit.
     expect(downloadedDepth(mean, alike, { method: 'gated', evidence: 0 }).method).toBe('joint');
+  });
+
+  it('decides as the joint fit\'s own evidence would, whether or not it needed the fit to know', () => {
+    for (const photos of [varied, alike, varied.slice(0, 3), alike.slice(0, 5)]) {
+      const lightings = photoLightings(mean, photos, 1);
+      const chosen = lightingOrder(lightings).slice(0, JOINT_PHOTOS);
+      const joint = jointRefinement(mean, photos);
+      // The floor is below the fit's residual, so a person the bound sends to the mean is one the fit's evidence would send there too.
+      expect(joint.residual).toBeGreaterThan(RESIDUAL_FLOOR * unrefinedResidual(lightings, chosen));
+      const evidence = lightingEvidence(lightingSpread(mean, photos), joint.residual);
+      const served = downloadedDepth(mean, photos, { method: 'gated' });
+      expect(served).toEqual(evidence >= JOINT_EVIDENCE ? { shape: joint.shape, method: 'joint' } : { shape: shadingRefinedShape(mean, photos), method: 'mean' });
+    }
+    // Photos lit alike are decided by the bound alone: even the least residual the fit reaches leaves their evidence short.
+    const lightings = photoLightings(mean, alike, 1);
+    expect(lightingEvidence(spreadOfLightings(lightings), RESIDUAL_FLOOR * unrefinedResidual(lightings, lightingOrder(lightings)))).toBeLessThan(JOINT_EVIDENCE);
+  });
+
+  it('reads the spread, the lights\' order and the unrefined residual from one reading of the lights', () => {
+    const lightings = photoLightings(mean, varied, 1);
+    expect(spreadOfLightings(lightings)).toBe(lightingSpread(mean, varied));
+    expect(lightingOrder(lightings)).toEqual(photosByLighting(mean, varied));
+    // The unrefined residual is the joint fit's measure before it moves anything: positive, and above what the fit leaves.
+    const before = unrefinedResidual(lightings, lightingOrder(lightings));
+    expect(before).toBeGreaterThan(jointRefinement(mean, varied).residual);
+    expect(unrefinedResidual(lightings, [])).toBe(0);
   });
 
   it('reads no evidence from one photo or from a fit that saw nothing', () => {
