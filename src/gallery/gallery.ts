@@ -236,9 +236,9 @@ export class Gallery {
     });
   }
 
-  /** Up to `limit` stored faces with no vector under `bundleId`, oldest first, but those `passedOver` (the worker's backfill). */
-  facesWithoutVector(bundleId: string, limit: number, passedOver?: readonly string[]): Promise<FaceWithoutVector[]> {
-    return this.photos.facesWithoutVector(bundleId, limit, passedOver);
+  /** Up to `limit` stored faces with no vector under `bundleId`, in id order (the worker's backfill; see PhotoRepository.facesWithoutVector). */
+  facesWithoutVector(bundleId: string, limit: number, where?: { readonly after?: string; readonly passedOver?: readonly string[] }): Promise<FaceWithoutVector[]> {
+    return this.photos.facesWithoutVector(bundleId, limit, where);
   }
 
   /**

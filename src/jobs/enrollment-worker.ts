@@ -40,6 +40,8 @@ export interface EnrollmentWorkerOptions {
   /** How often idle loops look for work nobody announced (jobs queued by another process: an API server's uploads). */
   readonly pollMs?: number;
   readonly onError?: (error: unknown) => void;
+  /** How long an idle worker waits, after a backfill sweep found no more faces to encode, before it looks again (default 60 s). */
+  readonly backfillRescanMs?: number;
   /** Once per job run, however it ended (its log line and metrics). */
   readonly onJobSettled?: (report: JobReport) => void;
 }
@@ -91,6 +93,12 @@ interface Processed {
 
 /** Faces encoded per backfill round, between looks at the queue: a photo uploaded meanwhile waits for at most this many. */
 export const BACKFILL_BATCH = 8;
+/**
+ * Once a sweep is done, a face lacks a vector again only when a process serving fewer bundles
+ * enrolled it (a rolling upgrade): looking again at every idle poll would cost a query per bundle
+ * four times a second for nothing.
+ */
+const DEFAULT_BACKFILL_RESCAN_MS = 60_000;
 
 /** The longest a claim, or a finished job's face, waits for one in progress before it is written on its own. */
 const WRITE_WAIT_MS = 200;
@@ -113,6 +121,10 @@ export class EnrollmentWorker {
    * box): left out of its backfill until it restarts, so one bad photo is reported once, not retried forever.
    */
   private readonly passedOver = new Map<string, Set<string>>();
+  /** By bundle, the last face the current sweep looked at: the next look starts after it. */
+  private readonly sweptTo = new Map<string, string>();
+  /** When the next sweep may start, after one that found nothing more to encode. */
+  private nextSweepAt = 0;
 
   /**
    * Loops that look for work while another claim is being written claim together, and faces of
@@ -301,12 +313,17 @@ export class EnrollmentWorker {
    * (reported once); one deleted meanwhile, or stored first by another worker, is left out by the store.
    */
   private async backfill(): Promise<boolean> {
+    if (performance.now() < this.nextSweepAt) return false;
     this.backfilling = true;
     try {
       for (const analyser of [this.options.analyser, ...(this.options.otherAnalysers ?? [])]) {
         const passedOver = this.passedOverUnder(analyser.bundleId);
-        const faces = await this.options.gallery.facesWithoutVector(analyser.bundleId, BACKFILL_BATCH, [...passedOver]);
-        if (faces.length === 0) continue;
+        const faces = await this.options.gallery.facesWithoutVector(analyser.bundleId, BACKFILL_BATCH, { after: this.sweptTo.get(analyser.bundleId), passedOver: [...passedOver] });
+        if (faces.length === 0) {
+          this.sweptTo.delete(analyser.bundleId);
+          continue;
+        }
+        this.sweptTo.set(analyser.bundleId, faces[faces.length - 1].faceId);
         const vectors: AddedFaceVector[] = [];
         for (const face of faces) {
           if (!this.running) break;
@@ -322,6 +339,7 @@ export class EnrollmentWorker {
         await this.options.gallery.addFaceVectors(vectors);
         return true;
       }
+      this.nextSweepAt = performance.now() + (this.options.backfillRescanMs ?? DEFAULT_BACKFILL_RESCAN_MS);
       return false;
     } finally {
       this.backfilling = false;

@@ -424,14 +424,16 @@ export class PhotoRepository {
   }
 
   /**
-   * Up to `limit` faces of READY photos with no vector under `bundleId`, oldest first, but those in
-   * `passedOver` (faces the caller could not encode): photos enrolled while the bundle was not served.
+   * Up to `limit` faces of READY photos with no vector under `bundleId` (photos enrolled while the
+   * bundle was not served), in id order (the worker's ids are ULIDs: oldest first), those after
+   * `after` only and none of `passedOver` (faces the caller could not encode). In id order a look
+   * walks the primary key from `after` and stops at `limit`, however many faces came before.
    */
-  async facesWithoutVector(bundleId: string, limit: number, passedOver: readonly string[] = []): Promise<FaceWithoutVector[]> {
+  async facesWithoutVector(bundleId: string, limit: number, { after, passedOver = [] }: { readonly after?: string; readonly passedOver?: readonly string[] } = {}): Promise<FaceWithoutVector[]> {
     const rows = await this.store.read.face.findMany({
-      where: { vectors: { none: { bundleId } }, photo: { status: 'READY' }, ...(passedOver.length > 0 && { id: { notIn: [...passedOver] } }) },
+      where: { vectors: { none: { bundleId } }, photo: { status: 'READY' }, id: { ...(after !== undefined && { gt: after }), ...(passedOver.length > 0 && { notIn: [...passedOver] }) } },
       select: { id: true, boxX: true, boxY: true, boxWidth: true, boxHeight: true, photo: { select: { id: true, storagePath: true, faceBox: true } } },
-      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      orderBy: { id: 'asc' },
       take: limit,
     });
     return rows.map((row) => ({
