@@ -123,6 +123,8 @@ export class EnrollmentWorker {
   private readonly passedOver = new Map<string, Set<string>>();
   /** By bundle, the last face the current sweep looked at: the next look starts after it. */
   private readonly sweptTo = new Map<string, string>();
+  /** Bundles the current sweep found nothing more to encode under: not looked at again until the next sweep. */
+  private readonly swept = new Set<string>();
   /** When the next sweep may start, after one that found nothing more to encode. */
   private nextSweepAt = 0;
 
@@ -317,10 +319,12 @@ export class EnrollmentWorker {
     this.backfilling = true;
     try {
       for (const analyser of [this.options.analyser, ...(this.options.otherAnalysers ?? [])]) {
+        if (this.swept.has(analyser.bundleId)) continue;
         const passedOver = this.passedOverUnder(analyser.bundleId);
         const faces = await this.options.gallery.facesWithoutVector(analyser.bundleId, BACKFILL_BATCH, { after: this.sweptTo.get(analyser.bundleId), passedOver: [...passedOver] });
         if (faces.length === 0) {
           this.sweptTo.delete(analyser.bundleId);
+          this.swept.add(analyser.bundleId);
           continue;
         }
         this.sweptTo.set(analyser.bundleId, faces[faces.length - 1].faceId);
@@ -340,6 +344,7 @@ export class EnrollmentWorker {
         return true;
       }
       this.nextSweepAt = performance.now() + (this.options.backfillRescanMs ?? DEFAULT_BACKFILL_RESCAN_MS);
+      this.swept.clear();
       return false;
     } finally {
       this.backfilling = false;
