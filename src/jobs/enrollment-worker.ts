@@ -176,7 +176,7 @@ export class EnrollmentWorker {
     await Promise.all(this.loops.splice(0));
   }
 
-  /** Resolves once no job is running and none is waiting (tests, benchmarks). */
+  /** Resolves once no job is running and none is waiting, and the backfill found nothing more to encode (tests, benchmarks). */
   idle(): Promise<void> {
     return new Promise((resolve) => {
       this.idleWaiters.push(resolve);
