@@ -48,10 +48,11 @@ export function runsInt8(name: NetworkName, precision: Precision): boolean {
 /**
  * The float networks whose PReLUs run rewritten for the NCHWc layout on the CPU (cpu-graph.ts),
  * measured faster with the same outputs bit for bit (docs/BENCHMARKS.md §53): fr-feature 25% less
- * CPU per run. Not FaceMesh: rewritten it is 10% faster, but its residual additions then join the
- * convolutions before them, which sum in another order, and its landmarks move by rounding.
+ * CPU per run; fr-feature-expo, whose graph holds fr-feature's, about 12% less (§56). Not FaceMesh:
+ * rewritten it is 10% faster, but its residual additions then join the convolutions before them,
+ * which sum in another order, and its landmarks move by rounding.
  */
-export const NCHWC_PRELU_NETWORKS: ReadonlySet<NetworkName> = new Set<NetworkName>(['fr-feature']);
+export const NCHWC_PRELU_NETWORKS: ReadonlySet<NetworkName> = new Set<NetworkName>(['fr-feature', 'fr-feature-expo']);
 
 /** How `name`'s graph is adapted for the CPU: its input's sizes (`itemDims`, without the batch) known, its PReLUs rewritten where measured faster. */
 export function cpuGraphChanges(name: NetworkName, itemDims: readonly number[], precision: Precision): CpuGraphChanges {
