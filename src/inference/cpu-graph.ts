@@ -1,7 +1,9 @@
 /**
  * A converted network's graph adapted, in memory, to how ONNX Runtime's CPU kernels run it fastest.
- * The file on disk stays as `npm run models:build` wrote it; every change here leaves the network's
- * outputs bit for bit what the file's graph computes (test/unit/inference/cpu-graph.test.ts).
+ * The file on disk stays as `npm run models:build` wrote it; every change here computes each op's
+ * values bit for bit, and the networks' outputs stay the file's graph's bit for bit except where
+ * ONNX Runtime then fuses ops that sum in another order (FaceMesh's: rounding only, see
+ * NCHWC_PRELU_NETWORKS; test/unit/inference/cpu-graph.test.ts).
  */
 import onnxPkg from 'onnx-proto';
 import { attr } from '../onnx/onnx-builder.js';

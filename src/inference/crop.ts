@@ -132,76 +132,134 @@ export function sampleNetworkInput(image: RgbImage, region: SquareRegion, size: 
   return out;
 }
 
+/** The red, green and blue sums of one border sample (sampleBorder's result, reused: no allocation per pixel). */
+const borderSums = new Float64Array(3);
+
 /**
- * The bilinear sampler behind every network input, written for speed: the four taps are read
- * directly wherever all lie inside the photo (all but a border one pixel wide), the per-tap checks
- * run only at the border, and each value is written where and as the plan says. Weighted sums keep
- * one order of terms, so all layouts give the same values.
+ * The bilinear sums at (x, y) where some taps may lie outside the photo: those count as zero, and
+ * the sum of each channel adds its taps in the interior's order, so both paths give the same value.
+ */
+function sampleBorder(image: RgbImage, x: number, y: number): void {
+  const { data, width, height } = image;
+  let r = 0, g = 0, b = 0;
+  // Some tap inside (else the padding around a photo: zero).
+  if (x >= -1 && y >= -1 && x < width && y < height) {
+    const x0 = Math.floor(x);
+    const y0 = Math.floor(y);
+    const fx = x - x0;
+    const fy = y - y0;
+    for (let corner = 0; corner < 4; corner++) {
+      const px = x0 + (corner & 1);
+      const py = y0 + (corner >> 1);
+      if (px < 0 || py < 0 || px >= width || py >= height) continue;
+      const w = ((corner & 1) ? fx : 1 - fx) * ((corner >> 1) ? fy : 1 - fy);
+      const i = (py * width + px) * 3;
+      r += w * data[i];
+      g += w * data[i + 1];
+      b += w * data[i + 2];
+    }
+  }
+  borderSums[0] = r; borderSums[1] = g; borderSums[2] = b;
+}
+
+/**
+ * The bilinear sampler behind every network input, written for speed. A sample's position is the
+ * row's start plus the column's offset (both computed once), and, being monotone along a row, it
+ * has all four taps inside the photo on one run of columns per row, found from both ends: that run
+ * reads its taps with no checks, and only the columns outside it take the per-tap path. Each photo
+ * channel is summed at fixed offsets and written where and as the plan says; weighted sums keep one
+ * order of terms, so all layouts give the same values.
  */
 function sampleInto(image: RgbImage, region: SquareRegion, size: number, out: Float32Array, plan: WritePlan): void {
   const { data, width, height } = image;
   const { pixelStride, channelStride, roundFirst, scale: valueScale, offset: valueOffset } = plan;
-  const [s0, s1, s2] = plan.sources;
-  const [m0, m1, m2] = plan.mean;
-  const c1 = channelStride, c2 = 2 * channelStride;
+  // Output channel k reads photo channel sources[k]: where each photo channel goes, and its mean.
+  const at = [0, 0, 0], mean = [0, 0, 0];
+  for (let k = 0; k < 3; k++) {
+    at[plan.sources[k]] = k * channelStride;
+    mean[plan.sources[k]] = plan.mean[k];
+  }
+  const [atR, atG, atB] = at;
+  const [meanR, meanG, meanB] = mean;
   const step = plan.mirrored ? -pixelStride : pixelStride;
   const scale = region.side / size;
   const cos = Math.cos(region.angle) * scale;
   const sin = Math.sin(region.angle) * scale;
   const half = size / 2;
+  const columnX = new Float64Array(size), columnY = new Float64Array(size);
+  for (let u = 0; u < size; u++) {
+    const dx = u + 0.5 - half;
+    columnX[u] = cos * dx;
+    columnY[u] = sin * dx;
+  }
   const stride = width * 3;
   const lastX = width - 1, lastY = height - 1;
+  // Level (unrotated), a sample's y is its row's and its x its column's, the same in every row
+  // (sin · dy is ±0): the taps and weights' factors are worked out once per row and per column.
+  const level = sin === 0;
+  const columnTap = new Int32Array(size), columnFx = new Float64Array(size), columnGx = new Float64Array(size);
+  if (level) {
+    for (let u = 0; u < size; u++) {
+      const x = region.centerX - 0.5 + columnX[u];
+      // Used only on the inside run, where truncation is floor (as below).
+      const x0 = x | 0;
+      columnTap[u] = x0 * 3;
+      columnFx[u] = x - x0;
+      columnGx[u] = 1 - columnFx[u];
+    }
+  }
   for (let v = 0; v < size; v++) {
     const dy = v + 0.5 - half;
     // Pixel centres sit at integer + 0.5 in both coordinate systems.
     const rowX = region.centerX - sin * dy - 0.5;
     const rowY = region.centerY + cos * dy - 0.5;
+    // The run of columns whose four taps all lie inside: [first, end).
+    let first = 0, end = size;
+    for (; first < size; first++) {
+      const x = rowX + columnX[first], y = rowY + columnY[first];
+      if (x >= 0 && y >= 0 && x < lastX && y < lastY) break;
+    }
+    for (; end > first; end--) {
+      const x = rowX + columnX[end - 1], y = rowY + columnY[end - 1];
+      if (x >= 0 && y >= 0 && x < lastX && y < lastY) break;
+    }
+    const rowY0 = rowY | 0, rowFy = rowY - rowY0, rowGy = 1 - rowFy, rowTap = rowY0 * stride;
     let o = (v * size + (plan.mirrored ? size - 1 : 0)) * pixelStride;
     for (let u = 0; u < size; u++, o += step) {
-      const dx = u + 0.5 - half;
-      const x = rowX + cos * dx;
-      const y = rowY + sin * dx;
-      let a: number, b: number, c: number;
-      // floor(x) >= 0 and < lastX exactly when x is, and then floor is truncation to an int32, which
-      // keeps the tap indices small integers (a float index costs a check on every read).
-      if (x >= 0 && y >= 0 && x < lastX && y < lastY) {
-        const x0 = x | 0;
-        const y0 = y | 0;
-        const fx = x - x0;
-        const fy = y - y0;
-        const i = y0 * stride + x0 * 3;
-        const j = i + stride;
-        const gx = 1 - fx, gy = 1 - fy;
-        const w00 = gx * gy, w10 = fx * gy, w01 = gx * fy, w11 = fx * fy;
-        a = w00 * data[i + s0] + w10 * data[i + 3 + s0] + w01 * data[j + s0] + w11 * data[j + 3 + s0];
-        b = w00 * data[i + s1] + w10 * data[i + 3 + s1] + w01 * data[j + s1] + w11 * data[j + 3 + s1];
-        c = w00 * data[i + s2] + w10 * data[i + 3 + s2] + w01 * data[j + s2] + w11 * data[j + 3 + s2];
-      } else if (x < -1 || y < -1 || x >= width || y >= height) {
-        // No tap inside (the padding around a photo): the sum is zero.
-        a = 0; b = 0; c = 0;
-      } else {
-        const x0 = Math.floor(x);
-        const y0 = Math.floor(y);
-        const fx = x - x0;
-        const fy = y - y0;
-        a = 0; b = 0; c = 0;
-        for (let corner = 0; corner < 4; corner++) {
-          const px = x0 + (corner & 1);
-          const py = y0 + (corner >> 1);
-          if (px < 0 || py < 0 || px >= width || py >= height) continue;
-          const w = ((corner & 1) ? fx : 1 - fx) * ((corner >> 1) ? fy : 1 - fy);
-          const i = (py * width + px) * 3;
-          a += w * data[i + s0];
-          b += w * data[i + s1];
-          c += w * data[i + s2];
+      let r: number, g: number, b: number;
+      if (u >= first && u < end) {
+        let i: number, w00: number, w10: number, w01: number, w11: number;
+        if (level) {
+          const fx = columnFx[u], gx = columnGx[u];
+          i = rowTap + columnTap[u];
+          w00 = gx * rowGy; w10 = fx * rowGy; w01 = gx * rowFy; w11 = fx * rowFy;
+        } else {
+          const x = rowX + columnX[u];
+          const y = rowY + columnY[u];
+          // Inside, floor is truncation to an int32, which keeps the tap indices small integers (a
+          // float index costs a check on every read).
+          const x0 = x | 0;
+          const y0 = y | 0;
+          const fx = x - x0;
+          const fy = y - y0;
+          i = y0 * stride + x0 * 3;
+          const gx = 1 - fx, gy = 1 - fy;
+          w00 = gx * gy; w10 = fx * gy; w01 = gx * fy; w11 = fx * fy;
         }
+        const j = i + stride;
+        r = w00 * data[i] + w10 * data[i + 3] + w01 * data[j] + w11 * data[j + 3];
+        g = w00 * data[i + 1] + w10 * data[i + 4] + w01 * data[j + 1] + w11 * data[j + 4];
+        b = w00 * data[i + 2] + w10 * data[i + 5] + w01 * data[j + 2] + w11 * data[j + 5];
+      } else {
+        sampleBorder(image, rowX + columnX[u], rowY + columnY[u]);
+        r = borderSums[0]; g = borderSums[1]; b = borderSums[2];
       }
       if (roundFirst) {
-        a = Math.fround(a); b = Math.fround(b); c = Math.fround(c);
+        r = Math.fround(r); g = Math.fround(g); b = Math.fround(b);
       }
-      out[o] = (a - m0) * valueScale + valueOffset;
-      out[o + c1] = (b - m1) * valueScale + valueOffset;
-      out[o + c2] = (c - m2) * valueScale + valueOffset;
+      out[o + atR] = (r - meanR) * valueScale + valueOffset;
+      out[o + atG] = (g - meanG) * valueScale + valueOffset;
+      out[o + atB] = (b - meanB) * valueScale + valueOffset;
     }
   }
 }

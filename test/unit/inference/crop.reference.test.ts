@@ -1,8 +1,13 @@
-import { describe, expect, it } from '@jest/globals';
-import { mirrorCrop, sampleNetworkInput, sampleRegion, type NetworkInputLayout, type SquareRegion, type ValueMap } from '../../../src/inference/crop.js';
+import { readFile } from 'node:fs/promises';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { mirrorCrop, sampleNetworkInput, sampleRegion, wholeImageRegion, type NetworkInputLayout, type SquareRegion, type ValueMap } from '../../../src/inference/crop.js';
+import { decodeImage } from '../../../src/inference/decode.js';
+import { DETECTOR_INPUT_SIZE } from '../../../src/inference/detector.js';
 import { FEATURE_NETWORKS, featureInput } from '../../../src/inference/feature-networks.js';
+import { LANDMARK_INPUT_SIZE } from '../../../src/inference/landmarks.js';
 import type { RgbImage } from '../../../src/core/image.js';
 import { mulberry32 } from '../../../src/training/random.js';
+import { lfwPeople } from '../../helpers/lfw.js';
 
 /**
  * The sampler as it was before its single-pass rewrite (one bilinear sum per tap, per channel, then
@@ -34,7 +39,7 @@ function referenceSample(image: RgbImage, region: SquareRegion, size: number, va
 
 /** The network input as featureInput built it before: the float32 HWC crop, mirrored, reordered, normalised, transposed. */
 function referenceInput(image: RgbImage, region: SquareRegion, size: number, input: NetworkInputLayout): Float32Array {
-  const sampled = sampleRegion(image, region, size);
+  const sampled = referenceSample(image, region, size, { scale: 1, offset: 0 });
   const hwc = input.mirrored ? mirrorCrop(sampled, size) : sampled;
   const out = new Float32Array(hwc.length);
   const plane = size * size;
@@ -45,6 +50,18 @@ function referenceInput(image: RgbImage, region: SquareRegion, size: number, inp
     }
   }
   return out;
+}
+
+/** The values' bits, so that +0 and −0 (and any NaN) count as different. */
+function bits(values: Float32Array): Uint32Array {
+  return new Uint32Array(values.buffer, values.byteOffset, values.length);
+}
+
+/** The first index where two crops' bits differ (-1: none), quicker than a deep comparison of whole crops. */
+function firstDifference(ours: Float32Array, reference: Float32Array): number {
+  const a = bits(ours), b = bits(reference);
+  if (a.length !== b.length) return Math.min(a.length, b.length);
+  return a.findIndex((value, i) => value !== b[i]);
 }
 
 function randomCase(next: () => number): { image: RgbImage; region: SquareRegion; size: number } {
@@ -62,6 +79,23 @@ describe('sampleRegion', () => {
       const { image, region, size } = randomCase(next);
       for (const values of [{ scale: 1, offset: 0 }, { scale: 1 / 127.5, offset: -1 }, { scale: 1 / 255, offset: 0 }]) {
         expect(sampleRegion(image, region, size, values)).toEqual(referenceSample(image, region, size, values));
+      }
+    }
+  });
+});
+
+describe('sampleRegion on level regions (taps and weights worked out per row and column)', () => {
+  it('gives the per-tap sum for angles 0 and −0, bit for bit', () => {
+    const next = mulberry32(23);
+    for (let trial = 0; trial < 60; trial++) {
+      const { image, region, size } = randomCase(next);
+      for (const angle of [0, -0]) {
+        const level = { ...region, angle };
+        for (const values of [{ scale: 1, offset: 0 }, { scale: 1 / 127.5, offset: -1 }]) {
+          expect(bits(sampleRegion(image, level, size, values))).toEqual(bits(referenceSample(image, level, size, values)));
+        }
+        const input: NetworkInputLayout = { layout: 'chw', channels: 'bgr', mean: [127, 127, 127], scale: 1 / 128, mirrored: trial % 2 === 0 };
+        expect(bits(sampleNetworkInput(image, level, size, input))).toEqual(bits(referenceInput(image, level, size, input)));
       }
     }
   });
@@ -87,8 +121,36 @@ describe('sampleNetworkInput', () => {
     const { image, region } = randomCase(mulberry32(7));
     for (const spec of Object.values(FEATURE_NETWORKS)) {
       for (const mirrored of [false, true]) {
-        const input: NetworkInputLayout = { layout: spec.layout === 'nhwc' ? 'hwc' : 'chw', channels: spec.channels, mean: spec.mean, scale: spec.scale, mirrored };
+        const input: NetworkInputLayout = { layout: 'chw', channels: spec.channels, mean: spec.mean, scale: spec.scale, mirrored };
         expect(featureInput(spec, image, region, mirrored)).toEqual(referenceInput(image, region, spec.inputSize, input));
+      }
+    }
+  });
+});
+
+const people = lfwPeople(1);
+const describeWithLfw = people ? describe : describe.skip;
+if (!people) console.warn('crop.reference.test.ts: the crops of real photos skipped: no LFW dev photos at ../shared/datasets/lfw/dev');
+
+describeWithLfw('the crops the pipeline cuts from LFW dev photos', () => {
+  let images: RgbImage[];
+
+  beforeAll(async () => {
+    images = await Promise.all(people!.slice(0, 12).map(async (person) => decodeImage(await readFile(person.photos[0]))));
+  });
+
+  it('are, bit for bit, the reference\'s: the detector\'s whole photo, FaceMesh\'s and the identity network\'s faces, level and tilted', () => {
+    const detector = { scale: 1 / 127.5, offset: -1 }, landmarks = { scale: 1 / 255, offset: 0 };
+    const spec = FEATURE_NETWORKS['fr-feature'];
+    for (const [i, image] of images.entries()) {
+      const whole = wholeImageRegion(image.width, image.height);
+      expect(firstDifference(sampleRegion(image, whole, DETECTOR_INPUT_SIZE, detector), referenceSample(image, whole, DETECTOR_INPUT_SIZE, detector))).toBe(-1);
+      for (const angle of [0, 0.03 * (i - 6)]) {
+        // Near the photo's edge too, so some rows run out of it.
+        const face = { centerX: image.width * (0.3 + 0.04 * i), centerY: image.height / 2, side: 0.6 * image.width, angle };
+        expect(firstDifference(sampleRegion(image, face, LANDMARK_INPUT_SIZE, landmarks), referenceSample(image, face, LANDMARK_INPUT_SIZE, landmarks))).toBe(-1);
+        const input: NetworkInputLayout = { layout: 'chw', channels: spec.channels, mean: spec.mean, scale: spec.scale, mirrored: i % 2 === 1 };
+        expect(firstDifference(featureInput(spec, image, face, input.mirrored), referenceInput(image, face, spec.inputSize, input))).toBe(-1);
       }
     }
   });
