@@ -135,6 +135,8 @@ export function applyToGallery(gallery: Gallery): (changes: readonly Change[]) =
       if (entity === 'Subject' && op === 'DELETE') ids.forEach((id) => gallery.forgetSubject(id));
       else if (entity === 'Face' && op === 'DELETE') ids.forEach((id) => gallery.forgetFace(id));
       else if (entity === 'Face' && op === 'CREATE') await publish(gallery, await gallery.indexStoredFaces(ids));
+      // A face given a vector under another bundle: its vectors indexed again (the ones indexed already are replaced by themselves); its photo did not change.
+      else if (entity === 'FaceVector' && op === 'CREATE') await gallery.indexStoredFaces(ids);
       else if (isPhotoUpdate(run[0])) await publish(gallery, ids);
     }
   };

@@ -175,7 +175,7 @@ export async function checkGallery(database: Database, config: Config, options: 
   if (corrupt.length > 0) problems.push(`${corrupt.length} photo(s) have a damaged file, not matching its SHA-256 (restore them from a backup): ${listIds(corrupt)}`);
   for (const vector of vectors) {
     if (vector.indexed !== null && vector.indexed !== vector.stored) problems.push(`bundle ${vector.bundle}: ${vector.stored - vector.indexed} of ${vector.stored} stored vectors do not load into the search index`);
-    if (vector.readyWithout) problems.push(`bundle ${vector.bundle}: ${vector.readyWithout} READY photo(s) have no vector`);
+    if (vector.readyWithout) problems.push(`bundle ${vector.bundle}: ${vector.readyWithout} READY photo(s) have no vector (idle workers encode stored photos under it; those still counted by face3d_faces_without_vector once it stops falling cannot be read)`);
     if (vector.pgvector !== null && vector.pgvector !== vector.stored) problems.push(`bundle ${vector.bundle}: pgvector holds ${vector.pgvector} vectors, the gallery ${vector.stored}`);
   }
   if (jobs.abandoned > 0) problems.push(`${jobs.abandoned} job(s) RUNNING past their lease (abandoned by a dead worker): --repair requeues them`);

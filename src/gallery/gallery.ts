@@ -22,7 +22,7 @@ import type { BundleVector, GalleryIndex } from './gallery-index.js';
 import { assertFiniteCoefficients, subjectTemplate, templateCoefficients, type SubjectTemplate } from './coefficients.js';
 import { exportMesh, exportsFromPhotos, type MeshExport, type MeshFormat } from './mesh-export.js';
 import type { MeshPool } from './mesh-pool.js';
-import { PhotoRepository, type AcceptedPhoto, type AcceptResult, type FaceToSave } from '../store/photo-repository.js';
+import { PhotoRepository, type AcceptedPhoto, type AcceptResult, type AddedFaceVector, type FaceToSave, type FaceWithoutVector } from '../store/photo-repository.js';
 import type { PhotoEvents } from './photo-events.js';
 import { notFound, SubjectRepository } from '../store/subject-repository.js';
 import type { GalleryStore } from '../store/gallery-store.js';
@@ -234,6 +234,22 @@ export class Gallery {
       this.photoChanged(stored.photo);
       return stored.photo;
     });
+  }
+
+  /** Up to `limit` stored faces with no vector under `bundleId`, in id order (the worker's backfill; see PhotoRepository.facesWithoutVector). */
+  facesWithoutVector(bundleId: string, limit: number, where?: { readonly after?: string; readonly passedOver?: readonly string[] }): Promise<FaceWithoutVector[]> {
+    return this.photos.facesWithoutVector(bundleId, limit, where);
+  }
+
+  /**
+   * Stored faces were encoded under bundles they had no vector under (the worker's backfill): their
+   * vectors stored, put into this process's indexes and announced to other processes. The number
+   * stored (not those whose face was deleted meanwhile, nor those another worker stored first).
+   */
+  async addFaceVectors(vectors: readonly AddedFaceVector[]): Promise<number> {
+    const stored = await this.photos.addFaceVectors(vectors);
+    if (this.deps.indexed ?? true) for (const vector of stored) this.indexFace(vector.faceId, vector.subjectId, vector, vector.qualityScore);
+    return stored.length;
   }
 
   /** Loads every enrolled face of every served bundle into its index (start-up). */

@@ -3,12 +3,16 @@
  * largest, or the box given at enrollment), regress its 3DMM vector under every served bundle,
  * store them. Failures the photo itself causes (no face, undecodable) fail the photo at once with
  * their code; anything else is retried up to the job's attempt limit.
+ *
+ * With no job to run, it backfills: stored faces with no vector under a served bundle (photos
+ * enrolled before the bundle was served: an upgrade that changed the default bundle, a bundle added
+ * to FACE3D_BUNDLES) are encoded again from their photo, the same face box, under that bundle.
  */
 import type { BlobStore } from '../store/blob-store.js';
 import type { Db } from '../store/database.js';
 import type { Gallery } from '../gallery/gallery.js';
 import type { FaceAnalyser } from '../inference/bundle-encoder.js';
-import type { EncodedFaceRecord, FaceToSave } from '../store/photo-repository.js';
+import type { AddedFaceVector, EncodedFaceRecord, FaceToSave } from '../store/photo-repository.js';
 import type { PhotoError, PhotoRecord } from '../store/records.js';
 import { Face3dError, isFace3dError, type ErrorCode } from '../core/errors.js';
 import { decodeImage, type DecodeLimits } from '../inference/decode.js';
@@ -23,7 +27,7 @@ import { MicroBatcher } from '../inference/batcher.js';
 export interface EnrollmentWorkerOptions {
   readonly jobs: JobRepository;
   /** Owns what a job's outcome means: the face stored, indexed and published, or the photo's new status published. */
-  readonly gallery: Pick<Gallery, 'enrollFaces' | 'photoChanged'>;
+  readonly gallery: Pick<Gallery, 'enrollFaces' | 'photoChanged' | 'facesWithoutVector' | 'addFaceVectors'>;
   readonly blobs: BlobStore;
   /** The default bundle's: it picks the face and records its box, pose and expression. */
   readonly analyser: FaceAnalyser;
@@ -36,6 +40,8 @@ export interface EnrollmentWorkerOptions {
   /** How often idle loops look for work nobody announced (jobs queued by another process: an API server's uploads). */
   readonly pollMs?: number;
   readonly onError?: (error: unknown) => void;
+  /** How long an idle worker waits, after a backfill sweep found no more faces to encode, before it looks again (default 60 s). */
+  readonly backfillRescanMs?: number;
   /** Once per job run, however it ended (its log line and metrics). */
   readonly onJobSettled?: (report: JobReport) => void;
 }
@@ -85,6 +91,15 @@ interface Processed {
   readonly next?: Claimed;
 }
 
+/** Faces encoded per backfill round, between looks at the queue: a photo uploaded meanwhile waits for at most this many. */
+export const BACKFILL_BATCH = 8;
+/**
+ * Once a sweep is done, a face lacks a vector again only when a process serving fewer bundles
+ * enrolled it (a rolling upgrade): looking again at every idle poll would cost a query per bundle
+ * four times a second for nothing.
+ */
+const DEFAULT_BACKFILL_RESCAN_MS = 60_000;
+
 /** The longest a claim, or a finished job's face, waits for one in progress before it is written on its own. */
 const WRITE_WAIT_MS = 200;
 
@@ -99,6 +114,19 @@ export class EnrollmentWorker {
   private readonly inProgress = new Set<string>();
   private renewTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
+  /** One loop backfills at a time; the others sleep until a job comes. */
+  private backfilling = false;
+  /**
+   * By bundle, the faces this process could not encode under it (photo unreadable, no face in the
+   * box): left out of its backfill until it restarts, so one bad photo is reported once, not retried forever.
+   */
+  private readonly passedOver = new Map<string, Set<string>>();
+  /** By bundle, the last face the current sweep looked at: the next look starts after it. */
+  private readonly sweptTo = new Map<string, string>();
+  /** Bundles the current sweep found nothing more to encode under: not looked at again until the next sweep. */
+  private readonly swept = new Set<string>();
+  /** When the next sweep may start, after one that found nothing more to encode. */
+  private nextSweepAt = 0;
 
   /**
    * Loops that look for work while another claim is being written claim together, and faces of
@@ -148,7 +176,7 @@ export class EnrollmentWorker {
     await Promise.all(this.loops.splice(0));
   }
 
-  /** Resolves once no job is running and none is waiting (tests, benchmarks). */
+  /** Resolves once no job is running and none is waiting, and the backfill found nothing more to encode (tests, benchmarks). */
   idle(): Promise<void> {
     return new Promise((resolve) => {
       this.idleWaiters.push(resolve);
@@ -162,6 +190,7 @@ export class EnrollmentWorker {
     // A job already claimed is run even when the worker is stopping, so it is not left RUNNING.
     while (this.running || next) {
       let claimed: Claimed = null;
+      let backfilled = false;
       this.busy++;
       try {
         claimed = next === undefined ? await this.claims.submit() : next;
@@ -170,6 +199,8 @@ export class EnrollmentWorker {
           this.inProgress.add(claimed.job.id);
           this.options.gallery.photoChanged(claimed.photo);
           next = await this.run(claimed.job, claimed.photo);
+        } else if (this.running && !this.backfilling) {
+          backfilled = await this.backfill();
         }
       } catch (error) {
         this.options.onError?.(error);
@@ -177,8 +208,8 @@ export class EnrollmentWorker {
         if (claimed) this.inProgress.delete(claimed.job.id);
         this.busy--;
       }
-      // The save found the queue empty: sleep as a loop whose claim found nothing does.
-      if (!claimed || next === null) {
+      // The save found the queue empty: sleep as a loop whose claim found nothing does (unless it backfilled: it looks for more).
+      if ((!claimed && !backfilled) || next === null) {
         next = undefined;
         await this.sleep();
       }
@@ -276,6 +307,54 @@ export class EnrollmentWorker {
     if (refused.length > 0) throw new LowQualityError(quality, refused, photo.qualityFilter);
     const otherVectors = await Promise.all((this.options.otherAnalysers ?? []).map((analyser) => this.encodeSameFace(analyser, image, photo.faceBox ?? face.box)));
     return { box: face.box, score: face.score, pose: face.pose, expression: face.expression, landmarks: face.landmarks.points, ...face.vector, otherVectors, quality: { score: quality.score, issues: quality.issues } };
+  }
+
+  /**
+   * Encodes up to BACKFILL_BATCH stored faces under the first served bundle that lacks vectors of
+   * some, and stores them; false when no face lacks one. A face it cannot encode is passed over
+   * (reported once); one deleted meanwhile, or stored first by another worker, is left out by the store.
+   */
+  private async backfill(): Promise<boolean> {
+    if (performance.now() < this.nextSweepAt) return false;
+    this.backfilling = true;
+    try {
+      for (const analyser of [this.options.analyser, ...(this.options.otherAnalysers ?? [])]) {
+        if (this.swept.has(analyser.bundleId)) continue;
+        const passedOver = this.passedOverUnder(analyser.bundleId);
+        const faces = await this.options.gallery.facesWithoutVector(analyser.bundleId, BACKFILL_BATCH, { after: this.sweptTo.get(analyser.bundleId), passedOver: [...passedOver] });
+        if (faces.length === 0) {
+          this.sweptTo.delete(analyser.bundleId);
+          this.swept.add(analyser.bundleId);
+          continue;
+        }
+        this.sweptTo.set(analyser.bundleId, faces[faces.length - 1].faceId);
+        const vectors: AddedFaceVector[] = [];
+        for (const face of faces) {
+          if (!this.running) break;
+          try {
+            const image = await decodeImage(await this.options.blobs.read(face.storagePath), this.options.decodeLimits);
+            vectors.push({ faceId: face.faceId, ...(await this.encodeSameFace(analyser, image, face.box)) });
+          } catch (error) {
+            passedOver.add(face.faceId);
+            const { code, message } = failureOf(error).error;
+            this.options.onError?.(new Error(`face ${face.faceId} (photo ${face.photoId}) gets no vector under bundle ${analyser.bundleId} until this process restarts: ${code}: ${message}`, { cause: error }));
+          }
+        }
+        await this.options.gallery.addFaceVectors(vectors);
+        return true;
+      }
+      this.nextSweepAt = performance.now() + (this.options.backfillRescanMs ?? DEFAULT_BACKFILL_RESCAN_MS);
+      this.swept.clear();
+      return false;
+    } finally {
+      this.backfilling = false;
+    }
+  }
+
+  private passedOverUnder(bundleId: string): Set<string> {
+    let faceIds = this.passedOver.get(bundleId);
+    if (!faceIds) this.passedOver.set(bundleId, (faceIds = new Set()));
+    return faceIds;
   }
 
   private async encodeSameFace(analyser: FaceAnalyser, image: RgbImage, faceBox: Box): Promise<IdentityVector> {

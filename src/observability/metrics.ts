@@ -57,6 +57,11 @@ export class Face3dMetrics {
   private readonly photos = this.gauge('face3d_gallery_photos', 'Photos in the gallery by status.', ['status']);
   private readonly subjects = this.gauge('face3d_gallery_subjects', 'Subjects in the gallery, with or without an enrolled face.', []);
   private readonly faces = this.gauge('face3d_gallery_faces', 'Enrolled faces with a vector under each bundle (database).', ['bundle']);
+  private readonly facesWithoutVector = this.gauge(
+    'face3d_faces_without_vector',
+    'Enrolled faces with no vector under each bundle yet (database): photos enrolled before the bundle was served, waiting for a worker to encode them; identify under it does not see them.',
+    ['bundle'],
+  );
   private readonly indexFaces = this.gauge('face3d_index_faces', "Face vectors in this process's search index, by bundle (should equal face3d_gallery_faces).", ['bundle']);
   private readonly indexSubjects = this.gauge('face3d_index_subjects', "Subject templates (subjects with at least one face) in this process's search index, by bundle.", ['bundle']);
   private readonly threshold = this.gauge('face3d_open_set_threshold', 'Cosine-similarity threshold identify and verify use when a request names none, by bundle and its source (thresholdSource as identify reports it).', ['bundle', 'source']);
@@ -152,18 +157,23 @@ export class Face3dMetrics {
 
   private async readGallery({ store, gallery, thresholds }: GallerySource): Promise<void> {
     const db = store.read;
-    const [jobs, oldest, photos, subjects, faces] = await Promise.all([
+    const [jobs, oldest, photos, subjects, faces, enrolledFaces] = await Promise.all([
       db.job.groupBy({ by: ['status'], _count: { _all: true } }),
       db.job.findFirst({ where: { status: 'QUEUED' }, orderBy: { createdAt: 'asc' }, select: { createdAt: true } }),
       db.photo.groupBy({ by: ['status'], _count: { _all: true } }),
       db.subject.count(),
       db.faceVector.groupBy({ by: ['bundleId'], _count: { _all: true } }),
+      db.face.count(),
     ]);
     setByLabel(this.jobs, 'status', JOB_STATUSES, jobs.map((row) => [row.status, row._count._all]));
     this.oldestQueued.set(oldest ? Math.max(0, (Date.now() - oldest.createdAt.getTime()) / 1000) : 0);
     setByLabel(this.photos, 'status', PHOTO_STATUSES, photos.map((row) => [row.status, row._count._all]));
     this.subjects.set(subjects);
     setByLabel(this.faces, 'bundle', gallery?.bundleIds ?? [], faces.map((row) => [row.bundleId, row._count._all]));
+    // Served bundles (a worker, which knows none, reports those with vectors): every face lacks one under a bundle that has none.
+    const vectorsOf = new Map(faces.map((row) => [row.bundleId, row._count._all]));
+    const bundles = gallery?.bundleIds ?? [...vectorsOf.keys()];
+    setByLabel(this.facesWithoutVector, 'bundle', [], bundles.map((bundle) => [bundle, enrolledFaces - (vectorsOf.get(bundle) ?? 0)]));
     if (!gallery) return;
     for (const bundle of gallery.bundleIds) {
       const { index } = gallery.served(bundle);

@@ -15,7 +15,8 @@ import { AsyncLock } from '../core/async-lock.js';
 import { insertRows } from './insert-rows.js';
 
 /** What the change feed tells other processes about (src/gallery/change-feed.ts). */
-export type ChangeEntity = 'Face' | 'Photo' | 'Subject';
+/** A FaceVector change names its face (a vector added under a bundle the face had none under). */
+export type ChangeEntity = 'Face' | 'FaceVector' | 'Photo' | 'Subject';
 
 export interface GalleryStoreOptions {
   readonly provider: DatabaseProvider;

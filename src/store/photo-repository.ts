@@ -87,6 +87,26 @@ export interface DeletedPhoto {
   readonly faceId: string | null;
 }
 
+/** A stored face with no vector under some served bundle: what encoding it again needs. */
+export interface FaceWithoutVector {
+  readonly faceId: string;
+  readonly photoId: string;
+  readonly storagePath: string;
+  /** The box its face was encoded from: the one given at enrollment, else the one found. */
+  readonly box: Box;
+}
+
+/** A stored face's vector under a bundle it had none under. */
+export interface AddedFaceVector extends IdentityVector {
+  readonly faceId: string;
+}
+
+/** An added vector that was stored, with what an index needs of its face. */
+export interface StoredAddedVector extends AddedFaceVector {
+  readonly subjectId: string;
+  readonly qualityScore: number | null;
+}
+
 const LOAD_CHUNK = 5000;
 
 /** A Face row's columns, but its photo and vectors. */
@@ -401,6 +421,71 @@ export class PhotoRepository {
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
     });
     return rows.map((row) => ({ storagePath: row.photo.storagePath, landmarks: bytesToFloat32(row.landmarks!), yaw: row.yaw }));
+  }
+
+  /**
+   * Up to `limit` faces of READY photos with no vector under `bundleId` (photos enrolled while the
+   * bundle was not served), in id order (the worker's ids are ULIDs: oldest first), those after
+   * `after` only and none of `passedOver` (faces the caller could not encode). In id order a look
+   * walks the primary key from `after` and stops at `limit`, however many faces came before.
+   */
+  async facesWithoutVector(bundleId: string, limit: number, { after, passedOver = [] }: { readonly after?: string; readonly passedOver?: readonly string[] } = {}): Promise<FaceWithoutVector[]> {
+    const rows = await this.store.read.face.findMany({
+      where: { vectors: { none: { bundleId } }, photo: { status: 'READY' }, id: { ...(after !== undefined && { gt: after }), ...(passedOver.length > 0 && { notIn: [...passedOver] }) } },
+      select: { id: true, boxX: true, boxY: true, boxWidth: true, boxHeight: true, photo: { select: { id: true, storagePath: true, faceBox: true } } },
+      orderBy: { id: 'asc' },
+      take: limit,
+    });
+    return rows.map((row) => ({
+      faceId: row.id,
+      photoId: row.photo.id,
+      storagePath: row.photo.storagePath,
+      box: (row.photo.faceBox as Box | null) ?? { x: row.boxX, y: row.boxY, width: row.boxWidth, height: row.boxHeight },
+    }));
+  }
+
+  /**
+   * Stores vectors of faces under bundles they had none under, with what every new vector takes
+   * along in its transaction (pgvector's embedding, a change-feed entry naming its face), all in one
+   * transaction. A vector another process stored first, or whose face was deleted meanwhile, is left
+   * out: the vectors stored.
+   */
+  async addFaceVectors(vectors: readonly AddedFaceVector[]): Promise<StoredAddedVector[]> {
+    if (vectors.length === 0) return [];
+    try {
+      return await this.insertFaceVectors(vectors);
+    } catch (error) {
+      // On PostgreSQL a face deleted after the transaction read it fails the insert's foreign key: read them again.
+      if (!isForeignKeyViolation(error)) throw error;
+      return this.insertFaceVectors(vectors);
+    }
+  }
+
+  private insertFaceVectors(vectors: readonly AddedFaceVector[]): Promise<StoredAddedVector[]> {
+    return this.store.transaction(async (tx) => {
+      const faces = await tx.face.findMany({
+        where: { id: { in: vectors.map((vector) => vector.faceId) } },
+        select: { id: true, photo: { select: { subjectId: true, qualityScore: true } } },
+      });
+      const owners = new Map(faces.map((face) => [face.id, face.photo]));
+      const createdAt = new Date();
+      const rows = vectors.flatMap((vector) => (owners.has(vector.faceId) ? [{ id: newRowId(), vector }] : []));
+      if (rows.length === 0) return [];
+      const written = await insertNewRowsStatement(
+        tx,
+        'FaceVector',
+        rows.map(({ id, vector }) => ({ id, faceId: vector.faceId, bundleId: vector.bundleId, shape: float32ToBytes(vector.shape), texture: float32ToBytes(vector.texture), createdAt })),
+        ['faceId', 'bundleId'],
+      );
+      const writtenIds = new Set(written.map((row) => row.id));
+      const stored = rows.filter(({ id }) => writtenIds.has(id)).map(({ id, vector }) => ({ id, vector: { ...vector, ...owners.get(vector.faceId)! } }));
+      await this.store.vectors?.insert(
+        tx,
+        stored.map(({ id, vector }) => ({ faceVectorId: id, faceId: vector.faceId, subjectId: vector.subjectId, bundleId: vector.bundleId, vector: vector.vector, weight: templateWeight(vector.qualityScore) })),
+      );
+      await this.store.recordChange(tx, 'FaceVector', 'CREATE', [...new Set(stored.map(({ vector }) => vector.faceId))]);
+      return stored.map(({ vector }) => vector);
+    });
   }
 
   /** Every enrolled face under `bundleId`, read in chunks (start-up index load). */

@@ -34,9 +34,10 @@ const K = 2;
 
 /** Tells faces apart by the image's first pixel: red → a vector, black → no face, blue → a transient failure. */
 class StandInAnalyser implements FaceAnalyser {
-  readonly bundleId = BUNDLE;
   calls = 0;
   transientFailures = 0;
+
+  constructor(readonly bundleId = BUNDLE) {}
 
   async encode(image: RgbImage): Promise<EncodedFace[]> {
     this.calls++;
@@ -45,7 +46,7 @@ class StandInAnalyser implements FaceAnalyser {
     if (r + g + b < 30) return [];
     // All landmarks at one point: a face too small and (8×8 of one colour) too flat for the quality checks.
     const face = { box: { x: 1, y: 2, width: 3, height: 4 }, score: 0.9, pose: { yaw: 1, pitch: 2, roll: 3 }, expression: Float32Array.from([0.5]), landmarks: { points: new Float32Array(468 * 3) } };
-    return [{ ...face, vector: joinedIdentityVector(BUNDLE, [r, g], [b, 1]) } as unknown as EncodedFace];
+    return [{ ...face, vector: joinedIdentityVector(this.bundleId, [r, g], [b, 1]) } as unknown as EncodedFace];
   }
 }
 
@@ -82,6 +83,11 @@ function newWorker(concurrency = 1): EnrollmentWorker {
   });
 }
 
+/** What a worker's backfill needs of the gallery, as the gallery does it. */
+function backfillOf(gallery: Gallery): Pick<Gallery, 'facesWithoutVector' | 'addFaceVectors'> {
+  return { facesWithoutVector: (...args) => gallery.facesWithoutVector(...args), addFaceVectors: (vectors) => gallery.addFaceVectors(vectors) };
+}
+
 /** A worker of `concurrency` loops whose saves go through `enrollFaces`, to watch or hold them. */
 function workerSavingWith(concurrency: number, enrollFaces: Gallery['enrollFaces']): EnrollmentWorker {
   return new EnrollmentWorker({
@@ -91,7 +97,7 @@ function workerSavingWith(concurrency: number, enrollFaces: Gallery['enrollFaces
     decodeLimits: { maxBytes: 1e6, maxPixels: 1e6 },
     concurrency,
     pollMs: 50,
-    gallery: { photoChanged: (photo) => gallery.photoChanged(photo), enrollFaces },
+    gallery: { photoChanged: (photo) => gallery.photoChanged(photo), enrollFaces, ...backfillOf(gallery) },
   });
 }
 
@@ -386,7 +392,7 @@ describe('enrollment jobs', () => {
       decodeLimits: { maxBytes: 1e6, maxPixels: 1e6 },
       concurrency: 2,
       pollMs: 50,
-      gallery: { photoChanged: (photo) => gallery.photoChanged(photo), enrollFaces: (faces, andThen) => (calls.saves++, gallery.enrollFaces(faces, andThen)) },
+      gallery: { photoChanged: (photo) => gallery.photoChanged(photo), enrollFaces: (faces, andThen) => (calls.saves++, gallery.enrollFaces(faces, andThen)), ...backfillOf(gallery) },
     });
     worker.start();
     await worker.idle();
@@ -579,6 +585,71 @@ describe('another API process following the change feed', () => {
     ]);
     expect((await first).value).toMatchObject({ id: enrolled.photo.id, status: 'READY' });
     stop.abort();
+  });
+});
+
+describe('the vector backfill, after a bundle is added', () => {
+  const NEXT = 'next-bundle';
+
+  /** A process's gallery over the same database serving BUNDLE and NEXT: its own store (change-feed origin) and indexes. */
+  function servingBoth(): Gallery {
+    const deps = (gallery as unknown as { deps: ConstructorParameters<typeof Gallery>[0] }).deps;
+    return new Gallery({
+      ...deps,
+      store: new GalleryStore(database.prisma, { provider: database.provider }),
+      index: new GalleryIndex(BUNDLE, 2 * K),
+      otherBundles: [{ index: new GalleryIndex(NEXT, 2 * K), analyser: new StandInAnalyser(NEXT), bundle: { manifest: { id: NEXT } } as Bundle, decision: new ThresholdPolicy(undefined) }],
+    });
+  }
+
+  it('encodes the stored faces under it, skips a damaged photo once, and another process indexes them through the change feed without doubling any', async () => {
+    const subject = await gallery.subjects.create({ name: 'Enrolled before the upgrade' });
+    const [first, second, damaged] = await gallery.enroll(subject.id, [{ bytes: await png(150, 11, 12) }, { bytes: await png(151, 13, 14) }, { bytes: await png(152, 15, 16) }], null, 'NONE');
+    await runJobs();
+    await truncate(join(dir, 'photos', damaged.photo.storagePath), 10);
+    const faceOf = async (photo: { photo: PhotoRecord }) => (await gallery.photos.facesByPhotoIds([photo.photo.id]))[0]!.id;
+    const [firstFace, secondFace, damagedFace] = [await faceOf(first), await faceOf(second), await faceOf(damaged)];
+    const waiting = (await gallery.facesWithoutVector(NEXT, 10_000)).map((face) => face.faceId);
+    expect(waiting).toEqual(expect.arrayContaining([firstFace, secondFace, damagedFace]));
+    expect(waiting.indexOf(firstFace)).toBeLessThan(waiting.indexOf(secondFace));
+    expect((await gallery.facesWithoutVector(NEXT, 10_000, { passedOver: [firstFace] })).map((face) => face.faceId)).toEqual(waiting.filter((id) => id !== firstFace));
+    expect((await gallery.facesWithoutVector(NEXT, 2, { after: firstFace })).map((face) => face.faceId)).toEqual(waiting.slice(waiting.indexOf(firstFace) + 1).slice(0, 2));
+
+    const follower = servingBoth();
+    await follower.loadIndex();
+    const feed = await ChangeFeed.fromNow((follower as unknown as { deps: { store: GalleryStore } }).deps.store, { intervalMs: 60_000, apply: applyToGallery(follower) });
+    const followerFaces = follower.index.faceCount;
+    const upgraded = servingBoth();
+    const errors: unknown[] = [];
+    // Sweeping again at every idle poll: the damaged photo must still be reported once, not retried.
+    const worker = new EnrollmentWorker({ jobs, gallery: upgraded, blobs, analyser, otherAnalysers: [new StandInAnalyser(NEXT)], decodeLimits: { maxBytes: 1e6, maxPixels: 1e6 }, concurrency: 2, pollMs: 50, backfillRescanMs: 0, onError: (error) => errors.push(error) });
+    worker.start();
+    for (let round = 0; round < 3; round++) {
+      await worker.idle();
+      worker.wake();
+    }
+    await worker.stop();
+
+    const vectors = await gallery.photos.vectorsByFaceIds([firstFace, secondFace, damagedFace], NEXT);
+    expect(vectors.map((vector) => vector && Array.from(vector.texture))).toEqual([[12, 1], [14, 1], null]);
+    expect(Array.from(vectors[0]!.shape)).toEqual([150, 11]);
+    const reports = errors.map(String).filter((message) => message.includes(damaged.photo.id));
+    expect(reports).toEqual([expect.stringContaining('PHOTO_CORRUPT')]);
+    expect(await gallery.facesWithoutVector(NEXT, 10_000)).toContainEqual(expect.objectContaining({ faceId: damagedFace }));
+    // Indexed in the worker's process, and in the follower's through the change feed; BUNDLE's vectors stay once each.
+    expect(upgraded.served(NEXT).index.faceVector(firstFace)).toBeDefined();
+    await feed.poll();
+    expect(follower.served(NEXT).index.faceVector(secondFace)).toBeDefined();
+    expect(follower.served(NEXT).index.faceCount).toBe(await database.prisma.faceVector.count({ where: { bundleId: NEXT } }));
+    expect(follower.index.faceCount).toBe(followerFaces);
+    const { candidates } = await follower.identify(await follower.probePhoto(first.photo.id, NEXT), { topK: 1, mode: 'PHOTO' });
+    expect(candidates[0]).toMatchObject({ subjectId: subject.id, similarity: expect.closeTo(1, 5) });
+
+    // A second worker's vector, stored after the first's, is left out; so is one whose face was deleted meanwhile.
+    expect(await upgraded.addFaceVectors([vectors[0]!])).toBe(0);
+    await gallery.deletePhoto(second.photo.id);
+    expect(await upgraded.addFaceVectors([vectors[1]!])).toBe(0);
+    await gallery.deletePhoto(damaged.photo.id);
   });
 });
 

@@ -141,6 +141,21 @@ describe('identify in SQL with pgvector', () => {
     expect(best.similarity).toBeCloseTo(1, 5);
   });
 
+  it("gives a vector added under a bundle served later (the worker's backfill) its embedding in the same transaction", async () => {
+    const NEXT = 'next-bundle';
+    expect(await vectors.ensure([{ id: BUNDLE, dimension: 2 * HALF }, { id: NEXT, dimension: 2 * HALF }])).toBe(0);
+    const faceId = [...photoOfFace.keys()].at(-1)!;
+    const added = joinedIdentityVector(NEXT, randomVector(HALF), randomVector(HALF));
+    expect(await photos.addFaceVectors([{ faceId, ...added }])).toHaveLength(1);
+    const [best] = await vectors.search(NEXT, added.vector, 1, 'PHOTO');
+    expect(best).toMatchObject({ faceId });
+    expect(best.similarity).toBeCloseTo(1, 5);
+    // Stored once: a second worker's vector for the same face and bundle adds no row.
+    expect(await photos.addFaceVectors([{ faceId, ...added }])).toEqual([]);
+    const [{ count }] = await database.prisma.$queryRawUnsafe<{ count: number }[]>('SELECT count(*)::int AS count FROM "FaceEmbedding" WHERE "bundleId" = $1', NEXT);
+    expect(count).toBe(1);
+  });
+
   it('has an HNSW cosine index per bundle that the planner can use', async () => {
     await database.prisma.$transaction(async (tx) => {
       await tx.$executeRawUnsafe('SET LOCAL enable_seqscan = off');
