@@ -1,9 +1,9 @@
 /**
  * Trains the 3DMM regressor head (identity features → the person's pooled [α, β]), deterministically,
  * and exports it as ONNX into the bundle.
- *   npm run train:regressor -- [--bundle models/lfw-facemesh] [--extraction .cache/extract/train]
+ *   npm run train:regressor -- [--bundle models/lfw-facemesh-v2] [--extraction .cache/extract/train]
  *       [--labels .cache/labels/<bundle>.json] [--exclude-people <file>] [--seed 1]
- *       [--head discriminant|mlp] [--components 198] [--within-shrinkage 1] [--ridge 0.3] [--floor 0.02]
+ *       [--head discriminant|mlp] [--components 198] [--within-shrinkage 1] [--ridge 0.3] [--floor 1]
  *       [--hidden 512] [--epochs 40] (mlp) [--control shuffled-labels]
  * `discriminant` (default): the identity-keeping linear head of src/training/discriminant-head.ts;
  * `mlp`: the paper's MLP with the asymmetric Euclidean loss.
@@ -25,7 +25,7 @@ import { regressorRows, shufflePeopleLabels } from './regressor-data.js';
 
 const { values } = parseArgs({
   options: {
-    bundle: { type: 'string', default: 'models/lfw-facemesh' },
+    bundle: { type: 'string', default: 'models/lfw-facemesh-v2' },
     extraction: { type: 'string', default: '.cache/extract/train' },
     labels: { type: 'string' },
     'exclude-people': { type: 'string' },
@@ -40,7 +40,8 @@ const { values } = parseArgs({
     components: { type: 'string', default: '198' },
     'within-shrinkage': { type: 'string', default: '1' },
     ridge: { type: 'string', default: '0.3' },
-    floor: { type: 'string', default: '0.02' },
+    // 1 keeps every direction's gain: the fused fr-feature-expo input loses identity at lower floors, fr-feature's does not care (docs/BENCHMARKS.md §44).
+    floor: { type: 'string', default: '1' },
   },
 });
 const bundleDir = values.bundle!;

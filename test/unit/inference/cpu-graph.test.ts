@@ -155,9 +155,10 @@ describe('pinned input sizes', () => {
 });
 
 describe('which networks are changed', () => {
-  it('rewrites fr-feature and FaceMesh (float under both precisions: int8 runs them float) and not BlazeFace', () => {
+  it('rewrites fr-feature, the fused fr-feature-expo and FaceMesh (float under both precisions: int8 runs them float) and not BlazeFace', () => {
     expect(cpuGraphChanges('fr-feature', [3, 112, 112], 'fp32').nchwcPRelu).toBe(true);
     expect(cpuGraphChanges('fr-feature', [3, 112, 112], 'int8').nchwcPRelu).toBe(true);
+    expect(cpuGraphChanges('fr-feature-expo', [3, 112, 112], 'fp32').nchwcPRelu).toBe(true);
     expect(cpuGraphChanges('facemesh', [192, 192, 3], 'fp32').nchwcPRelu).toBe(true);
     expect(cpuGraphChanges('facemesh', [192, 192, 3], 'int8').nchwcPRelu).toBe(true);
     expect(cpuGraphChanges('blazeface', [160, 160, 3], 'fp32')).toEqual({ itemDims: [160, 160, 3], nchwcPRelu: false });
@@ -181,10 +182,10 @@ describeWithLfw('the shipped networks on LFW dev photos', () => {
     await dir.remove();
   });
 
-  it('fr-feature as the service opens it gives the file\'s embeddings bit for bit', async () => {
-    const spec = FEATURE_NETWORKS['fr-feature'];
-    const path = convertedModelPath('fr-feature', DEFAULT_INFERENCE_SETTINGS);
-    const served = await loadModel(path, CPU, cpuGraphChanges('fr-feature', featureInputDims(spec), 'fp32'));
+  it.each([['fr-feature'], ['fr-feature-expo']] as const)('%s as the service opens it gives the file\'s embeddings bit for bit', async (name) => {
+    const spec = FEATURE_NETWORKS[name];
+    const path = convertedModelPath(name, DEFAULT_INFERENCE_SETTINGS);
+    const served = await loadModel(path, CPU, cpuGraphChanges(name, featureInputDims(spec), 'fp32'));
     const asWritten = await session(path);
     for (const [i, image] of images.entries()) {
       const side = Math.min(image.width, image.height) * 0.45;
