@@ -62,7 +62,8 @@ function floatInitializer(name: string, dims: readonly number[], values: Float32
 
 /**
  * A PReLU the converters wrote, y → out = positive·Relu(y) − negative·Relu(−y), one factor of each
- * per channel (Relu(y) − slope·Relu(−y) is 1 and slope; Max(y, slope·y) is max(1, slope) and min(1, slope)).
+ * per channel (Relu(y) − slope·Relu(−y) is 1 and slope; Max(y, slope·y) is max(1, slope) and min(1, slope);
+ * y + (slope − 1)·Min(y, 0), the TF Lite converter's form, is 1 and 1 + (slope − 1)).
  */
 interface PReluPattern {
   readonly y: string;
@@ -81,7 +82,10 @@ interface PReluPattern {
  *   [DepthwiseConv1x1(]Relu(y)[, positive)] + DepthwiseConv1x1(Relu(DepthwiseConv1x1(y, −1)), −negative)
  * (the first convolution only where a factor is not 1) every op stays in the layout. The same
  * values bit for bit, for any slopes: −y and Relu are exact, each product is the one the original
- * computes (−(negative·|y|) = negative·y), and of the two terms added one is always zero.
+ * computes (−(negative·|y|) = negative·y), and of the two terms added one is always zero. The TF Lite
+ * form y + (slope − 1)·Min(y, 0) is the exception: its slope is rounded once more (1 + (slope − 1)) and
+ * below zero the product replaces a sum, so its outputs move by rounding (expo-mobilefacenet's
+ * embeddings: cosine 1 − 1e-12 to the file's, docs/BENCHMARKS.md §57).
  * Returns how many it rewrote.
  */
 export function nchwcPRelus(graph: GraphProto): number {
@@ -130,6 +134,19 @@ export function nchwcPRelus(graph: GraphProto): number {
       if (y !== undefined && negated?.input?.[0] === y && slopes && chain.every((n) => n && internal(n.output![0]))) {
         patterns.push({ y, out, positive: new Float32Array(slopes.length).fill(1), negative: slopes, nodes: [...(chain as NodeProto[]), node] });
       }
+    } else if (node.opType === 'Add') {
+      // y + excess·Min(y, 0): y above 0, (1 + excess)·y below.
+      for (const [y, product] of [[a, b], [b, a]]) {
+        const mul = producedBy(product, 'Mul');
+        const min = producedBy(mul?.input?.[0], 'Min');
+        const excess = slopesOf(mul?.input?.[1]);
+        const zero = min?.input?.[1] === undefined ? undefined : initializers.get(min.input[1]);
+        const isZero = zero !== undefined && floatValues(zero)?.every((v) => v === 0) === true;
+        if (y !== undefined && product !== undefined && mul && min && excess && isZero && min.input?.[0] === y && internal(product) && internal(min.output![0])) {
+          patterns.push({ y, out, positive: new Float32Array(excess.length).fill(1), negative: excess.map((e) => 1 + e), nodes: [min, mul, node] });
+          break;
+        }
+      }
     }
   }
 
@@ -159,9 +176,9 @@ export function nchwcPRelus(graph: GraphProto): number {
     for (const node of matched.slice(0, -1)) dropped.add(node);
   }
   graph.node = nodes.flatMap((node) => replaced.get(node) ?? (dropped.has(node) ? [] : [node]));
-  // The slopes as the old nodes read them, unless another node still does.
+  // The constants the old nodes read (slopes, a zero), unless another node still does.
   const read = new Set(graph.node.flatMap((node) => node.input ?? []));
-  const oldSlopes = new Set(patterns.map((p) => p.nodes.find((n) => n.opType === 'Mul')!.input![1]));
-  graph.initializer = graph.initializer!.filter((t) => !oldSlopes.has(t.name ?? '') || read.has(t.name ?? ''));
+  const oldConstants = new Set(patterns.flatMap((p) => p.nodes.flatMap((n) => n.input ?? [])).filter((name) => initializers.has(name)));
+  graph.initializer = graph.initializer!.filter((t) => !oldConstants.has(t.name ?? '') || read.has(t.name ?? ''));
   return patterns.length;
 }
