@@ -94,7 +94,11 @@ describeScaleOut('an API process, a separate worker process and a second API pro
     }
     const pushed = await subscription!.statuses(PHOTOS);
     await subscription!.close();
-    expect(pushed).toEqual(expect.arrayContaining(['PROCESSING', 'READY']));
+    // The other process reads each changed photo as it is when its feed polls: PROCESSING reaches it
+    // only when a poll falls between a photo's claim and its save, which a fast worker (the claim made
+    // in the previous save, the save a few hundred ms later) often leaves no room for. READY always does.
+    expect(pushed.filter((status) => status === 'READY').length).toBeGreaterThanOrEqual(PHOTOS);
+    expect(pushed.every((status) => status === 'PROCESSING' || status === 'READY')).toBe(true);
   });
 
   it('finishes the jobs of a worker killed mid-job once their leases lapse, each photo with one face', async () => {
