@@ -1,9 +1,8 @@
 /**
  * A converted network's graph adapted, in memory, to how ONNX Runtime's CPU kernels run it fastest.
- * The file on disk stays as `npm run models:build` wrote it; every change here computes each op's
- * values bit for bit, and the networks' outputs stay the file's graph's bit for bit except where
- * ONNX Runtime then fuses ops that sum in another order (FaceMesh's: rounding only, see
- * NCHWC_PRELU_NETWORKS; test/unit/inference/cpu-graph.test.ts).
+ * The file on disk stays as `npm run models:build` wrote it; pinned sizes leave the outputs as they
+ * are bit for bit, the PReLU rewrite moves them by rounding only (nchwcPRelus;
+ * test/unit/inference/cpu-graph.test.ts).
  */
 import onnxPkg from 'onnx-proto';
 import { attr } from '../onnx/onnx-builder.js';
@@ -78,14 +77,15 @@ interface PReluPattern {
  * ONNX Runtime's `all` level runs convolutions in its blocked NCHWc layout and leaves the layout
  * around every op it cannot run there: a PReLU as the converters write it, Max(y, slope·y) or
  * Relu(y) − slope·Relu(−y), costs a reorder out of the layout and one back into it on top of its own
- * passes, which was 43% of fr-feature's time (§53). Written as
- *   [DepthwiseConv1x1(]Relu(y)[, positive)] + DepthwiseConv1x1(Relu(DepthwiseConv1x1(y, −1)), −negative)
- * (the first convolution only where a factor is not 1) every op stays in the layout. The same
- * values bit for bit, for any slopes: −y and Relu are exact, each product is the one the original
- * computes (−(negative·|y|) = negative·y), and of the two terms added one is always zero. The TF Lite
- * form y + (slope − 1)·Min(y, 0) is the exception: its slope is rounded once more (1 + (slope − 1)) and
- * below zero the product replaces a sum, so its outputs move by rounding (expo-mobilefacenet's
- * embeddings: cosine 1 − 1e-12 to the file's, docs/BENCHMARKS.md §57).
+ * passes, which was 43% of fr-feature's time (§53). Written as two passes over y, each a 1×1
+ * depthwise convolution that ONNX Runtime fuses the Relu or the Add into, every op stays in the layout:
+ *   y + DepthwiseConv1x1(Relu(DepthwiseConv1x1(y, −1)), 1 − negative)        where positive is 1,
+ *   DepthwiseConv1x1(y, positive) + Relu(DepthwiseConv1x1(y, negative − positive))   otherwise
+ * (the Max form with a slope above 1, where positive ≥ negative). Above zero the first is y and the
+ * second positive·y exactly; below zero each sums two rounded products where the file's graph
+ * computes one, so the outputs move by rounding (docs/BENCHMARKS.md §58: embeddings to a cosine of
+ * 1 − 1e-12, landmarks by 5e-5 px). An earlier form with one more pass (a Relu of its own) computed
+ * the Max and Relu-difference forms bit for bit; it cost 11–14% more CPU per network run.
  * Returns how many it rewrote.
  */
 export function nchwcPRelus(graph: GraphProto): number {
@@ -155,24 +155,31 @@ export function nchwcPRelus(graph: GraphProto): number {
   for (const { y, out, positive, negative, nodes: matched } of patterns) {
     const channels = negative.length;
     const name = (suffix: string): string => `${out}/nchwc_prelu/${suffix}`;
-    const scalesPositive = positive.some((f) => f !== 1);
-    graph.initializer!.push(floatInitializer(name('minus_one'), [channels, 1, 1, 1], new Float32Array(channels).fill(-1)));
-    graph.initializer!.push(floatInitializer(name('minus_slope'), [channels, 1, 1, 1], negative.map((f) => -f)));
-    if (scalesPositive) graph.initializer!.push(floatInitializer(name('positive_slope'), [channels, 1, 1, 1], positive));
-    const depthwise = (input: string, weights: string, output: string): NodeProto => ({
-      opType: 'Conv', name: output, input: [input, weights], output: [output],
+    const weights = (suffix: string, values: Float32Array): string => {
+      graph.initializer!.push(floatInitializer(name(suffix), [channels, 1, 1, 1], values));
+      return name(suffix);
+    };
+    const depthwise = (input: string, factors: string, output: string): NodeProto => ({
+      opType: 'Conv', name: output, input: [input, factors], output: [output],
       attribute: [{ ...attr.int(channels), name: 'group' }, { ...attr.ints([1, 1]), name: 'kernel_shape' }],
     });
-    const unary = (opType: string, input: string, output: string): NodeProto => ({ opType, name: output, input: [input], output: [output] });
-    replaced.set(matched[matched.length - 1], [
-      depthwise(y, name('minus_one'), name('negated')),
-      unary('Relu', name('negated'), name('negative')),
-      unary('Relu', y, name('positive')),
-      ...(scalesPositive ? [depthwise(name('positive'), name('positive_slope'), name('positive_scaled'))] : []),
-      depthwise(name('negative'), name('minus_slope'), name('scaled')),
-      // The convolution's output first: ONNX Runtime adds the other term inside that convolution.
-      { opType: 'Add', name: out, input: [name('scaled'), name(scalesPositive ? 'positive_scaled' : 'positive')], output: [out] },
-    ]);
+    const relu = (input: string, output: string): NodeProto => ({ opType: 'Relu', name: output, input: [input], output: [output] });
+    // Two passes over y, each a convolution ONNX Runtime fuses the Relu or the Add into.
+    replaced.set(matched[matched.length - 1], positive.every((f) => f === 1)
+      ? [
+          // y + (1 − negative)·Relu(−y): the Add joins the second convolution.
+          depthwise(y, weights('minus_one', new Float32Array(channels).fill(-1)), name('negated')),
+          relu(name('negated'), name('negative')),
+          depthwise(name('negative'), weights('one_minus_slope', negative.map((f) => 1 - f)), name('scaled')),
+          { opType: 'Add', name: out, input: [name('scaled'), y], output: [out] },
+        ]
+      : [
+          // positive·y + Relu((negative − positive)·y), for positive ≥ negative (the Max form's only).
+          depthwise(y, weights('slope_gap', negative.map((f, c) => f - positive[c])), name('gap')),
+          relu(name('gap'), name('below')),
+          depthwise(y, weights('positive_slope', positive), name('scaled')),
+          { opType: 'Add', name: out, input: [name('scaled'), name('below')], output: [out] },
+        ]);
     for (const node of matched.slice(0, -1)) dropped.add(node);
   }
   graph.node = nodes.flatMap((node) => replaced.get(node) ?? (dropped.has(node) ? [] : [node]));

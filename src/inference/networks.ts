@@ -47,12 +47,11 @@ export function runsInt8(name: NetworkName, precision: Precision): boolean {
 
 /**
  * The float networks whose PReLUs run rewritten for the NCHWc layout on the CPU (cpu-graph.ts),
- * measured faster (docs/BENCHMARKS.md §53): fr-feature 25% less CPU per run, its outputs bit for
- * bit; expo-mobilefacenet about 30% less and fr-feature-expo, which holds both, about 35% less,
- * their outputs moved by rounding only (expo's TF Lite PReLU form, cpu-graph.ts; §57); FaceMesh 9%
- * less, its outputs moved by rounding only (its residual additions then join the convolutions
- * before them, which sum in another order): landmarks by at most 5e-5 px and identity vectors to a
- * cosine of 1 − 1e-11 with the file's graph on 120 LFW dev photos.
+ * measured faster (docs/BENCHMARKS.md §53, §57, §58): fr-feature 25% less CPU per run,
+ * expo-mobilefacenet about 30% less and fr-feature-expo, which holds both, about 35% less, FaceMesh
+ * 9% less; with the rewrite in two passes (§58) fr-feature-expo and FaceMesh 11–14% less again. Their
+ * outputs move by rounding only: landmarks by at most 5e-5 px and identity vectors to a cosine of
+ * 1 − 1e-11 with the files' graphs on 120 LFW dev photos.
  */
 export const NCHWC_PRELU_NETWORKS: ReadonlySet<NetworkName> = new Set<NetworkName>(['fr-feature', 'fr-feature-expo', 'expo-mobilefacenet', 'facemesh']);
 
