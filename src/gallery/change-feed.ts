@@ -5,7 +5,8 @@
  * (GalleryStore.recordChange); each process polls the rows above its watermark and applies
  * those other processes wrote. Applying is idempotent, so replaying a change does no harm.
  */
-import type { ChangeOp } from '../store/enums.js';
+import type { ChangeOp, PhotoStatus } from '../store/enums.js';
+import type { PhotoRecord } from '../store/records.js';
 import { ChangeWatermark } from './change-watermark.js';
 import type { Gallery } from './gallery.js';
 import type { ChangeEntity, GalleryStore } from '../store/gallery-store.js';
@@ -15,6 +16,8 @@ export interface Change {
   readonly entity: ChangeEntity;
   readonly entityId: string;
   readonly op: ChangeOp;
+  /** The photo's status as the change left it (a Photo entry, a Face CREATE); null otherwise, or when not recorded (older rows). */
+  readonly photoStatus: PhotoStatus | null;
 }
 
 export interface ChangeFeedOptions {
@@ -93,7 +96,11 @@ export class ChangeFeed {
       const rows = await this.store.read.changeLog.findMany({ where: { id: { gt: this.watermark.watermark } }, orderBy: { id: 'asc' }, take: READ_BATCH });
       const fresh = rows.filter((row) => this.watermark.isNew(row.id));
       const others = fresh.filter((row) => row.origin !== this.store.origin);
-      if (others.length > 0) await this.options.apply(others.map((row) => ({ id: row.id, entity: row.entity as ChangeEntity, entityId: row.entityId, op: row.op as ChangeOp })));
+      if (others.length > 0) {
+        await this.options.apply(
+          others.map((row) => ({ id: row.id, entity: row.entity as ChangeEntity, entityId: row.entityId, op: row.op as ChangeOp, photoStatus: row.photoStatus as PhotoStatus | null })),
+        );
+      }
       applied += others.length;
       const before = this.watermark.watermark;
       this.watermark.applied(
@@ -118,33 +125,76 @@ function runsOf(changes: readonly Change[]): Change[][] {
 
 const isPhotoUpdate = (change: Change): boolean => change.entity === 'Photo' && change.op === 'UPDATE';
 
+/** A photo's status as one change entry recorded it: null in rows written before it was recorded. */
+export interface PhotoTransition {
+  readonly photoId: string;
+  readonly status: PhotoStatus | null;
+}
+
 /**
  * What changes written by other processes mean for this process's indexes and subscribers. A run
  * of new faces is read and indexed with a few queries whatever its length, and photos (changed, or
  * given a face) are read only when someone is subscribed. Without a subscriber the photo updates are
  * left out before the runs are cut: a worker's transaction records its faces and then its next
  * claims (photo updates), so they would cut a poll's new faces into one run, and its queries, per
- * worker transaction.
+ * worker transaction. Subscribers are told each photo's transitions once each, in order, each with
+ * the status its entry recorded (see {@link statusEvents}), after the changes are applied.
  */
 export function applyToGallery(gallery: Gallery): (changes: readonly Change[]) => Promise<void> {
   return async (changes) => {
-    const applying = gallery.watched() ? changes : changes.filter((change) => !isPhotoUpdate(change));
+    const watched = gallery.watched();
+    const applying = watched ? changes : changes.filter((change) => !isPhotoUpdate(change));
+    const transitions: PhotoTransition[] = [];
     for (const run of runsOf(applying)) {
       const { entity, op } = run[0];
       const ids = run.map((change) => change.entityId);
       if (entity === 'Subject' && op === 'DELETE') ids.forEach((id) => gallery.forgetSubject(id));
       else if (entity === 'Face' && op === 'DELETE') ids.forEach((id) => gallery.forgetFace(id));
-      else if (entity === 'Face' && op === 'CREATE') await publish(gallery, await gallery.indexStoredFaces(ids));
+      else if (entity === 'Face' && op === 'CREATE') {
+        const photoIds = await gallery.indexStoredFaces(ids);
+        for (const [i, photoId] of photoIds.entries()) if (photoId !== null) transitions.push({ photoId, status: run[i].photoStatus });
+      }
       // A face given a vector under another bundle: its vectors indexed again (the ones indexed already are replaced by themselves); its photo did not change.
       else if (entity === 'FaceVector' && op === 'CREATE') await gallery.indexStoredFaces(ids);
-      else if (isPhotoUpdate(run[0])) await publish(gallery, ids);
+      else if (isPhotoUpdate(run[0])) transitions.push(...run.map((change) => ({ photoId: change.entityId, status: change.photoStatus })));
     }
+    if (watched && transitions.length > 0) await publish(gallery, transitions);
   };
 }
 
-/** The photos' current records to their subscribers, read only while there are any. */
-async function publish(gallery: Gallery, photoIds: readonly (string | null)[]): Promise<void> {
-  if (!gallery.watched()) return;
-  const photos = await gallery.photos.findMany(photoIds.filter((id): id is string => id !== null));
-  for (const photo of photos) if (photo) gallery.photoChanged(photo);
+/**
+ * The events one read of the feed gives its subscribers: per photo, one for each change of its
+ * status, in order, with the status its entry recorded; an entry that repeats the status before it
+ * (the error of a READY photo set, a claim taken over) adds none. An entry written before statuses
+ * were recorded stands for the photo as it is now (`current`), so those collapse to one event.
+ */
+export function statusEvents(transitions: readonly PhotoTransition[], current: ReadonlyMap<string, PhotoRecord>): PhotoRecord[] {
+  const last = new Map<string, PhotoStatus>();
+  const events: PhotoRecord[] = [];
+  for (const { photoId, status } of transitions) {
+    const photo = current.get(photoId);
+    if (!photo) continue;
+    const recorded = status ?? photo.status;
+    if (last.get(photoId) === recorded) continue;
+    last.set(photoId, recorded);
+    events.push(asRecorded(photo, recorded));
+  }
+  return events;
+}
+
+/**
+ * The photo as of a status it had: a photo not yet enrolled (PENDING, PROCESSING) had no outcome,
+ * so the error and quality it has now are left out; its other fields are as read now.
+ */
+function asRecorded(photo: PhotoRecord, status: PhotoStatus): PhotoRecord {
+  if (status === photo.status) return photo;
+  return status === 'PENDING' || status === 'PROCESSING' ? { ...photo, status, error: null, quality: null } : { ...photo, status };
+}
+
+/** The photos' transitions to their subscribers: the photos read once, deleted ones left out. */
+async function publish(gallery: Gallery, transitions: readonly PhotoTransition[]): Promise<void> {
+  const ids = [...new Set(transitions.map((transition) => transition.photoId))];
+  const photos = await gallery.photos.findMany(ids);
+  const current = new Map(photos.flatMap((photo) => (photo ? [[photo.id, photo] as const] : [])));
+  for (const photo of statusEvents(transitions, current)) gallery.photoChanged(photo);
 }

@@ -7,16 +7,26 @@
  * connection too; on a PostgreSQL server the queue only orders this process's own writes.)
  */
 import { randomUUID } from 'node:crypto';
-import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
+import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
 import type { ChangeOp } from './enums.js';
 import type { DatabaseProvider, Db } from './database.js';
 import type { PgVectorTable } from './pgvector.js';
 import { AsyncLock } from '../core/async-lock.js';
-import { insertRows } from './insert-rows.js';
 
 /** What the change feed tells other processes about (src/gallery/change-feed.ts). */
 /** A FaceVector change names its face (a vector added under a bundle the face had none under). */
 export type ChangeEntity = 'Face' | 'FaceVector' | 'Photo' | 'Subject';
+
+/**
+ * What a change entry records of its photo, read by the statement that writes it: the status a
+ * Photo entry's photo, or a new face's photo, has in the recording transaction. Other processes
+ * publish that status, not the photo as they find it when they poll, which may have moved on
+ * since (a claim and its save read in one poll would otherwise be READY twice, never PROCESSING).
+ */
+const PHOTO_STATUS_OF: Partial<Record<ChangeEntity, (id: string) => Prisma.Sql>> = {
+  Photo: (id) => Prisma.sql`(SELECT "status" FROM "Photo" WHERE "id" = ${id})`,
+  Face: (id) => Prisma.sql`(SELECT p."status" FROM "Face" f JOIN "Photo" p ON p."id" = f."photoId" WHERE f."id" = ${id})`,
+};
 
 export interface GalleryStoreOptions {
   readonly provider: DatabaseProvider;
@@ -82,14 +92,15 @@ export class GalleryStore {
     return this.write(() => this.prisma.$transaction(statements(this.prisma)));
   }
 
-  /** Appends to the change feed, inside the transaction that made the change. */
+  /**
+   * Appends to the change feed, inside the transaction that made the change, with the status of the
+   * photo concerned as this transaction leaves it (see PHOTO_STATUS_OF).
+   */
   async recordChange(tx: Db, entity: ChangeEntity, op: ChangeOp, entityIds: readonly string[]): Promise<void> {
     if (entityIds.length === 0) return;
     const createdAt = new Date();
-    await insertRows(
-      tx,
-      'ChangeLog',
-      entityIds.map((entityId) => ({ entity, entityId, op, origin: this.origin, createdAt })),
-    );
+    const statusOf = op === 'DELETE' ? undefined : PHOTO_STATUS_OF[entity];
+    const rows = entityIds.map((entityId) => Prisma.sql`(${entity}, ${entityId}, ${op}, ${this.origin}, ${createdAt}, ${statusOf ? statusOf(entityId) : null})`);
+    await tx.$executeRaw`INSERT INTO "ChangeLog" ("entity", "entityId", "op", "origin", "createdAt", "photoStatus") VALUES ${Prisma.join(rows)}`;
   }
 }

@@ -2,19 +2,31 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 
-/** Collects `photoStatus` pushes for one subject over graphql-ws, once connected. */
-export async function subscribePhotoStatus(url: string, key: string, subjectId: string): Promise<{ statuses(count: number): Promise<string[]>; close(): Promise<void> }> {
+/**
+ * Collects `photoStatus` pushes for one subject over graphql-ws, once connected: `statuses(count)`
+ * all of them once `count` were READY; `ofPhoto(id)` those of one photo so far, in order.
+ */
+export async function subscribePhotoStatus(
+  url: string,
+  key: string,
+  subjectId: string,
+): Promise<{ statuses(count: number): Promise<string[]>; ofPhoto(photoId: string): string[]; close(): Promise<void> }> {
   const client: Client = createClient({ url: `${url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${key}` }, lazy: false });
   await new Promise<void>((resolve) => client.on('connected', () => resolve()));
   const statuses: string[] = [];
+  const photoIds: string[] = [];
   let ready = 0;
   let notify = (): void => undefined;
-  const unsubscribe = client.subscribe<{ photoStatus: { status: string } }>(
+  const unsubscribe = client.subscribe<{ photoStatus: { id: string; status: string } }>(
     { query: 'subscription($s: ID) { photoStatus(subjectId: $s) { id status } }', variables: { s: subjectId } },
     {
       next: (message) => {
-        const status = message.data?.photoStatus.status;
-        if (status) statuses.push(status);
+        const pushed = message.data?.photoStatus;
+        if (pushed) {
+          statuses.push(pushed.status);
+          photoIds.push(pushed.id);
+        }
+        const status = pushed?.status;
         if (status === 'READY') ready++;
         notify();
       },
@@ -30,6 +42,7 @@ export async function subscribePhotoStatus(url: string, key: string, subjectId: 
         };
         notify();
       }),
+    ofPhoto: (photoId) => statuses.filter((_, i) => photoIds[i] === photoId),
     close: async () => {
       unsubscribe();
       await client.dispose();

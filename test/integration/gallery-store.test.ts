@@ -568,23 +568,31 @@ describe('another API process following the change feed', () => {
     expect(published).toEqual([]);
   });
 
-  it("publishes the photos' statuses while a subscription is open", async () => {
-    const { other, events, published, feed } = await otherProcess();
+  it("tells a subscriber each photo's PROCESSING and then READY, once each, when its claim and save both fall between two polls", async () => {
+    const { other, events, feed } = await otherProcess();
     const stop = new AbortController();
     const subscription = events.subscribe({}, stop.signal);
-    const first = subscription.next();
+    const received: PhotoRecord[] = [];
+    const receiving = (async () => {
+      for await (const photo of subscription) received.push(photo);
+    })();
     expect(other.watched()).toBe(true);
     const subject = await gallery.subjects.create({ name: 'Watched' });
-    const [enrolled] = await gallery.enroll(subject.id, [{ bytes: await png(200, 70, 70) }], null, 'NONE');
+    // One job at a time: the first photo claimed alone, the second claimed in the first one's save.
+    const [first, second] = await gallery.enroll(subject.id, [{ bytes: await png(200, 70, 70) }, { bytes: await png(201, 71, 71) }], null, 'NONE');
     await runJobs();
 
     await feed.poll();
-    expect(published.map((photo) => [photo.id, photo.status])).toEqual([
-      [enrolled.photo.id, 'READY'],
-      [enrolled.photo.id, 'READY'],
-    ]);
-    expect((await first).value).toMatchObject({ id: enrolled.photo.id, status: 'READY' });
+    await feed.poll();
     stop.abort();
+    await receiving;
+    const statusesOf = (photoId: string) => received.filter((photo) => photo.id === photoId).map((photo) => photo.status);
+    expect(statusesOf(first.photo.id)).toEqual(['PROCESSING', 'READY']);
+    expect(statusesOf(second.photo.id)).toEqual(['PROCESSING', 'READY']);
+    // The PROCESSING event shows the photo before its outcome; the READY one as it is.
+    const [processing, ready] = received.filter((photo) => photo.id === first.photo.id);
+    expect(processing.quality).toBeNull();
+    expect(ready.quality).not.toBeNull();
   });
 });
 
