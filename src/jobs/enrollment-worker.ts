@@ -6,13 +6,14 @@
  *
  * With no job to run, it backfills: stored faces with no vector under a served bundle (photos
  * enrolled before the bundle was served: an upgrade that changed the default bundle, a bundle added
- * to FACE3D_BUNDLES) are encoded again from their photo, the same face box, under that bundle.
+ * to FACE3D_BUNDLES) are encoded again from their photo under that bundle, as a fresh enrollment
+ * of the photo would encode the same face.
  */
 import type { BlobStore } from '../store/blob-store.js';
 import type { Db } from '../store/database.js';
 import type { Gallery } from '../gallery/gallery.js';
 import type { FaceAnalyser } from '../inference/bundle-encoder.js';
-import type { AddedFaceVector, EncodedFaceRecord, FaceToSave } from '../store/photo-repository.js';
+import type { AddedFaceVector, EncodedFaceRecord, FaceToSave, FaceWithoutVector } from '../store/photo-repository.js';
 import type { PhotoError, PhotoRecord } from '../store/records.js';
 import { Face3dError, isFace3dError, type ErrorCode } from '../core/errors.js';
 import { decodeImage, type DecodeLimits } from '../inference/decode.js';
@@ -23,6 +24,7 @@ import type { ClaimedJob, ClaimedWork, JobRepository } from '../store/job-reposi
 import { assessQuality, LowQualityError, measureQuality, refusedFor } from '../gallery/quality.js';
 import { performance } from 'node:perf_hooks';
 import { MicroBatcher } from '../inference/batcher.js';
+import { intersectionOverUnion } from '../inference/detect-decode.js';
 
 export interface EnrollmentWorkerOptions {
   readonly jobs: JobRepository;
@@ -99,6 +101,20 @@ export const BACKFILL_BATCH = 8;
  * four times a second for nothing.
  */
 const DEFAULT_BACKFILL_RESCAN_MS = 60_000;
+
+/** A face found again is a stored one when their boxes overlap at least this much (intersection over union). */
+const SAME_FACE_IOU = 0.5;
+
+/** Of `faces`, the one whose box overlaps `box` most, if any does by SAME_FACE_IOU. */
+function faceOver<F extends { readonly box: Box }>(faces: readonly F[], box: Box): F | undefined {
+  let best: F | undefined;
+  let bestOverlap = SAME_FACE_IOU;
+  for (const face of faces) {
+    const overlap = intersectionOverUnion(face.box, box);
+    if (overlap >= bestOverlap) [best, bestOverlap] = [face, overlap];
+  }
+  return best;
+}
 
 /** The longest a claim, or a finished job's face, waits for one in progress before it is written on its own. */
 const WRITE_WAIT_MS = 200;
@@ -333,7 +349,7 @@ export class EnrollmentWorker {
           if (!this.running) break;
           try {
             const image = await decodeImage(await this.options.blobs.read(face.storagePath), this.options.decodeLimits);
-            vectors.push({ faceId: face.faceId, ...(await this.encodeSameFace(analyser, image, face.box)) });
+            vectors.push({ faceId: face.faceId, ...(await this.encodeStoredFace(analyser, image, face)) });
           } catch (error) {
             passedOver.add(face.faceId);
             const { code, message } = failureOf(error).error;
@@ -355,6 +371,27 @@ export class EnrollmentWorker {
     let faceIds = this.passedOver.get(bundleId);
     if (!faceIds) this.passedOver.set(bundleId, (faceIds = new Set()));
     return faceIds;
+  }
+
+  /**
+   * The vector a fresh enrollment of the stored face's photo gets under `analyser`'s bundle. Other
+   * bundles encode the box the default one found (or the given box), which is the stored box. The
+   * default bundle finds the face itself, and a face found starts its landmarks from the detector's
+   * keypoints, which a box alone lacks: the face is found again and the one over the stored box
+   * taken (the largest, as at enrollment, else any). Where none is, the stored box is encoded, and
+   * said so: the vector then differs a little from a fresh enrollment's.
+   */
+  private async encodeStoredFace(analyser: FaceAnalyser, image: RgbImage, face: FaceWithoutVector): Promise<IdentityVector> {
+    if (analyser !== this.options.analyser || face.givenBox) return this.encodeSameFace(analyser, image, face.givenBox ?? face.box);
+    const found = faceOver(await analyser.encode(image), face.box) ?? faceOver(await analyser.encode(image, { allFaces: true }), face.box);
+    if (found) {
+      assertFiniteCoefficients(found.vector);
+      return found.vector;
+    }
+    this.options.onError?.(
+      new Error(`face ${face.faceId} (photo ${face.photoId}) is not found again under bundle ${analyser.bundleId} (no face over its stored box): its vector is encoded from that box`),
+    );
+    return this.encodeSameFace(analyser, image, face.box);
   }
 
   private async encodeSameFace(analyser: FaceAnalyser, image: RgbImage, faceBox: Box): Promise<IdentityVector> {

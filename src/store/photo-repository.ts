@@ -92,7 +92,9 @@ export interface FaceWithoutVector {
   readonly faceId: string;
   readonly photoId: string;
   readonly storagePath: string;
-  /** The box its face was encoded from: the one given at enrollment, else the one found. */
+  /** The face box given at enrollment, if one was: a fresh enrollment encodes that box. */
+  readonly givenBox: Box | null;
+  /** The box the face was stored with: the default bundle's detection (or the given box). */
   readonly box: Box;
 }
 
@@ -440,7 +442,8 @@ export class PhotoRepository {
       faceId: row.id,
       photoId: row.photo.id,
       storagePath: row.photo.storagePath,
-      box: (row.photo.faceBox as Box | null) ?? { x: row.boxX, y: row.boxY, width: row.boxWidth, height: row.boxHeight },
+      givenBox: row.photo.faceBox as Box | null,
+      box: { x: row.boxX, y: row.boxY, width: row.boxWidth, height: row.boxHeight },
     }));
   }
 
