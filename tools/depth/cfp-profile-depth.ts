@@ -12,6 +12,8 @@
  * of the same photos also scored, by name (`DownloadDepthOptions`; "frontal": true takes the photos
  * most frontal first instead of by their lights). The report's jointPeople: how many downloads were
  * a joint fit (all with "joint", those the gate sent there with "gated", none with "mean").
+ * A joint or gated depth may name a space for the joint fit's change ("space": "scans" | "scans-own",
+ * `scan-truth.ts`'s `identitySpace` on the bundle's mean face, ICT-FaceKit read from --ict).
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -25,6 +27,7 @@ import { inferenceSettings } from '../../src/inference/inference-settings.js';
 import { reconstructMesh } from '../../src/morphable/reconstruct.js';
 import { downloadedShape, jointShadingChange, type DownloadDepthOptions } from '../../src/morphable/shading-refine.js';
 import { readCfpViews } from './cfp-fiducials.js';
+import { loadScanModel, resolveSpace, scanSpaces, type NamedDepthOptions } from './scan-truth.js';
 
 const { values } = parseArgs({
   options: {
@@ -37,6 +40,7 @@ const { values } = parseArgs({
     bootstrap: { type: 'string', default: '1000' },
     json: { type: 'string' },
     cache: { type: 'string', default: join('.cache', 'depth') },
+    ict: { type: 'string', default: '../shared/models3d/ict-facekit' },
   },
 });
 const log = (message: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
@@ -73,16 +77,17 @@ async function encodedFrontals(): Promise<EncodedDepthPhoto[]> {
 }
 
 const frontals = await encodedFrontals();
-const settings = { ...(values.photos && { photos: Number(values.photos) }), ...(values.depth && { depth: JSON.parse(values.depth) as DownloadDepthOptions }) };
+const meanMesh = reconstructMesh(encoder.bundle, { shape: new Float32Array(encoder.bundle.shape.basis.rows), texture: [] }).positions;
+const spaces = scanSpaces(meanMesh, () => loadScanModel(values.ict!));
+const settings = { ...(values.photos && { photos: Number(values.photos) }), ...(values.depth && { depth: await resolveSpace(JSON.parse(values.depth) as NamedDepthOptions, spaces) }) };
 type CompareDepth = DownloadDepthOptions & { frontal?: boolean };
-const compare = Object.entries(JSON.parse(values.compare!) as Record<string, CompareDepth>);
+const compare = await Promise.all(Object.entries(JSON.parse(values.compare!) as Record<string, NamedDepthOptions & { frontal?: boolean }>).map(async ([name, options]) => [name, await resolveSpace(options, spaces)] as [string, CompareDepth]));
 /** `options`' depth of the photos; "frontal" (joint only): the first `photos` of them as given, most frontal first, not by their lights. */
 function depthOf(shape: Float32Array, photos: Parameters<typeof downloadedShape>[1], options: CompareDepth): Float32Array {
   if (!(options.frontal && options.method === 'joint')) return downloadedShape(shape, photos, options);
   const change = jointShadingChange(shape, photos.slice(0, options.photos), options);
   return Float32Array.from(shape, (v, c) => v + change[c]);
 }
-const meanMesh = reconstructMesh(encoder.bundle, { shape: new Float32Array(encoder.bundle.shape.basis.rows), texture: [] }).positions;
 const people: ProfilePerson[] = [];
 let jointPeople = 0;
 for (const view of views) {
@@ -96,7 +101,7 @@ for (const view of views) {
   if (people.length % 25 === 0) log(`${people.length} people`);
 }
 await encoder.close();
-const report = { settings, compare: Object.fromEntries(compare), ...profileDepthAgreement(people, { bootstrap: Number(values.bootstrap) }), jointPeople, frontalPhotos: frontals.length, seconds: (Date.now() - started) / 1000 };
+const report = { settings: { ...settings, depth: values.depth && (JSON.parse(values.depth) as NamedDepthOptions) }, compare: JSON.parse(values.compare!) as unknown, ...profileDepthAgreement(people, { bootstrap: Number(values.bootstrap) }), jointPeople, frontalPhotos: frontals.length, seconds: (Date.now() - started) / 1000 };
 const text = JSON.stringify(report, null, 1);
 if (values.json) await writeFile(values.json, text);
 console.log(text);

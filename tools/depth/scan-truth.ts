@@ -24,6 +24,9 @@ import { facemeshToDlib68 } from '../../src/morphable/facemesh-dlib68.js';
 import { loadIctFaceKit, type IctFaceModel } from '../../src/morphable/ict-facekit.js';
 import { alignSimilarity, applySimilarity } from '../../src/morphable/procrustes.js';
 import { edgeNeighbours } from '../../src/morphable/shading-depth.js';
+import type { ChangeSpace } from '../../src/morphable/shading-joint.js';
+import type { DownloadDepthOptions } from '../../src/morphable/shading-refine.js';
+import { removePlane } from '../../src/eval/depth-fidelity.js';
 import { thinPlateOperator } from '../../src/morphable/thin-plate.js';
 import { randomNormal, type Random } from '../../src/training/random.js';
 import { personAlbedo, photographShaded, randomLight, type SyntheticPeopleShape, type SyntheticPerson, type SyntheticPhotoOptions } from './shading-synthetic.js';
@@ -218,4 +221,49 @@ export function scanTruthPeople(template: Float32Array, scan: ScanModel, shape: 
     return { deviation: depthDeviation(template, truth, correspondence.valid), photos: Array.from({ length: shape.photos }, () => photographShaded(truth, { ...options, albedo, lighting }, random)) };
   });
   return { people, valid: correspondence.valid };
+}
+
+/**
+ * The scans' identity space on the template, as depth (model z, mm) per template vertex: `offset`,
+ * the scans' mean face less the template (`depthDeviation`; its best-fit plane over all vertices out: a
+ * plane is pose);
+ * `modes`, each identity mode's depth on the template (the carrying is linear in the scan's
+ * positions). A joint fit confined to it (`JointRefineOptions.space`) serves a face the scans could
+ * be, whose population mean is theirs, not FaceMesh's; `withMean` false keeps the template's mean
+ * (offset 0) and confines only the person's own change.
+ */
+export function identitySpace(template: Float32Array, scan: ScanModel, withMean = true): ChangeSpace {
+  const correspondence = scanCorrespondence(template, scan);
+  const { mean, basis } = scan.model.identity;
+  const n = template.length / 3;
+  const neutral = scanOnTemplate(template, correspondence, mean);
+  const offset = withMean ? removePlane(depthDeviation(template, neutral, correspondence.valid), template, new Uint8Array(n).fill(1)) : new Float64Array(n);
+  const data = new Float64Array(basis.rows * n);
+  for (let r = 0; r < basis.rows; r++) {
+    const moved = scanOnTemplate(template, correspondence, Float32Array.from(mean, (v, c) => v + basis.data[r * basis.cols + c]));
+    for (let v = 0; v < n; v++) data[r * n + v] = moved[3 * v + 2] - neutral[3 * v + 2];
+  }
+  return { offset, modes: { rows: basis.rows, data } };
+}
+
+/** A space by name in the tools' JSON settings: "scans" about the scans' mean, "scans-own" about the template's (`identitySpace`). */
+export type SpaceName = 'scans' | 'scans-own';
+
+/** The named spaces on `template`, each carried once, from the scan model `load` gives (called once, when first needed). */
+export function scanSpaces(template: Float32Array, load: () => Promise<ScanModel>): (name: SpaceName) => Promise<ChangeSpace> {
+  let scan: Promise<ScanModel> | undefined;
+  const spaces = new Map<SpaceName, ChangeSpace>();
+  return async (name) => {
+    if (!spaces.has(name)) spaces.set(name, identitySpace(template, await (scan ??= load()), name === 'scans'));
+    return spaces.get(name)!;
+  };
+}
+
+/** `DownloadDepthOptions` as the tools read them from JSON: a joint or gated depth may name its space. */
+export type NamedDepthOptions = DownloadDepthOptions | { readonly method: 'joint' | 'gated'; readonly space: SpaceName };
+
+/** `options` with a named space made real by `spaces` (`scanSpaces`). */
+export async function resolveSpace(options: NamedDepthOptions, spaces: (name: SpaceName) => Promise<ChangeSpace>): Promise<DownloadDepthOptions> {
+  if (!('space' in options) || typeof options.space !== 'string') return options as DownloadDepthOptions;
+  return { ...options, space: await spaces(options.space) } as DownloadDepthOptions;
 }

@@ -14,12 +14,16 @@
  * albedo per triangle, a light per photo; "photos": how many it takes, by their lights' spread or,
  * with "choose": "first", the first ones), its
  * single-photo figures the joint fit of each photo alone; without, the mean of per-photo refinements.
+ * "space": "scans" confines the joint fit's change to the scans' identity space carried onto the
+ * template, about the scans' mean (`scan-truth.ts`'s `identitySpace`); "scans-own" about the
+ * template's mean ("spacePrior": the modes' prior weight).
  */
 import { parseArgs } from 'node:util';
 import { jointShadingChange, photosByLighting, pooledShadingChange, shadingChange, type JointRefineOptions, type ShadingRefineOptions } from '../../src/morphable/shading-refine.js';
 import { mulberry32 } from '../../src/training/random.js';
 import { bundleMeanFace, meanFacePeople, type SyntheticLight } from './shading-synthetic.js';
-import { loadScanModel, scanTruthPeople } from './scan-truth.js';
+import { loadScanModel, scanSpaces, scanTruthPeople, type ScanModel, type SpaceName } from './scan-truth.js';
+import type { ChangeSpace } from '../../src/morphable/shading-joint.js';
 import { compareDeviations, deviationRms, type DeviationComparison } from './shading-compare.js';
 
 const { values } = parseArgs({
@@ -44,10 +48,12 @@ const DEVIATION_MM = 2.5;
 const peopleShape = { count: Number(values.people), photos: Number(values.photos), rmsMm: DEVIATION_MM, ownSkin: values.albedo === 'person' };
 const photoOptions = { light: values.light as SyntheticLight, landmarkNoisePx: Number(values['landmark-noise']), pixelNoise: Number(values['pixel-noise']), albedoNoise: Number(values['albedo-noise']) };
 // --truth scan: true shapes from ICT-FaceKit's scans carried onto the template (`scan-truth.ts`), so the template's own bias is part of what is to be recovered.
+let scanModel: ScanModel | undefined;
+const scans = async () => (scanModel ??= await loadScanModel(values.ict!));
 const { mean, people, valid } = values.truth === 'scan'
   ? await (async () => {
     const mean = await bundleMeanFace();
-    return { mean, ...scanTruthPeople(mean, await loadScanModel(values.ict!), peopleShape, photoOptions, random) };
+    return { mean, ...scanTruthPeople(mean, await scans(), peopleShape, photoOptions, random) };
   })()
   : { ...(await meanFacePeople(peopleShape, photoOptions, random)), valid: undefined };
 if (valid) {
@@ -66,9 +72,12 @@ const average = (rows: readonly ArrayLike<number>[]): Float64Array => Float64Arr
  * measures, both less the mean of the other people's (a change every face gets is no one's own).
  */
 /** "choose": "first" takes a person's first photos (the synthetic ones are all near-frontal: any k of them) instead of by their lights' spread. */
-type TuneSetting = (ShadingRefineOptions & { joint?: false }) | (JointRefineOptions & { joint: true; choose?: 'lighting' | 'first' });
+type TuneSetting = (ShadingRefineOptions & { joint?: false }) | (Omit<JointRefineOptions, 'space'> & { joint: true; choose?: 'lighting' | 'first'; space?: SpaceName });
 
-function evaluate(options: TuneSetting): Record<'single' | 'pooled' | 'pooledLeaveOneOut', DeviationComparison> {
+const spaceOf = scanSpaces(mean, scans);
+
+function evaluate(setting: TuneSetting, space?: ChangeSpace): Record<'single' | 'pooled' | 'pooledLeaveOneOut', DeviationComparison> {
+  const options = setting.joint ? { ...setting, space } : setting;
   const single: DeviationComparison[] = [];
   const pooled: DeviationComparison[] = [];
   const changes = people.map((person) => person.photos.map((photo) => (options.joint ? jointShadingChange(mean, [photo], options) : shadingChange(mean, photo, options))));
@@ -103,7 +112,7 @@ const grid: TuneSetting[] = values.grid === 'default'
     : [1, 2].flatMap((order) => [0.003, 0.01, 0.03].flatMap((smoothness) => [0.0003, 0.001, 0.003].map((anchor) => ({ order: order as 1 | 2, smoothness, anchor }))));
 for (const options of grid) {
   const started = Date.now();
-  const result = evaluate(options);
+  const result = evaluate(options, options.joint && options.space ? await spaceOf(options.space) : undefined);
   const f = (d: DeviationComparison) => `r ${d.correlation.toFixed(3)} size ${d.sizeRatio.toFixed(2)} rmse×${d.rmseRatio.toFixed(3)}`;
   console.log(`${JSON.stringify(options)}  single: ${f(result.single)} | pooled: ${f(result.pooled)} | pooled, less the others' mean: ${f(result.pooledLeaveOneOut)}  (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 }

@@ -7,7 +7,8 @@ import { applySimilarity } from '../../../../src/morphable/procrustes.js';
 import { mulberry32 } from '../../../../src/training/random.js';
 import { deviationRms } from '../../../../tools/depth/shading-compare.js';
 import { bundleMeanFace } from '../../../../tools/depth/shading-synthetic.js';
-import { depthDeviation, loadScanModel, randomScanShape, scanCorrespondence, scanOnTemplate, scanTruthPeople, type ScanCorrespondence, type ScanModel } from '../../../../tools/depth/scan-truth.js';
+import { depthDeviation, identitySpace, loadScanModel, randomScanShape, scanCorrespondence, scanOnTemplate, scanTruthPeople, type ScanCorrespondence, type ScanModel } from '../../../../tools/depth/scan-truth.js';
+import { choleskySolve } from '../../../../src/morphable/shading-depth.js';
 
 const ICT = '../shared/models3d/ict-facekit';
 const present = existsSync(`${ICT}/model.json`);
@@ -62,6 +63,35 @@ describeWithScans('scan-truth: ICT-FaceKit scan shapes carried onto the FaceMesh
     correspondence.valid.forEach((keep, v) => {
       if (!keep) for (let axis = 0; axis < 3; axis++) expect(Number.isFinite(neutral[3 * v + axis])).toBe(true);
     });
+  });
+
+  it("carries the scans' identity space onto the template: a known scan face's depth projects back onto its own weights", () => {
+    const space = identitySpace(template, scan);
+    const n = template.length / 3;
+    const { rows, data } = space.modes;
+    expect(rows).toBe(20);
+    // A known face of the scan model: its mean plus modes at chosen weights, carried as any scan shape is.
+    const known = Array.from({ length: rows }, (_, k) => (k % 3 === 0 ? 1.5 : k % 3 === 1 ? -1 : 0.5) * (k < 10 ? 1 : 0.3));
+    const { mean, basis } = scan.model.identity;
+    const face = scanOnTemplate(template, correspondence, Float32Array.from(mean, (v, c) => v + known.reduce((s, w, k) => s + w * basis.data[k * basis.cols + c], 0)));
+    const neutral = scanOnTemplate(template, correspondence, mean);
+    const depth = Float64Array.from({ length: n }, (_, v) => face[3 * v + 2] - neutral[3 * v + 2]);
+    // Least squares of that depth on the modes recovers the weights: the carrying is linear and the modes are independent on the template.
+    const normal = new Float64Array(rows * rows);
+    const right = new Float64Array(rows);
+    for (let k = 0; k < rows; k++) {
+      for (let l = 0; l < rows; l++) for (let v = 0; v < n; v++) normal[k * rows + l] += data[k * n + v] * data[l * n + v];
+      for (let v = 0; v < n; v++) right[k] += data[k * n + v] * depth[v];
+    }
+    const weights = choleskySolve(normal, right, rows)!;
+    weights.forEach((w, k) => expect(w).toBeCloseTo(known[k], 2));
+    // The offset is the scans' mean less the template, a plane less: millimetres, as the bias above.
+    expect(deviationRms(template, space.offset, correspondence.valid)).toBeGreaterThan(0.5);
+    expect(deviationRms(template, space.offset, correspondence.valid)).toBeLessThan(5);
+    // Without the scans' mean the space is the same modes about the template.
+    const own = identitySpace(template, scan, false);
+    expect(Array.from(own.offset).every((v) => v === 0)).toBe(true);
+    expect(Array.from(own.modes.data)).toEqual(Array.from(data));
   });
 
   it('draws people whose depths differ from one another by millimetres, and photographs them', () => {
