@@ -1,8 +1,8 @@
 /**
  * A converted network's graph adapted, in memory, to how ONNX Runtime's CPU kernels run it fastest.
  * The file on disk stays as `npm run models:build` wrote it; pinned sizes leave the outputs as they
- * are bit for bit, the PReLU rewrite moves them by rounding only (nchwcPRelus;
- * test/unit/inference/cpu-graph.test.ts).
+ * are bit for bit, the NCHWc rewrites (nchwcPRelus, channelPadConvs) move them by rounding only
+ * (test/unit/inference/cpu-graph.test.ts).
  */
 import onnxPkg from 'onnx-proto';
 import { attr } from '../onnx/onnx-builder.js';
@@ -22,6 +22,8 @@ export interface CpuGraphChanges {
   readonly itemDims?: readonly number[];
   /** Rewrite the PReLUs into ops the blocked NCHWc layout runs ({@link nchwcPRelus}). */
   readonly nchwcPRelu?: boolean;
+  /** Rewrite zero paddings of the channels into convolutions the NCHWc layout runs ({@link channelPadConvs}). */
+  readonly nchwcChannelPad?: boolean;
 }
 
 /** `model` with `changes` made; the same bytes when none applies. */
@@ -30,7 +32,7 @@ export function cpuGraph(model: Uint8Array, changes: CpuGraphChanges): Uint8Arra
   const graph = proto.graph;
   if (!graph) return model;
   const pinned = changes.itemDims ? pinItemDims(graph, changes.itemDims) : 0;
-  const rewritten = changes.nchwcPRelu ? nchwcPRelus(graph) : 0;
+  const rewritten = (changes.nchwcPRelu ? nchwcPRelus(graph) : 0) + (changes.nchwcChannelPad ? channelPadConvs(graph) : 0);
   return pinned + rewritten === 0 ? model : onnx.ModelProto.encode(proto).finish();
 }
 
@@ -53,6 +55,12 @@ function floatValues(tensor: TensorProto): Float32Array | undefined {
   // A copy: protobufjs hands out views into a shared, often unaligned, buffer.
   if (tensor.rawData && tensor.rawData.length > 0) return new Float32Array(new Uint8Array(tensor.rawData).buffer);
   return Float32Array.from(tensor.floatData ?? []);
+}
+
+function intValues(tensor: TensorProto): number[] | undefined {
+  if (tensor.dataType !== onnx.TensorProto.DataType.INT64) return undefined;
+  if (tensor.rawData && tensor.rawData.length > 0) return Array.from(new BigInt64Array(new Uint8Array(tensor.rawData).buffer), Number);
+  return (tensor.int64Data ?? []).map((value) => Number(value.toString()));
 }
 
 function floatInitializer(name: string, dims: readonly number[], values: Float32Array): TensorProto {
@@ -188,4 +196,70 @@ export function nchwcPRelus(graph: GraphProto): number {
   const oldConstants = new Set(patterns.flatMap((p) => p.nodes.flatMap((n) => n.input ?? [])).filter((name) => initializers.has(name)));
   graph.initializer = graph.initializer!.filter((t) => !oldConstants.has(t.name ?? '') || read.has(t.name ?? ''));
   return patterns.length;
+}
+
+/** Ops whose output has as many channels as their first input that is not a constant. */
+const SAME_CHANNELS: ReadonlySet<string> = new Set(['Relu', 'MaxPool', 'AveragePool', 'Add', 'Sub', 'Mul', 'Max', 'Min', 'Neg', 'Clip', 'Sigmoid', 'Identity', 'BatchNormalization']);
+
+/**
+ * The converted BlazeFace and FaceMesh widen a residual stream by padding its channels with zeros
+ * (TF's channel padding: a Pad of the channel axis's end only). ONNX Runtime has no NCHWc Pad, so
+ * the stream leaves the layout there and, the residual Adds reading it, stays out of it to the next
+ * padding: a reorder into the layout before and one out after every convolution of that stage, and
+ * Adds and Relus of their own (a quarter of FaceMesh's time). Written as a 1×1 convolution whose
+ * weights copy each channel and add zero channels, it runs in the layout, and so does the rest of the
+ * stage, its Adds and Relus joining the convolutions. The padding itself is exact (x·1 plus zeros);
+ * the joined Adds sum in another order, so the networks' outputs move by rounding.
+ * Returns how many it rewrote; a padding whose input's channel count it cannot trace is left as it is.
+ */
+export function channelPadConvs(graph: GraphProto): number {
+  const nodes = graph.node ?? [];
+  const initializers = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t]));
+  const producers = new Map<string, NodeProto>();
+  for (const node of nodes) for (const output of node.output ?? []) producers.set(output, node);
+  const paddedChannels = (node: NodeProto): number | undefined => {
+    const mode = node.attribute?.find((a) => a.name === 'mode')?.s;
+    const pads = node.input?.[1] === undefined ? undefined : initializers.get(node.input[1]);
+    const values = pads && intValues(pads);
+    const fill = node.input?.[2] ? initializers.get(node.input[2]) : undefined;
+    const zeroFill = !node.input?.[2] || (fill !== undefined && floatValues(fill)?.every((v) => v === 0) === true);
+    const constant = !mode || mode.length === 0 || new TextDecoder().decode(mode) === 'constant';
+    // NCHW: begins then ends; only the channels' end padded.
+    const onlyChannelEnd = values?.length === 8 && values.every((v, i) => (i === 5 ? v > 0 : v === 0));
+    return node.opType === 'Pad' && constant && zeroFill && (node.input?.length ?? 0) <= 3 && onlyChannelEnd ? values![5] : undefined;
+  };
+  const channelsOf = (value: string, depth = 0): number | undefined => {
+    const node = producers.get(value);
+    if (!node || depth > 64) return undefined;
+    if (node.opType === 'Conv') {
+      const weights = initializers.get(node.input?.[1] ?? '');
+      return weights?.dims?.length === 4 ? Number(weights.dims[0]) : undefined;
+    }
+    const input = (node.input ?? []).find((name) => name !== '' && !initializers.has(name));
+    if (input === undefined) return undefined;
+    const padded = paddedChannels(node);
+    if (padded !== undefined) {
+      const channels = channelsOf(input, depth + 1);
+      return channels === undefined ? undefined : channels + padded;
+    }
+    return SAME_CHANNELS.has(node.opType ?? '') ? channelsOf(input, depth + 1) : undefined;
+  };
+
+  const oldPads = new Set<string>();
+  graph.node = nodes.map((node) => {
+    const padded = paddedChannels(node);
+    const input = node.input?.[0];
+    const channels = padded === undefined || input === undefined ? undefined : channelsOf(input);
+    if (padded === undefined || input === undefined || channels === undefined) return node;
+    const out = node.output![0];
+    const weights = new Float32Array((channels + padded) * channels);
+    for (let c = 0; c < channels; c++) weights[c * channels + c] = 1;
+    const name = `${out}/nchwc_channel_pad/weights`;
+    graph.initializer!.push(floatInitializer(name, [channels + padded, channels, 1, 1], weights));
+    oldPads.add(node.input![1]);
+    return { opType: 'Conv', name: out, input: [input, name], output: [out], attribute: [{ ...attr.ints([1, 1]), name: 'kernel_shape' }] };
+  });
+  const read = new Set(graph.node.flatMap((node) => node.input ?? []));
+  graph.initializer = graph.initializer!.filter((t) => !oldPads.has(t.name ?? '') || read.has(t.name ?? ''));
+  return oldPads.size;
 }

@@ -55,9 +55,17 @@ export function runsInt8(name: NetworkName, precision: Precision): boolean {
  */
 export const NCHWC_PRELU_NETWORKS: ReadonlySet<NetworkName> = new Set<NetworkName>(['fr-feature', 'fr-feature-expo', 'expo-mobilefacenet', 'facemesh']);
 
-/** How `name`'s graph is adapted for the CPU: its input's sizes (`itemDims`, without the batch) known, its PReLUs rewritten where measured faster. */
+/**
+ * The float networks whose channel paddings run as convolutions on the CPU (cpu-graph.ts), so that
+ * their residual stages stay in the NCHWc layout (docs/BENCHMARKS.md §58): BlazeFace and FaceMesh,
+ * the two with channel paddings; outputs moved by rounding only.
+ */
+export const NCHWC_CHANNEL_PAD_NETWORKS: ReadonlySet<NetworkName> = new Set<NetworkName>(['blazeface', 'facemesh']);
+
+/** How `name`'s graph is adapted for the CPU: its input's sizes (`itemDims`, without the batch) known, its PReLUs and channel paddings rewritten where measured faster. */
 export function cpuGraphChanges(name: NetworkName, itemDims: readonly number[], precision: Precision): CpuGraphChanges {
-  return { itemDims, nchwcPRelu: NCHWC_PRELU_NETWORKS.has(name) && !runsInt8(name, precision) };
+  const float = !runsInt8(name, precision);
+  return { itemDims, nchwcPRelu: NCHWC_PRELU_NETWORKS.has(name) && float, nchwcChannelPad: NCHWC_CHANNEL_PAD_NETWORKS.has(name) && float };
 }
 
 export function convertedModelPath(name: NetworkName, settings: Pick<InferenceSettings, 'modelsDir' | 'precision'> = DEFAULT_INFERENCE_SETTINGS): string {

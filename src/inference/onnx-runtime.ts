@@ -155,11 +155,12 @@ class SessionModel implements OnnxModel {
 
 /**
  * What the session reads: the file, or on the CPU its graph with `changes` made (cpu-graph.ts; the
- * PReLU rewrite only at the `all` level, where the NCHWc layout it is for is used). CUDA runs the file as it is.
+ * NCHWc rewrites only at the `all` level, where the layout they are for is used). CUDA runs the file as it is.
  */
 async function sessionSource(path: string, provider: Provider, level: GraphOptimization, changes: CpuGraphChanges): Promise<string | Uint8Array> {
-  const cpu: CpuGraphChanges = { itemDims: changes.itemDims, nchwcPRelu: changes.nchwcPRelu === true && level === 'all' };
-  if (provider !== 'cpu' || (!cpu.itemDims && !cpu.nchwcPRelu)) return path;
+  const nchwc = level === 'all';
+  const cpu: CpuGraphChanges = { itemDims: changes.itemDims, nchwcPRelu: changes.nchwcPRelu === true && nchwc, nchwcChannelPad: changes.nchwcChannelPad === true && nchwc };
+  if (provider !== 'cpu' || (!cpu.itemDims && !cpu.nchwcPRelu && !cpu.nchwcChannelPad)) return path;
   return cpuGraph(await readFile(path), cpu);
 }
 
@@ -195,7 +196,7 @@ const models = new Map<string, Promise<SessionModel>>();
  */
 export function loadModel(path: string, options: RuntimeOptions, changes: CpuGraphChanges = {}): Promise<OnnxModel> {
   const absolute = resolve(path);
-  const key = `${options.device}|${options.threads}|${options.graphOptimization ?? 'all'}|${changes.itemDims?.join('x') ?? ''}|${changes.nchwcPRelu === true}|${absolute}`;
+  const key = `${options.device}|${options.threads}|${options.graphOptimization ?? 'all'}|${changes.itemDims?.join('x') ?? ''}|${changes.nchwcPRelu === true}|${changes.nchwcChannelPad === true}|${absolute}`;
   let model = models.get(key);
   if (model === undefined) {
     model = openModel(absolute, options, changes);

@@ -29,15 +29,32 @@ const CHANNELS = 16;
 
 type PReluForm = 'max' | 'relu-difference' | 'min-add';
 
+const tensor = (name: string, dims: number[], values: readonly number[]) => ({ name, dims, dataType: FLOAT, floatData: [...values] });
+const valueInfo = (name: string, dims: (number | string)[]) => ({
+  name,
+  type: { tensorType: { elemType: FLOAT, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+});
+
+/** `node` on `x` [batch, 16, 8, 8] giving `z` [batch, 16, side, side], opset 17. */
+function testModel(name: string, node: onnxProto.onnx.INodeProto[], initializer: onnxProto.onnx.ITensorProto[], side: number): Uint8Array {
+  const input = [valueInfo('x', ['batch', CHANNELS, 8, 8])];
+  const output = [valueInfo('z', ['batch', CHANNELS, side, side])];
+  return onnx.ModelProto.encode(onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 17 }], graph: { name, node, initializer, input, output } })).finish();
+}
+
+/** Weights in [−0.5, 0.5), the same every run. */
+function randomWeights(seed: number): (count: number) => number[] {
+  const random = seeded(seed);
+  return (count) => Array.from({ length: count }, () => random() - 0.5);
+}
+
 /**
  * Conv(3×3, 16 channels) → PReLU in `form` → Conv(1×1) on an NCHW input of 16 channels, 8×8: the
  * PReLU between two convolutions, as in the converted networks, so ONNX Runtime's `all` level runs
  * the convolutions in its NCHWc layout.
  */
 function preluModel(form: PReluForm, slopes: readonly number[]): Uint8Array {
-  const random = seeded(7);
-  const weights = (count: number): number[] => Array.from({ length: count }, () => random() - 0.5);
-  const tensor = (name: string, dims: number[], values: readonly number[]) => ({ name, dims, dataType: FLOAT, floatData: [...values] });
+  const weights = randomWeights(7);
   const prelu = form === 'max'
     ? [
         { opType: 'Mul', input: ['y', 'slope'], output: ['scaled'] },
@@ -56,31 +73,18 @@ function preluModel(form: PReluForm, slopes: readonly number[]): Uint8Array {
         { opType: 'Mul', input: ['negative', 'slope'], output: ['scaled'] },
         { opType: 'Sub', input: ['positive', 'scaled'], output: ['p'] },
       ];
-  const dim = (d: number | string) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d });
-  const valueInfo = (name: string, dims: (number | string)[]) => ({ name, type: { tensorType: { elemType: FLOAT, shape: { dim: dims.map(dim) } } } });
-  const model = onnx.ModelProto.create({
-    irVersion: 8,
-    opsetImport: [{ domain: '', version: 17 }],
-    graph: {
-      name: 'prelu',
-      node: [
-        { opType: 'Conv', input: ['x', 'w1', 'b1'], output: ['y'], attribute: [{ name: 'pads', ints: [1, 1, 1, 1], type: onnx.AttributeProto.AttributeType.INTS }] },
-        ...prelu,
-        { opType: 'Conv', input: ['p', 'w2'], output: ['z'] },
-      ],
-      initializer: [
-        tensor('w1', [CHANNELS, CHANNELS, 3, 3], weights(CHANNELS * CHANNELS * 9)),
-        tensor('b1', [CHANNELS], weights(CHANNELS)),
-        // The TF Lite form stores slope − 1.
-        tensor('slope', [CHANNELS, 1, 1], form === 'min-add' ? slopes.map((s) => s - 1) : slopes),
-        ...(form === 'min-add' ? [tensor('zero', [], [0])] : []),
-        tensor('w2', [CHANNELS, CHANNELS, 1, 1], weights(CHANNELS * CHANNELS)),
-      ],
-      input: [valueInfo('x', ['batch', CHANNELS, 8, 8])],
-      output: [valueInfo('z', ['batch', CHANNELS, 8, 8])],
-    },
-  });
-  return onnx.ModelProto.encode(model).finish();
+  return testModel('prelu', [
+    { opType: 'Conv', input: ['x', 'w1', 'b1'], output: ['y'], attribute: [{ name: 'pads', ints: [1, 1, 1, 1], type: onnx.AttributeProto.AttributeType.INTS }] },
+    ...prelu,
+    { opType: 'Conv', input: ['p', 'w2'], output: ['z'] },
+  ], [
+    tensor('w1', [CHANNELS, CHANNELS, 3, 3], weights(CHANNELS * CHANNELS * 9)),
+    tensor('b1', [CHANNELS], weights(CHANNELS)),
+    // The TF Lite form stores slope − 1.
+    tensor('slope', [CHANNELS, 1, 1], form === 'min-add' ? slopes.map((s) => s - 1) : slopes),
+    ...(form === 'min-add' ? [tensor('zero', [], [0])] : []),
+    tensor('w2', [CHANNELS, CHANNELS, 1, 1], weights(CHANNELS * CHANNELS)),
+  ], 8);
 }
 
 /** A small deterministic generator in [0, 1), so the graphs and inputs are the same every run. */
@@ -200,6 +204,72 @@ describe('pinned input sizes', () => {
   });
 });
 
+/**
+ * Conv(3×3, 16 channels) → MaxPool(2×2) → Pad of `pads` (NCHW begins, then ends) added to Conv(16 → 16 + padding) of the same input, as TF's
+ * channel padding widens BlazeFace's and FaceMesh's residual streams, then a 1×1 convolution.
+ */
+function channelPadModel(pads: readonly number[], padded = pads[5]): Uint8Array {
+  const weights = randomWeights(5);
+  const wide = CHANNELS + padded;
+  const ints = onnx.AttributeProto.AttributeType.INTS;
+  return testModel('channel-pad', [
+    { opType: 'Conv', input: ['x', 'w1', 'b1'], output: ['y'], attribute: [{ name: 'pads', ints: [1, 1, 1, 1], type: ints }] },
+    { opType: 'Relu', input: ['y'], output: ['r'] },
+    { opType: 'MaxPool', input: ['r'], output: ['pooled'], attribute: [{ name: 'kernel_shape', ints: [2, 2], type: ints }, { name: 'strides', ints: [2, 2], type: ints }] },
+    { opType: 'Pad', input: ['pooled', 'pads'], output: ['skip'] },
+    { opType: 'Conv', input: ['r', 'w2', 'b2'], output: ['branch'], attribute: [{ name: 'strides', ints: [2, 2], type: ints }] },
+    { opType: 'Add', input: ['branch', 'skip'], output: ['sum'] },
+    { opType: 'Relu', input: ['sum'], output: ['activated'] },
+    { opType: 'Conv', input: ['activated', 'w3'], output: ['z'] },
+  ], [
+    tensor('w1', [CHANNELS, CHANNELS, 3, 3], weights(CHANNELS * CHANNELS * 9)),
+    tensor('b1', [CHANNELS], weights(CHANNELS)),
+    { name: 'pads', dims: [8], dataType: onnx.TensorProto.DataType.INT64, int64Data: [...pads] },
+    tensor('w2', [wide, CHANNELS, 1, 1], weights(wide * CHANNELS)),
+    tensor('b2', [wide], weights(wide)),
+    tensor('w3', [CHANNELS, wide, 1, 1], weights(CHANNELS * wide)),
+  ], 4);
+}
+
+describe('channel paddings as convolutions', () => {
+  it('rewrites a zero padding of the channels\' end into a 1×1 convolution that copies each channel, the outputs moved by rounding only', async () => {
+    const original = channelPadModel([0, 0, 0, 0, 0, 16, 0, 0]);
+    const rewritten = cpuGraph(original, { nchwcChannelPad: true });
+
+    expect(opTypes(rewritten)).toEqual(['Conv', 'Relu', 'MaxPool', 'Conv', 'Conv', 'Add', 'Relu', 'Conv']);
+    const graph = onnx.ModelProto.decode(rewritten).graph!;
+    const weights = graph.initializer!.find((t) => t.name === 'skip/nchwc_channel_pad/weights')!;
+    expect(weights.dims!.map(Number)).toEqual([32, 16, 1, 1]);
+    expect(graph.initializer!.map((t) => t.name)).not.toContain('pads');
+    const [before, after] = await Promise.all([session(original), session(rewritten)]);
+    const random = seeded(13);
+    for (let trial = 0; trial < 3; trial++) {
+      const input = Float32Array.from({ length: 2 * CHANNELS * 64 }, () => (random() - 0.5) * 8);
+      const [ours, theirs] = [(await outputs(after, input, [2, CHANNELS, 8, 8])).z, (await outputs(before, input, [2, CHANNELS, 8, 8])).z];
+      let largest = 0;
+      ours.forEach((value, i) => { largest = Math.max(largest, Math.abs(value - theirs[i]) / Math.max(1, Math.abs(theirs[i]))); });
+      expect(largest).toBeLessThan(1e-5);
+    }
+  });
+
+  it('leaves paddings of other axes, of the channels\' start, and those whose channels it cannot trace, as they are', () => {
+    expect(opTypes(cpuGraph(channelPadModel([0, 0, 0, 0, 0, 16, 1, 1], 16), { nchwcChannelPad: true }))).toContain('Pad');
+    expect(opTypes(cpuGraph(channelPadModel([0, 16, 0, 0, 0, 0, 0, 0], 16), { nchwcChannelPad: true }))).toContain('Pad');
+    const untraceable = onnx.ModelProto.decode(channelPadModel([0, 0, 0, 0, 0, 16, 0, 0]));
+    untraceable.graph!.node!.find((node) => node.opType === 'Pad')!.input![0] = 'x';
+    expect(opTypes(cpuGraph(onnx.ModelProto.encode(untraceable).finish(), { nchwcChannelPad: true }))).toContain('Pad');
+  });
+
+  it.each([['blazeface', 2], ['facemesh', 3]] as const)("rewrites every one of %s's %i channel paddings", (network, paddings) => {
+    const before = opTypes(readFileSync(convertedModelPath(network)));
+    const after = opTypes(cpuGraph(readFileSync(convertedModelPath(network)), { nchwcChannelPad: true }));
+
+    expect(before.filter((op) => op === 'Pad').length).toBeGreaterThanOrEqual(paddings);
+    expect(before.filter((op) => op === 'Pad').length - after.filter((op) => op === 'Pad').length).toBe(paddings);
+    expect(after.filter((op) => op === 'Conv').length - before.filter((op) => op === 'Conv').length).toBe(paddings);
+  });
+});
+
 describe('which networks are changed', () => {
   it('rewrites fr-feature, expo-mobilefacenet, the fused fr-feature-expo and FaceMesh (float under both precisions: int8 runs them float) and not BlazeFace', () => {
     expect(cpuGraphChanges('expo-mobilefacenet', [3, 112, 112], 'fp32').nchwcPRelu).toBe(true);
@@ -208,7 +278,13 @@ describe('which networks are changed', () => {
     expect(cpuGraphChanges('fr-feature-expo', [3, 112, 112], 'fp32').nchwcPRelu).toBe(true);
     expect(cpuGraphChanges('facemesh', [192, 192, 3], 'fp32').nchwcPRelu).toBe(true);
     expect(cpuGraphChanges('facemesh', [192, 192, 3], 'int8').nchwcPRelu).toBe(true);
-    expect(cpuGraphChanges('blazeface', [160, 160, 3], 'fp32')).toEqual({ itemDims: [160, 160, 3], nchwcPRelu: false });
+    expect(cpuGraphChanges('blazeface', [160, 160, 3], 'fp32')).toEqual({ itemDims: [160, 160, 3], nchwcPRelu: false, nchwcChannelPad: true });
+  });
+
+  it('rewrites the channel paddings of BlazeFace and FaceMesh only', () => {
+    expect(cpuGraphChanges('facemesh', [192, 192, 3], 'fp32').nchwcChannelPad).toBe(true);
+    expect(cpuGraphChanges('blazeface', [160, 160, 3], 'int8').nchwcChannelPad).toBe(true);
+    expect(cpuGraphChanges('fr-feature-expo', [3, 112, 112], 'fp32').nchwcChannelPad).toBe(false);
   });
 });
 
@@ -261,6 +337,25 @@ describeWithLfw('the shipped networks on LFW dev photos', () => {
     }
     // Crop pixels (192 across): a thousandth of one is far below anything a fit or a crop notices.
     expect(largest).toBeLessThan(1e-3);
+  });
+
+  it('BlazeFace as the service opens it (channel paddings rewritten) moves the file\'s outputs by rounding only', async () => {
+    const path = convertedModelPath('blazeface', DEFAULT_INFERENCE_SETTINGS);
+    const itemDims = imageDims(DETECTOR_INPUT_SIZE);
+    const served = await loadModel(path, CPU, cpuGraphChanges('blazeface', itemDims, 'fp32'));
+    const asWritten = await session(path);
+    for (const image of images) {
+      const input = sampleRegion(image, wholeImageRegion(image.width, image.height), DETECTOR_INPUT_SIZE, { scale: 1 / 127.5, offset: -1 });
+      const dims = [1, ...itemDims];
+      const theirs = await outputs(asWritten, input, dims);
+      const ours = await served.run({ [served.inputNames[0]]: { data: input, dims } });
+      for (const [name, values] of Object.entries(theirs)) {
+        let largest = 0;
+        ours[name].data.forEach((value, i) => { largest = Math.max(largest, Math.abs(value - values[i]) / Math.max(1, Math.abs(values[i]))); });
+        // Box offsets reach ~100 crop pixels and logits ~100 through 70 convolutions: 1e-4 of that is far below any box or score that matters.
+        expect(largest).toBeLessThan(1e-4);
+      }
+    }
   });
 
   it('BlazeFace with its input size pinned gives the file\'s outputs bit for bit', async () => {
