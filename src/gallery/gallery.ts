@@ -22,6 +22,7 @@ import type { BundleVector, GalleryIndex } from './gallery-index.js';
 import { assertFiniteCoefficients, subjectTemplate, templateCoefficients, type SubjectTemplate } from './coefficients.js';
 import { exportMesh, exportsFromPhotos, type MeshExport, type MeshFormat } from './mesh-export.js';
 import type { MeshPool } from './mesh-pool.js';
+import type { SqlitePhotoInserts } from '../store/sqlite-photo-inserts.js';
 import { PhotoRepository, type AcceptedPhoto, type AcceptResult, type AddedFaceVector, type FaceToSave, type FaceWithoutVector } from '../store/photo-repository.js';
 import type { PhotoEvents } from './photo-events.js';
 import { notFound, SubjectRepository } from '../store/subject-repository.js';
@@ -106,6 +107,8 @@ export interface GalleryDeps extends ServedBundle {
   readonly indexed?: boolean;
   /** Called after photos were queued for enrollment. */
   readonly onQueued: () => void;
+  /** On SQLite, the upload's insert on a connection of its own (src/store/sqlite-photo-inserts.ts). */
+  readonly photoInserts?: SqlitePhotoInserts;
 }
 
 export interface MeshTarget {
@@ -155,7 +158,7 @@ export class Gallery {
 
   constructor(private readonly deps: GalleryDeps) {
     this.subjects = new SubjectRepository(deps.store);
-    this.photos = new PhotoRepository(deps.store);
+    this.photos = new PhotoRepository(deps.store, deps.photoInserts);
     this.servedBundles = new Map([deps, ...(deps.otherBundles ?? [])].map((served) => [served.index.bundleId, served]));
   }
 
@@ -236,9 +239,9 @@ export class Gallery {
     });
   }
 
-  /** Up to `limit` stored faces with no vector under `bundleId`, in id order (the worker's backfill; see PhotoRepository.facesWithoutVector). */
-  facesWithoutVector(bundleId: string, limit: number, where?: { readonly after?: string; readonly passedOver?: readonly string[] }): Promise<FaceWithoutVector[]> {
-    return this.photos.facesWithoutVector(bundleId, limit, where);
+  /** The worker's backfill: its next stored faces to encode under `bundleId`, claimed for it alone (see PhotoRepository.claimFacesWithoutVector). */
+  claimFacesWithoutVector(...args: Parameters<PhotoRepository['claimFacesWithoutVector']>): Promise<{ faces: FaceWithoutVector[]; lookedTo: string | undefined }> {
+    return this.photos.claimFacesWithoutVector(...args);
   }
 
   /**

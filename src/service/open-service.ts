@@ -27,6 +27,7 @@ import type { Cleanups } from '../core/lifecycle.js';
 import type { Readiness } from '../observability/readiness.js';
 import { openDatabase, type Database } from '../store/database.js';
 import { PgVectorTable } from '../store/pgvector.js';
+import { SqlitePhotoInserts } from '../store/sqlite-photo-inserts.js';
 
 /** What starts a process of the service (`startServer`, `startWorker`). */
 export interface ProcessOptions {
@@ -103,6 +104,8 @@ export async function openService(config: Config, database: Database, encoders: 
   const { decodeLimits } = inferenceSettings(config);
   const meshPool = new MeshPool({ threads: config.meshThreads, maxQueued: config.meshQueue });
   cleanups.push(() => meshPool.close());
+  const photoInserts = database.file === undefined ? undefined : SqlitePhotoInserts.open(database.file, config.busyTimeoutMs);
+  if (photoInserts) cleanups.push(async () => photoInserts.close());
   const gallery = new Gallery({
     ...servedBundle(defaultEncoder, config.targetFpir),
     otherBundles: otherEncoders.map((encoder) => servedBundle(encoder, config.targetFpir)),
@@ -113,6 +116,7 @@ export async function openService(config: Config, database: Database, encoders: 
     meshPool,
     indexed: withIndex,
     onQueued: () => worker.wake(),
+    photoInserts,
   });
   const worker = new EnrollmentWorker({
     jobs,

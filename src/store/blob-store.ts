@@ -73,6 +73,22 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/**
+ * Whether the file is there, marked as in use again (its mtime now) when it is, so a sweep in
+ * another process leaves it be for its grace period: one system call for a new file and for a
+ * stored one alike. A file there that cannot be touched (a read-only store) is there all the same.
+ */
+async function touch(path: string): Promise<boolean> {
+  const now = new Date();
+  try {
+    await utimes(path, now, now);
+    return true;
+  } catch (error) {
+    if (errnoOf(error) === 'ENOENT') return false;
+    return exists(path);
+  }
+}
+
 /** The file's mtime; undefined when it is gone (another process renamed or removed it since it was listed). */
 async function writtenAt(path: string): Promise<Date | undefined> {
   try {
@@ -103,11 +119,7 @@ export class BlobStore {
     const sha256 = sha256Hex(bytes);
     const storagePath = storagePathFor(sha256);
     const target = this.absolute(storagePath);
-    // Marks the file as in use again, so a sweep in another process leaves it be for its grace period;
-    // a file that sweep removed between the two calls is written anew below.
-    if ((await exists(target)) && (await utimes(target, new Date(), new Date()).then(() => true, (error: unknown) => errnoOf(error) !== 'ENOENT'))) {
-      return { sha256, storagePath };
-    }
+    if (await touch(target)) return { sha256, storagePath };
     const temp = join(this.root, TEMP_FOLDER, randomUUID());
     try {
       await this.writeDurably(temp, target, bytes).catch(async (error: unknown) => {

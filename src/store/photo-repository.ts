@@ -12,6 +12,7 @@ import { bytesToFloat32, float32ToBytes } from './vector-codec.js';
 import { currentRequestId } from '../core/request-context.js';
 import { insertNewRowsStatement, insertRows, newRowId } from './insert-rows.js';
 import { isForeignKeyViolation } from './prisma-errors.js';
+import { isSqliteForeignKeyViolation, type SqlitePhotoInserts } from './sqlite-photo-inserts.js';
 
 /** A photo whose bytes are already stored durably, about to be recorded. */
 export interface AcceptedPhoto {
@@ -138,7 +139,11 @@ function storedFaceRecord(row: { id: string; photoId: string; createdAt: Date },
 }
 
 export class PhotoRepository {
-  constructor(private readonly store: GalleryStore) {}
+  /** `inserts`: the upload's insert on a SQLite connection of its own (sqlite-photo-inserts.ts); without it, through Prisma. */
+  constructor(
+    private readonly store: GalleryStore,
+    private readonly inserts?: SqlitePhotoInserts,
+  ) {}
 
   /**
    * Records photos and queues one ENROLL job for each new one, all or nothing. The same bytes
@@ -171,27 +176,12 @@ export class PhotoRepository {
       };
       rows.set(sha256, row);
     }
-    // Two statements for new photos, whatever their number, sent together as one transaction: the
-    // photos (bytes the subject has already are left out; a subject that does not exist fails the
-    // foreign key), then a job for each photo the first wrote (ids are new, so only those match).
     const candidates = [...rows.values()];
-    const jobs = Prisma.join(candidates.map((row) => Prisma.sql`(${newRowId()}, ${row.id})`));
-    const [writtenRows] = await this.store
-      .batch((db) => [
-        insertNewRowsStatement(
-          db,
-          'Photo',
-          candidates.map((row) => ({ ...row, faceBox: row.faceBox === null ? null : JSON.stringify(row.faceBox) })),
-          ['subjectId', 'sha256'],
-        ),
-        db.$executeRaw`INSERT INTO "Job" ("id", "kind", "photoId", "requestId", "createdAt", "updatedAt")
-          SELECT j."column1", 'ENROLL', p."id", ${requestId}, p."createdAt", p."createdAt"
-          FROM (VALUES ${jobs}) AS j JOIN "Photo" p ON p."id" = j."column2"`,
-      ])
-      .catch((error: unknown) => {
-        throw isForeignKeyViolation(error) ? notFound('subject', subjectId) : error;
-      });
-    const written = new Set(writtenRows.map((row) => row.id));
+    const written = new Set(
+      await this.insertNew(candidates, requestId).catch((error: unknown) => {
+        throw isForeignKeyViolation(error) || isSqliteForeignKeyViolation(error) ? notFound('subject', subjectId) : error;
+      }),
+    );
     const known = [...rows.keys()].filter((sha256) => !written.has(rows.get(sha256)!.id));
     const found = known.length > 0 ? await this.store.read.photo.findMany({ where: { subjectId, sha256: { in: known } } }) : [];
     for (const row of found) rows.set(row.sha256, row);
@@ -205,6 +195,31 @@ export class PhotoRepository {
     // A photo the subject had was deleted between the insert and the read: these bytes are enrolled anew.
     const again = await this.accept(subjectId, photos, faceBox, qualityFilter);
     return again.map((result, i) => ({ ...result, created: result.created || results[i].created }));
+  }
+
+  /**
+   * The photos (bytes the subject has already are left out; a subject that does not exist fails the
+   * foreign key) and a job for each one written, in one transaction behind this process's other
+   * writes; the ids written.
+   */
+  private async insertNew(candidates: readonly Photo[], requestId: string | null): Promise<string[]> {
+    const { inserts } = this;
+    if (inserts) return this.store.write(async () => inserts.insert(candidates, newRowId, requestId));
+    // Two statements, whatever the photos' number, sent together: the photos, then a job for each
+    // photo the first wrote (ids are new, so only those match).
+    const jobs = Prisma.join(candidates.map((row) => Prisma.sql`(${newRowId()}, ${row.id})`));
+    const [writtenRows] = await this.store.batch((db) => [
+      insertNewRowsStatement(
+        db,
+        'Photo',
+        candidates.map((row) => ({ ...row, faceBox: row.faceBox === null ? null : JSON.stringify(row.faceBox) })),
+        ['subjectId', 'sha256'],
+      ),
+      db.$executeRaw`INSERT INTO "Job" ("id", "kind", "photoId", "requestId", "createdAt", "updatedAt")
+        SELECT j."column1", 'ENROLL', p."id", ${requestId}, p."createdAt", p."createdAt"
+        FROM (VALUES ${jobs}) AS j JOIN "Photo" p ON p."id" = j."column2"`,
+    ]);
+    return writtenRows.map((row) => row.id);
   }
 
   /**
@@ -428,12 +443,17 @@ export class PhotoRepository {
   /**
    * Up to `limit` faces of READY photos with no vector under `bundleId` (photos enrolled while the
    * bundle was not served), in id order (the worker's ids are ULIDs: oldest first), those after
-   * `after` only and none of `passedOver` (faces the caller could not encode). In id order a look
+   * `after` only and, given `unclaimedAt`, none a worker's claim holds then. In id order a look
    * walks the primary key from `after` and stops at `limit`, however many faces came before.
    */
-  async facesWithoutVector(bundleId: string, limit: number, { after, passedOver = [] }: { readonly after?: string; readonly passedOver?: readonly string[] } = {}): Promise<FaceWithoutVector[]> {
+  async facesWithoutVector(bundleId: string, limit: number, { after, unclaimedAt }: { readonly after?: string; readonly unclaimedAt?: Date } = {}): Promise<FaceWithoutVector[]> {
     const rows = await this.store.read.face.findMany({
-      where: { vectors: { none: { bundleId } }, photo: { status: 'READY' }, id: { ...(after !== undefined && { gt: after }), ...(passedOver.length > 0 && { notIn: [...passedOver] }) } },
+      where: {
+        vectors: { none: { bundleId } },
+        ...(unclaimedAt && { vectorClaims: { none: { bundleId, leaseUntil: { gt: unclaimedAt } } } }),
+        photo: { status: 'READY' },
+        ...(after !== undefined && { id: { gt: after } }),
+      },
       select: { id: true, boxX: true, boxY: true, boxWidth: true, boxHeight: true, photo: { select: { id: true, storagePath: true, faceBox: true } } },
       orderBy: { id: 'asc' },
       take: limit,
@@ -445,6 +465,44 @@ export class PhotoRepository {
       givenBox: row.photo.faceBox as Box | null,
       box: { x: row.boxX, y: row.boxY, width: row.boxWidth, height: row.boxHeight },
     }));
+  }
+
+  /**
+   * The backfill's next faces to encode under `bundleId`, each claimed for `leaseMs`: the faces of
+   * {@link facesWithoutVector} after `after` that no other worker's claim holds, less `passedOver`
+   * (faces the caller could not encode), each claimed by one conditional write, so that of workers
+   * looking at once each face goes to one. A claim ends with the face's vector
+   * ({@link addFaceVectors}), or when its lease runs out (its worker died, or could not encode it).
+   * `lookedTo`: the last face looked at (claimed or not), where the next look starts; undefined when
+   * none was left.
+   */
+  async claimFacesWithoutVector(
+    bundleId: string,
+    limit: number,
+    { after, passedOver, leaseMs, now = new Date() }: { readonly after?: string; readonly passedOver: ReadonlySet<string>; readonly leaseMs: number; readonly now?: Date },
+  ): Promise<{ faces: FaceWithoutVector[]; lookedTo: string | undefined }> {
+    const look = async () => {
+      const looked = await this.facesWithoutVector(bundleId, limit, { after, unclaimedAt: now });
+      const wanted = looked.filter((face) => !passedOver.has(face.faceId));
+      const claimed = wanted.length === 0 ? new Set<string>() : await this.claimFaces(bundleId, wanted, new Date(now.getTime() + leaseMs), now);
+      return { faces: wanted.filter((face) => claimed.has(face.faceId)), lookedTo: looked.at(-1)?.faceId };
+    };
+    // A face deleted between the look and the claim fails the claim's foreign key: look again.
+    return look().catch((error: unknown) => {
+      if (!isForeignKeyViolation(error)) throw error;
+      return look();
+    });
+  }
+
+  /** The faces claimed: a claim is written where there is none, or taken over where its lease ran out before `now`. */
+  private async claimFaces(bundleId: string, faces: readonly FaceWithoutVector[], leaseUntil: Date, now: Date): Promise<Set<string>> {
+    const rows = Prisma.join(faces.map((face) => Prisma.sql`(${face.faceId}, ${bundleId}, ${leaseUntil})`));
+    const claimed = await this.store.write((db) =>
+      db.$queryRaw<{ faceId: string }[]>`INSERT INTO "FaceVectorClaim" ("faceId", "bundleId", "leaseUntil") VALUES ${rows}
+        ON CONFLICT ("faceId", "bundleId") DO UPDATE SET "leaseUntil" = excluded."leaseUntil" WHERE "FaceVectorClaim"."leaseUntil" <= ${now}
+        RETURNING "faceId"`,
+    );
+    return new Set(claimed.map((row) => row.faceId));
   }
 
   /**
@@ -487,6 +545,8 @@ export class PhotoRepository {
         stored.map(({ id, vector }) => ({ faceVectorId: id, faceId: vector.faceId, subjectId: vector.subjectId, bundleId: vector.bundleId, vector: vector.vector, weight: templateWeight(vector.qualityScore) })),
       );
       await this.store.recordChange(tx, 'FaceVector', 'CREATE', [...new Set(stored.map(({ vector }) => vector.faceId))]);
+      // The backfill's claims on these faces are done with, whoever stored the vector.
+      await tx.faceVectorClaim.deleteMany({ where: { OR: vectors.map(({ faceId, bundleId }) => ({ faceId, bundleId })) } });
       return stored.map(({ vector }) => vector);
     });
   }

@@ -3,7 +3,7 @@
  * store, and made again when they vanish under a running store.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BlobStore, sha256Hex } from '../../../src/store/blob-store.js';
@@ -32,6 +32,18 @@ describe('BlobStore.put', () => {
     const first = await store.put(Buffer.from('a photo'));
     expect(await store.put(Buffer.from('a photo'))).toEqual(first);
     expect((await store.read(first.storagePath)).toString()).toBe('a photo');
+    expect(readdirSync(join(root, 'incoming'))).toEqual([]);
+  });
+
+  it('marks bytes stored already as in use again (their mtime now), so a sweep leaves them be for its grace period', async () => {
+    const store = new BlobStore(root);
+    const stored = await store.put(Buffer.from('a stored photo'));
+    const path = join(root, stored.storagePath);
+    const longAgo = new Date('2020-01-01T00:00:00Z');
+    utimesSync(path, longAgo, longAgo);
+    const before = Date.now() - 1000;
+    expect(await store.put(Buffer.from('a stored photo'))).toEqual(stored);
+    expect(statSync(path).mtimeMs).toBeGreaterThan(before);
     expect(readdirSync(join(root, 'incoming'))).toEqual([]);
   });
 
