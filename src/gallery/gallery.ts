@@ -239,9 +239,9 @@ export class Gallery {
     });
   }
 
-  /** Up to `limit` stored faces with no vector under `bundleId`, in id order (the worker's backfill; see PhotoRepository.facesWithoutVector). */
-  facesWithoutVector(bundleId: string, limit: number, where?: { readonly after?: string; readonly passedOver?: readonly string[] }): Promise<FaceWithoutVector[]> {
-    return this.photos.facesWithoutVector(bundleId, limit, where);
+  /** The worker's backfill: its next stored faces to encode under `bundleId`, claimed for it alone (see PhotoRepository.claimFacesWithoutVector). */
+  claimFacesWithoutVector(...args: Parameters<PhotoRepository['claimFacesWithoutVector']>): Promise<{ faces: FaceWithoutVector[]; lookedTo: string | undefined }> {
+    return this.photos.claimFacesWithoutVector(...args);
   }
 
   /**

@@ -29,7 +29,7 @@ import { intersectionOverUnion } from '../inference/detect-decode.js';
 export interface EnrollmentWorkerOptions {
   readonly jobs: JobRepository;
   /** Owns what a job's outcome means: the face stored, indexed and published, or the photo's new status published. */
-  readonly gallery: Pick<Gallery, 'enrollFaces' | 'photoChanged' | 'facesWithoutVector' | 'addFaceVectors'>;
+  readonly gallery: Pick<Gallery, 'enrollFaces' | 'photoChanged' | 'claimFacesWithoutVector' | 'addFaceVectors'>;
   readonly blobs: BlobStore;
   /** The default bundle's: it picks the face and records its box, pose and expression. */
   readonly analyser: FaceAnalyser;
@@ -337,13 +337,18 @@ export class EnrollmentWorker {
       for (const analyser of [this.options.analyser, ...(this.options.otherAnalysers ?? [])]) {
         if (this.swept.has(analyser.bundleId)) continue;
         const passedOver = this.passedOverUnder(analyser.bundleId);
-        const faces = await this.options.gallery.facesWithoutVector(analyser.bundleId, BACKFILL_BATCH, { after: this.sweptTo.get(analyser.bundleId), passedOver: [...passedOver] });
-        if (faces.length === 0) {
+        // Claimed for this worker alone while it encodes them: other workers sweeping meanwhile take the faces after them.
+        const { faces, lookedTo } = await this.options.gallery.claimFacesWithoutVector(analyser.bundleId, BACKFILL_BATCH, {
+          after: this.sweptTo.get(analyser.bundleId),
+          passedOver,
+          leaseMs: this.leaseMs,
+        });
+        if (lookedTo === undefined) {
           this.sweptTo.delete(analyser.bundleId);
           this.swept.add(analyser.bundleId);
           continue;
         }
-        this.sweptTo.set(analyser.bundleId, faces[faces.length - 1].faceId);
+        this.sweptTo.set(analyser.bundleId, lookedTo);
         const vectors: AddedFaceVector[] = [];
         for (const face of faces) {
           if (!this.running) break;

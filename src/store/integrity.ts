@@ -12,7 +12,7 @@ export interface IntegrityReport {
   readonly result: string;
 }
 
-const TABLES = ['Subject', 'Photo', 'Face', 'FaceVector', 'Job', 'ApiKey', 'ChangeLog', 'GalleryIdentity'];
+const TABLES = ['Subject', 'Photo', 'Face', 'FaceVector', 'FaceVectorClaim', 'Job', 'ApiKey', 'ChangeLog', 'GalleryIdentity'];
 
 /** The Prisma client as a SqlConnection (its raw queries), for checks run beside the repositories. */
 export function prismaConnection(prisma: PrismaClient): SqlConnection {

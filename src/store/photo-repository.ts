@@ -443,12 +443,17 @@ export class PhotoRepository {
   /**
    * Up to `limit` faces of READY photos with no vector under `bundleId` (photos enrolled while the
    * bundle was not served), in id order (the worker's ids are ULIDs: oldest first), those after
-   * `after` only and none of `passedOver` (faces the caller could not encode). In id order a look
+   * `after` only and, given `unclaimedAt`, none a worker's claim holds then. In id order a look
    * walks the primary key from `after` and stops at `limit`, however many faces came before.
    */
-  async facesWithoutVector(bundleId: string, limit: number, { after, passedOver = [] }: { readonly after?: string; readonly passedOver?: readonly string[] } = {}): Promise<FaceWithoutVector[]> {
+  async facesWithoutVector(bundleId: string, limit: number, { after, unclaimedAt }: { readonly after?: string; readonly unclaimedAt?: Date } = {}): Promise<FaceWithoutVector[]> {
     const rows = await this.store.read.face.findMany({
-      where: { vectors: { none: { bundleId } }, photo: { status: 'READY' }, id: { ...(after !== undefined && { gt: after }), ...(passedOver.length > 0 && { notIn: [...passedOver] }) } },
+      where: {
+        vectors: { none: { bundleId } },
+        ...(unclaimedAt && { vectorClaims: { none: { bundleId, leaseUntil: { gt: unclaimedAt } } } }),
+        photo: { status: 'READY' },
+        ...(after !== undefined && { id: { gt: after } }),
+      },
       select: { id: true, boxX: true, boxY: true, boxWidth: true, boxHeight: true, photo: { select: { id: true, storagePath: true, faceBox: true } } },
       orderBy: { id: 'asc' },
       take: limit,
@@ -460,6 +465,44 @@ export class PhotoRepository {
       givenBox: row.photo.faceBox as Box | null,
       box: { x: row.boxX, y: row.boxY, width: row.boxWidth, height: row.boxHeight },
     }));
+  }
+
+  /**
+   * The backfill's next faces to encode under `bundleId`, each claimed for `leaseMs`: the faces of
+   * {@link facesWithoutVector} after `after` that no other worker's claim holds, less `passedOver`
+   * (faces the caller could not encode), each claimed by one conditional write, so that of workers
+   * looking at once each face goes to one. A claim ends with the face's vector
+   * ({@link addFaceVectors}), or when its lease runs out (its worker died, or could not encode it).
+   * `lookedTo`: the last face looked at (claimed or not), where the next look starts; undefined when
+   * none was left.
+   */
+  async claimFacesWithoutVector(
+    bundleId: string,
+    limit: number,
+    { after, passedOver, leaseMs, now = new Date() }: { readonly after?: string; readonly passedOver: ReadonlySet<string>; readonly leaseMs: number; readonly now?: Date },
+  ): Promise<{ faces: FaceWithoutVector[]; lookedTo: string | undefined }> {
+    const look = async () => {
+      const looked = await this.facesWithoutVector(bundleId, limit, { after, unclaimedAt: now });
+      const wanted = looked.filter((face) => !passedOver.has(face.faceId));
+      const claimed = wanted.length === 0 ? new Set<string>() : await this.claimFaces(bundleId, wanted, new Date(now.getTime() + leaseMs), now);
+      return { faces: wanted.filter((face) => claimed.has(face.faceId)), lookedTo: looked.at(-1)?.faceId };
+    };
+    // A face deleted between the look and the claim fails the claim's foreign key: look again.
+    return look().catch((error: unknown) => {
+      if (!isForeignKeyViolation(error)) throw error;
+      return look();
+    });
+  }
+
+  /** The faces claimed: a claim is written where there is none, or taken over where its lease ran out before `now`. */
+  private async claimFaces(bundleId: string, faces: readonly FaceWithoutVector[], leaseUntil: Date, now: Date): Promise<Set<string>> {
+    const rows = Prisma.join(faces.map((face) => Prisma.sql`(${face.faceId}, ${bundleId}, ${leaseUntil})`));
+    const claimed = await this.store.write((db) =>
+      db.$queryRaw<{ faceId: string }[]>`INSERT INTO "FaceVectorClaim" ("faceId", "bundleId", "leaseUntil") VALUES ${rows}
+        ON CONFLICT ("faceId", "bundleId") DO UPDATE SET "leaseUntil" = excluded."leaseUntil" WHERE "FaceVectorClaim"."leaseUntil" <= ${now}
+        RETURNING "faceId"`,
+    );
+    return new Set(claimed.map((row) => row.faceId));
   }
 
   /**
@@ -502,6 +545,8 @@ export class PhotoRepository {
         stored.map(({ id, vector }) => ({ faceVectorId: id, faceId: vector.faceId, subjectId: vector.subjectId, bundleId: vector.bundleId, vector: vector.vector, weight: templateWeight(vector.qualityScore) })),
       );
       await this.store.recordChange(tx, 'FaceVector', 'CREATE', [...new Set(stored.map(({ vector }) => vector.faceId))]);
+      // The backfill's claims on these faces are done with, whoever stored the vector.
+      await tx.faceVectorClaim.deleteMany({ where: { OR: vectors.map(({ faceId, bundleId }) => ({ faceId, bundleId })) } });
       return stored.map(({ vector }) => vector);
     });
   }

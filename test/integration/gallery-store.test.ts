@@ -84,8 +84,8 @@ function newWorker(concurrency = 1): EnrollmentWorker {
 }
 
 /** What a worker's backfill needs of the gallery, as the gallery does it. */
-function backfillOf(gallery: Gallery): Pick<Gallery, 'facesWithoutVector' | 'addFaceVectors'> {
-  return { facesWithoutVector: (...args) => gallery.facesWithoutVector(...args), addFaceVectors: (vectors) => gallery.addFaceVectors(vectors) };
+function backfillOf(gallery: Gallery): Pick<Gallery, 'claimFacesWithoutVector' | 'addFaceVectors'> {
+  return { claimFacesWithoutVector: (...args) => gallery.claimFacesWithoutVector(...args), addFaceVectors: (vectors) => gallery.addFaceVectors(vectors) };
 }
 
 /** A worker of `concurrency` loops whose saves go through `enrollFaces`, to watch or hold them. */
@@ -617,11 +617,10 @@ describe('the vector backfill, after a bundle is added', () => {
     await truncate(join(dir, 'photos', damaged.photo.storagePath), 10);
     const faceOf = async (photo: { photo: PhotoRecord }) => (await gallery.photos.facesByPhotoIds([photo.photo.id]))[0]!.id;
     const [firstFace, secondFace, damagedFace] = [await faceOf(first), await faceOf(second), await faceOf(damaged)];
-    const waiting = (await gallery.facesWithoutVector(NEXT, 10_000)).map((face) => face.faceId);
+    const waiting = (await gallery.photos.facesWithoutVector(NEXT, 10_000)).map((face) => face.faceId);
     expect(waiting).toEqual(expect.arrayContaining([firstFace, secondFace, damagedFace]));
     expect(waiting.indexOf(firstFace)).toBeLessThan(waiting.indexOf(secondFace));
-    expect((await gallery.facesWithoutVector(NEXT, 10_000, { passedOver: [firstFace] })).map((face) => face.faceId)).toEqual(waiting.filter((id) => id !== firstFace));
-    expect((await gallery.facesWithoutVector(NEXT, 2, { after: firstFace })).map((face) => face.faceId)).toEqual(waiting.slice(waiting.indexOf(firstFace) + 1).slice(0, 2));
+    expect((await gallery.photos.facesWithoutVector(NEXT, 2, { after: firstFace })).map((face) => face.faceId)).toEqual(waiting.slice(waiting.indexOf(firstFace) + 1).slice(0, 2));
 
     const follower = servingBoth();
     await follower.loadIndex();
@@ -643,7 +642,7 @@ describe('the vector backfill, after a bundle is added', () => {
     expect(Array.from(vectors[0]!.shape)).toEqual([150, 11]);
     const reports = errors.map(String).filter((message) => message.includes(damaged.photo.id));
     expect(reports).toEqual([expect.stringContaining('PHOTO_CORRUPT')]);
-    expect(await gallery.facesWithoutVector(NEXT, 10_000)).toContainEqual(expect.objectContaining({ faceId: damagedFace }));
+    expect(await gallery.photos.facesWithoutVector(NEXT, 10_000)).toContainEqual(expect.objectContaining({ faceId: damagedFace }));
     // Indexed in the worker's process, and in the follower's through the change feed; BUNDLE's vectors stay once each.
     expect(upgraded.served(NEXT).index.faceVector(firstFace)).toBeDefined();
     await feed.poll();
@@ -658,6 +657,34 @@ describe('the vector backfill, after a bundle is added', () => {
     await gallery.deletePhoto(second.photo.id);
     expect(await upgraded.addFaceVectors([vectors[1]!])).toBe(0);
     await gallery.deletePhoto(damaged.photo.id);
+  });
+
+  it('gives each waiting face to one of two workers looking at once, to another once the lease ran out, and to none once it has its vector', async () => {
+    const subject = await gallery.subjects.create({ name: 'Claimed by one worker' });
+    const enrolled = await gallery.enroll(subject.id, [{ bytes: await png(160, 21, 22) }, { bytes: await png(161, 23, 24) }, { bytes: await png(162, 25, 26) }], null, 'NONE');
+    await runJobs();
+    const mine = (await gallery.photos.facesByPhotoIds(enrolled.map((result) => result.photo.id))).map((face) => face!.id);
+    const LEASE_MS = 60_000;
+    const now = new Date();
+    /** A look by a worker of its own process (store), at `at`, passing over `passedOver`; the ids of this test's faces it claimed. */
+    const claim = async (at: Date, passedOver: readonly string[] = []) => {
+      const { faces } = await servingBoth().claimFacesWithoutVector(NEXT, 10_000, { passedOver: new Set(passedOver), leaseMs: LEASE_MS, now: at });
+      return faces.map((face) => face.faceId).filter((id) => mine.includes(id));
+    };
+
+    const [one, other] = await Promise.all([claim(now), claim(now)]);
+    expect([...one, ...other].sort()).toEqual([...mine].sort());
+    expect(await claim(new Date(now.getTime() + LEASE_MS - 1))).toEqual([]);
+    // The lease ran out (its worker died): another takes the faces, less those it passed over.
+    const later = new Date(now.getTime() + LEASE_MS);
+    expect(await claim(later, [mine[0]])).toEqual(mine.slice(1));
+    expect(await claim(later)).toEqual([mine[0]]);
+
+    // The face's vector, stored by whichever worker, ends its claim; the face is no longer looked at.
+    const [vector] = await new StandInAnalyser(NEXT).encode({ width: 1, height: 1, data: Uint8Array.from([160, 21, 22]) } as RgbImage);
+    expect(await servingBoth().addFaceVectors([{ faceId: mine[0], ...vector.vector }])).toBe(1);
+    expect(await database.prisma.faceVectorClaim.count({ where: { faceId: mine[0] } })).toBe(0);
+    expect(await claim(new Date(later.getTime() + LEASE_MS))).toEqual(mine.slice(1));
   });
 });
 

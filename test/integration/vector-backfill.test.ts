@@ -114,7 +114,7 @@ describeWithLfw('stored photos encoded under a bundle served after they were enr
     worker = await startWorker({ config: testConfig(dir, { FACE3D_BUNDLES: `${OLD},${bundleDir}`, FACE3D_WORKERS: '2' }), encoder, log: (line) => workerLog.push(line) });
     await worker.worker.idle();
     const [unreadableFace] = await reader.gallery.photos.facesByPhotoIds([unreadablePhotoId]);
-    expect((await reader.gallery.facesWithoutVector(NEW, 100)).map((face) => face.faceId)).toEqual([unreadableFace!.id]);
+    expect((await reader.gallery.photos.facesWithoutVector(NEW, 100)).map((face) => face.faceId)).toEqual([unreadableFace!.id]);
     // The running server's index, through the change feed: the four readable faces under the new bundle, the old one's five left as they were.
     for (const deadline = Date.now() + 60_000; facesUnder(NEW) < 4 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(facesUnder(NEW)).toBe(4);

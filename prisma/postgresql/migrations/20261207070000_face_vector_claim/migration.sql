@@ -1,0 +1,10 @@
+-- CreateTable
+CREATE TABLE "FaceVectorClaim" (
+    "faceId" TEXT NOT NULL,
+    "bundleId" TEXT NOT NULL,
+    "leaseUntil" TIMESTAMP(3) NOT NULL,
+    CONSTRAINT "FaceVectorClaim_pkey" PRIMARY KEY ("faceId", "bundleId")
+);
+
+-- AddForeignKey
+ALTER TABLE "FaceVectorClaim" ADD CONSTRAINT "FaceVectorClaim_faceId_fkey" FOREIGN KEY ("faceId") REFERENCES "Face" ("id") ON DELETE CASCADE ON UPDATE CASCADE;
