@@ -6,6 +6,7 @@ import { detectLandmarks, regionFromDetection } from '../../src/inference/landma
 import type { AnalyseOptions, FaceNetworks } from '../../src/inference/pipeline.js';
 import type { RgbImage } from '../../src/core/image.js';
 import { mapConcurrent } from '../../src/core/concurrency.js';
+import { POINT_VALUES } from '../extract/cache.js';
 
 /** A photo decoded once, with the FaceMesh landmarks of its chosen face when one was found. */
 export interface AlignedPhoto {
@@ -36,6 +37,24 @@ export async function alignPhotos(
     return { image, points };
   });
   return new Map(paths.map((path, i) => [path, photos[i]]));
+}
+
+/**
+ * The FaceMesh points (flat, `POINT_VALUES` per photo; NaN rows where no face was found) of each
+ * photo's chosen face, photos decoded a chunk at a time so that a large set is never held at once.
+ */
+export async function landmarkedPoints(root: string, paths: readonly string[], networks: Pick<FaceNetworks, 'detector' | 'landmarks'>, select: FaceSelection, progress?: (done: number) => void): Promise<Float32Array> {
+  const CHUNK = 100;
+  const points = new Float32Array(paths.length * POINT_VALUES).fill(Number.NaN);
+  for (let start = 0; start < paths.length; start += CHUNK) {
+    const aligned = await alignPhotos(root, paths.slice(start, start + CHUNK), networks, select, 2);
+    paths.slice(start, start + CHUNK).forEach((path, i) => {
+      const found = aligned.get(path)!.points;
+      if (found) points.set(found, (start + i) * POINT_VALUES);
+    });
+    progress?.(Math.min(start + CHUNK, paths.length));
+  }
+  return points;
 }
 
 /** Every image path a pairs list mentions, each once, in first-seen order. */

@@ -41,7 +41,7 @@ import type { BundleManifest } from '../../src/morphable/bundle.js';
 import { mulberry32, shuffleInPlace } from '../../src/training/random.js';
 import { cfpPairs } from '../eval/cfp-protocol.js';
 import { loadExtraction, POINT_VALUES } from '../extract/cache.js';
-import { alignPhotos, photosOf } from './aligned-photos.js';
+import { landmarkedPoints, photosOf } from './aligned-photos.js';
 
 const { values } = parseArgs({
   options: {
@@ -174,15 +174,7 @@ async function detectedPoints(name: string, root: string, paths: readonly string
   const file = partFile(name, 'points');
   if (existsSync(file)) return readFloats(file);
   const face = await openFaceNetworks(inferenceSettings(config()));
-  const points = new Float32Array(paths.length * POINT_VALUES).fill(Number.NaN);
-  const CHUNK = 100;
-  for (let start = 0; start < paths.length; start += CHUNK) {
-    const aligned = await alignPhotos(root, paths.slice(start, start + CHUNK), face, 'central', 2);
-    paths.slice(start, start + CHUNK).forEach((path, i) => {
-      const found = aligned.get(path)!.points;
-      if (found) points.set(found, (start + i) * POINT_VALUES);
-    });
-  }
+  const points = await landmarkedPoints(root, paths, face, 'central');
   await closeFaceNetworks(face);
   await mkdir(values.cache!, { recursive: true });
   await writeFile(file, points);
