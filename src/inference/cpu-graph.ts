@@ -1,7 +1,7 @@
 /**
  * A converted network's graph adapted, in memory, to how ONNX Runtime's CPU kernels run it fastest.
  * The file on disk stays as `npm run models:build` wrote it; pinned sizes leave the outputs as they
- * are bit for bit, the NCHWc rewrites (nchwcPRelus, channelPadConvs) move them by rounding only
+ * are bit for bit, the NCHWc rewrites (nchwcPRelus, channelPadConvs, widenToBlocks) move them by rounding only
  * (test/unit/inference/cpu-graph.test.ts).
  */
 import onnxPkg from 'onnx-proto';
@@ -24,6 +24,8 @@ export interface CpuGraphChanges {
   readonly nchwcPRelu?: boolean;
   /** Rewrite zero paddings of the channels into convolutions the NCHWc layout runs ({@link channelPadConvs}). */
   readonly nchwcChannelPad?: boolean;
+  /** Widen convolutions' channel counts to whole NCHWc blocks with zero channels ({@link widenToBlocks}). */
+  readonly nchwcWiden?: boolean;
 }
 
 /** `model` with `changes` made; the same bytes when none applies. */
@@ -32,7 +34,8 @@ export function cpuGraph(model: Uint8Array, changes: CpuGraphChanges): Uint8Arra
   const graph = proto.graph;
   if (!graph) return model;
   const pinned = changes.itemDims ? pinItemDims(graph, changes.itemDims) : 0;
-  const rewritten = (changes.nchwcPRelu ? nchwcPRelus(graph) : 0) + (changes.nchwcChannelPad ? channelPadConvs(graph) : 0);
+  // The paddings first: widening reads them as the convolutions they become.
+  const rewritten = (changes.nchwcPRelu ? nchwcPRelus(graph) : 0) + (changes.nchwcChannelPad ? channelPadConvs(graph) : 0) + (changes.nchwcWiden ? widenToBlocks(graph) : 0);
   return pinned + rewritten === 0 ? model : onnx.ModelProto.encode(proto).finish();
 }
 
@@ -262,4 +265,109 @@ export function channelPadConvs(graph: GraphProto): number {
   const read = new Set(graph.node.flatMap((node) => node.input ?? []));
   graph.initializer = graph.initializer!.filter((t) => !oldPads.has(t.name ?? '') || read.has(t.name ?? ''));
   return oldPads.size;
+}
+
+/** ONNX Runtime's NCHWc block on AVX-512: a convolution whose channel count is no multiple of it runs outside the layout. */
+const NCHWC_BLOCK = 16;
+
+/** Ops through which a value keeps its channels, one for one, and whose zero channels stay zero. */
+const ZERO_KEEPING: ReadonlySet<string> = new Set(['Relu', 'MaxPool', 'Add']);
+
+/**
+ * BlazeFace's first stage runs 24 channels: no whole NCHWc block, so its 30 convolutions, Adds, Relus
+ * and its MaxPool run outside the layout (with a reorder at its end), a third of the detector's time.
+ * Each group of values joined by Relu, MaxPool, Add and depthwise convolutions whose channel count
+ * is no multiple of the block, and which only convolutions and those ops read, is widened with zero
+ * channels to the next multiple: the convolutions writing it get zero filters (and biases), the
+ * depthwise ones zero filters and as many groups, the ones reading it zero weights for the new
+ * channels. The zero channels stay zero (Relu, MaxPool and sums of zeros) and add nothing where they
+ * are read, so the real channels are what they were up to the order of the sums (rounding).
+ * Returns how many groups of values it widened.
+ */
+export function widenToBlocks(graph: GraphProto): number {
+  const nodes = graph.node ?? [];
+  const initializers = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t]));
+  const producers = new Map<string, NodeProto>();
+  const consumers = new Map<string, NodeProto[]>();
+  for (const node of nodes) {
+    for (const output of node.output ?? []) producers.set(output, node);
+    for (const input of node.input ?? []) consumers.set(input, [...(consumers.get(input) ?? []), node]);
+  }
+  const graphOutputs = new Set((graph.output ?? []).map((o) => o.name));
+  const weightsOf = (conv: NodeProto): TensorProto | undefined => {
+    const weights = initializers.get(conv.input?.[1] ?? '');
+    return weights?.dims?.length === 4 && floatValues(weights) ? weights : undefined;
+  };
+  const groupOf = (conv: NodeProto): number => Number(conv.attribute?.find((a) => a.name === 'group')?.i ?? 1);
+  const isDepthwise = (conv: NodeProto): boolean => {
+    const weights = weightsOf(conv);
+    return weights !== undefined && Number(weights.dims![1]) === 1 && groupOf(conv) === Number(weights.dims![0]) && groupOf(conv) > 1;
+  };
+  const dataInputs = (node: NodeProto): string[] => (node.input ?? []).filter((name) => name !== '' && !initializers.has(name));
+
+  // Values joined by ops that keep channels one for one (union-find by value name).
+  const parent = new Map<string, string>();
+  const find = (value: string): string => {
+    let root = value;
+    while (parent.has(root) && parent.get(root) !== root) root = parent.get(root)!;
+    parent.set(value, root);
+    return root;
+  };
+  const join = (a: string, b: string): void => { parent.set(find(a), find(b)); };
+  for (const node of nodes) {
+    const joins = ZERO_KEEPING.has(node.opType ?? '') || (node.opType === 'Conv' && isDepthwise(node));
+    if (joins) for (const input of dataInputs(node)) join(input, node.output![0]);
+  }
+  const groups = new Map<string, string[]>();
+  for (const node of nodes) for (const value of node.output ?? []) groups.set(find(value), [...(groups.get(find(value)) ?? []), value]);
+
+  let widened = 0;
+  const replacement = new Map<string, Float32Array>();
+  const newDims = new Map<string, number[]>();
+  const newGroups = new Map<NodeProto, number>();
+  for (const values of groups.values()) {
+    // Its channel count, from the convolutions that write it; every value must be written by a convolution or an op of the group.
+    const writers = values.map((value) => producers.get(value)!);
+    const counts = new Set(writers.filter((node) => node.opType === 'Conv').map((conv) => Number(weightsOf(conv)?.dims?.[0] ?? -1)));
+    if (counts.size !== 1) continue;
+    const [channels] = [...counts];
+    if (channels <= 0 || channels % NCHWC_BLOCK === 0) continue;
+    const members = new Set(values);
+    const writable = writers.every((node) => (node.opType === 'Conv' && weightsOf(node) !== undefined) || (ZERO_KEEPING.has(node.opType ?? '') && dataInputs(node).every((input) => members.has(input))));
+    const readable = values.every((value) => !graphOutputs.has(value) && (consumers.get(value) ?? []).every((node) =>
+      ZERO_KEEPING.has(node.opType ?? '') || (node.opType === 'Conv' && weightsOf(node) !== undefined && (isDepthwise(node) || groupOf(node) === 1) && node.input?.[0] === value)));
+    if (!writable || !readable) continue;
+    const wide = Math.ceil(channels / NCHWC_BLOCK) * NCHWC_BLOCK;
+    for (const conv of writers.filter((node) => node.opType === 'Conv')) {
+      const weights = weightsOf(conv)!;
+      newDims.set(weights.name!, [wide, ...(newDims.get(weights.name!) ?? weights.dims!.map(Number)).slice(1)]);
+      const bias = conv.input?.[2] ? initializers.get(conv.input[2]) : undefined;
+      if (bias) newDims.set(bias.name!, [wide]);
+      if (isDepthwise(conv)) newGroups.set(conv, wide);
+    }
+    for (const value of values) {
+      for (const conv of (consumers.get(value) ?? []).filter((node) => node.opType === 'Conv' && !isDepthwise(node))) {
+        const weights = weightsOf(conv)!;
+        const dims = newDims.get(weights.name!) ?? weights.dims!.map(Number);
+        newDims.set(weights.name!, [dims[0], wide, dims[2], dims[3]]);
+      }
+    }
+    widened++;
+  }
+  // Each widened tensor: its old values at their places, zeros in the new rows and columns.
+  for (const [name, dims] of newDims) {
+    const tensor = initializers.get(name)!;
+    const old = tensor.dims!.map(Number);
+    const values = floatValues(tensor)!;
+    const inner = old.slice(2).reduce((a, b) => a * b, 1);
+    const wide = new Float32Array(dims.reduce((a, b) => a * b, 1));
+    if (old.length === 1) wide.set(values);
+    else for (let o = 0; o < old[0]; o++) for (let i = 0; i < old[1]; i++) wide.set(values.subarray((o * old[1] + i) * inner, (o * old[1] + i + 1) * inner), (o * dims[1] + i) * inner);
+    replacement.set(name, wide);
+  }
+  graph.initializer = graph.initializer!.map((t) => (replacement.has(t.name ?? '') ? floatInitializer(t.name!, newDims.get(t.name!)!, replacement.get(t.name!)!) : t));
+  for (const [conv, groupCount] of newGroups) {
+    conv.attribute = (conv.attribute ?? []).map((a) => (a.name === 'group' ? { ...attr.int(groupCount), name: 'group' } : a));
+  }
+  return widened;
 }

@@ -62,10 +62,22 @@ export const NCHWC_PRELU_NETWORKS: ReadonlySet<NetworkName> = new Set<NetworkNam
  */
 export const NCHWC_CHANNEL_PAD_NETWORKS: ReadonlySet<NetworkName> = new Set<NetworkName>(['blazeface', 'facemesh']);
 
-/** How `name`'s graph is adapted for the CPU: its input's sizes (`itemDims`, without the batch) known, its PReLUs and channel paddings rewritten where measured faster. */
+/**
+ * The float networks whose convolutions are widened with zero channels to whole NCHWc blocks on the
+ * CPU (cpu-graph.ts; docs/BENCHMARKS.md §58): BlazeFace, whose first stage runs 24 channels; outputs
+ * moved by rounding only.
+ */
+export const NCHWC_WIDEN_NETWORKS: ReadonlySet<NetworkName> = new Set<NetworkName>(['blazeface']);
+
+/** How `name`'s graph is adapted for the CPU: its input's sizes (`itemDims`, without the batch) known, the NCHWc rewrites where measured faster. */
 export function cpuGraphChanges(name: NetworkName, itemDims: readonly number[], precision: Precision): CpuGraphChanges {
   const float = !runsInt8(name, precision);
-  return { itemDims, nchwcPRelu: NCHWC_PRELU_NETWORKS.has(name) && float, nchwcChannelPad: NCHWC_CHANNEL_PAD_NETWORKS.has(name) && float };
+  return {
+    itemDims,
+    nchwcPRelu: NCHWC_PRELU_NETWORKS.has(name) && float,
+    nchwcChannelPad: NCHWC_CHANNEL_PAD_NETWORKS.has(name) && float,
+    nchwcWiden: NCHWC_WIDEN_NETWORKS.has(name) && float,
+  };
 }
 
 export function convertedModelPath(name: NetworkName, settings: Pick<InferenceSettings, 'modelsDir' | 'precision'> = DEFAULT_INFERENCE_SETTINGS): string {

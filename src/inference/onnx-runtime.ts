@@ -159,8 +159,13 @@ class SessionModel implements OnnxModel {
  */
 async function sessionSource(path: string, provider: Provider, level: GraphOptimization, changes: CpuGraphChanges): Promise<string | Uint8Array> {
   const nchwc = level === 'all';
-  const cpu: CpuGraphChanges = { itemDims: changes.itemDims, nchwcPRelu: changes.nchwcPRelu === true && nchwc, nchwcChannelPad: changes.nchwcChannelPad === true && nchwc };
-  if (provider !== 'cpu' || (!cpu.itemDims && !cpu.nchwcPRelu && !cpu.nchwcChannelPad)) return path;
+  const cpu: CpuGraphChanges = {
+    itemDims: changes.itemDims,
+    nchwcPRelu: changes.nchwcPRelu === true && nchwc,
+    nchwcChannelPad: changes.nchwcChannelPad === true && nchwc,
+    nchwcWiden: changes.nchwcWiden === true && nchwc,
+  };
+  if (provider !== 'cpu' || (!cpu.itemDims && !cpu.nchwcPRelu && !cpu.nchwcChannelPad && !cpu.nchwcWiden)) return path;
   return cpuGraph(await readFile(path), cpu);
 }
 
@@ -196,7 +201,7 @@ const models = new Map<string, Promise<SessionModel>>();
  */
 export function loadModel(path: string, options: RuntimeOptions, changes: CpuGraphChanges = {}): Promise<OnnxModel> {
   const absolute = resolve(path);
-  const key = `${options.device}|${options.threads}|${options.graphOptimization ?? 'all'}|${changes.itemDims?.join('x') ?? ''}|${changes.nchwcPRelu === true}|${changes.nchwcChannelPad === true}|${absolute}`;
+  const key = `${options.device}|${options.threads}|${options.graphOptimization ?? 'all'}|${changes.itemDims?.join('x') ?? ''}|${changes.nchwcPRelu === true}|${changes.nchwcChannelPad === true}|${changes.nchwcWiden === true}|${absolute}`;
   let model = models.get(key);
   if (model === undefined) {
     model = openModel(absolute, options, changes);

@@ -128,18 +128,22 @@ const MIXED_SLOPES = SLOPES.map((s, c) => (c % 3 === 0 ? -s : c % 3 === 1 ? 1 + 
 /** The rewritten PReLU: a depthwise convolution with the Relu, one with the Add, between the model's two convolutions. */
 const REWRITTEN_OPS = ['Conv', 'Conv', 'Relu', 'Conv', 'Add', 'Conv'];
 
-/** The rewritten graph's outputs against the file's, on inputs of both signs: they differ by rounding only (relative 1e-5), and they do differ from a plain Relu's. */
+/** The largest difference of `ours` from `theirs`, relative to values above 1. */
+function largestRelativeDifference(ours: Float32Array, theirs: Float32Array): number {
+  expect(ours.length).toBe(theirs.length);
+  let largest = 0;
+  ours.forEach((value, i) => { largest = Math.max(largest, Math.abs(value - theirs[i]) / Math.max(1, Math.abs(theirs[i]))); });
+  return largest;
+}
+
+/** The rewritten graph's outputs against the original's, on random inputs of both signs: they differ by rounding only (relative 1e-5). */
 async function expectSameWithinRounding(original: Uint8Array, rewritten: Uint8Array, batch = 1): Promise<void> {
   const [before, after] = await Promise.all([session(original), session(rewritten)]);
   const random = seeded(11);
   for (let trial = 0; trial < 5; trial++) {
     const input = Float32Array.from({ length: batch * CHANNELS * 64 }, () => (random() - 0.5) * 8);
     const dims = [batch, CHANNELS, 8, 8];
-    const [ours, theirs] = [(await outputs(after, input, dims)).z, (await outputs(before, input, dims)).z];
-    expect(ours.length).toBe(theirs.length);
-    let largest = 0;
-    ours.forEach((value, i) => { largest = Math.max(largest, Math.abs(value - theirs[i]) / Math.max(1, Math.abs(theirs[i]))); });
-    expect(largest).toBeLessThan(1e-5);
+    expect(largestRelativeDifference((await outputs(after, input, dims)).z, (await outputs(before, input, dims)).z)).toBeLessThan(1e-5);
   }
 }
 
@@ -241,15 +245,7 @@ describe('channel paddings as convolutions', () => {
     const weights = graph.initializer!.find((t) => t.name === 'skip/nchwc_channel_pad/weights')!;
     expect(weights.dims!.map(Number)).toEqual([32, 16, 1, 1]);
     expect(graph.initializer!.map((t) => t.name)).not.toContain('pads');
-    const [before, after] = await Promise.all([session(original), session(rewritten)]);
-    const random = seeded(13);
-    for (let trial = 0; trial < 3; trial++) {
-      const input = Float32Array.from({ length: 2 * CHANNELS * 64 }, () => (random() - 0.5) * 8);
-      const [ours, theirs] = [(await outputs(after, input, [2, CHANNELS, 8, 8])).z, (await outputs(before, input, [2, CHANNELS, 8, 8])).z];
-      let largest = 0;
-      ours.forEach((value, i) => { largest = Math.max(largest, Math.abs(value - theirs[i]) / Math.max(1, Math.abs(theirs[i]))); });
-      expect(largest).toBeLessThan(1e-5);
-    }
+    await expectSameWithinRounding(original, rewritten, 2);
   });
 
   it('leaves paddings of other axes, of the channels\' start, and those whose channels it cannot trace, as they are', () => {
@@ -270,6 +266,68 @@ describe('channel paddings as convolutions', () => {
   });
 });
 
+/**
+ * Conv(16 → 24, 3×3) → Relu → depthwise Conv(24) → Conv(24 → 24) + the Relu's output → Relu → MaxPool → Conv(24 → 16): a stage of
+ * 24 channels, as BlazeFace's first; `readByOutput` also makes the last Relu's value a graph output.
+ */
+function narrowStageModel(readByOutput = false): Uint8Array {
+  const weights = randomWeights(3);
+  const ints = onnx.AttributeProto.AttributeType.INTS;
+  const narrow = 24;
+  const bytes = testModel('narrow', [
+    { opType: 'Conv', input: ['x', 'w1', 'b1'], output: ['y'], attribute: [{ name: 'pads', ints: [1, 1, 1, 1], type: ints }] },
+    { opType: 'Relu', input: ['y'], output: ['r'] },
+    { opType: 'Conv', input: ['r', 'dw', 'dwb'], output: ['d'], attribute: [{ name: 'pads', ints: [1, 1, 1, 1], type: ints }, { name: 'group', i: narrow, type: onnx.AttributeProto.AttributeType.INT }] },
+    { opType: 'Conv', input: ['d', 'w2', 'b2'], output: ['p'] },
+    { opType: 'Add', input: ['p', 'r'], output: ['sum'] },
+    { opType: 'Relu', input: ['sum'], output: ['activated'] },
+    { opType: 'MaxPool', input: ['activated'], output: ['pooled'], attribute: [{ name: 'kernel_shape', ints: [2, 2], type: ints }, { name: 'strides', ints: [2, 2], type: ints }] },
+    { opType: 'Conv', input: ['pooled', 'w3'], output: ['z'] },
+  ], [
+    tensor('w1', [narrow, CHANNELS, 3, 3], weights(narrow * CHANNELS * 9)),
+    tensor('b1', [narrow], weights(narrow)),
+    tensor('dw', [narrow, 1, 3, 3], weights(narrow * 9)),
+    tensor('dwb', [narrow], weights(narrow)),
+    tensor('w2', [narrow, narrow, 1, 1], weights(narrow * narrow)),
+    tensor('b2', [narrow], weights(narrow)),
+    tensor('w3', [CHANNELS, narrow, 1, 1], weights(CHANNELS * narrow)),
+  ], 4);
+  if (!readByOutput) return bytes;
+  const model = onnx.ModelProto.decode(bytes);
+  model.graph!.output!.push(valueInfo('activated', ['batch', narrow, 8, 8]));
+  return onnx.ModelProto.encode(model).finish();
+}
+
+describe('channel counts widened to whole NCHWc blocks', () => {
+  it('widens a stage of 24 channels to 32 with zero filters, biases and weights, the outputs moved by rounding only', async () => {
+    const original = narrowStageModel();
+    const rewritten = cpuGraph(original, { nchwcWiden: true });
+
+    const graph = onnx.ModelProto.decode(rewritten).graph!;
+    const dims = Object.fromEntries(graph.initializer!.map((t) => [t.name, t.dims!.map(Number)]));
+    expect(dims).toEqual({ w1: [32, 16, 3, 3], b1: [32], dw: [32, 1, 3, 3], dwb: [32], w2: [32, 32, 1, 1], b2: [32], w3: [16, 32, 1, 1] });
+    expect(Number(graph.node![2].attribute!.find((a) => a.name === 'group')!.i)).toBe(32);
+    await expectSameWithinRounding(original, rewritten, 2);
+  });
+
+  it('leaves a stage as it is when a value of it is read by anything but a convolution, Relu, MaxPool or Add (here a graph output)', () => {
+    const original = narrowStageModel(true);
+
+    expect(cpuGraph(original, { nchwcWiden: true })).toBe(original);
+  });
+
+  it('leaves BlazeFace no convolution outside whole blocks but its heads', () => {
+    const graph = onnx.ModelProto.decode(cpuGraph(readFileSync(convertedModelPath('blazeface')), { nchwcChannelPad: true, nchwcWiden: true })).graph!;
+    const initializers = new Map(graph.initializer!.map((t) => [t.name, t.dims!.map(Number)]));
+    // The heads: convolutions whose outputs are reshaped into the anchors' scores and boxes, not read by a stage.
+    const stageOps = new Set(['Conv', 'Relu', 'Add', 'MaxPool']);
+    const inStage = (value: string): boolean => graph.node!.some((node) => stageOps.has(node.opType!) && node.input!.includes(value));
+    const narrow = graph.node!.filter((node) => node.opType === 'Conv' && inStage(node.output![0]) && initializers.get(node.input![1])![0] % 16 !== 0);
+
+    expect(narrow.map((node) => node.name)).toEqual([]);
+  });
+});
+
 describe('which networks are changed', () => {
   it('rewrites fr-feature, expo-mobilefacenet, the fused fr-feature-expo and FaceMesh (float under both precisions: int8 runs them float) and not BlazeFace', () => {
     expect(cpuGraphChanges('expo-mobilefacenet', [3, 112, 112], 'fp32').nchwcPRelu).toBe(true);
@@ -278,10 +336,11 @@ describe('which networks are changed', () => {
     expect(cpuGraphChanges('fr-feature-expo', [3, 112, 112], 'fp32').nchwcPRelu).toBe(true);
     expect(cpuGraphChanges('facemesh', [192, 192, 3], 'fp32').nchwcPRelu).toBe(true);
     expect(cpuGraphChanges('facemesh', [192, 192, 3], 'int8').nchwcPRelu).toBe(true);
-    expect(cpuGraphChanges('blazeface', [160, 160, 3], 'fp32')).toEqual({ itemDims: [160, 160, 3], nchwcPRelu: false, nchwcChannelPad: true });
+    expect(cpuGraphChanges('blazeface', [160, 160, 3], 'fp32')).toEqual({ itemDims: [160, 160, 3], nchwcPRelu: false, nchwcChannelPad: true, nchwcWiden: true });
   });
 
-  it('rewrites the channel paddings of BlazeFace and FaceMesh only', () => {
+  it('rewrites the channel paddings of BlazeFace and FaceMesh only, and widens BlazeFace only', () => {
+    expect(cpuGraphChanges('facemesh', [192, 192, 3], 'fp32').nchwcWiden).toBe(false);
     expect(cpuGraphChanges('facemesh', [192, 192, 3], 'fp32').nchwcChannelPad).toBe(true);
     expect(cpuGraphChanges('blazeface', [160, 160, 3], 'int8').nchwcChannelPad).toBe(true);
     expect(cpuGraphChanges('fr-feature-expo', [3, 112, 112], 'fp32').nchwcChannelPad).toBe(false);
@@ -339,7 +398,7 @@ describeWithLfw('the shipped networks on LFW dev photos', () => {
     expect(largest).toBeLessThan(1e-3);
   });
 
-  it('BlazeFace as the service opens it (channel paddings rewritten) moves the file\'s outputs by rounding only', async () => {
+  it('BlazeFace as the service opens it (channel paddings rewritten, first stage widened) moves the file\'s outputs by rounding only', async () => {
     const path = convertedModelPath('blazeface', DEFAULT_INFERENCE_SETTINGS);
     const itemDims = imageDims(DETECTOR_INPUT_SIZE);
     const served = await loadModel(path, CPU, cpuGraphChanges('blazeface', itemDims, 'fp32'));
@@ -349,12 +408,8 @@ describeWithLfw('the shipped networks on LFW dev photos', () => {
       const dims = [1, ...itemDims];
       const theirs = await outputs(asWritten, input, dims);
       const ours = await served.run({ [served.inputNames[0]]: { data: input, dims } });
-      for (const [name, values] of Object.entries(theirs)) {
-        let largest = 0;
-        ours[name].data.forEach((value, i) => { largest = Math.max(largest, Math.abs(value - values[i]) / Math.max(1, Math.abs(values[i]))); });
-        // Box offsets reach ~100 crop pixels and logits ~100 through 70 convolutions: 1e-4 of that is far below any box or score that matters.
-        expect(largest).toBeLessThan(1e-4);
-      }
+      // Box offsets reach ~100 crop pixels and logits ~100 through 70 convolutions: 1e-4 of that is far below any box or score that matters.
+      for (const [name, values] of Object.entries(theirs)) expect(largestRelativeDifference(ours[name].data, values)).toBeLessThan(1e-4);
     }
   });
 
