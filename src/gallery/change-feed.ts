@@ -152,13 +152,13 @@ export function applyToGallery(gallery: Gallery): (changes: readonly Change[]) =
       else if (entity === 'Face' && op === 'DELETE') ids.forEach((id) => gallery.forgetFace(id));
       else if (entity === 'Face' && op === 'CREATE') {
         const photoIds = await gallery.indexStoredFaces(ids);
-        for (const [i, photoId] of photoIds.entries()) if (photoId !== null) transitions.push({ photoId, status: run[i].photoStatus });
+        if (watched) for (const [i, photoId] of photoIds.entries()) if (photoId !== null) transitions.push({ photoId, status: run[i].photoStatus });
       }
       // A face given a vector under another bundle: its vectors indexed again (the ones indexed already are replaced by themselves); its photo did not change.
       else if (entity === 'FaceVector' && op === 'CREATE') await gallery.indexStoredFaces(ids);
       else if (isPhotoUpdate(run[0])) transitions.push(...run.map((change) => ({ photoId: change.entityId, status: change.photoStatus })));
     }
-    if (watched && transitions.length > 0) await publish(gallery, transitions);
+    if (transitions.length > 0) await publish(gallery, transitions);
   };
 }
 
