@@ -94,7 +94,7 @@ interface PReluPattern {
  *   DepthwiseConv1x1(y, positive) + Relu(DepthwiseConv1x1(y, negative − positive))   otherwise
  * (the Max form with a slope above 1, where positive ≥ negative). Above zero the first is y and the
  * second positive·y exactly; below zero each sums two rounded products where the file's graph
- * computes one, so the outputs move by rounding (docs/BENCHMARKS.md §58: embeddings to a cosine of
+ * computes one, so the outputs move by rounding (docs/BENCHMARKS.md §61: embeddings to a cosine of
  * 1 − 1e-12, landmarks by 5e-5 px). An earlier form with one more pass (a Relu of its own) computed
  * the Max and Relu-difference forms bit for bit; it cost 11–14% more CPU per network run.
  * Returns how many it rewrote.

@@ -47,9 +47,9 @@ export function runsInt8(name: NetworkName, precision: Precision): boolean {
 
 /**
  * The float networks whose PReLUs run rewritten for the NCHWc layout on the CPU (cpu-graph.ts),
- * measured faster (docs/BENCHMARKS.md §53, §57, §58): fr-feature 25% less CPU per run,
+ * measured faster (docs/BENCHMARKS.md §53, §57, §61): fr-feature 25% less CPU per run,
  * expo-mobilefacenet about 30% less and fr-feature-expo, which holds both, about 35% less, FaceMesh
- * 9% less; with the rewrite in two passes (§58) fr-feature-expo and FaceMesh 11–14% less again. Their
+ * 9% less; with the rewrite in two passes (§61) fr-feature-expo and FaceMesh 11–14% less again. Their
  * outputs move by rounding only: landmarks by at most 5e-5 px and identity vectors to a cosine of
  * 1 − 1e-11 with the files' graphs on 120 LFW dev photos.
  */
@@ -57,14 +57,14 @@ export const NCHWC_PRELU_NETWORKS: ReadonlySet<NetworkName> = new Set<NetworkNam
 
 /**
  * The float networks whose channel paddings run as convolutions on the CPU (cpu-graph.ts), so that
- * their residual stages stay in the NCHWc layout (docs/BENCHMARKS.md §58): BlazeFace and FaceMesh,
+ * their residual stages stay in the NCHWc layout (docs/BENCHMARKS.md §61): BlazeFace and FaceMesh,
  * the two with channel paddings; outputs moved by rounding only.
  */
 export const NCHWC_CHANNEL_PAD_NETWORKS: ReadonlySet<NetworkName> = new Set<NetworkName>(['blazeface', 'facemesh']);
 
 /**
  * The float networks whose convolutions are widened with zero channels to whole NCHWc blocks on the
- * CPU (cpu-graph.ts; docs/BENCHMARKS.md §58): BlazeFace, whose first stage runs 24 channels; outputs
+ * CPU (cpu-graph.ts; docs/BENCHMARKS.md §61): BlazeFace, whose first stage runs 24 channels; outputs
  * moved by rounding only.
  */
 export const NCHWC_WIDEN_NETWORKS: ReadonlySet<NetworkName> = new Set<NetworkName>(['blazeface']);
