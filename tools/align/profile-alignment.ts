@@ -289,7 +289,7 @@ const estimateTurned = (chin: boolean, zoom = 1, oracle = false): Variant =>
   turnedVariant(`${oracle ? 'oracle: CFP marks, ' : ''}turned by the yaw estimate, axis 1${chin ? ', chin' : ''}${zoom === 1 ? '' : `, zoom ${zoom}`}`, { gate: GATE, axis: 1, chin, yaw: (e) => e, zoom, oracle });
 
 /**
- * The variants, in the three rounds they were measured in (docs/BENCHMARKS.md §58), each asked by the
+ * The variants, in the three rounds they were measured in (docs/BENCHMARKS.md §62), each asked by the
  * one before: 1, the turned reference as designed (yaw doubled for FaceMesh's flattening; axes, chin,
  * depths, mirroring, CFP's marks); 2, why it lost: smaller turns, zoom, visible points against the
  * frontal reference; 3, the zoom that helped, finer.
@@ -428,9 +428,12 @@ const rows = variants.map((variant, v) => {
 });
 
 /** Leave one CFP fold out: the variant best on the other four (10-fold accuracy), scored on the held-out fold at their best threshold. */
-function crossValidatedChoice(kind: Kind): { choices: string[]; heldOut: number[]; mean: number } {
+function crossValidatedChoice(kind: Kind): { choices: string[]; heldOut: number[]; mean: number; todayHeldOut: number[]; todayMean: number } {
   const choices: string[] = [];
   const heldOut: number[] = [];
+  const todayHeldOut: number[] = [];
+  /** Variant v's accuracy on fold k at the threshold best on the other folds. */
+  const heldOutAccuracy = (v: number, k: number) => accuracyAt(scored(v, kind, foldPairs(k)), bestThresholdAccuracy(scored(v, kind, otherFolds(k))).threshold);
   for (let k = 0; k < folds; k++) {
     const train = otherFolds(k);
     let best = 0, bestAccuracy = -1;
@@ -439,11 +442,13 @@ function crossValidatedChoice(kind: Kind): { choices: string[]; heldOut: number[
       const accuracy = tenFoldAccuracy(scored(v, kind, train)).mean;
       if (accuracy > bestAccuracy) [best, bestAccuracy] = [v, accuracy];
     });
-    const { threshold } = bestThresholdAccuracy(scored(best, kind, train));
     choices.push(variants[best].name);
-    heldOut.push(accuracyAt(scored(best, kind, foldPairs(k)), threshold));
+    heldOut.push(heldOutAccuracy(best, k));
+    // The same for today's crop alone (variant 0), the figure a choice has to beat.
+    todayHeldOut.push(heldOutAccuracy(0, k));
   }
-  return { choices, heldOut, mean: heldOut.reduce((a, b) => a + b, 0) / heldOut.length };
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  return { choices, heldOut, mean: mean(heldOut), todayHeldOut, todayMean: mean(todayHeldOut) };
 }
 
 const f3 = (x: number) => x.toFixed(3);

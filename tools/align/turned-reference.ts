@@ -1,6 +1,6 @@
 /**
  * Pose-aware alignment for turned faces, measured on CFP's frontal–profile pairs and not adopted
- * (docs/BENCHMARKS.md §58): the five-point reference given depth from a 3D mean face, turned with the
+ * (docs/BENCHMARKS.md §62): the five-point reference given depth from a 3D mean face, turned with the
  * head and projected, fitted to the points the camera sees only; and FaceMesh's own yaw. On a
  * profile the far eye and mouth corner are hidden and FaceMesh can only guess them, and the visible
  * points no longer sit where the frontal reference puts them.
@@ -135,7 +135,7 @@ const SYMMETRIC_PAIRS: readonly (readonly [number, number])[] = [[234, 454], [33
 /**
  * A FaceMesh face's yaw (radians, positive: nose towards the image's right) from its own 3D points:
  * the direction of the lines joining its two sides in the plane of x and depth. FaceMesh flattens
- * turns: CFP's full profiles read about 45 degrees (docs/BENCHMARKS.md §58).
+ * turns: CFP's full profiles read about 45 degrees (docs/BENCHMARKS.md §62).
  */
 export function faceMeshYaw(points: Float32Array): number {
   let dx = 0, dz = 0;
