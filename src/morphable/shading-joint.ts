@@ -48,6 +48,18 @@ export interface JointShadingInput {
   readonly featureVertices?: Uint8Array;
   /** Where the change may go (`ChangeSpace`); absent, every vertex moves on its own, held by the Laplacian and anchor priors. */
   readonly space?: ChangeSpace;
+  /** When to give the fit up part way (`EarlyStop`). */
+  readonly giveUp?: EarlyStop;
+}
+
+/**
+ * A fit given up after its first `after` iterations when `when` says so of its residual there (a
+ * caller that only needs to know whether the finished fit's residual could be low enough, and has a
+ * floor on how far the later iterations lower it).
+ */
+export interface EarlyStop {
+  readonly after: number;
+  readonly when: (residual: number) => boolean;
 }
 
 /**
@@ -99,6 +111,8 @@ export interface JointShadingResult {
    * weighted by their area, in units of the skin's median intensity (0 when no photo was usable).
    */
   readonly residual: number;
+  /** True when `giveUp` stopped the fit: `change` and `residual` are then those of its first iterations. */
+  readonly stopped: boolean;
 }
 
 /**
@@ -138,7 +152,7 @@ export function jointShadingDepth(input: JointShadingInput, options: JointShadin
     if (enough && photo.depthPerUnit > 0) views.push({ photo, tris, lit, weights: Float64Array.from(lit), lighting: new Float64Array(terms) });
   }
   const lightingOf = (photo: JointShadingPhoto) => views.find((view) => view.photo === photo)?.lighting ?? new Float64Array(terms);
-  if (views.length === 0) return { change, modeWeights, lighting: input.photos.map(lightingOf), albedo, photos: 0, residual: 0 };
+  if (views.length === 0) return { change, modeWeights, lighting: input.photos.map(lightingOf), albedo, photos: 0, residual: 0, stopped: false };
   const prior = laplacianNormal(input.triangles, n);
   const meanPerUnit = views.reduce((s, v) => s + v.photo.depthPerUnit, 0) / views.length;
   const priorScale = perPhotoPriors ? views.length : 1;
@@ -182,17 +196,21 @@ export function jointShadingDepth(input: JointShadingInput, options: JointShadin
     const observationWeight = (weightSum / observations || 1) * priorScale;
     if (space) {
       if (!stepInSpace(space, h, g, modeWeights, spacePrior * observationWeight, change)) break;
-      continue;
+    } else {
+      // Priors on the change in pixels (as the single-photo fit's), in units of one average observation's weight.
+      const unit = observationWeight * meanPerUnit * meanPerUnit;
+      addDepthPriors(h, g, prior, change, smoothness * unit, anchor * unit);
+      const step = choleskySolve(h, g.map((v) => -v), n);
+      // The anchor makes the system positive definite; only non-finite input can break it, and then the last good change stands.
+      if (!step) break;
+      for (let i = 0; i < n; i++) change[i] += step[i];
     }
-    // Priors on the change in pixels (as the single-photo fit's), in units of one average observation's weight.
-    const unit = observationWeight * meanPerUnit * meanPerUnit;
-    addDepthPriors(h, g, prior, change, smoothness * unit, anchor * unit);
-    const step = choleskySolve(h, g.map((v) => -v), n);
-    // The anchor makes the system positive definite; only non-finite input can break it, and then the last good change stands.
-    if (!step) break;
-    for (let i = 0; i < n; i++) change[i] += step[i];
+    if (input.giveUp && iteration + 1 === input.giveUp.after && iteration + 1 < iterations) {
+      const residual = fitResidual(views, change, albedo, order);
+      if (input.giveUp.when(residual)) return { change, modeWeights, lighting: input.photos.map(lightingOf), albedo, photos: views.length, residual, stopped: true };
+    }
   }
-  return { change, modeWeights, lighting: input.photos.map(lightingOf), albedo, photos: views.length, residual: fitResidual(views, change, albedo, order) };
+  return { change, modeWeights, lighting: input.photos.map(lightingOf), albedo, photos: views.length, residual: fitResidual(views, change, albedo, order), stopped: false };
 }
 
 /**

@@ -10,7 +10,7 @@ import { FACEMESH_REGIONS, FACEMESH_TRIANGLES } from './facemesh-topology.js';
 import { orthographicPose } from './landmark-fit.js';
 import { mirrorShape } from './symmetry.js';
 import { channelMeanIntensity, fitLighting, litTriangles, shadeWithGradient, shadingDepth, triangleNormal, type IntensityImage, type ShadingDepthOptions } from './shading-depth.js';
-import { DEFAULT_JOINT_OPTIONS, jointShadingDepth, lightDirection, lightingDiverseOrder, type ChangeSpace, type JointShadingOptions } from './shading-joint.js';
+import { DEFAULT_JOINT_OPTIONS, jointShadingDepth, lightDirection, lightingDiverseOrder, type ChangeSpace, type EarlyStop, type JointShadingOptions } from './shading-joint.js';
 
 /** One photo of the face: its pixels as intensities, and its FaceMesh landmarks (flat x, y, z pixels, y down). */
 export interface ShadingPhoto {
@@ -176,8 +176,8 @@ export function unrefinedResidual(lightings: readonly (PhotoLighting | undefined
  * x, y barely move, a light per photo and an albedo per triangle shared by all; and the fit's
  * `residual` (`JointShadingResult`).
  */
-export function jointShadingFit(shape: ArrayLike<number>, photos: readonly ShadingPhoto[], options: JointShadingOptions & { readonly space?: ChangeSpace } = {}): { change: Float64Array; residual: number } {
-  if (photos.length === 0) return { change: new Float64Array(shape.length), residual: 0 };
+export function jointShadingFit(shape: ArrayLike<number>, photos: readonly ShadingPhoto[], options: JointShadingOptions & { readonly space?: ChangeSpace } = {}, giveUp?: EarlyStop): { change: Float64Array; residual: number; stopped: boolean } {
+  if (photos.length === 0) return { change: new Float64Array(shape.length), residual: 0, stopped: false };
   const posed = photos.map((photo) => poseOnLandmarks(shape, photo.landmarks));
   const sum = posed.reduce((s, p) => s.map((v, k) => v + p.view[k]), [0, 0, 0]);
   const length = Math.hypot(...sum) || 1;
@@ -185,13 +185,14 @@ export function jointShadingFit(shape: ArrayLike<number>, photos: readonly Shadi
   // The space's depths (model z) in units of the change, which moves along `direction`.
   const perDepth = 1 / (direction[2] || 1);
   const space = options.space && { offset: Float64Array.from(options.space.offset, (v) => v * perDepth), modes: { rows: options.space.modes.rows, data: Float64Array.from(options.space.modes.data, (v) => v * perDepth) } };
-  const { change, residual } = jointShadingDepth({
+  const { change, residual, stopped } = jointShadingDepth({
     photos: posed.map((p, k) => ({ points: p.points, depth: p.depth, depthPerUnit: p.scale * (p.view[0] * direction[0] + p.view[1] * direction[1] + p.view[2] * direction[2]), image: photos[k].image })),
     triangles: FACEMESH_TRIANGLES,
     featureVertices: FEATURE_VERTICES,
     space,
+    giveUp,
   }, options);
-  return { change: Float64Array.from(shape, (_, c) => change[Math.floor(c / 3)] * direction[c % 3]), residual };
+  return { change: Float64Array.from(shape, (_, c) => change[Math.floor(c / 3)] * direction[c % 3]), residual, stopped };
 }
 
 /** `jointShadingFit`'s change alone. */
@@ -214,9 +215,9 @@ function chosenPhotos(order: readonly number[], options: JointRefineOptions): nu
 }
 
 /** `jointRefinement` of the photos `chosen` (indices into `photos`, in the order the fit takes them). */
-function jointRefinementOf(shape: Float32Array, photos: readonly ShadingPhoto[], chosen: readonly number[], options: JointRefineOptions): { shape: Float32Array; residual: number } {
-  const { change, residual } = jointShadingFit(shape, chosen.map((k) => photos[k]), options);
-  return { shape: Float32Array.from(shape, (v, c) => v + change[c]), residual };
+function jointRefinementOf(shape: Float32Array, photos: readonly ShadingPhoto[], chosen: readonly number[], options: JointRefineOptions, giveUp?: EarlyStop): { shape: Float32Array; residual: number; stopped: boolean } {
+  const { change, residual, stopped } = jointShadingFit(shape, chosen.map((k) => photos[k]), options, giveUp);
+  return { shape: Float32Array.from(shape, (v, c) => v + change[c]), residual, stopped };
 }
 
 /**
@@ -266,6 +267,18 @@ export const DOWNLOAD_DEPTH: DownloadDepthOptions = { method: 'gated' };
  */
 export const RESIDUAL_FLOOR = 0.12;
 
+/** Iterations of the joint fit after which a gated download may give it up (`EARLY_FLOOR`). */
+export const EARLY_ITERATIONS = 2;
+
+/**
+ * A floor under the joint fit's final residual as a share of its residual after EARLY_ITERATIONS:
+ * three quarters of the least share measured on any person (0.796; docs/BENCHMARKS.md §58: synthetic
+ * renders lit varied and alike, seeds 50 and 51, CFP's 250 dev people). Where even that would leave
+ * the evidence under the threshold, the fit is given up there and the person keeps the per-photo
+ * mean: everyday photos whose lights differ stop paying for the whole joint fit, with the same decision.
+ */
+export const EARLY_FLOOR = 0.59;
+
 /** `shape` with the depth a download serves from `photos` (most frontal first), as `options` say, and which fit made it. */
 export function downloadedDepth(shape: Float32Array, photos: readonly ShadingPhoto[], options: DownloadDepthOptions = DOWNLOAD_DEPTH): { shape: Float32Array; method: 'joint' | 'mean' } {
   if (options.method === 'mean') return { shape: shadingRefinedShape(shape, photos, options), method: 'mean' };
@@ -281,8 +294,10 @@ export function downloadedDepth(shape: Float32Array, photos: readonly ShadingPho
   if (lightingEvidence(spread, RESIDUAL_FLOOR * unrefinedResidual(firstOrder, chosen)) < threshold) return mean();
   // The gate reads the free fit's residual (its threshold was chosen on it); a space, if any, shapes what is served.
   const { space, ...free } = options;
-  const joint = jointRefinementOf(shape, photos, chosen, free);
-  if (lightingEvidence(spread, joint.residual) < threshold) return mean();
+  // Given up after its first iterations where even the least residual the rest could reach leaves the evidence short.
+  const giveUp = { after: EARLY_ITERATIONS, when: (residual: number) => lightingEvidence(spread, EARLY_FLOOR * residual) < threshold };
+  const joint = jointRefinementOf(shape, photos, chosen, free, giveUp);
+  if (joint.stopped || lightingEvidence(spread, joint.residual) < threshold) return mean();
   return { shape: space ? jointRefinementOf(shape, photos, chosen, options).shape : joint.shape, method: 'joint' };
 }
 

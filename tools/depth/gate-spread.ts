@@ -7,9 +7,11 @@
  * `cfp-profile-depth.ts` cached, or a real-depth dataset's (`--depth-root`, encoded here, the photos
  * fidelity3d reads). Prints each set's distributions and how many people reach `--evidence` (default
  * JOINT_EVIDENCE, the gate's); the threshold was chosen from the synthetic and CFP sets, never Yale B.
+ * Also the joint fit's residual after its first --early iterations, and the final residual as a share
+ * of it: the least share is how far later iterations can lower it (an early-out's floor).
  *   npx tsc -p tsconfig.build.json && nice -n 10 node dist/tools/depth/gate-spread.js \
  *     [--people 40] [--photos 8] [--seed 50] [--cfp-cache .cache/depth-s7/cfp-frontal-2dfc5f43d8fc.json] \
- *     [--cfp ../shared/datasets/cfp] [--depth-root DIR] [--evidence X] [--json out.json]
+ *     [--cfp ../shared/datasets/cfp] [--depth-root DIR] [--evidence X] [--early 2] [--json out.json]
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -32,6 +34,7 @@ const { values } = parseArgs({
     cfp: { type: 'string', default: '../shared/datasets/cfp' },
     'depth-root': { type: 'string' },
     evidence: { type: 'string', default: String(JOINT_EVIDENCE) },
+    early: { type: 'string', default: '2' },
     json: { type: 'string' },
   },
 });
@@ -39,6 +42,8 @@ const log = (message: string) => console.error(`[${new Date().toISOString().slic
 const sets: Record<string, number[]> = {};
 const residuals: Record<string, number[]> = {};
 const unrefined: Record<string, number[]> = {};
+const early: Record<string, number[]> = {};
+const earlyIterations = Number(values.early);
 /**
  * The gate's statistics of one person's photos on their template: the lights' spread, the joint
  * fit's residual, and the residual before it (`unrefinedResidual`, over the photos the fit takes).
@@ -48,6 +53,8 @@ function personStats(name: string, shape: Float32Array, photos: readonly Shading
   (sets[name] ??= []).push(spreadOfLightings(lightings));
   (residuals[name] ??= []).push(jointRefinement(shape, photos).residual);
   (unrefined[name] ??= []).push(unrefinedResidual(lightings, lightingOrder(lightings).slice(0, JOINT_PHOTOS)));
+  // The same fit stopped after its first iterations (the fit is deterministic: these are the full fit's first iterations).
+  (early[name] ??= []).push(jointRefinement(shape, photos, { iterations: earlyIterations }).residual);
 }
 
 // Synthetic: §46's renders (one skin per person), 2.5 mm deviations, the tune's noise; lights varied or alike.
@@ -106,7 +113,9 @@ const report = Object.fromEntries(Object.entries(sets).map(([name, spreads]) => 
     decidedWithoutJointFit: spreads.filter((s, k) => lightingEvidence(s, RESIDUAL_FLOOR * unrefined[name][k]) < threshold).length,
     // Of those, people whose joint fit would have reached the threshold: the bound would change their download (must be 0).
     decidedOtherwise: spreads.filter((s, k) => lightingEvidence(s, RESIDUAL_FLOOR * unrefined[name][k]) < threshold && evidence[k] >= threshold).length,
-    perPerson: evidence.map((e, k) => ({ evidence: Number(e.toFixed(4)), spread: Number(spreads[k].toFixed(4)), residual: Number(residuals[name][k].toFixed(4)), unrefined: Number(unrefined[name][k].toFixed(4)) })),
+    // The final residual as a share of the one after --early iterations (its least value bounds what later iterations can do).
+    earlyShare: distribution(residuals[name].map((r, k) => (early[name][k] > 0 ? r / early[name][k] : 1))),
+    perPerson: evidence.map((e, k) => ({ evidence: Number(e.toFixed(4)), spread: Number(spreads[k].toFixed(4)), residual: Number(residuals[name][k].toFixed(4)), unrefined: Number(unrefined[name][k].toFixed(4)), early: Number(early[name][k].toFixed(4)) })),
   }];
 }));
 const text = JSON.stringify(report, null, 1);

@@ -80,6 +80,22 @@ describe('jointShadingDepth, the maths', () => {
     expect(() => jointShadingDepth({ photos, triangles: truth.triangles, space: { offset, modes: { rows: 2, data } } })).toThrow(RangeError);
   });
 
+  it('gives the fit up after its first iterations when asked, as if it had been run that far, and only then', () => {
+    const input = { photos: lights.map(photo), triangles: truth.triangles };
+    const full = jointShadingDepth(input);
+    const short = jointShadingDepth(input, { iterations: 2 });
+    let seen = Number.NaN;
+    const stopped = jointShadingDepth({ ...input, giveUp: { after: 2, when: (residual) => ((seen = residual), true) } });
+    expect(stopped.stopped).toBe(true);
+    expect(seen).toBe(short.residual);
+    expect(stopped).toEqual({ ...short, stopped: true });
+    // Later iterations lower the residual; a fit not given up is the full fit.
+    expect(full.residual).toBeLessThan(short.residual);
+    expect(jointShadingDepth({ ...input, giveUp: { after: 2, when: () => false } })).toEqual(full);
+    expect(full.stopped).toBe(false);
+    expect(jointShadingDepth({ ...input, giveUp: { after: 8, when: () => true } })).toEqual(full);
+  });
+
   it('orders lights by their spread: after the first, the most different, and repeats last', () => {
     const front: [number, number, number] = [0, 0, 1];
     const left: [number, number, number] = [-0.7, 0, 0.7];

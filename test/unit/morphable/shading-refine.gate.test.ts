@@ -3,6 +3,8 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import {
   downloadedDepth,
   downloadedShape,
+  EARLY_FLOOR,
+  EARLY_ITERATIONS,
   JOINT_EVIDENCE,
   JOINT_PHOTOS,
   jointRefinement,
@@ -53,8 +55,10 @@ describe("the download's gate between the joint fit and the per-photo mean (face
     const served = downloadedDepth(mean, alike, { method: 'gated' });
     expect(served.method).toBe('mean');
     expect(served.shape).toEqual(shadingRefinedShape(mean, alike));
-    // The gate's threshold decides: the same photos with no bar go to the joint fit.
+    // The gate's threshold decides: the same photos with no bar go to the joint fit, and varied photos under a bar out of reach
+    // keep the mean (the joint fit given up after its first iterations).
     expect(downloadedDepth(mean, alike, { method: 'gated', evidence: 0 }).method).toBe('joint');
+    expect(downloadedDepth(mean, varied, { method: 'gated', evidence: 100 })).toEqual({ shape: shadingRefinedShape(mean, varied), method: 'mean' });
   });
 
   it('decides as the joint fit\'s own evidence would, whether or not it needed the fit to know', () => {
@@ -64,6 +68,8 @@ describe("the download's gate between the joint fit and the per-photo mean (face
       const joint = jointRefinement(mean, photos);
       // The floor is below the fit's residual, so a person the bound sends to the mean is one the fit's evidence would send there too.
       expect(joint.residual).toBeGreaterThan(RESIDUAL_FLOOR * unrefinedResidual(lightings, chosen));
+      // And above the early floor: a fit given up after its first iterations is one whose evidence would have stayed short.
+      expect(joint.residual).toBeGreaterThan(EARLY_FLOOR * jointRefinement(mean, photos, { iterations: EARLY_ITERATIONS }).residual);
       const evidence = lightingEvidence(lightingSpread(mean, photos), joint.residual);
       const served = downloadedDepth(mean, photos, { method: 'gated' });
       expect(served).toEqual(evidence >= JOINT_EVIDENCE ? { shape: joint.shape, method: 'joint' } : { shape: shadingRefinedShape(mean, photos), method: 'mean' });
