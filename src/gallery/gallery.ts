@@ -23,11 +23,12 @@ import { assertFiniteCoefficients, subjectTemplate, templateCoefficients, type S
 import { exportMesh, exportsFromPhotos, type MeshExport, type MeshFormat } from './mesh-export.js';
 import type { MeshPool } from './mesh-pool.js';
 import type { SqlitePhotoInserts } from '../store/sqlite-photo-inserts.js';
+import type { SqliteEnrollmentSaves } from '../store/sqlite-enrollment-saves.js';
 import { PhotoRepository, type AcceptedPhoto, type AcceptResult, type AddedFaceVector, type FaceToSave, type FaceWithoutVector } from '../store/photo-repository.js';
 import type { PhotoEvents } from './photo-events.js';
 import { notFound, SubjectRepository } from '../store/subject-repository.js';
 import type { GalleryStore } from '../store/gallery-store.js';
-import type { Db } from '../store/database.js';
+import type { SaveTransaction } from '../store/job-repository.js';
 import type { Candidate, MatchMode, PhotoRecord } from '../store/records.js';
 import type { PhotoStatus } from '../store/enums.js';
 import { timeSearch } from '../core/events.js';
@@ -109,6 +110,8 @@ export interface GalleryDeps extends ServedBundle {
   readonly onQueued: () => void;
   /** On SQLite, the upload's insert on a connection of its own (src/store/sqlite-photo-inserts.ts). */
   readonly photoInserts?: SqlitePhotoInserts;
+  /** On SQLite, the worker's save on a connection of its own (src/store/sqlite-enrollment-saves.ts). */
+  readonly enrollmentSaves?: SqliteEnrollmentSaves;
 }
 
 export interface MeshTarget {
@@ -158,7 +161,7 @@ export class Gallery {
 
   constructor(private readonly deps: GalleryDeps) {
     this.subjects = new SubjectRepository(deps.store);
-    this.photos = new PhotoRepository(deps.store, deps.photoInserts);
+    this.photos = new PhotoRepository(deps.store, deps.photoInserts, deps.enrollmentSaves);
     this.servedBundles = new Map([deps, ...(deps.otherBundles ?? [])].map((served) => [served.index.bundleId, served]));
   }
 
@@ -226,7 +229,7 @@ export class Gallery {
    * another worker stored its face first. `andThen`: more work for the same transaction (the worker
    * claims its next jobs there), undone with the faces if the transaction fails.
    */
-  async enrollFaces(faces: readonly FaceToSave[], andThen?: (tx: Db) => Promise<void>): Promise<(PhotoRecord | null)[]> {
+  async enrollFaces(faces: readonly FaceToSave[], andThen?: (tx: SaveTransaction) => Promise<void>): Promise<(PhotoRecord | null)[]> {
     const saved = await this.photos.saveFaces(faces, andThen);
     return saved.map((stored, i) => {
       if (!stored) return null;

@@ -10,7 +10,6 @@
  * of the photo would encode the same face.
  */
 import type { BlobStore } from '../store/blob-store.js';
-import type { Db } from '../store/database.js';
 import type { Gallery } from '../gallery/gallery.js';
 import type { FaceAnalyser } from '../inference/bundle-encoder.js';
 import type { AddedFaceVector, EncodedFaceRecord, FaceToSave, FaceWithoutVector } from '../store/photo-repository.js';
@@ -20,7 +19,7 @@ import { decodeImage, type DecodeLimits } from '../inference/decode.js';
 import type { IdentityVector } from '../core/vector.js';
 import type { Box, RgbImage } from '../core/image.js';
 import { assertFiniteCoefficients } from '../gallery/coefficients.js';
-import type { ClaimedJob, ClaimedWork, JobRepository } from '../store/job-repository.js';
+import type { ClaimedJob, ClaimedWork, JobRepository, SaveTransaction } from '../store/job-repository.js';
 import { assessQuality, LowQualityError, measureQuality, refusedFor } from '../gallery/quality.js';
 import { performance } from 'node:perf_hooks';
 import { MicroBatcher } from '../inference/batcher.js';
@@ -288,7 +287,7 @@ export class EnrollmentWorker {
    */
   private async saveTogether(faces: readonly FaceToSave[]): Promise<SaveOutcome[]> {
     let claimed: ClaimedWork[] = [];
-    const claimNext = async (tx: Db): Promise<void> => {
+    const claimNext = async (tx: SaveTransaction): Promise<void> => {
       claimed = await this.options.jobs.claimIn(tx, this.running ? faces.length : 0, this.leaseMs);
     };
     try {

@@ -28,6 +28,7 @@ import type { Readiness } from '../observability/readiness.js';
 import { openDatabase, type Database } from '../store/database.js';
 import { PgVectorTable } from '../store/pgvector.js';
 import { SqlitePhotoInserts } from '../store/sqlite-photo-inserts.js';
+import { SqliteEnrollmentSaves } from '../store/sqlite-enrollment-saves.js';
 
 /** What starts a process of the service (`startServer`, `startWorker`). */
 export interface ProcessOptions {
@@ -106,6 +107,8 @@ export async function openService(config: Config, database: Database, encoders: 
   cleanups.push(() => meshPool.close());
   const photoInserts = database.file === undefined ? undefined : SqlitePhotoInserts.open(database.file, config.busyTimeoutMs);
   if (photoInserts) cleanups.push(async () => photoInserts.close());
+  const enrollmentSaves = database.file === undefined ? undefined : SqliteEnrollmentSaves.open(database.file, config.busyTimeoutMs);
+  if (enrollmentSaves) cleanups.push(async () => enrollmentSaves.close());
   const gallery = new Gallery({
     ...servedBundle(defaultEncoder, config.targetFpir),
     otherBundles: otherEncoders.map((encoder) => servedBundle(encoder, config.targetFpir)),
@@ -117,6 +120,7 @@ export async function openService(config: Config, database: Database, encoders: 
     indexed: withIndex,
     onQueued: () => worker.wake(),
     photoInserts,
+    enrollmentSaves,
   });
   const worker = new EnrollmentWorker({
     jobs,

@@ -23,7 +23,7 @@ export type ChangeEntity = 'Face' | 'FaceVector' | 'Photo' | 'Subject';
  * publish that status, not the photo as they find it when they poll, which may have moved on
  * since (a claim and its save read in one poll would otherwise be READY twice, never PROCESSING).
  */
-const PHOTO_STATUS_OF: Partial<Record<ChangeEntity, (id: string) => Prisma.Sql>> = {
+export const PHOTO_STATUS_OF: Partial<Record<ChangeEntity, (id: string) => Prisma.Sql>> = {
   Photo: (id) => Prisma.sql`(SELECT "status" FROM "Photo" WHERE "id" = ${id})`,
   Face: (id) => Prisma.sql`(SELECT p."status" FROM "Face" f JOIN "Photo" p ON p."id" = f."photoId" WHERE f."id" = ${id})`,
 };

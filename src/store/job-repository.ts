@@ -8,6 +8,8 @@ import { Prisma } from '../generated/prisma/client.js';
 import type { Db } from './database.js';
 import type { GalleryStore } from './gallery-store.js';
 import { qualityColumns, toPhotoRecord, type PhotoError, type PhotoQuality, type PhotoRecord } from './records.js';
+import { SqliteEnrollmentSaves } from './sqlite-enrollment-saves.js';
+import type { Photo } from '../generated/prisma/client.js';
 
 export interface ClaimedJob {
   readonly id: string;
@@ -37,6 +39,22 @@ export interface RecoveryReport {
 /** A job row as the claiming UPDATE returns it (SQLite's integers may come back as bigint). */
 type ClaimedRow = { id: string; photoId: string; attempts: number | bigint; maxAttempts: number | bigint; requestId: string | null; createdAt: Date };
 
+/** The transaction a worker's save runs in: Prisma's or, on SQLite, the save's own connection's (src/store/sqlite-enrollment-saves.ts). */
+export type SaveTransaction = Db | SqliteEnrollmentSaves;
+
+/** Claimed jobs oldest first: RETURNING keeps no order. */
+function oldestFirst(a: ClaimedRow, b: ClaimedRow): number {
+  return a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1);
+}
+
+/** The claimed jobs, each with its photo. */
+function claimedWork(claimed: readonly ClaimedRow[], photoOf: (photoId: string) => Photo): ClaimedWork[] {
+  return claimed.map((job) => ({
+    job: { id: job.id, photoId: job.photoId, attempts: Number(job.attempts), maxAttempts: Number(job.maxAttempts), requestId: job.requestId },
+    photo: toPhotoRecord(photoOf(job.photoId)),
+  }));
+}
+
 export const INTERRUPTED: PhotoError = { code: 'INTERNAL', message: 'processing was interrupted by a server restart too many times' };
 
 export class JobRepository {
@@ -60,8 +78,20 @@ export class JobRepository {
    * finished claims their successors in the same one): what it returns is claimed only once that
    * transaction commits.
    */
-  async claimIn(tx: Db, count: number, leaseMs: number, now = new Date()): Promise<ClaimedWork[]> {
+  async claimIn(tx: SaveTransaction, count: number, leaseMs: number, now = new Date()): Promise<ClaimedWork[]> {
     if (count <= 0) return [];
+    if (tx instanceof SqliteEnrollmentSaves) {
+      const claimed = tx.claim(count, new Date(now.getTime() + leaseMs), now);
+      const jobs = claimed.map(({ job }) => ({ ...job, createdAt: new Date(job.createdAt) })).sort(oldestFirst);
+      tx.recordChange(
+        'Photo',
+        jobs.map((job) => job.photoId),
+        this.store.origin,
+        new Date(),
+      );
+      const photos = new Map(claimed.map(({ photo }) => [photo.id, photo]));
+      return claimedWork(jobs, (photoId) => photos.get(photoId)!);
+    }
     const claimed = await tx.$queryRaw<ClaimedRow[]>`
       UPDATE "Job" SET "status" = 'RUNNING', "attempts" = "attempts" + 1, "leaseUntil" = ${new Date(now.getTime() + leaseMs)}, "updatedAt" = ${now}
       WHERE "id" IN (
@@ -71,15 +101,11 @@ export class JobRepository {
       )
       RETURNING "id", "photoId", "attempts", "maxAttempts", "requestId", "createdAt"`;
     if (claimed.length === 0) return [];
-    // RETURNING keeps no order: oldest first again.
-    claimed.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1));
+    claimed.sort(oldestFirst);
     const photoIds = claimed.map((job) => job.photoId);
-    const photos = new Map((await tx.photo.updateManyAndReturn({ where: { id: { in: photoIds } }, data: { status: 'PROCESSING' } })).map((photo) => [photo.id, toPhotoRecord(photo)]));
+    const photos = new Map((await tx.photo.updateManyAndReturn({ where: { id: { in: photoIds } }, data: { status: 'PROCESSING' } })).map((photo) => [photo.id, photo]));
     await this.store.recordChange(tx, 'Photo', 'UPDATE', photoIds);
-    return claimed.map((job) => ({
-      job: { id: job.id, photoId: job.photoId, attempts: Number(job.attempts), maxAttempts: Number(job.maxAttempts), requestId: job.requestId },
-      photo: photos.get(job.photoId)!,
-    }));
+    return claimedWork(claimed, (photoId) => photos.get(photoId)!);
   }
 
   /** Queues the job again when `retryable` and attempts remain; otherwise fails it and its photo. Null when the photo is gone. */

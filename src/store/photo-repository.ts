@@ -13,6 +13,8 @@ import { currentRequestId } from '../core/request-context.js';
 import { insertNewRowsStatement, insertRows, newRowId } from './insert-rows.js';
 import { isForeignKeyViolation } from './prisma-errors.js';
 import { isSqliteForeignKeyViolation, type SqlitePhotoInserts } from './sqlite-photo-inserts.js';
+import type { SqliteEnrollmentSaves } from './sqlite-enrollment-saves.js';
+import type { SaveTransaction } from './job-repository.js';
 
 /** A photo whose bytes are already stored durably, about to be recorded. */
 export interface AcceptedPhoto {
@@ -138,11 +140,63 @@ function storedFaceRecord(row: { id: string; photoId: string; createdAt: Date },
   return { id: row.id, photoId: row.photoId, box: face.box, score: face.score, pose: face.pose, expression: face.expression, createdAt: row.createdAt };
 }
 
+/** A batch's face to store, with its photo as marked READY and its place in the batch. */
+interface Storing {
+  readonly item: FaceToSave;
+  readonly photo: Photo;
+  readonly index: number;
+}
+
+/**
+ * The items whose faces are stored: those whose photo was marked READY (`marked`), each photo once
+ * (a photo in the batch twice, its lease having run out and this worker claimed it again, gets one face).
+ */
+function facesToStore(items: readonly FaceToSave[], marked: readonly Photo[]): Storing[] {
+  const unclaimed = new Map(marked.map((row) => [row.id, row]));
+  const storing: Storing[] = [];
+  for (const [index, item] of items.entries()) {
+    const photo = unclaimed.get(item.photoId);
+    if (!photo) continue;
+    unclaimed.delete(item.photoId);
+    storing.push({ item, photo, index });
+  }
+  return storing;
+}
+
+/**
+ * The jobs the save marks DONE: those whose face it stored, and the others, whose photos were
+ * deleted meanwhile (their jobs went with them) or whose jobs another worker took over (the lease
+ * ran out) and finished first.
+ */
+function finishedJobs(items: readonly FaceToSave[], storing: readonly Storing[]): { stored: string[]; others: string[] } {
+  const stored = new Set(storing.map(({ item }) => item.jobId));
+  return { stored: [...stored], others: items.filter((item) => !stored.has(item.jobId)).map((item) => item.jobId) };
+}
+
+/** saveFaces' result: one per item, null where no face was stored. */
+function savedFaces(items: readonly FaceToSave[], storing: readonly Storing[], faces: readonly { id: string; photoId: string; createdAt: Date }[]): ({ photo: PhotoRecord; face: FaceRecord } | null)[] {
+  const saved: ({ photo: PhotoRecord; face: FaceRecord } | null)[] = items.map(() => null);
+  for (const [i, { item, photo, index }] of storing.entries()) saved[index] = { photo: toPhotoRecord(photo), face: storedFaceRecord(faces[i], item.face) };
+  return saved;
+}
+
+/** The batch's Face and FaceVector rows, their ids made here as Prisma would, in the order of `storing`. */
+function faceRows(storing: readonly Storing[]) {
+  const createdAt = new Date();
+  const faces = storing.map(({ item }) => ({ id: newRowId(), photoId: item.photoId, createdAt }));
+  const vectors = storing.map(({ item }, i) => vectorColumns(item.face).map((vector) => ({ id: newRowId(), faceId: faces[i].id, ...vector, createdAt })));
+  return { faces, vectors, faceRows: storing.map(({ item }, i) => ({ ...faces[i], landmarks: null, ...faceColumns(item.face) })) };
+}
+
 export class PhotoRepository {
-  /** `inserts`: the upload's insert on a SQLite connection of its own (sqlite-photo-inserts.ts); without it, through Prisma. */
+  /**
+   * `inserts`, `saves`: the upload's insert and the worker's save on SQLite connections of their own
+   * (sqlite-photo-inserts.ts, sqlite-enrollment-saves.ts); without them, through Prisma.
+   */
   constructor(
     private readonly store: GalleryStore,
     private readonly inserts?: SqlitePhotoInserts,
+    private readonly saves?: SqliteEnrollmentSaves,
   ) {}
 
   /**
@@ -248,9 +302,22 @@ export class PhotoRepository {
    * prepare): the photos' quality, then their status (only while they have no face, returning their
    * rows), every face, every vector, the jobs and the change feed, each one statement for the batch.
    * `andThen`: more work for the same transaction, after the faces (the worker's next claim).
+   *
+   * On SQLite with a save connection of its own, the same rows through its prepared statements
+   * (one per row: each costs microseconds there), in one transaction behind this process's other writes.
    */
-  async saveFaces(items: readonly FaceToSave[], andThen?: (tx: Db) => Promise<void>): Promise<({ photo: PhotoRecord; face: FaceRecord } | null)[]> {
+  async saveFaces(items: readonly FaceToSave[], andThen?: (tx: SaveTransaction) => Promise<void>): Promise<({ photo: PhotoRecord; face: FaceRecord } | null)[]> {
     if (items.length === 0) return [];
+    const { saves } = this;
+    if (saves) {
+      return this.store.write(() =>
+        saves.transaction(async () => {
+          const saved = this.saveOnSqlite(saves, items);
+          await andThen?.(saves);
+          return saved;
+        }),
+      );
+    }
     return this.store.transaction(
       async (tx) => {
         await this.setQuality(tx, items);
@@ -258,30 +325,45 @@ export class PhotoRepository {
           where: { id: { in: items.map((item) => item.photoId) }, face: { is: null } },
           data: { status: 'READY', errorCode: null, errorMessage: null },
         });
-        const unclaimed = new Map(marked.map((row) => [row.id, row]));
-        // A photo in the batch twice (its lease ran out and this worker claimed it again) gets one face.
-        const storing: { item: FaceToSave; photo: Photo; index: number }[] = [];
-        for (const [index, item] of items.entries()) {
-          const photo = unclaimed.get(item.photoId);
-          if (!photo) continue;
-          unclaimed.delete(item.photoId);
-          storing.push({ item, photo, index });
-        }
+        const storing = facesToStore(items, marked);
         const faces = await this.createFaces(tx, storing);
-        const storedJobs = new Set(storing.map(({ item }) => item.jobId));
+        const jobs = finishedJobs(items, storing);
         const done = { status: 'DONE', leaseUntil: null } as const;
-        if (storedJobs.size > 0) await tx.job.updateMany({ where: { id: { in: [...storedJobs] } }, data: { ...done, lastError: null } });
-        // The others' photos were deleted meanwhile (their jobs went with them), or another worker
-        // took over their jobs (the lease ran out) and finished first.
-        const otherJobs = items.filter((item) => !storedJobs.has(item.jobId)).map((item) => item.jobId);
-        if (otherJobs.length > 0) await tx.job.updateMany({ where: { id: { in: otherJobs } }, data: done });
-        const saved: ({ photo: PhotoRecord; face: FaceRecord } | null)[] = items.map(() => null);
-        for (const [i, { item, photo, index }] of storing.entries()) saved[index] = { photo: toPhotoRecord(photo), face: storedFaceRecord(faces[i], item.face) };
+        if (jobs.stored.length > 0) await tx.job.updateMany({ where: { id: { in: jobs.stored } }, data: { ...done, lastError: null } });
+        if (jobs.others.length > 0) await tx.job.updateMany({ where: { id: { in: jobs.others } }, data: done });
+        const saved = savedFaces(items, storing, faces);
         await andThen?.(tx);
         return saved;
       },
       { firstStatementWrites: true },
     );
+  }
+
+  /** saveFaces' statements on the save connection, inside its transaction (pgvector is PostgreSQL's alone). */
+  private saveOnSqlite(saves: SqliteEnrollmentSaves, items: readonly FaceToSave[]): ({ photo: PhotoRecord; face: FaceRecord } | null)[] {
+    const photoIds = [...new Set(items.map((item) => item.photoId))];
+    const assessed = new Map<string, PhotoQuality>();
+    for (const { photoId, face } of items) if (face.quality && !assessed.has(photoId)) assessed.set(photoId, face.quality);
+    for (const [photoId, quality] of assessed) {
+      const { qualityScore, qualityIssues } = qualityColumns(quality);
+      saves.setQuality(photoId, qualityScore, qualityIssues);
+    }
+    const now = new Date();
+    const marked = photoIds.flatMap((photoId) => saves.markReady(photoId, now) ?? []);
+    const storing = facesToStore(items, marked);
+    const { faces, vectors, faceRows: rows } = faceRows(storing);
+    for (const row of rows) saves.insertFace(row);
+    for (const vector of vectors.flat()) saves.insertVector(vector);
+    saves.recordChange(
+      'Face',
+      faces.map((face) => face.id),
+      this.store.origin,
+      new Date(),
+    );
+    const jobs = finishedJobs(items, storing);
+    for (const jobId of jobs.stored) saves.finishJob(jobId, true, now);
+    for (const jobId of jobs.others) saves.finishJob(jobId, false, now);
+    return savedFaces(items, storing, faces);
   }
 
   /** The faces' quality, one statement for the batch, on photos that have no face yet. */
@@ -303,15 +385,9 @@ export class PhotoRepository {
    * with what every new face takes along in its transaction: a change-feed entry and, with pgvector,
    * its embeddings. Their ids and creation time, in the order given.
    */
-  private async createFaces(tx: Db, storing: readonly { item: FaceToSave; photo: Photo }[]): Promise<{ id: string; photoId: string; createdAt: Date }[]> {
-    const createdAt = new Date();
-    const faces = storing.map(({ item }) => ({ id: newRowId(), photoId: item.photoId, createdAt }));
-    const vectors = storing.map(({ item }, i) => vectorColumns(item.face).map((vector) => ({ id: newRowId(), faceId: faces[i].id, ...vector, createdAt })));
-    await insertRows(
-      tx,
-      'Face',
-      storing.map(({ item }, i) => ({ ...faces[i], landmarks: null, ...faceColumns(item.face) })),
-    );
+  private async createFaces(tx: Db, storing: readonly Storing[]): Promise<{ id: string; photoId: string; createdAt: Date }[]> {
+    const { faces, vectors, faceRows: rows } = faceRows(storing);
+    await insertRows(tx, 'Face', rows);
     await insertRows(tx, 'FaceVector', vectors.flat());
     await this.facesStored(
       tx,

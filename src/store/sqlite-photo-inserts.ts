@@ -49,6 +49,24 @@ export function isSqliteForeignKeyViolation(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
 }
 
+/**
+ * What `open` makes of a writing connection of its own to the database file `file` (migrated
+ * already), waiting up to `busyTimeoutMs` for another process's lock; the connection is closed
+ * again if `open` fails.
+ */
+export function openSqliteWriter<T>(file: string, busyTimeoutMs: number, open: (connection: BetterSqlite3.Database) => T): T {
+  const connection = new BetterSqlite3(file, { timeout: busyTimeoutMs, fileMustExist: true });
+  try {
+    // As Prisma's connection (src/store/database.ts): the same durability, cascades and keys enforced.
+    connection.pragma('foreign_keys = ON');
+    connection.pragma('synchronous = NORMAL');
+    return open(connection);
+  } catch (error) {
+    connection.close();
+    throw error;
+  }
+}
+
 export class SqlitePhotoInserts {
   private readonly insertPhoto: BetterSqlite3.Statement;
   private readonly insertJob: BetterSqlite3.Statement;
@@ -76,16 +94,7 @@ export class SqlitePhotoInserts {
 
   /** A connection to the database file `file` (migrated already), waiting up to `busyTimeoutMs` for another process's lock. */
   static open(file: string, busyTimeoutMs: number): SqlitePhotoInserts {
-    const connection = new BetterSqlite3(file, { timeout: busyTimeoutMs, fileMustExist: true });
-    try {
-      // As Prisma's connection (src/store/database.ts): the same durability, cascades and keys enforced.
-      connection.pragma('foreign_keys = ON');
-      connection.pragma('synchronous = NORMAL');
-      return new SqlitePhotoInserts(connection);
-    } catch (error) {
-      connection.close();
-      throw error;
-    }
+    return openSqliteWriter(file, busyTimeoutMs, (connection) => new SqlitePhotoInserts(connection));
   }
 
   /**
