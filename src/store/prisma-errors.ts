@@ -20,14 +20,21 @@ export function isForeignKeyViolation(error: unknown): boolean {
 /** Prisma's "could not start a transaction in time": this process waited on the database's lock. */
 const TRANSACTION_START_TIMEOUT = 'P2028';
 
+function isSqliteBusyCode(code: unknown): boolean {
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+}
+
 /**
  * Whether the database refused because another process held its lock past the busy timeout:
  * SQLITE_BUSY, from better-sqlite3 itself or through Prisma's driver adapter.
  */
 export function isDatabaseBusy(error: unknown): boolean {
-  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+  // Walked as plain objects: better-sqlite3 builds its errors from the SqliteError class of the first
+  // realm that loaded it, which `instanceof Error` does not recognise in another (jest's test files).
+  for (let cause = error; typeof cause === 'object' && cause !== null; cause = (cause as { cause?: unknown }).cause) {
     const adapterCause = (cause as { meta?: { driverAdapterError?: { cause?: { originalCode?: string } } } }).meta?.driverAdapterError?.cause;
-    if (adapterCause?.originalCode === 'SQLITE_BUSY' || (cause as { code?: string }).code === 'SQLITE_BUSY') return true;
+    // better-sqlite3 reports SQLite's extended codes (SQLITE_BUSY_RECOVERY, SQLITE_BUSY_SNAPSHOT, ...).
+    if (isSqliteBusyCode(adapterCause?.originalCode) || isSqliteBusyCode((cause as { code?: unknown }).code)) return true;
     if (cause instanceof Prisma.PrismaClientKnownRequestError && cause.code === TRANSACTION_START_TIMEOUT) return true;
   }
   return false;
