@@ -53,6 +53,40 @@ function pinItemDims(graph: GraphProto, itemDims: readonly number[]): number {
   return pinned;
 }
 
+/** What the rewrites look up in a graph: its constants, each value's producer and readers, its outputs. */
+interface GraphIndex {
+  readonly initializers: ReadonlyMap<string, TensorProto>;
+  readonly producers: ReadonlyMap<string, NodeProto>;
+  /** Each value's readers, a node once per input that reads it. */
+  readonly consumers: ReadonlyMap<string, readonly NodeProto[]>;
+  readonly graphOutputs: ReadonlySet<string>;
+}
+
+function indexGraph(graph: GraphProto): GraphIndex {
+  const producers = new Map<string, NodeProto>();
+  const consumers = new Map<string, NodeProto[]>();
+  for (const node of graph.node ?? []) {
+    for (const output of node.output ?? []) producers.set(output, node);
+    for (const input of node.input ?? []) {
+      const readers = consumers.get(input);
+      if (readers) readers.push(node);
+      else consumers.set(input, [node]);
+    }
+  }
+  return {
+    initializers: new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t])),
+    producers,
+    consumers,
+    graphOutputs: new Set((graph.output ?? []).map((o) => o.name ?? '')),
+  };
+}
+
+/** Drops the initializers named in `replaced` that no node reads any more. */
+function dropUnreadInitializers(graph: GraphProto, replaced: ReadonlySet<string>): void {
+  const read = new Set((graph.node ?? []).flatMap((node) => node.input ?? []));
+  graph.initializer = (graph.initializer ?? []).filter((t) => !replaced.has(t.name ?? '') || read.has(t.name ?? ''));
+}
+
 function floatValues(tensor: TensorProto): Float32Array | undefined {
   if (tensor.dataType !== onnx.TensorProto.DataType.FLOAT) return undefined;
   // A copy: protobufjs hands out views into a shared, often unaligned, buffer.
@@ -101,15 +135,8 @@ interface PReluPattern {
  */
 export function nchwcPRelus(graph: GraphProto): number {
   const nodes = graph.node ?? [];
-  const initializers = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t]));
-  const producers = new Map<string, NodeProto>();
-  const consumers = new Map<string, number>();
-  for (const node of nodes) {
-    for (const output of node.output ?? []) producers.set(output, node);
-    for (const input of node.input ?? []) consumers.set(input, (consumers.get(input) ?? 0) + 1);
-  }
-  const graphOutputs = new Set((graph.output ?? []).map((o) => o.name));
-  const internal = (value: string): boolean => consumers.get(value) === 1 && !graphOutputs.has(value);
+  const { initializers, producers, consumers, graphOutputs } = indexGraph(graph);
+  const internal = (value: string): boolean => consumers.get(value)?.length === 1 && !graphOutputs.has(value);
   const slopesOf = (name: string | undefined): Float32Array | undefined => {
     const tensor = name === undefined ? undefined : initializers.get(name);
     const values = tensor && floatValues(tensor);
@@ -195,9 +222,7 @@ export function nchwcPRelus(graph: GraphProto): number {
   }
   graph.node = nodes.flatMap((node) => replaced.get(node) ?? (dropped.has(node) ? [] : [node]));
   // The constants the old nodes read (slopes, a zero), unless another node still does.
-  const read = new Set(graph.node.flatMap((node) => node.input ?? []));
-  const oldConstants = new Set(patterns.flatMap((p) => p.nodes.flatMap((n) => n.input ?? [])).filter((name) => initializers.has(name)));
-  graph.initializer = graph.initializer!.filter((t) => !oldConstants.has(t.name ?? '') || read.has(t.name ?? ''));
+  dropUnreadInitializers(graph, new Set(patterns.flatMap((p) => p.nodes.flatMap((n) => n.input ?? [])).filter((name) => initializers.has(name))));
   return patterns.length;
 }
 
@@ -217,9 +242,7 @@ const SAME_CHANNELS: ReadonlySet<string> = new Set(['Relu', 'MaxPool', 'AverageP
  */
 export function channelPadConvs(graph: GraphProto): number {
   const nodes = graph.node ?? [];
-  const initializers = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t]));
-  const producers = new Map<string, NodeProto>();
-  for (const node of nodes) for (const output of node.output ?? []) producers.set(output, node);
+  const { initializers, producers } = indexGraph(graph);
   const paddedChannels = (node: NodeProto): number | undefined => {
     const mode = node.attribute?.find((a) => a.name === 'mode')?.s;
     const pads = node.input?.[1] === undefined ? undefined : initializers.get(node.input[1]);
@@ -262,8 +285,7 @@ export function channelPadConvs(graph: GraphProto): number {
     oldPads.add(node.input![1]);
     return { opType: 'Conv', name: out, input: [input, name], output: [out], attribute: [{ ...attr.ints([1, 1]), name: 'kernel_shape' }] };
   });
-  const read = new Set(graph.node.flatMap((node) => node.input ?? []));
-  graph.initializer = graph.initializer!.filter((t) => !oldPads.has(t.name ?? '') || read.has(t.name ?? ''));
+  dropUnreadInitializers(graph, oldPads);
   return oldPads.size;
 }
 
@@ -286,14 +308,7 @@ const ZERO_KEEPING: ReadonlySet<string> = new Set(['Relu', 'MaxPool', 'Add']);
  */
 export function widenToBlocks(graph: GraphProto): number {
   const nodes = graph.node ?? [];
-  const initializers = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t]));
-  const producers = new Map<string, NodeProto>();
-  const consumers = new Map<string, NodeProto[]>();
-  for (const node of nodes) {
-    for (const output of node.output ?? []) producers.set(output, node);
-    for (const input of node.input ?? []) consumers.set(input, [...(consumers.get(input) ?? []), node]);
-  }
-  const graphOutputs = new Set((graph.output ?? []).map((o) => o.name));
+  const { initializers, producers, consumers, graphOutputs } = indexGraph(graph);
   const weightsOf = (conv: NodeProto): TensorProto | undefined => {
     const weights = initializers.get(conv.input?.[1] ?? '');
     return weights?.dims?.length === 4 && floatValues(weights) ? weights : undefined;
