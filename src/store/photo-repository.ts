@@ -173,6 +173,13 @@ function finishedJobs(items: readonly FaceToSave[], storing: readonly Storing[])
   return { stored: [...stored], others: items.filter((item) => !stored.has(item.jobId)).map((item) => item.jobId) };
 }
 
+/** The quality to store per photo of the batch: its first assessed face's (a photo in the batch twice gets one face). */
+function photoQualities(items: readonly FaceToSave[]): { photoId: string; qualityScore: number; qualityIssues: string }[] {
+  const assessed = new Map<string, PhotoQuality>();
+  for (const { photoId, face } of items) if (face.quality && !assessed.has(photoId)) assessed.set(photoId, face.quality);
+  return [...assessed].map(([photoId, quality]) => ({ photoId, ...qualityColumns(quality) }));
+}
+
 /** saveFaces' result: one per item, null where no face was stored. */
 function savedFaces(items: readonly FaceToSave[], storing: readonly Storing[], faces: readonly { id: string; photoId: string; createdAt: Date }[]): ({ photo: PhotoRecord; face: FaceRecord } | null)[] {
   const saved: ({ photo: PhotoRecord; face: FaceRecord } | null)[] = items.map(() => null);
@@ -342,12 +349,7 @@ export class PhotoRepository {
   /** saveFaces' statements on the save connection, inside its transaction (pgvector is PostgreSQL's alone). */
   private saveOnSqlite(saves: SqliteEnrollmentSaves, items: readonly FaceToSave[]): ({ photo: PhotoRecord; face: FaceRecord } | null)[] {
     const photoIds = [...new Set(items.map((item) => item.photoId))];
-    const assessed = new Map<string, PhotoQuality>();
-    for (const { photoId, face } of items) if (face.quality && !assessed.has(photoId)) assessed.set(photoId, face.quality);
-    for (const [photoId, quality] of assessed) {
-      const { qualityScore, qualityIssues } = qualityColumns(quality);
-      saves.setQuality(photoId, qualityScore, qualityIssues);
-    }
+    for (const { photoId, qualityScore, qualityIssues } of photoQualities(items)) saves.setQuality(photoId, qualityScore, qualityIssues);
     const now = new Date();
     const marked = photoIds.flatMap((photoId) => saves.markReady(photoId, now) ?? []);
     const storing = facesToStore(items, marked);
@@ -368,7 +370,7 @@ export class PhotoRepository {
 
   /** The faces' quality, one statement for the batch, on photos that have no face yet. */
   private async setQuality(tx: Db, items: readonly FaceToSave[]): Promise<void> {
-    const assessed = items.flatMap(({ photoId, face }) => (face.quality ? [{ photoId, ...qualityColumns(face.quality) }] : []));
+    const assessed = photoQualities(items);
     if (assessed.length === 0) return;
     const cases = (column: 'qualityScore' | 'qualityIssues'): Prisma.Sql =>
       Prisma.sql`CASE "id" ${Prisma.join(
