@@ -123,7 +123,8 @@ function runsOf(changes: readonly Change[]): Change[][] {
   return runs;
 }
 
-const isPhotoUpdate = (change: Change): boolean => change.entity === 'Photo' && change.op === 'UPDATE';
+/** A photo's status as an entry recorded it: an upload's new photo (CREATE, PENDING) or a photo changed (UPDATE). */
+const isPhotoStatus = (change: Change): boolean => change.entity === 'Photo' && change.op !== 'DELETE';
 
 /** A photo's status as one change entry recorded it: null in rows written before it was recorded. */
 export interface PhotoTransition {
@@ -133,17 +134,18 @@ export interface PhotoTransition {
 
 /**
  * What changes written by other processes mean for this process's indexes and subscribers. A run
- * of new faces is read and indexed with a few queries whatever its length, and photos (changed, or
- * given a face) are read only when someone is subscribed. Without a subscriber the photo updates are
- * left out before the runs are cut: a worker's transaction records its faces and then its next
- * claims (photo updates), so they would cut a poll's new faces into one run, and its queries, per
- * worker transaction. Subscribers are told each photo's transitions once each, in order, each with
- * the status its entry recorded (see {@link statusEvents}), after the changes are applied.
+ * of new faces is read and indexed with a few queries whatever its length, and photos (uploaded,
+ * changed, or given a face) are read only when someone is subscribed. Without a subscriber the
+ * photo entries are left out before the runs are cut: a worker's transaction records its faces and
+ * then its next claims (photo updates), so they would cut a poll's new faces into one run, and its
+ * queries, per worker transaction. Subscribers are told each photo's entries in order, each with
+ * the status it recorded (see {@link statusEvents}), after the changes are applied; PhotoEvents
+ * drops those that repeat the photo's last published status.
  */
 export function applyToGallery(gallery: Gallery): (changes: readonly Change[]) => Promise<void> {
   return async (changes) => {
     const watched = gallery.watched();
-    const applying = watched ? changes : changes.filter((change) => !isPhotoUpdate(change));
+    const applying = watched ? changes : changes.filter((change) => !isPhotoStatus(change));
     const transitions: PhotoTransition[] = [];
     for (const run of runsOf(applying)) {
       const { entity, op } = run[0];
@@ -156,30 +158,24 @@ export function applyToGallery(gallery: Gallery): (changes: readonly Change[]) =
       }
       // A face given a vector under another bundle: its vectors indexed again (the ones indexed already are replaced by themselves); its photo did not change.
       else if (entity === 'FaceVector' && op === 'CREATE') await gallery.indexStoredFaces(ids);
-      else if (isPhotoUpdate(run[0])) transitions.push(...run.map((change) => ({ photoId: change.entityId, status: change.photoStatus })));
+      else if (isPhotoStatus(run[0])) transitions.push(...run.map((change) => ({ photoId: change.entityId, status: change.photoStatus })));
     }
     if (transitions.length > 0) await publish(gallery, transitions);
   };
 }
 
 /**
- * The events one read of the feed gives its subscribers: per photo, one for each change of its
- * status, in order, with the status its entry recorded; an entry that repeats the status before it
- * (the error of a READY photo set, a claim taken over) adds none. An entry written before statuses
- * were recorded stands for the photo as it is now (`current`), so those collapse to one event.
+ * The events one read of the feed gives its subscribers: one per entry, in order, each the photo
+ * with the status its entry recorded (photos deleted since left out). An entry written before
+ * statuses were recorded stands for the photo as it is now (`current`). An entry that repeats the
+ * status before it (the error of a READY photo set, a claim taken over) is left to PhotoEvents,
+ * which publishes no repeat of a photo's last status, in this read or an earlier one.
  */
 export function statusEvents(transitions: readonly PhotoTransition[], current: ReadonlyMap<string, PhotoRecord>): PhotoRecord[] {
-  const last = new Map<string, PhotoStatus>();
-  const events: PhotoRecord[] = [];
-  for (const { photoId, status } of transitions) {
+  return transitions.flatMap(({ photoId, status }) => {
     const photo = current.get(photoId);
-    if (!photo) continue;
-    const recorded = status ?? photo.status;
-    if (last.get(photoId) === recorded) continue;
-    last.set(photoId, recorded);
-    events.push(asRecorded(photo, recorded));
-  }
-  return events;
+    return photo ? [asRecorded(photo, status ?? photo.status)] : [];
+  });
 }
 
 /**

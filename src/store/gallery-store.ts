@@ -103,4 +103,14 @@ export class GalleryStore {
     const rows = entityIds.map((entityId) => Prisma.sql`(${entity}, ${entityId}, ${op}, ${this.origin}, ${createdAt}, ${statusOf ? statusOf(entityId) : null})`);
     await tx.$executeRaw`INSERT INTO "ChangeLog" ("entity", "entityId", "op", "origin", "createdAt", "photoStatus") VALUES ${Prisma.join(rows)}`;
   }
+
+  /**
+   * The change entries of an upload's new photos (a Photo CREATE with the status each was inserted
+   * with), as one statement for the upload's batch: those of `photoIds` the batch's insert left out
+   * (bytes the subject had already) are not there, so they get none.
+   */
+  recordPhotosCreated(db: PrismaClient, photoIds: readonly string[]): Prisma.PrismaPromise<number> {
+    return db.$executeRaw`INSERT INTO "ChangeLog" ("entity", "entityId", "op", "origin", "createdAt", "photoStatus")
+      SELECT 'Photo', "id", 'CREATE', ${this.origin}, "createdAt", "status" FROM "Photo" WHERE "id" IN (${Prisma.join(photoIds)})`;
+  }
 }

@@ -137,7 +137,8 @@ export class JobRepository {
    * Start-up repair, before this process's worker starts: see {@link RecoveryReport}. With
    * `exclusive` (SQLite: the server is the queue's only worker) every RUNNING job belonged to a
    * dead process; otherwise (PostgreSQL: workers elsewhere may be alive) only those whose lease
-   * has run out, the others being renewed by their live workers.
+   * has run out, the others being renewed by their live workers. Each photo it sets PENDING or
+   * FAILED gets its change entry, for other processes' subscribers.
    */
   async recover(options: { exclusive: boolean } = { exclusive: true }, now = new Date()): Promise<RecoveryReport> {
     return this.store.transaction(async (tx) => {
@@ -155,6 +156,7 @@ export class JobRepository {
             where: { id: job.photoId },
             data: exhausted ? { status: 'FAILED', errorCode: INTERRUPTED.code, errorMessage: INTERRUPTED.message } : { status: 'PENDING' },
           });
+          await this.store.recordChange(tx, 'Photo', 'UPDATE', [job.photoId]);
         }
         if (exhausted) failed++;
         else requeued++;
@@ -165,6 +167,7 @@ export class JobRepository {
       });
       for (const photo of stranded) {
         await tx.photo.update({ where: { id: photo.id }, data: { status: 'PENDING', jobs: { create: { kind: 'ENROLL' } } } });
+        await this.store.recordChange(tx, 'Photo', 'UPDATE', [photo.id]);
       }
       return { requeued, failed, enqueued: stranded.length };
     });

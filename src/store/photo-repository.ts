@@ -260,14 +260,14 @@ export class PhotoRepository {
 
   /**
    * The photos (bytes the subject has already are left out; a subject that does not exist fails the
-   * foreign key) and a job for each one written, in one transaction behind this process's other
-   * writes; the ids written.
+   * foreign key), a job and a change entry (PENDING, for other processes' subscribers) for each one
+   * written, in one transaction behind this process's other writes; the ids written.
    */
   private async insertNew(candidates: readonly Photo[], requestId: string | null): Promise<string[]> {
     const { inserts } = this;
-    if (inserts) return this.store.write(async () => inserts.insert(candidates, newRowId, requestId));
-    // Two statements, whatever the photos' number, sent together: the photos, then a job for each
-    // photo the first wrote (ids are new, so only those match).
+    if (inserts) return this.store.write(async () => inserts.insert(candidates, newRowId, requestId, this.store.origin));
+    // Three statements, whatever the photos' number, sent together: the photos, then a job and a
+    // change entry for each photo the first wrote (ids are new, so only those match).
     const jobs = Prisma.join(candidates.map((row) => Prisma.sql`(${newRowId()}, ${row.id})`));
     const [writtenRows] = await this.store.batch((db) => [
       insertNewRowsStatement(
@@ -279,6 +279,10 @@ export class PhotoRepository {
       db.$executeRaw`INSERT INTO "Job" ("id", "kind", "photoId", "requestId", "createdAt", "updatedAt")
         SELECT j."column1", 'ENROLL', p."id", ${requestId}, p."createdAt", p."createdAt"
         FROM (VALUES ${jobs}) AS j JOIN "Photo" p ON p."id" = j."column2"`,
+      this.store.recordPhotosCreated(
+        db,
+        candidates.map((row) => row.id),
+      ),
     ]);
     return writtenRows.map((row) => row.id);
   }

@@ -1,6 +1,6 @@
 /**
- * The upload's insert (new photos and their ENROLL jobs) on SQLite, on a better-sqlite3
- * connection of its own with its two statements prepared once. Through Prisma the same two
+ * The upload's insert (new photos, their ENROLL jobs and change entries) on SQLite, on a
+ * better-sqlite3 connection of its own with its three statements prepared once. Through Prisma the same two
  * statements in one batched transaction cost about 0.6–0.9 ms of CPU per upload (its client
  * compiles and wraps every statement, and the adapter prepares each anew), here under 0.1 ms
  * (docs/BENCHMARKS.md §59): the API server's largest single cost per uploaded photo after the
@@ -38,6 +38,8 @@ const PHOTO_COLUMNS = [
 const INSERT_PHOTO = `INSERT INTO "Photo" (${PHOTO_COLUMNS.map((column) => `"${column}"`).join(', ')}) VALUES (${PHOTO_COLUMNS.map(() => '?').join(', ')})
   ON CONFLICT ("subjectId", "sha256") DO NOTHING RETURNING "id"`;
 const INSERT_JOB = `INSERT INTO "Job" ("id", "kind", "photoId", "requestId", "createdAt", "updatedAt") VALUES (?, 'ENROLL', ?, ?, ?, ?)`;
+/** GalleryStore.recordPhotosCreated's row for one photo written. */
+const INSERT_CHANGE = `INSERT INTO "ChangeLog" ("entity", "entityId", "op", "origin", "createdAt", "photoStatus") VALUES ('Photo', ?, 'CREATE', ?, ?, ?)`;
 
 /** How Prisma's better-sqlite3 adapter stores a DateTime (its default timestampFormat, iso8601). */
 export function sqliteDateTime(date: Date): string {
@@ -70,12 +72,14 @@ export function openSqliteWriter<T>(file: string, busyTimeoutMs: number, open: (
 export class SqlitePhotoInserts {
   private readonly insertPhoto: BetterSqlite3.Statement;
   private readonly insertJob: BetterSqlite3.Statement;
-  private readonly insertAll: BetterSqlite3.Transaction<(photos: readonly Photo[], jobIdFor: () => string, requestId: string | null) => string[]>;
+  private readonly insertChange: BetterSqlite3.Statement;
+  private readonly insertAll: BetterSqlite3.Transaction<(photos: readonly Photo[], jobIdFor: () => string, requestId: string | null, origin: string) => string[]>;
 
   private constructor(private readonly connection: BetterSqlite3.Database) {
     this.insertPhoto = connection.prepare(INSERT_PHOTO);
     this.insertJob = connection.prepare(INSERT_JOB);
-    this.insertAll = connection.transaction((photos, jobIdFor, requestId) => {
+    this.insertChange = connection.prepare(INSERT_CHANGE);
+    this.insertAll = connection.transaction((photos, jobIdFor, requestId, origin) => {
       const written: string[] = [];
       for (const photo of photos) {
         const createdAt = sqliteDateTime(photo.createdAt);
@@ -87,6 +91,7 @@ export class SqlitePhotoInserts {
         if (this.insertPhoto.get(values) === undefined) continue;
         written.push(photo.id);
         this.insertJob.run(jobIdFor(), photo.id, requestId, createdAt, createdAt);
+        this.insertChange.run(photo.id, origin, createdAt, photo.status);
       }
       return written;
     });
@@ -98,12 +103,13 @@ export class SqlitePhotoInserts {
   }
 
   /**
-   * Inserts the photos (those whose bytes the subject has already are left out) and an ENROLL job
-   * for each one written, in one transaction that takes the write lock first; the ids written.
-   * Throws the driver's error: SQLITE_CONSTRAINT_FOREIGNKEY for a subject that does not exist.
+   * Inserts the photos (those whose bytes the subject has already are left out), an ENROLL job and
+   * a change entry under `origin` (GalleryStore's) for each one written, in one transaction that
+   * takes the write lock first; the ids written. Throws the driver's error:
+   * SQLITE_CONSTRAINT_FOREIGNKEY for a subject that does not exist.
    */
-  insert(photos: readonly Photo[], jobIdFor: () => string, requestId: string | null): string[] {
-    return this.insertAll.immediate(photos, jobIdFor, requestId);
+  insert(photos: readonly Photo[], jobIdFor: () => string, requestId: string | null, origin: string): string[] {
+    return this.insertAll.immediate(photos, jobIdFor, requestId, origin);
   }
 
   close(): void {

@@ -568,14 +568,26 @@ describe('another API process following the change feed', () => {
     expect(published).toEqual([]);
   });
 
-  it("tells a subscriber each photo's PROCESSING and then READY, once each, when its claim and save both fall between two polls", async () => {
-    const { other, events, feed } = await otherProcess();
+  /** A subscriber to every photo's status on `events`: what it received so far, per photo, and its end. */
+  function subscriberOf(events: PhotoEvents) {
     const stop = new AbortController();
-    const subscription = events.subscribe({}, stop.signal);
     const received: PhotoRecord[] = [];
     const receiving = (async () => {
-      for await (const photo of subscription) received.push(photo);
+      for await (const photo of events.subscribe({}, stop.signal)) received.push(photo);
     })();
+    return {
+      received,
+      statusesOf: (photoId: string) => received.filter((photo) => photo.id === photoId).map((photo) => photo.status),
+      close: async () => {
+        stop.abort();
+        await receiving;
+      },
+    };
+  }
+
+  it("tells a subscriber each photo's PENDING, PROCESSING and then READY, once each, when its claim and save both fall between two polls", async () => {
+    const { other, events, feed } = await otherProcess();
+    const subscriber = subscriberOf(events);
     expect(other.watched()).toBe(true);
     const subject = await gallery.subjects.create({ name: 'Watched' });
     // One job at a time: the first photo claimed alone, the second claimed in the first one's save.
@@ -584,15 +596,77 @@ describe('another API process following the change feed', () => {
 
     await feed.poll();
     await feed.poll();
-    stop.abort();
-    await receiving;
-    const statusesOf = (photoId: string) => received.filter((photo) => photo.id === photoId).map((photo) => photo.status);
-    expect(statusesOf(first.photo.id)).toEqual(['PROCESSING', 'READY']);
-    expect(statusesOf(second.photo.id)).toEqual(['PROCESSING', 'READY']);
+    await subscriber.close();
+    expect(subscriber.statusesOf(first.photo.id)).toEqual(['PENDING', 'PROCESSING', 'READY']);
+    expect(subscriber.statusesOf(second.photo.id)).toEqual(['PENDING', 'PROCESSING', 'READY']);
     // The PROCESSING event shows the photo before its outcome; the READY one as it is.
-    const [processing, ready] = received.filter((photo) => photo.id === first.photo.id);
+    const [, processing, ready] = subscriber.received.filter((photo) => photo.id === first.photo.id);
     expect(processing.quality).toBeNull();
     expect(ready.quality).not.toBeNull();
+  });
+
+  it('tells a subscriber of another process a photo is PENDING as soon as its upload commits, and one of the uploading process once', async () => {
+    const { events, feed } = await otherProcess();
+    const elsewhere = subscriberOf(events);
+    // The uploading process follows the feed too: its own entries it has published already.
+    const ownFeed = await ChangeFeed.fromNow(store, { intervalMs: 60_000, apply: applyToGallery(gallery) });
+    const here = subscriberOf((gallery as unknown as { deps: { events: PhotoEvents } }).deps.events);
+    const subject = await gallery.subjects.create({ name: 'Uploaded' });
+    const [result] = await gallery.enroll(subject.id, [{ bytes: await png(202, 72, 72) }], null, 'NONE');
+
+    await feed.poll();
+    await ownFeed.poll();
+    expect(elsewhere.statusesOf(result.photo.id)).toEqual(['PENDING']);
+    expect(elsewhere.received.find((photo) => photo.id === result.photo.id)).toMatchObject({ subjectId: subject.id, error: null, quality: null });
+    expect(here.statusesOf(result.photo.id)).toEqual(['PENDING']);
+    await runJobs();
+    await feed.poll();
+    await ownFeed.poll();
+    await elsewhere.close();
+    await here.close();
+    expect(elsewhere.statusesOf(result.photo.id)).toEqual(['PENDING', 'PROCESSING', 'READY']);
+    expect(here.statusesOf(result.photo.id)).toEqual(['PENDING', 'PROCESSING', 'READY']);
+  });
+
+  it('tells a subscriber no status twice when the entry repeating it comes in a later read of the feed: a claim taken over, the error of a READY photo set', async () => {
+    const { events, feed } = await otherProcess();
+    const subscriber = subscriberOf(events);
+    const subject = await gallery.subjects.create({ name: 'Repeated' });
+    const [result] = await gallery.enroll(subject.id, [{ bytes: await png(203, 73, 73) }], null, 'NONE');
+    await feed.poll();
+    // A worker that died holding its claim, another one taking it over, then a third finishing it: each read apart.
+    for (let claims = 0; claims < 2; claims++) {
+      expect((await jobs.claimMany(1, -1000)).map((work) => work.photo.id)).toEqual([result.photo.id]);
+      await feed.poll();
+    }
+    await runJobs();
+    await feed.poll();
+    await gallery.photos.markFileProblem([result.photo.id], { code: 'PHOTO_MISSING', message: 'the stored photo file is missing' });
+    await feed.poll();
+    await subscriber.close();
+    expect(subscriber.statusesOf(result.photo.id)).toEqual(['PENDING', 'PROCESSING', 'READY']);
+  });
+
+  it("tells a subscriber of another process what a start-up's recovery did to the photos of a dead worker's jobs", async () => {
+    const { events, feed } = await otherProcess();
+    const subscriber = subscriberOf(events);
+    const subject = await gallery.subjects.create({ name: 'Recovered' });
+    const [requeued, exhausted, stranded] = await gallery.enroll(subject.id, [{ bytes: await png(204, 74, 74) }, { bytes: await png(204, 75, 75) }, { bytes: await png(204, 76, 76) }], null, 'NONE');
+    // What a worker killed mid-inference leaves behind, its leases run out: one job out of attempts, one photo with no job.
+    const claimed = await jobs.claimMany(3, -1000);
+    expect(claimed.map((work) => work.photo.id).sort()).toEqual([requeued, exhausted, stranded].map((result) => result.photo.id).sort());
+    await database.prisma.job.updateMany({ where: { photoId: exhausted.photo.id }, data: { attempts: 99 } });
+    await database.prisma.job.deleteMany({ where: { photoId: stranded.photo.id } });
+    await feed.poll();
+
+    await jobs.recover({ exclusive: false });
+    await feed.poll();
+    await runJobs();
+    await feed.poll();
+    await subscriber.close();
+    expect(subscriber.statusesOf(requeued.photo.id)).toEqual(['PENDING', 'PROCESSING', 'PENDING', 'PROCESSING', 'READY']);
+    expect(subscriber.statusesOf(exhausted.photo.id)).toEqual(['PENDING', 'PROCESSING', 'FAILED']);
+    expect(subscriber.statusesOf(stranded.photo.id)).toEqual(['PENDING', 'PROCESSING', 'PENDING', 'PROCESSING', 'READY']);
   });
 });
 

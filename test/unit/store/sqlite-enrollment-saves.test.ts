@@ -135,7 +135,11 @@ describe('SqliteEnrollmentSaves: the worker’s save on its own connection', () 
     // The claims of the next jobs: the same rows, the same change entries.
     const ownNext = await rowsOf([ours.nextClaimed[0].photo.id]);
     expect(ownNext).toEqual(prismaNext);
-    expect(ownNext.changes).toEqual([expect.objectContaining({ entity: 'Photo', op: 'UPDATE', photoStatus: 'PROCESSING' })]);
+    expect(ownNext.changes).toEqual([
+      // The upload's own entry.
+      expect.objectContaining({ entity: 'Photo', op: 'CREATE', photoStatus: 'PENDING' }),
+      expect.objectContaining({ entity: 'Photo', op: 'UPDATE', photoStatus: 'PROCESSING' }),
+    ]);
 
     const storedForm = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$/;
     const times = storedTimes([...second, ...ours.nextClaimed].map(({ photo }) => photo.id));

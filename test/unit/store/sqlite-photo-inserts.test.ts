@@ -7,6 +7,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { isFace3dError } from '../../../src/core/errors.js';
 import { runWithRequest } from '../../../src/core/request-context.js';
 import { openDatabase, type Database } from '../../../src/store/database.js';
+import { ChangeFeed, type Change } from '../../../src/gallery/change-feed.js';
 import { GalleryStore } from '../../../src/store/gallery-store.js';
 import { PhotoRepository, type AcceptedPhoto } from '../../../src/store/photo-repository.js';
 import { isDatabaseBusy } from '../../../src/store/prisma-errors.js';
@@ -20,6 +21,7 @@ function acceptedPhoto(sha256 = randomBytes(32).toString('hex')): AcceptedPhoto 
 describe('SqlitePhotoInserts: the upload insert on its own connection', () => {
   let dir: string;
   let database: Database;
+  let store: GalleryStore;
   let viaPrisma: PhotoRepository;
   let viaOwnConnection: PhotoRepository;
   let inserts: SqlitePhotoInserts;
@@ -28,7 +30,7 @@ describe('SqlitePhotoInserts: the upload insert on its own connection', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'face3d-photo-inserts-'));
     database = await openDatabase(`file:${join(dir, 'gallery.db')}`);
-    const store = new GalleryStore(database.prisma, { provider: database.provider });
+    store = new GalleryStore(database.prisma, { provider: database.provider });
     inserts = SqlitePhotoInserts.open(database.file!, 200);
     viaPrisma = new PhotoRepository(store);
     viaOwnConnection = new PhotoRepository(store, inserts);
@@ -83,6 +85,24 @@ describe('SqlitePhotoInserts: the upload insert on its own connection', () => {
     expect(again[0].created).toBe(false);
     expect(new Set([...first, ...again].map((result) => result.photo.id)).size).toBe(1);
     expect(await database.prisma.job.count({ where: { photoId: first[0].photo.id } })).toBe(1);
+  });
+
+  it('records each photo written in the change feed as Prisma’s path does, PENDING under the process’s origin, and the same bytes again not', async () => {
+    const applied: Change[] = [];
+    const elsewhere = await ChangeFeed.fromNow(new GalleryStore(database.prisma, { provider: database.provider }), { intervalMs: 60_000, apply: async (changes) => void applied.push(...changes) });
+    const again = acceptedPhoto();
+    const [ours, oursToo] = await viaOwnConnection.accept(subjectId, [acceptedPhoto(), again], null);
+    const [prismas] = await viaPrisma.accept(subjectId, [acceptedPhoto()], null);
+    await viaOwnConnection.accept(subjectId, [again], null);
+    await viaPrisma.accept(subjectId, [again], null);
+
+    expect(await elsewhere.poll()).toBe(3);
+    expect(applied).toEqual([ours, oursToo, prismas].map((result) => expect.objectContaining({ entity: 'Photo', entityId: result.photo.id, op: 'CREATE', photoStatus: 'PENDING' })));
+    const rows = await database.prisma.changeLog.findMany({ where: { entityId: { in: [ours.photo.id, prismas.photo.id] } }, orderBy: { id: 'asc' } });
+    // The process that uploaded has published them itself: its own feed skips them.
+    expect(rows.map((row) => row.origin)).toEqual([store.origin, store.origin]);
+    const photos = await database.prisma.photo.findMany({ where: { id: { in: [ours.photo.id, prismas.photo.id] } }, orderBy: { createdAt: 'asc' } });
+    expect(rows.map((row) => row.createdAt)).toEqual(photos.map((photo) => photo.createdAt));
   });
 
   it('refuses a subject that does not exist with NOT_FOUND, writing nothing', async () => {
