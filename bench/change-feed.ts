@@ -1,9 +1,11 @@
 /**
  * The change feed's own CPU, both sides, on a SQLite file: the writer's (a worker's save transaction
  * recording 4 Face CREATE and 4 Photo UPDATE rows, GalleryStore.recordChange) and the reader's (one
- * ChangeFeed.poll of another process's store over every row written, applying nothing: the read).
- *   npm run build && node dist/bench/change-feed.js [--transactions 1500]
- * Prints CPU µs per transaction written and per row read (process.cpuUsage: the machine may be shared).
+ * ChangeFeed.poll of another process's store over every row written, applying nothing: the read);
+ * and the upload's insert that writes its photo's entry (PhotoRepository.accept of one photo, on the
+ * SQLite connection of its own and through Prisma's batch).
+ *   npm run build && node dist/bench/change-feed.js [--transactions 1500] [--uploads 1000]
+ * Prints CPU µs per transaction written, per row read and per upload (process.cpuUsage: the machine may be shared).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,13 +14,16 @@ import { parseArgs } from 'node:util';
 import { ChangeFeed } from '../src/gallery/change-feed.js';
 import { openDatabase } from '../src/store/database.js';
 import { GalleryStore } from '../src/store/gallery-store.js';
+import { PhotoRepository } from '../src/store/photo-repository.js';
+import { SqlitePhotoInserts } from '../src/store/sqlite-photo-inserts.js';
 
 const PHOTOS = 400;
 const ROWS_PER_KIND = 4;
 const WARM_UP = 200;
 
-const { values } = parseArgs({ options: { transactions: { type: 'string', default: '1500' } } });
+const { values } = parseArgs({ options: { transactions: { type: 'string', default: '1500' }, uploads: { type: 'string', default: '1000' } } });
 const transactions = Number(values.transactions);
+const uploads = Number(values.uploads);
 const dir = mkdtempSync(join(tmpdir(), 'face3d-feed-bench-'));
 const database = await openDatabase(`file:${join(dir, 'gallery.db')}`);
 try {
@@ -54,7 +59,22 @@ try {
   start = process.cpuUsage();
   const rows = await feed.poll();
   const read = microseconds(process.cpuUsage(start));
-  console.log(JSON.stringify({ transactions, rows, writeMicrosecondsPerTransaction: +(written / transactions).toFixed(1), readMicrosecondsPerRow: +(read / rows).toFixed(2) }));
+
+  const inserts = SqlitePhotoInserts.open(database.file!, 5000);
+  let uploaded = 0;
+  /** CPU µs per upload of one new photo through `photos`, after as many unmeasured. */
+  const upload = async (photos: PhotoRepository): Promise<number> => {
+    const accept = () => photos.accept(subject.id, [{ sha256: `upload-${uploaded}`, storagePath: `upload-${uploaded++}`, mimeType: 'image/png', width: 8, height: 8 }], null);
+    for (let i = 0; i < uploads; i++) await accept();
+    const begun = process.cpuUsage();
+    for (let i = 0; i < uploads; i++) await accept();
+    return +(microseconds(process.cpuUsage(begun)) / uploads).toFixed(1);
+  };
+  const uploadMicroseconds = { ownConnection: await upload(new PhotoRepository(writer, inserts)), prisma: await upload(new PhotoRepository(writer)) };
+  inserts.close();
+  console.log(
+    JSON.stringify({ transactions, rows, writeMicrosecondsPerTransaction: +(written / transactions).toFixed(1), readMicrosecondsPerRow: +(read / rows).toFixed(2), uploads, uploadMicroseconds }),
+  );
 } finally {
   await database.close();
   rmSync(dir, { recursive: true, force: true });

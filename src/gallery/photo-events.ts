@@ -11,7 +11,7 @@ export interface PhotoFilter {
 const EVENT = 'photo';
 
 /**
- * How many photos' last published statuses are kept (some 100 bytes each, ~10 MB at most): past
+ * How many photos' last published statuses are kept (about 140 bytes each with its id: 14 MB at most): past
  * it the least recently published are forgotten, and a repeat of theirs is published again.
  */
 export const REMEMBERED_PHOTOS = 100_000;
