@@ -132,6 +132,12 @@ export class EnrollmentWorker {
   /** One loop backfills at a time; the others sleep until a job comes. */
   private backfilling = false;
   /**
+   * The faces the backfill round in progress claimed and has not given up on (encoding, or encoded
+   * and not yet stored): their claims are renewed with the jobs' leases, so a round slower than the
+   * lease keeps them; a face passed over is left to its lease.
+   */
+  private backfillClaims: { readonly bundleId: string; readonly faceIds: Set<string> } | undefined;
+  /**
    * By bundle, the faces this process could not encode under it (photo unreadable, no face in the
    * box): left out of its backfill until it restarts, so one bad photo is reported once, not retried forever.
    */
@@ -167,9 +173,15 @@ export class EnrollmentWorker {
     if (this.running) return;
     this.running = true;
     for (let i = 0; i < this.options.concurrency; i++) this.loops.push(this.loop());
-    this.renewTimer = setInterval(() => {
-      this.options.jobs.renewLeases([...this.inProgress], this.leaseMs).catch((error: unknown) => this.options.onError?.(error));
-    }, this.leaseMs / 3);
+    this.renewTimer = setInterval(() => this.renewLeases(), this.leaseMs / 3);
+  }
+
+  /** The leases of the jobs in progress, and the claims of the backfill round in progress. */
+  private renewLeases(): void {
+    const report = (error: unknown): void => this.options.onError?.(error);
+    this.options.jobs.renewLeases([...this.inProgress], this.leaseMs).catch(report);
+    const claims = this.backfillClaims;
+    if (claims) this.options.jobs.renewFaceVectorClaims(claims.bundleId, [...claims.faceIds], this.leaseMs).catch(report);
   }
 
   private get leaseMs(): number {
@@ -348,6 +360,8 @@ export class EnrollmentWorker {
           continue;
         }
         this.sweptTo.set(analyser.bundleId, lookedTo);
+        const claims = { bundleId: analyser.bundleId, faceIds: new Set(faces.map((face) => face.faceId)) };
+        this.backfillClaims = claims;
         const vectors: AddedFaceVector[] = [];
         for (const face of faces) {
           if (!this.running) break;
@@ -356,6 +370,7 @@ export class EnrollmentWorker {
             vectors.push({ faceId: face.faceId, ...(await this.encodeStoredFace(analyser, image, face)) });
           } catch (error) {
             passedOver.add(face.faceId);
+            claims.faceIds.delete(face.faceId);
             const { code, message } = failureOf(error).error;
             this.options.onError?.(new Error(`face ${face.faceId} (photo ${face.photoId}) gets no vector under bundle ${analyser.bundleId} until this process restarts: ${code}: ${message}`, { cause: error }));
           }
@@ -367,6 +382,7 @@ export class EnrollmentWorker {
       this.swept.clear();
       return false;
     } finally {
+      this.backfillClaims = undefined;
       this.backfilling = false;
     }
   }

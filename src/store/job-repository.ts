@@ -134,6 +134,16 @@ export class JobRepository {
   }
 
   /**
+   * Extends the backfill's claims (PhotoRepository.claimFacesWithoutVector) on faces this process
+   * is still encoding under `bundleId`, as renewLeases does a job's, so no other worker takes them
+   * over. A claim its vector has ended is gone, and not written again.
+   */
+  async renewFaceVectorClaims(bundleId: string, faceIds: readonly string[], leaseMs: number, now = new Date()): Promise<void> {
+    if (faceIds.length === 0) return;
+    await this.store.write((db) => db.faceVectorClaim.updateMany({ where: { bundleId, faceId: { in: [...faceIds] } }, data: { leaseUntil: new Date(now.getTime() + leaseMs) } }));
+  }
+
+  /**
    * Start-up repair, before this process's worker starts: see {@link RecoveryReport}. With
    * `exclusive` (SQLite: the server is the queue's only worker) every RUNNING job belonged to a
    * dead process; otherwise (PostgreSQL: workers elsewhere may be alive) only those whose lease
