@@ -1,6 +1,6 @@
 import type { Box, RgbImage } from '../core/image.js';
 import { cropToImage, sampleRegion, wholeImageRegion, type SquareRegion } from './crop.js';
-import { decodeDetections, weightedNonMaxSuppression, type Detection } from './detect-decode.js';
+import { decodeDetections, intersectionOverUnion, weightedNonMaxSuppression, type Detection } from './detect-decode.js';
 import { inferWritten, type ImageNetwork } from './networks.js';
 
 /**
@@ -106,4 +106,18 @@ export function largestDetection(detections: readonly Detection[]): Detection | 
 export function centralDetection(detections: readonly Detection[], width: number, height: number): Detection | undefined {
   const distance = (d: Detection) => Math.hypot(d.box.x + d.box.width / 2 - width / 2, d.box.y + d.box.height / 2 - height / 2);
   return detections.reduce<Detection | undefined>((best, d) => (!best || distance(d) < distance(best) ? d : best), undefined);
+}
+
+/** A face found again is a face found before (a stored face's box) when their boxes overlap at least this much (intersection over union). */
+const SAME_FACE_IOU = 0.5;
+
+/** The face found before at `box`: of `detections`, the one overlapping it most, if any does by {@link SAME_FACE_IOU}. */
+export function detectionOver(detections: readonly Detection[], box: Box): Detection | undefined {
+  let best: Detection | undefined;
+  let bestOverlap = SAME_FACE_IOU;
+  for (const detection of detections) {
+    const overlap = intersectionOverUnion(detection.box, box);
+    if (overlap >= bestOverlap) [best, bestOverlap] = [detection, overlap];
+  }
+  return best;
 }

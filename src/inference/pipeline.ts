@@ -1,7 +1,7 @@
 import type { Box, Point2, RgbImage } from '../core/image.js';
 import { decodeImage } from './decode.js';
 import type { SquareRegion } from './crop.js';
-import { centralDetection, detectFaces, DETECTOR_INPUT_SIZE, largestDetection, type DetectOptions } from './detector.js';
+import { centralDetection, detectFaces, detectionOver, DETECTOR_INPUT_SIZE, largestDetection, type DetectOptions } from './detector.js';
 import type { Detection } from './detect-decode.js';
 import { detectLandmarks, LANDMARK_INPUT_SIZE, regionFromDetection, type FaceLandmarks } from './landmarks.js';
 import { openNetwork, type ImageNetwork } from './networks.js';
@@ -59,6 +59,11 @@ export interface AnalyseOptions extends DetectOptions {
   readonly allFaces?: boolean;
   /** Which face is "the" face: the largest (default), or the one nearest the centre (centred portraits). */
   readonly select?: 'largest' | 'central';
+  /**
+   * Instead, the face found before at this box (a stored face found again, with the detector's
+   * keypoints its landmarks start from): the detected face over it, none when no face is.
+   */
+  readonly over?: Box;
 }
 
 export async function analyseDetection(networks: FaceNetworks, image: RgbImage, detection: Detection): Promise<AnalysedFace> {
@@ -68,7 +73,7 @@ export async function analyseDetection(networks: FaceNetworks, image: RgbImage, 
   return { box: detection.box, score: detection.score, keypoints: detection.keypoints, landmarks, features, identityRegion: region };
 }
 
-/** decode → detect → landmarks → identity features, for the largest face (or every face). */
+/** decode → detect → landmarks → identity features, for the chosen face (or every face): one pass of each network per face analysed. */
 export async function analyseImage(networks: FaceNetworks, image: RgbImage, options: AnalyseOptions = {}): Promise<AnalysedFace[]> {
   let detections: Detection[];
   let otherFaces: Box[] = [];
@@ -76,7 +81,7 @@ export async function analyseImage(networks: FaceNetworks, image: RgbImage, opti
     detections = [detectionFromBox(options.faceBox)];
   } else {
     const found = await timeStage('detect', () => detectFaces(networks.detector, image, options));
-    const chosen = options.select === 'central' ? centralDetection(found, image.width, image.height) : largestDetection(found);
+    const chosen = options.over ? detectionOver(found, options.over) : options.select === 'central' ? centralDetection(found, image.width, image.height) : largestDetection(found);
     detections = options.allFaces ? found : chosen ? [chosen] : [];
     if (!options.allFaces) otherFaces = found.filter((d) => d !== chosen).map((d) => d.box);
   }

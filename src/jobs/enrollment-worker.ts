@@ -23,7 +23,6 @@ import type { ClaimedJob, ClaimedWork, JobRepository, SaveTransaction } from '..
 import { assessQuality, LowQualityError, measureQuality, refusedFor } from '../gallery/quality.js';
 import { performance } from 'node:perf_hooks';
 import { MicroBatcher } from '../inference/batcher.js';
-import { intersectionOverUnion } from '../inference/detect-decode.js';
 
 export interface EnrollmentWorkerOptions {
   readonly jobs: JobRepository;
@@ -100,20 +99,6 @@ export const BACKFILL_BATCH = 8;
  * four times a second for nothing.
  */
 const DEFAULT_BACKFILL_RESCAN_MS = 60_000;
-
-/** A face found again is a stored one when their boxes overlap at least this much (intersection over union). */
-const SAME_FACE_IOU = 0.5;
-
-/** Of `faces`, the one whose box overlaps `box` most, if any does by SAME_FACE_IOU. */
-function faceOver<F extends { readonly box: Box }>(faces: readonly F[], box: Box): F | undefined {
-  let best: F | undefined;
-  let bestOverlap = SAME_FACE_IOU;
-  for (const face of faces) {
-    const overlap = intersectionOverUnion(face.box, box);
-    if (overlap >= bestOverlap) [best, bestOverlap] = [face, overlap];
-  }
-  return best;
-}
 
 /** The longest a claim, or a finished job's face, waits for one in progress before it is written on its own. */
 const WRITE_WAIT_MS = 200;
@@ -397,13 +382,14 @@ export class EnrollmentWorker {
    * The vector a fresh enrollment of the stored face's photo gets under `analyser`'s bundle. Other
    * bundles encode the box the default one found (or the given box), which is the stored box. The
    * default bundle finds the face itself, and a face found starts its landmarks from the detector's
-   * keypoints, which a box alone lacks: the face is found again and the one over the stored box
-   * taken (the largest, as at enrollment, else any). Where none is, the stored box is encoded, and
-   * said so: the vector then differs a little from a fresh enrollment's.
+   * keypoints, which a box alone lacks: the faces are found again and the one over the stored box
+   * encoded, in one pass of the bundle's networks (the largest face, as at enrollment, when it is
+   * that one). Where none is, the stored box is encoded, and said so: the vector then differs a
+   * little from a fresh enrollment's.
    */
   private async encodeStoredFace(analyser: FaceAnalyser, image: RgbImage, face: FaceWithoutVector): Promise<IdentityVector> {
     if (analyser !== this.options.analyser || face.givenBox) return this.encodeSameFace(analyser, image, face.givenBox ?? face.box);
-    const found = faceOver(await analyser.encode(image), face.box) ?? faceOver(await analyser.encode(image, { allFaces: true }), face.box);
+    const [found] = await analyser.encode(image, { over: face.box });
     if (found) {
       assertFiniteCoefficients(found.vector);
       return found.vector;

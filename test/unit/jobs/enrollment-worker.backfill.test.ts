@@ -1,17 +1,20 @@
 /**
- * The vector backfill's claims between two workers, each with a store of its own over one database
- * (on SQLite two openers of one file, as two processes; PGlite has one opener), under a short lease:
- * a worker whose round outlasts the lease keeps the faces it is encoding, its claims renewed as its
- * jobs' leases are; the claims of a worker that died run out, and another worker takes the faces.
- * The analysers stand in for the models: what is tested is who encodes which face, not inference.
+ * The vector backfill on a real database. Its claims between two workers, each with a store of its
+ * own over one database (on SQLite two openers of one file, as two processes; PGlite has one
+ * opener), under a short lease: a worker whose round outlasts the lease keeps the faces it is
+ * encoding, its claims renewed as its jobs' leases are; the claims of a worker that died run out,
+ * and another worker takes the faces. And a new default bundle finds a stored face again in one
+ * pass, also where it is not the photo's largest face. The analysers stand in for the models: what
+ * is tested is who encodes which face and how often, not inference.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import type { RgbImage } from '../../../src/core/image.js';
-import { joinedIdentityVector } from '../../../src/core/vector.js';
+import type { Box, RgbImage } from '../../../src/core/image.js';
+import { joinedIdentityVector, type IdentityVector } from '../../../src/core/vector.js';
+import { detectionOver } from '../../../src/inference/detector.js';
 import type { AnalyseOptions } from '../../../src/inference/pipeline.js';
 import type { EncodedFace, FaceAnalyser } from '../../../src/inference/bundle-encoder.js';
 import { EnrollmentWorker } from '../../../src/jobs/enrollment-worker.js';
@@ -24,6 +27,9 @@ import { testBackend, testDatabaseUrl } from '../../helpers/database-backends.js
 
 const ENROLLED = 'enrolled-bundle';
 const ADDED = 'added-bundle';
+/** Where the stand-ins' faces are: the one the enrolling bundle found (and stored), and a larger one only the new default bundle finds. */
+const STORED: Box = { x: 1, y: 1, width: 6, height: 6 };
+const LARGER: Box = { x: 10, y: 0, width: 20, height: 20 };
 /** Short, so that a round held for a few leases outlasts its claims unless they are renewed. */
 const LEASE_MS = 900;
 const DECODE_LIMITS = { maxBytes: 1e6, maxPixels: 1e6 };
@@ -56,8 +62,31 @@ class ColourAnalyser implements FaceAnalyser {
     await this.held;
     this.encoded++;
     const [r, g, b] = image.data;
-    const face = { box: options.faceBox ?? { x: 1, y: 1, width: 6, height: 6 }, score: 0.9, pose: { yaw: 0, pitch: 0, roll: 0 }, expression: Float32Array.from([0]), landmarks: { points: new Float32Array(468 * 3) } };
-    return [{ ...face, vector: joinedIdentityVector(this.bundleId, [r, g], [b]) } as unknown as EncodedFace];
+    return [faceAt(options.faceBox ?? STORED, joinedIdentityVector(this.bundleId, [r, g], [b]))];
+  }
+}
+
+function faceAt(box: Box, vector: IdentityVector): EncodedFace {
+  return { box, score: 0.9, pose: { yaw: 0, pitch: 0, roll: 0 }, expression: Float32Array.from([0]), landmarks: { points: new Float32Array(468 * 3) }, vector } as unknown as EncodedFace;
+}
+
+/**
+ * ADDED as a new default bundle: it finds two faces in every photo, the stored one and a larger one
+ * (a detector that differs from the enrolling bundle's), and answers every option as the face
+ * stages do. A face's vector is the photo's red, the face's x and whether it was found (1) or only
+ * given as a box (0); `runs` counts its passes over a photo.
+ */
+class TwoFaceAnalyser implements FaceAnalyser {
+  readonly bundleId = ADDED;
+  runs = 0;
+
+  async encode(image: RgbImage, options: AnalyseOptions = {}): Promise<EncodedFace[]> {
+    this.runs++;
+    const face = (box: Box, found: boolean) => faceAt(box, joinedIdentityVector(ADDED, [image.data[0], box.x], [found ? 1 : 0]));
+    if (options.faceBox) return [face(options.faceBox, false)];
+    const found = [LARGER, STORED].map((box) => ({ box, score: 0.9, keypoints: [] }));
+    const chosen = options.allFaces ? found : options.over ? [detectionOver(found, options.over)] : [found[0]];
+    return chosen.flatMap((detection) => (detection ? [face(detection.box, true)] : []));
   }
 }
 
@@ -74,14 +103,14 @@ class Process {
     this.photos = new PhotoRepository(store);
   }
 
-  /** A worker of one loop serving ENROLLED (through `enrolled`) and, given `added`, ADDED: it backfills ADDED at every idle poll. */
-  worker(enrolled: FaceAnalyser, added?: FaceAnalyser): EnrollmentWorker {
+  /** A worker of one loop serving the bundles of `analyser` (its default) and `others`: it backfills at every idle poll. */
+  worker(analyser: FaceAnalyser, ...others: FaceAnalyser[]): EnrollmentWorker {
     const { photos } = this;
     return new EnrollmentWorker({
       jobs: this.jobs,
       blobs: this.blobs,
-      analyser: enrolled,
-      otherAnalysers: added ? [added] : [],
+      analyser,
+      otherAnalysers: others,
       decodeLimits: DECODE_LIMITS,
       concurrency: 1,
       leaseMs: LEASE_MS,
@@ -101,7 +130,7 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-describe('the vector backfill, two workers under a short lease', () => {
+describe('the vector backfill', () => {
   let dir: string;
   let databases: Database[];
   let blobs: BlobStore;
@@ -158,9 +187,9 @@ describe('the vector backfill, two workers under a short lease', () => {
     return faces.map((face) => face!.id);
   }
 
-  /** Each face's ADDED vector's shape, as stored (null: none yet). */
-  async function addedShapes(faceIds: readonly string[]): Promise<(number[] | null)[]> {
-    return (await first.photos.vectorsByFaceIds(faceIds, ADDED)).map((vector) => vector && Array.from(vector.shape));
+  /** Each face's ADDED vector, as stored (null: none yet). */
+  async function addedVectors(faceIds: readonly string[]): Promise<(number[] | null)[]> {
+    return (await first.photos.vectorsByFaceIds(faceIds, ADDED)).map((vector) => vector && Array.from(vector.vector));
   }
 
   it('leaves the faces a live worker is still encoding to it, though its round outlasts the lease', async () => {
@@ -175,14 +204,14 @@ describe('the vector backfill, two workers under a short lease', () => {
     // Three leases: unrenewed, the claims would have run out twice over, and the other worker, looking every 20 ms, taken the faces.
     await sleep(3 * LEASE_MS);
     expect(other.encoded).toBe(0);
-    expect(await addedShapes(faceIds)).toEqual([null, null, null]);
+    expect(await addedVectors(faceIds)).toEqual([null, null, null]);
 
     slow.release();
     await live.idle();
     await sweeping.idle();
     expect(slow.encoded).toBe(3);
     expect(other.encoded).toBe(0);
-    expect(await addedShapes(faceIds)).toEqual([[100 + shade - 2, 50], [100 + shade - 1, 50], [100 + shade, 50]]);
+    expect(await addedVectors(faceIds)).toEqual([[100 + shade - 2, 50, 7], [100 + shade - 1, 50, 7], [100 + shade, 50, 7]]);
   }, 30_000);
 
   it("gives another worker the faces a dead worker claimed, once the dead one's lease ran out", async () => {
@@ -195,6 +224,15 @@ describe('the vector backfill, two workers under a short lease', () => {
     for (const deadline = Date.now() + 20_000; survivor.encoded < 2 && Date.now() < deadline; ) await sleep(50);
     await worker.idle();
     expect(survivor.encoded).toBe(2);
-    expect(await addedShapes(faceIds)).toEqual([[100 + shade - 1, 50], [100 + shade, 50]]);
+    expect(await addedVectors(faceIds)).toEqual([[100 + shade - 1, 50, 7], [100 + shade, 50, 7]]);
+  }, 30_000);
+
+  it('encodes a stored face under a new default bundle in one pass of it, found again though it is not the largest face', async () => {
+    const [faceId] = await enrolledFaces(1);
+    const newDefault = new TwoFaceAnalyser();
+    const worker = started(first.worker(newDefault, new ColourAnalyser(ENROLLED)));
+    await worker.idle();
+    expect(newDefault.runs).toBe(1);
+    expect(await addedVectors([faceId])).toEqual([[100 + shade, STORED.x, 1]]);
   }, 30_000);
 });
