@@ -46,8 +46,8 @@ export interface JointShadingInput {
   readonly triangles: ArrayLike<number>;
   /** Per vertex, 1 where the skin's albedo is not skin's: triangles with all three such vertices are left out. */
   readonly featureVertices?: Uint8Array;
-  /** Where the change may go (`ChangeSpace`); absent, every vertex moves on its own, held by the Laplacian and anchor priors. */
-  readonly space?: ChangeSpace;
+  /** Where the change starts and how it moves (`ChangeRule`); absent, every vertex moves on its own, held by the Laplacian and anchor priors. */
+  readonly rule?: ChangeRule;
   /** When to give the fit up part way (`EarlyStop`). */
   readonly giveUp?: EarlyStop;
 }
@@ -63,15 +63,16 @@ export interface EarlyStop {
 }
 
 /**
- * A linear space the shared change is confined to: `offset` plus a weighted sum of `modes`, each
- * weight a priori N(0, 1) (a morphable model's identity space, e.g. scans' modes carried onto the
- * mesh; the offset the scans' mean less the starting shape). Both in units of the change.
+ * A caller's own rule for the shared change, in place of the free per-vertex step: the change the
+ * fit starts from (one value per vertex, in units of the change) and each Gauss–Newton step, which
+ * gets the change's system over the photos' observations (`h`, n × n, and `g`: its Hessian and
+ * gradient) and one average observation's weight (the unit a prior is given in), and moves `change`
+ * in place; false where the system cannot be solved, and the last good change stands. The tools
+ * confine the change to a morphable model's identity space this way (tools/depth/change-space.ts).
  */
-export interface ChangeSpace {
-  /** Per vertex. */
-  readonly offset: ArrayLike<number>;
-  /** `rows` modes of one value per vertex each, row after row. */
-  readonly modes: { readonly rows: number; readonly data: ArrayLike<number> };
+export interface ChangeRule {
+  readonly start: ArrayLike<number>;
+  step(h: Float64Array, g: Float64Array, observationWeight: number, change: Float64Array): boolean;
 }
 
 export interface JointShadingOptions extends ShadingDepthOptions {
@@ -87,18 +88,11 @@ export interface JointShadingOptions extends ShadingDepthOptions {
    * face prior (off: more photos weigh more against it).
    */
   readonly perPhotoPriors?: boolean;
-  /**
-   * With a `ChangeSpace`: the weight of its modes' N(0, 1) prior, in units of one average
-   * observation's weight (the Laplacian and the anchor then play no part: the space is the prior).
-   */
-  readonly spacePrior?: number;
 }
 
 export interface JointShadingResult {
   /** The shared change of every vertex, in units of the change's direction (`depthPerUnit`). */
   readonly change: Float64Array;
-  /** With a `ChangeSpace`, the modes' weights that make `change` (empty without). */
-  readonly modeWeights: Float64Array;
   /** Each photo's lighting on `shadingBasis`; zeros for a photo that showed too little to use. */
   readonly lighting: readonly Float64Array[];
   /** Per mesh triangle, its albedo relative to the skin's (1 where no photo saw it). */
@@ -119,7 +113,7 @@ export interface JointShadingResult {
  * Chosen on synthetic renders only (docs/BENCHMARKS.md §46): the single-photo fit's order,
  * iterations and robustness; priors and the albedo's pull from a grid there.
  */
-export const DEFAULT_JOINT_OPTIONS: Required<JointShadingOptions> = { ...DEFAULT_SHADING_OPTIONS, smoothness: 0.003, anchor: 0.0003, albedoPrior: 0.3, perPhotoPriors: false, spacePrior: 0.01 };
+export const DEFAULT_JOINT_OPTIONS: Required<JointShadingOptions> = { ...DEFAULT_SHADING_OPTIONS, smoothness: 0.003, anchor: 0.0003, albedoPrior: 0.3, perPhotoPriors: false };
 
 interface PhotoTriangles {
   readonly photo: JointShadingPhoto;
@@ -136,14 +130,13 @@ function photoDepth(photo: JointShadingPhoto, change: Float64Array): Float64Arra
 
 /** The change shared by all photos that explains their shading best, with a light per photo and an albedo per triangle. */
 export function jointShadingDepth(input: JointShadingInput, options: JointShadingOptions = {}): JointShadingResult {
-  const { order, smoothness, anchor, iterations, robustness, albedoPrior, perPhotoPriors, spacePrior } = { ...DEFAULT_JOINT_OPTIONS, ...options };
+  const { order, smoothness, anchor, iterations, robustness, albedoPrior, perPhotoPriors } = { ...DEFAULT_JOINT_OPTIONS, ...options };
   const terms = order === 1 ? 4 : 9;
   const n = input.photos[0]?.depth.length ?? 0;
   const triangleCount = input.triangles.length / 3;
-  const { space } = input;
-  if (space && (space.offset.length !== n || space.modes.data.length !== space.modes.rows * n)) throw new RangeError(`jointShadingDepth: a change space of ${space.offset.length} offsets and ${space.modes.data.length} mode values for ${n} vertices`);
-  const modeWeights = new Float64Array(space?.modes.rows ?? 0);
-  const change = space ? Float64Array.from(space.offset) : new Float64Array(n);
+  const { rule } = input;
+  if (rule && rule.start.length !== n) throw new RangeError(`jointShadingDepth: a change rule starting from ${rule.start.length} values for ${n} vertices`);
+  const change = rule ? Float64Array.from(rule.start) : new Float64Array(n);
   const albedo = new Float64Array(triangleCount).fill(1);
   const views: PhotoTriangles[] = [];
   for (const photo of input.photos) {
@@ -152,7 +145,7 @@ export function jointShadingDepth(input: JointShadingInput, options: JointShadin
     if (enough && photo.depthPerUnit > 0) views.push({ photo, tris, lit, weights: Float64Array.from(lit), lighting: new Float64Array(terms) });
   }
   const lightingOf = (photo: JointShadingPhoto) => views.find((view) => view.photo === photo)?.lighting ?? new Float64Array(terms);
-  if (views.length === 0) return { change, modeWeights, lighting: input.photos.map(lightingOf), albedo, photos: 0, residual: 0, stopped: false };
+  if (views.length === 0) return { change, lighting: input.photos.map(lightingOf), albedo, photos: 0, residual: 0, stopped: false };
   const prior = laplacianNormal(input.triangles, n);
   const meanPerUnit = views.reduce((s, v) => s + v.photo.depthPerUnit, 0) / views.length;
   const priorScale = perPhotoPriors ? views.length : 1;
@@ -194,8 +187,8 @@ export function jointShadingDepth(input: JointShadingInput, options: JointShadin
       });
     }
     const observationWeight = (weightSum / observations || 1) * priorScale;
-    if (space) {
-      if (!stepInSpace(space, h, g, modeWeights, spacePrior * observationWeight, change)) break;
+    if (rule) {
+      if (!rule.step(h, g, observationWeight, change)) break;
     } else {
       // Priors on the change in pixels (as the single-photo fit's), in units of one average observation's weight.
       const unit = observationWeight * meanPerUnit * meanPerUnit;
@@ -207,53 +200,10 @@ export function jointShadingDepth(input: JointShadingInput, options: JointShadin
     }
     if (input.giveUp && iteration + 1 === input.giveUp.after && iteration + 1 < iterations) {
       const residual = fitResidual(views, change, albedo, order);
-      if (input.giveUp.when(residual)) return { change, modeWeights, lighting: input.photos.map(lightingOf), albedo, photos: views.length, residual, stopped: true };
+      if (input.giveUp.when(residual)) return { change, lighting: input.photos.map(lightingOf), albedo, photos: views.length, residual, stopped: true };
     }
   }
-  return { change, modeWeights, lighting: input.photos.map(lightingOf), albedo, photos: views.length, residual: fitResidual(views, change, albedo, order), stopped: false };
-}
-
-/**
- * One Gauss–Newton step of the modes' weights (`ChangeSpace`), from the per-vertex system `h`, `g`
- * (the change's Hessian and gradient) and the weights' N(0, 1) prior of weight `prior`; `weights`
- * and `change` (offset + modes · weights) are updated in place. False where the system cannot be
- * solved (only non-finite input: the prior makes it positive definite), and nothing moves.
- */
-function stepInSpace(space: ChangeSpace, h: Float64Array, g: Float64Array, weights: Float64Array, prior: number, change: Float64Array): boolean {
-  const n = change.length;
-  const { rows, data: modes } = space.modes;
-  // modes · h (rows × n) over h's non-zeros: the mesh's vertices meet only their neighbours.
-  const mh = new Float64Array(rows * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
-      const hij = h[i * n + j];
-      if (hij === 0) continue;
-      for (let k = 0; k < rows; k++) mh[k * n + j] += modes[k * n + i] * hij;
-    }
-  }
-  const hw = new Float64Array(rows * rows);
-  const gw = new Float64Array(rows);
-  for (let k = 0; k < rows; k++) {
-    for (let l = k; l < rows; l++) {
-      let sum = 0;
-      for (let j = 0; j < n; j++) sum += mh[k * n + j] * modes[l * n + j];
-      hw[k * rows + l] = sum;
-      hw[l * rows + k] = sum;
-    }
-    hw[k * rows + k] += prior;
-    let gradient = prior * weights[k];
-    for (let i = 0; i < n; i++) gradient += modes[k * n + i] * g[i];
-    gw[k] = -gradient;
-  }
-  const step = choleskySolve(hw, gw, rows);
-  if (!step) return false;
-  for (let k = 0; k < rows; k++) weights[k] += step[k];
-  for (let i = 0; i < n; i++) {
-    let value = space.offset[i];
-    for (let k = 0; k < rows; k++) value += modes[k * n + i] * weights[k];
-    change[i] = value;
-  }
-  return true;
+  return { change, lighting: input.photos.map(lightingOf), albedo, photos: views.length, residual: fitResidual(views, change, albedo, order), stopped: false };
 }
 
 /** `JointShadingResult.residual` of `views` at `change`. */

@@ -10,7 +10,7 @@ import { FACEMESH_REGIONS, FACEMESH_TRIANGLES } from './facemesh-topology.js';
 import { orthographicPose } from './landmark-fit.js';
 import { mirrorShape } from './symmetry.js';
 import { channelMeanIntensity, fitLighting, litTriangles, shadeWithGradient, shadingDepth, triangleNormal, type IntensityImage, type ShadingDepthOptions } from './shading-depth.js';
-import { DEFAULT_JOINT_OPTIONS, jointShadingDepth, lightDirection, lightingDiverseOrder, type ChangeSpace, type EarlyStop, type JointShadingOptions } from './shading-joint.js';
+import { DEFAULT_JOINT_OPTIONS, jointShadingDepth, lightDirection, lightingDiverseOrder, type ChangeRule, type EarlyStop, type JointShadingOptions } from './shading-joint.js';
 
 /** One photo of the face: its pixels as intensities, and its FaceMesh landmarks (flat x, y, z pixels, y down). */
 export interface ShadingPhoto {
@@ -95,11 +95,12 @@ export function shadingRefinedShape(shape: Float32Array, photos: readonly Shadin
 export interface JointRefineOptions extends JointShadingOptions {
   readonly photos?: number;
   /**
-   * A space for the change (`ChangeSpace`), its offset and modes in model-frame depth (z, the
-   * shape's units) per vertex, e.g. scans' identity modes carried onto the mesh and their mean less
-   * the template (docs/BENCHMARKS.md §58). A gated download still decides by the free fit.
+   * A rule for the change (`ChangeRule`), made for each fit from how many of the change's units one
+   * unit of model-frame depth (z, the shape's units) is: the tools' change confined to scans'
+   * identity space (tools/depth/change-space.ts, docs/BENCHMARKS.md §58). A gated download still
+   * decides by the free fit.
    */
-  readonly space?: ChangeSpace;
+  readonly rule?: (changePerDepth: number) => ChangeRule;
 }
 
 /** Photos the joint fit takes at most, in their lights' order (docs/BENCHMARKS.md §46: all that a download reads). */
@@ -176,27 +177,26 @@ export function unrefinedResidual(lightings: readonly (PhotoLighting | undefined
  * x, y barely move, a light per photo and an albedo per triangle shared by all; and the fit's
  * `residual` (`JointShadingResult`).
  */
-export function jointShadingFit(shape: ArrayLike<number>, photos: readonly ShadingPhoto[], options: JointShadingOptions & { readonly space?: ChangeSpace } = {}, giveUp?: EarlyStop): { change: Float64Array; residual: number; stopped: boolean } {
+export function jointShadingFit(shape: ArrayLike<number>, photos: readonly ShadingPhoto[], options: JointShadingOptions & Pick<JointRefineOptions, 'rule'> = {}, giveUp?: EarlyStop): { change: Float64Array; residual: number; stopped: boolean } {
   if (photos.length === 0) return { change: new Float64Array(shape.length), residual: 0, stopped: false };
   const posed = photos.map((photo) => poseOnLandmarks(shape, photo.landmarks));
   const sum = posed.reduce((s, p) => s.map((v, k) => v + p.view[k]), [0, 0, 0]);
   const length = Math.hypot(...sum) || 1;
   const direction = sum.map((v) => v / length);
-  // The space's depths (model z) in units of the change, which moves along `direction`.
-  const perDepth = 1 / (direction[2] || 1);
-  const space = options.space && { offset: Float64Array.from(options.space.offset, (v) => v * perDepth), modes: { rows: options.space.modes.rows, data: Float64Array.from(options.space.modes.data, (v) => v * perDepth) } };
+  // The rule's depths (model z) in units of the change, which moves along `direction`.
+  const rule = options.rule?.(1 / (direction[2] || 1));
   const { change, residual, stopped } = jointShadingDepth({
     photos: posed.map((p, k) => ({ points: p.points, depth: p.depth, depthPerUnit: p.scale * (p.view[0] * direction[0] + p.view[1] * direction[1] + p.view[2] * direction[2]), image: photos[k].image })),
     triangles: FACEMESH_TRIANGLES,
     featureVertices: FEATURE_VERTICES,
-    space,
+    rule,
     giveUp,
   }, options);
   return { change: Float64Array.from(shape, (_, c) => change[Math.floor(c / 3)] * direction[c % 3]), residual, stopped };
 }
 
 /** `jointShadingFit`'s change alone. */
-export function jointShadingChange(shape: ArrayLike<number>, photos: readonly ShadingPhoto[], options: JointShadingOptions & { readonly space?: ChangeSpace } = {}): Float64Array {
+export function jointShadingChange(shape: ArrayLike<number>, photos: readonly ShadingPhoto[], options: JointShadingOptions & Pick<JointRefineOptions, 'rule'> = {}): Float64Array {
   return jointShadingFit(shape, photos, options).change;
 }
 
@@ -292,13 +292,13 @@ export function downloadedDepth(shape: Float32Array, photos: readonly ShadingPho
   const spread = spreadOfLightings(firstOrder);
   const threshold = options.evidence ?? JOINT_EVIDENCE;
   if (lightingEvidence(spread, RESIDUAL_FLOOR * unrefinedResidual(firstOrder, chosen)) < threshold) return mean();
-  // The gate reads the free fit's residual (its threshold was chosen on it); a space, if any, shapes what is served.
-  const { space, ...free } = options;
+  // The gate reads the free fit's residual (its threshold was chosen on it); a rule, if any, shapes what is served.
+  const { rule, ...free } = options;
   // Given up after its first iterations where even the least residual the rest could reach leaves the evidence short.
   const giveUp = { after: EARLY_ITERATIONS, when: (residual: number) => lightingEvidence(spread, EARLY_FLOOR * residual) < threshold };
   const joint = jointRefinementOf(shape, photos, chosen, free, giveUp);
   if (joint.stopped || lightingEvidence(spread, joint.residual) < threshold) return mean();
-  return { shape: space ? jointRefinementOf(shape, photos, chosen, options).shape : joint.shape, method: 'joint' };
+  return { shape: rule ? jointRefinementOf(shape, photos, chosen, options).shape : joint.shape, method: 'joint' };
 }
 
 /** `downloadedDepth`'s shape: the one depth downloads, fidelity3d's "downloaded" and the CFP check all use. */

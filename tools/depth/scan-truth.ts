@@ -24,12 +24,12 @@ import { facemeshToDlib68 } from '../../src/morphable/facemesh-dlib68.js';
 import { loadIctFaceKit, type IctFaceModel } from '../../src/morphable/ict-facekit.js';
 import { alignSimilarity, applySimilarity } from '../../src/morphable/procrustes.js';
 import { edgeNeighbours } from '../../src/morphable/shading-depth.js';
-import type { ChangeSpace } from '../../src/morphable/shading-joint.js';
-import type { DownloadDepthOptions } from '../../src/morphable/shading-refine.js';
+import type { DownloadDepthOptions, JointRefineOptions } from '../../src/morphable/shading-refine.js';
 import { removePlane } from '../../src/eval/depth-fidelity.js';
 import { thinPlateOperator } from '../../src/morphable/thin-plate.js';
 import { randomNormal, type Random } from '../../src/training/random.js';
 import { personAlbedo, photographShaded, randomLight, type SyntheticPeopleShape, type SyntheticPerson, type SyntheticPhotoOptions } from './shading-synthetic.js';
+import { spaceInDepth, type ChangeSpace } from './change-space.js';
 
 /** The markup points that are the same skin on every face (the jaw line is a silhouette): 17–67; they place the scan. */
 const INNER_MARKUP = Array.from({ length: 51 }, (_, k) => 17 + k);
@@ -228,7 +228,7 @@ export function scanTruthPeople(template: Float32Array, scan: ScanModel, shape: 
  * the scans' mean face less the template (`depthDeviation`; its best-fit plane over all vertices out: a
  * plane is pose);
  * `modes`, each identity mode's depth on the template (the carrying is linear in the scan's
- * positions). A joint fit confined to it (`JointRefineOptions.space`) serves a face the scans could
+ * positions). A joint fit confined to it (`change-space.ts`'s `spaceInDepth`) serves a face the scans could
  * be, whose population mean is theirs, not FaceMesh's; `withMean` false keeps the template's mean
  * (offset 0) and confines only the person's own change.
  */
@@ -259,11 +259,20 @@ export function scanSpaces(template: Float32Array, load: () => Promise<ScanModel
   };
 }
 
-/** `DownloadDepthOptions` as the tools read them from JSON: a joint or gated depth may name its space. */
-export type NamedDepthOptions = DownloadDepthOptions | { readonly method: 'joint' | 'gated'; readonly space: SpaceName };
+/** A joint fit's settings as the tools read them from JSON: a named space for its change, and the space's prior (`DEFAULT_SPACE_PRIOR`). */
+export type NamedSpaceOptions = Omit<JointRefineOptions, 'rule'> & { readonly space?: SpaceName; readonly spacePrior?: number };
 
-/** `options` with a named space made real by `spaces` (`scanSpaces`). */
+/** `DownloadDepthOptions` as the tools read them from JSON: a joint or gated depth may name its space. */
+export type NamedDepthOptions = DownloadDepthOptions | ({ readonly method: 'joint' } & NamedSpaceOptions) | ({ readonly method: 'gated'; readonly evidence?: number } & NamedSpaceOptions);
+
+/** The joint fit's rule for the space `options` name, made real by `spaces` (`scanSpaces`); undefined where they name none. */
+export async function namedSpaceRule(options: NamedSpaceOptions, spaces: (name: SpaceName) => Promise<ChangeSpace>): Promise<JointRefineOptions['rule']> {
+  return options.space && spaceInDepth(await spaces(options.space), options.spacePrior);
+}
+
+/** `options` with their named space, if any, made the joint fit's rule (`namedSpaceRule`). */
 export async function resolveSpace(options: NamedDepthOptions, spaces: (name: SpaceName) => Promise<ChangeSpace>): Promise<DownloadDepthOptions> {
-  if (!('space' in options) || typeof options.space !== 'string') return options as DownloadDepthOptions;
-  return { ...options, space: await spaces(options.space) } as DownloadDepthOptions;
+  if (options.method === 'mean' || !('space' in options)) return options as DownloadDepthOptions;
+  const { space, spacePrior, ...rest } = options;
+  return { ...rest, rule: await namedSpaceRule({ space, spacePrior }, spaces) };
 }

@@ -22,8 +22,7 @@ import { parseArgs } from 'node:util';
 import { jointShadingChange, photosByLighting, pooledShadingChange, shadingChange, type JointRefineOptions, type ShadingRefineOptions } from '../../src/morphable/shading-refine.js';
 import { mulberry32 } from '../../src/training/random.js';
 import { bundleMeanFace, meanFacePeople, type SyntheticLight } from './shading-synthetic.js';
-import { loadScanModel, scanSpaces, scanTruthPeople, type ScanModel, type SpaceName } from './scan-truth.js';
-import type { ChangeSpace } from '../../src/morphable/shading-joint.js';
+import { loadScanModel, namedSpaceRule, scanSpaces, scanTruthPeople, type NamedSpaceOptions, type ScanModel } from './scan-truth.js';
 import { compareDeviations, deviationRms, type DeviationComparison } from './shading-compare.js';
 
 const { values } = parseArgs({
@@ -72,12 +71,12 @@ const average = (rows: readonly ArrayLike<number>[]): Float64Array => Float64Arr
  * measures, both less the mean of the other people's (a change every face gets is no one's own).
  */
 /** "choose": "first" takes a person's first photos (the synthetic ones are all near-frontal: any k of them) instead of by their lights' spread. */
-type TuneSetting = (ShadingRefineOptions & { joint?: false }) | (Omit<JointRefineOptions, 'space'> & { joint: true; choose?: 'lighting' | 'first'; space?: SpaceName });
+type TuneSetting = (ShadingRefineOptions & { joint?: false }) | (NamedSpaceOptions & { joint: true; choose?: 'lighting' | 'first' });
 
 const spaceOf = scanSpaces(mean, scans);
 
-function evaluate(setting: TuneSetting, space?: ChangeSpace): Record<'single' | 'pooled' | 'pooledLeaveOneOut', DeviationComparison> {
-  const options = setting.joint ? { ...setting, space } : setting;
+function evaluate(setting: TuneSetting, rule?: JointRefineOptions['rule']): Record<'single' | 'pooled' | 'pooledLeaveOneOut', DeviationComparison> {
+  const options = setting.joint ? { ...setting, rule } : setting;
   const single: DeviationComparison[] = [];
   const pooled: DeviationComparison[] = [];
   const changes = people.map((person) => person.photos.map((photo) => (options.joint ? jointShadingChange(mean, [photo], options) : shadingChange(mean, photo, options))));
@@ -112,7 +111,7 @@ const grid: TuneSetting[] = values.grid === 'default'
     : [1, 2].flatMap((order) => [0.003, 0.01, 0.03].flatMap((smoothness) => [0.0003, 0.001, 0.003].map((anchor) => ({ order: order as 1 | 2, smoothness, anchor }))));
 for (const options of grid) {
   const started = Date.now();
-  const result = evaluate(options, options.joint && options.space ? await spaceOf(options.space) : undefined);
+  const result = evaluate(options, options.joint ? await namedSpaceRule(options, spaceOf) : undefined);
   const f = (d: DeviationComparison) => `r ${d.correlation.toFixed(3)} size ${d.sizeRatio.toFixed(2)} rmse×${d.rmseRatio.toFixed(3)}`;
   console.log(`${JSON.stringify(options)}  single: ${f(result.single)} | pooled: ${f(result.pooled)} | pooled, less the others' mean: ${f(result.pooledLeaveOneOut)}  (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 }

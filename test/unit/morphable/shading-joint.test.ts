@@ -57,27 +57,20 @@ describe('jointShadingDepth, the maths', () => {
     expect(() => jointShadingDepth({ photos: [{ points: new Float64Array(4), depth: new Float64Array(3), depthPerUnit: 1, image: photo(lights[0]).image }], triangles: new Uint32Array([0, 1, 2]) })).toThrow(RangeError);
   });
 
-  it('confined to a space, finds the weights of the face its photos show and holds the change to that space', () => {
-    // The face is the start plus the space's offset plus three known modes' worth: bumps apart from the start's own (a mode
-    // that only scales the start's relief is what free lights can also explain: uncalibrated photometric stereo's ambiguity).
-    const modes = [bump(4, 30, 30, 12), bump(4, 62, 66, 12), bump(3, 70, 34, 12)];
-    const offset = grid(7, 12, bump(2, 46, 30, 14)).depth;
-    const data = Float64Array.from(modes.flatMap((mode) => Array.from(grid(7, 12, mode).depth)));
-    const space = { offset, modes: { rows: modes.length, data } };
-    const known = [1.2, -0.8, 0.5];
-    const face = Float64Array.from(start, (v, i) => v + offset[i] + known.reduce((s, w, k) => s + w * data[k * start.length + i], 0));
-    const shown = { points: truth.points, depth: face, triangles: truth.triangles };
-    const photos = lights.map((light) => ({ points: truth.points, depth: start, depthPerUnit: 1, image: renderFlat(shown, light, 92) }));
-    const fit = jointShadingDepth({ photos, triangles: truth.triangles, space }, { spacePrior: 0.0001 });
-    fit.modeWeights.forEach((w, k) => expect(Math.abs(w - known[k])).toBeLessThan(0.15));
-    expect(rmsApart(refined(fit.change), face)).toBeLessThan(0.2 * rmsApart(start, face));
-    // Every change is the offset plus the modes at the fitted weights, nothing else.
-    fit.change.forEach((v, i) => expect(v).toBeCloseTo(offset[i] + fit.modeWeights.reduce((s, w, k) => s + w * data[k * start.length + i], 0), 9));
-    // A prior that outweighs the photos leaves the offset alone; the free fit has no weights.
-    const held = jointShadingDepth({ photos, triangles: truth.triangles, space }, { spacePrior: 1e9 });
-    held.change.forEach((v, i) => expect(v).toBeCloseTo(offset[i], 3));
-    expect(jointShadingDepth({ photos, triangles: truth.triangles }).modeWeights).toHaveLength(0);
-    expect(() => jointShadingDepth({ photos, triangles: truth.triangles, space: { offset, modes: { rows: 2, data } } })).toThrow(RangeError);
+  it("starts a caller's rule where it says and moves the change by its steps alone, given each iteration's system, and refuses a rule for other vertices", () => {
+    const photos = lights.map(photo);
+    const systems: { size: number; observationWeight: number }[] = [];
+    const rule = {
+      start: Float64Array.from(start, (_, i) => (i % 5) / 4),
+      step: (h: Float64Array, g: Float64Array, observationWeight: number) => systems.push({ size: h.length / g.length, observationWeight }) > 0,
+    };
+    const fit = jointShadingDepth({ photos, triangles: truth.triangles, rule }, { iterations: 3 });
+    expect(Array.from(fit.change)).toEqual(Array.from(rule.start));
+    expect(systems).toEqual(Array.from({ length: 3 }, () => ({ size: start.length, observationWeight: expect.any(Number) })));
+    systems.forEach(({ observationWeight }) => expect(observationWeight).toBeGreaterThan(0));
+    // A step that cannot be solved ends the fit where the last good change stood.
+    expect(Array.from(jointShadingDepth({ photos, triangles: truth.triangles, rule: { ...rule, step: () => false } }).change)).toEqual(Array.from(rule.start));
+    expect(() => jointShadingDepth({ photos, triangles: truth.triangles, rule: { ...rule, start: [0, 0] } })).toThrow(RangeError);
   });
 
   it('gives the fit up after its first iterations when asked, as if it had been run that far, and only then', () => {

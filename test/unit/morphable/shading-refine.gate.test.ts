@@ -20,7 +20,6 @@ import {
   unrefinedResidual,
   type ShadingPhoto,
 } from '../../../src/morphable/shading-refine.js';
-import { choleskySolve } from '../../../src/morphable/shading-depth.js';
 import { mulberry32 } from '../../../src/training/random.js';
 import { meanFacePeople, type SyntheticPerson } from '../../../tools/depth/shading-synthetic.js';
 
@@ -89,25 +88,15 @@ describe("the download's gate between the joint fit and the per-photo mean (face
     expect(unrefinedResidual(lightings, [])).toBe(0);
   });
 
-  it('with a space for the change, decides as without it and serves the joint fit confined to that space', () => {
-    // A space of three smooth depth modes over the face and a small offset (model z, mm).
-    const n = mean.length / 3;
-    const at = (f: (x: number, y: number) => number) => Float64Array.from({ length: n }, (_, v) => f(mean[3 * v] / 40, mean[3 * v + 1] / 40));
-    const modes = [at((x) => x * x), at((_, y) => y * y), at((x, y) => Math.exp(-(x * x + y * y)))];
-    const space = { offset: at((x, y) => 0.5 * Math.exp(-(x * x + y * y) * 4)), modes: { rows: 3, data: Float64Array.from(modes.flatMap((m) => Array.from(m))) } };
-    const served = downloadedDepth(mean, varied, { method: 'gated', space });
+  it("with a rule for the change, decides as without it and serves the joint fit under that rule, in the rule's model depth", () => {
+    // A rule that holds the change where it starts: a small bump of model depth (z, mm), made in the change's units for each fit.
+    const offset = Float64Array.from({ length: mean.length / 3 }, (_, v) => 0.5 * Math.exp(-((mean[3 * v] / 40) ** 2 + (mean[3 * v + 1] / 40) ** 2) * 4));
+    const rule = (changePerDepth: number) => ({ start: offset.map((v) => v * changePerDepth), step: () => true });
+    const served = downloadedDepth(mean, varied, { method: 'gated', rule });
     expect(served.method).toBe('joint');
-    expect(served.shape).toEqual(jointRefinement(mean, varied, { space }).shape);
-    expect(served.shape).not.toEqual(jointRefinement(mean, varied).shape);
-    expect(downloadedDepth(mean, alike, { method: 'gated', space })).toEqual({ shape: shadingRefinedShape(mean, alike), method: 'mean' });
-    // The served depth less the template is the offset plus the modes at some weights: nothing outside the space.
-    const change = Float64Array.from({ length: n }, (_, v) => served.shape[3 * v + 2] - mean[3 * v + 2] - space.offset[v]);
-    const normal = modes.map((a) => modes.map((b) => a.reduce((s, v, i) => s + v * b[i], 0)));
-    const right = modes.map((a) => a.reduce((s, v, i) => s + v * change[i], 0));
-    const weights = choleskySolve(Float64Array.from(normal.flat()), Float64Array.from(right), 3)!;
-    const outside = change.map((v, i) => v - modes.reduce((s, m, k) => s + weights[k] * m[i], 0));
-    expect(Math.hypot(...outside)).toBeLessThan(1e-3 * Math.hypot(...change));
-    expect(Math.hypot(...change)).toBeGreaterThan(0.1);
+    expect(served.shape).toEqual(jointRefinement(mean, varied, { rule }).shape);
+    offset.forEach((v, i) => expect(served.shape[3 * i + 2] - mean[3 * i + 2]).toBeCloseTo(v, 4));
+    expect(downloadedDepth(mean, alike, { method: 'gated', rule })).toEqual({ shape: shadingRefinedShape(mean, alike), method: 'mean' });
   });
 
   it('reads no evidence from one photo or from a fit that saw nothing', () => {

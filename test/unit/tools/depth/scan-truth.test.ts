@@ -7,7 +7,7 @@ import { applySimilarity } from '../../../../src/morphable/procrustes.js';
 import { mulberry32 } from '../../../../src/training/random.js';
 import { deviationRms } from '../../../../tools/depth/shading-compare.js';
 import { bundleMeanFace } from '../../../../tools/depth/shading-synthetic.js';
-import { depthDeviation, identitySpace, loadScanModel, randomScanShape, scanCorrespondence, scanOnTemplate, scanTruthPeople, type ScanCorrespondence, type ScanModel } from '../../../../tools/depth/scan-truth.js';
+import { depthDeviation, identitySpace, loadScanModel, randomScanShape, resolveSpace, scanCorrespondence, scanOnTemplate, scanTruthPeople, type ScanCorrespondence, type ScanModel } from '../../../../tools/depth/scan-truth.js';
 import { choleskySolve } from '../../../../src/morphable/shading-depth.js';
 
 const ICT = '../shared/models3d/ict-facekit';
@@ -110,5 +110,21 @@ describeWithScans('scan-truth: ICT-FaceKit scan shapes carried onto the FaceMesh
     expect(x).toBeGreaterThan(0);
     expect(x).toBeLessThan(image.width);
     expect(image.intensity(x, y)).toBeGreaterThan(0.05);
+  });
+});
+
+describe("the tools' named spaces", () => {
+  it("make a joint or gated depth's named space its fit's rule, with the space's prior, and leave other depths as they are", async () => {
+    const space = { offset: [0.5, 0, 0], modes: { rows: 1, data: [0, 1, 0] } };
+    const asked: string[] = [];
+    const spaces = async (name: string) => (asked.push(name), space);
+    const { rule, ...rest } = (await resolveSpace({ method: 'gated', space: 'scans', spacePrior: 1e9, photos: 4 }, spaces)) as { rule?: (changePerDepth: number) => { start: ArrayLike<number> } };
+    expect(asked).toEqual(['scans']);
+    expect(rest).toEqual({ method: 'gated', photos: 4 });
+    // The space's depths in the change's units: twice as many where one unit of depth is two of the change.
+    expect(Array.from(rule!(2).start)).toEqual([1, 0, 0]);
+    const free = { method: 'joint', photos: 2 } as const;
+    expect(await resolveSpace(free, spaces)).toBe(free);
+    expect(asked).toHaveLength(1);
   });
 });
