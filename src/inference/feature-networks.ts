@@ -140,7 +140,7 @@ export const FEATURE_NETWORKS = {
 
 export type FeatureNetworkName = keyof typeof FEATURE_NETWORKS;
 
-/** `train:extract`'s and the pipeline's default (chosen by measurement: docs/BENCHMARKS.md §24); the shipped bundle names `fr-feature-expo-flip` (fused since §56, flipped since §66). */
+/** What new bundles are built on (chosen by measurement: docs/BENCHMARKS.md §24; flipping not, §29). */
 export const DEFAULT_FEATURE_NETWORK: FeatureNetworkName = 'fr-feature';
 
 export function isFeatureNetworkName(name: string): name is FeatureNetworkName {
