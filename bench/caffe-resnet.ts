@@ -83,9 +83,9 @@ try {
   const [cnn, faceres, head] = await Promise.all([
     loadModel(onnxPath, runtime),
     loadModel(join(modelsDir, 'build', 'faceres.onnx'), runtime),
-    loadModel(join(modelsDir, 'lfw-facemesh-v3', 'regressor.onnx'), runtime),
+    loadModel(join(modelsDir, 'lfw-facemesh-v2', 'regressor.onnx'), runtime),
   ]);
-  const pipelines = [single('CNN3DMM ResNet-101 (converted Caffe, random weights)', cnn, [3, 224, 224]), chained('ours: faceres features + lfw-facemesh-v3 head', faceres, head)];
+  const pipelines = [single('CNN3DMM ResNet-101 (converted Caffe, random weights)', cnn, [3, 224, 224]), chained('ours: faceres features + lfw-facemesh-v2 head', faceres, head)];
   const rows: string[] = [];
   for (const pipeline of pipelines) {
     const one = await throughput(pipeline, 1);

@@ -50,7 +50,7 @@ const values = (length: number, seed: number): Float32Array => Float32Array.from
 
 function encodedFace(seed: number): EncodedFaceRecord {
   return {
-    ...joinedIdentityVector('lfw-facemesh-v3', values(99, seed), values(99, seed + 1)),
+    ...joinedIdentityVector('lfw-facemesh-v2', values(99, seed), values(99, seed + 1)),
     box: { x: 10, y: 20, width: 120, height: 140 },
     score: 0.9,
     pose: { yaw: 0.1, pitch: 0.05, roll: 0 },

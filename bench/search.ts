@@ -26,7 +26,7 @@ import { DEFAULT_APPROXIMATE_FROM, DEFAULT_HNSW_OPTIONS, VectorIndex } from '../
 const DIMENSION = 198;
 const K = 10;
 const PHOTOS_PER_SUBJECT = 3;
-const LABELS_FILE = '.cache/labels/lfw-facemesh-v3.json';
+const LABELS_FILE = '.cache/labels/lfw-facemesh-v2.json';
 /** Naive queries cost a full sort each: about 2e7 scored rows in all keeps a size's naive run under a minute. */
 const NAIVE_ROW_BUDGET = 2e7;
 

@@ -42,7 +42,7 @@ function sourceOptions(command: Command): Command {
     .addOption(new Option('--face-box <mode>', 'detect the face, or take the whole image as the face box').choices(['detect', 'full']).default('detect'))
     .addOption(new Option('--face-select <which>', 'with several faces, the one nearest the centre (centred portraits such as LFW) or the largest').choices(['central', 'largest']).default('central'))
     .addOption(new Option('--control <kind>', 'a control vector of the regressor\'s size: a random projection of the identity features, or the head trained on shuffled labels').choices(['random-projection', 'shuffled-labels']))
-    .option('--bundle <dir>', 'morphable model bundle (default: models/lfw-facemesh-v3)')
+    .option('--bundle <dir>', 'morphable model bundle (default: models/lfw-facemesh-v2)')
     .option('--json', 'machine-readable output');
 }
 
@@ -227,7 +227,7 @@ export function registerEvalCommands(program: Command): void {
     .requiredOption('--root <dir>', 'real-depth dataset in the Yale B 3D layout (people.json, <person>/depth.f32, <person>/photos)')
     .option('--photos <names>', "comma-separated photo names after '<person>_', or 'all'", REFERENCE_LIGHTS.join(','))
     .option('--bootstrap <n>', 'people-bootstrap resamples for the 95% intervals', '1000')
-    .option('--bundle <dir>', 'morphable model bundle (default: models/lfw-facemesh-v3)')
+    .option('--bundle <dir>', 'morphable model bundle (default: models/lfw-facemesh-v2)')
     .option('--json', 'machine-readable output')
     .addHelpText(
       'after',

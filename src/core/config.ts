@@ -267,7 +267,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxImageBytes: read.integer('FACE3D_MAX_IMAGE_BYTES', 20 * MIB, 1),
     maxImagePixels: read.integer('FACE3D_MAX_IMAGE_PIXELS', 40_000_000, 1),
     modelsDir: read.path('FACE3D_MODELS_DIR', join(findPackageRoot(), 'models')),
-    bundles: read.list('FACE3D_BUNDLES', ['lfw-facemesh-v3']),
+    bundles: read.list('FACE3D_BUNDLES', ['lfw-facemesh-v2']),
     targetFpir: read.fraction('FACE3D_TARGET_FPIR', DEFAULT_TARGET_FPIR),
     databaseUrl: read.matching('DATABASE_URL', /^(file:[^?]+|postgres(ql)?:\/\/\S+|pglite:\S+)$/, 'must be file:<path> (SQLite), postgres://… (PostgreSQL) or pglite:<dir>', DEFAULT_DATABASE_URL),
     dataDir: read.optionalPath('FACE3D_DATA_DIR'),

@@ -15,7 +15,7 @@ import { poseAndExpressionFitter } from '../morphable/fit.js';
 import { Face3dError } from '../core/errors.js';
 import { identityVectorOf } from '../core/vector.js';
 
-export const DEFAULT_BUNDLE = 'lfw-facemesh-v3';
+export const DEFAULT_BUNDLE = 'lfw-facemesh-v2';
 
 export function defaultBundleDir(settings: Pick<InferenceSettings, 'modelsDir'> = DEFAULT_INFERENCE_SETTINGS): string {
   return join(settings.modelsDir, DEFAULT_BUNDLE);

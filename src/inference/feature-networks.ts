@@ -73,7 +73,7 @@ const FR_FEATURE = {
 
 /**
  * fr-feature and expo-mobilefacenet fused, equal weights (the best weight on train people without
- * flipping): lfw-facemesh-v2's network (docs/BENCHMARKS.md §56–§57); flipped, lfw-facemesh-v3's (§66).
+ * flipping): the shipped bundle's network since docs/BENCHMARKS.md §56–§57.
  */
 const FR_FEATURE_EXPO = {
   ...FR_FEATURE,
@@ -131,9 +131,10 @@ export const FEATURE_NETWORKS = {
   'expo-mobilefacenet': { ...FR_FEATURE, name: 'expo-mobilefacenet', model: 'expo-mobilefacenet', mean: [127.5, 127.5, 127.5], output: 'embeddings', dim: 192 },
   'fr-feature-expo': FR_FEATURE_EXPO,
   /**
-   * fr-feature-expo with test-time flipping, the shipped bundle's (lfw-facemesh-v3): the fused unit
-   * embeddings of the crop and of its mirror summed, i.e. each part's flipped vector × √weight side by
-   * side; better on held-out train people for ~7 ms more per photo (docs/BENCHMARKS.md §66).
+   * fr-feature-expo with test-time flipping: the fused unit embeddings of the crop and of its mirror
+   * summed, i.e. each part's flipped vector × √weight side by side. +0.8 points of open-set TPIR for
+   * ~7 CPU ms more per photo, which takes enrollment under issue 16's 80 photos/s: measured, not the
+   * bundle's (docs/BENCHMARKS.md §66); a bundle rebuild away (`train:extract --network fr-feature-expo-flip`).
    */
   'fr-feature-expo-flip': { ...FR_FEATURE_EXPO, name: 'fr-feature-expo-flip', flip: true },
 } as const satisfies Readonly<Record<string, FeatureNetworkSpec>>;

@@ -85,7 +85,7 @@ describe('face3d enroll into the local database', () => {
     const lines = jsonLines(exported.stdout) as unknown as { name: string; template: { bundle: string; shape: number[]; texture: number[] }; photos: { id: string; sha256: string; status: string }[] }[];
     expect(lines).toHaveLength(2);
     for (const line of lines) {
-      expect(line.template.bundle).toBe('lfw-facemesh-v3');
+      expect(line.template.bundle).toBe('lfw-facemesh-v2');
       expect(line.template.shape.length).toBeGreaterThan(0);
       expect(line.template.shape.every(Number.isFinite)).toBe(true);
       expect(line.photos.every((photo) => /^[0-9a-f]{64}$/.test(photo.sha256))).toBe(true);

@@ -67,7 +67,7 @@ describeWithYale('face3d eval fidelity3d on the Yale B dev people', () => {
     expect(report.people).toBe(20);
     expect(report.photos).toBe(100);
     expect(report.failed).toBe(0);
-    expect(report.bundle).toBe('lfw-facemesh-v3');
+    expect(report.bundle).toBe('lfw-facemesh-v2');
     // The crops' documented scale, about 1.47 px per mm, recovered from the meshes' poses.
     expect(report.pxPerMm).toBeGreaterThan(1.3);
     expect(report.pxPerMm).toBeLessThan(1.6);

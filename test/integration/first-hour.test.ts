@@ -65,7 +65,7 @@ describe('getting a key at start-up', () => {
     const server = await serve(join(root, 'with-key'), { FACE3D_ADMIN_KEY: key });
     expect(await logWith(server, 'FACE3D_ADMIN_KEY is registered')).toContain('FACE3D_ADMIN_KEY is registered as an admin key: clients send "Authorization: Bearer <key>"');
     expect(server.log()).not.toContain(key);
-    expect(dataOf(await new ApiClient(server.url, key).query<{ serverInfo: { bundle: string } }>('{ serverInfo { bundle } }')).serverInfo.bundle).toBe('lfw-facemesh-v3');
+    expect(dataOf(await new ApiClient(server.url, key).query<{ serverInfo: { bundle: string } }>('{ serverInfo { bundle } }')).serverInfo.bundle).toBe('lfw-facemesh-v2');
   });
 
   it('names its gallery; without any key, prints the command that makes one there; that command works as printed', async () => {
@@ -79,7 +79,7 @@ describe('getting a key at start-up', () => {
     expect(created.code).toBe(0);
     expect(created.stderr).toContain(`face3d: gallery file:${join(dir, 'face3d.db')}\n`);
     const key = created.stdout.trim();
-    expect(dataOf(await new ApiClient(server.url, key).query<{ serverInfo: { bundle: string } }>('{ serverInfo { bundle } }')).serverInfo.bundle).toBe('lfw-facemesh-v3');
+    expect(dataOf(await new ApiClient(server.url, key).query<{ serverInfo: { bundle: string } }>('{ serverInfo { bundle } }')).serverInfo.bundle).toBe('lfw-facemesh-v2');
   });
 });
 

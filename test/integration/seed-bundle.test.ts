@@ -93,7 +93,7 @@ interface IdentifyResult {
   matches: { similarity: number; subject: { id: string }; face: { id: string } }[];
 }
 
-describeWithLfw('an imported CNN3DMM bundle served beside lfw-facemesh-v3', () => {
+describeWithLfw('an imported CNN3DMM bundle served beside lfw-facemesh-v2', () => {
   let dir: string;
   let encoder: FaceEncoder;
   let server: RunningServer;
@@ -106,7 +106,7 @@ describeWithLfw('an imported CNN3DMM bundle served beside lfw-facemesh-v3', () =
     const bundleDir = join(dir, SEED_ID);
     await buildSeedBundle(bundleDir);
     encoder = await FaceEncoder.open();
-    server = await startTestServer(dir, encoder, { FACE3D_BUNDLES: `lfw-facemesh-v3,${bundleDir}` });
+    server = await startTestServer(dir, encoder, { FACE3D_BUNDLES: `lfw-facemesh-v2,${bundleDir}` });
     client = new ApiClient(server.url, ADMIN_KEY);
     for (const person of people!) {
       const created = await client.query<{ createSubject: { id: string } }>(`mutation($name: String!) { createSubject(input: { name: $name }) { id } }`, { name: person.name });
@@ -118,7 +118,7 @@ describeWithLfw('an imported CNN3DMM bundle served beside lfw-facemesh-v3', () =
     }
     await server.worker.idle();
     for (const subjectId of subjectIds) {
-      const [faces] = await server.gallery.photos.faceVectorsOfSubjects([subjectId], 'lfw-facemesh-v3');
+      const [faces] = await server.gallery.photos.faceVectorsOfSubjects([subjectId], 'lfw-facemesh-v2');
       faceIds.push(faces[0].faceId);
     }
   }, 300_000);
@@ -131,12 +131,12 @@ describeWithLfw('an imported CNN3DMM bundle served beside lfw-facemesh-v3', () =
 
   it('lists both bundles, the first as the default', async () => {
     const info = dataOf(await client.query<{ serverInfo: { bundle: string; bundles: string[] } }>('{ serverInfo { bundle bundles } }'));
-    expect(info.serverInfo).toEqual({ bundle: 'lfw-facemesh-v3', bundles: ['lfw-facemesh-v3', SEED_ID] });
+    expect(info.serverInfo).toEqual({ bundle: 'lfw-facemesh-v2', bundles: ['lfw-facemesh-v2', SEED_ID] });
   });
 
   it('stores one vector per bundle for each enrolled face', async () => {
     const { photos } = server.gallery;
-    const [ours] = await photos.vectorsByFaceIds([faceIds[0]], 'lfw-facemesh-v3');
+    const [ours] = await photos.vectorsByFaceIds([faceIds[0]], 'lfw-facemesh-v2');
     const [seed] = await photos.vectorsByFaceIds([faceIds[0]], SEED_ID);
     expect(ours?.shape.length).toBe(encoder.bundle.manifest.shape.components);
     expect(seed?.shape.length).toBe(COMPONENTS);
@@ -158,7 +158,7 @@ describeWithLfw('an imported CNN3DMM bundle served beside lfw-facemesh-v3', () =
     expect(dataOf(upload).identify.probe.vector.shape).toHaveLength(COMPONENTS);
 
     const ours = dataOf(await client.query<{ identify: IdentifyResult }>(IDENTIFY, { photoId: photo!.photoId })).identify;
-    expect(ours.probe.vector.bundle).toBe('lfw-facemesh-v3');
+    expect(ours.probe.vector.bundle).toBe('lfw-facemesh-v2');
     expect(ours.probe.vector.shape).toHaveLength(encoder.bundle.manifest.shape.components);
   });
 

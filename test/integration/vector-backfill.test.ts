@@ -1,6 +1,6 @@
 /**
- * An upgrade that serves a new bundle keeps the gallery: photos enrolled while only lfw-facemesh-v3
- * was served get a vector under the new bundle (a copy of lfw-facemesh-v3 with another id and another
+ * An upgrade that serves a new bundle keeps the gallery: photos enrolled while only lfw-facemesh-v2
+ * was served get a vector under the new bundle (a copy of lfw-facemesh-v2 with another id and another
  * regressor, so its vectors differ) from a `face3d worker` serving both, encoded from the stored
  * photo and face box exactly as a fresh enrollment would; an API server that was already running
  * learns of them through the change feed and identifies under the new bundle, with nothing indexed
@@ -21,7 +21,7 @@ import { testBackend } from '../helpers/database-backends.js';
 import { LFW_DEV, lfwPeople } from '../helpers/lfw.js';
 import { parseSamples, sample } from '../helpers/metrics-text.js';
 
-const OLD = 'lfw-facemesh-v3';
+const OLD = 'lfw-facemesh-v2';
 const NEW = 'lfw-facemesh-next';
 const people = lfwPeople(3)?.slice(0, 2);
 /** Three openers of one database (two servers and a worker): PGlite is one opener's (its SQL is tested in gallery-store.test.ts). */
@@ -34,7 +34,7 @@ const CREATE = 'mutation($n: String!) { createSubject(input: { name: $n }) { id 
 const ENROLL = 'mutation($s: ID!, $p: [Upload!]!) { enrollPhotos(subjectId: $s, photos: $p) { photos { id } } }';
 const IDENTIFY = 'query($image: Upload, $bundle: String) { identify(image: $image, bundle: $bundle, topK: 3, mode: PHOTO) { matches { similarity subject { id } } } }';
 
-/** lfw-facemesh-v3 under another id, with its shuffled-labels control regressor: a bundle whose vectors are not lfw-facemesh-v3's. */
+/** lfw-facemesh-v2 under another id, with its shuffled-labels control regressor: a bundle whose vectors are not lfw-facemesh-v2's. */
 async function writeNextBundle(bundleDir: string): Promise<void> {
   cpSync(join('models', OLD), bundleDir, { recursive: true });
   const manifest = JSON.parse(await readFile(join(bundleDir, 'manifest.json'), 'utf8')) as { id: string; regressor: { file: string } };
@@ -65,7 +65,7 @@ describeWithLfw('stored photos encoded under a bundle served after they were enr
     bundleDir = join(dir, NEW);
     await writeNextBundle(bundleDir);
     encoder = await FaceEncoder.open();
-    // Before the upgrade: lfw-facemesh-v3 alone, its own worker.
+    // Before the upgrade: lfw-facemesh-v2 alone, its own worker.
     const before = await startTestServer(dir, encoder, { FACE3D_WORKERS: '1' });
     const oldClient = new ApiClient(before.url, ADMIN_KEY);
     for (const person of people!) {
@@ -110,7 +110,7 @@ describeWithLfw('stored photos encoded under a bundle served after they were enr
     await rm(file, { force: true });
     await writeFile(file, 'not a photo any more');
 
-    // A worker not yet upgraded to the new default (a rolling upgrade): it serves the new bundle beside lfw-facemesh-v3, and backfills it all the same.
+    // A worker not yet upgraded to the new default (a rolling upgrade): it serves the new bundle beside lfw-facemesh-v2, and backfills it all the same.
     worker = await startWorker({ config: testConfig(dir, { FACE3D_BUNDLES: `${OLD},${bundleDir}`, FACE3D_WORKERS: '2' }), encoder, log: (line) => workerLog.push(line) });
     await worker.worker.idle();
     const [unreadableFace] = await reader.gallery.photos.facesByPhotoIds([unreadablePhotoId]);
@@ -127,7 +127,7 @@ describeWithLfw('stored photos encoded under a bundle served after they were enr
       const probe = { 'variables.image': { bytes: await readFile(person.photos[0]), name: 'probe.jpg' } };
       const answer = dataOf(await client.upload<{ identify: { matches: { similarity: number; subject: { id: string } }[] } }>(IDENTIFY, { image: null, bundle: NEW }, probe)).identify;
       expect(answer.matches[0].subject.id).toBe(subjectIds[i]);
-      // The probe's face is found anew; the stored vector was encoded from the face box lfw-facemesh-v3 found.
+      // The probe's face is found anew; the stored vector was encoded from the face box lfw-facemesh-v2 found.
       expect(answer.matches[0].similarity).toBeGreaterThan(0.98);
     }
   }, 300_000);
@@ -139,7 +139,7 @@ describeWithLfw('stored photos encoded under a bundle served after they were enr
     worker!.worker.wake();
     await worker!.worker.idle();
     const [freshFace, storedFace] = await reader.gallery.photos.facesByPhotoIds([fresh.id, photoIds[0][1]]);
-    // The worker found both faces with lfw-facemesh-v3, its default, and encoded the same box under the new bundle.
+    // The worker found both faces with lfw-facemesh-v2, its default, and encoded the same box under the new bundle.
     expect(freshFace!.box).toEqual(storedFace!.box);
     const [freshVector, storedVector] = await reader.gallery.photos.vectorsByFaceIds([freshFace!.id, storedFace!.id], NEW);
     const [oldVector] = await reader.gallery.photos.vectorsByFaceIds([storedFace!.id], OLD);
@@ -175,7 +175,7 @@ describeWithLfw('stored photos encoded under a bundle served after they were enr
       const files = { 'variables.p.0': { bytes, name: 'once.jpg' } };
       return dataOf(await api.upload<{ enrollPhotos: { photos: { id: string }[] } }>(ENROLL, { s: subjectId, p: [null] }, files)).enrollPhotos.photos[0].id;
     };
-    // Enrolled by a process not yet upgraded: lfw-facemesh-v3 alone.
+    // Enrolled by a process not yet upgraded: lfw-facemesh-v2 alone.
     const late = await startTestServer(dir, encoder, { FACE3D_WORKERS: '1' });
     const storedPhotoId = await enrollOnce(new ApiClient(late.url, ADMIN_KEY), 'enrolled before the upgrade');
     await late.worker.idle();

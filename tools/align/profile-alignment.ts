@@ -7,7 +7,7 @@
  * estimates' spread per view. A variant changes only faces whose estimated |yaw| reaches its gate;
  * the others keep today's crop (the count of frontal photos it touched is printed).
  *   node dist/tools/align/profile-alignment.js --round 1|2|3 [--cfp ../shared/datasets/cfp] [--gate 25]
- *     [--cache .cache/align] [--bundle models/lfw-facemesh-v3] [--ict ../shared/models3d/ict-facekit]
+ *     [--cache .cache/align] [--bundle models/lfw-facemesh-v2] [--ict ../shared/models3d/ict-facekit]
  *     [--points-from .cache/fusion] [--json .cache/align/variants.json] [--diagnostics-only]
  * Faces are gated by FaceMesh's own yaw (turned-reference.ts), degrees. Variants are chosen by
  * leaving one CFP fold out (the best of the other four, scored on it); the CFP marks ("oracle") are
@@ -46,7 +46,7 @@ const { values } = parseArgs({
     cfp: { type: 'string', default: '../shared/datasets/cfp' },
     cache: { type: 'string', default: '.cache/align' },
     ict: { type: 'string', default: '../shared/models3d/ict-facekit' },
-    bundle: { type: 'string', default: 'models/lfw-facemesh-v3' },
+    bundle: { type: 'string', default: 'models/lfw-facemesh-v2' },
     'points-from': { type: 'string' },
     json: { type: 'string', default: '.cache/align/variants.json' },
     'diagnostics-only': { type: 'boolean', default: false },

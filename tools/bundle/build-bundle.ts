@@ -1,7 +1,7 @@
 /**
  * Builds a face3d morphable model from an extraction of a folder-per-person dataset, and the
  * per-person training labels the regressor learns (Tran et al.'s pooled multi-photo fits).
- *   npm run train:bundle -- --extraction .cache/extract/train --out models/lfw-facemesh-v3
+ *   npm run train:bundle -- --extraction .cache/extract/train --out models/lfw-facemesh-v2
  *                           [--components 99] [--expression 30] [--exclude-people <file>] [--symmetry on|off]
  * Steps: pose removed by Procrustes to the mean shape; expression basis from the within-person
  * residuals; expression removed from every photo; left-right symmetry (shape and texture);
@@ -28,7 +28,7 @@ import { readPeopleList, saveLabels, type PersonLabel } from './labels.js';
 const { values } = parseArgs({
   options: {
     extraction: { type: 'string', default: '.cache/extract/train' },
-    out: { type: 'string', default: 'models/lfw-facemesh-v3' },
+    out: { type: 'string', default: 'models/lfw-facemesh-v2' },
     components: { type: 'string', default: '99' },
     expression: { type: 'string', default: '30' },
     'texture-size': { type: 'string', default: '64' },

@@ -1,6 +1,6 @@
 /**
  * Issue 14: the bundle's depth correction from CFP's hand-marked frontal and full-profile photos.
- *   npm run train:depth -- [--bundle models/lfw-facemesh-v3] [--cfp ../shared/datasets/cfp] [--lambda auto]
+ *   npm run train:depth -- [--bundle models/lfw-facemesh-v2] [--cfp ../shared/datasets/cfp] [--lambda auto]
  *                          [--ict ../shared/models3d/ict-facekit] [--agreement 3] [--frontal-photos 3]
  * Run after train:bundle: the correction is relative to the model's mean.
  *
@@ -41,7 +41,7 @@ import { readCfpViews, type CfpPersonViews } from './cfp-fiducials.js';
 
 const { values } = parseArgs({
   options: {
-    bundle: { type: 'string', default: 'models/lfw-facemesh-v3' },
+    bundle: { type: 'string', default: 'models/lfw-facemesh-v2' },
     cfp: { type: 'string', default: '../shared/datasets/cfp' },
     lambda: { type: 'string', default: 'auto' },
     'frontal-photos': { type: 'string', default: '3' },

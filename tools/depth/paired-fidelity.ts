@@ -1,7 +1,7 @@
 /**
  * Issue 14: two bundles' neutral meshes against real depth, photo by photo (`paired.ts`).
  *   npx tsc -p tsconfig.build.json && node dist/tools/depth/paired-fidelity.js --before <bundle dir> \
- *     [--after models/lfw-facemesh-v3] [--root ../shared/datasets/yaleb3d/dev] [--photos all]
+ *     [--after models/lfw-facemesh-v2] [--root ../shared/datasets/yaleb3d/dev] [--photos all]
  */
 import { parseArgs } from 'node:util';
 import { readDepthDataset, REFERENCE_LIGHTS, type DepthPerson } from '../../src/dataset/depth-dataset.js';
@@ -14,7 +14,7 @@ import { pairedRmseChange } from './paired.js';
 const { values } = parseArgs({
   options: {
     before: { type: 'string' },
-    after: { type: 'string', default: 'models/lfw-facemesh-v3' },
+    after: { type: 'string', default: 'models/lfw-facemesh-v2' },
     root: { type: 'string', default: '../shared/datasets/yaleb3d/dev' },
     photos: { type: 'string' },
     bootstrap: { type: 'string', default: '2000' },

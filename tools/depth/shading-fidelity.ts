@@ -5,7 +5,7 @@
  * through fidelity3d's maths (`depthFidelity`, unchanged), with the plain mesh as the baseline and
  * a paired per-photo RMSE change against it.
  *   npx tsc -p tsconfig.build.json && nice -n 10 node dist/tools/depth/shading-fidelity.js \
- *     [--root ../shared/datasets/yaleb3d/dev] [--photos all] [--bundle models/lfw-facemesh-v3] [--options '{"smoothness":0.01}']
+ *     [--root ../shared/datasets/yaleb3d/dev] [--photos all] [--bundle models/lfw-facemesh-v2] [--options '{"smoothness":0.01}']
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';

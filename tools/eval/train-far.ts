@@ -4,7 +4,7 @@
  * MANY impostor pairs of LFW train people the regressor never saw (not on the test pairs' 500),
  * 10-fold accuracy, and rank-1 of `face3d eval identify`'s protocol (one gallery photo per person).
  * Every vector comes from the same cached features, so the four are compared on identical faces.
- *   node dist/tools/eval/train-far.js [--bundle models/lfw-facemesh-v3] [--train .cache/extract/train]
+ *   node dist/tools/eval/train-far.js [--bundle models/lfw-facemesh-v2] [--train .cache/extract/train]
  *     [--dev .cache/extract/dev] [--pairs ../shared/datasets/lfw/pairsDevTest.txt] [--identify identify-dev.tsv]
  * (`npm run train:extract -- --root ../shared/datasets/lfw/dev` makes the dev cache.)
  */
@@ -24,7 +24,7 @@ import { impostorScoresDescending, scorePairs, tarAtImpostorFar } from '../ident
 
 const { values } = parseArgs({
   options: {
-    bundle: { type: 'string', default: 'models/lfw-facemesh-v3' },
+    bundle: { type: 'string', default: 'models/lfw-facemesh-v2' },
     train: { type: 'string', default: '.cache/extract/train' },
     dev: { type: 'string', default: '.cache/extract/dev' },
     pairs: { type: 'string', default: '../shared/datasets/lfw/pairsDevTest.txt' },

@@ -14,7 +14,7 @@
  * The raw features, not the regressed vector: the head is retrained for the input that wins.
  *   node dist/tools/identity/feature-variants.js [--dev .cache/extract/dev] [--lfw ../shared/datasets/lfw]
  *     [--impostors fr-feature=.cache/extract/train,fr-feature-flip=.cache/extract/train-flip,faceres=.cache/extract/train-unseen-faceres]
- *     [--cache .cache/variants] [--bundle models/lfw-facemesh-v3]
+ *     [--cache .cache/variants] [--bundle models/lfw-facemesh-v2]
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -37,7 +37,7 @@ const { values } = parseArgs({
     lfw: { type: 'string', default: '../shared/datasets/lfw' },
     impostors: { type: 'string', default: 'fr-feature=.cache/extract/train,fr-feature-flip=.cache/extract/train-flip,faceres=.cache/extract/train-unseen-faceres' },
     cache: { type: 'string', default: '.cache/variants' },
-    bundle: { type: 'string', default: 'models/lfw-facemesh-v3' },
+    bundle: { type: 'string', default: 'models/lfw-facemesh-v2' },
     'target-fpir': { type: 'string', default: '0.01' },
     exponent: { type: 'string', default: '1.041' },
   },

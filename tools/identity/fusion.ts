@@ -19,7 +19,7 @@
  *    impostors and 10-fold accuracy; CFP frontal–profile 10-fold.
  *   node dist/tools/identity/fusion.js [--train .cache/extract/train] [--dev .cache/extract/dev]
  *     [--lfw ../shared/datasets/lfw] [--cfp ../shared/datasets/cfp] [--cache .cache/fusion] [--draws 20]
- *     [--splits 20] [--seed 33] [--bundle models/lfw-facemesh-v3] [--json .cache/fusion/fusion.json]
+ *     [--splits 20] [--seed 33] [--bundle models/lfw-facemesh-v2] [--json .cache/fusion/fusion.json]
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -53,7 +53,7 @@ const { values } = parseArgs({
     draws: { type: 'string', default: '20' },
     splits: { type: 'string', default: '20' },
     seed: { type: 'string', default: '33' },
-    bundle: { type: 'string', default: 'models/lfw-facemesh-v3' },
+    bundle: { type: 'string', default: 'models/lfw-facemesh-v2' },
     json: { type: 'string', default: '.cache/fusion/fusion.json' },
   },
 });

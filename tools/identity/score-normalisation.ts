@@ -14,7 +14,7 @@
  *    threshold at which the pooled strangers are named at FPIR 1% (the train-calibrated threshold);
  *  - DEV (reported, never chosen on): `face3d eval open-set`'s split of the dev people, the same
  *    cohort, rank-1, TPIR at FPIR 1% / 0.1% of the dev strangers and FPIR/TPIR at the train threshold.
- *   node dist/tools/identity/score-normalisation.js [--bundle models/lfw-facemesh-v3] [--train .cache/extract/train]
+ *   node dist/tools/identity/score-normalisation.js [--bundle models/lfw-facemesh-v2] [--train .cache/extract/train]
  *     [--dev .cache/extract/dev] [--lfw ../shared/datasets/lfw] [--draws 20] [--seed 29] [--json .cache/eval/score-normalisation.json]
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -33,7 +33,7 @@ import { loadExtraction, type Extraction } from '../extract/cache.js';
 
 const { values } = parseArgs({
   options: {
-    bundle: { type: 'string', default: 'models/lfw-facemesh-v3' },
+    bundle: { type: 'string', default: 'models/lfw-facemesh-v2' },
     train: { type: 'string', default: '.cache/extract/train' },
     dev: { type: 'string', default: '.cache/extract/dev' },
     lfw: { type: 'string', default: '../shared/datasets/lfw' },

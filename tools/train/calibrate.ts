@@ -14,7 +14,7 @@
  *    the estimate);
  *  - the per-pair threshold at `--far` is kept for readers of older manifests.
  * Writes `calibration` into the manifest. Takes a few seconds once the extraction exists.
- *   npm run train:calibrate -- [--bundle models/lfw-facemesh-v3] [--extraction .cache/extract/train] [--far 0.001] [--tail 0.001] [--min-pairs 25]
+ *   npm run train:calibrate -- [--bundle models/lfw-facemesh-v2] [--extraction .cache/extract/train] [--far 0.001] [--tail 0.001] [--min-pairs 25]
  *       [--bound 0.95] [--resamples 1000] [--bound-from 0.01]
  */
 import { readFile } from 'node:fs/promises';
@@ -43,7 +43,7 @@ import { loadLabels } from '../bundle/labels.js';
 
 const { values } = parseArgs({
   options: {
-    bundle: { type: 'string', default: 'models/lfw-facemesh-v3' },
+    bundle: { type: 'string', default: 'models/lfw-facemesh-v2' },
     extraction: { type: 'string', default: '.cache/extract/train' },
     labels: { type: 'string' },
     far: { type: 'string', default: '0.001' },

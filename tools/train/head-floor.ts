@@ -4,7 +4,7 @@
  * pairs; rank-1 of their later photos against their first and the one-photo people) against the
  * impostor pairs of the one-photo people, for each floor, beside the input features themselves.
  * No dev photo is read (docs/BENCHMARKS.md §44: a 704-d fused input needs another floor than fr-feature).
- *   node dist/tools/train/head-floor.js [--extraction .cache/extract/train] [--labels .cache/labels/lfw-facemesh-v3.json]
+ *   node dist/tools/train/head-floor.js [--extraction .cache/extract/train] [--labels .cache/labels/lfw-facemesh-v2.json]
  *     [--floors 0.02,0.1,0.3,1] [--seed 7]
  */
 import { parseArgs } from 'node:util';
@@ -19,7 +19,7 @@ import { regressorRows } from './regressor-data.js';
 const { values } = parseArgs({
   options: {
     extraction: { type: 'string', default: '.cache/extract/train' },
-    labels: { type: 'string', default: '.cache/labels/lfw-facemesh-v3.json' },
+    labels: { type: 'string', default: '.cache/labels/lfw-facemesh-v2.json' },
     floors: { type: 'string', default: '0.02,0.1,0.3,1' },
     seed: { type: 'string', default: '7' },
   },

@@ -1,7 +1,7 @@
 /**
  * Trains the 3DMM regressor head (identity features → the person's pooled [α, β]), deterministically,
  * and exports it as ONNX into the bundle.
- *   npm run train:regressor -- [--bundle models/lfw-facemesh-v3] [--extraction .cache/extract/train]
+ *   npm run train:regressor -- [--bundle models/lfw-facemesh-v2] [--extraction .cache/extract/train]
  *       [--labels .cache/labels/<bundle>.json] [--exclude-people <file>] [--seed 1]
  *       [--head discriminant|mlp] [--components 198] [--within-shrinkage 1] [--ridge 0.3] [--floor 1]
  *       [--hidden 512] [--epochs 40] (mlp) [--control shuffled-labels]
@@ -25,7 +25,7 @@ import { regressorRows, shufflePeopleLabels } from './regressor-data.js';
 
 const { values } = parseArgs({
   options: {
-    bundle: { type: 'string', default: 'models/lfw-facemesh-v3' },
+    bundle: { type: 'string', default: 'models/lfw-facemesh-v2' },
     extraction: { type: 'string', default: '.cache/extract/train' },
     labels: { type: 'string' },
     'exclude-people': { type: 'string' },
