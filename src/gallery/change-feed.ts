@@ -26,8 +26,12 @@ export interface ChangeFeedOptions {
   readonly holeTimeoutMs?: number;
   /** Rows older than this are deleted at start and every hour. */
   readonly retentionMs?: number;
-  /** Applies changes in the order given: those of one read, so a run of alike changes can be applied together. */
-  readonly apply: (changes: readonly Change[]) => Promise<void>;
+  /**
+   * Applies changes in the order given: those of one read, so a run of alike changes can be applied
+   * together. `ownPhotoEntries`: per photo, the id of this process's last entry for it in that read
+   * (see {@link lastOwnPhotoEntries}).
+   */
+  readonly apply: (changes: readonly Change[], ownPhotoEntries: ReadonlyMap<string, number>) => Promise<void>;
   readonly onError?: (error: unknown) => void;
 }
 
@@ -99,6 +103,7 @@ export class ChangeFeed {
       if (others.length > 0) {
         await this.options.apply(
           others.map((row) => ({ id: row.id, entity: row.entity as ChangeEntity, entityId: row.entityId, op: row.op as ChangeOp, photoStatus: row.photoStatus as PhotoStatus | null })),
+          lastOwnPhotoEntries(rows, this.store.origin),
         );
       }
       applied += others.length;
@@ -110,6 +115,19 @@ export class ChangeFeed {
       if (rows.length < READ_BATCH || this.watermark.watermark === before) return applied;
     }
   }
+}
+
+/**
+ * Per photo, the id of the last of `rows`' Photo entries `origin` (this process) wrote for it: an
+ * upload, a claim, a failure, each published here as it happened. Another process's entry for the
+ * photo before it is older than what this process's subscribers were told already (an upload to
+ * another server whose photo this process's worker claimed, and perhaps enrolled, before the feed
+ * read the upload's PENDING), so it is not published after it.
+ */
+function lastOwnPhotoEntries(rows: readonly { id: number; entity: string; entityId: string; op: string; origin: string | null }[], origin: string): Map<string, number> {
+  const last = new Map<string, number>();
+  for (const row of rows) if (row.origin === origin && row.entity === 'Photo' && row.op !== 'DELETE') last.set(row.entityId, row.id);
+  return last;
 }
 
 /** Changes in order, cut where the entity or the operation changes: each run can be applied as one. */
@@ -139,12 +157,15 @@ export interface PhotoTransition {
  * photo entries are left out before the runs are cut: a worker's transaction records its faces and
  * then its next claims (photo updates), so they would cut a poll's new faces into one run, and its
  * queries, per worker transaction. Subscribers are told each photo's entries in order, each with
- * the status it recorded (see {@link statusEvents}), after the changes are applied; PhotoEvents
+ * the status it recorded (see {@link statusEvents}), after the changes are applied, less those
+ * before this process's own last entry for the photo (see {@link lastOwnPhotoEntries}); PhotoEvents
  * drops those that repeat the photo's last published status.
  */
-export function applyToGallery(gallery: Gallery): (changes: readonly Change[]) => Promise<void> {
-  return async (changes) => {
+export function applyToGallery(gallery: Gallery): ChangeFeedOptions['apply'] {
+  return async (changes, ownPhotoEntries) => {
     const watched = gallery.watched();
+    // An entry before this process's own last one for the photo: its subscribers were told a later status already.
+    const toldLater = (photoId: string, change: Change): boolean => change.id < (ownPhotoEntries.get(photoId) ?? 0);
     const applying = watched ? changes : changes.filter((change) => !isPhotoStatus(change));
     const transitions: PhotoTransition[] = [];
     for (const run of runsOf(applying)) {
@@ -154,11 +175,11 @@ export function applyToGallery(gallery: Gallery): (changes: readonly Change[]) =
       else if (entity === 'Face' && op === 'DELETE') ids.forEach((id) => gallery.forgetFace(id));
       else if (entity === 'Face' && op === 'CREATE') {
         const photoIds = await gallery.indexStoredFaces(ids);
-        if (watched) for (const [i, photoId] of photoIds.entries()) if (photoId !== null) transitions.push({ photoId, status: run[i].photoStatus });
+        if (watched) for (const [i, photoId] of photoIds.entries()) if (photoId !== null && !toldLater(photoId, run[i])) transitions.push({ photoId, status: run[i].photoStatus });
       }
       // A face given a vector under another bundle: its vectors indexed again (the ones indexed already are replaced by themselves); its photo did not change.
       else if (entity === 'FaceVector' && op === 'CREATE') await gallery.indexStoredFaces(ids);
-      else if (isPhotoStatus(run[0])) transitions.push(...run.map((change) => ({ photoId: change.entityId, status: change.photoStatus })));
+      else if (isPhotoStatus(run[0])) transitions.push(...run.filter((change) => !toldLater(change.entityId, change)).map((change) => ({ photoId: change.entityId, status: change.photoStatus })));
     }
     if (transitions.length > 0) await publish(gallery, transitions);
   };

@@ -549,7 +549,7 @@ describe('another API process following the change feed', () => {
       return indexStoredFaces(faceIds);
     };
     const feed = await ChangeFeed.fromNow(otherStore, { intervalMs: 60_000, apply: applyToGallery(other) });
-    return { other, events, published, faceReads, feed };
+    return { other, otherStore, events, published, faceReads, feed };
   }
 
   it('indexes the faces a worker stored in several transactions with one read, and publishes nothing while nobody is subscribed', async () => {
@@ -626,6 +626,23 @@ describe('another API process following the change feed', () => {
     await here.close();
     expect(elsewhere.statusesOf(result.photo.id)).toEqual(['PENDING', 'PROCESSING', 'READY']);
     expect(here.statusesOf(result.photo.id)).toEqual(['PENDING', 'PROCESSING', 'READY']);
+  });
+
+  it("tells a subscriber no PENDING after the READY its own process's worker published, for a photo uploaded to another process", async () => {
+    const { other, otherStore, events, feed } = await otherProcess();
+    const subscriber = subscriberOf(events);
+    const subject = await gallery.subjects.create({ name: 'Uploaded here, enrolled there' });
+    const [result] = await gallery.enroll(subject.id, [{ bytes: await png(205, 77, 77) }], null, 'NONE');
+    // The other process's worker enrolls the photo before that process's feed reads the upload's entry (workers poll the queue every 250 ms, the feed every second).
+    const worker = new EnrollmentWorker({ jobs: new JobRepository(otherStore), gallery: other, blobs, analyser, decodeLimits: { maxBytes: 1e6, maxPixels: 1e6 }, concurrency: 1, pollMs: 50 });
+    worker.start();
+    await worker.idle();
+    await worker.stop();
+    expect(subscriber.statusesOf(result.photo.id)).toEqual(['PROCESSING', 'READY']);
+
+    await feed.poll();
+    await subscriber.close();
+    expect(subscriber.statusesOf(result.photo.id)).toEqual(['PROCESSING', 'READY']);
   });
 
   it('tells a subscriber no status twice when the entry repeating it comes in a later read of the feed: a claim taken over, the error of a READY photo set', async () => {
