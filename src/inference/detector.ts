@@ -111,8 +111,13 @@ export function centralDetection(detections: readonly Detection[], width: number
 /** A face found again is a face found before (a stored face's box) when their boxes overlap at least this much (intersection over union). */
 const SAME_FACE_IOU = 0.5;
 
-/** The face found before at `box`: of `detections`, the one overlapping it most, if any does by {@link SAME_FACE_IOU}. */
+/**
+ * The face found before at `box`: the largest of `detections` when it overlaps `box` by {@link SAME_FACE_IOU}
+ * (the face a fresh enrollment takes), else the one overlapping it most, if any does by as much.
+ */
 export function detectionOver(detections: readonly Detection[], box: Box): Detection | undefined {
+  const largest = largestDetection(detections);
+  if (largest && intersectionOverUnion(largest.box, box) >= SAME_FACE_IOU) return largest;
   let best: Detection | undefined;
   let bestOverlap = SAME_FACE_IOU;
   for (const detection of detections) {
