@@ -107,7 +107,10 @@ export async function buildFusedNetworks(options: Omit<BuildOptions, 'configs'>)
   await mkdir(outDir, { recursive: true });
   const converterHash = await folderCodeHash(path.dirname(fileURLToPath(import.meta.url)), CONVERTER_VERSION);
   const results: BuildResult[] = [];
-  const rows = Object.values<FeatureNetworkSpec>(FEATURE_NETWORKS).filter((row) => row.fusion);
+  // One row per file: a row that only changes how the file is run (fr-feature-expo-flip) shares it,
+  // and building it again under that row's hash rebuilt the file twice on every install.
+  const fusedRows = Object.values<FeatureNetworkSpec>(FEATURE_NETWORKS).filter((row) => row.fusion);
+  const rows = fusedRows.filter((row, i) => fusedRows.findIndex((other) => other.model === row.model) === i);
   for (const row of rows) {
     const started = performance.now();
     const parts = await Promise.all(row.fusion!.map(async (part) => {
