@@ -165,7 +165,8 @@ export function downloadRoutes(services: ApiServices, log: ErrorLogger): Router 
       const exported = await services.gallery.meshOf(request.target, request.format, request);
       const file = exported.files.find((candidate) => candidate.name === fileName);
       if (!file) throw new Face3dError('NOT_FOUND', `no file "${fileName}" in this ${request.format} export`);
-      res.type(file.contentType).set('Cache-Control', 'private, no-cache').attachment(file.name).send(file.bytes);
+      // attachment() sets a type from the extension (PLY: application/octet-stream): the export's own type goes after it.
+      res.attachment(file.name).type(file.contentType).set('Cache-Control', 'private, no-cache').send(file.bytes);
     }),
   );
 
@@ -181,7 +182,7 @@ export function downloadRoutes(services: ApiServices, log: ErrorLogger): Router 
       const bytes = await readImageBody(req, services.config.maxImageBytes);
       const probe = await services.gallery.probeImage({ bytes }, null, queryBundle(req));
       const [file] = (await services.gallery.meshOfProbe(probe, format, { expression: queryFlag(req, 'expression'), ascii: queryFlag(req, 'ascii') })).files;
-      res.type(file.contentType).set('Cache-Control', 'no-store').attachment(file.name).send(file.bytes);
+      res.attachment(file.name).type(file.contentType).set('Cache-Control', 'no-store').send(file.bytes);
     }),
   );
   return router;

@@ -114,6 +114,10 @@ describe('POST /meshes/probe.glb', () => {
     } while (photo.status === 'PENDING' || photo.status === 'PROCESSING');
     expect(photo.status).toBe('READY');
     const stored = await readGlb(await bytesOf(await reader.download(photo.face!.mesh.url)));
+    // A stored face's download carries the type its Mesh.files entry names (PLY's included).
+    type PlyMesh = { photo: { face: { mesh: { url: string; files: { contentType: string }[] } } } };
+    const ply = dataOf(await admin.query<PlyMesh>('query($id: ID!) { photo(id: $id) { face { mesh(format: PLY) { url files { contentType } } } } }', { id: photoId })).photo.face.mesh;
+    expect((await reader.download(ply.url)).headers.get('content-type')).toBe(ply.files[0].contentType);
     expectSamePositions(neutral.positions, stored.positions);
     // Both textures are unwrapped from the photo itself, at 256², not the model's 64² alone.
     expect(stored.texture!.width).toBeGreaterThanOrEqual(256);
@@ -129,7 +133,11 @@ describe('POST /meshes/probe.glb', () => {
   });
 
   it('answers probe.ply as binary PLY, or ASCII with ascii=1, with the same vertices', async () => {
-    const binary = await bytesOf(await probeMesh(face, { extension: 'ply' }));
+    const response = await probeMesh(face, { extension: 'ply' });
+    // The type GraphQL's Mesh.files names for PLY, not the octet-stream its extension would give.
+    expect(response.headers.get('content-type')).toBe('application/x-ply');
+    expect(response.headers.get('content-disposition')).toContain('probe.ply');
+    const binary = await bytesOf(response);
     expect(binary.subarray(0, 32).toString('latin1')).toMatch(/^ply\nformat binary_little_endian/);
     const ascii = await bytesOf(await probeMesh(face, { extension: 'ply', query: '?ascii=1' }));
     expect(ascii.subarray(0, 16).toString('latin1')).toBe('ply\nformat ascii');
