@@ -4,8 +4,11 @@ import { decodeImage } from '../inference/decode.js';
 import { detectFaces } from '../inference/detector.js';
 import { analyseImage, closeFaceNetworks, openFaceNetworks, type FaceNetworks } from '../inference/pipeline.js';
 import type { RgbImage } from '../core/image.js';
-import { config } from '../core/config.js';
+import { config, type Config } from '../core/config.js';
+import { bundleFeatureNetwork, type FeatureNetworkSpec } from '../inference/feature-networks.js';
 import { inferenceSettings } from '../inference/inference-settings.js';
+import { bundleDirOf } from '../inference/open-encoder.js';
+import { readBundleManifest } from '../morphable/bundle.js';
 import { errorRecord, printJsonLine, round } from './output.js';
 
 interface FaceCommandOptions {
@@ -14,6 +17,12 @@ interface FaceCommandOptions {
 
 type PerImage = (networks: FaceNetworks, image: RgbImage) => Promise<Record<string, unknown>>;
 
+/** The default bundle's identity network: `embed` gives the features its regressor reads, not another network's. */
+async function defaultIdentityNetwork(settings: Config): Promise<FeatureNetworkSpec> {
+  const manifest = await readBundleManifest(bundleDirOf(settings.bundles[0], settings.modelsDir));
+  return bundleFeatureNetwork(manifest.preprocessing);
+}
+
 /**
  * Runs one stage over every file in turn: a bad file gets an error record and the command goes on,
  * so one corrupt photo in a folder never hides the results for the rest; the exit status is then 1,
@@ -21,7 +30,7 @@ type PerImage = (networks: FaceNetworks, image: RgbImage) => Promise<Record<stri
  */
 async function eachImage(paths: readonly string[], options: FaceCommandOptions, perImage: PerImage, describe: (record: Record<string, unknown>) => string): Promise<void> {
   const settings = inferenceSettings(config());
-  const networks = await openFaceNetworks(settings);
+  const networks = await openFaceNetworks(settings, await defaultIdentityNetwork(config()));
   try {
     for (const path of paths) {
       let record: Record<string, unknown>;
@@ -91,15 +100,16 @@ export function registerFaceCommands(program: Command): void {
 
   program
     .command('embed')
-    .description('identity features (FaceRes, 1024-d) of the largest face in each photo')
+    .description("identity features of the largest face in each photo, from the default bundle's identity network (what its regressor reads; each record names the network)")
     .argument('<images...>', 'photo files')
     .option('--json', 'one JSON object per line and per image')
     .addHelpText('after', `\n${EXIT_STATUS}\nExample:\n  face3d embed --json a.jpg b.jpg`)
     .action((images: string[], options: FaceCommandOptions) =>
       eachImage(images, options, async (networks, image) => {
         const [face] = await analyseImage(networks, image);
-        if (!face) return { faces: [] };
-        return { faces: [{ box: roundedBox(face.box), score: round(face.score, 4), features: Array.from(face.features, (v) => round(v, 5)) }] };
-      }, (r) => describeError(r) ?? `${r.image}: ${(r.faces as unknown[]).length ? '1024-d features' : 'no face'}`),
+        const network = networks.identity.spec.name;
+        if (!face) return { network, faces: [] };
+        return { network, faces: [{ box: roundedBox(face.box), score: round(face.score, 4), features: Array.from(face.features, (v) => round(v, 5)) }] };
+      }, (r) => describeError(r) ?? `${r.image}: ${(r.faces as { features: unknown[] }[]).map((f) => `${f.features.length}-d features (${r.network})`)[0] ?? 'no face'}`),
     );
 }

@@ -1,11 +1,14 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it, beforeAll } from '@jest/globals';
 import sharp from 'sharp';
+import { loadConfig } from '../../src/core/config.js';
+import { bundleDirOf } from '../../src/inference/open-encoder.js';
+import { readBundleManifest } from '../../src/morphable/bundle.js';
 
 const run = promisify(execFile);
 const CLI = join(process.cwd(), 'dist/src/cli/main.js');
@@ -76,5 +79,27 @@ describe('face3d detect (the built CLI)', () => {
     const cy = face.box.y + face.box.height / 2;
     expect(Math.hypot(cx - 125, cy - 125)).toBeLessThan(40);
     expect(face.score).toBeGreaterThan(0.5);
+  });
+});
+
+describe('face3d embed (the built CLI)', () => {
+  it("gives the default bundle's identity features: as many as its regressor reads, from the network its manifest names", async () => {
+    const settings = loadConfig({});
+    const manifest = await readBundleManifest(bundleDirOf(settings.bundles[0], settings.modelsDir));
+    const dir = await mkdtemp(join(tmpdir(), 'face3d-embed-'));
+    expect((await face3d('sample-photos', dir, '--people', '1', '--photos', '1')).code).toBe(0);
+    const [person] = await readdir(dir);
+    const [photo] = await readdir(join(dir, person));
+    const path = join(dir, person, photo);
+
+    const { stdout, code } = await face3d('embed', '--json', path);
+    expect(code).toBe(0);
+    const record = JSON.parse(stdout) as { network: string; faces: { features: number[] }[] };
+    expect(record.network).toBe(manifest.preprocessing.featureNetwork);
+    expect(record.faces).toHaveLength(1);
+    expect(record.faces[0].features).toHaveLength(manifest.regressor!.inputDim);
+    // The text says the same, not a network the bundle does not use.
+    expect((await face3d('embed', path)).stdout.trim()).toBe(`${path}: ${manifest.regressor!.inputDim}-d features (${record.network})`);
+    await rm(dir, { recursive: true, force: true });
   });
 });
