@@ -1,8 +1,8 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { ApiKeys, isRole } from '../auth/api-keys.js';
 import { config } from '../core/config.js';
 import { GalleryStore } from '../store/gallery-store.js';
-import { API_KEY_ROLES } from '../store/enums.js';
+import { API_KEY_ROLES, type ApiKeyRole } from '../store/enums.js';
 import { openDatabase } from '../store/database.js';
 import { announceGallery } from './gallery-location.js';
 
@@ -16,6 +16,13 @@ async function withKeys<T>(work: (keys: ApiKeys) => Promise<T>): Promise<T> {
   } finally {
     await database.close();
   }
+}
+
+/** `--role`: the API's spelling (ADMIN) works too; another word is misuse (exit status 2), as for any option. */
+function roleOption(value: string): ApiKeyRole {
+  const role = value.toLowerCase();
+  if (!isRole(role)) throw new InvalidArgumentError(`must be one of ${API_KEY_ROLES.join(', ')}`);
+  return role;
 }
 
 /**
@@ -82,7 +89,7 @@ export function registerServerCommands(program: Command): void {
       'after',
       '\nThe worker and the API servers share DATABASE_URL and FACE3D_DATA_DIR (the photo store). On PostgreSQL each job is\n' +
         'claimed with FOR UPDATE SKIP LOCKED; a job whose worker dies is taken again when its lease (60 s, renewed while it runs)\n' +
-        'runs out, up to its attempt limit. FACE3D_WORKERS (1) jobs run at once; FACE3D_DEVICE=cuda puts inference on a GPU.\n' +
+        'runs out, up to its attempt limit. FACE3D_WORKERS (4) jobs run at once; FACE3D_DEVICE=cuda puts inference on a GPU.\n' +
         'Examples:\n' +
         '  FACE3D_WORKERS=0 DATABASE_URL=postgres://face3d@db/face3d face3d serve     # API only\n' +
         '  DATABASE_URL=postgres://face3d@db/face3d FACE3D_DEVICE=cuda face3d worker  # on a GPU machine',
@@ -93,13 +100,11 @@ export function registerServerCommands(program: Command): void {
   keys
     .command('create')
     .description('create an API key and print it (shown only once)')
-    .requiredOption('--role <role>', `one of ${API_KEY_ROLES.join(', ')}`)
+    .requiredOption('--role <role>', `one of ${API_KEY_ROLES.join(', ')}`, roleOption)
     .option('--label <label>', 'what the key is for', 'created with face3d keys create')
     .addHelpText('after', '\nExample:\n  face3d keys create --role admin --label "ops laptop"')
-    .action(async (options: { role: string; label: string }) => {
-      if (!isRole(options.role)) throw new Error(`--role must be one of ${API_KEY_ROLES.join(', ')}, got "${options.role}"`);
-      const role = options.role;
-      const { key, record } = await withKeys((repository) => repository.create(role, options.label));
+    .action(async (options: { role: ApiKeyRole; label: string }) => {
+      const { key, record } = await withKeys((repository) => repository.create(options.role, options.label));
       process.stderr.write(`face3d: created ${record.role} key ${record.id} ("${record.label}"); it is not stored, keep it now:\n`);
       process.stdout.write(`${key}\n`);
     });

@@ -80,6 +80,17 @@ describe('getting a key at start-up', () => {
     expect(created.stderr).toContain(`face3d: gallery file:${join(dir, 'face3d.db')}\n`);
     const key = created.stdout.trim();
     expect(dataOf(await new ApiClient(server.url, key).query<{ serverInfo: { bundle: string } }>('{ serverInfo { bundle } }')).serverInfo.bundle).toBe('lfw-facemesh-v2');
+
+    // The API's spelling of a role works too; another word is misuse (exit status 2) and makes no key.
+    const upper = await runCli(['keys', 'create', '--role', 'READ'], { DATABASE_URL: command![2] });
+    expect(upper.code).toBe(0);
+    expect(upper.stderr).toContain('face3d: created read key');
+    const wrong = await runCli(['keys', 'create', '--role', 'superuser'], { DATABASE_URL: command![2] });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stdout).toBe('');
+    expect(wrong.stderr).toContain("option '--role <role>' argument 'superuser' is invalid. must be one of admin, enroll, read");
+    const listed = await runCli(['keys', 'list'], { DATABASE_URL: command![2] });
+    expect(listed.stdout.trim().split('\n').map((line) => line.split('\t')[1])).toEqual(['admin', 'read']);
   });
 });
 
