@@ -117,8 +117,8 @@ export function registerGalleryCommands(program: Command): void {
     .option('--json', 'one JSON object')
     .addHelpText(
       'after',
-      '\nThe gallery is the local database (DATABASE_URL) unless --server is given. It is opened as `face3d serve`\n' +
-        "opens it, start-up repair included: with SQLite, use --server while a server runs on it (the repair would requeue its running jobs).\n" +
+      '\nThe gallery is the local database (DATABASE_URL) unless --server is given; it runs no job and no start-up\n' +
+        'repair there, so it is safe beside a server running on that database.\n' +
         'Examples:\n  face3d identify probe.jpg --top-k 3\n  face3d identify probe.jpg --server http://localhost:4000 --key $FACE3D_API_KEY --json',
     )
     .action(

@@ -1,8 +1,9 @@
 /**
  * The gallery in this process, over the database of DATABASE_URL, opened as `face3d serve` opens
- * it (migrations, one encoder per served bundle, indexes, start-up repair) but without HTTP. Meant
- * for a SQLite database no server is using at the time: there the start-up repair requeues every
- * job it finds running, which would be another process's work. With a server running, use `--server`.
+ * it (migrations, one encoder per served bundle, indexes) but without HTTP. Enrolling also runs the
+ * start-up repair and a worker, so it is meant for a SQLite database no server is using at the
+ * time: there the repair requeues every job it finds running, which would be another process's
+ * work (with a server running, use `--server`). Reading and identifying repair nothing.
  */
 import { Cleanups, errorLogger } from '../core/lifecycle.js';
 import { config as processConfig, type Config } from '../core/config.js';
@@ -67,8 +68,8 @@ export class LocalGallery implements GalleryClient {
       // Loaded here: the service's dependencies would only slow the read-only commands down.
       const { openEncoders, openService } = await import('../service/open-service.js');
       const encoders = await openEncoders(settings, undefined, cleanups);
-      // Enrolling searches nothing: no vectors to load.
-      const { services, worker } = await openService(settings, database, encoders, errorLogger('face3d', (line) => process.stderr.write(`${line}\n`)), cleanups, { index: mode !== 'enroll' });
+      // Enrolling searches nothing: no vectors to load. Identifying runs no job: the repair is the gallery's processes' to do.
+      const { services, worker } = await openService(settings, database, encoders, errorLogger('face3d', (line) => process.stderr.write(`${line}\n`)), cleanups, { index: mode !== 'enroll', repair: mode === 'enroll' });
       const { gallery } = services;
       if (mode === 'enroll') {
         cleanups.push(() => worker.stop());

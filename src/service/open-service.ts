@@ -74,6 +74,12 @@ export function describePhotoFiles(report: PhotoFilesReport): { summary: string;
 export interface ServiceOptions {
   /** False for a process that only runs jobs (`face3d worker`): it searches nothing, so it loads no vectors. */
   readonly index?: boolean;
+  /**
+   * False for a command that only searches the gallery (`face3d identify` without --server): it
+   * leaves the start-up repair to the gallery's own processes, since on SQLite the repair takes every
+   * RUNNING job for a dead process's and would requeue a running server's.
+   */
+  readonly repair?: boolean;
   readonly onJobSettled?: (report: JobReport) => void;
 }
 
@@ -142,8 +148,9 @@ export async function openService(config: Config, database: Database, encoders: 
   });
   if (withIndex) await gallery.loadIndex();
   // An embedded database belongs to this host's processes; a server's queue may have live workers elsewhere.
-  const recovery = await jobs.recover({ exclusive: database.kind !== 'postgres' });
-  await gallery.sweepBlobs(folder.claimedAt, new Date(Date.now() - SWEEP_GRACE_MS));
+  const repair = options.repair ?? true;
+  const recovery = repair ? await jobs.recover({ exclusive: database.kind !== 'postgres' }) : { requeued: 0, failed: 0, enqueued: 0 };
+  if (repair) await gallery.sweepBlobs(folder.claimedAt, new Date(Date.now() - SWEEP_GRACE_MS));
   const photoFiles = { folder: blobs.root, missing: await gallery.photosWithoutFile(['READY']) };
   if (config.adminKey) await keys.ensureBootstrapKey(config.adminKey);
   return { services: { gallery, keys, events, config }, worker, recovery, feed, photoFiles, store };

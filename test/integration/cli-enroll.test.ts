@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import { assertCliBuilt, jsonLines, makePeopleFolder, runCli, type PeopleFolder } from '../helpers/cli.js';
 
@@ -103,6 +104,30 @@ describe('face3d enroll into the local database', () => {
     expect(report.matches).toHaveLength(2);
     expect(report.matches[0]).toMatchObject({ rank: 1, aboveThreshold: true, subject: { name: personB } });
     expect(report.matches[0].similarity).toBeGreaterThan(report.matches[1].similarity);
+  });
+
+  it("identifies without touching a running server's work: a job another process holds stays RUNNING", async () => {
+    const held = galleryEnv('held');
+    expect((await enroll(held, '--limit', '1', '--concurrency', '1')).code).toBe(0);
+    const file = held.DATABASE_URL.slice('file:'.length);
+    // What a server's worker holds mid-inference, as far as the database shows.
+    const hold = new Database(file);
+    hold.prepare("UPDATE Job SET status = 'RUNNING', leaseUntil = ? WHERE id = (SELECT id FROM Job LIMIT 1)").run(Date.now() + 60_000);
+    hold.prepare("UPDATE Photo SET status = 'PROCESSING' WHERE id = (SELECT photoId FROM Job WHERE status = 'RUNNING')").run();
+    hold.close();
+    const states = () => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return db.prepare('SELECT Job.status AS job, Photo.status AS photo FROM Job JOIN Photo ON Photo.id = Job.photoId').all();
+      } finally {
+        db.close();
+      }
+    };
+    expect(states()).toEqual([{ job: 'RUNNING', photo: 'PROCESSING' }]);
+
+    const probe = join(photos, personA, folder.people.get(personA)![1]);
+    expect((await runCli(['identify', probe, '--json'], held)).code).toBe(0);
+    expect(states()).toEqual([{ job: 'RUNNING', photo: 'PROCESSING' }]);
   });
 
   it('uploads at most --limit new photos and creates no subject it did not reach', async () => {
