@@ -130,7 +130,7 @@ function checkBytes(bytes: Uint8Array, maxBytes: number): { input: Buffer; forma
   if (format === undefined) {
     throw new Face3dError(
       'UNSUPPORTED_IMAGE',
-      `unsupported image format: expected ${Object.values(FORMAT_NAMES).join(', ')}`,
+      `${bytes.byteLength === 0 ? 'the file is empty (0 bytes)' : 'unsupported image format'}: expected ${Object.values(FORMAT_NAMES).join(', ')}`,
     );
   }
   return { input: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), format };

@@ -181,6 +181,10 @@ describe('decodeImage: refusals', () => {
     });
   });
 
+  it('an empty file says it is empty, not that its format is unknown', async () => {
+    await expect(decodeImage(new Uint8Array(0))).rejects.toMatchObject({ code: 'UNSUPPORTED_IMAGE', message: expect.stringMatching(/^the file is empty \(0 bytes\): expected JPEG/) });
+  });
+
   it('a tiny PNG declaring 50000x50000 pixels is IMAGE_TOO_LARGE before decoding', async () => {
     const bomb = pngDeclaringSize(50_000, 50_000);
     expect(bomb.length).toBeLessThan(1024);
