@@ -181,6 +181,11 @@ async function serveHttp(services: ApiServices, observability: Observability): P
       const caller = await identifyCaller(req.headers.authorization, services.keys);
       return caller.principal ? null : caller.problem;
     }));
+  } else {
+    // Not the viewer's page with a 200, which a scraper pointed here could only fail to parse.
+    app.get('/metrics', (_req, res) => {
+      res.status(404).json(errorBody('NOT_FOUND', 'metrics are served on the metrics port (FACE3D_METRICS_PORT), not on the API port'));
+    });
   }
   app.use(['/graphql', '/photos', '/meshes'], rateLimiter(rateLimit, services.keys));
   app.use(downloadRoutes(services, logError));

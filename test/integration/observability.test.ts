@@ -106,6 +106,13 @@ describe('observability', () => {
     for (const key of samples.keys()) for (const id of subjectIds) expect(key).not.toContain(id);
   });
 
+  it('says where the metrics are when the API port is asked for them, with a metrics port set', async () => {
+    const misdirected = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}`, accept: 'text/plain;version=0.0.4;q=0.3,*/*;q=0.2' } });
+    expect(misdirected.status).toBe(404);
+    const { errors } = (await misdirected.json()) as { errors: { message: string; extensions: { code: string } }[] };
+    expect(errors[0]).toEqual({ message: expect.stringContaining('FACE3D_METRICS_PORT'), extensions: { code: 'NOT_FOUND' } });
+  });
+
   it('writes one JSON line per request and per job, joined by the request id the client sent or got', async () => {
     const response = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
     const givenId = response.headers.get('x-request-id')!;
