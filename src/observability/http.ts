@@ -72,7 +72,8 @@ export function observeRequests(metrics: Face3dMetrics, logger: Logger): Request
       const operation = record.operation ?? routeOf(req);
       const outcome = res.writableFinished ? (record.outcome ?? outcomeOfStatus(res.statusCode)) : 'ABORTED';
       metrics.observeRequest(operation, outcome, seconds);
-      const line = { requestId: record.id, method: req.method, path: req.path, operation, outcome, status: res.statusCode, ms: Math.round(seconds * 10_000) / 10 };
+      // originalUrl: under a mounted router (/graphql) req.path is what is left after the mount point, "/".
+      const line = { requestId: record.id, method: req.method, path: req.originalUrl.split('?')[0], operation, outcome, status: res.statusCode, ms: Math.round(seconds * 10_000) / 10 };
       if (outcome === 'INTERNAL') logger.error(line, 'request');
       else logger.info(line, 'request');
     };

@@ -119,7 +119,10 @@ describe('observability', () => {
     expect(givenId).toMatch(/^[0-9a-f-]{36}$/);
     const logged = jsonLogLines(lines);
     const requestLines = logged.filter((line) => line.msg === 'request');
-    expect(requestLines.filter((line) => line.requestId === givenId)).toEqual([expect.objectContaining({ operation: '__typename', outcome: 'OK', status: 200, level: 'info' })]);
+    expect(requestLines.filter((line) => line.requestId === givenId)).toEqual([expect.objectContaining({ path: '/graphql', operation: '__typename', outcome: 'OK', status: 200, level: 'info' })]);
+    const download = await fetch(`${server.url}/photos/nobody/original?ascii=1`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    await download.text();
+    expect(jsonLogLines(lines).filter((line) => line.requestId === download.headers.get('x-request-id'))).toEqual([expect.objectContaining({ path: '/photos/nobody/original', outcome: 'NOT_FOUND' })]);
     expect(requestLines.filter((line) => line.requestId === session.enrollId)).toEqual([expect.objectContaining({ operation: 'enrollPhotos', outcome: 'OK' })]);
     expect(logged.filter((line) => line.msg === 'job')).toEqual([expect.objectContaining({ requestId: session.enrollId, outcome: 'DONE', code: 'OK', attempt: 1 })]);
     const ids = requestLines.map((line) => line.requestId);
