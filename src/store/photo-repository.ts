@@ -12,7 +12,7 @@ import { bytesToFloat32, float32ToBytes } from './vector-codec.js';
 import { currentRequestId } from '../core/request-context.js';
 import { insertNewRowsStatement, insertRows, newRowId } from './insert-rows.js';
 import { isForeignKeyViolation } from './prisma-errors.js';
-import { isSqliteForeignKeyViolation, type SqlitePhotoInserts } from './sqlite-photo-inserts.js';
+import type { SqlitePhotoInserts } from './sqlite-photo-inserts.js';
 import type { SqliteEnrollmentSaves } from './sqlite-enrollment-saves.js';
 import type { SaveTransaction } from './job-repository.js';
 
@@ -240,7 +240,7 @@ export class PhotoRepository {
     const candidates = [...rows.values()];
     const written = new Set(
       await this.insertNew(candidates, requestId).catch((error: unknown) => {
-        throw isForeignKeyViolation(error) || isSqliteForeignKeyViolation(error) ? notFound('subject', subjectId) : error;
+        throw isForeignKeyViolation(error) ? notFound('subject', subjectId) : error;
       }),
     );
     const known = [...rows.keys()].filter((sha256) => !written.has(rows.get(sha256)!.id));

@@ -11,10 +11,17 @@ export function isMissingRecord(error: unknown): boolean {
   return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2025';
 }
 
-/** A foreign key refused the write (a raw query's error carries the driver's kind, the same on every database). */
+/**
+ * A foreign key refused the write: through Prisma (a raw query's error carries the driver's kind, the
+ * same on every database), or from better-sqlite3 itself (the store's own SQLite connections).
+ */
 export function isForeignKeyViolation(error: unknown): boolean {
-  const cause = (error as { meta?: { driverAdapterError?: { cause?: { kind?: string } } } }).meta?.driverAdapterError?.cause;
-  return (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2003') || cause?.kind === 'ForeignKeyConstraintViolation';
+  const cause = (error as { meta?: { driverAdapterError?: { cause?: { kind?: string } } } } | null)?.meta?.driverAdapterError?.cause;
+  return (
+    (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2003') ||
+    cause?.kind === 'ForeignKeyConstraintViolation' ||
+    (error as { code?: unknown } | null)?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY'
+  );
 }
 
 /** Prisma's "could not start a transaction in time": this process waited on the database's lock. */

@@ -46,11 +46,6 @@ export function sqliteDateTime(date: Date): string {
   return date.toISOString().replace('Z', '+00:00');
 }
 
-/** A foreign key refused the insert (the photo's subject does not exist). */
-export function isSqliteForeignKeyViolation(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
-}
-
 /**
  * What `open` makes of a writing connection of its own to the database file `file` (migrated
  * already), waiting up to `busyTimeoutMs` for another process's lock; the connection is closed
@@ -106,7 +101,7 @@ export class SqlitePhotoInserts {
    * Inserts the photos (those whose bytes the subject has already are left out), an ENROLL job and
    * a change entry under `origin` (GalleryStore's) for each one written, in one transaction that
    * takes the write lock first; the ids written. Throws the driver's error:
-   * SQLITE_CONSTRAINT_FOREIGNKEY for a subject that does not exist.
+   * SQLITE_CONSTRAINT_FOREIGNKEY for a subject that does not exist (isForeignKeyViolation).
    */
   insert(photos: readonly Photo[], jobIdFor: () => string, requestId: string | null, origin: string): string[] {
     return this.insertAll.immediate(photos, jobIdFor, requestId, origin);
