@@ -28,6 +28,9 @@ export interface CpuGraphChanges {
   readonly nchwcWiden?: boolean;
 }
 
+/** The rewrites for ONNX Runtime's NCHWc layout, which only its `all` optimisation level uses. */
+export const NCHWC_REWRITES = ['nchwcPRelu', 'nchwcChannelPad', 'nchwcWiden'] as const satisfies readonly (keyof CpuGraphChanges)[];
+
 /** `model` with `changes` made; the same bytes when none applies. */
 export function cpuGraph(model: Uint8Array, changes: CpuGraphChanges): Uint8Array {
   const proto = onnx.ModelProto.decode(model);

@@ -8,7 +8,7 @@ import onnxProto from 'onnx-proto';
 import ort from 'onnxruntime-node';
 import type { Device } from '../core/config.js';
 import { Face3dError } from '../core/errors.js';
-import { cpuGraph, type CpuGraphChanges } from './cpu-graph.js';
+import { cpuGraph, NCHWC_REWRITES, type CpuGraphChanges } from './cpu-graph.js';
 
 export type Provider = 'cpu' | 'cuda';
 
@@ -158,14 +158,9 @@ class SessionModel implements OnnxModel {
  * NCHWc rewrites only at the `all` level, where the layout they are for is used). CUDA runs the file as it is.
  */
 async function sessionSource(path: string, provider: Provider, level: GraphOptimization, changes: CpuGraphChanges): Promise<string | Uint8Array> {
-  const nchwc = level === 'all';
-  const cpu: CpuGraphChanges = {
-    itemDims: changes.itemDims,
-    nchwcPRelu: changes.nchwcPRelu === true && nchwc,
-    nchwcChannelPad: changes.nchwcChannelPad === true && nchwc,
-    nchwcWiden: changes.nchwcWiden === true && nchwc,
-  };
-  if (provider !== 'cpu' || (!cpu.itemDims && !cpu.nchwcPRelu && !cpu.nchwcChannelPad && !cpu.nchwcWiden)) return path;
+  const rewrites = level === 'all' ? NCHWC_REWRITES.filter((rewrite) => changes[rewrite] === true) : [];
+  if (provider !== 'cpu' || (!changes.itemDims && rewrites.length === 0)) return path;
+  const cpu: CpuGraphChanges = { itemDims: changes.itemDims, ...Object.fromEntries(rewrites.map((rewrite) => [rewrite, true])) };
   return cpuGraph(await readFile(path), cpu);
 }
 
@@ -201,7 +196,7 @@ const models = new Map<string, Promise<SessionModel>>();
  */
 export function loadModel(path: string, options: RuntimeOptions, changes: CpuGraphChanges = {}): Promise<OnnxModel> {
   const absolute = resolve(path);
-  const key = `${options.device}|${options.threads}|${options.graphOptimization ?? 'all'}|${changes.itemDims?.join('x') ?? ''}|${changes.nchwcPRelu === true}|${changes.nchwcChannelPad === true}|${changes.nchwcWiden === true}|${absolute}`;
+  const key = `${options.device}|${options.threads}|${options.graphOptimization ?? 'all'}|${changes.itemDims?.join('x') ?? ''}|${NCHWC_REWRITES.map((rewrite) => changes[rewrite] === true).join('|')}|${absolute}`;
   let model = models.get(key);
   if (model === undefined) {
     model = openModel(absolute, options, changes);
