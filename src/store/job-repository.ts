@@ -155,6 +155,7 @@ export class JobRepository {
       const running = await tx.job.findMany({ where: { status: 'RUNNING', ...(!options.exclusive && { leaseUntil: { lt: now } }) } });
       let requeued = 0;
       let failed = 0;
+      const changedPhotos: string[] = [];
       for (const job of running) {
         const exhausted = job.attempts >= job.maxAttempts;
         await tx.job.update({
@@ -166,7 +167,7 @@ export class JobRepository {
             where: { id: job.photoId },
             data: exhausted ? { status: 'FAILED', errorCode: INTERRUPTED.code, errorMessage: INTERRUPTED.message } : { status: 'PENDING' },
           });
-          await this.store.recordChange(tx, 'Photo', 'UPDATE', [job.photoId]);
+          changedPhotos.push(job.photoId);
         }
         if (exhausted) failed++;
         else requeued++;
@@ -177,8 +178,9 @@ export class JobRepository {
       });
       for (const photo of stranded) {
         await tx.photo.update({ where: { id: photo.id }, data: { status: 'PENDING', jobs: { create: { kind: 'ENROLL' } } } });
-        await this.store.recordChange(tx, 'Photo', 'UPDATE', [photo.id]);
+        changedPhotos.push(photo.id);
       }
+      await this.store.recordChange(tx, 'Photo', 'UPDATE', changedPhotos);
       return { requeued, failed, enqueued: stranded.length };
     });
   }
